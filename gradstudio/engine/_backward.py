@@ -1,0 +1,191 @@
+"""The backward pass: walk the recorded graph from the roots and hand each node its gradient.
+
+Nodes run in PyTorch's order: a node is ready once every gradient flowing into it
+has arrived; among ready nodes AccumulateGrad runs first, then the most recently
+created node. An optional observer sees every step (the UI's step-through and
+backward-path highlighting use it).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gradstudio.engine import grad_mode
+from gradstudio.engine._graph import AccumulateGrad, Node, gradient_edge
+
+if TYPE_CHECKING:
+    from gradstudio.engine._tensor import Tensor
+
+# observer(node, incoming_gradient, outgoing_gradients): called once per executed node
+BackwardObserver = Callable[[Node, "Tensor", tuple], None]
+
+
+class _Anomaly:
+    enabled = False
+    check_nan = True
+
+
+ANOMALY = _Anomaly()
+
+
+def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
+    """For every node reachable from the roots, how many edges lead into it."""
+    counts: dict[Node, int] = {root: 0 for root in roots}
+    stack = list(roots)
+    seen = set(roots)
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            counts[child] = counts.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return counts
+
+
+def _needed(roots: Sequence[Node], targets: set[Node]) -> set[Node]:
+    """Nodes from which some target can be reached: the only ones autograd.grad must run."""
+    needed: set[Node] = set()
+    visited: set[Node] = set()
+    order: list[Node] = []
+    stack = [(root, False) for root in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        stack.extend((child, False) for child, _ in node.next_functions if child is not None)
+    for node in order:
+        if node in targets or any(child in needed for child, _ in node.next_functions):
+            needed.add(node)
+    return needed
+
+
+def _check_nan(node: Node, grads: tuple) -> None:
+    for index, grad in enumerate(grads):
+        if grad is not None and np.isnan(grad._data).any():
+            stack = node.metadata.get("traceback_")
+            if stack:
+                warnings.warn(
+                    f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n{stack}",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.")
+
+
+def record_forward_traceback(node: Node) -> None:
+    """In anomaly mode, remember where a node was created, for the error report."""
+    if ANOMALY.enabled:
+        node.metadata["traceback_"] = "".join(traceback.format_stack()[:-3])
+
+
+def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool) -> None:
+    if leaf._grad is None:
+        leaf._grad = grad if create_graph else grad.detach()._own_copy()
+    elif create_graph or grad_mode.STATE.enabled and leaf._grad._requires_grad:
+        leaf._grad = leaf._grad + grad
+    else:
+        leaf._grad._data += grad._data
+        leaf._grad._version_counter.value += 1
+
+
+def _run_prehooks(node: Node, grad: Tensor) -> Tensor:
+    for hook in list(node._pre_hooks):
+        replaced = hook(grad)
+        if replaced is not None:
+            grad = replaced
+    for retained in node._retained:
+        tensor = retained()
+        if tensor is not None:
+            tensor._grad = grad.detach()._own_copy() if tensor._grad is None else tensor._grad + grad.detach()
+    return grad
+
+
+def execute(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Tensor],
+    *,
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None = None,
+    accumulate: bool = True,
+    observer: BackwardObserver | None = None,
+) -> list[Tensor | None]:
+    """Run backward from `roots`; accumulate into leaves, or capture gradients of `inputs`."""
+    buffers: dict[Node, Tensor] = {}
+    root_nodes: list[Node] = []
+    for tensor, grad in zip(roots, root_grads):
+        node = gradient_edge(tensor)
+        if node is None:
+            continue
+        buffers[node] = buffers[node] + grad if node in buffers else grad
+        if node not in root_nodes:
+            root_nodes.append(node)
+    dependencies = _dependencies(root_nodes)
+    captures: dict[Node, int] = {}
+    results: list[Tensor | None] = []
+    if inputs is not None:
+        for index, tensor in enumerate(inputs):
+            node = gradient_edge(tensor)
+            if node is not None:
+                captures[node] = index
+            results.append(None)
+    runnable = _needed(root_nodes, set(captures)) if inputs is not None and not accumulate else None
+
+    tiebreak = itertools.count()
+    ready: list[tuple[float, int, Node]] = []
+
+    def push(node: Node) -> None:
+        priority = -math.inf if isinstance(node, AccumulateGrad) else -node._sequence_nr
+        heapq.heappush(ready, (priority, next(tiebreak), node))
+
+    for node in root_nodes:
+        if dependencies[node] == 0:
+            push(node)
+    executed: list[Node] = []
+    with grad_mode.set_grad_enabled(create_graph):
+        while ready:
+            node = heapq.heappop(ready)[2]
+            grad = buffers.pop(node, None)
+            grads: tuple = ()
+            if grad is not None and (runnable is None or node in runnable):
+                grad = _run_prehooks(node, grad)
+                if node in captures:
+                    results[captures[node]] = grad
+                if isinstance(node, AccumulateGrad):
+                    if accumulate and (inputs is None or node in captures):
+                        _accumulate(node.variable, grad, create_graph)
+                elif runnable is None or any(child in runnable for child, _ in node.next_functions):
+                    grads = node.apply(grad)
+                    executed.append(node)
+                    if ANOMALY.enabled and ANOMALY.check_nan:
+                        _check_nan(node, grads)
+                if observer is not None:
+                    observer(node, grad, grads)
+            for (child, _), child_grad in itertools.zip_longest(node.next_functions, grads):
+                if child is None:
+                    continue
+                if child_grad is not None:
+                    buffers[child] = buffers[child] + child_grad if child in buffers else child_grad
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    push(child)
+    if not retain_graph:
+        for node in executed:
+            node.release_saved()
+    return results

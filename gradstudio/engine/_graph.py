@@ -1,0 +1,166 @@
+"""The recorded graph: `Node` (a tensor's `grad_fn`), `AccumulateGrad`, saved tensors, hooks.
+
+Every differentiable op has one `Node` subclass named as PyTorch names it
+(`MulBackward0`, ...). Its `apply` turns the gradient of the op's output into
+gradients of its inputs, written with engine ops so that the gradient is itself
+differentiable when the backward pass runs with `create_graph=True`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gradstudio.engine._tensor import Tensor
+
+_sequence = itertools.count()
+
+FREED_BUFFERS_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they have "
+    "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+    "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
+    "if you need to access saved tensors after calling backward."
+)
+
+
+class RemovableHandle:
+    """Returned by `register_hook`; `remove()` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class SavedTensor:
+    """A tensor kept for backward, with the version it had when saved.
+
+    An op's own output is kept as its data only (no reference cycle through the
+    node) and rebuilt on unpack with the node as its `grad_fn`.
+    """
+
+    __slots__ = ("_tensor", "_data", "_counter", "_version", "_owner")
+
+    def __init__(self, tensor: Tensor, owner: Node | None = None) -> None:
+        self._counter = tensor._version_counter
+        self._version = self._counter.value
+        if owner is None:
+            self._tensor, self._data, self._owner = tensor, None, None
+        else:
+            self._tensor, self._data, self._owner = None, tensor._data, weakref.ref(owner)
+
+    def unpack(self) -> Tensor:
+        """The saved tensor, after checking that no in-place op changed it since."""
+        if self._counter.value != self._version:
+            raise RuntimeError(self._modified_message())
+        if self._tensor is not None:
+            return self._tensor
+        from gradstudio.engine._tensor import Tensor
+
+        return Tensor._from_node(self._data, self._owner(), self._counter)
+
+    def _modified_message(self) -> str:
+        from gradstudio.engine._dtype import legacy_type_name
+
+        data = self._tensor._data if self._tensor is not None else self._data
+        source = self._owner() if self._owner is not None else self._tensor.grad_fn
+        shape = ", ".join(str(extent) for extent in data.shape)
+        where = f", which is output 0 of {source.name().split('Backward')[0]}," if source is not None else ""
+        return (
+            "one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[{legacy_type_name(data.dtype)} [{shape}]]{where} is at version {self._counter.value}; expected "
+            f"version {self._version} instead. Hint: enable anomaly detection to find the operation that failed "
+            "to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+        )
+
+
+class Node:
+    """A step of the recorded graph: the backward of one op application."""
+
+    _saved: tuple[SavedTensor, ...] | None
+
+    def __init__(self) -> None:
+        self.next_functions: tuple[tuple[Node | None, int], ...] = ()
+        self._saved = ()
+        self._sequence_nr = next(_sequence)
+        self._pre_hooks: list[Callable] = []
+        self._retained: list[weakref.ref] = []
+        self.metadata: dict[str, Any] = {}
+
+    def name(self) -> str:
+        """PyTorch's name for this backward function, e.g. `MulBackward0`."""
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def _connect(self, inputs: tuple[Tensor, ...]) -> None:
+        self.next_functions = tuple((gradient_edge(t), 0) for t in inputs)
+
+    def save(self, *tensors: Tensor) -> None:
+        """Keep input tensors for backward (version-checked on use)."""
+        self._saved = tuple(SavedTensor(t) for t in tensors)
+
+    def save_output(self, output: Tensor) -> None:
+        """Keep this node's own output for backward."""
+        self._saved = (*self._saved, SavedTensor(output, owner=self))
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor, ...]:
+        """The tensors saved in forward; raises once they were freed by backward."""
+        if self._saved is None:
+            raise RuntimeError(FREED_BUFFERS_MESSAGE)
+        return tuple(saved.unpack() for saved in self._saved)
+
+    def release_saved(self) -> None:
+        """Free saved tensors; a later backward through this node raises PyTorch's error."""
+        if self._saved:
+            self._saved = None
+
+    def register_prehook(self, hook: Callable) -> RemovableHandle:
+        """Call `hook(grad)` before this node runs; a non-None return replaces the gradient."""
+        self._pre_hooks.append(hook)
+        return RemovableHandle(self._pre_hooks, hook)
+
+    def apply(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        """Gradients for each input, given the gradient of the output."""
+        raise NotImplementedError(f"the derivative for '{self.name()}' is not implemented.")
+
+    def __call__(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        return self.apply(grad)
+
+
+class AccumulateGrad(Node):
+    """The sink for a leaf: adds the incoming gradient into `leaf.grad`."""
+
+    def __init__(self, leaf: Tensor) -> None:
+        super().__init__()
+        self.variable = leaf
+
+    def apply(self, grad: Tensor) -> tuple[()]:
+        return ()
+
+
+def gradient_edge(tensor: Tensor) -> Node | None:
+    """Where a gradient for `tensor` goes: its grad_fn, its AccumulateGrad, or nowhere."""
+    if not tensor._requires_grad:
+        return None
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn
+    node = tensor._accumulator
+    if node is None:
+        node = tensor._accumulator = AccumulateGrad(tensor)
+    return node
+
+
+def make_node_class(name: str, apply: Callable[[Node, Tensor], tuple]) -> type[Node]:
+    """A Node subclass called `name` whose backward is `apply`: one row of the gradient table."""
+    return type(name, (Node,), {"apply": apply, "__doc__": f"Backward of the op PyTorch records as {name}."})

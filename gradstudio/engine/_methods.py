@@ -1,0 +1,61 @@
+"""Attach the ops to `Tensor` as methods and Python operators (one place, so the class stays small)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gradstudio.engine._dtype import float32, float64, int64
+from gradstudio.engine._tensor import Tensor
+from gradstudio.engine.ops import inplace, linalg, pointwise, reduction, shape
+
+
+def _reflected(function: Any) -> Any:
+    return lambda self, other: function(other, self)
+
+
+def _in_place_operator(function: Any) -> Any:
+    return lambda self, other: function(self, other)
+
+
+def _bind() -> None:
+    methods = {
+        "add": pointwise.add, "sub": pointwise.sub, "mul": pointwise.mul, "div": pointwise.div,
+        "pow": pointwise.pow, "neg": pointwise.neg, "abs": pointwise.abs, "exp": pointwise.exp,
+        "log": pointwise.log, "sqrt": pointwise.sqrt, "sin": pointwise.sin, "cos": pointwise.cos,
+        "tanh": pointwise.tanh, "sigmoid": pointwise.sigmoid, "relu": pointwise.relu, "clamp": pointwise.clamp,
+        "clip": pointwise.clamp, "maximum": pointwise.maximum, "minimum": pointwise.minimum,
+        "reciprocal": pointwise.reciprocal,
+        "eq": pointwise.eq, "ne": pointwise.ne, "lt": pointwise.lt, "le": pointwise.le, "gt": pointwise.gt,
+        "ge": pointwise.ge,
+        "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
+        "prod": reduction.prod, "var": reduction.var, "std": reduction.std, "softmax": reduction.softmax,
+        "log_softmax": reduction.log_softmax,
+        "matmul": linalg.matmul, "mm": linalg.mm, "mv": linalg.mv, "dot": linalg.dot, "bmm": linalg.bmm,
+        "reshape": shape.reshape, "view": shape.view, "transpose": shape.transpose, "t": shape.t,
+        "permute": shape.permute, "unsqueeze": shape.unsqueeze, "squeeze": shape.squeeze,
+        "flatten": shape.flatten, "expand": shape.expand, "clone": shape.clone, "contiguous": shape.contiguous,
+        "to": shape.to, "select": shape.select, "narrow": shape.narrow,
+        "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
+        "zero_": inplace.zero_, "fill_": inplace.fill_,
+        "__add__": pointwise.add, "__radd__": _reflected(pointwise.add), "__sub__": pointwise.sub,
+        "__rsub__": pointwise.rsub, "__mul__": pointwise.mul, "__rmul__": _reflected(pointwise.mul),
+        "__truediv__": pointwise.div, "__rtruediv__": pointwise.rdiv, "__pow__": pointwise.pow,
+        "__rpow__": _reflected(pointwise.pow), "__matmul__": linalg.matmul,
+        "__rmatmul__": _reflected(linalg.matmul), "__neg__": pointwise.neg, "__abs__": pointwise.abs,
+        "__iadd__": _in_place_operator(inplace.add_), "__isub__": _in_place_operator(inplace.sub_),
+        "__imul__": _in_place_operator(inplace.mul_), "__itruediv__": _in_place_operator(inplace.div_),
+        "__eq__": pointwise.eq, "__ne__": pointwise.ne, "__lt__": pointwise.lt, "__le__": pointwise.le,
+        "__gt__": pointwise.gt, "__ge__": pointwise.ge,
+        "__getitem__": shape.getitem, "__setitem__": inplace.setitem,
+    }
+    for name, function in methods.items():
+        setattr(Tensor, name, function)
+    Tensor.T = property(shape.reverse_dims, doc="All dimensions reversed (the transpose of a matrix).")
+    Tensor.mT = property(lambda self: shape.transpose(self, -2, -1), doc="Transpose of the last two dimensions.")
+    Tensor.float = lambda self: shape.to_dtype(self, float32.numpy_dtype)
+    Tensor.double = lambda self: shape.to_dtype(self, float64.numpy_dtype)
+    Tensor.long = lambda self: shape.to_dtype(self, int64.numpy_dtype)
+    Tensor.__hash__ = lambda self: id(self)
+
+
+_bind()

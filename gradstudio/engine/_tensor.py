@@ -1,0 +1,314 @@
+"""`Tensor`: a numpy array plus the autograd bookkeeping PyTorch keeps beside it.
+
+Math methods and operators are attached in `_methods.py` from the op modules,
+so this file holds only state, autograd entry points and conversions.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gradstudio.engine import _dtype, grad_mode
+from gradstudio.engine._formatting import format_tensor
+from gradstudio.engine._graph import AccumulateGrad, Node, RemovableHandle, gradient_edge
+
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+    "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information. "
+    "(Triggered internally at /__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:493.)"
+)
+
+
+class VersionCounter:
+    """Counts in-place changes; shared by a tensor and its views."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def check_can_require_grad(numpy_dtype: np.dtype) -> None:
+    """Only floating tensors can require gradients (PyTorch's message)."""
+    if numpy_dtype.kind != "f":
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it."""
+
+    __slots__ = (
+        "_data", "_requires_grad", "_grad", "grad_fn", "_version_counter",
+        "_accumulator", "_retains_grad", "__weakref__",
+    )
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any = (), *, requires_grad: bool = False) -> None:
+        array = np.asarray(data)
+        if array.dtype.kind in "fiu":
+            array = array.astype(np.float32)
+        self._init(array, requires_grad)
+
+    def _init(self, array: np.ndarray, requires_grad: bool = False) -> None:
+        self._data = array
+        self._requires_grad = requires_grad
+        self._grad = None
+        self.grad_fn = None
+        self._version_counter = VersionCounter()
+        self._accumulator = None
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """Wrap an ndarray without copying (the fast path every op uses)."""
+        tensor = object.__new__(cls)
+        tensor._init(array if type(array) is np.ndarray else np.asarray(array), requires_grad)
+        return tensor
+
+    @classmethod
+    def _from_node(cls, array: np.ndarray, node: Node, counter: VersionCounter) -> Tensor:
+        """Rebuild a node's saved output: same data, same version counter, that node as grad_fn."""
+        tensor = cls._make(array, True)
+        tensor.grad_fn = node
+        tensor._version_counter = counter
+        return tensor
+
+    def _own_copy(self) -> Tensor:
+        """This tensor with data no one else holds (so later in-place adds touch nothing else)."""
+        return Tensor._make(self._data.copy())
+
+    # ----- autograd state -------------------------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            message = "you can only change requires_grad flags of leaf variables."
+            if not value:
+                message += (" If you want to use a computed variable in a subgraph that doesn't require "
+                            "differentiation use var_no_grad = var.detach().")
+            raise RuntimeError(message)
+        if value:
+            check_can_require_grad(self._data.dtype)
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set `requires_grad` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded operation."""
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        """Accumulated gradient of a leaf (None for non-leaves unless `retain_grad()`)."""
+        if self.grad_fn is not None and not self._retains_grad and self._grad is None:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None and tuple(value.shape) != tuple(self.shape):
+            raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        """True if `retain_grad()` was called on this non-leaf."""
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` for this non-leaf tensor during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self.grad_fn._retained.append(weakref.ref(self))
+        self._retains_grad = True
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        return gradient_edge(self).register_prehook(hook)
+
+    @property
+    def _version(self) -> int:
+        return self._version_counter.value
+
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
+        from gradstudio.engine.autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this data (and version counter) but outside the graph."""
+        tensor = Tensor._make(self._data)
+        tensor._version_counter = self._version_counter
+        return tensor
+
+    def detach_(self) -> Tensor:
+        """Make this tensor a leaf that does not require grad."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        """The values without history (shares memory, as `.data` does in PyTorch)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+
+    # ----- shape and type -------------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> _dtype.Size:
+        """The tensor's shape as `torch.Size`."""
+        return _dtype.Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> _dtype.Size | int:
+        """The shape, or the extent of one dimension."""
+        if dim is None:
+            return self.shape
+        from gradstudio.engine.ops._core import normalize_dim
+
+        return self._data.shape[normalize_dim(dim, self._data.ndim)]
+
+    def dim(self) -> int:
+        """Number of dimensions."""
+        return self._data.ndim
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return self._data.size
+
+    def nelement(self) -> int:
+        """Number of elements."""
+        return self._data.size
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        """Element type (`torch.float32` by default)."""
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    def is_floating_point(self) -> bool:
+        """True for float32 and float64 tensors."""
+        return self._data.dtype.kind == "f"
+
+    @property
+    def device(self) -> str:
+        """Always the CPU."""
+        return "cpu"
+
+    # ----- conversions ----------------------------------------------------------------------------------
+
+    def item(self) -> float | int | bool:
+        """The single value as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        """Values as (nested) Python lists."""
+        return self._data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared memory); refused while the tensor requires grad."""
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def __repr__(self) -> str:
+        grad_fn = self.grad_fn.name() if self.grad_fn is not None else None
+        return format_tensor(self._data, grad_fn_name=grad_fn, requires_grad=self._requires_grad)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[index] for index in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return (_rebuild, (self._data, self._requires_grad))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.  If you were attempting to deepcopy a module, this may "
+                               "be because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        copy = Tensor._make(self._data.copy(), self._requires_grad)
+        if self._grad is not None:
+            copy._grad = Tensor._make(self._grad._data.copy())
+        memo[id(self)] = copy
+        return copy
+
+
+def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor._make(data, requires_grad)
+
+
+def is_tensor(value: Any) -> bool:
+    """True for engine tensors."""
+    return isinstance(value, Tensor)
+
+
+def tracking(*tensors: Tensor) -> bool:
+    """Whether an op on these tensors must be recorded right now."""
+    if not grad_mode.STATE.enabled:
+        return False
+    return any(t._requires_grad for t in tensors)
+
+
+__all__ = ["Tensor", "AccumulateGrad", "is_tensor", "tracking", "check_can_require_grad"]

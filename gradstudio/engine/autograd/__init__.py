@@ -1,0 +1,117 @@
+"""`torch.autograd`: `backward`, `grad`, `gradcheck`, anomaly detection."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from gradstudio.engine import _backward as engine
+from gradstudio.engine import grad_mode
+from gradstudio.engine._backward import ANOMALY, BackwardObserver
+from gradstudio.engine._graph import Node
+from gradstudio.engine._tensor import Tensor
+from gradstudio.engine.autograd.gradcheck import gradcheck, gradgradcheck
+
+ANOMALY_WARNING = ("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
+                   "enabled for debugging.")
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, Tensor):
+        return [value]
+    return list(value)
+
+
+def _root_gradients(outputs: list[Tensor], grad_outputs: list) -> list[Tensor]:
+    grads = []
+    for index, output in enumerate(outputs):
+        given = grad_outputs[index] if index < len(grad_outputs) else None
+        if not output._requires_grad:
+            raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
+        if given is None:
+            if output._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            from gradstudio.engine.creation import ones_like
+
+            given = ones_like(output)
+        elif not isinstance(given, Tensor):
+            from gradstudio.engine.creation import tensor
+
+            given = tensor(given, dtype=output.dtype)
+        elif given._data.shape != output._data.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{index}] has a shape of {given.shape} and "
+                               f"output[{index}] has a shape of {output.shape}.")
+        grads.append(given)
+    return grads
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Any = None, observer: BackwardObserver | None = None) -> None:
+    """Accumulate gradients of `tensors` into the leaves (or only into `inputs`)."""
+    outputs = _as_list(tensors)
+    grads = _root_gradients(outputs, _as_list(grad_tensors))
+    retain = create_graph if retain_graph is None else retain_graph
+    chosen = _as_list(inputs) or None
+    engine.execute(outputs, grads, retain_graph=retain, create_graph=create_graph, inputs=chosen,
+                   accumulate=True, observer=observer)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool | None = None, materialize_grads: bool = False
+         ) -> tuple[Tensor | None, ...]:
+    """Gradients of `outputs` with respect to `inputs`, returned instead of accumulated."""
+    outputs_list, inputs_list = _as_list(outputs), _as_list(inputs)
+    for tensor in inputs_list:
+        if not tensor._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _root_gradients(outputs_list, _as_list(grad_outputs))
+    retain = create_graph if retain_graph is None else retain_graph
+    results = engine.execute(outputs_list, grads, retain_graph=retain, create_graph=create_graph,
+                             inputs=inputs_list, accumulate=False)
+    for index, result in enumerate(results):
+        if result is None and not (allow_unused or materialize_grads):
+            raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have been used in the "
+                               "graph. Set allow_unused=True if this is the desired behavior.")
+    if materialize_grads:
+        from gradstudio.engine.creation import zeros_like
+
+        results = [zeros_like(t) if r is None else r for t, r in zip(inputs_list, results)]
+    if not create_graph:
+        results = [None if r is None else r.detach() for r in results]
+    return tuple(results)
+
+
+def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
+    """Turn anomaly detection on or off (a NaN produced in backward raises, naming the grad_fn)."""
+    if mode:
+        warnings.warn(ANOMALY_WARNING, UserWarning, stacklevel=2)
+    ANOMALY.enabled, ANOMALY.check_nan = bool(mode), check_nan
+
+
+def is_anomaly_enabled() -> bool:
+    """True while anomaly detection is on."""
+    return ANOMALY.enabled
+
+
+class detect_anomaly:  # noqa: N801 - PyTorch's name
+    """Context manager that turns anomaly detection on inside the block."""
+
+    def __init__(self, check_nan: bool = True) -> None:
+        warnings.warn(ANOMALY_WARNING, UserWarning, stacklevel=2)
+        self._check_nan = check_nan
+
+    def __enter__(self) -> None:
+        self._previous = (ANOMALY.enabled, ANOMALY.check_nan)
+        ANOMALY.enabled, ANOMALY.check_nan = True, self._check_nan
+
+    def __exit__(self, *exc: object) -> None:
+        ANOMALY.enabled, ANOMALY.check_nan = self._previous
+
+
+no_grad, enable_grad, set_grad_enabled = grad_mode.no_grad, grad_mode.enable_grad, grad_mode.set_grad_enabled
+
+__all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "set_detect_anomaly", "detect_anomaly",
+           "is_anomaly_enabled", "Node", "Sequence"]

@@ -1,0 +1,119 @@
+"""Grad modes: `no_grad`, `enable_grad`, `set_grad_enabled`, `inference_mode`.
+
+Each saves the previous state on entry and restores it on exit, and works both as a
+context manager and as a function decorator, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+
+class _GradState:
+    """Process-wide switch read by every op before it records history."""
+
+    __slots__ = ("enabled", "inference")
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.inference = False
+
+
+STATE = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """True when new operations record autograd history."""
+    return STATE.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside `inference_mode()`."""
+    return STATE.inference
+
+
+class _GradModeContext:
+    """Base: a context manager that is also usable as a decorator, with or without parentheses."""
+
+    def __new__(cls, *args: Any) -> Any:
+        if len(args) == 1 and callable(args[0]) and not isinstance(args[0], bool):
+            return cls()(args[0])
+        return super().__new__(cls)
+
+    def __call__(self, function: Callable) -> Callable:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__(*self._args()):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+    def _args(self) -> tuple:
+        return ()
+
+    def clone(self) -> _GradModeContext:
+        return self.__class__(*self._args())
+
+
+class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Disable gradient recording inside the block (or the decorated function)."""
+
+    def __enter__(self) -> None:
+        self._previous = STATE.enabled
+        STATE.enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.enabled = self._previous
+
+
+class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Enable gradient recording inside the block, even within `no_grad`."""
+
+    def __enter__(self) -> None:
+        self._previous = STATE.enabled
+        STATE.enabled = True
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.enabled = self._previous
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Set grad mode to `mode` now; as a context manager, restore the old mode on exit."""
+
+    def __init__(self, mode: bool) -> None:
+        self._previous = STATE.enabled
+        self._mode = bool(mode)
+        STATE.enabled = self._mode
+
+    def _args(self) -> tuple:
+        return (self._mode,)
+
+    def __call__(self, function: Callable) -> Callable:
+        STATE.enabled = self._previous
+        return super().__call__(function)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.enabled = self._previous
+
+
+class inference_mode(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Like `no_grad`, and marks the block as inference-only (`mode=False` is a no-op)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self._mode = bool(mode)
+
+    def _args(self) -> tuple:
+        return (self._mode,)
+
+    def __enter__(self) -> None:
+        self._previous = (STATE.enabled, STATE.inference)
+        if self._mode:
+            STATE.enabled, STATE.inference = False, True
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.enabled, STATE.inference = self._previous

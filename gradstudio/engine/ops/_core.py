@@ -1,0 +1,153 @@
+"""What every op shares: operand conversion and type promotion, recording a node, un-broadcasting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradstudio.engine import _dtype, grad_mode
+from gradstudio.engine._backward import record_forward_traceback
+from gradstudio.engine._graph import Node, SavedTensor, gradient_edge
+from gradstudio.engine._tensor import Tensor
+
+# PyTorch semantics: IEEE results (inf, nan) without warnings.
+np.seterr(all="ignore")
+
+_SCALAR_DTYPES = {bool: np.dtype(np.bool_), int: _dtype.DEFAULT_INT, float: _dtype.DEFAULT_FLOAT}
+
+
+def scalar_tensor(value: Any, numpy_dtype: np.dtype) -> Tensor:
+    """A 0-d constant tensor holding a Python number."""
+    return Tensor._make(np.asarray(value, dtype=numpy_dtype))
+
+
+def _scalar_result_dtype(tensor_dtype: np.dtype, value: Any) -> np.dtype:
+    scalar_dtype = _SCALAR_DTYPES.get(type(value))
+    if scalar_dtype is None:
+        if isinstance(value, (np.generic,)):
+            scalar_dtype = _SCALAR_DTYPES[type(value.item())]
+        else:
+            raise TypeError(f"unsupported operand type: '{type(value).__name__}'")
+    if _dtype.category_of(scalar_dtype) > _dtype.category_of(tensor_dtype):
+        return scalar_dtype
+    return tensor_dtype
+
+
+def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """PyTorch's promotion: higher category wins; within one, 0-d tensors defer to dimensioned ones."""
+    da, db = a.dtype, b.dtype
+    if da == db:
+        return da
+    ca, cb = _dtype.category_of(da), _dtype.category_of(db)
+    if ca != cb:
+        return da if ca > cb else db
+    if a.ndim == 0 and b.ndim > 0:
+        return db
+    if b.ndim == 0 and a.ndim > 0:
+        return da
+    return np.promote_types(da, db)
+
+
+def operands(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
+    """Both operands as tensors, plus their data cast to the promoted dtype."""
+    if type(a) is not Tensor:
+        if not isinstance(a, Tensor):
+            a = scalar_tensor(a, _scalar_result_dtype(b._data.dtype, a))
+    if type(b) is not Tensor:
+        if not isinstance(b, Tensor):
+            b = scalar_tensor(b, _scalar_result_dtype(a._data.dtype, b))
+    ad, bd = a._data, b._data
+    if ad.dtype != bd.dtype:
+        target = result_dtype(ad, bd)
+        ad, bd = ad.astype(target, copy=False), bd.astype(target, copy=False)
+    return a, b, ad, bd
+
+
+def float_data(array: np.ndarray) -> np.ndarray:
+    """Integer and bool data promoted to the default float dtype (for ops such as exp or division)."""
+    return array if array.dtype.kind == "f" else array.astype(_dtype.DEFAULT_FLOAT)
+
+
+def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save: tuple = (),
+           save_output: bool = False, **attributes: Any) -> Tensor:
+    """Wrap `data` as the op's result and, when grad mode and an input ask for it, attach its node."""
+    out = Tensor._make(data)
+    if not grad_mode.STATE.enabled:
+        return out
+    for tensor in inputs:
+        if tensor._requires_grad:
+            break
+    else:
+        return out
+    node = node_type()
+    node.next_functions = tuple((gradient_edge(t), 0) for t in inputs)
+    if save:
+        node._saved = tuple(SavedTensor(t) for t in save)
+    if save_output:
+        node.save_output(out)
+    if attributes:
+        node.__dict__.update(attributes)
+    out._requires_grad = True
+    out.grad_fn = node
+    record_forward_traceback(node)
+    return out
+
+
+def view_of(base: Tensor, out: Tensor) -> Tensor:
+    """Mark `out` as a view of `base`: in-place changes to either bump one shared version counter."""
+    out._version_counter = base._version_counter
+    return out
+
+
+def needs(node: Node, index: int) -> bool:
+    """Whether input `index` of `node` wants a gradient."""
+    return node.next_functions[index][0] is not None
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
+    """A dimension index made non-negative, with PyTorch's error when out of range."""
+    low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not low <= dim <= high:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
+    return dim % max(ndim, 1)
+
+
+def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
+    """All dimensions when `dim` is None, else the given one or ones, normalised."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        return (normalize_dim(dim, ndim),)
+    return tuple(sorted(normalize_dim(d, ndim) for d in dim))
+
+
+def broadcast_error(shape_a: tuple, shape_b: tuple) -> RuntimeError:
+    """PyTorch's message for shapes that do not broadcast."""
+    ndim = max(len(shape_a), len(shape_b))
+    for offset in range(1, ndim + 1):
+        size_a = shape_a[-offset] if offset <= len(shape_a) else 1
+        size_b = shape_b[-offset] if offset <= len(shape_b) else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            return RuntimeError(f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                                f"at non-singleton dimension {ndim - offset}")
+    return RuntimeError(f"shapes {list(shape_a)} and {list(shape_b)} cannot be broadcast")
+
+
+def reduce_to(grad: Tensor, like: Tensor) -> Tensor:
+    """Sum a broadcast gradient back to `like`'s shape and cast it to `like`'s dtype (the one un-broadcast)."""
+    shape = like._data.shape
+    if grad._data.shape != shape:
+        from gradstudio.engine.ops.reduction import sum as sum_
+
+        extra = grad._data.ndim - len(shape)
+        if extra:
+            grad = sum_(grad, tuple(range(extra)))
+        ones = tuple(i for i, extent in enumerate(shape) if extent == 1 and grad._data.shape[i] != 1)
+        if ones:
+            grad = sum_(grad, ones, keepdim=True)
+    if grad._data.dtype != like._data.dtype:
+        from gradstudio.engine.ops.shape import to_dtype
+
+        grad = to_dtype(grad, like._data.dtype)
+    return grad

@@ -1,0 +1,153 @@
+"""Matrix products: `mm`, `mv`, `dot`, `bmm`, `addmm` and `matmul`, recorded as PyTorch records them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradstudio.engine._graph import Node
+from gradstudio.engine._tensor import Tensor
+from gradstudio.engine.ops._core import needs, operands, record, reduce_to
+from gradstudio.engine.ops.shape import expand, reshape, squeeze, t, transpose, unsafe_view, unsqueeze
+
+
+def _matrix_error(a: np.ndarray, b: np.ndarray) -> RuntimeError:
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                        f"{b.shape[0]}x{b.shape[1]})")
+
+
+def _require_dims(name: str, a: Tensor, expected: int, label: str = "") -> None:
+    if a._data.ndim != expected:
+        raise RuntimeError(f"{label or 'self'} must be a {expected}D tensor" if name != "mm" else
+                           f"{label or 'self'} must be a matrix")
+
+
+class MmBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, b = self.saved_tensors
+        return (mm(g, t(b)) if needs(self, 0) else None, mm(t(a), g) if needs(self, 1) else None)
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """Product of two matrices."""
+    _require_dims("mm", a, 2)
+    _require_dims("mm", b, 2, "mat2")
+    a, b, ad, bd = operands(a, b)
+    if ad.shape[1] != bd.shape[0]:
+        raise _matrix_error(ad, bd)
+    return record(ad @ bd, MmBackward0, (a, b), save=(a, b))
+
+
+class AddmmBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        bias, a, b = self.saved_tensors
+        return (reduce_to(g, bias) if needs(self, 0) else None,
+                mm(g, t(b)) if needs(self, 1) else None,
+                mm(t(a), g) if needs(self, 2) else None)
+
+
+def addmm(bias: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """bias + a @ b for matrices a and b (bias broadcast)."""
+    if a._data.shape[1] != b._data.shape[0]:
+        raise _matrix_error(a._data, b._data)
+    return record(bias._data + a._data @ b._data, AddmmBackward0, (bias, a, b), save=(bias, a, b))
+
+
+class MvBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, v = self.saved_tensors
+        return (unsqueeze(g, 1) * unsqueeze(v, 0) if needs(self, 0) else None,
+                mv(t(a), g) if needs(self, 1) else None)
+
+
+def mv(a: Tensor, v: Tensor) -> Tensor:
+    """Matrix times vector."""
+    a, v, ad, vd = operands(a, v)
+    if ad.ndim != 2 or vd.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {ad.ndim}, {vd.ndim}")
+    if ad.shape[1] != vd.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({ad.shape[0]}), mat ({ad.shape[0]}x{ad.shape[1]}), "
+                           f"vec ({vd.shape[0]})")
+    return record(ad @ vd, MvBackward0, (a, v), save=(a, v))
+
+
+class DotBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, b = self.saved_tensors
+        return (g * b if needs(self, 0) else None, g * a if needs(self, 1) else None)
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """Inner product of two vectors."""
+    a, b, ad, bd = operands(a, b)
+    if ad.ndim != 1 or bd.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors")
+    if ad.shape != bd.shape:
+        n, m = ad.shape[0], bd.shape[0]
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
+                           f"number of elements, but got {n} and {m} elements respectively")
+    return record(np.dot(ad, bd), DotBackward0, (a, b), save=(a, b))
+
+
+class BmmBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, b = self.saved_tensors
+        return (bmm(g, transpose(b, 1, 2)) if needs(self, 0) else None,
+                bmm(transpose(a, 1, 2), g) if needs(self, 1) else None)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product of two 3-d tensors."""
+    a, b, ad, bd = operands(a, b)
+    if ad.ndim != 3 or bd.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if ad.ndim != 3 else "batch2 must be a 3D tensor")
+    if ad.shape[0] != bd.shape[0] or ad.shape[2] != bd.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{ad.shape[0]}, "
+                           f"{ad.shape[2]}] but got: [{bd.shape[0]}, {bd.shape[1]}].")
+    return record(np.matmul(ad, bd), BmmBackward0, (a, b), save=(a, b))
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """The `@` product for any ranks, dispatched as PyTorch does (dot, mv, mm, batched)."""
+    da, db = a._data.ndim, b._data.ndim
+    if da == 0 or db == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
+    if da == 1 and db == 1:
+        return dot(a, b)
+    if da == 2 and db == 1:
+        return mv(a, b)
+    if da == 1 and db == 2:
+        return squeeze(mm(unsqueeze(a, 0), b), [0])
+    if da == 2 and db == 2:
+        return mm(a, b)
+    if da >= 3 and db <= 2:
+        return _folded_matmul(a, b)
+    return _batched_matmul(a, b)
+
+
+def _folded_matmul(a: Tensor, b: Tensor) -> Tensor:
+    """N-d @ matrix or vector: fold the batch into rows, one mm, unfold."""
+    rows = reshape(a, (-1, a._data.shape[-1]))
+    if b._data.ndim == 1:
+        return unsafe_view(mm(rows, unsqueeze(b, 1)), a._data.shape[:-1])
+    return unsafe_view(mm(rows, b), a._data.shape[:-1] + (b._data.shape[1],))
+
+
+def _batched_matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Broadcast the batch dimensions, flatten them into one, bmm, unflatten."""
+    a_vector, b_vector = a._data.ndim == 1, b._data.ndim == 1
+    if a_vector:
+        a = unsqueeze(a, 0)
+    if b_vector:
+        b = unsqueeze(b, 1)
+    n, k = a._data.shape[-2:]
+    k2, m = b._data.shape[-2:]
+    if k != k2:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{int(np.prod(a._data.shape[:-2]))}, {k}] but got: [{int(np.prod(b._data.shape[:-2]))}, "
+                           f"{k2}].")
+    batch = np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
+    count = int(np.prod(batch))
+    a3 = reshape(expand(a, batch + (n, k)), (count, n, k))
+    b3 = reshape(expand(b, batch + (k, m)), (count, k, m))
+    shape = batch + ((n,) if not a_vector else ()) + ((m,) if not b_vector else ())
+    return unsafe_view(bmm(a3, b3), shape)

@@ -1,0 +1,391 @@
+"""Elementwise ops with broadcasting, and their gradient rules (one Node per op, beside its forward)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gradstudio.engine._graph import Node
+from gradstudio.engine._tensor import Tensor
+from gradstudio.engine.ops._core import (
+    broadcast_error,
+    float_data,
+    needs,
+    operands,
+    record,
+    reduce_to,
+    scalar_tensor,
+)
+
+# ----- binary arithmetic ---------------------------------------------------------------------------------
+
+
+def _binary(function: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray]:
+    a, b, ad, bd = operands(a, b)
+    try:
+        return a, b, function(ad, bd)
+    except ValueError:
+        raise broadcast_error(ad.shape, bd.shape) from None
+
+
+class AddBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, b = self.inputs_like
+        return (reduce_to(g, a) if needs(self, 0) else None,
+                reduce_to(g * self.alpha if self.alpha != 1 else g, b) if needs(self, 1) else None)
+
+
+class SubBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, b = self.inputs_like
+        return (reduce_to(g, a) if needs(self, 0) else None,
+                reduce_to(-g * self.alpha if self.alpha != 1 else -g, b) if needs(self, 1) else None)
+
+
+class RsubBackward1(Node):
+    def apply(self, g: Tensor) -> tuple:
+        return (reduce_to(-g, self.inputs_like[0]),)
+
+
+def _shape_stub(tensor: Tensor) -> Tensor:
+    """A data-free stand-in carrying only shape and dtype (what un-broadcasting needs)."""
+    return Tensor._make(np.broadcast_to(np.zeros((), tensor._data.dtype), tensor._data.shape))
+
+
+def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
+    """a + alpha * b, broadcast."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    a, b, data = _binary(np.add, a, b)
+    return record(data, AddBackward0, (a, b), inputs_like=(_shape_stub(a), _shape_stub(b)), alpha=1)
+
+
+def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
+    """a - alpha * b, broadcast."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    a, b, data = _binary(np.subtract, a, b)
+    return record(data, SubBackward0, (a, b), inputs_like=(_shape_stub(a), _shape_stub(b)), alpha=1)
+
+
+def rsub(a: Tensor, scalar: Any) -> Tensor:
+    """scalar - a (PyTorch records RsubBackward1)."""
+    a, b, data = _binary(np.subtract, a, scalar)
+    return record(-data, RsubBackward1, (a,), inputs_like=(_shape_stub(a),))
+
+
+class MulBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, b = self.saved_tensors
+        return (reduce_to(g * b, a) if needs(self, 0) else None,
+                reduce_to(g * a, b) if needs(self, 1) else None)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """Elementwise product, broadcast."""
+    a, b, data = _binary(np.multiply, a, b)
+    return record(data, MulBackward0, (a, b), save=(a, b))
+
+
+class DivBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, b = self.saved_tensors
+        return (reduce_to(g / b, a) if needs(self, 0) else None,
+                reduce_to(-g * a / (b * b), b) if needs(self, 1) else None)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """True division, broadcast; integer inputs give float results."""
+    a, b, ad, bd = operands(a, b)
+    try:
+        data = np.true_divide(float_data(ad), float_data(bd))
+    except ValueError:
+        raise broadcast_error(ad.shape, bd.shape) from None
+    return record(data, DivBackward0, (a, b), save=(a, b))
+
+
+class ReciprocalBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (result,) = self.saved_tensors
+        return (-g * result * result,)
+
+
+def reciprocal(a: Tensor) -> Tensor:
+    """1 / a."""
+    return record(np.reciprocal(float_data(a._data)), ReciprocalBackward0, (a,), save_output=True)
+
+
+def rdiv(a: Tensor, scalar: Any) -> Tensor:
+    """scalar / a, recorded as PyTorch does: reciprocal, then multiply."""
+    return mul(reciprocal(a), scalar)
+
+
+class PowBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (a,) = self.saved_tensors
+        if self.exponent == 0:
+            return (g * 0,)
+        return (g * self.exponent * pow(a, self.exponent - 1),)
+
+
+class PowBackward1(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, b, result = self.saved_tensors
+        grad_a = reduce_to(g * b * pow(a, b - 1), a) if needs(self, 0) else None
+        grad_b = None
+        if needs(self, 1):
+            zero_base = a._data == 0
+            safe_log = where(zero_base, 0.0, log(where(zero_base, 1.0, a)))
+            grad_b = reduce_to(g * result * safe_log, b)
+        return grad_a, grad_b
+
+
+class PowBackward2(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (result,) = self.saved_tensors
+        return (g * result * math.log(self.base),)
+
+
+def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """a ** exponent, for tensor or scalar bases and exponents."""
+    if not isinstance(a, Tensor):
+        exponent, base, exponent_data, base_data = operands(exponent, a)
+        data = np.power(float_data(base_data), float_data(exponent_data))
+        return record(data, PowBackward2, (exponent,), save_output=True, base=a)
+    if isinstance(exponent, Tensor):
+        a, b, data = _binary(np.power, a, exponent)
+        return record(data, PowBackward1, (a, b), save=(a, b), save_output=True)
+    a, _, data = _binary(np.power, a, exponent)
+    return record(data, PowBackward0, (a,), save=(a,), exponent=exponent)
+
+
+class NegBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        return (-g,)
+
+
+def neg(a: Tensor) -> Tensor:
+    """-a."""
+    return record(np.negative(a._data), NegBackward0, (a,))
+
+
+# ----- unary math ----------------------------------------------------------------------------------------
+
+
+class AbsBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (a,) = self.saved_tensors
+        return (g * Tensor._make(np.sign(a._data)),)
+
+
+def abs(a: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    """|a|."""
+    return record(np.abs(a._data), AbsBackward0, (a,), save=(a,))
+
+
+class ExpBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (result,) = self.saved_tensors
+        return (g * result,)
+
+
+def exp(a: Tensor) -> Tensor:
+    """e ** a."""
+    return record(np.exp(float_data(a._data)), ExpBackward0, (a,), save_output=True)
+
+
+class LogBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (a,) = self.saved_tensors
+        return (g / a,)
+
+
+def log(a: Tensor) -> Tensor:
+    """Natural logarithm."""
+    return record(np.log(float_data(a._data)), LogBackward0, (a,), save=(a,))
+
+
+class SqrtBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (result,) = self.saved_tensors
+        return (g / (result * 2),)
+
+
+def sqrt(a: Tensor) -> Tensor:
+    """Square root."""
+    return record(np.sqrt(float_data(a._data)), SqrtBackward0, (a,), save_output=True)
+
+
+class SinBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (a,) = self.saved_tensors
+        return (g * cos(a),)
+
+
+def sin(a: Tensor) -> Tensor:
+    """Sine."""
+    return record(np.sin(float_data(a._data)), SinBackward0, (a,), save=(a,))
+
+
+class CosBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (a,) = self.saved_tensors
+        return (-g * sin(a),)
+
+
+def cos(a: Tensor) -> Tensor:
+    """Cosine."""
+    return record(np.cos(float_data(a._data)), CosBackward0, (a,), save=(a,))
+
+
+class TanhBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (result,) = self.saved_tensors
+        return (g * (1 - result * result),)
+
+
+def tanh(a: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return record(np.tanh(float_data(a._data)), TanhBackward0, (a,), save_output=True)
+
+
+class SigmoidBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (result,) = self.saved_tensors
+        return (g * result * (1 - result),)
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    """Logistic sigmoid 1 / (1 + e ** -a), computed without overflow."""
+    x = float_data(a._data)
+    exp_neg_abs = np.exp(-np.abs(x))
+    data = np.where(x >= 0, 1 / (1 + exp_neg_abs), exp_neg_abs / (1 + exp_neg_abs)).astype(x.dtype, copy=False)
+    return record(data, SigmoidBackward0, (a,), save_output=True)
+
+
+class ReluBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (result,) = self.saved_tensors
+        return (g * Tensor._make((result._data > 0).astype(result._data.dtype)),)
+
+
+def relu(a: Tensor) -> Tensor:
+    """max(a, 0)."""
+    return record(np.maximum(a._data, 0).astype(a._data.dtype, copy=False), ReluBackward0, (a,), save_output=True)
+
+
+# ----- selection ------------------------------------------------------------------------------------------
+
+
+def _mask(condition: np.ndarray, like: Tensor) -> Tensor:
+    return Tensor._make(condition.astype(like._data.dtype))
+
+
+class ClampBackward1(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (a,) = self.saved_tensors
+        inside = np.ones(a._data.shape, dtype=bool)
+        if self.low is not None:
+            inside &= a._data >= self.low
+        if self.high is not None:
+            inside &= a._data <= self.high
+        return (g * _mask(inside, g),)
+
+
+class ClampBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, low, high = self.saved_tensors
+        below, above = a._data < low._data, a._data > high._data
+        return (reduce_to(g * _mask(~below & ~above, g), a) if needs(self, 0) else None,
+                reduce_to(g * _mask(below & ~above, g), low) if needs(self, 1) else None,
+                reduce_to(g * _mask(above, g), high) if needs(self, 2) else None)
+
+
+def _bound(value: Any, default: float, like: Tensor) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    return scalar_tensor(default if value is None else value, like._data.dtype)
+
+
+def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Limit values to [min, max]; either bound may be None or a tensor."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        low, high = _bound(min, -np.inf, a), _bound(max, np.inf, a)
+        data = np.minimum(np.maximum(a._data, low._data), high._data).astype(a._data.dtype, copy=False)
+        return record(data, ClampBackward0, (a, low, high), save=(a, low, high))
+    data = np.clip(a._data, min, max).astype(a._data.dtype, copy=False)
+    return record(data, ClampBackward1, (a,), save=(a,), low=min, high=max)
+
+
+class MaximumBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, b = self.saved_tensors
+        return _split_ties(self, g, a, b, a._data > b._data)
+
+
+class MinimumBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, b = self.saved_tensors
+        return _split_ties(self, g, a, b, a._data < b._data)
+
+
+def _split_ties(node: Node, g: Tensor, a: Tensor, b: Tensor, a_wins: np.ndarray) -> tuple:
+    """Gradient to the winner of each comparison; ties share it half and half, as PyTorch does."""
+    ties = np.broadcast_to(a._data == b._data, g._data.shape)
+    a_share = np.where(ties, 0.5, a_wins).astype(g._data.dtype)
+    b_share = np.where(ties, 0.5, ~a_wins).astype(g._data.dtype)
+    return (reduce_to(g * Tensor._make(a_share), a) if needs(node, 0) else None,
+            reduce_to(g * Tensor._make(b_share), b) if needs(node, 1) else None)
+
+
+def maximum(a: Tensor, b: Tensor) -> Tensor:
+    """Elementwise maximum, broadcast."""
+    a, b, data = _binary(np.maximum, a, b)
+    return record(data, MaximumBackward0, (a, b), save=(a, b))
+
+
+def minimum(a: Tensor, b: Tensor) -> Tensor:
+    """Elementwise minimum, broadcast."""
+    a, b, data = _binary(np.minimum, a, b)
+    return record(data, MinimumBackward0, (a, b), save=(a, b))
+
+
+class WhereBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, b = self.inputs_like
+        zero = scalar_tensor(0, g._data.dtype)
+        return (reduce_to(where(self.condition, g, zero), a) if needs(self, 0) else None,
+                reduce_to(where(self.condition, zero, g), b) if needs(self, 1) else None)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Pick from a where condition holds, else from b."""
+    mask = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = scalar_tensor(a, np.result_type(type(a), np.float32) if isinstance(a, float) else np.asarray(a).dtype)
+    a, b, ad, bd = operands(a, b)
+    try:
+        data = np.where(mask, ad, bd)
+    except ValueError:
+        raise broadcast_error(ad.shape, bd.shape) from None
+    return record(data, WhereBackward0, (a, b), condition=mask, inputs_like=(_shape_stub(a), _shape_stub(b)))
+
+
+# ----- comparisons (never recorded) ----------------------------------------------------------------------
+
+
+def _compare(function: Any) -> Any:
+    def compare(a: Any, b: Any) -> Tensor:
+        a, b, data = _binary(function, a, b)
+        return Tensor._make(data)
+
+    compare.__doc__ = f"Elementwise {function.__name__}, as a bool tensor (not differentiable)."
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_compare(f) for f in (np.equal, np.not_equal, np.less, np.less_equal,
+                                                 np.greater, np.greater_equal))

@@ -1,0 +1,268 @@
+"""Reductions (`sum mean max min prod var std`) and `softmax`/`log_softmax`, with their gradient rules."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gradstudio.engine import _dtype
+from gradstudio.engine._graph import Node
+from gradstudio.engine._tensor import Tensor
+from gradstudio.engine.ops._core import normalize_dim, normalize_dims, record
+
+
+def _kept_shape(shape: tuple, dims: tuple[int, ...]) -> tuple:
+    return tuple(1 if i in dims else extent for i, extent in enumerate(shape))
+
+
+def expand_back(g: Tensor, node: Node) -> Tensor:
+    """The gradient of a reduced tensor spread back over the reduced dimensions."""
+    from gradstudio.engine.ops.shape import expand, reshape
+
+    if not node.keepdim:
+        g = reshape(g, _kept_shape(node.input_shape, node.dims))
+    return expand(g, node.input_shape)
+
+
+def _count(shape: tuple, dims: tuple[int, ...]) -> int:
+    count = 1
+    for d in dims:
+        count *= shape[d]
+    return count
+
+
+class SumBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        return (expand_back(g, self),)
+
+
+class SumBackward1(SumBackward0):
+    pass
+
+
+def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
+    """Sum over all elements, or over `dim`; integers and bools sum to int64."""
+    dims = normalize_dims(dim, a._data.ndim)
+    numpy_dtype = dtype.numpy_dtype if dtype is not None else (a._data.dtype if a._data.dtype.kind == "f"
+                                                               else _dtype.DEFAULT_INT)
+    data = np.sum(a._data, axis=dims, keepdims=keepdim, dtype=numpy_dtype)
+    node = SumBackward0 if dim is None else SumBackward1
+    return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim)
+
+
+class MeanBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        return (expand_back(g / self.count, self),)
+
+
+class MeanBackward1(MeanBackward0):
+    pass
+
+
+def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Arithmetic mean over all elements, or over `dim` (floating tensors only)."""
+    if a._data.dtype.kind != "f":
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {_dtype.legacy_type_name(a._data.dtype)[6:-6]}")
+    dims = normalize_dims(dim, a._data.ndim)
+    data = np.mean(a._data, axis=dims, keepdims=keepdim, dtype=a._data.dtype)
+    node = MeanBackward0 if dim is None else MeanBackward1
+    return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim,
+                  count=_count(a._data.shape, dims))
+
+
+class ReturnTypes(NamedTuple):
+    """`(values, indices)` as returned by `max(dim)` and `min(dim)`."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _return_type(name: str) -> type:
+    cls = type(name, (ReturnTypes,), {
+        "__repr__": lambda self: f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})",
+    })
+    return cls
+
+
+_MAX_RESULT, _MIN_RESULT = _return_type("max"), _return_type("min")
+
+
+class MaxBackward1(Node):
+    """Whole-tensor max/min: ties share the gradient evenly, as PyTorch does."""
+
+    def apply(self, g: Tensor) -> tuple:
+        (a, result) = self.saved_tensors
+        mask = (a._data == result._data).astype(g._data.dtype)
+        return (g * Tensor._make(mask / mask.sum()),)
+
+
+class MinBackward1(MaxBackward1):
+    pass
+
+
+class MaxBackward0(Node):
+    """max/min along a dim: the gradient goes to the index the forward picked."""
+
+    def apply(self, g: Tensor) -> tuple:
+        return (expand_back(g, self) * Tensor._make(self.onehot.astype(g._data.dtype)),)
+
+
+class MinBackward0(MaxBackward0):
+    pass
+
+
+def _extreme(a: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
+    from gradstudio.engine.ops.pointwise import maximum, minimum
+
+    if isinstance(dim, Tensor):
+        return maximum(a, dim) if is_max else minimum(a, dim)
+    if a._data.size == 0:
+        raise RuntimeError(f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+    if dim is None:
+        data = a._data.max() if is_max else a._data.min()
+        node = MaxBackward1 if is_max else MinBackward1
+        out = record(data, node, (a,), save=(a,), save_output=True)
+        return out
+    axis = normalize_dim(dim, a._data.ndim)
+    pick = np.argmax if is_max else np.argmin
+    indices = np.expand_dims(pick(a._data, axis=axis), axis) if a._data.ndim else np.asarray(0)
+    values = np.take_along_axis(a._data, indices, axis=axis) if a._data.ndim else a._data.copy()
+    onehot = np.zeros(a._data.shape, dtype=bool)
+    if a._data.ndim:
+        np.put_along_axis(onehot, indices, True, axis=axis)
+    else:
+        onehot[()] = True
+    if not keepdim and a._data.ndim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    node = MaxBackward0 if is_max else MinBackward0
+    values_tensor = record(values, node, (a,), input_shape=a._data.shape, dims=(axis,) if a._data.ndim else (),
+                           keepdim=keepdim or not a._data.ndim, onehot=onehot)
+    result_type = _MAX_RESULT if is_max else _MIN_RESULT
+    return result_type(values_tensor, Tensor._make(indices.astype(np.int64)))
+
+
+def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001 - PyTorch's name
+    """Largest element; along `dim` gives (values, indices); with a tensor, the elementwise maximum."""
+    return _extreme(a, dim, keepdim, is_max=True)
+
+
+def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001 - PyTorch's name
+    """Smallest element; along `dim` gives (values, indices); with a tensor, the elementwise minimum."""
+    return _extreme(a, dim, keepdim, is_max=False)
+
+
+class ProdBackward0(Node):
+    """Gradient of a product: the product of the other factors, exact when some factors are zero."""
+
+    def apply(self, g: Tensor) -> tuple:
+        from gradstudio.engine.ops.pointwise import where
+
+        a, result = self.saved_tensors
+        is_zero = a._data == 0
+        dims = self.dims
+        zeros_in_slice = np.sum(is_zero, axis=dims, keepdims=True)
+        nonzero_factors = where(is_zero, 1.0, a)
+        product_of_nonzero = prod(nonzero_factors, dims[0], keepdim=True) if len(dims) == 1 else \
+            prod(nonzero_factors).reshape(_kept_shape(a._data.shape, dims))
+        kept_result = result if self.keepdim else result.reshape(_kept_shape(a._data.shape, dims))
+        others = where(is_zero, where(zeros_in_slice == 1, product_of_nonzero, 0.0), kept_result / nonzero_factors)
+        return (expand_back(g, self) * others,)
+
+
+class ProdBackward1(ProdBackward0):
+    pass
+
+
+def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Product over all elements, or along `dim`."""
+    dims = normalize_dims(dim, a._data.ndim)
+    data = np.prod(a._data, axis=dims, keepdims=keepdim)
+    if a._data.dtype.kind != "f":
+        data = data.astype(np.int64)
+    node = ProdBackward0 if dim is None else ProdBackward1
+    return record(data, node, (a,), save=(a,), save_output=True, input_shape=a._data.shape,
+                  dims=dims or (0,), keepdim=keepdim if dim is not None else False)
+
+
+def _correction(unbiased: Any, correction: Any) -> float:
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+class VarBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (a,) = self.saved_tensors
+        centred = a - mean(a, self.dims, keepdim=True)
+        return (expand_back(g, self) * centred * (2.0 / (self.count - self.correction)),)
+
+
+class StdBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        a, result = self.saved_tensors
+        centred = a - mean(a, self.dims, keepdim=True)
+        return (expand_back(g / result, self) * centred / (self.count - self.correction),)
+
+
+def _spread(a: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, is_std: bool) -> Tensor:
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    dims = normalize_dims(dim, a._data.ndim)
+    ddof = _correction(unbiased, correction)
+    data = np.var(a._data, axis=dims, keepdims=keepdim, ddof=ddof)
+    if is_std:
+        data = np.sqrt(data)
+    node = StdBackward0 if is_std else VarBackward0
+    return record(np.asarray(data, dtype=a._data.dtype), node, (a,), save=(a,), save_output=is_std,
+                  input_shape=a._data.shape, dims=dims, keepdim=keepdim, count=_count(a._data.shape, dims),
+                  correction=ddof)
+
+
+def var(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+    """Variance (Bessel-corrected by default)."""
+    return _spread(a, dim, unbiased, keepdim, correction, is_std=False)
+
+
+def std(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+    """Standard deviation (Bessel-corrected by default)."""
+    return _spread(a, dim, unbiased, keepdim, correction, is_std=True)
+
+
+class SoftmaxBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        (s,) = self.saved_tensors
+        return (s * (g - sum(g * s, self.dim, keepdim=True)),)
+
+
+class LogSoftmaxBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        from gradstudio.engine.ops.pointwise import exp
+
+        (result,) = self.saved_tensors
+        return (g - exp(result) * sum(g, self.dim, keepdim=True),)
+
+
+def _shifted(a: Tensor, dim: int) -> tuple[np.ndarray, int]:
+    axis = normalize_dim(dim, a._data.ndim)
+    x = a._data if a._data.dtype.kind == "f" else a._data.astype(_dtype.DEFAULT_FLOAT)
+    if x.ndim == 0:
+        return x - x, axis
+    return x - np.max(x, axis=axis, keepdims=True), axis
+
+
+def softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """exp(a) normalised to sum to one along `dim`."""
+    shifted, axis = _shifted(a, dim)
+    e = np.exp(shifted)
+    data = e / (np.sum(e, axis=axis, keepdims=True) if e.ndim else e)
+    return record(data, SoftmaxBackward0, (a,), save_output=True, dim=axis)
+
+
+def log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """log(softmax(a)) along `dim`, computed stably."""
+    shifted, axis = _shifted(a, dim)
+    data = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True) if shifted.ndim else np.exp(shifted))
+    return record(data, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)

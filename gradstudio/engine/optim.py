@@ -1,0 +1,1 @@
+"""`torch.optim`: placeholder until SGD and Adam land."""
