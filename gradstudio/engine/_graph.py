@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 
 _sequence = itertools.count()
 
+def sequence_mark() -> int:
+    """A number above every existing node's sequence number and below every later one's."""
+    return next(_sequence)
+
+
 FREED_BUFFERS_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they have "
     "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "

@@ -1,0 +1,240 @@
+"""The op catalog: every node kind described once.
+
+Each `OpSpec` gives the node's input ports, its attributes (type, default,
+choices), the engine call that computes it, the code-generation template, its
+palette category and a one-line doc. Palette, inspector, validation,
+evaluation, code export and file loading all read this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradstudio.engine as engine
+from gradstudio.model.leaves import DTYPES, INITIALISERS, make_leaf
+
+# attribute kinds the inspector knows how to edit and the file loader how to check
+ATTRIBUTE_KINDS = ("int", "float", "bool", "str", "choice", "shape", "dim", "dims", "values", "number")
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """One editable attribute of a node kind."""
+
+    name: str
+    kind: str
+    default: Any
+    doc: str = ""
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """Everything GradStudio knows about one node kind."""
+
+    kind: str
+    title: str
+    category: str
+    inputs: tuple[str, ...]
+    compute: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+    template: str
+    doc: str
+    attributes: tuple[AttributeSpec, ...] = field(default=())
+    variadic: bool = False
+
+    def attribute(self, name: str) -> AttributeSpec:
+        """The spec of attribute `name` (KeyError if the kind has none)."""
+        for spec in self.attributes:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def default_attributes(self) -> dict[str, Any]:
+        """A fresh dict of every attribute at its default."""
+        return {spec.name: spec.default for spec in self.attributes}
+
+    def input_ports(self, attributes: Mapping[str, Any]) -> tuple[str, ...]:
+        """Input port names; variadic kinds (cat, stack) have `count` of them."""
+        if self.variadic:
+            return tuple(f"{self.inputs[0]}{i}" for i in range(int(attributes.get("count", 2))))
+        return self.inputs
+
+
+CATEGORIES = ("Tensors", "Arithmetic", "Math", "Activations", "Reductions", "Shape", "Linear algebra", "Losses")
+
+CATALOG: dict[str, OpSpec] = {}
+
+
+def _register(spec: OpSpec) -> None:
+    CATALOG[spec.kind] = spec
+
+
+def _attr(name: str, kind: str, default: Any, doc: str = "", **extra: Any) -> AttributeSpec:
+    return AttributeSpec(name, kind, default, doc, **extra)
+
+
+DIM = _attr("dim", "dim", None, "dimension to reduce (empty: all)", optional=True)
+DIM_REQUIRED = _attr("dim", "dim", 0, "dimension")
+KEEPDIM = _attr("keepdim", "bool", False, "keep reduced dimensions with size one")
+
+
+def _binary(kind: str, title: str, symbol: str, function: Callable[[Any, Any], Any], doc: str,
+            category: str = "Arithmetic") -> None:
+    _register(OpSpec(kind, title, category, ("a", "b"), lambda i, a: function(i["a"], i["b"]),
+                     f"{{a}} {symbol} {{b}}", doc))
+
+
+def _call(kind: str, title: str, category: str, function: Callable[..., Any], template: str, doc: str,
+          inputs: tuple[str, ...] = ("input",), attributes: tuple[AttributeSpec, ...] = ()) -> None:
+    names = tuple(spec.name for spec in attributes)
+    optional = {spec.name for spec in attributes if spec.optional}
+
+    def compute(values: Mapping[str, Any], attrs: Mapping[str, Any]) -> Any:
+        arguments = [values[port] for port in inputs]
+        keywords = {name: attrs[name] for name in names if not (attrs[name] is None and name in optional)}
+        return function(*arguments, **keywords)
+
+    _register(OpSpec(kind, title, category, inputs, compute, template, doc, attributes))
+
+
+# ----- leaves -------------------------------------------------------------------------------------------------
+_register(OpSpec(
+    "tensor", "Tensor", "Tensors", (), lambda i, a: make_leaf(a), "{leaf_call}",
+    "A leaf tensor: shape, dtype, initialiser and requires_grad.",
+    (
+        _attr("shape", "shape", (3,), "extent of each dimension"),
+        _attr("dtype", "choice", "float32", choices=DTYPES),
+        _attr("init", "choice", "ones", "how the values are made", choices=INITIALISERS),
+        _attr("fill", "float", 0.0, "value for init=full"),
+        _attr("values", "values", (), "explicit values, row by row, for init=values"),
+        _attr("seed", "int", 0, "random seed for rand/randn"),
+        _attr("start", "float", 0.0, "first value for arange/linspace"),
+        _attr("end", "float", 1.0, "end value for arange (exclusive) / linspace (inclusive)"),
+        _attr("requires_grad", "bool", False, "record operations for backward"),
+    ),
+))
+_register(OpSpec("scalar", "Scalar", "Tensors", (), lambda i, a: a["value"], "{value}",
+                 "A Python number used as an operand (x + 2).", (_attr("value", "number", 2.0),)))
+
+# ----- arithmetic -----------------------------------------------------------------------------------------
+_binary("add", "Add", "+", lambda a, b: a + b, "Elementwise sum a + b, broadcast.")
+_binary("sub", "Subtract", "-", lambda a, b: a - b, "Elementwise difference a - b, broadcast.")
+_binary("mul", "Multiply", "*", lambda a, b: a * b, "Elementwise product a * b, broadcast.")
+_binary("div", "Divide", "/", lambda a, b: a / b, "Elementwise true division a / b, broadcast.")
+_binary("pow", "Power", "**", lambda a, b: a ** b, "Elementwise power a ** b.")
+_binary("matmul", "MatMul", "@", lambda a, b: a @ b, "Matrix product a @ b (any ranks, batched).", "Linear algebra")
+_call("neg", "Negate", "Arithmetic", lambda x: -x, "-{input}", "Elementwise negation -x.")
+
+# ----- math -------------------------------------------------------------------------------------------------
+for _name, _doc in (("abs", "Absolute value."), ("exp", "Exponential e ** x."), ("log", "Natural logarithm."),
+                    ("sqrt", "Square root."), ("sin", "Sine."), ("cos", "Cosine.")):
+    _call(_name, _name.capitalize() if _name != "sqrt" else "Sqrt", "Math", getattr(engine, _name),
+          f"torch.{_name}({{input}})", _doc)
+_call("clamp", "Clamp", "Math", engine.clamp, "torch.clamp({input}, min={min}, max={max})",
+      "Limit values to [min, max].",
+      attributes=(_attr("min", "number", 0.0, "lower bound (empty: none)", optional=True),
+                  _attr("max", "number", None, "upper bound (empty: none)", optional=True)))
+_call("maximum", "Maximum", "Math", engine.maximum, "torch.maximum({a}, {b})", "Elementwise maximum.",
+      inputs=("a", "b"))
+_call("minimum", "Minimum", "Math", engine.minimum, "torch.minimum({a}, {b})", "Elementwise minimum.",
+      inputs=("a", "b"))
+_call("where", "Where", "Math", engine.where, "torch.where({condition}, {a}, {b})",
+      "Pick a where condition holds, else b.", inputs=("condition", "a", "b"))
+_call("gt", "Greater than", "Math", lambda a, b: a > b, "{a} > {b}", "Elementwise a > b (bool, no gradient).",
+      inputs=("a", "b"))
+_call("lt", "Less than", "Math", lambda a, b: a < b, "{a} < {b}", "Elementwise a < b (bool, no gradient).",
+      inputs=("a", "b"))
+
+# ----- activations --------------------------------------------------------------------------------------
+for _name, _title, _doc in (("relu", "ReLU", "max(x, 0)."), ("sigmoid", "Sigmoid", "1 / (1 + e ** -x)."),
+                            ("tanh", "Tanh", "Hyperbolic tangent.")):
+    _call(_name, _title, "Activations", getattr(engine, _name), f"torch.{_name}({{input}})", _doc)
+_call("softmax", "Softmax", "Activations", engine.softmax, "torch.softmax({input}, dim={dim})",
+      "exp(x) normalised along dim.", attributes=(_attr("dim", "dim", -1, "dimension"),))
+_call("log_softmax", "LogSoftmax", "Activations", engine.log_softmax, "torch.log_softmax({input}, dim={dim})",
+      "log(softmax(x)) along dim, computed stably.", attributes=(_attr("dim", "dim", -1, "dimension"),))
+
+# ----- reductions ---------------------------------------------------------------------------------------
+for _name, _title, _doc in (("sum", "Sum", "Sum of elements."), ("mean", "Mean", "Mean of elements.")):
+    _call(_name, _title, "Reductions", getattr(engine, _name),
+          f"{{input}}.{_name}({{dim_args}})", _doc + " Over all, or along dim.", attributes=(DIM, KEEPDIM))
+
+
+def _values_only(function: Callable[..., Any]) -> Callable[..., Any]:
+    def reduce(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+        return function(x) if dim is None else function(x, dim, keepdim).values
+
+    return reduce
+
+
+_call("max", "Max", "Reductions", _values_only(engine.max), "{input}.max({dim_args}){values}",
+      "Largest element (along dim: the values).", attributes=(DIM, KEEPDIM))
+_call("min", "Min", "Reductions", _values_only(engine.min), "{input}.min({dim_args}){values}",
+      "Smallest element (along dim: the values).", attributes=(DIM, KEEPDIM))
+_call("prod", "Product", "Reductions", engine.prod, "{input}.prod({dim_args})", "Product of elements.",
+      attributes=(DIM, KEEPDIM))
+for _name, _title in (("var", "Variance"), ("std", "Std")):
+    _call(_name, _title, "Reductions", getattr(engine, _name), f"{{input}}.{_name}({{dim_args}})",
+          f"{_title} (Bessel-corrected unless correction=0).",
+          attributes=(DIM, KEEPDIM, _attr("correction", "int", 1, "degrees of freedom subtracted")))
+
+# ----- shape --------------------------------------------------------------------------------------------
+_call("reshape", "Reshape", "Shape", engine.reshape, "{input}.reshape({shape})", "Same values, new shape.",
+      attributes=(_attr("shape", "shape", (-1,), "new shape (-1 infers one dimension)"),))
+_call("view", "View", "Shape", lambda x, shape: x.view(shape), "{input}.view({shape})",
+      "Same memory seen with a new shape.", attributes=(_attr("shape", "shape", (-1,), "new shape"),))
+_call("transpose", "Transpose", "Shape", engine.transpose, "{input}.transpose({dim0}, {dim1})",
+      "Swap two dimensions.", attributes=(_attr("dim0", "dim", 0), _attr("dim1", "dim", 1)))
+_call("T", "T", "Shape", lambda x: x.T, "{input}.T", "Matrix transpose (all dimensions reversed).")
+_call("permute", "Permute", "Shape", engine.permute, "{input}.permute({dims})", "Reorder dimensions.",
+      attributes=(_attr("dims", "dims", (1, 0), "new order of dimensions"),))
+_call("unsqueeze", "Unsqueeze", "Shape", engine.unsqueeze, "{input}.unsqueeze({dim})",
+      "Insert a dimension of size one.", attributes=(DIM_REQUIRED,))
+_call("squeeze", "Squeeze", "Shape", engine.squeeze, "{input}.squeeze({dim_args})",
+      "Drop dimensions of size one.", attributes=(_attr("dim", "dim", None, "dimension (empty: all)",
+                                                        optional=True),))
+_call("flatten", "Flatten", "Shape", engine.flatten, "{input}.flatten({start_dim}, {end_dim})",
+      "Merge dimensions into one.", attributes=(_attr("start_dim", "dim", 0), _attr("end_dim", "dim", -1)))
+_call("expand", "Expand", "Shape", lambda x, shape: x.expand(*shape), "{input}.expand({shape})",
+      "Broadcast to a larger shape without copying.", attributes=(_attr("shape", "shape", (2, -1)),))
+_call("index", "Index", "Shape", lambda x, index: x[_parse_index(index)], "{input}[{index}]",
+      "Basic indexing: ints, slices, None, ... (e.g. 0, 1:3).", attributes=(_attr("index", "str", "0"),))
+_register(OpSpec("cat", "Concatenate", "Shape", ("tensor",),
+                 lambda i, a: engine.cat([i[f"tensor{k}"] for k in range(a["count"])], dim=a["dim"]),
+                 "torch.cat([{tensors}], dim={dim})", "Join tensors along an existing dimension.",
+                 (_attr("count", "int", 2, "number of inputs"), DIM_REQUIRED), variadic=True))
+_register(OpSpec("stack", "Stack", "Shape", ("tensor",),
+                 lambda i, a: engine.stack([i[f"tensor{k}"] for k in range(a["count"])], dim=a["dim"]),
+                 "torch.stack([{tensors}], dim={dim})", "Join same-shaped tensors along a new dimension.",
+                 (_attr("count", "int", 2, "number of inputs"), DIM_REQUIRED), variadic=True))
+_call("clone", "Clone", "Tensors", engine.Tensor.clone, "{input}.clone()", "A copy that keeps the history.")
+_call("detach", "Detach", "Tensors", engine.Tensor.detach, "{input}.detach()", "The values, cut off from the graph.")
+
+# ----- linear algebra and losses ------------------------------------------------------------------------
+_call("mm", "MM", "Linear algebra", engine.mm, "torch.mm({a}, {b})", "Product of two matrices.", inputs=("a", "b"))
+_call("linear", "Linear", "Linear algebra",
+      lambda x, w, b: engine.nn.functional.linear(x, w, b), "F.linear({input}, {weight}, {bias})",
+      "x @ W.T + b.", inputs=("input", "weight", "bias"))
+REDUCTION = _attr("reduction", "choice", "mean", "how to combine the per-element losses",
+                  choices=("mean", "sum", "none"))
+
+
+def _loss(kind: str, title: str, doc: str) -> None:
+    def loss(x: Any, target: Any, reduction: str) -> Any:
+        return getattr(engine.nn.functional, kind)(x, target, reduction=reduction)
+
+    _call(kind, title, "Losses", loss, f"F.{kind}({{input}}, {{target}}, reduction={{reduction}})", doc,
+          inputs=("input", "target"), attributes=(REDUCTION,))
+
+
+_loss("mse_loss", "MSE loss", "Mean squared error.")
+_loss("cross_entropy", "Cross entropy", "Softmax cross-entropy against class indices or probabilities.")
+_loss("binary_cross_entropy", "BCE loss", "Binary cross-entropy of probabilities.")
+
+def _parse_index(text: str) -> tuple:
+    from gradstudio.model.validation import parse_index
+
+    return parse_index(text)

@@ -1,0 +1,366 @@
+"""The graph document: nodes, edges and settings, changed only through reversible edits.
+
+Every edit is an `Edit` whose `apply(document)` performs it, notifies observers
+and returns the edit that undoes it; the UI wraps these in undo commands. A
+refused edit raises `EditError` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import networkx as nx
+
+from gradstudio.model.catalog import CATALOG, OpSpec
+
+GRAD_MODES = ("normal", "no_grad")
+
+
+class EditError(ValueError):
+    """An edit the document refuses (unknown node, occupied input, cycle, ...); nothing changed."""
+
+
+@dataclass
+class Node:
+    """One node of the graph: an op kind with attributes, a position and a variable name."""
+
+    id: str
+    kind: str
+    name: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+    position: tuple[float, float] = (0.0, 0.0)
+    retain_grad: bool = False
+
+    @property
+    def spec(self) -> OpSpec:
+        """The catalog entry of this node's kind."""
+        return CATALOG[self.kind]
+
+    def input_ports(self) -> tuple[str, ...]:
+        """Names of this node's input ports."""
+        return self.spec.input_ports(self.attributes)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """The output of `source` feeding input port `port` of `target`."""
+
+    source: str
+    target: str
+    port: str
+
+
+@dataclass
+class Settings:
+    """Document-wide settings: grad mode and the node Backward starts from."""
+
+    grad_mode: str = "normal"
+    backward_target: str | None = None
+
+
+Observer = Callable[[str, Any], None]
+
+
+class GraphDocument:
+    """Nodes, edges and settings, with observers told of every change."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.edges: dict[tuple[str, str], Edge] = {}
+        self.settings = Settings()
+        self._observers: list[Observer] = []
+        self._ids = itertools.count(1)
+
+    # ----- observation ----------------------------------------------------------------------------------
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        """Call `observer(event, payload)` on every change; returns an unsubscribe function."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer) if observer in self._observers else None
+
+    def notify(self, event: str, payload: Any) -> None:
+        """Tell every observer that `event` happened."""
+        for observer in list(self._observers):
+            observer(event, payload)
+
+    # ----- queries --------------------------------------------------------------------------------------
+
+    def node(self, node_id: str) -> Node:
+        """The node with `node_id` (EditError if there is none)."""
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise EditError(f"no node with id {node_id!r}") from None
+
+    def new_id(self) -> str:
+        """An id no node has."""
+        while True:
+            candidate = f"n{next(self._ids)}"
+            if candidate not in self.nodes:
+                return candidate
+
+    def new_name(self, base: str) -> str:
+        """A valid Python variable name not yet used in the document."""
+        base = "".join(c if c.isalnum() or c == "_" else "_" for c in base.lower()) or "v"
+        if base[0].isdigit():
+            base = f"v{base}"
+        names = {node.name for node in self.nodes.values()}
+        if base not in names and base not in RESERVED_NAMES:
+            return base
+        return next(f"{base}{i}" for i in itertools.count(1) if f"{base}{i}" not in names)
+
+    def inputs_of(self, node_id: str) -> dict[str, Edge]:
+        """The edges into `node_id`, by port."""
+        node = self.node(node_id)
+        return {port: self.edges[(node_id, port)] for port in node.input_ports() if (node_id, port) in self.edges}
+
+    def edges_from(self, node_id: str) -> list[Edge]:
+        """The edges leaving `node_id`."""
+        return [edge for edge in self.edges.values() if edge.source == node_id]
+
+    def graph(self) -> nx.DiGraph:
+        """The document as a networkx digraph (node ids; edges carry their port)."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.nodes)
+        for edge in self.edges.values():
+            graph.add_edge(edge.source, edge.target)
+        return graph
+
+    def topological_order(self) -> list[str]:
+        """Node ids so that every edge goes forward (ties broken by insertion order)."""
+        order = {node_id: index for index, node_id in enumerate(self.nodes)}
+        return list(nx.lexicographical_topological_sort(self.graph(), key=order.__getitem__))
+
+    def descendants(self, node_ids: Iterator[str] | list[str]) -> set[str]:
+        """The given nodes and every node downstream of them."""
+        graph = self.graph()
+        result: set[str] = set()
+        for node_id in node_ids:
+            if node_id in graph:
+                result.add(node_id)
+                result |= nx.descendants(graph, node_id)
+        return result
+
+    def apply(self, edit: Edit) -> Edit:
+        """Perform `edit`; return the edit that undoes it."""
+        return edit.apply(self)
+
+    def snapshot(self) -> tuple:
+        """A comparable copy of the whole document state (tests use it to check undo)."""
+        return (copy.deepcopy(list(self.nodes.values())), dict(self.edges), replace(self.settings))
+
+
+RESERVED_NAMES = frozenset({"torch", "F", "nn", "None", "True", "False", "and", "or", "not", "in", "is", "if",
+                            "else", "for", "while", "def", "class", "return", "import", "from", "as", "with",
+                            "lambda", "pass", "del", "global", "try", "except", "raise", "yield", "assert"})
+
+
+# ----- edits ------------------------------------------------------------------------------------------------
+
+
+class Edit:
+    """A reversible change to a document."""
+
+    def apply(self, document: GraphDocument) -> Edit:
+        """Perform the change and return its inverse."""
+        raise NotImplementedError
+
+
+@dataclass
+class AddNode(Edit):
+    """Insert a node (with attributes completed from the catalog's defaults)."""
+
+    node: Node
+
+    def apply(self, document: GraphDocument) -> Edit:
+        node = copy.deepcopy(self.node)
+        if node.kind not in CATALOG:
+            raise EditError(f"unknown op kind {node.kind!r}")
+        if node.id in document.nodes:
+            raise EditError(f"a node with id {node.id!r} already exists")
+        check_name(document, node.name, node.id)
+        node.attributes = {**CATALOG[node.kind].default_attributes(), **node.attributes}
+        document.nodes[node.id] = node
+        document.notify("node_added", node)
+        return RemoveNode(node.id)
+
+
+@dataclass
+class RemoveNode(Edit):
+    """Delete a node and every edge touching it."""
+
+    node_id: str
+
+    def apply(self, document: GraphDocument) -> Edit:
+        node = document.node(self.node_id)
+        touching = [e for e in document.edges.values() if self.node_id in (e.source, e.target)]
+        restore: list[Edit] = [AddNode(copy.deepcopy(node))]
+        for edge in touching:
+            restore.append(Disconnect(edge).apply(document))
+        settings_edit = None
+        if document.settings.backward_target == self.node_id:
+            settings_edit = SetSetting("backward_target", None).apply(document)
+        del document.nodes[self.node_id]
+        document.notify("node_removed", node)
+        if settings_edit is not None:
+            restore.append(settings_edit)
+        return Batch(restore)
+
+
+@dataclass
+class Connect(Edit):
+    """Feed the output of `edge.source` into `edge.port` of `edge.target`."""
+
+    edge: Edge
+
+    def apply(self, document: GraphDocument) -> Edit:
+        edge = self.edge
+        document.node(edge.source)
+        target = document.node(edge.target)
+        if edge.port not in target.input_ports():
+            raise EditError(f"{target.name} has no input {edge.port!r}")
+        if (edge.target, edge.port) in document.edges:
+            raise EditError(f"input {edge.port!r} of {target.name} is already connected")
+        if edge.source == edge.target or edge.source in document.descendants([edge.target]):
+            raise EditError("connecting these ports would make a cycle")
+        document.edges[(edge.target, edge.port)] = edge
+        document.notify("edge_added", edge)
+        return Disconnect(edge)
+
+
+@dataclass
+class Disconnect(Edit):
+    """Remove one edge."""
+
+    edge: Edge
+
+    def apply(self, document: GraphDocument) -> Edit:
+        if document.edges.get((self.edge.target, self.edge.port)) != self.edge:
+            raise EditError("no such connection")
+        del document.edges[(self.edge.target, self.edge.port)]
+        document.notify("edge_removed", self.edge)
+        return Connect(self.edge)
+
+
+@dataclass
+class SetAttribute(Edit):
+    """Change one attribute of a node (validated against the catalog)."""
+
+    node_id: str
+    name: str
+    value: Any
+
+    def apply(self, document: GraphDocument) -> Edit:
+        from gradstudio.model.validation import check_attribute
+
+        node = document.node(self.node_id)
+        spec = node.spec.attribute(self.name) if self.name in node.attributes else None
+        if spec is None:
+            raise EditError(f"{node.kind} nodes have no attribute {self.name!r}")
+        value = check_attribute(spec, self.value)
+        old = node.attributes[self.name]
+        dropped = self._edges_dropped_by_port_change(document, node, value)
+        node.attributes[self.name] = value
+        document.notify("attribute_changed", (node, self.name))
+        inverse: Edit = SetAttribute(self.node_id, self.name, old)
+        return Batch([inverse, *dropped]) if dropped else inverse
+
+    def _edges_dropped_by_port_change(self, document: GraphDocument, node: Node, value: Any) -> list[Edit]:
+        if not node.spec.variadic or self.name != "count":
+            return []
+        kept = set(node.spec.input_ports({**node.attributes, "count": value}))
+        gone = [e for (target, port), e in document.edges.items() if target == node.id and port not in kept]
+        return [Disconnect(edge).apply(document) for edge in gone]
+
+
+@dataclass
+class RenameNode(Edit):
+    """Change a node's variable name (must stay a unique Python identifier)."""
+
+    node_id: str
+    name: str
+
+    def apply(self, document: GraphDocument) -> Edit:
+        node = document.node(self.node_id)
+        check_name(document, self.name, self.node_id)
+        old, node.name = node.name, self.name
+        document.notify("node_renamed", node)
+        return RenameNode(self.node_id, old)
+
+
+@dataclass
+class MoveNode(Edit):
+    """Place a node at a new canvas position."""
+
+    node_id: str
+    position: tuple[float, float]
+
+    def apply(self, document: GraphDocument) -> Edit:
+        node = document.node(self.node_id)
+        old, node.position = node.position, (float(self.position[0]), float(self.position[1]))
+        document.notify("node_moved", node)
+        return MoveNode(self.node_id, old)
+
+
+@dataclass
+class SetRetainGrad(Edit):
+    """Ask Backward to keep `.grad` on a non-leaf node (`retain_grad()`)."""
+
+    node_id: str
+    retain: bool
+
+    def apply(self, document: GraphDocument) -> Edit:
+        node = document.node(self.node_id)
+        old, node.retain_grad = node.retain_grad, bool(self.retain)
+        document.notify("attribute_changed", (node, "retain_grad"))
+        return SetRetainGrad(self.node_id, old)
+
+
+@dataclass
+class SetSetting(Edit):
+    """Change a document setting (`grad_mode` or `backward_target`)."""
+
+    name: str
+    value: Any
+
+    def apply(self, document: GraphDocument) -> Edit:
+        if self.name == "grad_mode" and self.value not in GRAD_MODES:
+            raise EditError(f"grad mode must be one of {', '.join(GRAD_MODES)}")
+        if self.name == "backward_target" and self.value is not None:
+            document.node(self.value)
+        if self.name not in ("grad_mode", "backward_target"):
+            raise EditError(f"unknown setting {self.name!r}")
+        old = getattr(document.settings, self.name)
+        setattr(document.settings, self.name, self.value)
+        document.notify("settings_changed", self.name)
+        return SetSetting(self.name, old)
+
+
+@dataclass
+class Batch(Edit):
+    """Several edits as one; if one is refused, the earlier ones are undone."""
+
+    edits: list[Edit]
+
+    def apply(self, document: GraphDocument) -> Edit:
+        inverses: list[Edit] = []
+        try:
+            for edit in self.edits:
+                inverses.append(edit.apply(document))
+        except EditError:
+            for inverse in reversed(inverses):
+                inverse.apply(document)
+            raise
+        return Batch(list(reversed(inverses)))
+
+
+def check_name(document: GraphDocument, name: str, node_id: str) -> None:
+    """Variable names are unique Python identifiers (they become the exported code's names)."""
+    if not name.isidentifier() or name in RESERVED_NAMES:
+        raise EditError(f"{name!r} is not a valid variable name")
+    if any(other.name == name and other.id != node_id for other in document.nodes.values()):
+        raise EditError(f"the name {name!r} is already used")

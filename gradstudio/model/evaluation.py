@@ -1,0 +1,233 @@
+"""Evaluating a document through the engine: forward (incremental) and backward (with edge gradients).
+
+Forward runs in topological order under the document's grad mode and recomputes
+only nodes an edit made dirty, so leaf tensors (and their `.grad`) survive edits
+elsewhere, as variables do in a PyTorch session. Backward runs the engine's real
+backward from the target and records, beside PyTorch's `.grad` semantics, the
+gradient that flowed along every edge and the order the engine visited grad_fns.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradstudio.engine as engine
+from gradstudio.engine._graph import AccumulateGrad, gradient_edge, sequence_mark
+from gradstudio.model.document import Edge, GraphDocument
+
+
+@dataclass
+class NodeResult:
+    """What a node computed: a value, or the error that stopped it (or the upstream node that did)."""
+
+    value: Any = None
+    error: str | None = None
+    blocked_by: str | None = None
+    sequence: tuple[int, int] = (0, 0)
+
+    @property
+    def ok(self) -> bool:
+        """True when the node has a value."""
+        return self.error is None and self.blocked_by is None
+
+
+@dataclass
+class BackwardStep:
+    """One grad_fn the engine ran: its name, the document node that created it, gradients in and out."""
+
+    name: str
+    owner: str | None
+    grad_in: Any
+    grads_out: tuple
+
+
+@dataclass
+class BackwardResult:
+    """Everything one Backward press produced, for display."""
+
+    target: str
+    node_grads: dict[str, Any] = field(default_factory=dict)
+    edge_grads: dict[tuple[str, str], Any] = field(default_factory=dict)
+    steps: list[BackwardStep] = field(default_factory=list)
+
+    @property
+    def path(self) -> set[tuple[str, str]]:
+        """(target, port) keys of the edges a gradient flowed along."""
+        return set(self.edge_grads)
+
+
+class Evaluator:
+    """Keeps every node's result up to date with the document and runs Backward on request."""
+
+    def __init__(self, document: GraphDocument) -> None:
+        self.document = document
+        self.results: dict[str, NodeResult] = {}
+        self.last_backward: BackwardResult | None = None
+        self._dirty: set[str] = set(document.nodes)
+        self._unsubscribe = document.subscribe(self._on_change)
+
+    def close(self) -> None:
+        """Stop observing the document."""
+        self._unsubscribe()
+
+    # ----- invalidation ---------------------------------------------------------------------------------
+
+    def _on_change(self, event: str, payload: Any) -> None:
+        if event == "node_removed":
+            self.results.pop(payload.id, None)
+            self._dirty.discard(payload.id)
+        elif event == "node_added":
+            self._dirty.add(payload.id)
+        elif event in ("edge_added", "edge_removed"):
+            self._dirty |= self.document.descendants([payload.target])
+        elif event == "attribute_changed":
+            self._dirty |= self.document.descendants([payload[0].id])
+        elif event == "settings_changed" and payload == "grad_mode":
+            self._dirty |= set(self.document.nodes)
+        if event not in ("node_moved", "node_renamed", "settings_changed"):
+            self.last_backward = None
+
+    def mark_all_dirty(self) -> None:
+        """Recompute everything on the next evaluate (leaves too: fresh tensors, no .grad)."""
+        self._dirty = set(self.document.nodes)
+
+    @property
+    def dirty(self) -> frozenset[str]:
+        """Nodes the next evaluate will recompute."""
+        return frozenset(self._dirty)
+
+    # ----- forward --------------------------------------------------------------------------------------
+
+    def evaluate(self) -> dict[str, NodeResult]:
+        """Recompute the dirty nodes (and only those); returns all results."""
+        if not self._dirty:
+            return self.results
+        enabled = self.document.settings.grad_mode == "normal"
+        with engine.set_grad_enabled(enabled):
+            for node_id in self.document.topological_order():
+                if node_id in self._dirty:
+                    self.results[node_id] = self._compute(node_id)
+        self._dirty.clear()
+        return self.results
+
+    def _compute(self, node_id: str) -> NodeResult:
+        node = self.document.nodes[node_id]
+        inputs: dict[str, Any] = {}
+        for port in node.input_ports():
+            edge = self.document.edges.get((node_id, port))
+            if edge is None:
+                return NodeResult(error=f"input '{port}' is not connected")
+            upstream = self.results.get(edge.source)
+            if upstream is None or not upstream.ok:
+                return NodeResult(blocked_by=upstream.blocked_by or edge.source if upstream else edge.source)
+            inputs[port] = upstream.value
+        start = sequence_mark()
+        try:
+            value = node.spec.compute(inputs, node.attributes)
+        except Exception as error:  # noqa: BLE001 - any engine error becomes the node's message
+            return NodeResult(error=str(error) or type(error).__name__)
+        if node.retain_grad and isinstance(value, engine.Tensor) and value.grad_fn is not None:
+            value.retain_grad()
+        return NodeResult(value=value, sequence=(start, sequence_mark()))
+
+    def value(self, node_id: str) -> Any:
+        """The node's current value (evaluating first); None if it has an error."""
+        result = self.evaluate().get(node_id)
+        return result.value if result is not None else None
+
+    # ----- backward -------------------------------------------------------------------------------------
+
+    def backward(self, target: str | None = None, gradient: Any = None) -> BackwardResult:
+        """Run `target.backward(gradient)` (retaining the graph, so Backward can be pressed again)."""
+        target = target or self.document.settings.backward_target
+        if target is None:
+            raise RuntimeError("choose a node to run backward from")
+        results = self.evaluate()
+        result = results.get(target)
+        if result is None or not result.ok:
+            raise RuntimeError(f"node {self.document.node(target).name} has no value to run backward from")
+        value = result.value
+        if not isinstance(value, engine.Tensor):
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        recorder = _FlowRecorder(self.document, results, target)
+        engine.autograd.backward(value, gradient, retain_graph=True, observer=recorder.observe)
+        self.last_backward = recorder.result
+        return recorder.result
+
+    def zero_grad(self) -> None:
+        """Set every leaf's (and retained non-leaf's) `.grad` to None, as `optimizer.zero_grad()` does."""
+        for result in self.results.values():
+            if isinstance(result.value, engine.Tensor):
+                result.value._grad = None
+        self.last_backward = None
+
+    def leaf_grad(self, node_id: str) -> Any:
+        """The `.grad` PyTorch would show for this node (None for non-leaves unless retained)."""
+        result = self.results.get(node_id)
+        if result is None or not isinstance(result.value, engine.Tensor):
+            return None
+        tensor = result.value
+        return tensor._grad if tensor.is_leaf or tensor.retains_grad else None
+
+
+class _FlowRecorder:
+    """Turns the engine's backward steps into per-node and per-edge gradients."""
+
+    def __init__(self, document: GraphDocument, results: dict[str, NodeResult], target: str) -> None:
+        self.document = document
+        self.result = BackwardResult(target)
+        self._ranges = sorted((r.sequence[0], r.sequence[1], node_id) for node_id, r in results.items() if r.ok)
+        self._starts = [start for start, _, _ in self._ranges]
+        self._entry_of: dict[int, str] = {}
+        for node_id, r in results.items():
+            if isinstance(r.value, engine.Tensor) and r.value.requires_grad:
+                self._entry_of[id(gradient_edge(r.value))] = node_id
+        self._results = results
+
+    def owner(self, node: Any) -> str | None:
+        """The document node whose computation created this grad_fn."""
+        if isinstance(node, AccumulateGrad):
+            return self._entry_of.get(id(node))
+        index = bisect.bisect_right(self._starts, node._sequence_nr) - 1
+        if index >= 0:
+            start, end, node_id = self._ranges[index]
+            if start <= node._sequence_nr < end:
+                return node_id
+        return None
+
+    def observe(self, node: Any, grad_in: Any, grads_out: tuple) -> None:
+        owner = self.owner(node)
+        entered = self._entry_of.get(id(node))
+        if entered is not None:
+            self.result.node_grads[entered] = grad_in.detach()
+        self.result.steps.append(BackwardStep(node.name(), owner, grad_in.detach(),
+                                              tuple(g.detach() if g is not None else None for g in grads_out)))
+        if owner is None:
+            return
+        for index, ((child, _), grad) in enumerate(zip(node.next_functions, grads_out)):
+            if child is None or grad is None:
+                continue
+            source = self._entry_of.get(id(child))
+            if source is None or source == owner:
+                continue
+            edge = self._edge_for(owner, source, node, index)
+            if edge is not None:
+                key = (edge.target, edge.port)
+                previous = self.result.edge_grads.get(key)
+                self.result.edge_grads[key] = grad.detach() if previous is None else previous + grad.detach()
+
+    def _edge_for(self, owner: str, source: str, node: Any, index: int) -> Edge | None:
+        """The edge from `source` into `owner` that next_functions[index] of `node` stands for."""
+        candidates = [e for e in self.document.inputs_of(owner).values() if e.source == source]
+        if len(candidates) <= 1:
+            return candidates[0] if candidates else None
+        output = self._results[owner].value
+        if output.grad_fn is node:
+            tensor_ports = [port for port, e in self.document.inputs_of(owner).items()
+                            if isinstance(self._results[e.source].value, engine.Tensor)]
+            if index < len(tensor_ports):
+                port = tensor_ports[index]
+                return next((e for e in candidates if e.port == port), candidates[0])
+        return candidates[0]

@@ -1,0 +1,68 @@
+"""Leaf tensors from a tensor node's attributes (shape, dtype, initialiser, requires_grad)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+import gradstudio.engine as engine
+
+DTYPES = ("float32", "float64", "int64", "bool")
+INITIALISERS = ("ones", "zeros", "full", "values", "rand", "randn", "arange", "linspace", "eye")
+MAX_ELEMENTS = 10**8
+
+
+class LeafError(ValueError):
+    """A tensor node's attributes do not describe a tensor we can make."""
+
+
+def element_count(shape: tuple[int, ...]) -> int:
+    """How many elements a tensor of `shape` holds (validated: non-negative ints, at most MAX_ELEMENTS)."""
+    if any(not isinstance(extent, int) or isinstance(extent, bool) or extent < 0 for extent in shape):
+        raise LeafError(f"shape must be a list of non-negative integers, got {list(shape)}")
+    count = math.prod(shape)
+    if count > MAX_ELEMENTS:
+        raise LeafError(f"shape {list(shape)} has {count} elements; the limit is {MAX_ELEMENTS}")
+    return count
+
+
+def make_leaf(attributes: Mapping[str, Any]) -> engine.Tensor:
+    """The leaf tensor a tensor node describes."""
+    shape = tuple(attributes["shape"])
+    count = element_count(shape)
+    dtype = getattr(engine, attributes["dtype"]) if attributes["dtype"] != "bool" else engine.bool
+    init = attributes["init"]
+    data = _initial_values(init, shape, count, attributes).astype(dtype.numpy_dtype)
+    tensor = engine.from_numpy(data)
+    if attributes["requires_grad"]:
+        tensor.requires_grad_(True)
+    return tensor
+
+
+def _initial_values(init: str, shape: tuple, count: int, attributes: Mapping[str, Any]) -> np.ndarray:
+    if init == "ones":
+        return np.ones(shape)
+    if init == "zeros":
+        return np.zeros(shape)
+    if init == "full":
+        return np.full(shape, attributes["fill"])
+    if init == "values":
+        values = np.asarray(attributes["values"], dtype=np.float64).reshape(-1)
+        if values.size != count:
+            raise LeafError(f"shape {list(shape)} needs {count} values, got {values.size}")
+        return values.reshape(shape)
+    if init in ("rand", "randn"):
+        generator = np.random.default_rng(int(attributes["seed"]))
+        return generator.random(shape) if init == "rand" else generator.standard_normal(shape)
+    if init == "arange":
+        return (attributes["start"] + np.arange(count)).reshape(shape)
+    if init == "linspace":
+        return np.linspace(attributes["start"], attributes["end"], count).reshape(shape)
+    if init == "eye":
+        if len(shape) != 2:
+            raise LeafError(f"eye needs a 2-d shape, got {list(shape)}")
+        return np.eye(*shape)
+    raise LeafError(f"unknown initialiser {init!r}; expected one of {', '.join(INITIALISERS)}")
