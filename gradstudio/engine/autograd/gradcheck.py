@@ -20,6 +20,12 @@ def _outputs(function: Callable, inputs: tuple) -> list[Tensor]:
     return [result] if isinstance(result, Tensor) else [r for r in result if isinstance(r, Tensor)]
 
 
+def _differentiable_outputs(function: Callable, inputs: tuple) -> list[Tensor]:
+    """The outputs that carry gradients (max(dim) also returns integer indices, which do not)."""
+    with grad_mode.enable_grad():
+        return [out for out in _outputs(function, inputs) if out._requires_grad]
+
+
 def numerical_jacobians(function: Callable, inputs: tuple, eps: float) -> list[list[np.ndarray]]:
     """d(output)/d(input) by central differences: one (input numel x output numel) matrix per pair."""
     with grad_mode.no_grad():
@@ -87,7 +93,7 @@ def gradgradcheck(function: Callable, inputs: Any, grad_outputs: Any = None, *, 
     from gradstudio.engine.autograd import grad
 
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    outputs = _outputs(function, inputs)
+    outputs = _differentiable_outputs(function, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = [Tensor._make(rng.standard_normal(o._data.shape).astype(o._data.dtype), True)
@@ -99,8 +105,10 @@ def gradgradcheck(function: Callable, inputs: Any, grad_outputs: Any = None, *, 
         primal = all_inputs[:len(inputs)]
         cotangents = all_inputs[len(inputs):]
         chosen = [x for x in primal if isinstance(x, Tensor) and x._requires_grad]
-        result = grad(_outputs(function, primal), chosen, list(cotangents), create_graph=True, allow_unused=True,
-                      materialize_grads=True)
+        # the finite differences run under no_grad; the first derivatives must still be recorded
+        with grad_mode.enable_grad():
+            result = grad(_differentiable_outputs(function, primal), chosen, list(cotangents), create_graph=True,
+                          allow_unused=True, materialize_grads=True)
         return tuple(result)
 
     assert differentiable
