@@ -56,24 +56,20 @@ def _shape_stub(tensor: Tensor) -> Tensor:
 
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a + alpha * b, broadcast."""
-    if alpha != 1:
-        b = mul(b, alpha)
-    a, b, data = _binary(np.add, a, b)
-    return record(data, AddBackward0, (a, b), inputs_like=(_shape_stub(a), _shape_stub(b)), alpha=1)
+    a, b, data = _binary(np.add if alpha == 1 else lambda x, y: x + alpha * y, a, b)
+    return record(data, AddBackward0, (a, b), inputs_like=(_shape_stub(a), _shape_stub(b)), alpha=alpha)
 
 
 def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a - alpha * b, broadcast."""
-    if alpha != 1:
-        b = mul(b, alpha)
-    a, b, data = _binary(np.subtract, a, b)
-    return record(data, SubBackward0, (a, b), inputs_like=(_shape_stub(a), _shape_stub(b)), alpha=1)
+    a, b, data = _binary(np.subtract if alpha == 1 else lambda x, y: x - alpha * y, a, b)
+    return record(data, SubBackward0, (a, b), inputs_like=(_shape_stub(a), _shape_stub(b)), alpha=alpha)
 
 
 def rsub(a: Tensor, scalar: Any) -> Tensor:
     """scalar - a (PyTorch records RsubBackward1)."""
-    a, b, data = _binary(np.subtract, a, scalar)
-    return record(-data, RsubBackward1, (a,), inputs_like=(_shape_stub(a),))
+    a, b, data = _binary(lambda x, y: np.subtract(y, x), a, scalar)
+    return record(data, RsubBackward1, (a,), inputs_like=(_shape_stub(a),))
 
 
 class MulBackward0(Node):
@@ -153,6 +149,8 @@ def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     if not isinstance(a, Tensor):
         exponent, base, exponent_data, base_data = operands(exponent, a)
         data = np.power(float_data(base_data), float_data(exponent_data))
+        if exponent_data.dtype.kind in "iub":  # an integer base and exponent stay integer, as in PyTorch
+            data = data.astype(exponent_data.dtype)
         return record(data, PowBackward2, (exponent,), save_output=True, base=a)
     if isinstance(exponent, Tensor):
         a, b, data = _binary(np.power, a, exponent)
@@ -298,9 +296,11 @@ class ClampBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, low, high = self.saved_tensors
         below, above = a._data < low._data, a._data > high._data
+        # crossed bounds (min > max) give max everywhere, so max takes the gradient there, as in PyTorch
+        crossed = high._data < low._data
         return (reduce_to(g * _mask(~below & ~above, g), a) if needs(self, 0) else None,
-                reduce_to(g * _mask(below & ~above, g), low) if needs(self, 1) else None,
-                reduce_to(g * _mask(above, g), high) if needs(self, 2) else None)
+                reduce_to(g * _mask(below & (low._data < high._data), g), low) if needs(self, 1) else None,
+                reduce_to(g * _mask(above | crossed, g), high) if needs(self, 2) else None)
 
 
 def _bound(value: Any, default: float, like: Tensor) -> Tensor:
