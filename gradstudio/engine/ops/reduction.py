@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gradstudio.engine import _dtype
+from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import normalize_dim, normalize_dims, record
@@ -163,6 +163,9 @@ class ProdBackward0(Node):
         a, result = self.saved_tensors
         is_zero = a._data == 0
         dims = self.dims
+        if is_zero.any() and grad_mode.STATE.enabled:
+            # create_graph: with two zeros in a slice the gradient is 0 but its derivative is not
+            return (expand_back(g, self) * _products_of_others(a, dims),)
         zeros_in_slice = np.sum(is_zero, axis=dims, keepdims=True)
         nonzero_factors = where(is_zero, 1.0, a)
         product_of_nonzero = prod(nonzero_factors, dims[0], keepdim=True) if len(dims) == 1 else \
@@ -176,6 +179,23 @@ class ProdBackward1(ProdBackward0):
     pass
 
 
+def _products_of_others(a: Tensor, dims: tuple[int, ...]) -> Tensor:
+    """For each element, the product of the other elements of its slice, as a differentiable expression.
+
+    The reduced dimensions are moved last and flattened to n; each element's row of an
+    n x n grid holds its slice with itself replaced by one, and the rows are multiplied.
+    """
+    from gradstudio.engine.ops.pointwise import where
+    from gradstudio.engine.ops.shape import expand, permute, reshape
+
+    order = [d for d in range(a._data.ndim) if d not in dims] + list(dims)
+    moved = permute(a, *order)
+    lead, n = moved._data.shape[:a._data.ndim - len(dims)], _count(a._data.shape, dims)
+    grid = expand(reshape(moved, lead + (1, n)), lead + (n, n))
+    others = prod(where(np.eye(n, dtype=bool), 1.0, grid), -1)
+    return permute(reshape(others, moved._data.shape), *np.argsort(order).tolist())
+
+
 def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Product over all elements, or along `dim`."""
     dims = normalize_dims(dim, a._data.ndim)
@@ -184,7 +204,7 @@ def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
         data = data.astype(np.int64)
     node = ProdBackward0 if dim is None else ProdBackward1
     return record(data, node, (a,), save=(a,), save_output=True, input_shape=a._data.shape,
-                  dims=dims or (0,), keepdim=keepdim if dim is not None else False)
+                  dims=dims, keepdim=keepdim if dim is not None else False)
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
