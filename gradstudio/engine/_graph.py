@@ -105,7 +105,7 @@ class Node:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
     def _connect(self, inputs: tuple[Tensor, ...]) -> None:
         self.next_functions = tuple((gradient_edge(t), 0) for t in inputs)
@@ -149,6 +149,10 @@ class AccumulateGrad(Node):
     def __init__(self, leaf: Tensor) -> None:
         super().__init__()
         self.variable = leaf
+
+    def name(self) -> str:
+        """PyTorch names this node by its C++ class (its repr still says `AccumulateGrad`)."""
+        return "torch::autograd::AccumulateGrad"
 
     def apply(self, grad: Tensor) -> tuple[()]:
         return ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -49,9 +50,16 @@ def _infer_dtype(data: Any) -> np.dtype:
     return array.dtype
 
 
+COPY_CONSTRUCT_WARNING = (
+    "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+    "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor)."
+)
+
+
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of `data` (numbers, nested lists, arrays or tensors)."""
     if isinstance(data, Tensor):
+        warnings.warn(COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
         data = data._data
     elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in np.ravel(np.asarray(data, object))):
         data = np.asarray([x.item() if isinstance(x, Tensor) else x for x in np.ravel(np.asarray(data, object))]
@@ -69,8 +77,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     """Tensor input returned as is; anything else converted like `tensor`."""
-    if isinstance(data, Tensor) and (dtype is None or data.dtype is dtype):
-        return data
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype is dtype else data.to(dtype)
     return tensor(data, dtype=dtype)
 
 
@@ -153,6 +161,8 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, require
     index = np.arange(steps, dtype=np.float64)
     halfway = steps // 2
     values = np.where(index < halfway, start + step * index, end - step * (steps - 1 - index))
+    if steps == 1:
+        values[:] = start
     return _finish(values.astype(_float_dtype(dtype)), None, requires_grad)
 
 

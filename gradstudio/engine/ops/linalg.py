@@ -6,8 +6,8 @@ import numpy as np
 
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import needs, operands, record, reduce_to
-from gradstudio.engine.ops.shape import expand, reshape, squeeze, t, transpose, unsafe_view, unsqueeze
+from gradstudio.engine.ops._core import broadcast_error, needs, operands, record, reduce_to
+from gradstudio.engine.ops.shape import contiguous, expand, reshape, squeeze, t, transpose, unsafe_view, unsqueeze
 
 
 def _matrix_error(a: np.ndarray, b: np.ndarray) -> RuntimeError:
@@ -107,7 +107,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """The `@` product for any ranks, dispatched as PyTorch does (dot, mv, mm, batched)."""
+    """The `@` product for any ranks, dispatched as PyTorch does (dot, mv, mm, folded or batched)."""
     da, db = a._data.ndim, b._data.ndim
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
@@ -119,35 +119,62 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         return squeeze(mm(unsqueeze(a, 0), b), [0])
     if da == 2 and db == 2:
         return mm(a, b)
-    if da >= 3 and db <= 2:
+    if da == 3 and db == 3:  # a 3-D operand with one batch that requires grad is folded to a matrix
+        if a._data.shape[0] == 1 and b._data.shape[0] != 1 and a._requires_grad:
+            a, da = squeeze(a, 0), 2
+        elif b._data.shape[0] == 1 and a._data.shape[0] != 1 and b._requires_grad:
+            b, db = squeeze(b, 0), 2
+    if _should_fold(a, b):
         return _folded_matmul(a, b)
     return _batched_matmul(a, b)
 
 
+def _should_fold(a: Tensor, b: Tensor) -> bool:
+    """PyTorch's choice of one mm/mv over bmm: the larger operand must fold into rows without a copy."""
+    a_larger = a._data.ndim >= b._data.ndim
+    big = a._data if a_larger else np.swapaxes(b._data, -1, -2)
+    small = b if a_larger else a
+    if not (big.ndim >= 3 and small._data.ndim <= 2):
+        return False
+    if small._requires_grad:
+        return True
+    if a._data.ndim == 2:
+        return False
+    if big.size == 0:
+        return True
+    strides = [stride // big.itemsize for stride in big.strides]
+    return all(strides[i] == strides[i + 1] * big.shape[i + 1] for i in range(big.ndim - 2))
+
+
 def _folded_matmul(a: Tensor, b: Tensor) -> Tensor:
-    """N-d @ matrix or vector: fold the batch into rows, one mm, unfold."""
-    rows = reshape(a, (-1, a._data.shape[-1]))
-    if b._data.ndim == 1:
-        return unsafe_view(mm(rows, unsqueeze(b, 1)), a._data.shape[:-1])
-    return unsafe_view(mm(rows, b), a._data.shape[:-1] + (b._data.shape[1],))
+    """N-d @ matrix or vector (or the transposed case): fold the batch into rows, one mm or mv, unfold."""
+    transposed = b._data.ndim > a._data.ndim
+    big = transpose(b, -1, -2) if transposed else a
+    small = (t(a) if a._data.ndim == 2 else a) if transposed else b
+    output_shape = big._data.shape[:-1]
+    rows = reshape(big, (int(np.prod(output_shape)), big._data.shape[-1]))
+    if small._data.ndim == 1:
+        return unsafe_view(mv(rows, small), output_shape)
+    output = unsafe_view(mm(rows, small), output_shape + (small._data.shape[1],))
+    return contiguous(transpose(output, -1, -2)) if transposed else output
 
 
 def _batched_matmul(a: Tensor, b: Tensor) -> Tensor:
     """Broadcast the batch dimensions, flatten them into one, bmm, unflatten."""
-    a_vector, b_vector = a._data.ndim == 1, b._data.ndim == 1
-    if a_vector:
-        a = unsqueeze(a, 0)
-    if b_vector:
-        b = unsqueeze(b, 1)
-    n, k = a._data.shape[-2:]
-    k2, m = b._data.shape[-2:]
-    if k != k2:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{int(np.prod(a._data.shape[:-2]))}, {k}] but got: [{int(np.prod(b._data.shape[:-2]))}, "
-                           f"{k2}].")
-    batch = np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
+    sa, sb = a._data.shape, b._data.shape
+    n, m1 = (sa[-2] if len(sa) > 1 else 1), sa[-1]
+    m2, p = (sb[-2], sb[-1]) if len(sb) > 1 else (sb[0], 1)
+    batch_a, batch_b = sa[:max(len(sa) - 2, 0)], sb[:max(len(sb) - 2, 0)]
+    try:
+        batch = tuple(np.broadcast_shapes(batch_a, batch_b))
+    except ValueError:
+        raise broadcast_error(batch_a, batch_b) from None
     count = int(np.prod(batch))
-    a3 = reshape(expand(a, batch + (n, k)), (count, n, k))
-    b3 = reshape(expand(b, batch + (k, m)), (count, k, m))
-    shape = batch + ((n,) if not a_vector else ()) + ((m,) if not b_vector else ())
-    return unsafe_view(bmm(a3, b3), shape)
+    a3 = reshape(expand(a, batch + (n, m1)), (count, n, m1))
+    if len(sb) == 1:
+        b3 = unsqueeze(reshape(expand(b, batch + (m2,)), (count, m2)), 2)
+    else:
+        b3 = reshape(expand(b, batch + (m2, p)), (count, m2, p))
+    shape = batch + ((n,) if len(sa) > 1 else ()) + ((p,) if len(sb) > 1 else ())
+    product = bmm(a3, b3)
+    return unsafe_view(squeeze(product, -1) if len(sb) == 1 else product, shape)

@@ -46,6 +46,10 @@ class UnsafeViewBackward0(ViewBackward0):
     pass
 
 
+class ReshapeAliasBackward0(ViewBackward0):
+    pass
+
+
 def view(a: Tensor, *shape: Any) -> Tensor:
     """Same data seen with another shape; fails where a copy would be needed."""
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
@@ -63,15 +67,13 @@ def view(a: Tensor, *shape: Any) -> Tensor:
 def reshape(a: Tensor, *shape: Any) -> Tensor:
     """Same values with another shape (a view when possible, else a copy)."""
     target = _infer_shape(_sizes(shape), a._data.size)
-    if target == a._data.shape:
-        return alias_view(a, ViewBackward0)
     data = a._data.view()
     try:
         data.shape = target
-    except AttributeError:
-        copy = a._data.reshape(target)
-        return record(copy, UnsafeViewBackward0, (a,), input_shape=a._data.shape)
-    return view_of(a, record(data, ViewBackward0, (a,), input_shape=a._data.shape))
+    except AttributeError:  # no view possible: PyTorch copies, then views the copy
+        return unsafe_view(clone(a), target)
+    node = ViewBackward0 if a._data.flags.c_contiguous else ReshapeAliasBackward0
+    return view_of(a, record(data, node, (a,), input_shape=a._data.shape))
 
 
 def unsafe_view(a: Tensor, shape: tuple) -> Tensor:
@@ -320,6 +322,8 @@ def slice_dim(a: Tensor, dim: int, bounds: slice) -> Tensor:
 
 def getitem(a: Tensor, key: Any) -> Tensor:
     """Basic indexing (ints, slices, None, Ellipsis), recorded one step per dimension as PyTorch does."""
+    if isinstance(key, slice) and a._data.ndim:  # a lone slice is always recorded, even `x[:]`
+        return slice_dim(a, 0, key)
     if not isinstance(key, tuple):
         key = (key,)
     if any(isinstance(k, (Tensor, list, np.ndarray)) for k in key):
@@ -338,12 +342,17 @@ def getitem(a: Tensor, key: Any) -> Tensor:
             result = unsqueeze(result, dim)
             dim += 1
         elif isinstance(entry, slice):
-            if entry != slice(None):
+            if not _whole(entry, result._data.shape[dim]):
                 result = slice_dim(result, dim, entry)
             dim += 1
         else:
             result = select(result, dim, int(entry))
     return alias_view(a) if result is a else result
+
+
+def _whole(entry: slice, length: int) -> bool:
+    """Whether a slice inside an index tuple covers the whole dimension (PyTorch then records nothing)."""
+    return entry.start in (None, 0) and entry.step in (None, 1) and (entry.stop is None or entry.stop >= length)
 
 
 # ----- copies and casts ----------------------------------------------------------------------------------
