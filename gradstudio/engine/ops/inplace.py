@@ -105,14 +105,19 @@ class CopySlices(Node):
     """Backward of item assignment: the overwritten region's gradient goes to the value."""
 
     def apply(self, g: Tensor) -> tuple:
-        from gradstudio.engine.ops.shape import getitem
+        from gradstudio.engine.ops.shape import getitem, reshape
 
-        grad_self = None
+        grad_self = grad_value = None
         if needs(self, 0):
             kept = np.ones(g._data.shape, dtype=g._data.dtype)
             kept[self.key] = 0
             grad_self = g * Tensor._make(kept)
-        grad_value = reduce_to(getitem(g, self.key), self.value_like) if needs(self, 1) else None
+        if needs(self, 1):
+            region = getitem(g, self.key)
+            missing = self.value_like._data.ndim - region._data.ndim
+            if missing > 0:  # a value may carry leading ones the region lacks: y[0] = z with z of shape (1, n)
+                region = reshape(region, (1,) * missing + region._data.shape)
+            grad_value = reduce_to(region, self.value_like)
         return grad_self, grad_value
 
 
