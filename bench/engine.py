@@ -1,0 +1,395 @@
+"""Engine benchmark: GradStudio's engine against PyTorch eager and HIPS autograd (DESIGN.md, "Performance targets").
+
+Run `python bench/engine.py` (or `--quick`). Every workload runs in every framework in one process, in
+interleaved rounds, and the table reports the median time per iteration and the ratios of those medians,
+so machine noise mostly cancels out of the ratios.
+
+Workloads:
+- notes: the user's notes snippet (`x + 2`, `y * y * 3`, `mean`, `backward`, then the `randn(2, 2)` one),
+  tensors created afresh each iteration: per-op and per-backward overhead.
+- chain: 1,000 elementwise ops (mul, add, tanh, sin) on a (16,) float32 tensor, then `sum().backward()`.
+- mlp: 784-256-10 MLP forward and backward at batch 64, float32, written as `x @ w + b`, `relu` and a mean
+  squared error in every framework so the comparison is like for like (BLAS-bound).
+
+The engine and PyTorch run the very same workload code (the engine is a drop-in `torch`); HIPS autograd gets
+the same computation in `autograd.numpy`. PyTorch is limited to the thread count numpy's BLAS uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import importlib.metadata
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import gradstudio.engine as engine  # noqa: E402 - after making the checkout importable
+
+# One iteration of a workload in one framework; returns the gradients it computed (checked to agree).
+Step = Callable[[], list[Any]]
+
+CHAIN_LENGTH = 1000
+MLP_SIZES = (784, 256, 10)
+MLP_BATCH = 64
+OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One benchmark row: a name, a description, and the targets from DESIGN.md."""
+
+    key: str
+    title: str
+    torch_target: float  # engine time / PyTorch time must be at most this
+    hips_target: float = 1.0  # engine time / HIPS time must be below this
+
+
+WORKLOADS = (
+    Workload("notes", "notes snippet (per iteration)", 2.0),
+    Workload("chain", f"chain of {CHAIN_LENGTH} elementwise ops, (16,)", 2.0),
+    Workload("mlp", f"MLP {'-'.join(map(str, MLP_SIZES))} fwd+bwd, batch {MLP_BATCH}", 1.2),
+)
+
+
+# ----- the workloads, once for the torch API (engine and PyTorch) and once for HIPS autograd ----------------
+
+
+def torch_api_steps(torch: ModuleType) -> dict[str, Step]:
+    """The three workloads for a module with PyTorch's API (`gradstudio.engine` or `torch`)."""
+
+    def notes() -> list[Any]:
+        x = torch.ones(3, requires_grad=True)
+        y = x + 2
+        z = y * y * 3
+        out = z.mean()
+        out.backward()
+        a = torch.randn(2, 2, requires_grad=True)
+        b = a * 3
+        c = b.mean()
+        c.backward()
+        return [x.grad, a.grad]
+
+    chain_input = torch.from_numpy(np.linspace(-1, 1, 16, dtype=np.float32)).requires_grad_()
+    shift = torch.from_numpy(np.full(16, 0.1, dtype=np.float32))
+
+    def chain() -> list[Any]:
+        chain_input.grad = None
+        h = chain_input
+        for _ in range(CHAIN_LENGTH // 4):
+            h = h * 0.9
+            h = h + shift
+            h = torch.tanh(h)
+            h = torch.sin(h)
+        h.sum().backward()
+        return [chain_input.grad]
+
+    x, y, *weights = (torch.from_numpy(array) for array in mlp_arrays())
+    w1, b1, w2, b2 = (weight.requires_grad_() for weight in weights)
+
+    def mlp() -> list[Any]:
+        for weight in (w1, b1, w2, b2):
+            weight.grad = None
+        hidden = torch.relu(x @ w1 + b1)
+        out = hidden @ w2 + b2
+        loss = ((out - y) ** 2).mean()
+        loss.backward()
+        return [weight.grad for weight in (w1, b1, w2, b2)]
+
+    return {"notes": notes, "chain": chain, "mlp": mlp}
+
+
+def hips_steps(anp: ModuleType, grad: Callable) -> dict[str, Step]:
+    """The three workloads in HIPS autograd: the same arithmetic, differentiated with `autograd.grad`."""
+
+    def snippet_x(x: np.ndarray) -> Any:
+        y = x + 2
+        z = y * y * 3
+        return anp.mean(z)
+
+    def snippet_a(a: np.ndarray) -> Any:
+        return anp.mean(a * 3)
+
+    grad_x, grad_a = grad(snippet_x), grad(snippet_a)
+
+    def notes() -> list[Any]:
+        return [grad_x(np.ones(3, dtype=np.float32)), grad_a(np.random.randn(2, 2).astype(np.float32))]
+
+    shift = np.full(16, 0.1, dtype=np.float32)
+    chain_input = np.linspace(-1, 1, 16, dtype=np.float32)
+
+    def chain_loss(h: np.ndarray) -> Any:
+        for _ in range(CHAIN_LENGTH // 4):
+            h = h * 0.9
+            h = h + shift
+            h = anp.tanh(h)
+            h = anp.sin(h)
+        return anp.sum(h)
+
+    grad_chain = grad(chain_loss)
+
+    x, y, *weights = mlp_arrays()
+
+    def mlp_loss(params: tuple) -> Any:
+        w1, b1, w2, b2 = params
+        hidden = anp.maximum(anp.dot(x, w1) + b1, 0)
+        out = anp.dot(hidden, w2) + b2
+        return anp.mean((out - y) ** 2)
+
+    grad_mlp = grad(mlp_loss)
+    params = tuple(weights)
+
+    return {"notes": notes, "chain": lambda: [grad_chain(chain_input)], "mlp": lambda: list(grad_mlp(params))}
+
+
+def mlp_arrays() -> list[np.ndarray]:
+    """Inputs, targets and initial weights of the MLP (float32, the same in every framework)."""
+    rng = np.random.default_rng(0)
+    n_in, n_hidden, n_out = MLP_SIZES
+
+    def uniform(shape: tuple, fan_in: int) -> np.ndarray:
+        bound = 1 / np.sqrt(fan_in)
+        return rng.uniform(-bound, bound, shape).astype(np.float32)
+
+    return [
+        rng.standard_normal((MLP_BATCH, n_in)).astype(np.float32),
+        rng.standard_normal((MLP_BATCH, n_out)).astype(np.float32),
+        uniform((n_in, n_hidden), n_in),
+        uniform((n_hidden,), n_in),
+        uniform((n_hidden, n_out), n_hidden),
+        uniform((n_out,), n_hidden),
+    ]
+
+
+# ----- environment -----------------------------------------------------------------------------------------
+
+
+def _openblas_library() -> ctypes.CDLL | None:
+    """numpy's OpenBLAS, found among the libraries this process has loaded."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            return ctypes.CDLL(path)
+        except OSError:
+            continue
+    return None
+
+
+def _openblas_call(library: ctypes.CDLL | None, names: tuple[str, ...], restype: Any) -> Any:
+    for name in names:
+        function = getattr(library, name, None) if library is not None else None
+        if function is not None:
+            function.restype = restype
+            return function()
+    return None
+
+
+def blas_info() -> tuple[int, str]:
+    """numpy's BLAS thread count and the OpenBLAS kernel it picked (its core name), as far as they can be read."""
+    library = _openblas_library()
+    threads = _openblas_call(library, ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                                       "openblas_get_num_threads"), ctypes.c_int)
+    core = _openblas_call(library, ("scipy_openblas_get_corename64_", "openblas_get_corename64_",
+                                    "openblas_get_corename"), ctypes.c_char_p)
+    if threads is None:
+        threads = int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+                      or os.cpu_count() or 1)
+    return threads, core.decode() if core else "unknown"
+
+
+def load_frameworks(threads: int) -> tuple[dict[str, dict[str, Step]], list[str]]:
+    """The workloads of every framework that can be imported, and notes about the ones that cannot."""
+    frameworks = {"engine": torch_api_steps(engine)}
+    notes = []
+    try:
+        import torch
+    except ImportError:
+        notes.append("PyTorch is not installed: engine/torch ratios skipped.")
+    else:
+        torch.set_num_threads(threads)
+        frameworks["torch"] = torch_api_steps(torch)
+    try:
+        import autograd
+        import autograd.numpy as anp
+    except ImportError:
+        notes.append("HIPS autograd is not installed: engine/hips ratios skipped.")
+    else:
+        frameworks["hips"] = hips_steps(anp, autograd.grad)
+    return frameworks, notes
+
+
+# ----- timing ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    """Seconds per iteration of each framework, one sample per interleaved round."""
+
+    samples: dict[str, list[float]]
+
+    def median(self, name: str) -> float | None:
+        """Median seconds per iteration of `name` (None if that framework did not run)."""
+        values = self.samples.get(name)
+        return statistics.median(values) if values else None
+
+    def ratio(self, name: str, other: str) -> float | None:
+        """Median over rounds of time(name) / time(other): both were timed back to back in each round."""
+        if name not in self.samples or other not in self.samples:
+            return None
+        return statistics.median(a / b for a, b in zip(self.samples[name], self.samples[other]))
+
+
+def time_block(step: Step, iterations: int) -> float:
+    """Seconds per iteration over one block of `iterations` calls."""
+    start = time.perf_counter()
+    for _ in range(iterations):
+        step()
+    return (time.perf_counter() - start) / iterations
+
+
+def measure(steps: dict[str, Step], repeats: int, block_seconds: float) -> Timing:
+    """Time every framework in `repeats` rounds; each round runs them back to back, in rotating order."""
+    iterations = {}
+    for name, step in steps.items():
+        step()  # warm caches and lazy imports
+        probe = time_block(step, 3)
+        iterations[name] = max(1, int(block_seconds / probe))
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    names = list(steps)
+    for round_index in range(repeats):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            gc.collect()
+            samples[name].append(time_block(steps[name], iterations[name]))
+    return Timing(samples)
+
+
+def disagreements(key: str, steps: dict[str, Step]) -> list[str]:
+    """Frameworks whose gradients differ from the engine's on this workload (the notes' randn part aside)."""
+    expected = [_as_array(grad) for grad in steps["engine"]()]
+    problems = []
+    for name, step in steps.items():
+        got = [_as_array(grad) for grad in step()]
+        if key == "notes":
+            expected, got = expected[:1], got[:1]
+        for want, have in zip(expected, got):
+            if want.shape != have.shape or not np.allclose(want, have, rtol=1e-4, atol=1e-5):
+                problems.append(f"{name} computes different gradients than the engine on '{key}'")
+                break
+    return problems
+
+
+def _as_array(grad: Any) -> np.ndarray:
+    return np.asarray(grad.detach().numpy() if hasattr(grad, "detach") else grad)
+
+
+# ----- report ----------------------------------------------------------------------------------------------
+
+
+def format_time(seconds: float | None) -> str:
+    """A duration with a unit that keeps three significant digits."""
+    if seconds is None:
+        return "n/a"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def verdict(ratio: float | None, target: float, strict: bool) -> str:
+    """The ratio against its target: PASS, MISS, or n/a when a framework is missing."""
+    if ratio is None:
+        return "n/a"
+    met = ratio < target if strict else ratio <= target
+    return "PASS" if met else "MISS"
+
+
+def report(results: dict[str, Timing], chosen: list[Workload]) -> list[str]:
+    """The table: median times, engine/torch and engine/hips ratios, targets, verdicts."""
+    header = (f"{'workload':<40} {'engine':>9} {'torch':>9} {'hips':>9}   "
+              f"{'eng/torch':>9} {'target':>7} {'':4}   {'eng/hips':>8} {'target':>7} {'':4}")
+    lines = [header, "-" * len(header)]
+    for workload in chosen:
+        timing = results[workload.key]
+        torch_ratio, hips_ratio = timing.ratio("engine", "torch"), timing.ratio("engine", "hips")
+        lines.append(
+            f"{workload.title:<40} {format_time(timing.median('engine')):>9} "
+            f"{format_time(timing.median('torch')):>9} {format_time(timing.median('hips')):>9}   "
+            f"{_ratio(torch_ratio):>9} {'<=' + format(workload.torch_target, '.1f') + 'x':>7} "
+            f"{verdict(torch_ratio, workload.torch_target, strict=False):4}   "
+            f"{_ratio(hips_ratio):>8} {'<' + format(workload.hips_target, '.1f') + 'x':>7} "
+            f"{verdict(hips_ratio, workload.hips_target, strict=True):4}"
+        )
+    return lines
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def environment_lines(threads: int, core: str, repeats: int, block_seconds: float) -> list[str]:
+    """What the numbers depend on: versions, threads, the OpenBLAS workaround variables."""
+    versions = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
+    for package in ("torch", "autograd"):
+        if package in sys.modules:
+            versions.append(f"{package} {importlib.metadata.version(package)}")
+    openblas = ", ".join(f"{name}={os.environ[name]!r}" if name in os.environ else f"{name} unset"
+                         for name in OPENBLAS_VARIABLES)
+    torch_threads = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else "n/a"
+    return [
+        ", ".join(versions),
+        f"threads: numpy BLAS {threads} (OpenBLAS core {core}), torch {torch_threads}, cpus {os.cpu_count()}",
+        f"environment: {openblas}",
+        f"timing: {repeats} interleaved rounds of ~{block_seconds:g} s per framework; times are medians over "
+        "rounds, ratios medians of the per-round ratios",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options, run every workload in every available framework, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (a smoke run, noisier)")
+    parser.add_argument("--repeats", type=int, help="rounds per workload (default 15, or 5 with --quick)")
+    parser.add_argument("--only", choices=[w.key for w in WORKLOADS], action="append",
+                        help="run only this workload (may be repeated)")
+    options = parser.parse_args(argv)
+    repeats = options.repeats or (5 if options.quick else 15)
+    block_seconds = 0.03 if options.quick else 0.15
+    chosen = [w for w in WORKLOADS if not options.only or w.key in options.only]
+
+    threads, core = blas_info()
+    frameworks, notes = load_frameworks(threads)
+    for line in environment_lines(threads, core, repeats, block_seconds):
+        print(line)
+    for note in notes:
+        print(f"note: {note}")
+    print()
+    results = {}
+    for workload in chosen:
+        steps = {name: workloads[workload.key] for name, workloads in frameworks.items()}
+        for problem in disagreements(workload.key, steps):
+            print(f"warning: {problem}")
+        results[workload.key] = measure(steps, repeats, block_seconds)
+    for line in report(results, chosen):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
