@@ -182,14 +182,16 @@ for _name, _title in (("var", "Variance"), ("std", "Std")):
           attributes=(DIM, KEEPDIM, _attr("correction", "int", 1, "degrees of freedom subtracted")))
 
 # ----- shape --------------------------------------------------------------------------------------------
-_call("reshape", "Reshape", "Shape", engine.reshape, "{input}.reshape({shape})", "Same values, new shape.",
+_call("reshape", "Reshape", "Shape", lambda x, shape: engine.reshape(x, shape), "{input}.reshape({shape})",
+      "Same values, new shape.",
       attributes=(_attr("shape", "shape", (-1,), "new shape (-1 infers one dimension)"),))
 _call("view", "View", "Shape", lambda x, shape: x.view(shape), "{input}.view({shape})",
       "Same memory seen with a new shape.", attributes=(_attr("shape", "shape", (-1,), "new shape"),))
 _call("transpose", "Transpose", "Shape", engine.transpose, "{input}.transpose({dim0}, {dim1})",
       "Swap two dimensions.", attributes=(_attr("dim0", "dim", 0), _attr("dim1", "dim", 1)))
 _call("T", "T", "Shape", lambda x: x.T, "{input}.T", "Matrix transpose (all dimensions reversed).")
-_call("permute", "Permute", "Shape", engine.permute, "{input}.permute({dims})", "Reorder dimensions.",
+_call("permute", "Permute", "Shape", lambda x, dims: engine.permute(x, dims), "{input}.permute({dims})",
+      "Reorder dimensions.",
       attributes=(_attr("dims", "dims", (1, 0), "new order of dimensions"),))
 _call("unsqueeze", "Unsqueeze", "Shape", engine.unsqueeze, "{input}.unsqueeze({dim})",
       "Insert a dimension of size one.", attributes=(DIM_REQUIRED,))

@@ -172,9 +172,10 @@ class Edit:
 
 @dataclass
 class AddNode(Edit):
-    """Insert a node (with attributes completed from the catalog's defaults)."""
+    """Insert a node (attributes checked, completed from the catalog's defaults), last or at `index`."""
 
     node: Node
+    index: int | None = None
 
     def apply(self, document: GraphDocument) -> Edit:
         node = copy.deepcopy(self.node)
@@ -183,10 +184,29 @@ class AddNode(Edit):
         if node.id in document.nodes:
             raise EditError(f"a node with id {node.id!r} already exists")
         check_name(document, node.name, node.id)
-        node.attributes = {**CATALOG[node.kind].default_attributes(), **node.attributes}
-        document.nodes[node.id] = node
+        node.attributes = _checked_attributes(CATALOG[node.kind], node.attributes)
+        if self.index is None or self.index >= len(document.nodes):
+            document.nodes[node.id] = node
+        else:
+            # undoing RemoveNode puts the node back in its place: the order breaks topological ties
+            entries = list(document.nodes.items())
+            entries.insert(self.index, (node.id, node))
+            document.nodes.clear()
+            document.nodes.update(entries)
         document.notify("node_added", node)
         return RemoveNode(node.id)
+
+
+def _checked_attributes(spec: OpSpec, given: dict[str, Any]) -> dict[str, Any]:
+    """The catalog's defaults overridden by `given`, each value checked and normalised (EditError if not)."""
+    from gradstudio.model.validation import check_attribute
+
+    attributes = spec.default_attributes()
+    for name, value in given.items():
+        if name not in attributes:
+            raise EditError(f"{spec.kind} nodes have no attribute {name!r}")
+        attributes[name] = check_attribute(spec.attribute(name), value)
+    return attributes
 
 
 @dataclass
@@ -198,7 +218,7 @@ class RemoveNode(Edit):
     def apply(self, document: GraphDocument) -> Edit:
         node = document.node(self.node_id)
         touching = [e for e in document.edges.values() if self.node_id in (e.source, e.target)]
-        restore: list[Edit] = [AddNode(copy.deepcopy(node))]
+        restore: list[Edit] = [AddNode(copy.deepcopy(node), list(document.nodes).index(self.node_id))]
         for edge in touching:
             restore.append(Disconnect(edge).apply(document))
         settings_edit = None

@@ -86,5 +86,7 @@ def parse_index(text: str) -> tuple:
     """`"0, 1:3, None, ..."` as an index tuple; only ints, slices, None and ... are allowed."""
     try:
         return tuple(_index_part(part) for part in text.split(","))
+    except EditError:
+        raise
     except ValueError:
         raise EditError(f"index {text!r} must be ints, slices (a:b:c), None or ... separated by commas") from None
