@@ -85,7 +85,8 @@ class Evaluator:
         elif event == "attribute_changed":
             self._dirty |= self.document.descendants([payload[0].id])
         elif event == "settings_changed" and payload == "grad_mode":
-            self._dirty |= set(self.document.nodes)
+            # leaves are made the same way in either mode; keeping them keeps their .grad, as in a session
+            self._dirty |= {node_id for node_id, node in self.document.nodes.items() if node.input_ports()}
         if event not in ("node_moved", "node_renamed", "settings_changed"):
             self.last_backward = None
 

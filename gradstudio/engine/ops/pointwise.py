@@ -79,10 +79,19 @@ class MulBackward0(Node):
                 reduce_to(g * a, b) if needs(self, 1) else None)
 
 
+def _kept_if(tensor: Tensor, needed: bool) -> Tensor:
+    """`tensor` when a gradient formula reads it, else a stand-in that only un-broadcasts.
+
+    PyTorch saves an operand only for the gradients it enters, so changing it in
+    place afterwards (`y += y * 2`) is no error when nothing will read it.
+    """
+    return tensor if needed else _shape_stub(tensor)
+
+
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise product, broadcast."""
     a, b, data = _binary(np.multiply, a, b)
-    return record(data, MulBackward0, (a, b), save=(a, b))
+    return record(data, MulBackward0, (a, b), save=(_kept_if(a, b._requires_grad), _kept_if(b, a._requires_grad)))
 
 
 class DivBackward0(Node):
@@ -99,7 +108,7 @@ def div(a: Any, b: Any) -> Tensor:
         data = np.true_divide(float_data(ad), float_data(bd))
     except ValueError:
         raise broadcast_error(ad.shape, bd.shape) from None
-    return record(data, DivBackward0, (a, b), save=(a, b))
+    return record(data, DivBackward0, (a, b), save=(_kept_if(a, b._requires_grad), b))
 
 
 class ReciprocalBackward0(Node):
