@@ -11,11 +11,14 @@ import copy
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
 from gradstudio.model.catalog import CATALOG, OpSpec
+
+if TYPE_CHECKING:
+    from gradstudio.model.annotations import Annotation
 
 GRAD_MODES = ("normal", "no_grad")
 
@@ -66,12 +69,13 @@ Observer = Callable[[str, Any], None]
 
 
 class GraphDocument:
-    """Nodes, edges and settings, with observers told of every change."""
+    """Nodes, edges, settings and annotations, with observers told of every change."""
 
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
         self.edges: dict[tuple[str, str], Edge] = {}
         self.settings = Settings()
+        self.annotations: dict[str, Annotation] = {}
         self._observers: list[Observer] = []
         self._ids = itertools.count(1)
 
@@ -97,10 +101,10 @@ class GraphDocument:
             raise EditError(f"no node with id {node_id!r}") from None
 
     def new_id(self) -> str:
-        """An id no node has."""
+        """An id no node or annotation has."""
         while True:
             candidate = f"n{next(self._ids)}"
-            if candidate not in self.nodes:
+            if candidate not in self.nodes and candidate not in self.annotations:
                 return candidate
 
     def new_name(self, base: str) -> str:
@@ -151,7 +155,8 @@ class GraphDocument:
 
     def snapshot(self) -> tuple:
         """A comparable copy of the whole document state (tests use it to check undo)."""
-        return (copy.deepcopy(list(self.nodes.values())), dict(self.edges), replace(self.settings))
+        return (copy.deepcopy(list(self.nodes.values())), dict(self.edges), replace(self.settings),
+                copy.deepcopy(list(self.annotations.values())))
 
 
 RESERVED_NAMES = frozenset({"torch", "F", "nn", "None", "True", "False", "and", "or", "not", "in", "is", "if",

@@ -87,7 +87,7 @@ class Evaluator:
         elif event == "settings_changed" and payload == "grad_mode":
             # leaves are made the same way in either mode; keeping them keeps their .grad, as in a session
             self._dirty |= {node_id for node_id, node in self.document.nodes.items() if node.input_ports()}
-        if event not in ("node_moved", "node_renamed", "settings_changed"):
+        if event not in ("node_moved", "node_renamed", "settings_changed") and not event.startswith("annotation_"):
             self.last_backward = None
 
     def mark_all_dirty(self) -> None:

@@ -1,0 +1,125 @@
+"""Annotations: comment notes and titled frames that teachers place on the canvas.
+
+They live in the document beside the nodes (and are saved with it) but take no
+part in evaluation. Each change is a reversible edit, like the node edits.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from gradstudio.model.document import Edit, EditError, GraphDocument
+
+ANNOTATION_KINDS = ("note", "frame")
+MIN_SIZE = 40.0
+
+
+@dataclass
+class Annotation:
+    """A note (free text) or a frame (a titled backdrop grouping the nodes inside it)."""
+
+    id: str
+    kind: str
+    text: str = ""
+    position: tuple[float, float] = (0.0, 0.0)
+    size: tuple[float, float] = (200.0, 120.0)
+
+    def contains(self, point: tuple[float, float]) -> bool:
+        """True when `point` lies inside the annotation's rectangle."""
+        (x, y), (width, height) = self.position, self.size
+        return x <= point[0] <= x + width and y <= point[1] <= y + height
+
+
+def annotation(document: GraphDocument, annotation_id: str) -> Annotation:
+    """The annotation with `annotation_id` (EditError if there is none)."""
+    try:
+        return document.annotations[annotation_id]
+    except KeyError:
+        raise EditError(f"no annotation with id {annotation_id!r}") from None
+
+
+def _size(size: tuple[float, float]) -> tuple[float, float]:
+    width, height = float(size[0]), float(size[1])
+    if width < MIN_SIZE or height < MIN_SIZE:
+        raise EditError(f"an annotation must be at least {MIN_SIZE:g} x {MIN_SIZE:g}, got {width:g} x {height:g}")
+    return width, height
+
+
+@dataclass
+class AddAnnotation(Edit):
+    """Place a note or a frame."""
+
+    annotation: Annotation
+
+    def apply(self, document: GraphDocument) -> Edit:
+        item = copy.deepcopy(self.annotation)
+        if item.kind not in ANNOTATION_KINDS:
+            raise EditError(f"annotation kind must be one of {', '.join(ANNOTATION_KINDS)}, got {item.kind!r}")
+        if item.id in document.annotations or item.id in document.nodes:
+            raise EditError(f"the id {item.id!r} is already used")
+        item.size = _size(item.size)
+        item.position = (float(item.position[0]), float(item.position[1]))
+        document.annotations[item.id] = item
+        document.notify("annotation_added", item)
+        return RemoveAnnotation(item.id)
+
+
+@dataclass
+class RemoveAnnotation(Edit):
+    """Delete a note or a frame (never the nodes it encloses)."""
+
+    annotation_id: str
+
+    def apply(self, document: GraphDocument) -> Edit:
+        item = annotation(document, self.annotation_id)
+        del document.annotations[self.annotation_id]
+        document.notify("annotation_removed", item)
+        return AddAnnotation(copy.deepcopy(item))
+
+
+@dataclass
+class SetAnnotationText(Edit):
+    """Change a note's text or a frame's title."""
+
+    annotation_id: str
+    text: str
+
+    def apply(self, document: GraphDocument) -> Edit:
+        item = annotation(document, self.annotation_id)
+        if not isinstance(self.text, str):
+            raise EditError(f"annotation text must be text, got {self.text!r}")
+        old, item.text = item.text, self.text
+        document.notify("annotation_changed", item)
+        return SetAnnotationText(self.annotation_id, old)
+
+
+@dataclass
+class SetAnnotationRect(Edit):
+    """Give an annotation a new position and size (resizing a frame)."""
+
+    annotation_id: str
+    position: tuple[float, float]
+    size: tuple[float, float]
+
+    def apply(self, document: GraphDocument) -> Edit:
+        item = annotation(document, self.annotation_id)
+        size = _size(self.size)
+        old = SetAnnotationRect(self.annotation_id, item.position, item.size)
+        item.position, item.size = (float(self.position[0]), float(self.position[1])), size
+        document.notify("annotation_changed", item)
+        return old
+
+
+@dataclass
+class MoveAnnotation(Edit):
+    """Place an annotation at a new canvas position (its size unchanged)."""
+
+    annotation_id: str
+    position: tuple[float, float]
+
+    def apply(self, document: GraphDocument) -> Edit:
+        item = annotation(document, self.annotation_id)
+        old, item.position = item.position, (float(self.position[0]), float(self.position[1]))
+        document.notify("annotation_moved", item)
+        return MoveAnnotation(self.annotation_id, old)
