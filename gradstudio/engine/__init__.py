@@ -14,6 +14,7 @@ from gradstudio.engine import (
 from gradstudio.engine._dtype import Size, dtype, float32, float64, int32, int64
 from gradstudio.engine._dtype import bool_ as bool  # noqa: A001 - torch.bool
 from gradstudio.engine._tensor import Tensor, is_tensor
+from gradstudio.engine.autograd import is_anomaly_enabled
 from gradstudio.engine.creation import (
     arange,
     as_tensor,

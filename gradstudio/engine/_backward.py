@@ -96,7 +96,12 @@ def record_forward_traceback(node: Node) -> None:
 
 def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool) -> None:
     if leaf._grad is None:
-        leaf._grad = grad if create_graph else grad.detach()._own_copy()
+        if create_graph:  # PyTorch stores a recorded copy, so the first .grad shows grad_fn=<CopyBackwards>
+            from gradstudio.engine.ops.inplace import copied
+
+            leaf._grad = copied(grad)
+        else:
+            leaf._grad = grad.detach()._own_copy()
     elif create_graph or grad_mode.STATE.enabled and leaf._grad._requires_grad:
         leaf._grad = leaf._grad + grad
     else:

@@ -26,6 +26,13 @@ NON_LEAF_GRAD_WARNING = (
 )
 
 
+SCALAR_CONVERSION_WARNING = (
+    "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+    "Consider using tensor.detach() first. (Triggered internally at "
+    "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)"
+)
+
+
 class VersionCounter:
     """Counts in-place changes; shared by a tensor and its views."""
 
@@ -99,12 +106,14 @@ class Tensor:
                 message += (" If you want to use a computed variable in a subgraph that doesn't require "
                             "differentiation use var_no_grad = var.detach().")
             raise RuntimeError(message)
-        if value:
-            check_can_require_grad(self._data.dtype)
+        if value and self._data.dtype.kind != "f":  # the setter's wording differs from requires_grad_()'s
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place and return self."""
+        if requires_grad:
+            check_can_require_grad(self._data.dtype)
         self.requires_grad = requires_grad
         return self
 
@@ -171,8 +180,8 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        """The values without history (shares memory, as `.data` does in PyTorch)."""
-        return self.detach()
+        """The values without history: shares memory but not the version counter, as in PyTorch."""
+        return Tensor._make(self._data)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -247,7 +256,7 @@ class Tensor:
         return array if dtype is None else array.astype(dtype)
 
     def __repr__(self) -> str:
-        grad_fn = self.grad_fn.name() if self.grad_fn is not None else None
+        grad_fn = type(self.grad_fn).__name__ if self.grad_fn is not None else None
         return format_tensor(self._data, grad_fn_name=grad_fn, requires_grad=self._requires_grad)
 
     def __len__(self) -> int:
@@ -266,9 +275,15 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self) -> float:
+        if self._requires_grad:
+            warnings.warn(SCALAR_CONVERSION_WARNING, UserWarning, stacklevel=2)
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self) -> int:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self) -> int:

@@ -93,6 +93,14 @@ def compare(ours: Any, theirs: Any, path: str = "") -> None:
         assert ours == theirs, _mismatch(path, ours, theirs)
 
 
+def printed(tensor: Any) -> tuple[str, Any]:
+    """A tensor as printed (so its grad_fn's name) and its values, without comparing the graph behind it.
+
+    Used for gradients built with `create_graph=True`, whose backward-of-backward graphs are engine-specific.
+    """
+    return repr(tensor), tensor.detach()
+
+
 def attempt(action: Callable[[], Any]) -> Any:
     """The action's result, or `("raised", type name, message)` when it raises."""
     try:

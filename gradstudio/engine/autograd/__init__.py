@@ -17,6 +17,15 @@ ANOMALY_WARNING = ("Anomaly Detection has been enabled. This mode will increase 
                    "enabled for debugging.")
 
 
+CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+    "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to avoid "
+    "this. If you have to use this function, make sure to reset the .grad fields of your parameters to None "
+    "after use to break the cycle and avoid the leak. (Triggered internally at "
+    "/__w/pytorch/pytorch/torch/csrc/autograd/engine.cpp:1307.)"
+)
+
+
 def _as_list(value: Any) -> list:
     if value is None:
         return []
@@ -51,6 +60,8 @@ def _root_gradients(outputs: list[Tensor], grad_outputs: list) -> list[Tensor]:
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
              create_graph: bool = False, inputs: Any = None, observer: BackwardObserver | None = None) -> None:
     """Accumulate gradients of `tensors` into the leaves (or only into `inputs`)."""
+    if create_graph:
+        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
     outputs = _as_list(tensors)
     grads = _root_gradients(outputs, _as_list(grad_tensors))
     retain = create_graph if retain_graph is None else retain_graph
@@ -84,11 +95,18 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     return tuple(results)
 
 
-def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
-    """Turn anomaly detection on or off (a NaN produced in backward raises, naming the grad_fn)."""
-    if mode:
-        warnings.warn(ANOMALY_WARNING, UserWarning, stacklevel=2)
-    ANOMALY.enabled, ANOMALY.check_nan = bool(mode), check_nan
+class set_detect_anomaly:  # noqa: N801 - PyTorch's name
+    """Turn anomaly detection on or off now; as a context manager, restore the previous setting on exit."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self._previous = (ANOMALY.enabled, ANOMALY.check_nan)
+        ANOMALY.enabled, ANOMALY.check_nan = bool(mode), check_nan
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        ANOMALY.enabled, ANOMALY.check_nan = self._previous
 
 
 def is_anomaly_enabled() -> bool:

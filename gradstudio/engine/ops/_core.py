@@ -140,12 +140,16 @@ def reduce_to(grad: Tensor, like: Tensor) -> Tensor:
     if grad._data.shape != shape:
         from gradstudio.engine.ops.reduction import sum as sum_
 
+        # as PyTorch's sum_to: one keepdim sum over every broadcast dimension, then a view dropping the leading ones
         extra = grad._data.ndim - len(shape)
+        dims = tuple(range(extra)) + tuple(i + extra for i, extent in enumerate(shape)
+                                           if extent == 1 and grad._data.shape[i + extra] != 1)
+        if dims:
+            grad = sum_(grad, dims, keepdim=True)
         if extra:
-            grad = sum_(grad, tuple(range(extra)))
-        ones = tuple(i for i, extent in enumerate(shape) if extent == 1 and grad._data.shape[i] != 1)
-        if ones:
-            grad = sum_(grad, ones, keepdim=True)
+            from gradstudio.engine.ops.shape import view
+
+            grad = view(grad, shape)
     if grad._data.dtype != like._data.dtype:
         from gradstudio.engine.ops.shape import to_dtype
 

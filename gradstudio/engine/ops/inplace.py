@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gradstudio.engine import grad_mode
-from gradstudio.engine._graph import Node
+from gradstudio.engine._graph import AccumulateGrad, Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops import pointwise
 from gradstudio.engine.ops._core import needs, operands, record, reduce_to
@@ -21,9 +21,31 @@ from gradstudio.engine.ops._core import needs, operands, record, reduce_to
 LEAF_IN_PLACE_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
-def _check_leaf(a: Tensor) -> None:
-    if a.grad_fn is None and a._requires_grad and grad_mode.STATE.enabled:
-        raise RuntimeError(LEAF_IN_PLACE_MESSAGE)
+VIEW_OF_LEAF_MESSAGE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+_VIEW_NODES = frozenset({
+    "AliasBackward0", "ExpandBackward0", "PermuteBackward0", "ReshapeAliasBackward0", "SelectBackward0",
+    "SliceBackward0", "SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward4", "TBackward0",
+    "TransposeBackward0", "UnsqueezeBackward0", "ViewBackward0",
+})
+
+
+def _check_leaf(a: Tensor, through_view: bool = False) -> None:
+    if not (a._requires_grad and grad_mode.STATE.enabled):
+        return
+    if a.grad_fn is None:
+        raise RuntimeError(VIEW_OF_LEAF_MESSAGE if through_view else LEAF_IN_PLACE_MESSAGE)
+    if _views_leaf(a):
+        raise RuntimeError(VIEW_OF_LEAF_MESSAGE)
+
+
+def _views_leaf(a: Tensor) -> bool:
+    """Whether `a` is a view of a leaf that requires grad: a chain of view nodes down to a leaf sharing its memory."""
+    node = a.grad_fn
+    while type(node).__name__ in _VIEW_NODES:
+        node = node.next_functions[0][0]
+        if isinstance(node, AccumulateGrad):
+            return node.variable._version_counter is a._version_counter
+    return False
 
 
 def _history_snapshot(a: Tensor) -> Tensor:
@@ -101,8 +123,28 @@ def zero_(a: Tensor) -> Tensor:
     return fill_(a, 0)
 
 
+class CopyBackwards(Node):
+    """Backward of `copy_`: the source gets the gradient (the overwritten destination gets none)."""
+
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"
+
+    def apply(self, g: Tensor) -> tuple:
+        return None, reduce_to(g, self.source_like)
+
+
+def copied(source: Tensor) -> Tensor:
+    """A fresh copy of `source`, recorded as PyTorch's `empty_like(source).copy_(source)`."""
+    destination = Tensor._make(np.empty_like(source._data))
+    like = Tensor._make(np.broadcast_to(np.zeros((), source._data.dtype), source._data.shape))
+    return record(source._data.copy(), CopyBackwards, (destination, source), source_like=like)
+
+
 class CopySlices(Node):
     """Backward of item assignment: the overwritten region's gradient goes to the value."""
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
 
     def apply(self, g: Tensor) -> tuple:
         from gradstudio.engine.ops.shape import getitem, reshape
@@ -123,7 +165,7 @@ class CopySlices(Node):
 
 def setitem(a: Tensor, key: Any, value: Any) -> None:
     """`a[key] = value` for basic indexing."""
-    _check_leaf(a)
+    _check_leaf(a, through_view=True)
     value_tensor = value if isinstance(value, Tensor) else operands(a, value)[1]
     recording = grad_mode.STATE.enabled and (a._requires_grad or value_tensor._requires_grad)
     if not recording:

@@ -138,7 +138,7 @@ class PowBackward0(Node):
 class PowBackward1(Node):
     def apply(self, g: Tensor) -> tuple:
         a, b, result = self.saved_tensors
-        grad_a = reduce_to(g * b * pow(a, b - 1), a) if needs(self, 0) else None
+        grad_a = reduce_to(where(b._data == 0, 0.0, g * (b * pow(a, b - 1))), a) if needs(self, 0) else None
         grad_b = None
         if needs(self, 1):
             zero_base = a._data == 0
@@ -184,7 +184,12 @@ def neg(a: Tensor) -> Tensor:
 class AbsBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
-        return (g * Tensor._make(np.sign(a._data)),)
+        return (g * record(np.sign(a._data), SgnBackward0, (a,)),)
+
+
+class SgnBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        return (g * 0,)
 
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
@@ -250,7 +255,20 @@ def cos(a: Tensor) -> Tensor:
 class TanhBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
-        return (g * (1 - result * result),)
+        return (tanh_backward(g, result),)
+
+
+class TanhBackwardBackward0(Node):
+    def apply(self, gg: Tensor) -> tuple:
+        g, result = self.saved_tensors
+        return (tanh_backward(gg, result) if needs(self, 0) else None,
+                gg * g * result * -2 if needs(self, 1) else None)
+
+
+def tanh_backward(g: Tensor, result: Tensor) -> Tensor:
+    """g * (1 - tanh**2) given tanh's output, recorded as one op (PyTorch's tanh_backward)."""
+    y = result._data
+    return record(g._data * (1 - y * y), TanhBackwardBackward0, (g, result), save=(g, result))
 
 
 def tanh(a: Tensor) -> Tensor:
@@ -261,7 +279,20 @@ def tanh(a: Tensor) -> Tensor:
 class SigmoidBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
-        return (g * result * (1 - result),)
+        return (sigmoid_backward(g, result),)
+
+
+class SigmoidBackwardBackward0(Node):
+    def apply(self, gg: Tensor) -> tuple:
+        g, result = self.saved_tensors
+        return (sigmoid_backward(gg, result) if needs(self, 0) else None,
+                gg * g * (1 - result * 2) if needs(self, 1) else None)
+
+
+def sigmoid_backward(g: Tensor, result: Tensor) -> Tensor:
+    """g * s * (1 - s) given the sigmoid's output s, recorded as one op (PyTorch's sigmoid_backward)."""
+    y = result._data
+    return record(g._data * y * (1 - y), SigmoidBackwardBackward0, (g, result), save=(g, result))
 
 
 def sigmoid(a: Tensor) -> Tensor:
@@ -275,7 +306,19 @@ def sigmoid(a: Tensor) -> Tensor:
 class ReluBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
-        return (g * Tensor._make((result._data > 0).astype(result._data.dtype)),)
+        return (threshold_backward(g, result),)
+
+
+class ThresholdBackwardBackward0(Node):
+    def apply(self, gg: Tensor) -> tuple:
+        (result,) = self.saved_tensors
+        return (threshold_backward(gg, result) if needs(self, 0) else None,
+                gg * 0 if needs(self, 1) else None)
+
+
+def threshold_backward(g: Tensor, result: Tensor) -> Tensor:
+    """g where relu's output is positive, else 0, recorded as one op (PyTorch's threshold_backward)."""
+    return record(g._data * (result._data > 0), ThresholdBackwardBackward0, (g, result), save=(result,))
 
 
 def relu(a: Tensor) -> Tensor:

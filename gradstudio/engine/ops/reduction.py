@@ -224,7 +224,7 @@ class StdBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, result = self.saved_tensors
         centred = a - mean(a, self.dims, keepdim=True)
-        return (expand_back(g / result, self) * centred / (self.count - self.correction),)
+        return ((2.0 / (self.count - self.correction)) * expand_back(g / (result * 2), self) * centred,)
 
 
 def _spread(a: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, is_std: bool) -> Tensor:
