@@ -332,6 +332,7 @@ CASES: list[Case] = [
     case("sum", "sum_dims_tuple", lambda x: x.sum((0, 2)), real(2, 3, 2)),
     case("sum", "sum_dims_tuple_keepdim", lambda x: torch.sum(x, (-1, 0), keepdim=True), real(2, 3, 2)),
     case("sum", "sum_0d", lambda x: x.sum(), real()),
+    case("sum", "sum_dtype", lambda x: x.sum(1, dtype=torch.float64) ** 2, single(2, 3), eps=1e-2, atol=1e-4),
     case("mean", "mean_all", torch.mean, real(2, 3)),
     case("mean", "mean_dim", lambda x: x.mean(0), real(2, 3)),
     case("mean", "mean_dim_keepdim", lambda x: x.mean(dim=1, keepdim=True), real(2, 3)),
@@ -373,6 +374,10 @@ CASES: list[Case] = [
     case("softmax", "softmax_functional", lambda x: torch.nn.functional.softmax(x, dim=-1), real(4)),
     case("log_softmax", "log_softmax", lambda x: torch.log_softmax(x, 1), real(2, 3)),
     case("log_softmax", "log_softmax_dim0", lambda x: x.log_softmax(dim=0), real(3, 2)),
+    case("softmax", "softmax_dtype", lambda x: x.softmax(-1, dtype=torch.float64), single(2, 3), eps=1e-3,
+         atol=1e-4),
+    case("log_softmax", "log_softmax_dtype", lambda x: torch.log_softmax(x, 0, dtype=torch.float64), single(3),
+         eps=1e-3, atol=1e-4),
     case("log_softmax", "log_softmax_functional", lambda x: torch.nn.functional.log_softmax(x, -1), real(2, 2, 3)),
     # matrix products
     *_matmul_cases(),
@@ -515,9 +520,10 @@ def test_second_derivatives(case: Case) -> None:
     assert gradgradcheck(case.fn, case.inputs(), eps=case.eps, atol=case.atol)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_gradient_has_its_inputs_shape_and_dtype(case: Case) -> None:
-    inputs = case.inputs()
+def test_gradient_has_its_inputs_shape_and_dtype(case: Case, dtype: Any) -> None:
+    inputs = tuple(torch.tensor(x.detach().numpy(), dtype=dtype, requires_grad=True) for x in case.inputs())
     outputs = _differentiable_outputs(case.fn(*inputs))
     assert outputs, "the case's result does not require grad"
     rng = np.random.default_rng(1)
@@ -651,3 +657,14 @@ def test_hessian_vector_product_matches_analytic_hessian() -> None:
     expected = _hessian(point) @ vector
     np.testing.assert_allclose(hvp.numpy(), expected, rtol=1e-12)
     np.testing.assert_allclose(hvp_from_dot.numpy(), expected, rtol=1e-12)
+
+
+def test_dtype_arguments_cast_as_pytorch_records_them() -> None:
+    x = torch.ones(3, requires_grad=True)
+    probabilities = torch.softmax(x, 0, dtype=torch.float64)
+    assert probabilities.dtype == torch.float64
+    assert probabilities.grad_fn.next_functions[0][0].name() == "ToCopyBackward0"
+    total = x.sum(dtype=torch.float64)
+    assert total.grad_fn.next_functions[0][0].name().endswith("AccumulateGrad")
+    total.backward()
+    assert x.grad.dtype == torch.float32

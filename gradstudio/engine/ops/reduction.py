@@ -34,7 +34,12 @@ def _count(shape: tuple, dims: tuple[int, ...]) -> int:
 
 class SumBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
-        return (expand_back(g, self),)
+        grad = expand_back(g, self)
+        if grad._data.dtype != self.input_dtype:  # sum(dtype=...) added up in another dtype than the input's
+            from gradstudio.engine.ops.shape import to_dtype
+
+            grad = to_dtype(grad, self.input_dtype)
+        return (grad,)
 
 
 class SumBackward1(SumBackward0):
@@ -48,7 +53,8 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
                                                                else _dtype.DEFAULT_INT)
     data = np.sum(a._data, axis=dims, keepdims=keepdim, dtype=numpy_dtype)
     node = SumBackward0 if dim is None else SumBackward1
-    return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim)
+    return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim,
+                  input_dtype=a._data.dtype)
 
 
 class MeanBackward0(Node):
@@ -273,8 +279,18 @@ def _shifted(a: Tensor, dim: int) -> tuple[np.ndarray, int]:
     return x - np.max(x, axis=axis, keepdims=True), axis
 
 
+def _cast(a: Tensor, dtype: Any) -> Tensor:
+    """`a` converted to `dtype` first, as PyTorch's softmax(dtype=...) records it (ToCopyBackward0)."""
+    if dtype is None:
+        return a
+    from gradstudio.engine.ops.shape import to_dtype
+
+    return to_dtype(a, dtype.numpy_dtype)
+
+
 def softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    """exp(a) normalised to sum to one along `dim`."""
+    """exp(a) normalised to sum to one along `dim` (after casting to `dtype`, when given)."""
+    a = _cast(a, dtype)
     shifted, axis = _shifted(a, dim)
     e = np.exp(shifted)
     data = e / (np.sum(e, axis=axis, keepdims=True) if e.ndim else e)
@@ -282,7 +298,8 @@ def softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
 
 def log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    """log(softmax(a)) along `dim`, computed stably."""
+    """log(softmax(a)) along `dim`, computed stably (after casting to `dtype`, when given)."""
+    a = _cast(a, dtype)
     shifted, axis = _shifted(a, dim)
     data = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True) if shifted.ndim else np.exp(shifted))
     return record(data, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
