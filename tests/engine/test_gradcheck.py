@@ -21,7 +21,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import gradstudio.engine as torch
+from gradstudio.engine._graph import Node
 from gradstudio.engine.autograd import gradcheck, gradgradcheck
+from gradstudio.engine.autograd.gradcheck import GradcheckError
+from gradstudio.engine.ops._core import record
 
 Sampler = Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]
 KINKS = (-0.5, 0.0, 0.5)  # where relu, abs and the clamp cases below are not differentiable
@@ -668,3 +671,48 @@ def test_dtype_arguments_cast_as_pytorch_records_them() -> None:
     assert total.grad_fn.next_functions[0][0].name().endswith("AccumulateGrad")
     total.backward()
     assert x.grad.dtype == torch.float32
+
+
+# ----- the checker itself ---------------------------------------------------------------------------------
+
+
+class _ScaledExpBackward(Node):
+    """exp's gradient off by one percent: what gradcheck must catch."""
+
+    def apply(self, g: torch.Tensor) -> tuple:
+        (result,) = self.saved_tensors
+        return (g * result * 1.01,)
+
+
+class _FrozenExpBackward(Node):
+    """exp's gradient right in value but built from a constant, so its own derivative is lost."""
+
+    def apply(self, g: torch.Tensor) -> tuple:
+        (result,) = self.saved_tensors
+        return (g * torch.Tensor._make(result.detach().numpy().copy()),)
+
+
+def _exp_with(node: type[Node]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """exp recorded with the given (deliberately faulty) backward."""
+    return lambda x: record(np.exp(x.detach().numpy()), node, (x,), save_output=True)
+
+
+def test_gradcheck_catches_a_wrong_first_derivative() -> None:
+    x = torch.tensor([0.3, -1.2], dtype=torch.float64, requires_grad=True)
+    with pytest.raises(GradcheckError, match="Jacobian mismatch"):
+        gradcheck(_exp_with(_ScaledExpBackward), (x,))
+    assert gradcheck(_exp_with(_ScaledExpBackward), (x,), raise_exception=False) is False
+
+
+def test_gradgradcheck_catches_a_gradient_that_is_not_differentiable() -> None:
+    x = torch.tensor([0.3, -1.2], dtype=torch.float64, requires_grad=True)
+    assert gradcheck(_exp_with(_FrozenExpBackward), (x,))
+    with pytest.raises(GradcheckError, match="Jacobian mismatch"):
+        gradgradcheck(_exp_with(_FrozenExpBackward), (x,))
+
+
+def test_gradcheck_perturbs_non_contiguous_inputs() -> None:
+    x = torch.tensor(np.arange(6.0).reshape(2, 3) / 4, dtype=torch.float64).t().detach().requires_grad_()
+    assert not x.detach().numpy().flags.c_contiguous
+    assert gradcheck(lambda t: t.exp() @ t.t(), (x,))
+    assert gradgradcheck(lambda t: t.exp() @ t.t(), (x,))

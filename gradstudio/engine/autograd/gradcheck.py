@@ -34,14 +34,14 @@ def numerical_jacobians(function: Callable, inputs: tuple, eps: float) -> list[l
         for i, x in enumerate(inputs):
             if not (isinstance(x, Tensor) and x._requires_grad):
                 continue
-            flat = x._data.reshape(-1)
-            for k in range(flat.size):
-                original = flat[k]
-                flat[k] = original + eps
+            data = x._data  # perturbed element by element: reshape(-1) would copy a non-contiguous input
+            for k, index in enumerate(np.ndindex(data.shape)):
+                original = data[index]
+                data[index] = original + eps
                 plus = [o._data.astype(np.float64).reshape(-1).copy() for o in _outputs(function, inputs)]
-                flat[k] = original - eps
+                data[index] = original - eps
                 minus = [o._data.astype(np.float64).reshape(-1).copy() for o in _outputs(function, inputs)]
-                flat[k] = original
+                data[index] = original
                 for j, (p, m) in enumerate(zip(plus, minus)):
                     jacobians[i][j][k] = (p - m) / (2 * eps)
     return jacobians
