@@ -4,8 +4,12 @@ Each scenario is written once against the torch API; what it returns (tensors, f
 error messages, warnings) must be the same with both modules.
 """
 
+import json
 import re
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -478,3 +482,38 @@ def test_non_leaf_grad_warns(module):
     y = module.tensor([1.0], requires_grad=True) * 2
     with pytest.warns(UserWarning, match=re.escape("The .grad attribute of a Tensor that is not a leaf Tensor")):
         assert y.grad is None
+
+
+# PyTorch raises these warnings once per process, so they are compared in fresh interpreters.
+FIRST_WARNINGS = """
+import importlib, json, sys, warnings
+t = importlib.import_module(sys.argv[1])
+
+
+def first(action):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        action()
+    return [(w.category.__name__, str(w.message)) for w in caught]
+
+
+x = t.tensor([2.0, 3.0], requires_grad=True)
+print(json.dumps({
+    "backward_create_graph": first(lambda: (x ** 3).sum().backward(create_graph=True)),
+    "float_of_requires_grad": first(lambda: float(t.tensor(2.0, requires_grad=True) * 2)),
+    "int_of_requires_grad": first(lambda: int(t.tensor(2.0, requires_grad=True))),
+    "item_of_requires_grad": first(lambda: t.tensor(2.0, requires_grad=True).item()),
+}))
+"""
+
+
+def _first_warnings(module_name):
+    run = subprocess.run([sys.executable, "-c", FIRST_WARNINGS, module_name], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    return json.loads(run.stdout.splitlines()[-1])
+
+
+def test_first_time_warnings():
+    ours = _first_warnings("gradstudio.engine")
+    assert ours == _first_warnings("torch")
+    assert ours["backward_create_graph"] and ours["float_of_requires_grad"]
