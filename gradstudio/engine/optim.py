@@ -1,1 +1,251 @@
-"""`torch.optim`: placeholder until SGD and Adam land."""
+"""`torch.optim`: the `Optimizer` base, `SGD` (with momentum) and `Adam`, with PyTorch's update formulas.
+
+Updates run under `no_grad` and write into each parameter's own array, bumping
+its version counter once per in-place update as PyTorch's `add_`/`addcdiv_` do.
+The arithmetic is done in the parameter's dtype, in PyTorch's order, so that a
+float32 run tracks PyTorch's to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from gradstudio.engine import _dtype, grad_mode
+from gradstudio.engine._tensor import Tensor
+
+__all__ = ["Optimizer", "SGD", "Adam"]
+
+_DUPLICATE_WARNING = ("optimizer contains a parameter group with duplicate parameters; in future, this will cause an "
+                      "error; see github.com/pytorch/pytorch/issues/40967 for more information")
+
+
+class _Required:
+    """Marks a hyper-parameter every group must give (PyTorch's `required`)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return _dtype.legacy_type_name(value._data.dtype)
+    return type(value).__name__
+
+
+def _bump(tensor: Tensor) -> None:
+    """Record one in-place change of `tensor` (what autograd's saved-tensor check looks at)."""
+    tensor._version_counter.value += 1
+
+
+class Optimizer:
+    """Holds parameter groups and per-parameter state; subclasses implement `_update(group)`."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, but "
+                            f"got {_type_name(params)}")
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyper-parameters (missing ones come from the defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
+                            "tensors in sets will change between runs. Please use a list instead.")
+        param_group["params"] = params = list(params)
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_type_name(param)}")
+            if not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            param_group.setdefault(name, default)
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn(_DUPLICATE_WARNING, UserWarning, stacklevel=3)
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        if seen & {id(p) for p in params}:
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: set it to None (default) or zero it in place."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                grad = param._grad
+                if grad is None:
+                    continue
+                if set_to_none:
+                    param._grad = None
+                    continue
+                if grad.grad_fn is not None:
+                    grad.detach_()
+                else:
+                    grad._requires_grad = False
+                grad._data[...] = 0
+                _bump(grad)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; returns `closure()` if one is given."""
+        loss = None
+        if closure is not None:
+            with grad_mode.enable_grad():
+                loss = closure()
+        with grad_mode.no_grad():
+            for group in self.param_groups:
+                self._update(group)
+        return loss
+
+    def _update(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _gradient(self, param: Tensor, group: dict[str, Any]) -> np.ndarray:
+        """The gradient the update uses: negated to maximize, plus weight decay when not decoupled."""
+        grad = param._grad._data
+        if group["maximize"]:
+            grad = -grad
+        decay = group["weight_decay"]
+        if decay != 0 and not group.get("decoupled_weight_decay", False):
+            grad = grad + param._data * decay
+        return grad
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for index, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {index}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        return "\n".join(lines) + "\n)"
+
+
+def _check_unsupported(differentiable: bool) -> None:
+    if differentiable:
+        raise NotImplementedError("differentiable=True (optimizer steps recorded by autograd) is not supported")
+
+
+def _check_non_negative(name: str, value: float) -> None:
+    if value < 0.0:
+        raise ValueError(f"Invalid {name}: {value}")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum (heavy-ball or Nesterov), dampening and weight decay."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
+        _check_non_negative("learning rate", lr)
+        _check_non_negative("momentum value", momentum)
+        _check_non_negative("weight_decay value", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_unsupported(differentiable)
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
+                    "nesterov": nesterov, "maximize": maximize, "foreach": foreach, "differentiable": differentiable,
+                    "fused": fused}
+        super().__init__(params, defaults)
+
+    def _update(self, group: dict[str, Any]) -> None:
+        momentum, dampening, lr = group["momentum"], group["dampening"], group["lr"]
+        for param in group["params"]:
+            if param._grad is None:
+                continue
+            step = self._gradient(param, group)
+            if momentum != 0:
+                step = self._momentum_step(param, step, momentum, dampening, group["nesterov"])
+            param._data -= step * param._data.dtype.type(lr)
+            _bump(param)
+
+    def _momentum_step(self, param: Tensor, grad: np.ndarray, momentum: float, dampening: float,
+                       nesterov: bool) -> np.ndarray:
+        """Update the momentum buffer (a plain copy of the gradient on the first step) and return the step."""
+        state = self.state[param]
+        buffer = state.get("momentum_buffer")
+        if buffer is None:
+            buffer = state["momentum_buffer"] = Tensor._make(np.array(grad, copy=True))
+        else:
+            buffer._data *= buffer._data.dtype.type(momentum)
+            buffer._data += grad * buffer._data.dtype.type(1 - dampening)
+            _bump(buffer)
+        return grad + buffer._data * grad.dtype.type(momentum) if nesterov else buffer._data
+
+
+class Adam(Optimizer):
+    """Adam with bias correction; `amsgrad`, weight decay (coupled, or decoupled as in AdamW) and `maximize`."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
+        _check_non_negative("learning rate", lr)
+        _check_non_negative("epsilon value", eps)
+        for index, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+        _check_non_negative("weight_decay value", weight_decay)
+        _check_unsupported(differentiable)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
+                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                    "differentiable": differentiable, "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(params, defaults)
+
+    def _state_for(self, param: Tensor, amsgrad: bool) -> dict[str, Any]:
+        state = self.state[param]
+        if not state:
+            state["step"] = Tensor._make(np.zeros((), np.float32))
+            state["exp_avg"] = Tensor._make(np.zeros_like(param._data))
+            state["exp_avg_sq"] = Tensor._make(np.zeros_like(param._data))
+            if amsgrad:
+                state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(param._data))
+        return state
+
+    def _update(self, group: dict[str, Any]) -> None:
+        for param in group["params"]:
+            if param._grad is not None:
+                self._update_param(param, group)
+
+    def _update_param(self, param: Tensor, group: dict[str, Any]) -> None:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        real = param._data.dtype.type
+        state = self._state_for(param, group["amsgrad"])
+        state["step"]._data += 1
+        _bump(state["step"])
+        step = float(state["step"]._data)
+        if group["decoupled_weight_decay"] and group["weight_decay"] != 0:
+            param._data *= real(1 - lr * group["weight_decay"])
+            _bump(param)
+        grad = self._gradient(param, group)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg._data += (grad - exp_avg._data) * real(1 - beta1)
+        exp_avg_sq._data *= real(beta2)
+        exp_avg_sq._data += grad * grad * real(1 - beta2)
+        second_moment = exp_avg_sq._data
+        if group["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"]._data, second_moment, out=state["max_exp_avg_sq"]._data)
+            second_moment = state["max_exp_avg_sq"]._data
+        denominator = np.sqrt(second_moment) / real(math.sqrt(1 - beta2 ** step)) + real(eps)
+        param._data += real(-lr / (1 - beta1 ** step)) * exp_avg._data / denominator
+        for tensor in (exp_avg, exp_avg_sq, param):
+            _bump(tensor)

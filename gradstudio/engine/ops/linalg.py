@@ -45,10 +45,25 @@ class AddmmBackward0(Node):
                 mm(t(a), g) if needs(self, 2) else None)
 
 
-def addmm(bias: Tensor, a: Tensor, b: Tensor) -> Tensor:
-    """bias + a @ b for matrices a and b (bias broadcast)."""
+def _check_addmm(bias: Tensor, a: Tensor, b: Tensor) -> None:
+    """PyTorch's checks, in its order: dtypes, ranks, inner sizes, then whether bias expands to the result."""
+    from gradstudio.engine._dtype import legacy_type_name
+
+    for label, first in (("self", bias), ("mat1", a)):
+        if first._data.dtype != b._data.dtype:
+            names = [legacy_type_name(x._data.dtype)[6:-6] for x in (first, b)]
+            raise RuntimeError(f"{label} and mat2 must have the same dtype, but got {names[0]} and {names[1]}")
+    for label, matrix in (("mat1", a), ("mat2", b)):
+        if matrix._data.ndim != 2:
+            raise RuntimeError(f"{label} must be a matrix, got {matrix._data.ndim}-D tensor")
     if a._data.shape[1] != b._data.shape[0]:
         raise _matrix_error(a._data, b._data)
+    expand(bias.detach(), (a._data.shape[0], b._data.shape[1]))
+
+
+def addmm(bias: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """bias + a @ b for matrices a and b (bias broadcast)."""
+    _check_addmm(bias, a, b)
     return record(bias._data + a._data @ b._data, AddmmBackward0, (bias, a, b), save=(bias, a, b))
 
 
