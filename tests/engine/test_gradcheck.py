@@ -177,6 +177,13 @@ def itruediv(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     return y
 
 
+def zero_(x: torch.Tensor) -> torch.Tensor:
+    """y = x * 2; y.zero_(); y + x (the zeroed path carries no gradient, the other does)."""
+    y = x * 2
+    y.zero_()
+    return y + x
+
+
 def set_row(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """y = x * 1; y[0] = z."""
     y = x * 1
@@ -462,6 +469,7 @@ CASES: list[Case] = [
     case("-=", "isub", isub, real(2, 3), real(3)),
     case("*=", "imul", imul, real(2, 3), real(2, 3)),
     case("/=", "itruediv", itruediv, real(2, 3), nonzero(1, 3)),
+    case("zero_", "zero_inplace", zero_, real(2, 3)),
     case("setitem", "setitem_row", set_row, real(2, 3), real(3)),
     case("setitem", "setitem_column", set_column_scaled, real(3, 3), real(3)),
     case("setitem", "setitem_strided_broadcast", set_strided_broadcast, real(2, 5), real(3)),
@@ -481,7 +489,7 @@ CONTRACT_OPS = (
     "matmul", "mm", "mv", "dot", "bmm",
     "reshape", "view", "transpose", "t", ".T", "permute", "unsqueeze", "squeeze", "flatten", "expand", "cat",
     "stack", "indexing", "clone", "to", "float", "double",
-    "add_", "sub_", "mul_", "div_", "+=", "-=", "*=", "/=", "setitem",
+    "add_", "sub_", "mul_", "div_", "+=", "-=", "*=", "/=", "zero_", "setitem",
 )
 
 
