@@ -131,8 +131,10 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
-        if value is not None and tuple(value.shape) != tuple(self.shape):
-            raise RuntimeError("assigned grad has data of a different size")
+        if value is not None and value._data.shape != self._data.shape:
+            raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of "
+                               f"size '{list(self._data.shape)}'. Please ensure that the gradient and the tensor are "
+                               "the same size")
         self._grad = value
 
     @property

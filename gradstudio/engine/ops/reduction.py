@@ -9,7 +9,7 @@ import numpy as np
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import normalize_dim, normalize_dims, record
+from gradstudio.engine.ops._core import needs, normalize_dim, normalize_dims, record
 
 
 def _kept_shape(shape: tuple, dims: tuple[int, ...]) -> tuple:
@@ -260,15 +260,45 @@ def std(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
 class SoftmaxBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (s,) = self.saved_tensors
-        return (s * (g - sum(g * s, self.dim, keepdim=True)),)
+        return (softmax_backward_data(g, s, self.dim),)
+
+
+class SoftmaxBackwardDataBackward0(Node):
+    def apply(self, gg: Tensor) -> tuple:
+        g, s = self.saved_tensors
+        return (softmax_backward_data(gg, s, self.dim) if needs(self, 0) else None,
+                gg * (g - sum(g * s, self.dim, keepdim=True)) - g * sum(gg * s, self.dim, keepdim=True)
+                if needs(self, 1) else None)
+
+
+def softmax_backward_data(g: Tensor, s: Tensor, dim: int) -> Tensor:
+    """s * (g - sum(g * s)) along `dim` given softmax's output s, as one op (PyTorch's _softmax_backward_data)."""
+    y = s._data
+    data = y * (g._data - np.sum(g._data * y, axis=dim if y.ndim else None, keepdims=True))
+    return record(data, SoftmaxBackwardDataBackward0, (g, s), save=(g, s), dim=dim)
 
 
 class LogSoftmaxBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
+        (result,) = self.saved_tensors
+        return (log_softmax_backward_data(g, result, self.dim),)
+
+
+class LogSoftmaxBackwardDataBackward0(Node):
+    def apply(self, gg: Tensor) -> tuple:
         from gradstudio.engine.ops.pointwise import exp
 
-        (result,) = self.saved_tensors
-        return (g - exp(result) * sum(g, self.dim, keepdim=True),)
+        g, result = self.saved_tensors
+        p = exp(result)
+        return (gg - sum(gg * p, self.dim, keepdim=True) if needs(self, 0) else None,
+                -gg * p * sum(g, self.dim, keepdim=True) if needs(self, 1) else None)
+
+
+def log_softmax_backward_data(g: Tensor, result: Tensor, dim: int) -> Tensor:
+    """g - exp(result) * sum(g) along `dim`, as one op (PyTorch's _log_softmax_backward_data)."""
+    y = result._data
+    data = g._data - np.exp(y) * np.sum(g._data, axis=dim if y.ndim else None, keepdims=True)
+    return record(data, LogSoftmaxBackwardDataBackward0, (g, result), save=(g, result), dim=dim)
 
 
 def _shifted(a: Tensor, dim: int) -> tuple[np.ndarray, int]:

@@ -238,8 +238,16 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     axis = normalize_dim(dim, tensors[0]._data.ndim)
+    first = tensors[0]._data.shape
+    for number, x in enumerate(tensors):
+        if x._data.ndim != len(first):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} and {x._data.ndim}")
+        for d, (expected, got) in enumerate(zip(first, x._data.shape)):
+            if d != axis and expected != got:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                                   f"{expected} but got size {got} for tensor number {number} in the list.")
     data = np.concatenate([x._data for x in tensors], axis=axis)
     return record(data, CatBackward0, tuple(tensors), dim=axis, extents=[x._data.shape[axis] for x in tensors])
 
