@@ -204,13 +204,13 @@ class AddNode(Edit):
 
 def _checked_attributes(spec: OpSpec, given: dict[str, Any]) -> dict[str, Any]:
     """The catalog's defaults overridden by `given`, each value checked and normalised (EditError if not)."""
-    from gradstudio.model.validation import check_attribute
+    from gradstudio.model.validation import check_node_attribute
 
     attributes = spec.default_attributes()
     for name, value in given.items():
         if name not in attributes:
             raise EditError(f"{spec.kind} nodes have no attribute {name!r}")
-        attributes[name] = check_attribute(spec.attribute(name), value)
+        attributes[name] = check_node_attribute(spec.kind, spec.attribute(name), value)
     return attributes
 
 
@@ -280,13 +280,13 @@ class SetAttribute(Edit):
     value: Any
 
     def apply(self, document: GraphDocument) -> Edit:
-        from gradstudio.model.validation import check_attribute
+        from gradstudio.model.validation import check_node_attribute
 
         node = document.node(self.node_id)
         spec = node.spec.attribute(self.name) if self.name in node.attributes else None
         if spec is None:
             raise EditError(f"{node.kind} nodes have no attribute {self.name!r}")
-        value = check_attribute(spec, self.value)
+        value = check_node_attribute(node.kind, spec, self.value)
         old = node.attributes[self.name]
         dropped = self._edges_dropped_by_port_change(document, node, value)
         node.attributes[self.name] = value

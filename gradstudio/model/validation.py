@@ -6,6 +6,7 @@ from typing import Any
 
 from gradstudio.model.catalog import AttributeSpec
 from gradstudio.model.document import EditError
+from gradstudio.model.leaves import LeafError, element_count
 
 
 def _is_int(value: Any) -> bool:
@@ -65,6 +66,17 @@ def check_attribute(spec: AttributeSpec, value: Any) -> Any:
             raise EditError(f"{spec.name} must be numbers, got {value!r}")
         return tuple(flat)
     raise EditError(f"unknown attribute kind {kind!r}")
+
+
+def check_node_attribute(kind: str, spec: AttributeSpec, value: Any) -> Any:
+    """check_attribute plus the rules of one node kind: a leaf's shape must describe a tensor we may allocate."""
+    value = check_attribute(spec, value)
+    if kind == "tensor" and spec.name == "shape":
+        try:
+            element_count(value)
+        except LeafError as error:
+            raise EditError(str(error)) from None
+    return value
 
 
 def _index_part(text: str) -> Any:

@@ -1,0 +1,183 @@
+"""Reading and writing graph files (`.gsg`): versioned UTF-8 JSON, validated on load, saved atomically.
+
+The layout is described in `docs/file-format.md`. Loading never executes code:
+`filereader` checks the JSON key by key and rebuilds the document through the
+model's own edits; any problem becomes one `GraphFileError` naming the place in
+the file. Writing is deterministic (fixed key order; nodes in the document's
+order, which breaks ties in the evaluation order; edges by target and port),
+so save -> load -> save gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import Any
+
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.filereader import read_document
+from gradstudio.model.fileschema import CURRENT_VERSION, FORMAT, MAX_FILE_BYTES, GraphFileError
+from gradstudio.model.leaves import LeafError, element_count
+
+__all__ = ["FORMAT", "CURRENT_VERSION", "MAX_FILE_BYTES", "GraphFileError", "dumps", "save", "loads", "load",
+           "format_json"]
+
+# ----- writing ----------------------------------------------------------------------------------------------
+
+
+def dumps(document: GraphDocument) -> str:
+    """The document as the text of a `.gsg` file."""
+    return format_json(to_data(document)) + "\n"
+
+
+def save(document: GraphDocument, path: str | os.PathLike[str]) -> None:
+    """Write the document to `path` atomically: on any failure the old file is left as it was."""
+    data = dumps(document).encode("utf-8")
+    target = Path(os.path.realpath(path))
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        _keep_mode(target, temp)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _sync_directory(target.parent)
+
+
+def _keep_mode(target: Path, temp: Path) -> None:
+    """Give the new file the old file's permissions (a new file gets the umask's)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable (POSIX only; Windows cannot open a folder)."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def to_data(document: GraphDocument) -> dict[str, Any]:
+    """The document as plain JSON values, in the file's key and item order."""
+    rank = {node_id: index for index, node_id in enumerate(document.nodes)}
+
+    def edge_key(edge: Edge) -> tuple:
+        ports = document.nodes[edge.target].input_ports()
+        return rank[edge.target], ports.index(edge.port) if edge.port in ports else len(ports), edge.port
+
+    settings = document.settings
+    return {
+        "format": FORMAT,
+        "version": CURRENT_VERSION,
+        "settings": {"grad_mode": settings.grad_mode, "backward_target": settings.backward_target},
+        "nodes": [_node_data(node) for node in document.nodes.values()],
+        "edges": [{"source": e.source, "target": e.target, "port": e.port}
+                  for e in sorted(document.edges.values(), key=edge_key)],
+        "annotations": [{"id": a.id, "kind": a.kind, "text": a.text, "position": [float(v) for v in a.position],
+                         "size": [float(v) for v in a.size]} for a in document.annotations.values()],
+    }
+
+
+def _node_data(node: Node) -> dict[str, Any]:
+    names = [spec.name for spec in node.spec.attributes if spec.name in node.attributes]
+    attributes = {name: _plain(node.attributes[name]) for name in names}
+    if "values" in attributes and node.kind == "tensor":
+        attributes["values"] = _nest(attributes["values"], node.attributes.get("shape", ()))
+    return {
+        "id": node.id,
+        "kind": node.kind,
+        "name": node.name,
+        "position": [float(node.position[0]), float(node.position[1])],
+        "retain_grad": bool(node.retain_grad),
+        "attributes": attributes,
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _nest(values: list, shape: Any) -> list:
+    """Flat values as nested rows when they fill a 2-d or larger shape exactly (easier to read and diff)."""
+    try:
+        count = element_count(tuple(shape))
+    except (LeafError, TypeError):
+        return values
+    if len(shape) < 2 or len(values) != count:
+        return values
+    for extent in reversed(shape[1:]):
+        values = [values[i:i + extent] for i in range(0, len(values), extent)] if extent else []
+    return values
+
+
+def format_json(value: Any, level: int = 0) -> str:
+    """JSON with two-space indents; arrays and objects holding only scalars stay on one line."""
+    if isinstance(value, dict):
+        items = [f"{_scalar(key)}: {format_json(item, level + 1)}" for key, item in value.items()]
+        brackets, inner = "{}", value.values()
+    elif isinstance(value, list):
+        items = [format_json(item, level + 1) for item in value]
+        brackets, inner = "[]", value
+    else:
+        return _scalar(value)
+    if all(not isinstance(item, (dict, list)) for item in inner):
+        return brackets[0] + ", ".join(items) + brackets[1]
+    pad = "  " * (level + 1)
+    return brackets[0] + "\n" + ",\n".join(pad + item for item in items) + "\n" + "  " * level + brackets[1]
+
+
+def _scalar(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: only its \u escape is valid UTF-8
+            return json.dumps(value)
+    return text
+
+
+# ----- reading ----------------------------------------------------------------------------------------------
+
+
+def load(path: str | os.PathLike[str]) -> GraphDocument:
+    """The document saved in `path`; GraphFileError if it cannot be read or is not a valid graph file."""
+    try:
+        with open(path, "rb") as stream:
+            if os.fstat(stream.fileno()).st_size > MAX_FILE_BYTES:
+                raise GraphFileError("", _too_big())
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise GraphFileError("", f"cannot read the file: {error.strerror or error}") from error
+    return loads(data)
+
+
+def loads(text: str | bytes) -> GraphDocument:
+    """The document a `.gsg` file's text (or bytes) describes; GraphFileError naming the first problem."""
+    if len(text) > MAX_FILE_BYTES:
+        raise GraphFileError("", _too_big())
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise GraphFileError("", f"not UTF-8 text (byte {error.start} is {text[error.start]:#04x})") from None
+    return read_document(text.removeprefix("\ufeff"))
+
+
+def _too_big() -> str:
+    return f"the file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit for graph files"

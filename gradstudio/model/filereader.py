@@ -1,0 +1,232 @@
+"""Turning the parsed JSON of a `.gsg` file into a document, checking every key on the way.
+
+The document is rebuilt through the model's own edits (AddNode, Connect, ...),
+so every rule the document enforces also holds for files; an EditError becomes
+a GraphFileError carrying the place in the file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from gradstudio.model.annotations import ANNOTATION_KINDS, AddAnnotation, Annotation
+from gradstudio.model.catalog import CATALOG, OpSpec
+from gradstudio.model.document import (
+    GRAD_MODES,
+    AddNode,
+    Connect,
+    Edge,
+    Edit,
+    EditError,
+    GraphDocument,
+    Node,
+    SetSetting,
+    check_name,
+)
+from gradstudio.model.fileschema import (
+    CURRENT_VERSION,
+    FORMAT,
+    MAX_NESTING,
+    GraphFileError,
+    child,
+    expect_bool,
+    expect_finite,
+    expect_list,
+    expect_object,
+    expect_str,
+    nesting_depth,
+    type_name,
+)
+from gradstudio.model.leaves import element_count
+from gradstudio.model.migrations import migrate
+from gradstudio.model.validation import check_node_attribute
+
+NODE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def read_document(text: str) -> GraphDocument:
+    """The document a file's decoded text describes; GraphFileError naming the first problem."""
+    return _build(_upgrade(_parse(text)))
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise GraphFileError("", f"the key {key!r} appears twice in one JSON object")
+        result[key] = value
+    return result
+
+
+def _parse(text: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except GraphFileError:
+        raise
+    except json.JSONDecodeError as error:
+        raise GraphFileError("", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
+    except RecursionError:
+        raise GraphFileError("", "not valid JSON for a graph: arrays or objects nested too deeply") from None
+    except ValueError as error:
+        raise GraphFileError("", f"not valid JSON: {error}") from None
+
+
+def _upgrade(data: Any) -> dict:
+    """Check the format marker and version, and migrate older layouts to the current one."""
+    if not isinstance(data, dict):
+        raise GraphFileError("", f"expected a JSON object (a GradStudio graph), got {type_name(data)}")
+    if "format" not in data:
+        raise GraphFileError("format", f"missing; a GradStudio graph file starts with \"format\": \"{FORMAT}\"")
+    if data["format"] != FORMAT:
+        raise GraphFileError("format", f"expected {FORMAT!r}, got {data['format']!r}; not a GradStudio graph file")
+    version = data.get("version")
+    if "version" not in data:
+        raise GraphFileError("version", "missing")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise GraphFileError("version", f"expected an integer, got {type_name(version)}")
+    if version > CURRENT_VERSION:
+        raise GraphFileError("version", f"format version {version} was written by a newer GradStudio; this one "
+                                        f"reads versions 1 to {CURRENT_VERSION}")
+    if version < 1:
+        raise GraphFileError("version", f"expected a format version from 1 to {CURRENT_VERSION}, got {version}")
+    return migrate(data, version)
+
+
+def _build(data: dict) -> GraphDocument:
+    expect_object(data, "", ("format", "version", "nodes"), ("settings", "edges", "annotations"))
+    document = GraphDocument()
+    for index, node in enumerate(expect_list(data["nodes"], "nodes")):
+        _add_node(document, node, child("nodes", index))
+    for index, edge in enumerate(expect_list(data.get("edges", []), "edges")):
+        _add_edge(document, edge, child("edges", index))
+    for index, item in enumerate(expect_list(data.get("annotations", []), "annotations")):
+        _add_annotation(document, item, child("annotations", index))
+    _apply_settings(document, data.get("settings", {}))
+    return document
+
+
+def _apply(document: GraphDocument, edit: Edit, path: str) -> None:
+    try:
+        edit.apply(document)
+    except EditError as error:
+        raise GraphFileError(path, str(error)) from None
+
+
+def _new_id(document: GraphDocument, raw: Any, path: str) -> str:
+    item_id = expect_str(raw, path)
+    if not NODE_ID.fullmatch(item_id):
+        raise GraphFileError(path, "expected 1 to 64 letters, digits, '_', '-' or '.'")
+    if item_id in document.nodes or item_id in document.annotations:
+        raise GraphFileError(path, f"duplicate id {item_id!r}; every node and annotation needs its own")
+    return item_id
+
+
+def _add_node(document: GraphDocument, raw: Any, path: str) -> None:
+    node = expect_object(raw, path, ("id", "kind", "name"), ("position", "retain_grad", "attributes"))
+    node_id = _new_id(document, node["id"], child(path, "id"))
+    kind = expect_str(node["kind"], child(path, "kind"))
+    if kind not in CATALOG:
+        raise GraphFileError(child(path, "kind"), f"unknown op kind {kind!r}")
+    name = expect_str(node["name"], child(path, "name"))
+    try:
+        check_name(document, name, node_id)
+    except EditError as error:
+        raise GraphFileError(child(path, "name"), str(error)) from None
+    attributes = _attributes(CATALOG[kind], node.get("attributes", {}), child(path, "attributes"))
+    position = _position(node.get("position", [0.0, 0.0]), child(path, "position"))
+    retain_grad = expect_bool(node.get("retain_grad", False), child(path, "retain_grad"))
+    _apply(document, AddNode(Node(node_id, kind, name, attributes, position, retain_grad)), path)
+
+
+def _position(raw: Any, path: str, expected: str = "[x, y]") -> tuple[float, float]:
+    if not isinstance(raw, list) or len(raw) != 2:
+        found = f"an array of {len(raw)}" if isinstance(raw, list) else type_name(raw)
+        raise GraphFileError(path, f"expected {expected}, got {found}")
+    return expect_finite(raw[0], child(path, 0)), expect_finite(raw[1], child(path, 1))
+
+
+def _attributes(spec: OpSpec, raw: Any, path: str) -> dict[str, Any]:
+    names = [attribute.name for attribute in spec.attributes]
+    expect_object(raw, path, (), tuple(names))
+    attributes = {}
+    for name, value in raw.items():
+        where = child(path, name)
+        if nesting_depth(value) > MAX_NESTING:
+            raise GraphFileError(where, f"arrays nested more than {MAX_NESTING} deep")
+        try:
+            attributes[name] = check_node_attribute(spec.kind, spec.attribute(name), value)
+        except (EditError, OverflowError) as error:
+            raise GraphFileError(where, str(error)) from None
+    if spec.kind == "tensor":
+        _check_leaf(spec, attributes, raw, path)
+    return attributes
+
+
+def _check_leaf(spec: OpSpec, attributes: dict[str, Any], raw: dict, path: str) -> None:
+    """Nested values must fit the tensor's shape (whose size check_node_attribute has bounded)."""
+    shape = attributes.get("shape", spec.attribute("shape").default)
+    count = element_count(tuple(shape))
+    values = raw.get("values")
+    if isinstance(values, list) and any(isinstance(item, list) for item in values):
+        found = _rectangular_shape(values)
+        if found is None:
+            raise GraphFileError(child(path, "values"), f"rows of different lengths; shape {list(shape)} needs "
+                                                        f"{count} values in equal rows")
+        if found != tuple(shape):
+            raise GraphFileError(child(path, "values"), f"nested as shape {list(found)}, but the tensor's shape "
+                                                        f"{list(shape)} needs {count} values")
+
+
+def _rectangular_shape(value: Any) -> tuple[int, ...] | None:
+    """The shape of a nested list, or None if its rows differ in length or depth."""
+    if not isinstance(value, list):
+        return ()
+    inner = {_rectangular_shape(item) for item in value}
+    if None in inner or len(inner) > 1:
+        return None
+    return (len(value), *(inner.pop() if inner else ()))
+
+
+def _add_edge(document: GraphDocument, raw: Any, path: str) -> None:
+    edge = expect_object(raw, path, ("source", "target", "port"))
+    ends = {}
+    for end in ("source", "target"):
+        node_id = expect_str(edge[end], child(path, end))
+        if node_id not in document.nodes:
+            raise GraphFileError(child(path, end), f"no node with id {node_id!r}")
+        ends[end] = node_id
+    port = expect_str(edge["port"], child(path, "port"))
+    target = document.nodes[ends["target"]]
+    ports = target.input_ports()
+    if port not in ports:
+        expected = f"its inputs are {', '.join(ports)}" if ports else "it has no inputs"
+        raise GraphFileError(child(path, "port"), f"{target.kind} node {target.name!r} has no input {port!r}; "
+                                                  f"{expected}")
+    _apply(document, Connect(Edge(ends["source"], ends["target"], port)), path)
+
+
+def _add_annotation(document: GraphDocument, raw: Any, path: str) -> None:
+    item = expect_object(raw, path, ("id", "kind"), ("text", "position", "size"))
+    item_id = _new_id(document, item["id"], child(path, "id"))
+    kind = expect_str(item["kind"], child(path, "kind"))
+    if kind not in ANNOTATION_KINDS:
+        raise GraphFileError(child(path, "kind"), f"expected one of {', '.join(ANNOTATION_KINDS)}, got {kind!r}")
+    text = expect_str(item.get("text", ""), child(path, "text"))
+    position = _position(item.get("position", [0.0, 0.0]), child(path, "position"))
+    size = _position(item.get("size", list(Annotation.size)), child(path, "size"), "[width, height]")
+    _apply(document, AddAnnotation(Annotation(item_id, kind, text, position, size)), path)
+
+
+def _apply_settings(document: GraphDocument, raw: Any) -> None:
+    settings = expect_object(raw, "settings", (), ("grad_mode", "backward_target"))
+    mode = settings.get("grad_mode", "normal")
+    if mode not in GRAD_MODES:
+        raise GraphFileError("settings.grad_mode", f"expected one of {', '.join(GRAD_MODES)}, got {mode!r}")
+    _apply(document, SetSetting("grad_mode", mode), "settings.grad_mode")
+    target = settings.get("backward_target")
+    if target is not None:
+        if expect_str(target, "settings.backward_target") not in document.nodes:
+            raise GraphFileError("settings.backward_target", f"no node with id {target!r}")
+        _apply(document, SetSetting("backward_target", target), "settings.backward_target")
