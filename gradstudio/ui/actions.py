@@ -1,0 +1,205 @@
+"""The window's actions (with the object names of the testing contract), menus and toolbar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from gradstudio.ui.themes import THEME_CHOICES
+
+if TYPE_CHECKING:
+    from gradstudio.ui.main_window import MainWindow
+
+Keys = QKeySequence.StandardKey
+COMING = "arrives with the next release"
+
+
+class Actions:
+    """Every QAction of the main window, as attributes named by object name (`actions.actionSave`) and in `all`."""
+
+    def __init__(self) -> None:
+        self.all: dict[str, QAction] = {}
+
+    def add(self, action: QAction) -> QAction:
+        """Register `action` under its object name."""
+        self.all[action.objectName()] = action
+        setattr(self, action.objectName(), action)
+        return action
+
+
+def _action(window: MainWindow, actions: Actions, name: str, text: str, slot: Callable | None = None,
+            keys: list | None = None, tip: str = "", checkable: bool = False) -> QAction:
+    action = QAction(text, window)
+    action.setObjectName(name)
+    if keys:
+        action.setShortcuts([QKeySequence(key) for key in keys])
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+    action.setCheckable(checkable)
+    if slot is not None:
+        action.triggered.connect(lambda checked=False: slot(checked) if checkable else slot())
+    window.addAction(action)
+    return actions.add(action)
+
+
+def _coming(window: MainWindow, actions: Actions, name: str, text: str, what: str) -> QAction:
+    """An action whose behaviour a later release adds: visible, disabled, and saying so."""
+    action = _action(window, actions, name, text, tip=f"{what} — {COMING}")
+    action.setEnabled(False)
+    return action
+
+
+def build_actions(window: MainWindow) -> Actions:
+    """Create the actions, the menus and the toolbar of `window`."""
+    actions = Actions()
+    _file_actions(window, actions)
+    _edit_actions(window, actions)
+    _view_actions(window, actions)
+    _graph_actions(window, actions)
+    _menus(window, actions)
+    _toolbar(window, actions)
+    return actions
+
+
+def _file_actions(window: MainWindow, a: Actions) -> None:
+    files = window.files
+    _action(window, a, "actionNew", "&New", files.new, [Keys.New], "Start an empty graph")
+    _action(window, a, "actionOpen", "&Open…", files.open, [Keys.Open], "Open a graph file")
+    _action(window, a, "actionSave", "&Save", files.save, [Keys.Save], "Save the graph")
+    _action(window, a, "actionSaveAs", "Save &As…", files.save_as, [Keys.SaveAs], "Save the graph to a new file")
+    _action(window, a, "actionClose", "&Close", files.close, [Keys.Close], "Close the graph")
+    _action(window, a, "actionExportImage", "Export &Image…", files.export_image, [],
+            "Export the graph as a PNG or SVG image")
+    _coming(window, a, "actionExportCode", "Export &Code…", "Export the graph as PyTorch code")
+    _coming(window, a, "actionImportCode", "&Import Code…", "Build a graph from PyTorch code")
+    quit_action = _action(window, a, "actionQuit", "&Quit", window.close, [Keys.Quit], "Quit GradStudio")
+    quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+
+def _edit_actions(window: MainWindow, a: Actions) -> None:
+    editing = window.editing
+    undo = window.undo_stack.createUndoAction(window, "&Undo")
+    undo.setObjectName("actionUndo")
+    undo.setShortcuts(QKeySequence.keyBindings(Keys.Undo))
+    redo = window.undo_stack.createRedoAction(window, "&Redo")
+    redo.setObjectName("actionRedo")
+    redo.setShortcuts(QKeySequence.keyBindings(Keys.Redo))
+    for action in (undo, redo):
+        window.addAction(action)
+        a.add(action)
+    _action(window, a, "actionCut", "Cu&t", editing.cut, [Keys.Cut], "Cut the selection")
+    _action(window, a, "actionCopy", "&Copy", editing.copy, [Keys.Copy], "Copy the selection")
+    _action(window, a, "actionPaste", "&Paste", editing.paste, [Keys.Paste], "Paste nodes from the clipboard")
+    _action(window, a, "actionDuplicate", "D&uplicate", editing.duplicate, ["Ctrl+D"], "Duplicate the selection")
+    delete_keys = [*QKeySequence.keyBindings(Keys.Delete), QKeySequence(Qt.Key.Key_Backspace)]
+    _action(window, a, "actionDelete", "&Delete", editing.delete_selection, delete_keys, "Delete the selection")
+    _action(window, a, "actionSelectAll", "Select &All", editing.select_all, [Keys.SelectAll], "Select everything")
+    _action(window, a, "actionAddNote", "Add &Note", editing.add_note, ["Ctrl+Shift+N"], "Add a comment note")
+    _action(window, a, "actionAddFrame", "Add &Frame", editing.add_frame, ["Ctrl+G"],
+            "Frame the selected nodes with a titled backdrop")
+    history = window.history.toggleViewAction()
+    history.setText("&History")
+    history.setObjectName("actionHistory")
+    a.add(history)
+
+
+def _view_actions(window: MainWindow, a: Actions) -> None:
+    view = window.view
+    _action(window, a, "actionZoomIn", "Zoom &In", view.zoom_in, [Keys.ZoomIn, "Ctrl+="], "Zoom in")
+    _action(window, a, "actionZoomOut", "Zoom &Out", view.zoom_out, [Keys.ZoomOut], "Zoom out")
+    _action(window, a, "actionZoomReset", "&Actual Size", view.reset_zoom, ["Ctrl+0"], "Zoom to 100 %")
+    _action(window, a, "actionFitView", "&Fit View", view.fit_all, ["F"], "Show the selection or the whole graph")
+    _action(window, a, "actionAutoLayout", "Auto &Layout", window.editing.auto_layout, ["Ctrl+L"],
+            "Arrange the selection (or the whole graph) in columns by depth")
+    snap = _action(window, a, "actionSnapToGrid", "&Snap to Grid", _snap_setter(window), [], checkable=True,
+                   tip="Snap dragged nodes to the grid")
+    snap.setChecked(window.settings.snap_to_grid())
+    minimap = _action(window, a, "actionMinimap", "&Overview", _minimap_setter(window), [], checkable=True,
+                      tip="Show an overview of the whole graph")
+    minimap.setChecked(window.settings.show_minimap())
+    group = QActionGroup(window)
+    for choice in THEME_CHOICES:
+        label = {"light": "&Light", "dark": "&Dark", "system": "Follow &System"}[choice]
+        action = _action(window, a, f"actionTheme{choice.capitalize()}", label,
+                         lambda _on, c=choice: window.set_theme(c), checkable=True)
+        action.setChecked(window.settings.theme() == choice)
+        group.addAction(action)
+
+
+def _snap_setter(window: MainWindow) -> Callable[[bool], None]:
+    def set_snap(on: bool) -> None:
+        window.settings.set_snap_to_grid(on)
+        window.scene.snap_to_grid = on
+
+    return set_snap
+
+
+def _minimap_setter(window: MainWindow) -> Callable[[bool], None]:
+    def set_minimap(on: bool) -> None:
+        window.settings.set_show_minimap(on)
+        window.minimap.setVisible(on)
+
+    return set_minimap
+
+
+def _graph_actions(window: MainWindow, a: Actions) -> None:
+    _coming(window, a, "actionBackward", "&Backward", "Run backward from the selected scalar")
+    _coming(window, a, "actionStepBackward", "&Step Backward", "Walk the backward pass one grad_fn at a time")
+    _coming(window, a, "actionZeroGrad", "&Zero Grad", "Clear every .grad")
+    _action(window, a, "actionNoGrad", "&No Grad", window.editing.set_no_grad, [], checkable=True,
+            tip="Evaluate the whole graph under torch.no_grad()")
+
+
+def _menus(window: MainWindow, a: Actions) -> None:
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addActions([a.actionNew, a.actionOpen])
+    recent = file_menu.addMenu("Open &Recent")
+    recent.aboutToShow.connect(lambda: window.files.fill_recent_menu(recent))
+    examples = file_menu.addMenu("&Examples")
+    examples.aboutToShow.connect(lambda: window.files.fill_examples_menu(examples))
+    window.files.fill_examples_menu(examples)
+    file_menu.addSeparator()
+    file_menu.addActions([a.actionSave, a.actionSaveAs])
+    file_menu.addSeparator()
+    file_menu.addActions([a.actionExportImage, a.actionExportCode, a.actionImportCode])
+    file_menu.addSeparator()
+    file_menu.addActions([a.actionClose, a.actionQuit])
+    edit_menu = bar.addMenu("&Edit")
+    edit_menu.addActions([a.actionUndo, a.actionRedo, a.actionHistory])
+    edit_menu.addSeparator()
+    edit_menu.addActions([a.actionCut, a.actionCopy, a.actionPaste, a.actionDuplicate, a.actionDelete])
+    edit_menu.addSeparator()
+    edit_menu.addActions([a.actionSelectAll, a.actionAddNote, a.actionAddFrame])
+    view_menu = bar.addMenu("&View")
+    view_menu.addActions([a.actionZoomIn, a.actionZoomOut, a.actionZoomReset, a.actionFitView])
+    view_menu.addSeparator()
+    view_menu.addActions([a.actionAutoLayout, a.actionSnapToGrid, a.actionMinimap])
+    theme_menu = view_menu.addMenu("&Theme")
+    theme_menu.addActions([a.actionThemeLight, a.actionThemeDark, a.actionThemeSystem])
+    panels = view_menu.addMenu("&Panels")
+    for dock in (window.palette, window.inspector, window.values_panel, window.code_panel, window.train_panel):
+        panels.addAction(dock.toggleViewAction())
+    graph_menu = bar.addMenu("&Graph")
+    graph_menu.addActions([a.actionBackward, a.actionStepBackward, a.actionZeroGrad, a.actionNoGrad])
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction("&About GradStudio", lambda: QMessageBox.about(
+        window, "About GradStudio", "GradStudio: build autograd graphs by hand and watch them compute."))
+
+
+def _toolbar(window: MainWindow, a: Actions) -> None:
+    toolbar = window.addToolBar("Main")
+    toolbar.setObjectName("mainToolbar")
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    toolbar.addActions([a.actionNew, a.actionOpen, a.actionSave])
+    toolbar.addSeparator()
+    toolbar.addActions([a.actionUndo, a.actionRedo])
+    toolbar.addSeparator()
+    toolbar.addActions([a.actionFitView, a.actionAutoLayout])
+    toolbar.addSeparator()
+    toolbar.addActions([a.actionBackward, a.actionZeroGrad, a.actionNoGrad])

@@ -1,0 +1,292 @@
+"""Graphics items for nodes, their ports and the edges between them.
+
+Items draw the model; they keep a reference to the model's `Node` (never a copy)
+and to the evaluator's latest `NodeResult`, and paint from those.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+
+from gradstudio.model.document import Edge, Node
+from gradstudio.model.evaluation import NodeResult
+from gradstudio.ui.canvas.preview import Preview, describe
+from gradstudio.ui.themes import LIGHT, Theme
+
+if TYPE_CHECKING:
+    from gradstudio.ui.canvas.scene import GraphScene
+
+WIDTH = 176.0
+HEADER = 26.0
+ROW = 20.0
+LINE = 16.0
+PADDING = 6.0
+PORT_RADIUS = 5.0
+LOD_SIMPLE = 0.4
+GRID = 20.0
+
+NAME_FONT = QFont()
+NAME_FONT.setPointSizeF(9.5)
+NAME_FONT.setBold(True)
+SMALL_FONT = QFont()
+SMALL_FONT.setPointSizeF(8.0)
+MONO_FONT = QFont("DejaVu Sans Mono")
+MONO_FONT.setStyleHint(QFont.StyleHint.Monospace)
+MONO_FONT.setPointSizeF(8.0)
+
+
+def node_height(port_count: int) -> float:
+    """Height of a node face with `port_count` input ports."""
+    return HEADER + max(port_count, 1) * ROW + 2 * LINE + PADDING
+
+
+def bezier(start: QPointF, end: QPointF) -> QPainterPath:
+    """A smooth S-curve leaving `start` to the right and entering `end` from the left."""
+    bend = max(40.0, abs(end.x() - start.x()) * 0.5)
+    path = QPainterPath(start)
+    path.cubicTo(QPointF(start.x() + bend, start.y()), QPointF(end.x() - bend, end.y()), end)
+    return path
+
+
+class PortItem(QGraphicsItem):
+    """An input port (left edge) or the output port (right edge) of a node."""
+
+    def __init__(self, parent: NodeItem, port: str | None, position: QPointF) -> None:
+        super().__init__(parent)
+        self.node_item = parent
+        self.port = port
+        self.highlighted = False
+        self.setPos(position)
+        self.setZValue(1)
+
+    @property
+    def node_id(self) -> str:
+        """Id of the node this port belongs to."""
+        return self.node_item.node.id
+
+    @property
+    def is_output(self) -> bool:
+        """True for the output port."""
+        return self.port is None
+
+    def set_highlighted(self, on: bool) -> None:
+        """Mark the port as a place the wire being dragged may connect to."""
+        if on != self.highlighted:
+            self.highlighted = on
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        reach = PORT_RADIUS + 4
+        return QRectF(-reach, -reach, 2 * reach, 2 * reach)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        theme = self.node_item.theme()
+        color = theme.port_highlight if self.highlighted else theme.port
+        radius = PORT_RADIUS + (2 if self.highlighted else 0)
+        painter.setPen(QPen(color, 1.5))
+        painter.setBrush(QBrush(color) if self.is_output or self.node_item.is_connected(self.port) else theme.node_body)
+        painter.drawEllipse(QPointF(0, 0), radius, radius)
+
+
+class NodeItem(QGraphicsItem):
+    """A node: variable name and op title in a coloured header, ports, shape and a value preview."""
+
+    def __init__(self, node: Node, result: NodeResult | None = None) -> None:
+        super().__init__()
+        self.node = node
+        self.result = result
+        self._preview: Preview | None = None
+        self.inputs: dict[str, PortItem] = {}
+        self.output = PortItem(self, None, QPointF(WIDTH, HEADER + ROW / 2))
+        self.setPos(QPointF(*node.position))
+        flags = QGraphicsItem.GraphicsItemFlag
+        self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptHoverEvents(True)
+        self.sync_ports()
+
+    def graph_scene(self) -> GraphScene | None:
+        """The scene this node lives in, if any."""
+        return self.scene()  # type: ignore[return-value]
+
+    def theme(self) -> Theme:
+        """The scene's colour theme."""
+        scene = self.graph_scene()
+        return scene.theme if scene is not None else LIGHT
+
+    def is_connected(self, port: str | None) -> bool:
+        """True when an edge feeds input `port`."""
+        scene = self.graph_scene()
+        return scene is not None and (self.node.id, port) in scene.document.edges
+
+    # ----- model sync ------------------------------------------------------------------------------------------
+
+    def sync_ports(self) -> None:
+        """Create or drop input port items to match the node's ports (variadic kinds change count)."""
+        names = self.node.input_ports()
+        if tuple(self.inputs) == names:
+            return
+        self.prepareGeometryChange()
+        for port in self.inputs.values():
+            port.setParentItem(None)
+            if port.scene() is not None:
+                port.scene().removeItem(port)
+        self.inputs = {name: PortItem(self, name, QPointF(0.0, HEADER + (index + 0.5) * ROW))
+                       for index, name in enumerate(names)}
+        self.update()
+
+    def set_result(self, result: NodeResult | None) -> None:
+        """Show a new evaluation result."""
+        self.result = result
+        self._preview = None
+        self.update()
+
+    def preview(self) -> Preview:
+        """The (cached) preview text of the current result."""
+        if self._preview is None:
+            scene = self.graph_scene()
+            nodes = scene.document.nodes if scene is not None else {}
+            self._preview = describe(self.result, lambda node_id: nodes[node_id].name if node_id in nodes else "?")
+        return self._preview
+
+    def input_anchor(self, port: str) -> QPointF:
+        """Scene position where an edge enters `port`."""
+        item = self.inputs.get(port)
+        return item.scenePos() if item is not None else self.scenePos()
+
+    def output_anchor(self) -> QPointF:
+        """Scene position where edges leave the output port."""
+        return self.output.scenePos()
+
+    def height(self) -> float:
+        """Height of the node face."""
+        return node_height(len(self.inputs))
+
+    # ----- Qt overrides ---------------------------------------------------------------------------------------
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-2, -2, WIDTH + 4, self.height() + 4)
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        scene = self.graph_scene()
+        if scene is not None:
+            if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+                return scene.constrain(self, value)
+            if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+                scene.item_moved(self)
+        return super().itemChange(change, value)
+
+    def hoverEnterEvent(self, event: object) -> None:
+        preview = self.preview()
+        self.setToolTip(f"{self.node.name} = {self.node.spec.title}\n{preview.tooltip}".strip())
+        super().hoverEnterEvent(event)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        theme = self.theme()
+        rect = QRectF(0, 0, WIDTH, self.height())
+        header = theme.header(self.node.spec.category)
+        border = QPen(theme.selection, 2.5) if self.isSelected() else QPen(theme.node_border, 1)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_SIMPLE:
+            painter.setPen(border)
+            painter.setBrush(header)
+            painter.drawRect(rect)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(border)
+        painter.setBrush(theme.node_body)
+        painter.drawRoundedRect(rect, 6, 6)
+        self._paint_header(painter, header, theme)
+        self._paint_ports(painter, theme)
+        self._paint_preview(painter, theme)
+
+    def _paint_header(self, painter: QPainter, color: QColor, theme: Theme) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(QRectF(0.5, 0.5, WIDTH - 1, HEADER), 6, 6)
+        painter.drawRect(QRectF(0.5, HEADER - 6, WIDTH - 1, 6))
+        painter.setPen(QColor("white"))
+        title = self.node.spec.title
+        painter.setFont(SMALL_FONT)
+        title_width = QFontMetricsF(SMALL_FONT).horizontalAdvance(title) + 8
+        painter.drawText(QRectF(WIDTH - title_width - 4, 0, title_width, HEADER),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, title)
+        painter.setFont(NAME_FONT)
+        name = QFontMetricsF(NAME_FONT).elidedText(self.node.name, Qt.TextElideMode.ElideRight,
+                                                   WIDTH - title_width - 14)
+        painter.drawText(QRectF(8, 0, WIDTH, HEADER), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+
+    def _paint_ports(self, painter: QPainter, theme: Theme) -> None:
+        painter.setFont(SMALL_FONT)
+        painter.setPen(theme.muted_text)
+        for index, name in enumerate(self.inputs):
+            painter.drawText(QRectF(12, HEADER + index * ROW, WIDTH / 2, ROW),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        painter.drawText(QRectF(WIDTH / 2, HEADER, WIDTH / 2 - 12, ROW),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "out")
+
+    def _paint_preview(self, painter: QPainter, theme: Theme) -> None:
+        preview = self.preview()
+        top = HEADER + max(len(self.inputs), 1) * ROW
+        painter.setPen(QPen(theme.node_border, 0.5))
+        painter.drawLine(QPointF(6, top + 1), QPointF(WIDTH - 6, top + 1))
+        painter.setPen(theme.error_text if preview.is_error else theme.muted_text)
+        painter.setFont(SMALL_FONT)
+        painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, preview.summary)
+        painter.setPen(theme.error_text if preview.is_error else theme.text)
+        painter.setFont(MONO_FONT)
+        text = QFontMetricsF(MONO_FONT).elidedText(preview.values, Qt.TextElideMode.ElideRight, WIDTH - 16)
+        painter.drawText(QRectF(8, top + 2 + LINE, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, text)
+
+
+class EdgeItem(QGraphicsItem):
+    """A connection drawn as a smooth cubic bezier from an output port to an input port."""
+
+    def __init__(self, edge: Edge) -> None:
+        super().__init__()
+        self.edge = edge
+        self._path = QPainterPath()
+        self._shape: QPainterPath | None = None
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(-1)
+
+    def set_ends(self, start: QPointF, end: QPointF) -> None:
+        """Redraw between two scene points."""
+        self.prepareGeometryChange()
+        self._path = bezier(start, end)
+        self._shape = None
+
+    def boundingRect(self) -> QRectF:
+        return self._path.boundingRect().adjusted(-4, -4, 4, 4)
+
+    def shape(self) -> QPainterPath:
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._shape = stroker.createStroke(self._path)
+        return self._shape
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        scene = self.scene()
+        theme = scene.theme if scene is not None else LIGHT
+        color = theme.selection if self.isSelected() else theme.edge
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(color, 3 if self.isSelected() else 2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+
+
+class WireItem(QGraphicsPathItem):
+    """The live wire that follows the mouse while a connection is being dragged."""
+
+    def __init__(self, color: QColor) -> None:
+        super().__init__()
+        self.setPen(QPen(color, 2, Qt.PenStyle.DashLine))
+        self.setZValue(10)
+
+    def set_ends(self, start: QPointF, end: QPointF) -> None:
+        """Redraw between two scene points."""
+        self.setPath(bezier(start, end))

@@ -1,0 +1,55 @@
+"""The compact text a node shows under its ports: shape and dtype, then the first few values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import gradstudio.engine as engine
+from gradstudio.model.evaluation import NodeResult
+
+MAX_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Two short lines for the node face, whether they describe an error, and the full text for the tool tip."""
+
+    summary: str
+    values: str
+    is_error: bool = False
+    tooltip: str = ""
+
+
+def _number(value: object) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    return f"{float(value):.4g}" if isinstance(value, (float, np.floating)) else str(value)
+
+
+def compact_values(tensor: engine.Tensor) -> str:
+    """The first few values of `tensor`, flattened, e.g. `[4.5, 4.5, 4.5]` or `[1, 2, 3, 4, …]`."""
+    data = tensor.detach().numpy()
+    if data.ndim == 0:
+        return _number(data.item() if data.dtype != np.bool_ else bool(data))
+    flat = data.ravel()
+    shown = ", ".join(_number(v) for v in flat[:MAX_SHOWN])
+    return f"[{shown}{', …' if flat.size > MAX_SHOWN else ''}]"
+
+
+def describe(result: NodeResult | None, name_of: Callable[[str], str]) -> Preview:
+    """The preview of one node's result (`name_of` turns a node id into its variable name)."""
+    if result is None:
+        return Preview("", "")
+    if result.blocked_by is not None:
+        return Preview("waiting", f"on {name_of(result.blocked_by)}", tooltip="an upstream node has no value")
+    if result.error is not None:
+        return Preview("error", result.error, is_error=True, tooltip=result.error)
+    value = result.value
+    if isinstance(value, engine.Tensor):
+        shape = "scalar" if value.dim() == 0 else str(list(value.shape))
+        dtype = str(value.dtype).removeprefix("torch.")
+        return Preview(f"{shape}  {dtype}", compact_values(value), tooltip=repr(value))
+    return Preview(f"Python {type(value).__name__}", _number(value), tooltip=repr(value))

@@ -1,0 +1,245 @@
+"""The graph scene: mirrors the document's events into items and turns finished drags into commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
+
+from gradstudio.model.annotations import Annotation
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.ui.canvas.annotation_items import AnnotationItem
+from gradstudio.ui.canvas.items import GRID, EdgeItem, NodeItem, PortItem
+from gradstudio.ui.canvas.wiring import WireTool
+from gradstudio.ui.editor import Editor
+from gradstudio.ui.themes import LIGHT, Theme
+
+
+class GraphScene(QGraphicsScene):
+    """Items for every node, edge and annotation of one document, kept in step with its events."""
+
+    values_refreshed = Signal()
+
+    def __init__(self, editor: Editor, theme: Theme = LIGHT) -> None:
+        super().__init__()
+        self.editor = editor
+        self.document: GraphDocument = editor.document
+        self.theme = theme
+        self.snap_to_grid = False
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[tuple[str, str], EdgeItem] = {}
+        self.annotations: dict[str, AnnotationItem] = {}
+        self._edges_at: dict[str, set[tuple[str, str]]] = {}
+        self._syncing = False
+        self._dragged: set[QGraphicsItem] = set()
+        self._refresh_pending = False
+        self.wires = WireTool(self)
+        self._build()
+        self._unsubscribe = self.document.subscribe(self._on_event)
+
+    def close(self) -> None:
+        """Stop observing the document and stop signalling (the window is switching documents or closing)."""
+        self._unsubscribe()
+        self.blockSignals(True)
+
+    def _build(self) -> None:
+        results = self.editor.evaluator.evaluate()
+        for node in self.document.nodes.values():
+            self._add_node(node, results.get(node.id))
+        for edge in self.document.edges.values():
+            self._add_edge(edge)
+        for annotation in self.document.annotations.values():
+            self._add_annotation(annotation)
+
+    # ----- mirroring model events ------------------------------------------------------------------------------
+
+    def _on_event(self, event: str, payload: Any) -> None:
+        handler = getattr(self, f"_on_{event}", None)
+        if handler is not None:
+            handler(payload)
+        if event not in ("node_moved", "annotation_moved", "annotation_changed"):
+            self.schedule_refresh()
+
+    def _on_node_added(self, node: Node) -> None:
+        self._add_node(node, None)
+
+    def _on_node_removed(self, node: Node) -> None:
+        self._edges_at.pop(node.id, None)
+        item = self.nodes.pop(node.id)
+        self._dragged.discard(item)
+        self.removeItem(item)
+
+    def _on_edge_added(self, edge: Edge) -> None:
+        self._add_edge(edge)
+        self.nodes[edge.target].inputs[edge.port].update()
+
+    def _on_edge_removed(self, edge: Edge) -> None:
+        key = (edge.target, edge.port)
+        self.removeItem(self.edges.pop(key))
+        for node_id in (edge.source, edge.target):
+            self._edges_at[node_id].discard(key)
+        port = self.nodes[edge.target].inputs.get(edge.port)
+        if port is not None:
+            port.update()
+
+    def _on_attribute_changed(self, payload: tuple[Node, str]) -> None:
+        item = self.nodes[payload[0].id]
+        item.sync_ports()
+        self._update_edges(item.node.id)
+
+    def _on_node_renamed(self, node: Node) -> None:
+        self.nodes[node.id].update()
+
+    def _on_node_moved(self, node: Node) -> None:
+        self.place(self.nodes[node.id], node.position)
+
+    def _on_annotation_added(self, annotation: Annotation) -> None:
+        self._add_annotation(annotation)
+
+    def _on_annotation_removed(self, annotation: Annotation) -> None:
+        item = self.annotations.pop(annotation.id)
+        self._dragged.discard(item)
+        self.removeItem(item)
+
+    def _on_annotation_changed(self, annotation: Annotation) -> None:
+        self.annotations[annotation.id].sync()
+
+    def _on_annotation_moved(self, annotation: Annotation) -> None:
+        self.place(self.annotations[annotation.id], annotation.position)
+
+    def place(self, item: QGraphicsItem, position: tuple[float, float]) -> None:
+        """Put an item where the model says (not a user drag: nothing to commit)."""
+        self._syncing = True
+        try:
+            item.setPos(QPointF(*position))
+        finally:
+            self._syncing = False
+
+    def _add_node(self, node: Node, result: Any) -> None:
+        item = NodeItem(node, result)
+        self.nodes[node.id] = item
+        self.addItem(item)
+
+    def _add_edge(self, edge: Edge) -> None:
+        key = (edge.target, edge.port)
+        item = EdgeItem(edge)
+        self.edges[key] = item
+        self._edges_at.setdefault(edge.source, set()).add(key)
+        self._edges_at.setdefault(edge.target, set()).add(key)
+        self._set_edge_ends(item)
+        self.addItem(item)
+
+    def _add_annotation(self, annotation: Annotation) -> None:
+        item = AnnotationItem.create(annotation)
+        self.annotations[annotation.id] = item
+        self.addItem(item)
+
+    def _set_edge_ends(self, item: EdgeItem) -> None:
+        edge = item.edge
+        item.set_ends(self.nodes[edge.source].output_anchor(), self.nodes[edge.target].input_anchor(edge.port))
+
+    def _update_edges(self, node_id: str) -> None:
+        for key in self._edges_at.get(node_id, ()):
+            self._set_edge_ends(self.edges[key])
+
+    # ----- values ----------------------------------------------------------------------------------------------
+
+    def schedule_refresh(self) -> None:
+        """Re-evaluate and repaint changed previews once control returns to the event loop."""
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            QTimer.singleShot(0, self.refresh_values)
+
+    def refresh_values(self) -> None:
+        """Evaluate now and give every node whose result changed its new result."""
+        self._refresh_pending = False
+        results = self.editor.evaluator.evaluate()
+        for node_id, item in self.nodes.items():
+            result = results.get(node_id)
+            if result is not item.result:
+                item.set_result(result)
+        self.values_refreshed.emit()
+
+    def set_theme(self, theme: Theme) -> None:
+        """Repaint everything in another colour theme."""
+        self.theme = theme
+        for item in self.items():
+            item.update()
+
+    # ----- moves -----------------------------------------------------------------------------------------------
+
+    def constrain(self, item: QGraphicsItem, position: QPointF) -> QPointF:
+        """Where a dragged item may go: snapped to the grid when snapping is on (model moves are kept as is)."""
+        if self.snap_to_grid and not self._syncing:
+            return QPointF(round(position.x() / GRID) * GRID, round(position.y() / GRID) * GRID)
+        return position
+
+    def item_moved(self, item: QGraphicsItem) -> None:
+        """A node or annotation moved: drag its edges along, and remember user drags to commit on release."""
+        if isinstance(item, NodeItem):
+            self._update_edges(item.node.id)
+        if not self._syncing:
+            self._dragged.add(item)
+
+    def commit_moves(self) -> None:
+        """Turn the items dragged since the last commit into one undoable move."""
+        moves = {}
+        for item in self._dragged:
+            model = item.node if isinstance(item, NodeItem) else item.annotation
+            moves[model.id] = (model.position, (item.pos().x(), item.pos().y()))
+        self._dragged.clear()
+        self.editor.move(moves)
+
+    # ----- queries ---------------------------------------------------------------------------------------------
+
+    def port_at(self, position: QPointF) -> PortItem | None:
+        """The port under a scene position (with a few pixels of slack), if any."""
+        slack = 4.0
+        area = QRectF(position.x() - slack, position.y() - slack, 2 * slack, 2 * slack)
+        ports = [item for item in self.items(area) if isinstance(item, PortItem)]
+        return min(ports, key=lambda p: (p.scenePos() - position).manhattanLength()) if ports else None
+
+    def selected_node_ids(self) -> list[str]:
+        """Ids of the selected nodes, in document order."""
+        return [node_id for node_id, item in self.nodes.items() if item.isSelected()]
+
+    def selected_edges(self) -> list[Edge]:
+        """The selected edges."""
+        return [item.edge for item in self.edges.values() if item.isSelected()]
+
+    def selected_annotation_ids(self) -> list[str]:
+        """Ids of the selected notes and frames."""
+        return [key for key, item in self.annotations.items() if item.isSelected()]
+
+    def select(self, ids: Iterable[str]) -> None:
+        """Select exactly the nodes and annotations with these ids."""
+        wanted = set(ids)
+        self.clearSelection()
+        for key, item in [*self.nodes.items(), *self.annotations.items()]:
+            if key in wanted:
+                item.setSelected(True)
+
+    def enclosed(self, rect: QRectF) -> list[QGraphicsItem]:
+        """Nodes and annotations lying wholly inside a scene rectangle (what a frame carries)."""
+        return [item for item in self.items(rect) if isinstance(item, (NodeItem, AnnotationItem))
+                and rect.contains(item.sceneBoundingRect().adjusted(2, 2, -2, -2))]
+
+    # ----- mouse: wiring first, then Qt's selection and moving --------------------------------------------------
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.wires.press(event):
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.wires.move(event):
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.wires.release(event):
+            return
+        super().mouseReleaseEvent(event)
+        self.commit_moves()

@@ -1,0 +1,89 @@
+"""The quick-add box (Tab or double-click on empty canvas): type to filter ops, Enter adds one at the cursor."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from gradstudio.model.catalog import CATALOG
+
+
+def matches(kind: str, text: str) -> bool:
+    """True when every word of `text` appears in the op's kind, title, category or doc."""
+    spec = CATALOG[kind]
+    haystack = f"{spec.kind} {spec.title} {spec.category} {spec.doc}".lower()
+    return all(word in haystack for word in text.lower().split())
+
+
+class NodeSearch(QFrame):
+    """A small floating box with a filter line and the matching ops; emits `chosen(kind)`."""
+
+    chosen = Signal(object)
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("nodeSearch")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.line = QLineEdit(self)
+        self.line.setPlaceholderText("Add node…")
+        self.line.setClearButtonEnabled(True)
+        self.list = QListWidget(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.line)
+        layout.addWidget(self.list)
+        self.resize(240, 280)
+        self.line.textChanged.connect(self._filter)
+        self.line.installEventFilter(self)
+        self.list.itemActivated.connect(self._activate)
+        self._filter("")
+        self.hide()
+
+    def popup(self, position: QPoint) -> None:
+        """Show the box at a viewport position, cleared and focused."""
+        self.line.clear()
+        parent = self.parentWidget()
+        x = min(position.x(), max(0, parent.width() - self.width()))
+        y = min(position.y(), max(0, parent.height() - self.height()))
+        self.move(x, y)
+        self.show()
+        self.raise_()
+        self.line.setFocus()
+
+    def _filter(self, text: str) -> None:
+        self.list.clear()
+        for kind, spec in CATALOG.items():
+            if matches(kind, text):
+                item = QListWidgetItem(f"{spec.title}   ·   {spec.category}")
+                item.setData(Qt.ItemDataRole.UserRole, kind)
+                item.setToolTip(spec.doc)
+                self.list.addItem(item)
+        self.list.setCurrentRow(0)
+
+    def _activate(self, item: QListWidgetItem | None) -> None:
+        if item is not None:
+            self.hide()
+            self.chosen.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.line and event.type() == QEvent.Type.KeyPress:
+            return self._key(event)
+        if watched is self.line and event.type() == QEvent.Type.FocusOut and not self.list.hasFocus():
+            self.hide()
+        return super().eventFilter(watched, event)
+
+    def _key(self, event: QKeyEvent) -> bool:
+        key = event.key()
+        if key == Qt.Key.Key_Escape:
+            self.hide()
+            return True
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._activate(self.list.currentItem())
+            return True
+        if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+            step = 1 if key == Qt.Key.Key_Down else -1
+            self.list.setCurrentRow(max(0, min(self.list.count() - 1, self.list.currentRow() + step)))
+            return True
+        return False

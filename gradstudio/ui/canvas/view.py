@@ -1,0 +1,257 @@
+"""The canvas view: grid, zoom around the cursor, panning, rubber band, drops from the palette, quick add."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QCursor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsView, QWidget
+
+from gradstudio.ui.canvas.items import GRID
+from gradstudio.ui.canvas.scene import GraphScene
+from gradstudio.ui.canvas.search import NodeSearch
+
+OP_MIME = "application/x-gradstudio-op"
+MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
+ZOOM_STEP = 1.25
+WORLD = 100_000.0
+GRID_MAJOR = 5
+
+
+class GraphView(QGraphicsView):
+    """Shows a GraphScene; every edit it starts goes through the scene's editor."""
+
+    file_dropped = Signal(object)
+    zoomed = Signal(object)
+    context_menu_requested = Signal(object, object, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("canvas")
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSceneRect(QRectF(-WORLD / 2, -WORLD / 2, WORLD, WORLD))
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._pan_from: QPointF | None = None
+        self._space_held = False
+        self._search_at = QPointF()
+        self.search = NodeSearch(self.viewport())
+        self.search.chosen.connect(self._add_searched)
+
+    def graph_scene(self) -> GraphScene:
+        """The scene being shown."""
+        return self.scene()  # type: ignore[return-value]
+
+    def zoom(self) -> float:
+        """The current scale factor (1.0 = 100 %)."""
+        return self.transform().m11()
+
+    # ----- zoom and fit ------------------------------------------------------------------------------------------
+
+    def zoom_at(self, factor: float, anchor: QPoint | None = None) -> None:
+        """Scale by `factor`, keeping the scene point under `anchor` (a viewport position) in place."""
+        factor = max(MIN_ZOOM, min(MAX_ZOOM, self.zoom() * factor)) / self.zoom()
+        if math.isclose(factor, 1.0):
+            return
+        anchor = anchor if anchor is not None else self._cursor_or_centre()
+        fixed = self.mapToScene(anchor)
+        self.scale(factor, factor)
+        drift = self.mapFromScene(fixed) - anchor
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + drift.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + drift.y())
+        self.zoomed.emit(self.zoom())
+
+    def _cursor_or_centre(self) -> QPoint:
+        cursor = self.viewport().mapFromGlobal(QCursor.pos())
+        return cursor if self.viewport().rect().contains(cursor) else self.viewport().rect().center()
+
+    def zoom_in(self) -> None:
+        """Zoom in one step around the cursor."""
+        self.zoom_at(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        """Zoom out one step around the cursor."""
+        self.zoom_at(1 / ZOOM_STEP)
+
+    def reset_zoom(self) -> None:
+        """Back to 100 %, keeping the centre of the view."""
+        self.zoom_at(1 / self.zoom(), self.viewport().rect().center())
+
+    def fit_rect(self, rect: QRectF) -> None:
+        """Show `rect` (scene coordinates) whole, never magnified beyond 100 %."""
+        if rect.isEmpty():
+            return
+        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.0:
+            self.zoom_at(1 / self.zoom(), self.mapFromScene(rect.center()))
+        self.centerOn(rect.center())
+        self.zoomed.emit(self.zoom())
+
+    def fit_all(self) -> None:
+        """Fit the selection, or the whole graph when nothing is selected."""
+        scene = self.graph_scene()
+        selected = scene.selectedItems()
+        rect = QRectF()
+        for item in selected or scene.items():
+            if item.parentItem() is None and item.isVisible():
+                rect = rect.united(item.sceneBoundingRect())
+        self.fit_rect(rect)
+
+    # ----- background --------------------------------------------------------------------------------------------
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        theme = self.graph_scene().theme
+        painter.fillRect(rect, theme.background)
+        spacing = GRID if GRID * self.zoom() >= 8 else GRID * GRID_MAJOR
+        self._draw_grid(painter, rect, spacing, theme.grid_minor)
+        if GRID * GRID_MAJOR * self.zoom() >= 8:
+            self._draw_grid(painter, rect, GRID * GRID_MAJOR, theme.grid_major)
+
+    @staticmethod
+    def _draw_grid(painter: QPainter, rect: QRectF, spacing: float, color: object) -> None:
+        painter.setPen(QPen(color, 0))
+        left = math.floor(rect.left() / spacing) * spacing
+        top = math.floor(rect.top() / spacing) * spacing
+        lines = [QLineF(x, rect.top(), x, rect.bottom()) for x in _steps(left, rect.right(), spacing)]
+        lines += [QLineF(rect.left(), y, rect.right(), y) for y in _steps(top, rect.bottom(), spacing)]
+        painter.drawLines(lines)
+
+    # ----- mouse: wheel zoom, middle / space panning, double-click quick add -------------------------------------
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self.zoom_at(1.0015 ** event.angleDelta().y(), event.position().toPoint())
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        panning = event.button() == Qt.MouseButton.MiddleButton or (
+            event.button() == Qt.MouseButton.LeftButton and self._space_held)
+        if panning:
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - round(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space_held else Qt.CursorShape.ArrowCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.itemAt(event.position().toPoint()) is None:
+            self.open_search(event.position().toPoint())
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        item = self.itemAt(event.pos())
+        while item is not None and item.parentItem() is not None:
+            item = item.parentItem()
+        self.context_menu_requested.emit(item, self.mapToScene(event.pos()), event.globalPos())
+
+    # ----- keys: Tab opens quick add, space pans ------------------------------------------------------------------
+
+    def event(self, event: QEvent) -> bool:
+        # Tab would move keyboard focus to the next widget before keyPressEvent sees it
+        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab:
+            self.open_search(self._cursor_or_centre())
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+            return
+        super().keyReleaseEvent(event)
+
+    def open_search(self, position: QPoint) -> None:
+        """Open the quick-add box; the chosen op lands at this viewport position."""
+        self._search_at = self.mapToScene(position)
+        self.search.popup(position)
+
+    def _add_searched(self, kind: str) -> None:
+        node_id = self.graph_scene().editor.add_node(kind, (self._search_at.x(), self._search_at.y()))
+        if node_id is not None:
+            self.graph_scene().select([node_id])
+        self.setFocus()
+
+    # ----- drag and drop: ops from the palette, .gsg files from the desktop ---------------------------------------
+
+    def _accepts(self, event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> bool:
+        mime = event.mimeData()
+        return mime.hasFormat(OP_MIME) or any(url.toLocalFile().endswith(".gsg") for url in mime.urls())
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._accepts(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._accepts(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasFormat(OP_MIME):
+            kind = bytes(mime.data(OP_MIME).data()).decode("utf-8")
+            point = self.mapToScene(event.position().toPoint())
+            node_id = self.graph_scene().editor.add_node(kind, (point.x(), point.y()))
+            if node_id is not None:
+                self.graph_scene().select([node_id])
+            event.acceptProposedAction()
+            return
+        paths = [url.toLocalFile() for url in mime.urls() if url.toLocalFile().endswith(".gsg")]
+        if paths:
+            event.acceptProposedAction()
+            self.file_dropped.emit(str(Path(paths[0])))
+            return
+        event.ignore()
+
+
+def _steps(start: float, stop: float, step: float) -> list[float]:
+    count = int((stop - start) / step) + 1
+    return [start + i * step for i in range(count)]

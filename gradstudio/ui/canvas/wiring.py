@@ -1,0 +1,123 @@
+"""Dragging wires: from an output to an input (or back), and picking up an edge's end to rewire it.
+
+The highlight of compatible ports is only a hint; on release the editor asks
+the model, which accepts the connection or refuses it with a reason.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import networkx as nx
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QGraphicsSceneMouseEvent
+
+from gradstudio.model.document import Edge
+from gradstudio.ui.canvas.items import PortItem, WireItem
+
+if TYPE_CHECKING:
+    from gradstudio.ui.canvas.scene import GraphScene
+
+
+class WireTool:
+    """The state of one wire drag, driven by the scene's mouse events."""
+
+    def __init__(self, scene: GraphScene) -> None:
+        self.scene = scene
+        self.anchor: PortItem | None = None
+        self.picked: Edge | None = None
+        self.wire: WireItem | None = None
+        self._highlighted: list[PortItem] = []
+
+    @property
+    def active(self) -> bool:
+        """True while a wire is being dragged."""
+        return self.anchor is not None
+
+    def press(self, event: QGraphicsSceneMouseEvent) -> bool:
+        """Start a wire when the left button goes down on a port; True if the event was used."""
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        port = self.scene.port_at(event.scenePos())
+        if port is None:
+            return False
+        self.picked = None if port.is_output else self.scene.document.edges.get((port.node_id, port.port))
+        if self.picked is not None:
+            # grabbing a connected input picks up the edge's end: the wire now hangs from its source
+            self.scene.edges[(self.picked.target, self.picked.port)].hide()
+            port = self.scene.nodes[self.picked.source].output
+        self.anchor = port
+        self.wire = WireItem(self.scene.theme.port_highlight)
+        self.scene.addItem(self.wire)
+        self._draw(event.scenePos())
+        self._highlight(self._compatible(port))
+        event.accept()
+        return True
+
+    def move(self, event: QGraphicsSceneMouseEvent) -> bool:
+        """Follow the mouse; True while wiring."""
+        if not self.active:
+            return False
+        self._draw(event.scenePos())
+        return True
+
+    def release(self, event: QGraphicsSceneMouseEvent) -> bool:
+        """Finish the wire on a port (connect), or off any port (disconnect a picked-up edge)."""
+        if not self.active:
+            return False
+        anchor, picked = self.anchor, self.picked
+        target = self.scene.port_at(event.scenePos())
+        self.cancel()
+        if target is None or target is anchor:
+            if picked is not None:
+                self.scene.editor.disconnect(picked)
+            return True
+        edge = self._edge_between(anchor, target)
+        if edge is None:
+            self.scene.editor.refused.emit("Cannot connect: wire an output to an input")
+        elif edge != picked:
+            self.scene.editor.connect(edge, replacing=picked)
+        return True
+
+    def cancel(self) -> None:
+        """Drop the wire without changing anything."""
+        if self.wire is not None:
+            self.scene.removeItem(self.wire)
+        if self.picked is not None and (self.picked.target, self.picked.port) in self.scene.edges:
+            self.scene.edges[(self.picked.target, self.picked.port)].show()
+        self._highlight([])
+        self.anchor = self.picked = self.wire = None
+
+    @staticmethod
+    def _edge_between(anchor: PortItem, target: PortItem) -> Edge | None:
+        if anchor.is_output and not target.is_output:
+            return Edge(anchor.node_id, target.node_id, target.port)
+        if target.is_output and not anchor.is_output:
+            return Edge(target.node_id, anchor.node_id, anchor.port)
+        return None
+
+    def _draw(self, position: QPointF) -> None:
+        start = self.anchor.scenePos()
+        if self.anchor.is_output:
+            self.wire.set_ends(start, position)
+        else:
+            self.wire.set_ends(position, start)
+
+    def _compatible(self, anchor: PortItem) -> list[PortItem]:
+        """Ports a wire from `anchor` could end on without a cycle or a second edge into an input."""
+        graph = self.scene.document.graph()
+        edges = self.scene.document.edges
+        if anchor.is_output:
+            upstream = nx.ancestors(graph, anchor.node_id) | {anchor.node_id}
+            return [port for node_id, item in self.scene.nodes.items() if node_id not in upstream
+                    for name, port in item.inputs.items()
+                    if (node_id, name) not in edges or edges[(node_id, name)] == self.picked]
+        downstream = nx.descendants(graph, anchor.node_id) | {anchor.node_id}
+        return [item.output for node_id, item in self.scene.nodes.items() if node_id not in downstream]
+
+    def _highlight(self, ports: list[PortItem]) -> None:
+        for port in self._highlighted:
+            port.set_highlighted(False)
+        for port in ports:
+            port.set_highlighted(True)
+        self._highlighted = ports

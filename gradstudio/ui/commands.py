@@ -1,0 +1,74 @@
+"""Undo commands: each wraps model edits and nothing else (commands never push commands)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from PySide6.QtGui import QUndoCommand
+
+from gradstudio.model.annotations import MoveAnnotation
+from gradstudio.model.document import Batch, Edit, GraphDocument, MoveNode
+
+MOVE_COMMAND_ID = 1
+MERGE_WINDOW = 1.0  # seconds: moves of the same items closer together than this undo as one step
+
+Position = tuple[float, float]
+
+
+class ApplyEdit(QUndoCommand):
+    """One model edit (a `Batch` for compound edits), already performed when pushed; undone by its inverse."""
+
+    def __init__(self, document: GraphDocument, edit: Edit, inverse: Edit, text: str) -> None:
+        super().__init__(text)
+        self._document = document
+        self._edit = edit
+        self._inverse = inverse
+        self._pending_first_redo = True
+
+    def redo(self) -> None:
+        # the editor applied the edit to learn whether the model accepts it; QUndoStack.push redoes at once
+        if self._pending_first_redo:
+            self._pending_first_redo = False
+            return
+        self._inverse = self._document.apply(self._edit)
+
+    def undo(self) -> None:
+        self._edit = self._document.apply(self._inverse)
+
+
+class MoveNodes(QUndoCommand):
+    """Move nodes and annotations; quick successive moves of the same items merge into one step."""
+
+    def __init__(self, document: GraphDocument, moves: Mapping[str, tuple[Position, Position]], text: str,
+                 mergeable: bool = True) -> None:
+        super().__init__(text)
+        self._document = document
+        self.moves = dict(moves)
+        self._mergeable = mergeable
+        self._time = time.monotonic()
+
+    def _edits(self, index: int) -> Batch:
+        edits: list[Edit] = []
+        for key, positions in self.moves.items():
+            position = positions[index]
+            edits.append(MoveNode(key, position) if key in self._document.nodes else MoveAnnotation(key, position))
+        return Batch(edits)
+
+    def redo(self) -> None:
+        self._document.apply(self._edits(1))
+
+    def undo(self) -> None:
+        self._document.apply(self._edits(0))
+
+    def id(self) -> int:
+        return MOVE_COMMAND_ID if self._mergeable else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, MoveNodes) or set(other.moves) != set(self.moves):
+            return False
+        if other._time - self._time > MERGE_WINDOW:
+            return False
+        self.moves = {key: (self.moves[key][0], other.moves[key][1]) for key in self.moves}
+        self._time = other._time
+        return True

@@ -1,0 +1,112 @@
+"""The editor: turns user gestures into undoable commands on the model, and explains refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from gradstudio.model.annotations import RemoveAnnotation
+from gradstudio.model.catalog import CATALOG
+from gradstudio.model.document import (
+    AddNode,
+    Batch,
+    Connect,
+    Disconnect,
+    Edge,
+    Edit,
+    EditError,
+    GraphDocument,
+    Node,
+    RemoveNode,
+)
+from gradstudio.model.evaluation import Evaluator
+from gradstudio.ui.commands import ApplyEdit, MoveNodes, Position
+
+# variable-name stems for new nodes (the rest use their op kind)
+NAME_STEMS = {"tensor": "x", "scalar": "c"}
+
+
+class Editor(QObject):
+    """Applies edits through the undo stack; a refused edit changes nothing and is reported by `refused`."""
+
+    refused = Signal(object)
+
+    def __init__(self, document: GraphDocument, evaluator: Evaluator, stack: QUndoStack) -> None:
+        super().__init__()
+        self.document = document
+        self.evaluator = evaluator
+        self.stack = stack
+
+    def apply(self, edit: Edit, text: str) -> bool:
+        """Perform `edit` as one undo step; False (and `refused` emitted) if the model refuses it."""
+        try:
+            inverse = self.document.apply(edit)
+        except EditError as error:
+            self.refused.emit(f"{text}: {error}")
+            return False
+        self.stack.push(ApplyEdit(self.document, edit, inverse, text))
+        return True
+
+    def move(self, moves: Mapping[str, tuple[Position, Position]], text: str = "", mergeable: bool = True) -> None:
+        """Record items (nodes or annotations) moved from one position to another."""
+        moves = {key: (before, after) for key, (before, after) in moves.items() if before != after}
+        if moves:
+            count = len(moves)
+            label = text or ("Move " + (f"{count} items" if count > 1 else self._label(next(iter(moves)))))
+            self.stack.push(MoveNodes(self.document, moves, label, mergeable))
+
+    def _label(self, key: str) -> str:
+        node = self.document.nodes.get(key)
+        return node.name if node is not None else "annotation"
+
+    def add_node(self, kind: str, position: Position) -> str | None:
+        """Add a node of `kind` with its top-left corner at `position`; its id, or None if refused."""
+        if kind not in CATALOG:
+            self.refused.emit(f"Add node: unknown op kind {kind!r}")
+            return None
+        node_id = self.document.new_id()
+        name = self.document.new_name(NAME_STEMS.get(kind, kind))
+        node = Node(node_id, kind, name, position=(float(position[0]), float(position[1])))
+        return node_id if self.apply(AddNode(node), f"Add {CATALOG[kind].title}") else None
+
+    def connect(self, edge: Edge, replacing: Edge | None = None) -> bool:
+        """Connect `edge` (instead of `replacing`); refused on a model error or when the target then fails."""
+        edits: list[Edit] = [Disconnect(replacing)] if replacing is not None else []
+        edit = Batch([*edits, Connect(edge)])
+        text = f"Connect {self._label(edge.source)} → {self._label(edge.target)}.{edge.port}"
+        try:
+            inverse = self.document.apply(edit)
+        except EditError as error:
+            self.refused.emit(f"Cannot connect: {error}")
+            return False
+        problem = self._trial_error(edge.target)
+        if problem is not None:
+            inverse.apply(self.document)
+            self.refused.emit(f"Cannot connect: {self._label(edge.target)} would fail: {problem}")
+            return False
+        self.stack.push(ApplyEdit(self.document, edit, inverse, text))
+        return True
+
+    def _trial_error(self, target: str) -> str | None:
+        """The error the target reports once all its inputs are wired (a shape mismatch, say), else None."""
+        if len(self.document.inputs_of(target)) < len(self.document.node(target).input_ports()):
+            return None
+        result = self.evaluator.evaluate().get(target)
+        return result.error if result is not None else None
+
+    def disconnect(self, edge: Edge) -> bool:
+        """Remove one edge."""
+        return self.apply(Disconnect(edge), f"Disconnect {self._label(edge.source)} → {self._label(edge.target)}")
+
+    def delete(self, node_ids: Iterable[str], edges: Iterable[Edge] = (), annotation_ids: Iterable[str] = ()) -> bool:
+        """Delete nodes (with their edges), edges and annotations as one undo step."""
+        node_ids = list(node_ids)
+        doomed = set(node_ids)
+        edits: list[Edit] = [Disconnect(e) for e in edges if e.source not in doomed and e.target not in doomed]
+        edits += [RemoveNode(node_id) for node_id in node_ids]
+        edits += [RemoveAnnotation(annotation_id) for annotation_id in annotation_ids]
+        if not edits:
+            return False
+        return self.apply(Batch(edits), f"Delete {len(edits)} item{'s' if len(edits) > 1 else ''}")

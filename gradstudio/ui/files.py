@@ -1,0 +1,167 @@
+"""File commands: New, Open, Open Recent, Examples, Save, Save As, Close, Export Image, and the unsaved-work prompt.
+
+Nothing here discards work without asking: every command that would replace
+the open document first calls `maybe_save`, and a file that fails to load
+leaves the open document as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+from gradstudio.model import fileformat
+from gradstudio.model.document import GraphDocument
+from gradstudio.ui.export import export_image
+
+if TYPE_CHECKING:
+    from gradstudio.ui.main_window import MainWindow
+
+GRAPH_FILTER = "GradStudio graphs (*.gsg)"
+IMAGE_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
+
+
+def example_files() -> list[Path]:
+    """The example graphs shipped in `resources/examples/`, sorted by name."""
+    from gradstudio.resources import resource_path
+
+    try:
+        folder = resource_path("examples")
+    except FileNotFoundError:
+        return []
+    return sorted(folder.glob("*.gsg"))
+
+
+def example_title(path: Path) -> str:
+    """A menu title for an example file: `notes_no_grad.gsg` -> `Notes no grad`."""
+    return path.stem.replace("_", " ").capitalize()
+
+
+class FileController:
+    """Opens, saves and closes the window's document."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    # ----- asking before discarding ------------------------------------------------------------------------------
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to discard the open document (saved, or the user said so)."""
+        if not self.window.is_modified():
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.window, "Unsaved changes",
+            f"“{self.window.display_name}” has changes that are not saved. Save them first?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        if answer == buttons.Save:
+            return self.save()
+        return answer == buttons.Discard
+
+    # ----- new, open, close --------------------------------------------------------------------------------------
+
+    def new(self) -> bool:
+        """Start an empty document."""
+        if not self.maybe_save():
+            return False
+        self.window.set_document(GraphDocument())
+        return True
+
+    def close(self) -> bool:
+        """Close the open document (the window stays, with an empty one)."""
+        return self.new()
+
+    def open(self) -> bool:
+        """Ask for a graph file and open it."""
+        start = str(Path(self.window.path).parent) if self.window.path else ""
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open graph", start, GRAPH_FILTER)
+        return bool(path) and self.open_path(path)
+
+    def open_path(self, path: str, as_example: bool = False) -> bool:
+        """Open `path`; on a bad file say why and keep the open document untouched."""
+        if not self.maybe_save():
+            return False
+        try:
+            document = fileformat.load(path)
+        except fileformat.GraphFileError as error:
+            QMessageBox.critical(self.window, "Cannot open graph", f"{Path(path).name}: {error}")
+            return False
+        if as_example:
+            # an example opens as an untitled copy, so Save never overwrites the shipped file
+            self.window.set_document(document, None, f"{example_title(Path(path))} (example)")
+        else:
+            self.window.set_document(document, str(Path(path).resolve()))
+            self.window.settings.add_recent_file(path)
+        self.window.show_message(f"Opened {Path(path).name}")
+        return True
+
+    # ----- save --------------------------------------------------------------------------------------------------
+
+    def save(self) -> bool:
+        """Save to the document's file (asking for one if it has none)."""
+        if self.window.path is None:
+            return self.save_as()
+        return self.save_to(self.window.path)
+
+    def save_as(self) -> bool:
+        """Ask for a file name and save there."""
+        suggested = self.window.path or f"{self.window.display_name.removesuffix(' (example)')}.gsg"
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save graph as", suggested, GRAPH_FILTER)
+        if not path:
+            return False
+        return self.save_to(path if path.endswith(".gsg") else f"{path}.gsg")
+
+    def save_to(self, path: str) -> bool:
+        """Write the document to `path`; on failure say why and keep everything as it was."""
+        try:
+            fileformat.save(self.window.document, path)
+        except OSError as error:
+            QMessageBox.critical(self.window, "Cannot save graph", f"{Path(path).name}: {error.strerror or error}")
+            return False
+        self.window.path = str(Path(path).resolve())
+        self.window.display_name = Path(path).name
+        self.window.undo_stack.setClean()
+        self.window.update_title()
+        self.window.settings.add_recent_file(path)
+        self.window.show_message(f"Saved {Path(path).name}")
+        return True
+
+    # ----- export ------------------------------------------------------------------------------------------------
+
+    def export_image(self) -> bool:
+        """Ask for a PNG or SVG file name and draw the graph into it."""
+        stem = Path(self.window.display_name).stem.removesuffix(" (example)")
+        path, chosen = QFileDialog.getSaveFileName(self.window, "Export image", f"{stem}.png", IMAGE_FILTERS)
+        if not path:
+            return False
+        if not path.lower().endswith((".png", ".svg")):
+            path += ".svg" if "svg" in chosen.lower() else ".png"
+        if not export_image(self.window.scene, path):
+            QMessageBox.critical(self.window, "Cannot export image", f"Could not write {path}")
+            return False
+        self.window.show_message(f"Exported {Path(path).name}")
+        return True
+
+    # ----- menus -------------------------------------------------------------------------------------------------
+
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        """List the recent files (rebuilt each time the menu opens)."""
+        menu.clear()
+        recent = self.window.settings.recent_files()
+        for path in recent:
+            menu.addAction(Path(path).name, lambda p=path: self.open_path(p)).setToolTip(path)
+        if recent:
+            menu.addSeparator()
+            menu.addAction("Clear Recent Files", self.window.settings.clear_recent_files)
+        else:
+            menu.addAction("No recent files").setEnabled(False)
+
+    def fill_examples_menu(self, menu: QMenu) -> None:
+        """One entry per shipped example graph."""
+        menu.clear()
+        for path in example_files():
+            menu.addAction(example_title(path), lambda p=str(path): self.open_path(p, as_example=True))
+        if menu.isEmpty():
+            menu.addAction("No examples found").setEnabled(False)

@@ -1,0 +1,75 @@
+"""What the app remembers between runs (QSettings): window geometry and docks, recent files, theme, snapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QMainWindow
+
+from gradstudio.ui.themes import THEME_CHOICES
+
+MAX_RECENT = 10
+
+
+class AppSettings:
+    """Typed access to the app's QSettings (tests pass a QSettings backed by a temporary file)."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self.store = store if store is not None else QSettings()
+
+    def save_window(self, window: QMainWindow) -> None:
+        """Remember the window's geometry and its dock and toolbar layout."""
+        self.store.setValue("window/geometry", window.saveGeometry())
+        self.store.setValue("window/state", window.saveState())
+
+    def restore_window(self, window: QMainWindow) -> bool:
+        """Put the window and its docks back where they were; False when nothing was saved."""
+        geometry = self.store.value("window/geometry")
+        state = self.store.value("window/state")
+        if isinstance(geometry, QByteArray):
+            window.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            window.restoreState(state)
+        return isinstance(geometry, QByteArray)
+
+    def recent_files(self) -> list[str]:
+        """Recently opened or saved files, newest first, existing ones only."""
+        stored = self.store.value("files/recent", [])
+        paths = [stored] if isinstance(stored, str) else list(stored or [])
+        return [path for path in paths if Path(path).is_file()]
+
+    def add_recent_file(self, path: str) -> None:
+        """Put `path` first in the recent files."""
+        path = str(Path(path).resolve())
+        paths = [path, *(p for p in self.recent_files() if p != path)][:MAX_RECENT]
+        self.store.setValue("files/recent", paths)
+
+    def clear_recent_files(self) -> None:
+        """Forget the recent files."""
+        self.store.setValue("files/recent", [])
+
+    def theme(self) -> str:
+        """The chosen theme: light, dark or system."""
+        value = self.store.value("view/theme", "system")
+        return value if value in THEME_CHOICES else "system"
+
+    def set_theme(self, choice: str) -> None:
+        """Remember the chosen theme."""
+        self.store.setValue("view/theme", choice)
+
+    def snap_to_grid(self) -> bool:
+        """Whether dragged items snap to the grid."""
+        return self.store.value("view/snap", False, type=bool)
+
+    def set_snap_to_grid(self, on: bool) -> None:
+        """Remember the snapping choice."""
+        self.store.setValue("view/snap", on)
+
+    def show_minimap(self) -> bool:
+        """Whether the overview is shown."""
+        return self.store.value("view/minimap", True, type=bool)
+
+    def set_show_minimap(self, on: bool) -> None:
+        """Remember whether the overview is shown."""
+        self.store.setValue("view/minimap", on)

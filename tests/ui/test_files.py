@@ -1,0 +1,152 @@
+"""File commands through the window: save/close/open round trip, the unsaved-work prompt, bad files, examples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QPoint, QUrl
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
+from ui_helpers import DialogRecorder, chain_document, send_drop
+
+from gradstudio.model import fileformat
+from gradstudio.model.annotations import AddAnnotation, Annotation
+from gradstudio.model.document import MoveNode
+from gradstudio.ui.files import example_files
+from gradstudio.ui.main_window import MainWindow
+
+Buttons = QMessageBox.StandardButton
+
+
+def test_save_close_open_round_trip(chain: MainWindow, dialogs: DialogRecorder, tmp_path: Path) -> None:
+    path = tmp_path / "lesson.gsg"
+    chain.editor.apply(AddAnnotation(Annotation("note1", "note", "x is a leaf", (0, -120), (220, 80))), "Add note")
+    chain.editor.apply(AddAnnotation(Annotation("frame1", "frame", "Forward", (-40, -40), (800, 260))), "Add frame")
+    saved = chain.document.snapshot()
+    assert chain.isWindowModified()
+    dialogs.answers["getSaveFileName"] = (str(path), "")
+    chain.actions.actionSave.trigger()
+    assert path.is_file() and not chain.isWindowModified()
+    assert chain.windowTitle() == "lesson.gsg[*] — GradStudio"
+    chain.actions.actionClose.trigger()
+    assert chain.document.nodes == {} and chain.path is None
+    dialogs.answers["getOpenFileName"] = (str(path), "")
+    chain.actions.actionOpen.trigger()
+    assert chain.document.snapshot() == saved
+    assert set(chain.scene.annotations) == {"note1", "frame1"}
+    assert chain.scene.annotations["note1"].annotation.text == "x is a leaf"
+    assert chain.path == str(path.resolve())
+    assert chain.settings.recent_files() == [str(path.resolve())]
+    assert "question" not in dialogs.names()
+
+
+def test_title_marks_unsaved_changes_and_undo_back_to_clean_clears_it(chain: MainWindow) -> None:
+    assert chain.windowTitle() == "Untitled[*] — GradStudio" and not chain.isWindowModified()
+    chain.editor.apply(MoveNode("x", (5, 5)), "Move x")
+    assert chain.isWindowModified()
+    chain.undo_stack.undo()
+    assert not chain.isWindowModified()
+
+
+def test_cancel_in_the_unsaved_changes_prompt_keeps_everything(chain: MainWindow, dialogs: DialogRecorder) -> None:
+    chain.editor.apply(MoveNode("x", (5, 5)), "Move x")
+    document, before, steps = chain.document, chain.document.snapshot(), chain.undo_stack.count()
+    for action in (chain.actions.actionNew, chain.actions.actionClose):
+        action.trigger()
+    chain.files.open_path(str(example_files()[0]))
+    assert dialogs.names() == ["question"] * 3
+    assert chain.document is document and document.snapshot() == before
+    assert chain.undo_stack.count() == steps and chain.isWindowModified()
+    chain.close()
+    assert chain.isVisible()
+
+
+def test_discard_in_the_prompt_drops_the_work(chain: MainWindow, dialogs: DialogRecorder) -> None:
+    chain.editor.apply(MoveNode("x", (5, 5)), "Move x")
+    dialogs.answers["question"] = Buttons.Discard
+    chain.actions.actionNew.trigger()
+    assert chain.document.nodes == {} and not chain.isWindowModified()
+
+
+def test_save_in_the_prompt_saves_first(chain: MainWindow, dialogs: DialogRecorder, tmp_path: Path) -> None:
+    chain.editor.apply(MoveNode("x", (5, 5)), "Move x")
+    dialogs.answers["question"] = Buttons.Save
+    dialogs.answers["getSaveFileName"] = (str(tmp_path / "kept"), "")
+    chain.actions.actionNew.trigger()
+    assert fileformat.load(tmp_path / "kept.gsg").nodes["x"].position == (5.0, 5.0)
+    assert chain.document.nodes == {}
+
+
+def test_a_bad_file_is_reported_and_the_open_document_stays(chain: MainWindow, dialogs: DialogRecorder,
+                                                            tmp_path: Path) -> None:
+    chain.editor.apply(MoveNode("x", (5, 5)), "Move x")
+    bad = tmp_path / "broken.gsg"
+    bad.write_text('{"format": "gradstudio-graph", "version": 2, "nodes": [{"id": 1}]}')
+    document, before = chain.document, chain.document.snapshot()
+    dialogs.answers["question"] = Buttons.Discard
+    assert not chain.files.open_path(str(bad))
+    assert chain.document is document and document.snapshot() == before
+    assert chain.isWindowModified() and chain.undo_stack.canUndo()
+    [(_, args)] = [call for call in dialogs.calls if call[0] == "critical"]
+    assert args[1] == "Cannot open graph" and args[2].startswith("broken.gsg: nodes[0]")
+
+
+def test_dropping_a_graph_file_on_the_canvas_opens_it(window: MainWindow, tmp_path: Path) -> None:
+    path = tmp_path / "dropped.gsg"
+    fileformat.save(chain_document(), path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    send_drop(window, mime, QPoint(100, 100))
+    assert set(window.document.nodes) == {"x", "two", "y", "z", "w"}
+    assert window.windowTitle().startswith("dropped.gsg")
+
+
+def test_examples_menu_opens_each_example_as_an_untitled_copy(window: MainWindow) -> None:
+    menu = QMenu()
+    window.files.fill_examples_menu(menu)
+    titles = [action.text() for action in menu.actions()]
+    assert len(titles) == len(example_files()) >= 3 and "Notes forward backward" in titles
+    [entry] = [action for action in menu.actions() if action.text() == "Notes forward backward"]
+    entry.trigger()
+    assert window.path is None and window.document.nodes
+    assert window.windowTitle() == "Notes forward backward (example)[*] — GradStudio"
+    assert all(result.ok for result in window.evaluator.evaluate().values())
+
+
+def test_recent_files_menu(window: MainWindow, tmp_path: Path) -> None:
+    path = tmp_path / "recent.gsg"
+    fileformat.save(chain_document(), path)
+    window.files.open_path(str(path))
+    window.files.new()
+    menu = QMenu()
+    window.files.fill_recent_menu(menu)
+    menu.actions()[0].trigger()
+    assert window.path == str(path.resolve())
+
+
+def test_export_png_and_svg(chain: MainWindow, dialogs: DialogRecorder, tmp_path: Path) -> None:
+    dialogs.answers["getSaveFileName"] = (str(tmp_path / "graph"), "PNG image (*.png)")
+    chain.actions.actionExportImage.trigger()
+    assert (tmp_path / "graph.png").read_bytes().startswith(b"\x89PNG")
+    dialogs.answers["getSaveFileName"] = (str(tmp_path / "graph.svg"), "SVG drawing (*.svg)")
+    chain.actions.actionExportImage.trigger()
+    svg = (tmp_path / "graph.svg").read_text()
+    assert "<svg" in svg and "two" in svg
+
+
+def test_settings_remember_window_state_theme_and_snapping(qtbot: Any, settings: Any, dialogs: Any) -> None:
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(700, 500)
+    first.actions.actionThemeDark.trigger()
+    first.actions.actionSnapToGrid.trigger()
+    first.close()
+    second = MainWindow(settings)
+    qtbot.addWidget(second)
+    second.show()
+    assert (second.width(), second.height()) == (700, 500)
+    assert second.theme.name == "dark" and second.actions.actionThemeDark.isChecked()
+    assert second.scene.snap_to_grid
+    second.set_theme("light")
+    QApplication.instance().setPalette(QApplication.style().standardPalette())

@@ -1,0 +1,136 @@
+"""The window's furniture: object names of the testing contract, palette, panels, menus, history, themes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QGraphicsView, QLabel, QUndoView, QWidget
+from ui_helpers import DialogRecorder, click
+
+from gradstudio.model.catalog import CATALOG, CATEGORIES
+from gradstudio.ui.canvas.view import OP_MIME
+from gradstudio.ui.context_menus import build_context_menu
+from gradstudio.ui.main_window import MainWindow
+
+WIDGETS = ["canvas", "palette", "inspector", "valuesPanel", "codePanel", "trainPanel"]
+ACTIONS = ("actionNew actionOpen actionSave actionSaveAs actionUndo actionRedo actionBackward actionStepBackward "
+           "actionZeroGrad actionNoGrad actionAutoLayout actionFitView actionExportImage actionExportCode "
+           "actionImportCode").split()
+
+
+@pytest.mark.parametrize("name", WIDGETS)
+def test_widgets_have_the_contracts_object_names(window: MainWindow, name: str) -> None:
+    [widget] = window.findChildren(QWidget, name)
+    assert isinstance(widget, QGraphicsView if name == "canvas" else QDockWidget)
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_actions_have_the_contracts_object_names(window: MainWindow, name: str) -> None:
+    [action] = [a for a in window.findChildren(QAction) if a.objectName() == name]
+    assert action.text()
+
+
+def test_actions_still_to_come_are_disabled_and_say_so(window: MainWindow) -> None:
+    for name in ("actionBackward", "actionStepBackward", "actionZeroGrad", "actionExportCode", "actionImportCode"):
+        action = getattr(window.actions, name)
+        assert not action.isEnabled() and "next release" in action.toolTip()
+
+
+def test_standard_shortcuts(window: MainWindow) -> None:
+    shortcuts = {name: [key.toString() for key in action.shortcuts()] for name, action in window.actions.all.items()}
+    assert "Ctrl+S" in shortcuts["actionSave"] and "Ctrl+Z" in shortcuts["actionUndo"]
+    assert {"Del", "Backspace"} <= set(shortcuts["actionDelete"])
+    assert shortcuts["actionDuplicate"] == ["Ctrl+D"] and shortcuts["actionFitView"] == ["F"]
+
+
+def test_palette_lists_every_op_by_category_with_tool_tips(window: MainWindow) -> None:
+    tree = window.palette.tree
+    groups = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+    assert groups == list(CATEGORIES)
+    for kind, spec in CATALOG.items():
+        item = tree.op_item(kind)
+        assert item.parent().text(0) == spec.category
+        assert spec.doc in item.toolTip(0)
+
+
+def test_palette_filter(window: MainWindow, qtbot: Any) -> None:
+    qtbot.keyClicks(window.palette.filter, "soft")
+    tree = window.palette.tree
+    shown = [tree.topLevelItem(i).child(j).data(0, Qt.ItemDataRole.UserRole)
+             for i in range(tree.topLevelItemCount()) for j in range(tree.topLevelItem(i).childCount())
+             if not tree.topLevelItem(i).child(j).isHidden()]
+    assert set(shown) == {"softmax", "log_softmax", "cross_entropy"}
+    assert tree.topLevelItem(CATEGORIES.index("Shape")).isHidden()
+
+
+def test_palette_drags_the_op_kind(window: MainWindow) -> None:
+    mime = window.palette.tree.mimeData([window.palette.tree.op_item("matmul")])
+    assert bytes(mime.data(OP_MIME).data()).decode("utf-8") == "matmul"
+    assert window.palette.tree.mimeTypes() == [OP_MIME]
+
+
+def test_palette_double_click_adds_at_the_centre(window: MainWindow, qtbot: Any) -> None:
+    tree = window.palette.tree
+    item = tree.op_item("exp")
+    tree.scrollToItem(item)
+    spot = tree.visualItemRect(item).center()
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=spot)  # item views act on a pressed item
+    qtbot.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    [node] = window.document.nodes.values()
+    assert node.kind == "exp" and window.scene.selected_node_ids() == [node.id]
+
+
+def test_selection_shows_in_inspector_and_values(chain: MainWindow, qtbot: Any) -> None:
+    click(qtbot, chain, chain.scene.nodes["z"].scenePos() + QPointF(40, 10))
+    assert "tensor([9., 9., 9.], grad_fn=<MulBackward0>)" in chain.values_panel.text.toPlainText()
+    labels = chain.inspector.findChildren(QLabel)
+    assert any("<b>z</b>" in label.text() for label in labels)
+
+
+def test_no_grad_toggle_is_undoable_and_follows_undo(chain: MainWindow) -> None:
+    action = chain.actions.actionNoGrad
+    action.trigger()
+    assert chain.document.settings.grad_mode == "no_grad"
+    chain.scene.refresh_values()
+    assert chain.evaluator.results["z"].value.grad_fn is None
+    chain.undo_stack.undo()
+    assert chain.document.settings.grad_mode == "normal" and not action.isChecked()
+
+
+def test_history_view(window: MainWindow) -> None:
+    window.actions.actionHistory.trigger()
+    assert window.history.isVisible()
+    assert isinstance(window.history.widget(), QUndoView)
+    assert window.history.widget().stack() is window.undo_stack
+
+
+def test_node_context_menu_rename(chain: MainWindow, dialogs: DialogRecorder) -> None:
+    menu = build_context_menu(chain, chain.scene.nodes["y"], QPointF())
+    dialogs.answers["getText"] = ("hidden", True)
+    [rename] = [a for a in menu.actions() if a.text() == "&Rename…"]
+    rename.trigger()
+    assert chain.document.nodes["y"].name == "hidden"
+    dialogs.answers["getText"] = ("z", True)
+    rename.trigger()
+    assert chain.document.nodes["y"].name == "hidden"
+    assert "already used" in chain.statusBar().currentMessage()
+
+
+def test_edge_and_canvas_context_menus(chain: MainWindow) -> None:
+    edge_menu = build_context_menu(chain, chain.scene.edges[("z", "b")], QPointF())
+    [disconnect] = edge_menu.actions()
+    disconnect.trigger()
+    assert ("z", "b") not in chain.document.edges
+    canvas_menu = build_context_menu(chain, None, QPointF(10, 10))
+    texts = [action.text() for action in canvas_menu.actions()]
+    assert "Add &Node…" in texts and "&Paste" in texts and "Auto &Layout" in texts
+
+
+def test_theme_switch_repaints_in_dark(window: MainWindow) -> None:
+    window.actions.actionThemeDark.trigger()
+    assert window.scene.theme.name == "dark" and window.settings.theme() == "dark"
+    window.actions.actionThemeLight.trigger()
+    assert window.scene.theme.name == "light"
