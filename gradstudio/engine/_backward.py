@@ -110,11 +110,11 @@ def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool) -> None:
 
 
 def _run_prehooks(node: Node, grad: Tensor) -> Tensor:
-    for hook in list(node._pre_hooks):
+    for hook in list(node._pre_hooks or ()):
         replaced = hook(grad)
         if replaced is not None:
             grad = replaced
-    for retained in node._retained:
+    for retained in node._retained or ():
         tensor = retained()
         if tensor is not None:
             tensor._grad = grad.detach()._own_copy() if tensor._grad is None else tensor._grad + grad.detach()
@@ -169,7 +169,8 @@ def execute(
             grad = buffers.pop(node, None)
             grads: tuple = ()
             if grad is not None and (runnable is None or node in runnable):
-                grad = _run_prehooks(node, grad)
+                if node._pre_hooks or node._retained:
+                    grad = _run_prehooks(node, grad)
                 if node in captures:
                     results[captures[node]] = grad
                 if isinstance(node, AccumulateGrad):

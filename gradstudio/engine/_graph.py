@@ -90,15 +90,23 @@ class SavedTensor:
 class Node:
     """A step of the recorded graph: the backward of one op application."""
 
-    _saved: tuple[SavedTensor, ...] | None
+    # Defaults live on the class so that recording a node sets only what differs: most nodes never get
+    # hooks, retained tensors or metadata, and those are created on first use.
+    next_functions: tuple[tuple[Node | None, int], ...] = ()
+    _saved: tuple[SavedTensor, ...] | None = ()
+    _pre_hooks: list[Callable] | None = None
+    _retained: list[weakref.ref] | None = None
+    _metadata: dict[str, Any] | None = None
 
     def __init__(self) -> None:
-        self.next_functions: tuple[tuple[Node | None, int], ...] = ()
-        self._saved = ()
         self._sequence_nr = next(_sequence)
-        self._pre_hooks: list[Callable] = []
-        self._retained: list[weakref.ref] = []
-        self.metadata: dict[str, Any] = {}
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Free-form storage attached to this node, as PyTorch's `grad_fn.metadata`."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
 
     def name(self) -> str:
         """PyTorch's name for this backward function, e.g. `MulBackward0`."""
@@ -132,8 +140,16 @@ class Node:
 
     def register_prehook(self, hook: Callable) -> RemovableHandle:
         """Call `hook(grad)` before this node runs; a non-None return replaces the gradient."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
         self._pre_hooks.append(hook)
         return RemovableHandle(self._pre_hooks, hook)
+
+    def retain_output(self, tensor: Tensor) -> None:
+        """Give `tensor` (this node's output) the gradient flowing into this node, as `.grad` (`retain_grad()`)."""
+        if self._retained is None:
+            self._retained = []
+        self._retained.append(weakref.ref(tensor))
 
     def apply(self, grad: Tensor) -> tuple[Tensor | None, ...]:
         """Gradients for each input, given the gradient of the output."""

@@ -7,7 +7,6 @@ so this file holds only state, autograd entry points and conversions.
 from __future__ import annotations
 
 import warnings
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -148,7 +147,7 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is None or self._retains_grad:
             return
-        self.grad_fn._retained.append(weakref.ref(self))
+        self.grad_fn.retain_output(self)
         self._retains_grad = True
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
