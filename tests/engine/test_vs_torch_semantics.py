@@ -159,6 +159,24 @@ def hook_on_shared_non_leaf(t):
     return x.grad
 
 
+def hooks_and_retain_grad(t):
+    x = _leaf(t)
+    y = x * 0.25
+    y.retain_grad()
+    y.register_hook(lambda g: g * 10)
+    z = y.exp()
+    z.register_hook(lambda g: g + 1)
+    z.retain_grad()
+    z.sum().backward()
+    return y.grad, z.grad, x.grad
+
+
+def one_element_and_grad_properties(t):
+    x = _leaf(t)
+    (x[:1] * 2).backward()
+    return x.grad, x.grad.is_leaf, x.grad.requires_grad, x.grad.grad_fn, x.grad.dtype, x.grad.shape
+
+
 def leaf_in_place(t):
     x = _leaf(t)
     return [attempt(lambda: x.add_(1)), attempt(lambda: x.mul_(2)), attempt(lambda: x.zero_()),
@@ -463,7 +481,8 @@ def item_assignment(t):
 SEMANTICS = {f.__name__: f for f in (
     leaf_and_non_leaf, grad_only_on_leaves, retain_grad, accumulation, gradient_argument, backward_errors,
     second_backward, retain_graph, create_graph_second_derivative, create_graph_backward, hessian_vector_product,
-    hooks, hook_on_shared_non_leaf, leaf_in_place, modified_saved_input, modified_saved_output,
+    hooks, hook_on_shared_non_leaf, hooks_and_retain_grad, one_element_and_grad_properties, leaf_in_place,
+    modified_saved_input, modified_saved_output,
     modified_through_detach, modified_leaf_saved, in_place_non_leaf, versions, manual_sgd, detach_and_data,
     data_setter, requires_grad_setter, conversions_and_errors, numpy_shares_memory, no_grad_context,
     no_grad_decorators, set_grad_enabled, inference_mode, autograd_grad, autograd_backward, gradcheck,
@@ -503,6 +522,9 @@ print(json.dumps({
     "float_of_requires_grad": first(lambda: float(t.tensor(2.0, requires_grad=True) * 2)),
     "int_of_requires_grad": first(lambda: int(t.tensor(2.0, requires_grad=True))),
     "item_of_requires_grad": first(lambda: t.tensor(2.0, requires_grad=True).item()),
+    "T_of_vector": first(lambda: t.ones(3).T),
+    "T_of_0d": first(lambda: t.tensor(1.0).T),
+    "T_of_matrix": first(lambda: t.ones(2, 3).T),
 }))
 """
 
@@ -516,4 +538,4 @@ def _first_warnings(module_name):
 def test_first_time_warnings():
     ours = _first_warnings("gradstudio.engine")
     assert ours == _first_warnings("torch")
-    assert ours["backward_create_graph"] and ours["float_of_requires_grad"]
+    assert ours["backward_create_graph"] and ours["float_of_requires_grad"] and ours["T_of_vector"]

@@ -143,6 +143,8 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
     return view_of(a, record(np.transpose(a._data, order), PermuteBackward0, (a,), dims=order))
 
 
+T_DEPRECATION_0D = ("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases. "
+                     "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4321.)")
 T_DEPRECATION = (
     "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it will throw "
     "an error in a future release. Consider `x.mT` to transpose batches of matrices or `x.permute(*torch.arange("
@@ -153,7 +155,9 @@ T_DEPRECATION = (
 
 def reverse_dims(a: Tensor) -> Tensor:
     """`x.T`: all dimensions reversed (PyTorch warns unless the tensor is a matrix)."""
-    if a._data.ndim != 2:
+    if a._data.ndim == 0:
+        warnings.warn(T_DEPRECATION_0D, UserWarning, stacklevel=3)
+    elif a._data.ndim != 2:
         warnings.warn(T_DEPRECATION, UserWarning, stacklevel=3)
     return permute(a, *reversed(range(a._data.ndim)))
 
