@@ -246,6 +246,16 @@ def versions(t):
     return counts, x, view
 
 
+def in_place_through_views(t):
+    x = t.arange(6.0).reshape(2, 3)
+    x[0, 1].add_(5)
+    x[1][2].mul_(10)
+    x.t()[0].sub_(1)
+    x.view(6)[4].div_(2)
+    x[:, 2].zero_()
+    return x, x._version
+
+
 def manual_sgd(t):
     w = t.tensor([1.0, -2.0], requires_grad=True)
     inputs = t.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
@@ -482,8 +492,8 @@ SEMANTICS = {f.__name__: f for f in (
     leaf_and_non_leaf, grad_only_on_leaves, retain_grad, accumulation, gradient_argument, backward_errors,
     second_backward, retain_graph, create_graph_second_derivative, create_graph_backward, hessian_vector_product,
     hooks, hook_on_shared_non_leaf, hooks_and_retain_grad, one_element_and_grad_properties, leaf_in_place,
-    modified_saved_input, modified_saved_output,
-    modified_through_detach, modified_leaf_saved, in_place_non_leaf, versions, manual_sgd, detach_and_data,
+    modified_saved_input, modified_saved_output, modified_through_detach, modified_leaf_saved, in_place_non_leaf,
+    versions, in_place_through_views, manual_sgd, detach_and_data,
     data_setter, requires_grad_setter, conversions_and_errors, numpy_shares_memory, no_grad_context,
     no_grad_decorators, set_grad_enabled, inference_mode, autograd_grad, autograd_backward, gradcheck,
     detect_anomaly_context, set_detect_anomaly, anomaly_nan_check_off, tensor_api, clone_and_casts_with_grad,

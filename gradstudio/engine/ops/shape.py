@@ -316,7 +316,8 @@ def select(a: Tensor, dim: int, index: int) -> Tensor:
     if not -extent <= index < extent:
         raise IndexError(f"index {index} is out of bounds for dimension {axis} with size {extent}")
     key = (slice(None),) * axis + (index,)
-    return view_of(a, record(a._data[key], SelectBackward0, (a,), input_shape=a._data.shape, key=key))
+    data = a._data[key + (Ellipsis,)]  # with the Ellipsis numpy returns a 0-d view, not a copied scalar
+    return view_of(a, record(data, SelectBackward0, (a,), input_shape=a._data.shape, key=key))
 
 
 def narrow(a: Tensor, dim: int, start: int, length: int) -> Tensor:
