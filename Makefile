@@ -31,6 +31,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(PY) bench/engine.py
+	$(PY) bench/canvas.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -25,36 +25,29 @@ class InspectorDock(QDockWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Inspector", parent)
         self.setObjectName("inspector")
-        self._body = QWidget(self)
-        self._layout = QVBoxLayout(self._body)
-        self._layout.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.setWidget(self._body)
         self.show_node(None)
-
-    def _clear(self) -> None:
-        while self._layout.count():
-            widget = self._layout.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
 
     def show_node(self, node: Node | None) -> None:
         """Describe `node` (or say that nothing is selected)."""
-        self._clear()
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         if node is None:
-            self._layout.addWidget(_label("Select a node to see its attributes.", muted=True))
-            return
-        spec = node.spec
-        heading = _label(f"<b>{node.name}</b> — {spec.title} <span style='color:gray'>({spec.kind})</span>")
-        self._layout.addWidget(heading)
-        self._layout.addWidget(_label(spec.doc, muted=True))
-        form_widget = QWidget()
-        form = QFormLayout(form_widget)
-        form.addRow("inputs", _label(", ".join(node.input_ports()) or "none (a leaf)"))
-        for attribute in spec.attributes:
-            value = node.attributes.get(attribute.name)
-            form.addRow(attribute.name, _label("—" if value is None else str(value)))
-        self._layout.addWidget(form_widget)
-        self._layout.addWidget(_label("Attributes become editable here in the next release.", muted=True))
+            layout.addWidget(_label("Select a node to see its attributes.", muted=True))
+        else:
+            spec = node.spec
+            layout.addWidget(_label(f"<b>{node.name}</b> — {spec.title} <span style='color:gray'>({spec.kind})</span>"))
+            layout.addWidget(_label(spec.doc, muted=True))
+            form_widget = QWidget(body)
+            form = QFormLayout(form_widget)
+            form.addRow("inputs", _label(", ".join(node.input_ports()) or "none (a leaf)"))
+            for attribute in spec.attributes:
+                value = node.attributes.get(attribute.name)
+                form.addRow(attribute.name, _label("—" if value is None else str(value)))
+            layout.addWidget(form_widget)
+            layout.addWidget(_label("Attributes become editable here in the next release.", muted=True))
+        # the dock deletes the widget it showed before
+        self.setWidget(body)
 
 
 class ValuesDock(QDockWidget):
@@ -65,6 +58,7 @@ class ValuesDock(QDockWidget):
         self.setObjectName("valuesPanel")
         self.text = QPlainTextEdit(self)
         self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         font = QFont("DejaVu Sans Mono")
         font.setStyleHint(QFont.StyleHint.Monospace)
         self.text.setFont(font)

@@ -71,13 +71,13 @@ def test_compatible_ports_light_up_while_dragging(chain: MainWindow, qtbot: Any)
     start = chain.scene.nodes["y"].output_anchor()
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=viewport_point(chain, start))
     qtbot.mouseMove(viewport, viewport_point(chain, start + QPointF(60, 40)))
-    lit = {(port.node_id, port.port) for port in chain.scene.wires._highlighted}
+    lit = chain.scene.wires.highlighted_ports()
     # y's own inputs would make a cycle, z's are taken, x/two/w are upstream or have no inputs
     assert lit == {("s", "input")}
     assert chain.scene.wires.wire is not None
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=viewport_point(chain, start + QPointF(60, 40)))
     assert not chain.scene.wires.active
-    assert not any(port.highlighted for item in chain.scene.nodes.values() for port in item.inputs.values())
+    assert not any(item.highlighted for item in chain.scene.nodes.values())
 
 
 def test_a_cycle_is_refused_and_explained(chain: MainWindow, qtbot: Any) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
 from gradstudio.model.document import Edge, Node
@@ -52,16 +52,23 @@ def bezier(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
-class PortItem(QGraphicsItem):
-    """An input port (left edge) or the output port (right edge) of a node."""
+class Port:
+    """A handle on one port of a node: which node, which input (None: the output), and where it is.
 
-    def __init__(self, parent: NodeItem, port: str | None, position: QPointF) -> None:
-        super().__init__(parent)
-        self.node_item = parent
+    Ports are drawn by their node item (thousands of child items would slow large graphs down).
+    """
+
+    __slots__ = ("node_item", "port")
+
+    def __init__(self, node_item: NodeItem, port: str | None) -> None:
+        self.node_item = node_item
         self.port = port
-        self.highlighted = False
-        self.setPos(position)
-        self.setZValue(1)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Port) and (other.node_item, other.port) == (self.node_item, self.port)
+
+    def __hash__(self) -> int:
+        return hash((id(self.node_item), self.port))
 
     @property
     def node_id(self) -> str:
@@ -73,23 +80,9 @@ class PortItem(QGraphicsItem):
         """True for the output port."""
         return self.port is None
 
-    def set_highlighted(self, on: bool) -> None:
-        """Mark the port as a place the wire being dragged may connect to."""
-        if on != self.highlighted:
-            self.highlighted = on
-            self.update()
-
-    def boundingRect(self) -> QRectF:
-        reach = PORT_RADIUS + 4
-        return QRectF(-reach, -reach, 2 * reach, 2 * reach)
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        theme = self.node_item.theme()
-        color = theme.port_highlight if self.highlighted else theme.port
-        radius = PORT_RADIUS + (2 if self.highlighted else 0)
-        painter.setPen(QPen(color, 1.5))
-        painter.setBrush(QBrush(color) if self.is_output or self.node_item.is_connected(self.port) else theme.node_body)
-        painter.drawEllipse(QPointF(0, 0), radius, radius)
+    def scene_pos(self) -> QPointF:
+        """Centre of the port in scene coordinates."""
+        return self.node_item.mapToScene(self.node_item.port_position(self.port))
 
 
 class NodeItem(QGraphicsItem):
@@ -100,14 +93,14 @@ class NodeItem(QGraphicsItem):
         self.node = node
         self.result = result
         self._preview: Preview | None = None
-        self.inputs: dict[str, PortItem] = {}
-        self.output = PortItem(self, None, QPointF(WIDTH, HEADER + ROW / 2))
+        self.inputs: tuple[str, ...] = node.input_ports()
+        self._bounds = self._outline()
+        self.highlighted: frozenset[str | None] = frozenset()
         self.setPos(QPointF(*node.position))
         flags = QGraphicsItem.GraphicsItemFlag
         self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
-        self.sync_ports()
 
     def graph_scene(self) -> GraphScene | None:
         """The scene this node lives in, if any."""
@@ -123,21 +116,41 @@ class NodeItem(QGraphicsItem):
         scene = self.graph_scene()
         return scene is not None and (self.node.id, port) in scene.document.edges
 
+    # ----- ports -----------------------------------------------------------------------------------------------
+
+    def port_position(self, port: str | None) -> QPointF:
+        """Centre of a port in item coordinates: inputs down the left edge, the output on the right."""
+        if port is None:
+            return QPointF(WIDTH, HEADER + ROW / 2)
+        return QPointF(0.0, HEADER + (self.inputs.index(port) + 0.5) * ROW)
+
+    def ports(self) -> list[Port]:
+        """Handles on the input ports and the output port."""
+        return [Port(self, name) for name in self.inputs] + [Port(self, None)]
+
+    def port_at(self, position: QPointF, reach: float = PORT_RADIUS + 4) -> Port | None:
+        """The port within `reach` of an item-coordinates position, if any."""
+        for port in [None, *self.inputs]:
+            if (self.port_position(port) - position).manhattanLength() <= reach * 1.4:
+                return Port(self, port)
+        return None
+
+    def set_highlighted(self, ports: frozenset[str | None]) -> None:
+        """Mark ports (input names, None for the output) a dragged wire may connect to."""
+        if ports != self.highlighted:
+            self.highlighted = ports
+            self.update()
+
     # ----- model sync ------------------------------------------------------------------------------------------
 
     def sync_ports(self) -> None:
-        """Create or drop input port items to match the node's ports (variadic kinds change count)."""
+        """Follow a change in the node's input ports (variadic kinds change their count)."""
         names = self.node.input_ports()
-        if tuple(self.inputs) == names:
-            return
-        self.prepareGeometryChange()
-        for port in self.inputs.values():
-            port.setParentItem(None)
-            if port.scene() is not None:
-                port.scene().removeItem(port)
-        self.inputs = {name: PortItem(self, name, QPointF(0.0, HEADER + (index + 0.5) * ROW))
-                       for index, name in enumerate(names)}
-        self.update()
+        if names != self.inputs:
+            self.prepareGeometryChange()
+            self.inputs = names
+            self._bounds = self._outline()
+            self.update()
 
     def set_result(self, result: NodeResult | None) -> None:
         """Show a new evaluation result."""
@@ -155,12 +168,11 @@ class NodeItem(QGraphicsItem):
 
     def input_anchor(self, port: str) -> QPointF:
         """Scene position where an edge enters `port`."""
-        item = self.inputs.get(port)
-        return item.scenePos() if item is not None else self.scenePos()
+        return self.mapToScene(self.port_position(port)) if port in self.inputs else self.scenePos()
 
     def output_anchor(self) -> QPointF:
         """Scene position where edges leave the output port."""
-        return self.output.scenePos()
+        return self.mapToScene(self.port_position(None))
 
     def height(self) -> float:
         """Height of the node face."""
@@ -168,8 +180,12 @@ class NodeItem(QGraphicsItem):
 
     # ----- Qt overrides ---------------------------------------------------------------------------------------
 
+    def _outline(self) -> QRectF:
+        reach = PORT_RADIUS + 3
+        return QRectF(-reach, -2, WIDTH + 2 * reach, self.height() + 4)
+
     def boundingRect(self) -> QRectF:
-        return QRectF(-2, -2, WIDTH + 4, self.height() + 4)
+        return self._bounds
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         scene = self.graph_scene()
@@ -227,6 +243,13 @@ class NodeItem(QGraphicsItem):
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         painter.drawText(QRectF(WIDTH / 2, HEADER, WIDTH / 2 - 12, ROW),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "out")
+        for port in [*self.inputs, None]:
+            lit = port in self.highlighted
+            color = theme.port_highlight if lit else theme.port
+            painter.setPen(QPen(color, 1.5))
+            painter.setBrush(color if port is None or self.is_connected(port) else theme.node_body)
+            radius = PORT_RADIUS + (2 if lit else 0)
+            painter.drawEllipse(self.port_position(port), radius, radius)
 
     def _paint_preview(self, painter: QPainter, theme: Theme) -> None:
         preview = self.preview()
@@ -249,6 +272,7 @@ class EdgeItem(QGraphicsItem):
         super().__init__()
         self.edge = edge
         self._path = QPainterPath()
+        self._bounds = QRectF()
         self._shape: QPainterPath | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
@@ -257,10 +281,11 @@ class EdgeItem(QGraphicsItem):
         """Redraw between two scene points."""
         self.prepareGeometryChange()
         self._path = bezier(start, end)
+        self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4)
         self._shape = None
 
     def boundingRect(self) -> QRectF:
-        return self._path.boundingRect().adjusted(-4, -4, 4, 4)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         if self._shape is None:

@@ -66,7 +66,7 @@ class Minimap(QGraphicsView):
         visible = self.canvas.mapToScene(self.canvas.viewport().rect()).boundingRect()
         color = QColor(self.canvas.graph_scene().theme.selection)
         painter.setPen(QPen(color, 0))
-        color.setAlpha(40)
+        color.setAlpha(25)
         painter.setBrush(color)
         painter.drawRect(visible)
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouse
 from gradstudio.model.annotations import Annotation
 from gradstudio.model.document import Edge, GraphDocument, Node
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
-from gradstudio.ui.canvas.items import GRID, EdgeItem, NodeItem, PortItem
+from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, EdgeItem, NodeItem, Port
 from gradstudio.ui.canvas.wiring import WireTool
 from gradstudio.ui.editor import Editor
 from gradstudio.ui.themes import LIGHT, Theme
@@ -73,16 +73,14 @@ class GraphScene(QGraphicsScene):
 
     def _on_edge_added(self, edge: Edge) -> None:
         self._add_edge(edge)
-        self.nodes[edge.target].inputs[edge.port].update()
+        self.nodes[edge.target].update()
 
     def _on_edge_removed(self, edge: Edge) -> None:
         key = (edge.target, edge.port)
         self.removeItem(self.edges.pop(key))
         for node_id in (edge.source, edge.target):
             self._edges_at[node_id].discard(key)
-        port = self.nodes[edge.target].inputs.get(edge.port)
-        if port is not None:
-            port.update()
+        self.nodes[edge.target].update()
 
     def _on_attribute_changed(self, payload: tuple[Node, str]) -> None:
         item = self.nodes[payload[0].id]
@@ -194,12 +192,16 @@ class GraphScene(QGraphicsScene):
 
     # ----- queries ---------------------------------------------------------------------------------------------
 
-    def port_at(self, position: QPointF) -> PortItem | None:
+    def port_at(self, position: QPointF) -> Port | None:
         """The port under a scene position (with a few pixels of slack), if any."""
-        slack = 4.0
+        slack = PORT_RADIUS + 4
         area = QRectF(position.x() - slack, position.y() - slack, 2 * slack, 2 * slack)
-        ports = [item for item in self.items(area) if isinstance(item, PortItem)]
-        return min(ports, key=lambda p: (p.scenePos() - position).manhattanLength()) if ports else None
+        for item in self.items(area):
+            if isinstance(item, NodeItem):
+                port = item.port_at(item.mapFromScene(position))
+                if port is not None:
+                    return port
+        return None
 
     def selected_node_ids(self) -> list[str]:
         """Ids of the selected nodes, in document order."""

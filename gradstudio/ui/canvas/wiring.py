@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QGraphicsSceneMouseEvent
 
 from gradstudio.model.document import Edge
-from gradstudio.ui.canvas.items import PortItem, WireItem
+from gradstudio.ui.canvas.items import NodeItem, Port, WireItem
 
 if TYPE_CHECKING:
     from gradstudio.ui.canvas.scene import GraphScene
@@ -24,10 +24,10 @@ class WireTool:
 
     def __init__(self, scene: GraphScene) -> None:
         self.scene = scene
-        self.anchor: PortItem | None = None
+        self.anchor: Port | None = None
         self.picked: Edge | None = None
         self.wire: WireItem | None = None
-        self._highlighted: list[PortItem] = []
+        self._highlighted: list[NodeItem] = []
 
     @property
     def active(self) -> bool:
@@ -45,7 +45,7 @@ class WireTool:
         if self.picked is not None:
             # grabbing a connected input picks up the edge's end: the wire now hangs from its source
             self.scene.edges[(self.picked.target, self.picked.port)].hide()
-            port = self.scene.nodes[self.picked.source].output
+            port = Port(self.scene.nodes[self.picked.source], None)
         self.anchor = port
         self.wire = WireItem(self.scene.theme.port_highlight)
         self.scene.addItem(self.wire)
@@ -68,7 +68,7 @@ class WireTool:
         anchor, picked = self.anchor, self.picked
         target = self.scene.port_at(event.scenePos())
         self.cancel()
-        if target is None or target is anchor:
+        if target is None or target == anchor:
             if picked is not None:
                 self.scene.editor.disconnect(picked)
             return True
@@ -85,11 +85,11 @@ class WireTool:
             self.scene.removeItem(self.wire)
         if self.picked is not None and (self.picked.target, self.picked.port) in self.scene.edges:
             self.scene.edges[(self.picked.target, self.picked.port)].show()
-        self._highlight([])
+        self._highlight({})
         self.anchor = self.picked = self.wire = None
 
     @staticmethod
-    def _edge_between(anchor: PortItem, target: PortItem) -> Edge | None:
+    def _edge_between(anchor: Port, target: Port) -> Edge | None:
         if anchor.is_output and not target.is_output:
             return Edge(anchor.node_id, target.node_id, target.port)
         if target.is_output and not anchor.is_output:
@@ -97,27 +97,32 @@ class WireTool:
         return None
 
     def _draw(self, position: QPointF) -> None:
-        start = self.anchor.scenePos()
+        start = self.anchor.scene_pos()
         if self.anchor.is_output:
             self.wire.set_ends(start, position)
         else:
             self.wire.set_ends(position, start)
 
-    def _compatible(self, anchor: PortItem) -> list[PortItem]:
+    def _compatible(self, anchor: Port) -> dict[NodeItem, frozenset[str | None]]:
         """Ports a wire from `anchor` could end on without a cycle or a second edge into an input."""
         graph = self.scene.document.graph()
         edges = self.scene.document.edges
         if anchor.is_output:
             upstream = nx.ancestors(graph, anchor.node_id) | {anchor.node_id}
-            return [port for node_id, item in self.scene.nodes.items() if node_id not in upstream
-                    for name, port in item.inputs.items()
-                    if (node_id, name) not in edges or edges[(node_id, name)] == self.picked]
+            free = {item: frozenset(name for name in item.inputs
+                                    if (node_id, name) not in edges or edges[(node_id, name)] == self.picked)
+                    for node_id, item in self.scene.nodes.items() if node_id not in upstream}
+            return {item: ports for item, ports in free.items() if ports}
         downstream = nx.descendants(graph, anchor.node_id) | {anchor.node_id}
-        return [item.output for node_id, item in self.scene.nodes.items() if node_id not in downstream]
+        return {item: frozenset([None]) for node_id, item in self.scene.nodes.items() if node_id not in downstream}
 
-    def _highlight(self, ports: list[PortItem]) -> None:
-        for port in self._highlighted:
-            port.set_highlighted(False)
-        for port in ports:
-            port.set_highlighted(True)
-        self._highlighted = ports
+    def highlighted_ports(self) -> set[tuple[str, str | None]]:
+        """(node id, port) of every port lit up as a possible end of the wire."""
+        return {(item.node.id, port) for item in self._highlighted for port in item.highlighted}
+
+    def _highlight(self, ports: dict[NodeItem, frozenset[str | None]]) -> None:
+        for item in self._highlighted:
+            item.set_highlighted(frozenset())
+        for item, names in ports.items():
+            item.set_highlighted(names)
+        self._highlighted = list(ports)

@@ -1,0 +1,89 @@
+"""Canvas benchmark: open and draw graphs of 100, 1,000 and 5,000 nodes, and repaint after a zoom.
+
+Run: `QT_QPA_PLATFORM=offscreen .venv/bin/python bench/canvas.py` (or `make bench`).
+"open + draw" is what opening a file costs after it is parsed: evaluate every
+node, build the scene's items, fit the view and paint the viewport once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from gradstudio.model.document import AddNode, Edge, GraphDocument, Node  # noqa: E402
+from gradstudio.ui.main_window import MainWindow  # noqa: E402
+from gradstudio.ui.settings import AppSettings  # noqa: E402
+
+SIZES = (100, 1_000, 5_000)
+TARGETS_S = {5_000: 2.0}
+ROWS = 40
+OPS = ("add", "mul", "sub")
+
+
+def build(count: int) -> GraphDocument:
+    """A layered graph, `ROWS` nodes a column: leaf tensors first, then binary ops fed by the column before."""
+    document = GraphDocument()
+    for index in range(count):
+        column, row = divmod(index, ROWS)
+        kind = "tensor" if column == 0 else OPS[index % len(OPS)]
+        document.apply(AddNode(Node(f"n{index}", kind, f"v{index}", position=(column * 240.0, row * 140.0))))
+    for index in range(ROWS, count):
+        column, row = divmod(index, ROWS)
+        for port, source_row in (("a", row), ("b", (row + 1) % ROWS)):
+            # Connect's cycle check walks the whole graph; the benchmark measures the canvas, so wire directly
+            edge = Edge(f"n{(column - 1) * ROWS + source_row}", f"n{index}", port)
+            document.edges[(edge.target, edge.port)] = edge
+    return document
+
+
+def measure(window: MainWindow, count: int) -> dict[str, float]:
+    """Seconds to build the document, to open and draw it, and to repaint after a zoom."""
+    start = time.perf_counter()
+    document = build(count)
+    built = time.perf_counter()
+    window.set_document(document)
+    window.view.viewport().grab()
+    opened = time.perf_counter()
+    window.view.zoom_at(1.6, window.view.viewport().rect().center())
+    window.view.viewport().grab()
+    zoomed = time.perf_counter()
+    window.view.reset_zoom()
+    window.view.centerOn(0, 0)
+    window.view.viewport().grab()
+    close_up = time.perf_counter()
+    return {"build": built - start, "open": opened - built, "zoom": zoomed - opened, "close_up": close_up - zoomed}
+
+
+def main() -> int:
+    """Print one row per graph size, with the targets."""
+    app = QApplication.instance() or QApplication([])
+    store = QSettings(str(Path(os.environ.get("TMPDIR", "/tmp")) / "gradstudio-bench.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(AppSettings(store))
+    window.resize(1280, 820)
+    window.show()
+    app.processEvents()
+    print(f"{'nodes':>6} {'edges':>6} {'model build':>12} {'open + draw':>12} {'zoom repaint':>13} "
+          f"{'100% repaint':>13} {'target (open)':>14}")
+    failed = False
+    for count in SIZES:
+        times = measure(window, count)
+        target = TARGETS_S.get(count)
+        verdict = "" if target is None else f"< {target:.1f} s {'ok' if times['open'] < target else 'MISSED'}"
+        failed |= target is not None and times["open"] >= target
+        print(f"{count:>6} {len(window.document.edges):>6} {times['build']:>11.3f}s {times['open']:>11.3f}s "
+              f"{times['zoom']:>12.3f}s {times['close_up']:>12.3f}s {verdict:>14}")
+    window.undo_stack.setClean()
+    window.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
