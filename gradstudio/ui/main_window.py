@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent, QUndoStack
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent, QUndoStack
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QUndoView
 
 from gradstudio.model.document import GraphDocument
@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self.view.file_dropped.connect(self.files.open_path)
         self.view.context_menu_requested.connect(lambda item, at, where: show_context_menu(self, item, at, where))
         self.palette.activated.connect(self.editing.add_at_centre)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._follow_system_theme)
         self.set_document(GraphDocument())
         self.settings.restore_window(self)
         self.minimap.setVisible(self.settings.show_minimap())
@@ -151,6 +152,10 @@ class MainWindow(QMainWindow):
         self.view.resetCachedContent()
         self.view.viewport().update()
         self.minimap.viewport().update()
+
+    def _follow_system_theme(self, _scheme: object) -> None:
+        if self.settings.theme() == "system":
+            self.set_theme("system")
 
     # ----- Qt overrides ------------------------------------------------------------------------------------------
 

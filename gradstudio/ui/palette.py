@@ -47,6 +47,10 @@ class OpTree(QTreeWidget):
     def mimeTypes(self) -> list[str]:
         return [OP_MIME]
 
+    def supportedDropActions(self) -> Qt.DropAction:
+        # copy only: a move would make the item view delete the dragged op from the palette
+        return Qt.DropAction.CopyAction
+
     def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
         mime = QMimeData()
         kinds = [item.data(0, KIND_ROLE) for item in items if item.data(0, KIND_ROLE)]

@@ -251,3 +251,42 @@ def test_node_faces_show_name_op_shape_and_values(chain: MainWindow) -> None:
     assert (preview.summary, preview.values) == ("[3]  float32", "[9, 9, 9]")
     assert "grad_fn=<MulBackward0>" in preview.tooltip
     assert chain.scene.nodes["two"].preview().summary == "Python int"
+
+
+def test_quick_moves_of_the_same_nodes_merge_into_one_step(chain: MainWindow, qtbot: Any) -> None:
+    before = chain.document.snapshot()
+    grip = chain.scene.nodes["y"].scenePos() + QPointF(40, 10)
+    drag(qtbot, chain, grip, grip + QPointF(20, 0))
+    drag(qtbot, chain, grip + QPointF(20, 0), grip + QPointF(40, 0))
+    assert chain.undo_stack.count() == 1
+    assert chain.document.nodes["y"].position == (300.0, 0.0)
+    grip = chain.scene.nodes["w"].scenePos() + QPointF(40, 10)
+    drag(qtbot, chain, grip, grip + QPointF(0, 20))
+    assert chain.undo_stack.count() == 2
+    chain.undo_stack.undo()
+    chain.undo_stack.undo()
+    assert chain.document.snapshot() == before
+
+
+def test_a_blocked_nodes_preview_follows_a_rename(chain: MainWindow) -> None:
+    from gradstudio.model.document import RenameNode, SetAttribute
+
+    chain.editor.apply(SetAttribute("x", "init", "values"), "values without any")
+    chain.scene.refresh_values()
+    assert chain.scene.nodes["z"].preview().values == "on x"
+    chain.editor.apply(RenameNode("x", "inputs"), "rename")
+    assert chain.scene.nodes["z"].preview().values == "on inputs"
+
+
+def test_quick_add_ranks_names_before_descriptions(window: MainWindow, qtbot: Any) -> None:
+    window.view.open_search(QPoint(50, 50))
+    qtbot.keyClicks(window.view.search.line, "re")
+    first = window.view.search.list.item(0).data(Qt.ItemDataRole.UserRole)
+    assert first in {"relu", "reshape"}
+
+
+def test_an_unwired_node_waits_instead_of_failing(window: MainWindow) -> None:
+    node_id = window.editor.add_node("sigmoid", (0, 0))
+    window.scene.refresh_values()
+    preview = window.scene.nodes[node_id].preview()
+    assert (preview.summary, preview.values, preview.is_error) == ("needs input", "input", False)

@@ -163,7 +163,9 @@ class NodeItem(QGraphicsItem):
         if self._preview is None:
             scene = self.graph_scene()
             nodes = scene.document.nodes if scene is not None else {}
-            self._preview = describe(self.result, lambda node_id: nodes[node_id].name if node_id in nodes else "?")
+            unwired = tuple(port for port in self.inputs if not self.is_connected(port))
+            self._preview = describe(self.result, lambda node_id: nodes[node_id].name if node_id in nodes else "?",
+                                     unwired)
         return self._preview
 
     def input_anchor(self, port: str) -> QPointF:

@@ -39,10 +39,15 @@ def compact_values(tensor: engine.Tensor) -> str:
     return f"[{shown}{', …' if flat.size > MAX_SHOWN else ''}]"
 
 
-def describe(result: NodeResult | None, name_of: Callable[[str], str]) -> Preview:
-    """The preview of one node's result (`name_of` turns a node id into its variable name)."""
+def describe(result: NodeResult | None, name_of: Callable[[str], str], unwired: tuple[str, ...] = ()) -> Preview:
+    """The preview of one node's result (`name_of` turns a node id into its variable name).
+
+    A node with `unwired` inputs is not in error, just unfinished: it says what it waits for.
+    """
     if result is None:
         return Preview("", "")
+    if unwired:
+        return Preview("needs input", ", ".join(unwired), tooltip=result.error or "")
     if result.blocked_by is not None:
         return Preview("waiting", f"on {name_of(result.blocked_by)}", tooltip="an upstream node has no value")
     if result.error is not None:

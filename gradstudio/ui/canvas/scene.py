@@ -89,6 +89,9 @@ class GraphScene(QGraphicsScene):
 
     def _on_node_renamed(self, node: Node) -> None:
         self.nodes[node.id].update()
+        for item in self.nodes.values():
+            if item.result is not None and item.result.blocked_by == node.id:
+                item.set_result(item.result)  # its preview names the renamed node
 
     def _on_node_moved(self, node: Node) -> None:
         self.place(self.nodes[node.id], node.position)

@@ -16,6 +16,15 @@ def matches(kind: str, text: str) -> bool:
     return all(word in haystack for word in text.lower().split())
 
 
+def rank(kind: str, text: str) -> int:
+    """How well an op matches (lower first): its title or kind starts with the text, contains it, or only the doc."""
+    text = text.strip().lower()
+    names = (CATALOG[kind].title.lower(), kind.lower())
+    if any(name.startswith(text) for name in names):
+        return 0
+    return 1 if any(text in name for name in names) else 2
+
+
 class NodeSearch(QFrame):
     """A small floating box with a filter line and the matching ops; emits `chosen(kind)`."""
 
@@ -54,12 +63,13 @@ class NodeSearch(QFrame):
 
     def _filter(self, text: str) -> None:
         self.list.clear()
-        for kind, spec in CATALOG.items():
-            if matches(kind, text):
-                item = QListWidgetItem(f"{spec.title}   ·   {spec.category}")
-                item.setData(Qt.ItemDataRole.UserRole, kind)
-                item.setToolTip(spec.doc)
-                self.list.addItem(item)
+        found = sorted((kind for kind in CATALOG if matches(kind, text)), key=lambda kind: rank(kind, text))
+        for kind in found:
+            spec = CATALOG[kind]
+            item = QListWidgetItem(f"{spec.title}   ·   {spec.category}")
+            item.setData(Qt.ItemDataRole.UserRole, kind)
+            item.setToolTip(spec.doc)
+            self.list.addItem(item)
         self.list.setCurrentRow(0)
 
     def _activate(self, item: QListWidgetItem | None) -> None:

@@ -242,7 +242,8 @@ class GraphView(QGraphicsView):
             node_id = self.graph_scene().editor.add_node(kind, (point.x(), point.y()))
             if node_id is not None:
                 self.graph_scene().select([node_id])
-            event.acceptProposedAction()
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
             return
         paths = [url.toLocalFile() for url in mime.urls() if url.toLocalFile().endswith(".gsg")]
         if paths:
