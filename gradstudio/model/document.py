@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from gradstudio.model.catalog import CATALOG, OpSpec
+from gradstudio.model.structure import StructureIndex
 
 if TYPE_CHECKING:
     from gradstudio.model.annotations import Annotation
@@ -78,6 +79,7 @@ class GraphDocument:
         self.annotations: dict[str, Annotation] = {}
         self._observers: list[Observer] = []
         self._ids = itertools.count(1)
+        self._structure = StructureIndex(self)
 
     # ----- observation ----------------------------------------------------------------------------------
 
@@ -88,6 +90,7 @@ class GraphDocument:
 
     def notify(self, event: str, payload: Any) -> None:
         """Tell every observer that `event` happened."""
+        self._structure.track(event, payload)
         for observer in list(self._observers):
             observer(event, payload)
 
@@ -112,7 +115,7 @@ class GraphDocument:
         base = "".join(c if c.isalnum() or c == "_" else "_" for c in base.lower()) or "v"
         if base[0].isdigit():
             base = f"v{base}"
-        names = {node.name for node in self.nodes.values()}
+        names = self._structure.names()
         if base not in names and base not in RESERVED_NAMES:
             return base
         return next(f"{base}{i}" for i in itertools.count(1) if f"{base}{i}" not in names)
@@ -127,21 +130,24 @@ class GraphDocument:
         return [edge for edge in self.edges.values() if edge.source == node_id]
 
     def graph(self) -> nx.DiGraph:
-        """The document as a networkx digraph (node ids; edges carry their port)."""
-        graph = nx.DiGraph()
-        graph.add_nodes_from(self.nodes)
-        for edge in self.edges.values():
-            graph.add_edge(edge.source, edge.target)
-        return graph
+        """The document as a networkx digraph of node ids (a copy, the caller's to change)."""
+        return self._structure.graph.copy()
 
     def topological_order(self) -> list[str]:
         """Node ids so that every edge goes forward (ties broken by insertion order)."""
-        order = {node_id: index for index, node_id in enumerate(self.nodes)}
-        return list(nx.lexicographical_topological_sort(self.graph(), key=order.__getitem__))
+        return list(self._structure.topological_order())
+
+    def reaches(self, start: str, end: str) -> bool:
+        """True if a path of edges leads from node `start` to node `end`."""
+        return nx.has_path(self._structure.graph, start, end)
+
+    def name_owner(self, name: str) -> str | None:
+        """The id of the node whose variable name is `name`, if there is one."""
+        return self._structure.owner(name)
 
     def descendants(self, node_ids: Iterator[str] | list[str]) -> set[str]:
         """The given nodes and every node downstream of them."""
-        graph = self.graph()
+        graph = self._structure.graph
         result: set[str] = set()
         for node_id in node_ids:
             if node_id in graph:
@@ -183,7 +189,8 @@ class AddNode(Edit):
     index: int | None = None
 
     def apply(self, document: GraphDocument) -> Edit:
-        node = copy.deepcopy(self.node)
+        # a shallow copy suffices: the attributes dict is rebuilt below from checked, immutable values
+        node = replace(self.node)
         if node.kind not in CATALOG:
             raise EditError(f"unknown op kind {node.kind!r}")
         if node.id in document.nodes:
@@ -250,7 +257,7 @@ class Connect(Edit):
             raise EditError(f"{target.name} has no input {edge.port!r}")
         if (edge.target, edge.port) in document.edges:
             raise EditError(f"input {edge.port!r} of {target.name} is already connected")
-        if edge.source == edge.target or edge.source in document.descendants([edge.target]):
+        if edge.source == edge.target or document.reaches(edge.target, edge.source):
             raise EditError("connecting these ports would make a cycle")
         document.edges[(edge.target, edge.port)] = edge
         document.notify("edge_added", edge)
@@ -387,5 +394,5 @@ def check_name(document: GraphDocument, name: str, node_id: str) -> None:
     """Variable names are unique Python identifiers (they become the exported code's names)."""
     if not name.isidentifier() or name in RESERVED_NAMES:
         raise EditError(f"{name!r} is not a valid variable name")
-    if any(other.name == name and other.id != node_id for other in document.nodes.values()):
+    if document.name_owner(name) not in (None, node_id):
         raise EditError(f"the name {name!r} is already used")
