@@ -43,7 +43,7 @@ def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
     seen = set(roots)
     while stack:
         node = stack.pop()
-        for child, _ in node.next_functions:
+        for child in node._edges:
             if child is None:
                 continue
             counts[child] = counts.get(child, 0) + 1
@@ -68,9 +68,9 @@ def _needed(roots: Sequence[Node], targets: set[Node]) -> set[Node]:
             continue
         visited.add(node)
         stack.append((node, True))
-        stack.extend((child, False) for child, _ in node.next_functions if child is not None)
+        stack.extend((child, False) for child in node._edges if child is not None)
     for node in order:
-        if node in targets or any(child in needed for child, _ in node.next_functions):
+        if node in targets or any(child in needed for child in node._edges):
             needed.add(node)
     return needed
 
@@ -101,7 +101,7 @@ def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool) -> None:
 
             leaf._grad = copied(grad)
         else:
-            leaf._grad = grad.detach()._own_copy()
+            leaf._grad = grad._own_copy()
     elif create_graph or grad_mode.STATE.enabled and leaf._grad._requires_grad:
         leaf._grad = leaf._grad + grad
     else:
@@ -163,7 +163,9 @@ def execute(
         if dependencies[node] == 0:
             push(node)
     executed: list[Node] = []
-    with grad_mode.set_grad_enabled(create_graph):
+    grad_was_enabled = grad_mode.STATE.enabled
+    grad_mode.STATE.enabled = bool(create_graph)
+    try:
         while ready:
             node = heapq.heappop(ready)[2]
             grad = buffers.pop(node, None)
@@ -176,21 +178,25 @@ def execute(
                 if isinstance(node, AccumulateGrad):
                     if accumulate and (inputs is None or node in captures):
                         _accumulate(node.variable, grad, create_graph)
-                elif runnable is None or any(child in runnable for child, _ in node.next_functions):
+                elif runnable is None or any(child in runnable for child in node._edges):
                     grads = node.apply(grad)
                     executed.append(node)
                     if ANOMALY.enabled and ANOMALY.check_nan:
                         _check_nan(node, grads)
                 if observer is not None:
                     observer(node, grad, grads)
-            for (child, _), child_grad in itertools.zip_longest(node.next_functions, grads):
+            for child, child_grad in itertools.zip_longest(node._edges, grads):
                 if child is None:
                     continue
                 if child_grad is not None:
-                    buffers[child] = buffers[child] + child_grad if child in buffers else child_grad
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
+                    pending = buffers.get(child)
+                    buffers[child] = child_grad if pending is None else pending + child_grad
+                remaining = dependencies[child] - 1
+                dependencies[child] = remaining
+                if remaining == 0:
                     push(child)
+    finally:
+        grad_mode.STATE.enabled = grad_was_enabled
     if not retain_graph:
         for node in executed:
             node.release_saved()

@@ -92,7 +92,7 @@ class Node:
 
     # Defaults live on the class so that recording a node sets only what differs: most nodes never get
     # hooks, retained tensors or metadata, and those are created on first use.
-    next_functions: tuple[tuple[Node | None, int], ...] = ()
+    _edges: tuple[Node | None, ...] = ()  # per input: the node its gradient goes to, None if it needs none
     _saved: tuple[SavedTensor, ...] | None = ()
     _pre_hooks: list[Callable] | None = None
     _retained: list[weakref.ref] | None = None
@@ -115,8 +115,17 @@ class Node:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
+    @property
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+        """PyTorch's view of the edges: a `(node, 0)` pair per input (`(None, 0)` where no gradient goes)."""
+        return tuple([(edge, 0) for edge in self._edges])
+
+    @next_functions.setter
+    def next_functions(self, pairs: tuple[tuple[Node | None, int], ...]) -> None:
+        self._edges = tuple([edge for edge, _ in pairs])
+
     def _connect(self, inputs: tuple[Tensor, ...]) -> None:
-        self.next_functions = tuple((gradient_edge(t), 0) for t in inputs)
+        self._edges = tuple([gradient_edge(t) for t in inputs])
 
     def save(self, *tensors: Tensor) -> None:
         """Keep input tensors for backward (version-checked on use)."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
-from gradstudio.engine._backward import record_forward_traceback
+from gradstudio.engine._backward import ANOMALY, record_forward_traceback
 from gradstudio.engine._graph import Node, SavedTensor, gradient_edge
 from gradstudio.engine._tensor import Tensor
 
@@ -23,6 +24,8 @@ def scalar_tensor(value: Any, numpy_dtype: np.dtype) -> Tensor:
 
 
 def _scalar_result_dtype(tensor_dtype: np.dtype, value: Any) -> np.dtype:
+    if tensor_dtype.kind == "f" and type(value) in _SCALAR_DTYPES:
+        return tensor_dtype  # the common case, decided early: a Python number never promotes a float tensor
     scalar_dtype = _SCALAR_DTYPES.get(type(value))
     if scalar_dtype is None:
         if isinstance(value, (np.generic,)):
@@ -81,17 +84,30 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
     else:
         return out
     node = node_type()
-    node.next_functions = tuple((gradient_edge(t), 0) for t in inputs)
+    node._edges = tuple([gradient_edge(t) for t in inputs])
     if save:
-        node._saved = tuple(SavedTensor(t) for t in save)
+        node._saved = tuple([SavedTensor(t) for t in save])
     if save_output:
         node.save_output(out)
     if attributes:
         node.__dict__.update(attributes)
     out._requires_grad = True
     out.grad_fn = node
-    record_forward_traceback(node)
+    if ANOMALY.enabled:
+        record_forward_traceback(node)
     return out
+
+
+def shape_stub(tensor: Tensor) -> Tensor:
+    """A data-free stand-in carrying only `tensor`'s shape and dtype (all that un-broadcasting needs)."""
+    return _zero_stub(tensor._data.shape, tensor._data.dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
+    """A read-only zero tensor that takes no memory. Shared (nothing can write to it), because building one
+    costs microseconds and every add, sub, mul and expand makes one or two."""
+    return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
 
 
 def view_of(base: Tensor, out: Tensor) -> Tensor:
@@ -102,7 +118,7 @@ def view_of(base: Tensor, out: Tensor) -> Tensor:
 
 def needs(node: Node, index: int) -> bool:
     """Whether input `index` of `node` wants a gradient."""
-    return node.next_functions[index][0] is not None
+    return node._edges[index] is not None
 
 
 def normalize_dim(dim: int, ndim: int) -> int:

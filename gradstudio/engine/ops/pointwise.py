@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
@@ -18,6 +17,7 @@ from gradstudio.engine.ops._core import (
     record,
     reduce_to,
     scalar_tensor,
+    shape_stub,
 )
 
 # ----- binary arithmetic ---------------------------------------------------------------------------------
@@ -52,14 +52,7 @@ class RsubBackward1(Node):
 
 def _shape_stub(tensor: Tensor) -> Tensor:
     """A data-free stand-in carrying only shape and dtype (what un-broadcasting needs)."""
-    return _zero_stub(tensor._data.shape, tensor._data.dtype)
-
-
-@functools.lru_cache(maxsize=256)
-def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
-    """A read-only zero tensor that takes no memory. Shared (nothing can write to it), because building one
-    costs microseconds and every add, sub and mul makes one or two."""
-    return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
+    return shape_stub(tensor)
 
 
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
