@@ -181,16 +181,21 @@ class _FlowRecorder:
         self.result = BackwardResult(target)
         self._ranges = sorted((r.sequence[0], r.sequence[1], node_id) for node_id, r in results.items() if r.ok)
         self._starts = [start for start, _, _ in self._ranges]
-        self._entry_of: dict[int, str] = {}
-        for node_id, r in results.items():
-            if isinstance(r.value, engine.Tensor) and r.value.requires_grad:
-                self._entry_of[id(gradient_edge(r.value))] = node_id
+        # where a gradient enters each node's value; several nodes share one entry when an op returns its
+        # input itself (flatten of a 1-d tensor), listed upstream first
+        self._entry_of: dict[int, list[str]] = {}
+        for node_id in document.topological_order():
+            r = results.get(node_id)
+            if r is not None and isinstance(r.value, engine.Tensor) and r.value.requires_grad:
+                self._entry_of.setdefault(id(gradient_edge(r.value)), []).append(node_id)
         self._results = results
+        self._target = target
 
     def owner(self, node: Any) -> str | None:
         """The document node whose computation created this grad_fn."""
         if isinstance(node, AccumulateGrad):
-            return self._entry_of.get(id(node))
+            aliases = self._entry_of.get(id(node))
+            return aliases[0] if aliases else None
         index = bisect.bisect_right(self._starts, node._sequence_nr) - 1
         if index >= 0:
             start, end, node_id = self._ranges[index]
@@ -202,7 +207,7 @@ class _FlowRecorder:
         owner = self.owner(node)
         entered = self._entry_of.get(id(node))
         if entered is not None:
-            self.result.node_grads[entered] = grad_in.detach()
+            self._enter(entered, grad_in.detach())
         self.result.steps.append(BackwardStep(node.name(), owner, grad_in.detach(),
                                               tuple(g.detach() if g is not None else None for g in grads_out)))
         if owner is None:
@@ -210,18 +215,36 @@ class _FlowRecorder:
         for index, ((child, _), grad) in enumerate(zip(node.next_functions, grads_out)):
             if child is None or grad is None:
                 continue
-            source = self._entry_of.get(id(child))
-            if source is None or source == owner:
+            sources = self._entry_of.get(id(child))
+            if sources is None or owner in sources:
                 continue
-            edge = self._edge_for(owner, source, node, index)
+            edge = self._edge_for(owner, sources, node, index)
             if edge is not None:
-                key = (edge.target, edge.port)
-                previous = self.result.edge_grads.get(key)
-                self.result.edge_grads[key] = grad.detach() if previous is None else previous + grad.detach()
+                self._add_edge_grad(edge, grad.detach())
 
-    def _edge_for(self, owner: str, source: str, node: Any, index: int) -> Edge | None:
-        """The edge from `source` into `owner` that next_functions[index] of `node` stands for."""
-        candidates = [e for e in self.document.inputs_of(owner).values() if e.source == source]
+    def _add_edge_grad(self, edge: Edge, grad: Any) -> None:
+        key = (edge.target, edge.port)
+        previous = self.result.edge_grads.get(key)
+        self.result.edge_grads[key] = grad if previous is None else previous + grad
+
+    def _enter(self, aliases: list[str], grad_in: Any) -> None:
+        """Record the gradient reaching a value; split it along the edges between nodes sharing that value."""
+        for alias in reversed(aliases[1:]):
+            # what reached this alias: the gradients its consumers sent back (plus the seed if it is the target)
+            parts = [self.result.edge_grads[(e.target, e.port)] for e in self.document.edges_from(alias)
+                     if (e.target, e.port) in self.result.edge_grads]
+            grad = grad_in if alias == self._target else sum(parts[1:], parts[0]) if parts else None
+            if grad is None:
+                continue
+            self.result.node_grads[alias] = grad
+            for edge in self.document.inputs_of(alias).values():
+                if edge.source in aliases:
+                    self._add_edge_grad(edge, grad)
+        self.result.node_grads[aliases[0]] = grad_in
+
+    def _edge_for(self, owner: str, sources: list[str], node: Any, index: int) -> Edge | None:
+        """The edge from one of `sources` into `owner` that next_functions[index] of `node` stands for."""
+        candidates = [e for e in self.document.inputs_of(owner).values() if e.source in sources]
         if len(candidates) <= 1:
             return candidates[0] if candidates else None
         output = self._results[owner].value

@@ -390,3 +390,26 @@ def test_a_fan_out_sums_into_the_leaf() -> None:
     total = array(result.edge_grads[("e", "input")]) + array(result.edge_grads[("sq", "a")]) + array(
         result.edge_grads[("sq", "b")])
     np.testing.assert_allclose(total, array(evaluator.leaf_grad("x")), rtol=1e-6)
+
+
+def test_an_op_returning_its_input_itself_still_shows_the_flow() -> None:
+    # flatten of a 1-d tensor returns that very tensor (as in PyTorch): two nodes, one value, one AccumulateGrad
+    document = GraphDocument()
+    add(document, "x", "tensor", shape=(3,), requires_grad=True)
+    add(document, "f", "flatten", "x")
+    add(document, "m", "mean", "f")
+    add(document, "e", "exp", "x")
+    add(document, "s", "sum", "e")
+    add(document, "total", "add", "m", "s")
+    evaluator = Evaluator(document)
+    assert evaluator.value("f") is evaluator.value("x")
+    result = evaluator.backward("total")
+    assert result.path == {("total", "a"), ("total", "b"), ("m", "input"), ("f", "input"), ("s", "input"),
+                           ("e", "input")}
+    np.testing.assert_allclose(array(result.edge_grads[("f", "input")]), [1 / 3] * 3, rtol=1e-6)
+    np.testing.assert_allclose(array(result.node_grads["f"]), [1 / 3] * 3, rtol=1e-6)
+    np.testing.assert_allclose(array(result.node_grads["x"]), [1 / 3 + np.e] * 3, rtol=1e-6)
+    np.testing.assert_allclose(array(evaluator.leaf_grad("x")), [1 / 3 + np.e] * 3, rtol=1e-6)
+    assert result.steps[-1].owner == "x"
+    flattened = Evaluator(document).backward("f", engine.ones(3))
+    assert same(flattened.node_grads["f"], [1.0] * 3) and same(flattened.edge_grads[("f", "input")], [1.0] * 3)
