@@ -1,0 +1,1 @@
+"""The ops, one module per family, each gradient rule beside its forward."""

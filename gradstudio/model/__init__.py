@@ -1,0 +1,1 @@
+"""The graph document, op catalog, evaluation and file format (no Qt)."""
