@@ -52,6 +52,7 @@ def shoot(window: MainWindow, path: Path, select: str | None = None) -> None:
         ids = [node.id for node in window.document.nodes.values() if node.name == select]
         window.scene.select(ids)
     window.scene.refresh_values()
+    window.minimap.refit()  # the app redraws the overview a moment after a change; a screenshot cannot wait
     app.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(path), "PNG")

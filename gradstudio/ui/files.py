@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from gradstudio.model import fileformat
 from gradstudio.model.document import GraphDocument
+from gradstudio.resources import resource_path
 from gradstudio.ui.export import export_image
 
 if TYPE_CHECKING:
@@ -25,8 +26,6 @@ IMAGE_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
 
 def example_files() -> list[Path]:
     """The example graphs shipped in `resources/examples/`, sorted by name."""
-    from gradstudio.resources import resource_path
-
     try:
         folder = resource_path("examples")
     except FileNotFoundError:

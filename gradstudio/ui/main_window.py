@@ -14,7 +14,7 @@ from gradstudio.ui import themes
 from gradstudio.ui.actions import build_actions
 from gradstudio.ui.canvas.minimap import Minimap
 from gradstudio.ui.canvas.scene import GraphScene
-from gradstudio.ui.canvas.view import GraphView
+from gradstudio.ui.canvas.view import GraphView, graph_file_paths
 from gradstudio.ui.context_menus import show_context_menu
 from gradstudio.ui.editing import EditingController
 from gradstudio.ui.editor import Editor
@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.code_panel, self.train_panel)
         for dock in (self.history, self.code_panel, self.train_panel):
             dock.hide()
-        self.resizeDocks([self.palette, self.inspector], [210, 280], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.palette, self.inspector], [210, 330], Qt.Orientation.Horizontal)
 
     # ----- the open document -------------------------------------------------------------------------------------
 
@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         self.scene.set_theme(self.theme)
         self.view.resetCachedContent()
         self.view.viewport().update()
-        self.minimap.viewport().update()
+        self.minimap.refit()
 
     def _follow_system_theme(self, _scheme: object) -> None:
         if self.settings.theme() == "system":
@@ -175,11 +175,11 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if any(url.toLocalFile().endswith(".gsg") for url in event.mimeData().urls()):
+        if graph_file_paths(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.toLocalFile().endswith(".gsg")]
+        paths = graph_file_paths(event.mimeData())
         if paths:
             event.acceptProposedAction()
             self.files.open_path(paths[0])

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio.model.annotations import MIN_SIZE, Annotation, SetAnnotationRect, SetAnnotationText
+from gradstudio.ui.canvas.items import POSITION_CHANGE, POSITION_CHANGED
 from gradstudio.ui.themes import LIGHT, Theme
 
 GRIP = 14.0
@@ -68,9 +69,9 @@ class AnnotationItem(QGraphicsItem):
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         scene = self.scene()
         if scene is not None:
-            if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+            if change == POSITION_CHANGE:
                 return scene.constrain(self, value)
-            if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            if change == POSITION_CHANGED:
                 scene.item_moved(self)
         return super().itemChange(change, value)
 
@@ -164,7 +165,7 @@ class FrameItem(AnnotationItem):
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         result = super().itemChange(change, value)
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self._carried:
+        if change == POSITION_CHANGED and self._carried:
             delta = self.pos() - self._origin
             for item, start in self._carried:
                 item.setPos(start + delta)

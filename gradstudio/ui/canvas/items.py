@@ -28,6 +28,9 @@ PADDING = 6.0
 PORT_RADIUS = 5.0
 LOD_SIMPLE = 0.4
 GRID = 20.0
+# looked up once: itemChange runs for every flag, cache and position change of every item
+POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
+POSITION_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 
 NAME_FONT = QFont()
 NAME_FONT.setPointSizeF(9.5)
@@ -169,12 +172,12 @@ class NodeItem(QGraphicsItem):
         return self._preview
 
     def input_anchor(self, port: str) -> QPointF:
-        """Scene position where an edge enters `port`."""
-        return self.mapToScene(self.port_position(port)) if port in self.inputs else self.scenePos()
+        """Scene position where an edge enters `port` (nodes are never rotated or scaled)."""
+        return self.pos() + self.port_position(port) if port in self.inputs else self.pos()
 
     def output_anchor(self) -> QPointF:
         """Scene position where edges leave the output port."""
-        return self.mapToScene(self.port_position(None))
+        return self.pos() + self.port_position(None)
 
     def height(self) -> float:
         """Height of the node face."""
@@ -192,9 +195,9 @@ class NodeItem(QGraphicsItem):
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         scene = self.graph_scene()
         if scene is not None:
-            if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+            if change == POSITION_CHANGE:
                 return scene.constrain(self, value)
-            if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            if change == POSITION_CHANGED:
                 scene.item_moved(self)
         return super().itemChange(change, value)
 

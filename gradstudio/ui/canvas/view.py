@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
     QCursor,
@@ -220,7 +219,7 @@ class GraphView(QGraphicsView):
 
     def _accepts(self, event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> bool:
         mime = event.mimeData()
-        return mime.hasFormat(OP_MIME) or any(url.toLocalFile().endswith(".gsg") for url in mime.urls())
+        return mime.hasFormat(OP_MIME) or bool(graph_file_paths(mime))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._accepts(event):
@@ -245,12 +244,17 @@ class GraphView(QGraphicsView):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
             return
-        paths = [url.toLocalFile() for url in mime.urls() if url.toLocalFile().endswith(".gsg")]
+        paths = graph_file_paths(mime)
         if paths:
             event.acceptProposedAction()
-            self.file_dropped.emit(str(Path(paths[0])))
+            self.file_dropped.emit(paths[0])
             return
         event.ignore()
+
+
+def graph_file_paths(mime: QMimeData) -> list[str]:
+    """Local `.gsg` files among dragged URLs."""
+    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile().endswith(".gsg")]
 
 
 def _steps(start: float, stop: float, step: float) -> list[float]:
