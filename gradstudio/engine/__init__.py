@@ -42,6 +42,7 @@ from gradstudio.engine.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from gradstudio.engine.ops._core import tensor_function as _tensor_function
 from gradstudio.engine.ops.linalg import bmm, dot, matmul, mm, mv
 from gradstudio.engine.ops.pointwise import (
     abs,
@@ -85,6 +86,12 @@ from gradstudio.engine.ops.shape import (
     transpose,
     unsqueeze,
 )
+
+# The function forms (torch.sin(x)) refuse a non-tensor first argument as PyTorch does; methods need no check.
+for _name in ("abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "neg", "reciprocal", "sum", "mean",
+              "prod", "var", "std", "softmax", "log_softmax", "reshape", "flatten", "permute", "squeeze", "unsqueeze",
+              "transpose", "t", "clamp"):
+    globals()[_name] = _tensor_function(globals()[_name])
 
 float = float32  # noqa: A001 - torch.float
 double = float64

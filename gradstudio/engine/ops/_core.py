@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -130,12 +131,15 @@ def normalize_dim(dim: int, ndim: int) -> int:
 
 
 def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
-    """All dimensions when `dim` is None, else the given one or ones, normalised."""
+    """All dimensions when `dim` is None, else the given one or ones, normalised.
+
+    A 0-d tensor has no axes: its "dim 0" (or -1) is accepted, as PyTorch does, and reduces nothing.
+    """
     if dim is None:
         return tuple(range(ndim))
-    if isinstance(dim, int):
-        return (normalize_dim(dim, ndim),)
-    return tuple(sorted(normalize_dim(d, ndim) for d in dim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    normalized = tuple(sorted(normalize_dim(d, ndim) for d in dims))
+    return normalized if ndim else ()
 
 
 def broadcast_error(shape_a: tuple, shape_b: tuple) -> RuntimeError:
@@ -171,3 +175,16 @@ def reduce_to(grad: Tensor, like: Tensor) -> Tensor:
 
         grad = to_dtype(grad, like._data.dtype)
     return grad
+
+
+def tensor_function(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """`torch.f(x, ...)` form of an op: refuses a non-tensor first argument with PyTorch's TypeError."""
+    name = function.__name__
+
+    @functools.wraps(function)
+    def checked(input: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        return function(input, *args, **kwargs)
+
+    return checked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -223,14 +224,24 @@ class VarBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
         centred = a - mean(a, self.dims, keepdim=True)
-        return (expand_back(g, self) * centred * (2.0 / (self.count - self.correction)),)
+        return (expand_back(g, self) * centred * _inverse_dof(self, 2.0),)
 
 
 class StdBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, result = self.saved_tensors
         centred = a - mean(a, self.dims, keepdim=True)
-        return ((2.0 / (self.count - self.correction)) * expand_back(g / (result * 2), self) * centred,)
+        return (_inverse_dof(self, 2.0) * expand_back(g / (result * 2), self) * centred,)
+
+
+def _inverse_dof(node: Node, scale: float) -> float:
+    """scale / (N - correction), infinite (as in PyTorch) when no degrees of freedom are left."""
+    return float(np.divide(scale, np.float64(node.count - node.correction)))
+
+
+DOF_WARNING = ("{}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor "
+               "(input numel divided by output numel). (Triggered internally at "
+               "/__w/pytorch/pytorch/aten/src/ATen/native/ReduceOps.cpp:1861.)")
 
 
 def _spread(a: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, is_std: bool) -> Tensor:
@@ -238,7 +249,11 @@ def _spread(a: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, 
         unbiased, dim = dim, None
     dims = normalize_dims(dim, a._data.ndim)
     ddof = _correction(unbiased, correction)
-    data = np.var(a._data, axis=dims, keepdims=keepdim, ddof=ddof)
+    if _count(a._data.shape, dims) - ddof <= 0:
+        warnings.warn(DOF_WARNING.format("std" if is_std else "var"), UserWarning, stacklevel=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        data = np.var(a._data, axis=dims, keepdims=keepdim, ddof=ddof)
     if is_std:
         data = np.sqrt(data)
     node = StdBackward0 if is_std else VarBackward0
