@@ -116,8 +116,9 @@ class FileController:
         """Write the document to `path`; on failure say why and keep everything as it was."""
         try:
             fileformat.save(self.window.document, path)
-        except OSError as error:
-            QMessageBox.critical(self.window, "Cannot save graph", f"{Path(path).name}: {error.strerror or error}")
+        except (OSError, ValueError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            QMessageBox.critical(self.window, "Cannot save graph", f"{Path(path).name}: {reason}")
             return False
         self.window.path = str(Path(path).resolve())
         self.window.display_name = Path(path).name

@@ -150,3 +150,13 @@ def test_settings_remember_window_state_theme_and_snapping(qtbot: Any, settings:
     assert second.scene.snap_to_grid
     second.set_theme("light")
     QApplication.instance().setPalette(QApplication.style().standardPalette())
+
+
+def test_a_failed_save_says_why_and_keeps_the_work_unsaved(chain: MainWindow, dialogs: DialogRecorder,
+                                                           tmp_path: Path) -> None:
+    chain.editor.apply(MoveNode("x", (5, 5)), "Move x")
+    dialogs.answers["getSaveFileName"] = (str(tmp_path / "missing" / "folder" / "g.gsg"), "")
+    assert not chain.files.save()
+    [(_, args)] = [call for call in dialogs.calls if call[0] == "critical"]
+    assert args[1] == "Cannot save graph" and "No such file or directory" in args[2]
+    assert chain.isWindowModified() and chain.path is None
