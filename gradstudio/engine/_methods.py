@@ -36,7 +36,7 @@ def _bind() -> None:
         "flatten": shape.flatten, "expand": shape.expand, "clone": shape.clone, "contiguous": shape.contiguous,
         "to": shape.to, "select": shape.select, "narrow": shape.narrow,
         "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
-        "zero_": inplace.zero_, "fill_": inplace.fill_,
+        "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,
         "__add__": pointwise.add, "__radd__": pointwise.add, "__sub__": pointwise.sub,
         "__rsub__": pointwise.rsub, "__mul__": pointwise.mul, "__rmul__": pointwise.mul,
         "__truediv__": pointwise.div, "__rtruediv__": pointwise.rdiv, "__pow__": pointwise.pow,
@@ -56,6 +56,8 @@ def _bind() -> None:
     Tensor.double = lambda self: shape.to_dtype(self, float64.numpy_dtype)
     Tensor.long = lambda self: shape.to_dtype(self, int64.numpy_dtype)
     Tensor.__hash__ = lambda self: id(self)
+    Tensor._base = property(lambda self: None, doc="The tensor this is a view of (None: not a view; see _views.py).")
+    Tensor._is_view = lambda self: False
 
 
 _bind()

@@ -52,8 +52,8 @@ class Tensor:
 
     __slots__ = (
         "_data", "_requires_grad", "_grad", "grad_fn", "_version_counter",
-        "_accumulator", "_retains_grad", "__weakref__",
-    )
+        "_accumulator", "_retains_grad", "_view", "__weakref__",
+    )  # `_view` is set on views only (see _views.py)
     __array_priority__ = 1000
 
     def __init__(self, data: Any = (), *, requires_grad: bool = False) -> None:

@@ -247,6 +247,128 @@ def set_row_from_row(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     return y * y
 
 
+# ----- in-place updates through views of non-leaves (the base's history must learn of them) -----------------
+
+
+def mul_select(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; y[0].mul_(z); y * y (the row's old values reach x only through z's product)."""
+    y = x * 1
+    y[0].mul_(z)
+    return y * y
+
+
+def add_transposed(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; y.t().add_(z, alpha=2); y * x."""
+    y = x * 1
+    y.t().add_(z, alpha=2)
+    return y * x
+
+
+def div_viewed(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; y.view(6).div_(z)."""
+    y = x * 1
+    y.view(6).div_(z)
+    return y
+
+
+def sub_sliced(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x + 0; y[1:].sub_(z); y.exp()."""
+    y = x + 0
+    y[1:].sub_(z)
+    return y.exp()
+
+
+def iadd_unsqueezed(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; v = y.unsqueeze(0); v += z; y * y."""
+    y = x * 1
+    v = y.unsqueeze(0)
+    v += z
+    return y * y
+
+
+def imul_transposed(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; v = y.T; v *= z; y."""
+    y = x * 1
+    v = y.T
+    v *= z
+    return y
+
+
+def mul_view_of_view(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; y.permute(2, 0, 1)[1].mul_(z) (a view of a view writes into the root)."""
+    y = x * 1
+    y.permute(2, 0, 1)[1].mul_(z)
+    return y
+
+
+def mul_then_add_through_view(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; v = y[:, 1]; v.mul_(z); v.add_(z); y * y (the second op sees the first's history)."""
+    y = x * 1
+    v = y[:, 1]
+    v.mul_(z)
+    v.add_(z)
+    return y * y
+
+
+def view_used_after(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; v = y[1]; v.mul_(z); v * x[0] (the view's own history is the base's new one)."""
+    y = x * 1
+    v = y[1]
+    v.mul_(z)
+    return v * x[0]
+
+
+def sibling_view(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; row, column = y[0], y[:, 1]; row.mul_(z); column * column (the column saw the change)."""
+    y = x * 1
+    row, column = y[0], y[:, 1]
+    row.mul_(z)
+    return column * column
+
+
+def zero_column(x: torch.Tensor) -> torch.Tensor:
+    """y = x * 2; y[:, 1].zero_(); y * x."""
+    y = x * 2
+    y[:, 1].zero_()
+    return y * x
+
+
+def add_into_constant_row(z: torch.Tensor) -> torch.Tensor:
+    """y = zeros(2, 3); y[1].add_(z) (a base that did not require grad starts to)."""
+    y = torch.zeros(2, 3, dtype=torch.float64)
+    y[1].add_(z)
+    return y
+
+
+def relu_inplace_on_row(x: torch.Tensor) -> torch.Tensor:
+    """y = x * 3; relu(y[0], inplace=True); y * x."""
+    y = x * 3
+    torch.nn.functional.relu(y[0], inplace=True)
+    return y * x
+
+
+def set_in_view(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; v = y[0]; v[1:] = z * 2; y (item assignment into a view writes into its base)."""
+    y = x * 1
+    v = y[0]
+    v[1:] = z * 2
+    return y
+
+
+def set_everything(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; y[...] = z (broadcast over the rows); y * x."""
+    y = x * 1
+    y[...] = z
+    return y * x
+
+
+def set_masked(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """y = x * 1; y[x > 0] = z (a boolean mask: assignment at tensor indices)."""
+    y = x * 1
+    y[x > 0] = z
+    return y * y
+
+
 def to_float64_squared(x: torch.Tensor) -> torch.Tensor:
     """A float32 input converted to float64 (squared, so the float64 result is used twice)."""
     y = x.to(torch.float64)
@@ -479,6 +601,23 @@ CASES: list[Case] = [
     case("setitem", "setitem_from_own_row", set_row_from_row, real(2, 3), real(3)),
     case("+=", "iadd_own_multiple", iadd_own_multiple, real(2, 3), real(3)),
     case("add_", "add_self_inplace", add_self_inplace, real(2, 3)),
+    # in-place updates through views of non-leaves
+    case("mul_", "mul_inplace_select_view", mul_select, real(2, 3), real(3)),
+    case("add_", "add_inplace_transposed_view", add_transposed, real(2, 3), real(3, 1)),
+    case("div_", "div_inplace_viewed", div_viewed, real(2, 3), nonzero(6)),
+    case("sub_", "sub_inplace_sliced_view", sub_sliced, real(3, 2), real(2)),
+    case("+=", "iadd_unsqueezed_view", iadd_unsqueezed, real(2, 3), real(2, 3)),
+    case("*=", "imul_T_view", imul_transposed, real(2, 3), real(3, 1)),
+    case("mul_", "mul_inplace_view_of_view", mul_view_of_view, real(2, 3, 2), real(2, 1)),
+    case("add_", "mul_then_add_through_view", mul_then_add_through_view, real(3, 2), real(3)),
+    case("mul_", "mul_inplace_view_used_after", view_used_after, real(2, 3), real(3)),
+    case("mul_", "mul_inplace_sibling_view", sibling_view, real(2, 3), real(3)),
+    case("zero_", "zero_inplace_column_view", zero_column, real(2, 3)),
+    case("add_", "add_inplace_view_of_constant", add_into_constant_row, real(3)),
+    case("relu", "relu_inplace_on_view", relu_inplace_on_row, fixed([[-1.2, 0.7, -0.3], [0.9, -1.4, 1.1]])),
+    case("setitem", "setitem_in_view", set_in_view, real(2, 3), real(2)),
+    case("setitem", "setitem_everything", set_everything, real(2, 3), real(3)),
+    case("setitem", "setitem_masked", set_masked, off_kinks(2, 3), real(1)),
 ]
 
 CONTRACT_OPS = (

@@ -12,6 +12,7 @@ from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._backward import ANOMALY, record_forward_traceback
 from gradstudio.engine._graph import Node, SavedTensor, gradient_edge
 from gradstudio.engine._tensor import Tensor
+from gradstudio.engine._views import mark_view
 
 # PyTorch semantics: IEEE results (inf, nan) without warnings.
 np.seterr(all="ignore")
@@ -112,8 +113,10 @@ def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
 
 
 def view_of(base: Tensor, out: Tensor) -> Tensor:
-    """Mark `out` as a view of `base`: in-place changes to either bump one shared version counter."""
+    """Mark `out` as a view of `base`: in-place changes to either bump one shared version counter, and an
+    in-place change through the view rewrites the history of `base`'s root (see _views.py)."""
     out._version_counter = base._version_counter
+    mark_view(base, out)
     return out
 
 

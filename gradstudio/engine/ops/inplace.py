@@ -1,8 +1,19 @@
-"""In-place ops (`add_ sub_ mul_ div_ zero_ fill_`, `+=`, item assignment) with version counting.
+"""In-place ops (`add_ sub_ mul_ div_ zero_ fill_ copy_`, `+=`, item assignment) with version counting.
 
-An in-place op writes into the tensor's own array (so views see it), bumps the
-shared version counter (so a saved copy that changed is detected in backward)
-and, when recording, makes the op's node the tensor's new `grad_fn`.
+An in-place op computes its result out of place, recorded against a snapshot of the
+tensor's history, writes it into the tensor's own array (so views see it) and bumps the
+shared version counter (so a saved copy that changed is detected in backward). The
+history then goes where PyTorch puts it:
+
+- on a tensor that is not a view, the op's node becomes the tensor's `grad_fn`;
+- through a view (see `_views.py`), the view's root base gets a `CopySlices` node that
+  wraps the op's node: in backward it runs that node on the view's region of the
+  gradient and passes the rest of the gradient to the base's old history. The view (and,
+  when next used, every other view of that base) then reads its region out of the new
+  history as `AsStridedBackward0`.
+
+Item assignment `a[key] = value` is an in-place copy into the view `a[key]` (or into `a`
+itself when the key selects all of it), as PyTorch's `copy_to` does it.
 """
 
 from __future__ import annotations
@@ -13,39 +24,30 @@ from typing import Any
 import numpy as np
 
 from gradstudio.engine import grad_mode
-from gradstudio.engine._graph import AccumulateGrad, Node
+from gradstudio.engine._backward import record_forward_traceback
+from gradstudio.engine._graph import Node, gradient_edge
 from gradstudio.engine._tensor import Tensor
+from gradstudio.engine._views import (
+    DEFAULT,
+    Region,
+    ViewTensor,
+    creation_meta_message,
+    has_internal_overlap,
+    move_retained,
+    refresh,
+)
 from gradstudio.engine.ops import pointwise
-from gradstudio.engine.ops._core import needs, operands, record, reduce_to
+from gradstudio.engine.ops._core import broadcast_error, needs, record, reduce_to, shape_stub
 
 LEAF_IN_PLACE_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
-
-
 VIEW_OF_LEAF_MESSAGE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
-_VIEW_NODES = frozenset({
-    "AliasBackward0", "ExpandBackward0", "PermuteBackward0", "ReshapeAliasBackward0", "SelectBackward0",
-    "SliceBackward0", "SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward4", "TBackward0",
-    "TransposeBackward0", "UnsqueezeBackward0", "ViewBackward0",
-})
+OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                   "location. Please clone() the tensor before performing the operation.")
 
 
-def _check_leaf(a: Tensor, through_view: bool = False) -> None:
-    if not (a._requires_grad and grad_mode.STATE.enabled):
-        return
-    if a.grad_fn is None:
-        raise RuntimeError(VIEW_OF_LEAF_MESSAGE if through_view else LEAF_IN_PLACE_MESSAGE)
-    if _views_leaf(a):
-        raise RuntimeError(VIEW_OF_LEAF_MESSAGE)
-
-
-def _views_leaf(a: Tensor) -> bool:
-    """Whether `a` is a view of a leaf that requires grad: a chain of view nodes down to a leaf sharing its memory."""
-    node = a.grad_fn
-    while type(node).__name__ in _VIEW_NODES:
-        node = node.next_functions[0][0]
-        if isinstance(node, AccumulateGrad):
-            return node.variable._version_counter is a._version_counter
-    return False
+def _check_leaf(a: Tensor) -> None:
+    if a._requires_grad and grad_mode.STATE.enabled and a.grad_fn is None:
+        raise RuntimeError(LEAF_IN_PLACE_MESSAGE)
 
 
 def _history_snapshot(a: Tensor) -> Tensor:
@@ -56,15 +58,29 @@ def _history_snapshot(a: Tensor) -> Tensor:
     return snapshot
 
 
-def _write(a: Tensor, result: Tensor) -> Tensor:
-    data = result._data
-    if data.dtype != a._data.dtype and not np.can_cast(data.dtype, a._data.dtype, casting="same_kind"):
+def _store(a: Tensor, data: np.ndarray) -> None:
+    """Write an op's result into `a`'s memory and count the change."""
+    target = a._data
+    if data.dtype != target.dtype and not np.can_cast(data.dtype, target.dtype, casting="same_kind"):
         raise RuntimeError(f"result type {_legacy(data.dtype)} can't be cast to the desired output type "
-                           f"{_legacy(a._data.dtype)}")
-    a._data[...] = data
+                           f"{_legacy(target.dtype)}")
+    if data.shape != target.shape:
+        raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+                           f"{list(data.shape)}")
+    if 0 in target.strides and has_internal_overlap(target):
+        raise RuntimeError(OVERLAP_MESSAGE)
+    target[...] = data
     a._version_counter.value += 1
-    if result.grad_fn is not None:
-        a.grad_fn, a._requires_grad = result.grad_fn, True
+
+
+def _write(a: Tensor, result: Tensor) -> Tensor:
+    """Store the result in `a`, which is not a view, and make the op's node its history."""
+    _store(a, result._data)
+    node = result.grad_fn
+    if node is not None:
+        old = a.grad_fn
+        a.grad_fn, a._requires_grad = node, True
+        move_retained(a, old, node)
     return a
 
 
@@ -75,12 +91,111 @@ def _legacy(numpy_dtype: np.dtype) -> str:
 
 
 def apply_inplace(a: Tensor, op: Callable[[Tensor], Tensor], *others: Any) -> Tensor:
-    """Run `op` as an in-place update of `a`."""
+    """Run `op` (the out-of-place form of the update, given `a`) as an in-place update of `a`."""
+    if a.__class__ is ViewTensor:
+        return _through_view(a, op, others)
     _check_leaf(a)
     recording = grad_mode.STATE.enabled and (a._requires_grad or any(
         isinstance(o, Tensor) and o._requires_grad for o in others))
     source = _history_snapshot(a) if recording else a
     return _write(a, op(source))
+
+
+def _through_view(view: ViewTensor, op: Callable[[Tensor], Tensor], others: tuple) -> Tensor:
+    """An in-place update of a view: the data goes into the root's memory, the history onto the root."""
+    root, meta, _ = view._view
+    recording = grad_mode.STATE.enabled and (view._requires_grad or root._requires_grad or any(
+        isinstance(o, Tensor) and o._requires_grad for o in others))
+    if not recording:
+        _store(view, op(view)._data)
+        return view
+    if meta != DEFAULT:
+        raise RuntimeError(creation_meta_message(view, indirect=False))
+    if root.grad_fn is None and (root._requires_grad or view._requires_grad):
+        raise RuntimeError(VIEW_OF_LEAF_MESSAGE)
+    region = Region.of(root, view)
+    if region is None:  # the root's data was replaced since: the view only holds its own memory now
+        return _write(view, op(_history_snapshot(view)))
+    if region.overlapping:
+        raise RuntimeError(OVERLAP_MESSAGE)
+    result = op(_history_snapshot(view))
+    _store(view, result._data)
+    fn = result.grad_fn
+    if fn is not None:
+        node = CopySlices()
+        node.next_functions = ((gradient_edge(root), 0), *fn.next_functions[1:])
+        node.fn, node.region = fn, region
+        record_forward_traceback(node)
+        old = root.grad_fn
+        root.grad_fn, root._requires_grad = node, True
+        move_retained(root, old, node)
+        refresh(view)
+    return view
+
+
+# ----- reading and writing a view's region of its base (differentiable both ways) ----------------------------
+
+
+class AsStridedBackward0(Node):
+    """Backward of reading a region out of a base: the gradient placed into zeros of the base's shape.
+
+    Also the grad_fn a view regenerates once its base changed in place, as PyTorch's.
+    """
+
+    def apply(self, g: Tensor) -> tuple:
+        return (as_strided_scatter(g, self.region),)
+
+
+class AsStridedScatterBackward0(Node):
+    """Backward of placing a region into zeros: read the region back out."""
+
+    def apply(self, g: Tensor) -> tuple:
+        return (as_strided(g, self.region),)
+
+
+def as_strided(a: Tensor, region: Region) -> Tensor:
+    """The elements of `a` (shaped as the region's base) that the region covers, shaped as the view."""
+    data = np.asarray(np.ravel(a._data)[region.positions], dtype=a._data.dtype)
+    return record(data, AsStridedBackward0, (a,), region=region)
+
+
+def as_strided_scatter(g: Tensor, region: Region) -> Tensor:
+    """Zeros of the region's base shape with `g` added over the region (overlapping elements add up)."""
+    flat = np.zeros(int(np.prod(region.base_shape)), dtype=g._data.dtype)
+    positions, values = region.positions.reshape(-1), np.ravel(g._data)
+    if region.overlapping:
+        np.add.at(flat, positions, values)
+    else:
+        flat[positions] = values
+    return record(flat.reshape(region.base_shape), AsStridedScatterBackward0, (g,), region=region)
+
+
+class CopySlices(Node):
+    """A base changed in place through a view: the op's node `fn` runs on the view's region of the gradient.
+
+    Inputs: the base's old history, then `fn`'s inputs after the first (the view's old values, which the
+    base's old history already covers).
+    """
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
+    def apply(self, g: Tensor) -> tuple:
+        region = self.region
+        grads = self.fn.apply(as_strided(g, region))
+        grad_base = None
+        if needs(self, 0):
+            grad_base = g * Tensor._make(region.kept(g._data.dtype))
+            if grads and grads[0] is not None:
+                grad_base = grad_base + as_strided_scatter(grads[0], region)
+        return (grad_base, *grads[1:])
+
+    def release_saved(self) -> None:
+        """Free what the wrapped node saved."""
+        self.fn.release_saved()
+
+
+# ----- arithmetic -------------------------------------------------------------------------------------------
 
 
 def add_(a: Tensor, b: Any, *, alpha: float = 1) -> Tensor:
@@ -103,77 +218,186 @@ def div_(a: Tensor, b: Any) -> Tensor:
     return apply_inplace(a, lambda s: pointwise.div(s, b), b)
 
 
+# ----- filling and copying ----------------------------------------------------------------------------------
+
+
+def _zeros_like(g: Tensor) -> Tensor:
+    return Tensor._make(np.zeros(g._data.shape, dtype=g._data.dtype))
+
+
 class ZeroBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         return (g * 0,)
 
 
-class FillBackward0(ZeroBackward0):
-    pass
+class FillBackward2(ZeroBackward0):
+    """Backward of `fill_` with a number."""
+
+
+class FillBackward3(Node):
+    """Backward of `fill_` with a 0-d tensor: the value gets the sum of the gradient."""
+
+    def apply(self, g: Tensor) -> tuple:
+        from gradstudio.engine.ops.reduction import sum as sum_
+
+        return (_zeros_like(g) if needs(self, 0) else None,
+                reduce_to(sum_(g), self.value_like) if needs(self, 1) else None)
+
+
+def _fill(a: Tensor, value: Any, node: type[Node]) -> Tensor:
+    return apply_inplace(a, lambda s: record(np.full_like(s._data, value), node, (s,)))
 
 
 def fill_(a: Tensor, value: Any) -> Tensor:
-    """Set every element to `value`, in place."""
-    node = ZeroBackward0 if value == 0 else FillBackward0
-    return apply_inplace(a, lambda s: record(np.full_like(s._data, value), node, (s,)))
+    """Set every element to `value` (a number or a 0-d tensor), in place."""
+    if not isinstance(value, Tensor):
+        return _fill(a, value, FillBackward2)
+    if value._data.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} "
+                           "dimensions.")
+    return apply_inplace(a, lambda s: _filled(s, value), value)
+
+
+def _filled(destination: Tensor, value: Tensor) -> Tensor:
+    data = np.full_like(destination._data, value._data)
+    if destination._data.dtype.kind != "f":
+        return Tensor._make(data)
+    return record(data, FillBackward3, (destination, value), value_like=shape_stub(value))
 
 
 def zero_(a: Tensor) -> Tensor:
     """Set every element to zero, in place."""
-    return fill_(a, 0)
+    return _fill(a, 0, ZeroBackward0)
 
 
 class CopyBackwards(Node):
-    """Backward of `copy_`: the source gets the gradient (the overwritten destination gets none)."""
+    """Backward of `copy_`: the source gets the gradient, the overwritten destination zeros."""
 
     def name(self) -> str:
         return "torch::autograd::CopyBackwards"
 
     def apply(self, g: Tensor) -> tuple:
-        return None, reduce_to(g, self.source_like)
+        return (_zeros_like(g) if needs(self, 0) else None,
+                reduce_to(g, self.source_like) if needs(self, 1) else None)
 
 
 def copied(source: Tensor) -> Tensor:
     """A fresh copy of `source`, recorded as PyTorch's `empty_like(source).copy_(source)`."""
     destination = Tensor._make(np.empty_like(source._data))
-    like = Tensor._make(np.broadcast_to(np.zeros((), source._data.dtype), source._data.shape))
-    return record(source._data.copy(), CopyBackwards, (destination, source), source_like=like)
+    return record(source._data.copy(), CopyBackwards, (destination, source), source_like=shape_stub(source))
 
 
-class CopySlices(Node):
-    """Backward of item assignment: the overwritten region's gradient goes to the value."""
+def copy_(a: Tensor, source: Any) -> Tensor:
+    """Overwrite `a` with `source` (broadcast to `a`'s shape and cast to its dtype), in place."""
+    if not isinstance(source, Tensor):
+        source = Tensor._make(np.asarray(source, dtype=a._data.dtype))
+    return apply_inplace(a, lambda s: _copy_into(s, source), source)
 
-    def name(self) -> str:
-        return "torch::autograd::CopySlices"
+
+def _copy_into(destination: Tensor, source: Tensor) -> Tensor:
+    shape = destination._data.shape
+    try:
+        broadcast = np.broadcast_to(source._data, shape)
+    except ValueError:
+        raise broadcast_error(shape, source._data.shape) from None
+    data = np.array(broadcast, dtype=destination._data.dtype)
+    if destination._data.dtype.kind != "f":
+        return Tensor._make(data)
+    return record(data, CopyBackwards, (destination, source), source_like=shape_stub(source))
+
+
+# ----- item assignment --------------------------------------------------------------------------------------
+
+
+class IndexPutBackward0(Node):
+    """Backward of assignment at tensor or list indices: the values get the gradient at those indices."""
 
     def apply(self, g: Tensor) -> tuple:
-        from gradstudio.engine.ops.shape import getitem, reshape
+        from gradstudio.engine.ops.shape import reshape
 
-        grad_self = grad_value = None
+        grad_self = grad_values = None
+        shape = g._data.shape
         if needs(self, 0):
-            kept = np.ones(g._data.shape, dtype=g._data.dtype)
+            kept = np.ones(shape, dtype=g._data.dtype)
             kept[self.key] = 0
             grad_self = g * Tensor._make(kept)
         if needs(self, 1):
-            region = getitem(g, self.key)
-            missing = self.value_like._data.ndim - region._data.ndim
-            if missing > 0:  # a value may carry leading ones the region lacks: y[0] = z with z of shape (1, n)
-                region = reshape(region, (1,) * missing + region._data.shape)
-            grad_value = reduce_to(region, self.value_like)
-        return grad_self, grad_value
+            positions = np.arange(g._data.size).reshape(shape)[self.key]
+            picked = as_strided(g, Region(np.asarray(positions), shape, overlapping=True))
+            missing = self.values_like._data.ndim - picked._data.ndim
+            if missing > 0:
+                picked = reshape(picked, (1,) * missing + picked._data.shape)
+            grad_values = reduce_to(picked, self.values_like)
+        return grad_self, grad_values
+
+
+def _index_put(a: Tensor, key: Any, values: Tensor) -> Tensor:
+    data = a._data.copy()
+    data[key] = values._data
+    if a._data.dtype.kind != "f":
+        return Tensor._make(data)
+    return record(data, IndexPutBackward0, (a, values), key=key, values_like=shape_stub(values))
+
+
+def _is_advanced(key: Any) -> bool:
+    entries = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(entry, (Tensor, list, np.ndarray)) for entry in entries)
+
+
+def _numpy_key(key: Any) -> Any:
+    """An index with its tensors and lists as numpy arrays."""
+    entries = key if isinstance(key, tuple) else (key,)
+    converted = tuple(entry._data if isinstance(entry, Tensor) else np.asarray(entry) if isinstance(entry, list)
+                      else entry for entry in entries)
+    return converted if isinstance(key, tuple) else converted[0]
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and a.strides == b.strides and a.ctypes.data == b.ctypes.data
+
+
+def _copy_to(destination: Tensor, source: Tensor) -> None:
+    """PyTorch's copy_to for item assignment: copy_, fill_ from a 0-d value, else strip leading ones and expand."""
+    from gradstudio.engine.ops.shape import expand, view
+
+    shape = destination._data.shape
+    if source._data.shape == shape:
+        copy_(destination, source)
+    elif source._data.ndim == 0:
+        fill_(destination, source)
+    else:
+        leading = next((i for i, extent in enumerate(source._data.shape) if extent != 1), source._data.ndim)
+        source = view(source, source._data.shape[leading:])
+        if source._data.shape != shape:
+            source = expand(source, shape)
+        copy_(destination, source)
 
 
 def setitem(a: Tensor, key: Any, value: Any) -> None:
-    """`a[key] = value` for basic indexing."""
-    _check_leaf(a, through_view=True)
-    value_tensor = value if isinstance(value, Tensor) else operands(a, value)[1]
-    recording = grad_mode.STATE.enabled and (a._requires_grad or value_tensor._requires_grad)
-    if not recording:
-        a._data[key] = value_tensor._data
-        a._version_counter.value += 1
+    """`a[key] = value`: basic indexing copies into a view of `a`; tensor or list indices put values in place."""
+    source = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=a._data.dtype))
+    advanced = _is_advanced(key)
+    tracked = a._requires_grad or source._requires_grad or a.__class__ is ViewTensor and a._view[0]._requires_grad
+    if not (grad_mode.STATE.enabled and tracked):
+        try:
+            a._data[_numpy_key(key) if advanced else key] = source._data
+        except ValueError:  # shapes that do not fit: the recorded path below raises PyTorch's error
+            pass
+        else:
+            a._version_counter.value += 1
+            return
+    if advanced:
+        from gradstudio.engine.ops.shape import view
+
+        if source._data.ndim and source._data.shape[0] == 1:
+            leading = next((i for i, extent in enumerate(source._data.shape) if extent != 1), source._data.ndim)
+            source = view(source, source._data.shape[leading:])
+        numpy_key = _numpy_key(key)
+        apply_inplace(a, lambda s: _index_put(s, numpy_key, source), source)
         return
-    snapshot = _history_snapshot(a)
-    data = a._data.copy()
-    data[key] = value_tensor._data
-    like = Tensor._make(np.broadcast_to(np.zeros((), value_tensor._data.dtype), value_tensor._data.shape))
-    _write(a, record(data, CopySlices, (snapshot, value_tensor), key=key, value_like=like))
+    from gradstudio.engine.ops.shape import getitem
+
+    destination = getitem(a, key)
+    if _same_memory(destination._data, a._data):  # the key selects all of `a`: PyTorch writes into `a` itself
+        destination = a
+    _copy_to(destination, source)
