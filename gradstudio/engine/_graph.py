@@ -48,35 +48,37 @@ class RemovableHandle:
 class SavedTensor:
     """A tensor kept for backward, with the version it had when saved.
 
-    An op's own output is kept as its data only (no reference cycle through the
-    node) and rebuilt on unpack with the node as its `grad_fn`.
+    An op's own output is kept as its data only (keeping the tensor would make a
+    reference cycle through the node) and rebuilt on unpack, with the node that
+    saved it as its `grad_fn`.
     """
 
-    __slots__ = ("_tensor", "_data", "_counter", "_version", "_owner")
+    __slots__ = ("_tensor", "_data", "_counter", "_version")
 
     def __init__(self, tensor: Tensor, owner: Node | None = None) -> None:
+        """Save `tensor`; `owner` is given when `tensor` is that node's own output."""
         self._counter = tensor._version_counter
         self._version = self._counter.value
         if owner is None:
-            self._tensor, self._data, self._owner = tensor, None, None
+            self._tensor, self._data = tensor, None
         else:
-            self._tensor, self._data, self._owner = None, tensor._data, weakref.ref(owner)
+            self._tensor, self._data = None, tensor._data
 
-    def unpack(self) -> Tensor:
-        """The saved tensor, after checking that no in-place op changed it since."""
+    def unpack(self, owner: Node) -> Tensor:
+        """The saved tensor, after checking that no in-place op changed it since (`owner` saved it)."""
         if self._counter.value != self._version:
-            raise RuntimeError(self._modified_message())
+            raise RuntimeError(self._modified_message(owner))
         if self._tensor is not None:
             return self._tensor
         from gradstudio.engine._tensor import Tensor
 
-        return Tensor._from_node(self._data, self._owner(), self._counter)
+        return Tensor._from_node(self._data, owner, self._counter)
 
-    def _modified_message(self) -> str:
+    def _modified_message(self, owner: Node) -> str:
         from gradstudio.engine._dtype import legacy_type_name
 
         data = self._tensor._data if self._tensor is not None else self._data
-        source = self._owner() if self._owner is not None else self._tensor.grad_fn
+        source = owner if self._tensor is None else self._tensor.grad_fn
         shape = ", ".join(str(extent) for extent in data.shape)
         where = f", which is output 0 of {source.name().split('Backward')[0]}," if source is not None else ""
         return (
@@ -140,7 +142,7 @@ class Node:
         """The tensors saved in forward; raises once they were freed by backward."""
         if self._saved is None:
             raise RuntimeError(FREED_BUFFERS_MESSAGE)
-        return tuple(saved.unpack() for saved in self._saved)
+        return tuple([saved.unpack(self) for saved in self._saved])
 
     def release_saved(self) -> None:
         """Free saved tensors; a later backward through this node raises PyTorch's error."""

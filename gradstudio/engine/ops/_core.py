@@ -91,8 +91,8 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
         node._saved = tuple([SavedTensor(t) for t in save])
     if save_output:
         node.save_output(out)
-    if attributes:
-        node.__dict__.update(attributes)
+    for name, value in attributes.items():  # setattr keeps the node's attributes in its compact inline storage
+        setattr(node, name, value)
     out._requires_grad = True
     out.grad_fn = node
     if ANOMALY.enabled:

@@ -21,7 +21,7 @@ def expand_back(g: Tensor, node: Node) -> Tensor:
     """The gradient of a reduced tensor spread back over the reduced dimensions."""
     from gradstudio.engine.ops.shape import expand, reshape
 
-    if not node.keepdim:
+    if not node.keepdim and g._data.ndim:  # a 0-d gradient (a full reduction) expands as it is, as in PyTorch
         g = reshape(g, _kept_shape(node.input_shape, node.dims))
     return expand(g, node.input_shape)
 
