@@ -10,6 +10,7 @@ gradient that flowed along every edge and the order the engine visited grad_fns.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ class BackwardStep:
     owner: str | None
     grad_in: Any
     grads_out: tuple
+    function: Any = None
 
 
 @dataclass
@@ -87,7 +89,10 @@ class Evaluator:
         elif event == "settings_changed" and payload == "grad_mode":
             # leaves are made the same way in either mode; keeping them keeps their .grad, as in a session
             self._dirty |= {node_id for node_id, node in self.document.nodes.items() if node.input_ports()}
-        if event not in ("node_moved", "node_renamed", "settings_changed") and not event.startswith("annotation_"):
+        # a new grad mode recomputes every non-leaf: the recorded flow no longer belongs to the values shown
+        keeps_backward = event in ("node_moved", "node_renamed") or (event, payload) == ("settings_changed",
+                                                                                          "backward_target")
+        if not keeps_backward and not event.startswith("annotation_"):
             self.last_backward = None
 
     def mark_all_dirty(self) -> None:
@@ -157,6 +162,10 @@ class Evaluator:
         self.last_backward = recorder.result
         return recorder.result
 
+    def grad_fn_owners(self, target: str) -> Callable[[Any], str | None]:
+        """A function naming the document node that created a grad_fn of the graph behind `target`."""
+        return _FlowRecorder(self.document, self.evaluate(), target).owner
+
     def zero_grad(self) -> None:
         """Set every leaf's (and retained non-leaf's) `.grad` to None, as `optimizer.zero_grad()` does."""
         for result in self.results.values():
@@ -209,7 +218,7 @@ class _FlowRecorder:
         if entered is not None:
             self._enter(entered, grad_in.detach())
         self.result.steps.append(BackwardStep(node.name(), owner, grad_in.detach(),
-                                              tuple(g.detach() if g is not None else None for g in grads_out)))
+                                              tuple(g.detach() if g is not None else None for g in grads_out), node))
         if owner is None:
             return
         for index, ((child, _), grad) in enumerate(zip(node.next_functions, grads_out)):

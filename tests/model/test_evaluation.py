@@ -413,3 +413,21 @@ def test_an_op_returning_its_input_itself_still_shows_the_flow() -> None:
     assert result.steps[-1].owner == "x"
     flattened = Evaluator(document).backward("f", engine.ones(3))
     assert same(flattened.node_grads["f"], [1.0] * 3) and same(flattened.edge_grads[("f", "input")], [1.0] * 3)
+
+
+def test_steps_carry_the_engine_function_and_owners_are_named(notes: GraphDocument) -> None:
+    evaluator = Evaluator(notes)
+    result = evaluator.backward()
+    out = evaluator.value("out")
+    assert result.steps[0].function is out.grad_fn
+    owner_of = evaluator.grad_fn_owners("out")
+    assert [owner_of(step.function) for step in result.steps] == [step.owner for step in result.steps]
+
+
+def test_a_new_grad_mode_forgets_the_last_backward(notes: GraphDocument) -> None:
+    evaluator = Evaluator(notes)
+    evaluator.backward()
+    notes.apply(SetSetting("backward_target", "z"))
+    assert evaluator.last_backward is not None
+    notes.apply(SetSetting("grad_mode", "no_grad"))
+    assert evaluator.last_backward is None
