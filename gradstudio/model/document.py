@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import keyword
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -392,7 +393,7 @@ class Batch(Edit):
 
 def check_name(document: GraphDocument, name: str, node_id: str) -> None:
     """Variable names are unique Python identifiers (they become the exported code's names)."""
-    if not name.isidentifier() or name in RESERVED_NAMES:
+    if not name.isidentifier() or name in RESERVED_NAMES or keyword.iskeyword(name):
         raise EditError(f"{name!r} is not a valid variable name")
     if document.name_owner(name) not in (None, node_id):
         raise EditError(f"the name {name!r} is already used")

@@ -13,6 +13,9 @@ import gradstudio.engine as engine
 DTYPES = ("float32", "float64", "int64", "bool")
 INITIALISERS = ("ones", "zeros", "full", "values", "rand", "randn", "arange", "linspace", "eye")
 MAX_ELEMENTS = 10**8
+# the attributes each initialiser reads besides shape, dtype and requires_grad
+INIT_ATTRIBUTES = {"full": ("fill",), "values": ("values",), "rand": ("seed",), "randn": ("seed",),
+                   "arange": ("start",), "linspace": ("start", "end")}
 
 
 class LeafError(ValueError):
@@ -27,6 +30,12 @@ def element_count(shape: tuple[int, ...]) -> int:
     if count > MAX_ELEMENTS:
         raise LeafError(f"shape {list(shape)} has {count} elements; the limit is {MAX_ELEMENTS}")
     return count
+
+
+def uses_attribute(init: str, name: str) -> bool:
+    """True if a tensor node with initialiser `init` reads attribute `name` (`fill` only matters for full)."""
+    special = {read for reads in INIT_ATTRIBUTES.values() for read in reads}
+    return name not in special or name in INIT_ATTRIBUTES.get(init, ())
 
 
 def make_leaf(attributes: Mapping[str, Any]) -> engine.Tensor:
@@ -60,7 +69,9 @@ def _initial_values(init: str, shape: tuple, count: int, attributes: Mapping[str
     if init == "arange":
         return (attributes["start"] + np.arange(count)).reshape(shape)
     if init == "linspace":
-        return np.linspace(attributes["start"], attributes["end"], count).reshape(shape)
+        # the engine's linspace is PyTorch's (symmetric from both ends); numpy's differs in the last bit
+        values = engine.linspace(attributes["start"], attributes["end"], count, dtype=engine.float64)
+        return values.numpy().reshape(shape)
     if init == "eye":
         if len(shape) != 2:
             raise LeafError(f"eye needs a 2-d shape, got {list(shape)}")
