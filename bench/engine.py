@@ -213,6 +213,18 @@ def blas_info() -> tuple[int, str]:
     return threads, core.decode() if core else "unknown"
 
 
+def set_blas_threads(threads: int) -> bool:
+    """Make numpy's OpenBLAS use `threads` threads; False when its setter cannot be found."""
+    library = _openblas_library()
+    for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
+        function = getattr(library, name, None) if library is not None else None
+        if function is not None:
+            function.argtypes = [ctypes.c_int]
+            function(threads)
+            return True
+    return False
+
+
 def load_frameworks(threads: int) -> tuple[dict[str, dict[str, Step]], list[str]]:
     """The workloads of every framework that can be imported, and notes about the ones that cannot."""
     frameworks = {"engine": torch_api_steps(engine)}
@@ -365,16 +377,22 @@ def main(argv: list[str] | None = None) -> int:
     """Parse options, run every workload in every available framework, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (a smoke run, noisier)")
-    parser.add_argument("--repeats", type=int, help="rounds per workload (default 15, or 5 with --quick)")
+    parser.add_argument("--repeats", type=int, help="rounds per workload (default 21, or 5 with --quick)")
+    parser.add_argument("--threads", type=int,
+                        help="run numpy's BLAS and PyTorch with this many threads (default: numpy's own count)")
     parser.add_argument("--only", choices=[w.key for w in WORKLOADS], action="append",
                         help="run only this workload (may be repeated)")
     options = parser.parse_args(argv)
-    repeats = options.repeats or (5 if options.quick else 15)
-    block_seconds = 0.03 if options.quick else 0.15
+    repeats = options.repeats or (5 if options.quick else 21)
+    block_seconds = 0.03 if options.quick else 0.1
     chosen = [w for w in WORKLOADS if not options.only or w.key in options.only]
 
+    setup_notes = []
+    if options.threads and not set_blas_threads(options.threads):
+        setup_notes.append("could not set numpy's BLAS thread count: --threads applies to PyTorch only.")
     threads, core = blas_info()
-    frameworks, notes = load_frameworks(threads)
+    frameworks, notes = load_frameworks(options.threads or threads)
+    notes = setup_notes + notes
     for line in environment_lines(threads, core, repeats, block_seconds):
         print(line)
     for note in notes:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from gradstudio.engine._graph import Node
-from gradstudio.engine._tensor import Tensor
+from gradstudio.engine._tensor import Tensor, tracking
 from gradstudio.engine.ops._core import (
     broadcast_error,
     float_data,
@@ -58,18 +58,24 @@ def _shape_stub(tensor: Tensor) -> Tensor:
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a + alpha * b, broadcast."""
     a, b, data = _binary(np.add if alpha == 1 else lambda x, y: x + alpha * y, a, b)
+    if not tracking(a, b):  # skip building the shape stubs only a recorded node needs
+        return Tensor._make(data)
     return record(data, AddBackward0, (a, b), inputs_like=(_shape_stub(a), _shape_stub(b)), alpha=alpha)
 
 
 def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a - alpha * b, broadcast."""
     a, b, data = _binary(np.subtract if alpha == 1 else lambda x, y: x - alpha * y, a, b)
+    if not tracking(a, b):
+        return Tensor._make(data)
     return record(data, SubBackward0, (a, b), inputs_like=(_shape_stub(a), _shape_stub(b)), alpha=alpha)
 
 
 def rsub(a: Tensor, scalar: Any) -> Tensor:
     """scalar - a (PyTorch records RsubBackward1)."""
     a, b, data = _binary(lambda x, y: np.subtract(y, x), a, scalar)
+    if not tracking(a):
+        return Tensor._make(data)
     return record(data, RsubBackward1, (a,), inputs_like=(_shape_stub(a),))
 
 
@@ -92,6 +98,8 @@ def _kept_if(tensor: Tensor, needed: bool) -> Tensor:
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise product, broadcast."""
     a, b, data = _binary(np.multiply, a, b)
+    if not tracking(a, b):
+        return Tensor._make(data)
     return record(data, MulBackward0, (a, b), save=(_kept_if(a, b._requires_grad), _kept_if(b, a._requires_grad)))
 
 
@@ -109,6 +117,8 @@ def div(a: Any, b: Any) -> Tensor:
         data = np.true_divide(float_data(ad), float_data(bd))
     except ValueError:
         raise broadcast_error(ad.shape, bd.shape) from None
+    if not tracking(a, b):
+        return Tensor._make(data)
     return record(data, DivBackward0, (a, b), save=(_kept_if(a, b._requires_grad), b))
 
 
