@@ -52,7 +52,8 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
     dims = normalize_dims(dim, a._data.ndim)
     numpy_dtype = dtype.numpy_dtype if dtype is not None else (a._data.dtype if a._data.dtype.kind == "f"
                                                                else _dtype.DEFAULT_INT)
-    data = np.sum(a._data, axis=dims, keepdims=keepdim, dtype=numpy_dtype)
+    # np.add.reduce is what np.sum runs for an ndarray, without np.sum's ~1.5 us of Python-level dispatch
+    data = np.add.reduce(a._data, axis=dims, dtype=numpy_dtype, keepdims=keepdim)
     node = SumBackward0 if dim is None else SumBackward1
     return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim,
                   input_dtype=a._data.dtype)
@@ -73,10 +74,12 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {_dtype.legacy_type_name(a._data.dtype)[6:-6]}")
     dims = normalize_dims(dim, a._data.ndim)
-    data = np.mean(a._data, axis=dims, keepdims=keepdim, dtype=a._data.dtype)
+    count = _count(a._data.shape, dims)
+    # np.mean's own steps (sum in the input's dtype, divide by the count) without its ~3 us of Python
+    # overhead, and without its warning for an empty slice: PyTorch returns nan silently
+    data = np.add.reduce(a._data, axis=dims, dtype=a._data.dtype, keepdims=keepdim) / count
     node = MeanBackward0 if dim is None else MeanBackward1
-    return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim,
-                  count=_count(a._data.shape, dims))
+    return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim, count=count)
 
 
 class ReturnTypes(NamedTuple):
