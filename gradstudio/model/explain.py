@@ -101,4 +101,4 @@ def explain(message: str, no_grad: bool = False) -> Explanation:
             if no_grad and rule.fix == REQUIRE_GRAD:
                 explanation = "The graph runs under torch.no_grad(), so no operation was recorded to go back through."
             return Explanation(message, explanation, fix)
-    return Explanation(message, "PyTorch refused this operation; the message above says why.")
+    return Explanation(message, "This could not run; the message above says what went wrong.")

@@ -148,9 +148,14 @@ def _minimap_setter(window: MainWindow) -> Callable[[bool], None]:
 
 
 def _graph_actions(window: MainWindow, a: Actions) -> None:
-    _coming(window, a, "actionBackward", "&Backward", "Run backward from the selected scalar")
-    _coming(window, a, "actionStepBackward", "&Step Backward", "Walk the backward pass one grad_fn at a time")
-    _coming(window, a, "actionZeroGrad", "&Zero Grad", "Clear every .grad")
+    tools = window.backward_tools
+    _action(window, a, "actionBackward", "&Backward", tools.controller.run, ["Ctrl+B"],
+            "Run backward from the selected scalar")
+    _action(window, a, "actionStepBackward", "&Step Backward", tools.stepper.step, ["Ctrl+Shift+B"],
+            "Walk the backward pass one grad_fn at a time")
+    _action(window, a, "actionZeroGrad", "&Zero Grad", tools.controller.zero_grad, ["Ctrl+Shift+G"],
+            "Clear every .grad")
+    a.add(tools.autograd_action)
     _action(window, a, "actionNoGrad", "&No Grad", window.editing.set_no_grad, [], checkable=True,
             tip="Evaluate the whole graph under torch.no_grad()")
 
@@ -179,12 +184,13 @@ def _menus(window: MainWindow, a: Actions) -> None:
     view_menu = bar.addMenu("&View")
     view_menu.addActions([a.actionZoomIn, a.actionZoomOut, a.actionZoomReset, a.actionFitView])
     view_menu.addSeparator()
-    view_menu.addActions([a.actionAutoLayout, a.actionSnapToGrid, a.actionMinimap])
+    view_menu.addActions([a.actionAutoLayout, a.actionSnapToGrid, a.actionMinimap, a.actionAutogradGraph])
     theme_menu = view_menu.addMenu("&Theme")
     theme_menu.addActions([a.actionThemeLight, a.actionThemeDark, a.actionThemeSystem])
     panels = view_menu.addMenu("&Panels")
     for dock in (window.palette, window.inspector, window.values_panel, window.code_panel, window.train_panel):
         panels.addAction(dock.toggleViewAction())
+    panels.addAction(window.backward_tools.step_panel.toggleViewAction())
     graph_menu = bar.addMenu("&Graph")
     graph_menu.addActions([a.actionBackward, a.actionStepBackward, a.actionZeroGrad, a.actionNoGrad])
     help_menu = bar.addMenu("&Help")
@@ -202,4 +208,4 @@ def _toolbar(window: MainWindow, a: Actions) -> None:
     toolbar.addSeparator()
     toolbar.addActions([a.actionFitView, a.actionAutoLayout])
     toolbar.addSeparator()
-    toolbar.addActions([a.actionBackward, a.actionZeroGrad, a.actionNoGrad])
+    toolbar.addActions([a.actionBackward, a.actionStepBackward, a.actionZeroGrad, a.actionNoGrad])

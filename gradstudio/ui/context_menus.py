@@ -47,10 +47,24 @@ def _node_menu(window: MainWindow, menu: QMenu, item: NodeItem) -> None:
     retain = menu.addAction("Retain &Grad", lambda: editing.toggle_retain_grad(node.id))
     retain.setCheckable(True)
     retain.setChecked(node.retain_grad)
-    menu.addAction(window.actions.actionBackward)
+    _gradient_entries(window, menu, item)
     menu.addSeparator()
     menu.addActions([window.actions.actionCut, window.actions.actionCopy, window.actions.actionDuplicate,
                      window.actions.actionAddFrame, window.actions.actionDelete])
+
+
+def _gradient_entries(window: MainWindow, menu: QMenu, item: NodeItem) -> None:
+    """requires_grad (leaves), Backward from here (enabled even under no_grad, to show PyTorch's error), .grad."""
+    node = item.node
+    tools = window.backward_tools
+    if node.kind == "tensor":
+        requires = menu.addAction("requires_grad", lambda: tools.controller.set_requires_grad(
+            node.id, not node.attributes["requires_grad"]))
+        requires.setCheckable(True)
+        requires.setChecked(bool(node.attributes["requires_grad"]))
+    menu.addAction("&Backward from Here", lambda: tools.controller.run(node.id))
+    menu.addAction(f"Print {node.name}.grad", lambda: tools.controller.read_grad(node.id))
+    menu.addAction("Check Gradient…", lambda: tools.check_gradient(node.id))
 
 
 def show_context_menu(window: MainWindow, item: QGraphicsItem | None, at: QPointF, where: QPoint) -> None:

@@ -12,6 +12,7 @@ from gradstudio.model.document import GraphDocument
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.ui import themes
 from gradstudio.ui.actions import build_actions
+from gradstudio.ui.backward_tools import BackwardTools
 from gradstudio.ui.canvas.minimap import Minimap
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.view import GraphView, graph_file_paths
@@ -50,6 +51,8 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self.files = FileController(self)
         self.editing = EditingController(self)
+        self.backward_tools = BackwardTools(self)
+        self.backward = self.backward_tools.controller
         self.actions = build_actions(self)
         self.zoom_label = QLabel()
         self.statusBar().addPermanentWidget(self.zoom_label)
@@ -103,6 +106,7 @@ class MainWindow(QMainWindow):
         self.scene.values_refreshed.connect(self.update_panels)
         self.view.setScene(self.scene)
         self.minimap.set_scene(self.scene)
+        self.backward_tools.attach()
         self.path = path
         self.display_name = display_name or (Path(path).name if path else "Untitled")
         self.undo_stack.setClean()
@@ -133,6 +137,7 @@ class MainWindow(QMainWindow):
     def sync_actions(self) -> None:
         """Check actions that mirror document settings (they change with undo too)."""
         self.actions.actionNoGrad.setChecked(self.document.settings.grad_mode == "no_grad")
+        self.backward_tools.sync()
 
     def update_panels(self) -> None:
         """Describe the single selected node in the inspector and the values panel."""

@@ -10,10 +10,17 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from gradstudio.model.document import Edge, Node
 from gradstudio.model.evaluation import NodeResult
+from gradstudio.ui.canvas import tracking
 from gradstudio.ui.canvas.preview import Preview, describe
 from gradstudio.ui.themes import LIGHT, Theme
 
@@ -209,7 +216,7 @@ class NodeItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         theme = self.theme()
         rect = QRectF(0, 0, WIDTH, self.height())
-        header = theme.header(self.node.spec.category)
+        header = tracking.header_color(self, theme)
         border = QPen(theme.selection, 2.5) if self.isSelected() else QPen(theme.node_border, 1)
         if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_SIMPLE:
             painter.setPen(border)
@@ -222,7 +229,12 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(rect, 6, 6)
         self._paint_header(painter, header, theme)
         self._paint_ports(painter, theme)
+        tracking.paint_checkbox(painter, self, theme)
         self._paint_preview(painter, theme)
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if not tracking.press_checkbox(self, event):
+            super().mousePressEvent(event)
 
     def _paint_header(self, painter: QPainter, color: QColor, theme: Theme) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
@@ -279,6 +291,7 @@ class EdgeItem(QGraphicsItem):
         self._path = QPainterPath()
         self._bounds = QRectF()
         self._shape: QPainterPath | None = None
+        self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
 
@@ -286,7 +299,7 @@ class EdgeItem(QGraphicsItem):
         """Redraw between two scene points."""
         self.prepareGeometryChange()
         self._path = bezier(start, end)
-        self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4)
+        self._bounds = self._path.boundingRect().adjusted(-5, -5, 5, 5)
         self._shape = None
 
     def boundingRect(self) -> QRectF:
@@ -304,7 +317,10 @@ class EdgeItem(QGraphicsItem):
         theme = scene.theme if scene is not None else LIGHT
         color = theme.selection if self.isSelected() else theme.edge
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(color, 3 if self.isSelected() else 2))
+        pen = QPen(color, 3 if self.isSelected() else 2)
+        if self.flow_pen is not None and not self.isSelected():
+            pen = self.flow_pen
+        painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
 

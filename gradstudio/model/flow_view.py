@@ -1,0 +1,78 @@
+"""What the canvas shows after a Backward (or part-way through stepping it): a Qt-free description.
+
+Which edges carried a gradient and how much, which nodes show the gradient that
+flowed through them and which a real `.grad`, where tracking stops (inputs of the
+path that take no gradient), what stays bright, and the node of the current step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradstudio.engine as engine
+from gradstudio.model.evaluation import BackwardResult, Evaluator
+
+EdgeKey = tuple[str, str]
+
+
+@dataclass
+class FlowView:
+    """One frame of the backward display."""
+
+    target: str
+    edge_grads: dict[EdgeKey, Any] = field(default_factory=dict)
+    node_flows: dict[str, Any] = field(default_factory=dict)
+    grads: dict[str, Any] = field(default_factory=dict)
+    stopped: set[EdgeKey] = field(default_factory=set)
+    involved: set[str] = field(default_factory=set)
+    current: str | None = None
+    step: int | None = None
+
+
+def magnitude(grad: Any) -> float:
+    """The size of a gradient for colouring: its largest absolute entry."""
+    data = grad.detach().numpy() if isinstance(grad, engine.Tensor) else grad
+    return float(abs(data).max()) if getattr(data, "size", 1) else 0.0
+
+
+def flow_view(evaluator: Evaluator, result: BackwardResult, step: int | None = None) -> FlowView:
+    """The display of `result`, complete (`step` None) or after steps 0..`step` of the engine's order."""
+    document = evaluator.document
+    reached = _reached(result, step)
+    view = FlowView(result.target, step=step)
+    view.current = result.steps[step].owner if step is not None and step < len(result.steps) else None
+    for key, grad in result.edge_grads.items():
+        if reached is None or key[0] in reached:
+            view.edge_grads[key] = grad
+    for node_id, grad in result.node_grads.items():
+        if reached is None or node_id in reached or node_id == result.target:
+            _place_node(evaluator, view, node_id, grad)
+    view.involved = set(result.node_grads) | {s.owner for s in result.steps if s.owner} | {result.target}
+    view.stopped = {key for key, edge in document.edges.items()
+                    if (reached is None or edge.target in reached) and edge.target in view.involved
+                    and key not in result.edge_grads and not _tracked(evaluator, edge.source)}
+    return view
+
+
+def _reached(result: BackwardResult, step: int | None) -> set[str] | None:
+    """Owners of the steps run so far (None: the whole pass)."""
+    if step is None:
+        return None
+    return {s.owner for s in result.steps[: step + 1] if s.owner is not None}
+
+
+def _place_node(evaluator: Evaluator, view: FlowView, node_id: str, flowed: Any) -> None:
+    """A leaf shows its .grad; a non-leaf the gradient that flowed, plus .grad when it retains it."""
+    value = evaluator.results[node_id].value if node_id in evaluator.results else None
+    is_leaf = isinstance(value, engine.Tensor) and value.is_leaf
+    grad = evaluator.leaf_grad(node_id)
+    if not is_leaf:
+        view.node_flows[node_id] = flowed
+    if grad is not None:
+        view.grads[node_id] = grad
+
+
+def _tracked(evaluator: Evaluator, node_id: str) -> bool:
+    result = evaluator.results.get(node_id)
+    return result is not None and isinstance(result.value, engine.Tensor) and result.value.requires_grad

@@ -1,0 +1,190 @@
+"""The backward display on the canvas: lit edges (colour and width by log gradient magnitude), dimmed rest,
+gradient badges under nodes, the stop marks where tracking ends, and the ring around the current step's node.
+
+It paints a `FlowView` (model/flow_view.py) onto a scene and takes it off again;
+the document is never touched, this is display state only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+
+from gradstudio.model.flow_view import FlowView, magnitude
+from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, EdgeItem, NodeItem
+from gradstudio.ui.canvas.preview import compact_values
+
+# low -> high gradient magnitude (log scale)
+RAMP = (QColor("#f2c230"), QColor("#ec7a1c"), QColor("#c41e3a"))
+STOPPED = QColor("#8a939c")
+MIN_WIDTH, MAX_WIDTH = 2.5, 8.0
+DIM_EDGE, DIM_NODE = 0.18, 0.38
+BADGE_HEIGHT = 19.0
+GRAD_FILL = QColor("#c41e3a")
+FLOW_INK = QColor("#b35a00")
+RING = QColor("#1e88e5")
+
+
+def log_positions(values: Mapping[object, float]) -> dict[object, float]:
+    """Each positive value's place between the smallest (0) and the largest (1) on a log scale."""
+    logs = {key: math.log10(value) for key, value in values.items() if value > 0}
+    if not logs:
+        return {key: 0.0 for key in values}
+    low, high = min(logs.values()), max(logs.values())
+    span = high - low
+    return {key: (logs[key] - low) / span if span > 0 and key in logs else (1.0 if key in logs else 0.0)
+            for key in values}
+
+
+def ramp_color(position: float) -> QColor:
+    """The colour at `position` (0..1) along the low-to-high ramp."""
+    position = min(max(position, 0.0), 1.0) * (len(RAMP) - 1)
+    index = min(int(position), len(RAMP) - 2)
+    low, high, t = RAMP[index], RAMP[index + 1], position - index
+    return QColor.fromRgbF(low.redF() + (high.redF() - low.redF()) * t,
+                           low.greenF() + (high.greenF() - low.greenF()) * t,
+                           low.blueF() + (high.blueF() - low.blueF()) * t)
+
+
+def flow_pen(position: float) -> QPen:
+    """The pen of an edge carrying a gradient whose log magnitude sits at `position`."""
+    pen = QPen(ramp_color(position), MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * position)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    return pen
+
+
+def stopped_pen() -> QPen:
+    """The pen of an input edge of the path that takes no gradient (tracking stops at its source)."""
+    return QPen(STOPPED, 2.0, Qt.PenStyle.DashLine)
+
+
+class GradBadge(QGraphicsItem):
+    """A tab under a node: `.grad` (solid: what PyTorch stores) or the gradient that flowed (dashed: not stored)."""
+
+    def __init__(self, kind: str, label: str, value: object, parent: NodeItem) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.label = label
+        self.value = value
+        self.text = compact_values(value)
+        self.setToolTip(f"{label} = {value!r}" + ("" if kind == "grad" else
+                        "\nthe gradient that flowed through this node; PyTorch keeps a non-leaf's .grad None "
+                        "unless retain_grad()"))
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, WIDTH, BADGE_HEIGHT)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = self.boundingRect().adjusted(4, 0.5, -4, -0.5)
+        solid = self.kind == "grad"
+        ink = QColor("white") if solid else FLOW_INK
+        pen = QPen(GRAD_FILL if solid else FLOW_INK, 1.2, Qt.PenStyle.SolidLine if solid else Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(GRAD_FILL if solid else QColor(255, 248, 235))
+        painter.drawRoundedRect(rect, 4, 4)
+        label_font = QFont(SMALL_FONT)
+        label_font.setBold(solid)
+        label_font.setItalic(not solid)
+        label_width = min(QFontMetricsF(label_font).horizontalAdvance(self.label) + 4, rect.width() / 2)
+        painter.setPen(ink)
+        painter.setFont(label_font)
+        label = QFontMetricsF(label_font).elidedText(self.label, Qt.TextElideMode.ElideRight, label_width)
+        painter.drawText(rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, label)
+        painter.setFont(MONO_FONT)
+        values = QRectF(rect.left() + label_width + 10, rect.top(), rect.width() - label_width - 14, rect.height())
+        text = QFontMetricsF(MONO_FONT).elidedText(self.text, Qt.TextElideMode.ElideRight, values.width())
+        painter.drawText(values, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
+
+
+def badges_of(item: QGraphicsItem) -> dict[str, GradBadge]:
+    """A node item's gradient badges by kind (`grad`, `flow`)."""
+    return {child.kind: child for child in item.childItems() if isinstance(child, GradBadge)}
+
+
+class CanvasHighlight:
+    """Paints one `FlowView` on the scene's items and removes it again."""
+
+    def __init__(self, nodes: Mapping[str, NodeItem], edges: Mapping[tuple[str, str], EdgeItem],
+                 name_of: Callable[[str], str]) -> None:
+        self.nodes = nodes
+        self.edges = edges
+        self.name_of = name_of
+        self.lit: dict[tuple[str, str], float] = {}
+        self.stopped: set[tuple[str, str]] = set()
+        self._ring: QGraphicsPathItem | None = None
+
+    def show(self, view: FlowView) -> None:
+        """Light the path of `view`, dim the rest, badge the nodes, ring the current step."""
+        self.clear()
+        positions = log_positions({key: magnitude(grad) for key, grad in view.edge_grads.items()})
+        for key, item in self.edges.items():
+            if key in positions:
+                item.flow_pen = flow_pen(positions[key])
+                item.setToolTip(f"gradient flowing back: {view.edge_grads[key]!r}")
+                self.lit[key] = positions[key]
+            elif key in view.stopped:
+                item.flow_pen = stopped_pen()
+                source = self.name_of(item.edge.source)
+                item.setToolTip(f"tracking stops here: {source} gets no gradient (a constant, or requires_grad=False)")
+                self.stopped.add(key)
+            else:
+                item.setOpacity(DIM_EDGE)
+            item.update()
+        for node_id, item in self.nodes.items():
+            item.setOpacity(1.0 if node_id in view.involved else DIM_NODE)
+        self._badge(view)
+        self._ring_current(view.current)
+
+    def _badge(self, view: FlowView) -> None:
+        target = self.name_of(view.target)
+        for node_id, item in self.nodes.items():
+            row = 0
+            if node_id in view.node_flows:
+                label = f"∂{target}/∂{self.name_of(node_id)}"
+                self._add_badge(item, "flow", label, view.node_flows[node_id], row)
+                row += 1
+            if node_id in view.grads:
+                self._add_badge(item, "grad", ".grad", view.grads[node_id], row)
+
+    @staticmethod
+    def _add_badge(item: NodeItem, kind: str, label: str, value: object, row: int) -> None:
+        badge = GradBadge(kind, label, value, item)
+        badge.setPos(0, item.height() + 2 + row * (BADGE_HEIGHT + 2))
+
+    def _ring_current(self, node_id: str | None) -> None:
+        item = self.nodes.get(node_id) if node_id is not None else None
+        if item is None:
+            return
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(-7, -7, WIDTH + 14, item.height() + 14), 10, 10)
+        ring = QGraphicsPathItem(path, item)
+        pen = QPen(RING, 3.5)
+        ring.setPen(pen)
+        ring.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)
+        self._ring = ring
+
+    def clear(self) -> None:
+        """Back to the plain canvas."""
+        for item in self.edges.values():
+            if item.flow_pen is not None or item.opacity() < 1.0:
+                item.flow_pen = None
+                item.setOpacity(1.0)
+                item.setToolTip("")
+                item.update()
+        for item in self.nodes.values():
+            item.setOpacity(1.0)
+            for child in item.childItems():
+                if isinstance(child, GradBadge) or child is self._ring:
+                    child.scene().removeItem(child)
+        self._ring = None
+        self.lit.clear()
+        self.stopped.clear()
+
+    def lit_edges(self) -> set[tuple[str, str]]:
+        """Keys of the edges drawn as carrying a gradient."""
+        return set(self.lit)
