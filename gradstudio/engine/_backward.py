@@ -40,15 +40,15 @@ def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
     """For every node reachable from the roots, how many edges lead into it."""
     counts: dict[Node, int] = {root: 0 for root in roots}
     stack = list(roots)
-    seen = set(roots)
     while stack:
         node = stack.pop()
         for child in node._edges:
             if child is None:
                 continue
-            counts[child] = counts.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
+            if child in counts:
+                counts[child] += 1
+            else:  # first visit
+                counts[child] = 1
                 stack.append(child)
     return counts
 

@@ -324,7 +324,10 @@ def tracking(*tensors: Tensor) -> bool:
     """Whether an op on these tensors must be recorded right now."""
     if not grad_mode.STATE.enabled:
         return False
-    return any(t._requires_grad for t in tensors)
+    for tensor in tensors:  # a loop, not any(generator): this runs for every op
+        if tensor._requires_grad:
+            return True
+    return False
 
 
 __all__ = ["Tensor", "AccumulateGrad", "is_tensor", "tracking", "check_can_require_grad"]
