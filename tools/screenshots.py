@@ -1,7 +1,8 @@
-"""Screenshots of the main window (offscreen): one PNG per example graph, plus the README's picture.
+"""Screenshots of the main window (offscreen): one PNG per example graph, the README's picture and its feature tour.
 
 Usage: `.venv/bin/python tools/screenshots.py [FOLDER]` (default `shots/`). The README
-image goes to `docs/images/main_window.png`.
+images go to `docs/images/`: `main_window.png` and the tour (`backward.png`,
+`step_through.png`, `no_grad.png`, `autograd_graph.png`, `gradient_check.png`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from gradstudio.ui.main_window import MainWindow  # noqa: E402
 from gradstudio.ui.settings import AppSettings  # noqa: E402
 
 SIZE = (1400, 860)
-README_IMAGE = ROOT / "docs" / "images" / "main_window.png"
+IMAGES = ROOT / "docs" / "images"
+README_IMAGE = IMAGES / "main_window.png"
 README_EXAMPLE = "notes_forward_backward"
+EXAMPLES = ROOT / "resources" / "examples"
 
 
 def make_window(settings_dir: Path, theme: str = "light") -> MainWindow:
@@ -57,6 +60,74 @@ def shoot(window: MainWindow, path: Path, select: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(path), "PNG")
     print(path)
+
+
+def shoot_all(window: MainWindow, paths: list[Path]) -> None:
+    """Save the window with everything on the canvas in view, pinned messages and gradient badges included."""
+    app = QApplication.instance()
+    window.scene.refresh_values()
+    app.processEvents()
+    window.view.fit_rect(window.scene.itemsBoundingRect())
+    window.minimap.refit()
+    app.processEvents()
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(path), "PNG")
+        print(path)
+
+
+def open_notes(window: MainWindow) -> None:
+    """The notes' forward/backward example, nothing selected."""
+    window.files.open_path(str(EXAMPLES / f"{README_EXAMPLE}.gsg"), as_example=True)
+    window.scene.clearSelection()
+    window.scene.refresh_values()
+
+
+def tour_shot(window: MainWindow, folder: Path, name: str) -> None:
+    """One picture of the feature tour, into the shots folder and docs/images."""
+    shoot_all(window, [folder / name, IMAGES / name])
+
+
+def feature_tour(window: MainWindow, folder: Path) -> None:
+    """Backward, step-through, no-grad mode, the autograd graph and a gradient check, each in one picture.
+
+    The palette, inspector and overview are hidden so that the canvas has the room.
+    """
+    tools = window.backward_tools
+    for dock in (window.palette, window.inspector):
+        dock.hide()
+    window.minimap.hide()
+    open_notes(window)
+    window.actions.actionBackward.trigger()
+    window.scene.select([window.document.name_owner("x")])
+    window.values_panel.raise_()
+    tour_shot(window, folder, "backward.png")
+    window.scene.clearSelection()
+    window.actions.actionZeroGrad.trigger()
+    for _ in range(3):
+        window.actions.actionStepBackward.trigger()
+    tour_shot(window, folder, "step_through.png")
+    tools.autograd_action.trigger()
+    tour_shot(window, folder, "autograd_graph.png")
+    tools.autograd_action.trigger()
+    tools.stepper.finish()
+    tools.step_panel.hide()
+    window.actions.actionNoGrad.trigger()
+    target = window.document.settings.backward_target
+    window.backward.run(target)
+    window.scene.select([target])
+    window.values_panel.raise_()
+    tour_shot(window, folder, "no_grad.png")
+    window.undo_stack.setClean()
+    open_notes(window)
+    dialog = tools.check_gradient(window.document.name_owner("x"))
+    QApplication.instance().processEvents()
+    for path in (folder / "gradient_check.png", IMAGES / "gradient_check.png"):
+        dialog.grab().save(str(path), "PNG")
+        print(path)
+    dialog.close()
+    for dock in (window.palette, window.inspector):
+        dock.show()
 
 
 def annotate(window: MainWindow) -> None:
@@ -89,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                     shoot(window, folder / f"{example.stem}-annotated.png", select="out")
                     shoot(window, README_IMAGE, select="out")
                 window.undo_stack.setClean()
+            if theme == "light":
+                feature_tour(window, folder)
             window.close()
     app.setPalette(themes.application_palette(themes.LIGHT))
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget
 
 from gradstudio.model.gradcheck import GradCheckError, check_gradient
 from gradstudio.ui.autograd_view import build_autograd_dock
@@ -18,8 +19,6 @@ from gradstudio.ui.stepper import StepController, build_step_panel
 
 if TYPE_CHECKING:
     from gradstudio.ui.main_window import MainWindow
-
-BOTTOM_HEIGHT = 240
 
 
 class BackwardTools:
@@ -31,19 +30,19 @@ class BackwardTools:
         self.step_panel = build_step_panel(window)
         self.stepper = StepController(window, self.controller, self.step_panel)
         self.autograd, self.autograd_action = build_autograd_dock(window, self.controller)
-        window.tabifyDockWidget(self.step_panel, self.autograd)
-        self._sized = False
-        for dock in (self.step_panel, self.autograd):
-            dock.visibilityChanged.connect(self._size_bottom_docks)
+        self._join_bottom_tabs()
         self.gradcheck_dialog: GradCheckDialog | None = None
         self.controller.display_changed.connect(lambda _view: self.autograd.refresh())
 
-    def _size_bottom_docks(self, visible: bool) -> None:
-        """The first time a bottom dock opens, give it a third of the window's height, not half."""
-        if visible and not self._sized:
-            self._sized = True
-            dock = self.step_panel if self.step_panel.isVisible() else self.autograd
-            self.window.resizeDocks([dock], [BOTTOM_HEIGHT], Qt.Orientation.Vertical)
+    def _join_bottom_tabs(self) -> None:
+        """Share the tabs of the docks already below the canvas (side by side, each would be too narrow)."""
+        window = self.window
+        mine = (self.step_panel, self.autograd)
+        bottom = [dock for dock in window.findChildren(QDockWidget) if dock not in mine
+                  and window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea]
+        if bottom:
+            window.tabifyDockWidget(bottom[0], self.step_panel)
+        window.tabifyDockWidget(self.step_panel, self.autograd)
 
     def attach(self) -> None:
         """Follow a newly opened document."""

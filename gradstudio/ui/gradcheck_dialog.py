@@ -11,7 +11,8 @@ COLUMNS = ("element", "analytic (autograd)", "numerical (central differences)", 
 
 
 def _index(shape: tuple[int, ...], flat: int) -> str:
-    return str(list(np.unravel_index(flat, shape))) if shape else "()"
+    """`[i, j]` of a flat position (`[]` for a 0-d tensor)."""
+    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]" if shape else "[]"
 
 
 class GradCheckDialog(QDialog):
@@ -31,6 +32,7 @@ class GradCheckDialog(QDialog):
         self.table.setObjectName("gradCheckTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().hide()
         layout.addWidget(self.table)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
