@@ -71,6 +71,8 @@ class BackwardController(QObject):
         return node.name if node is not None else "?"
 
     def _on_event(self, event: str, payload: Any) -> None:
+        if event == "node_renamed" and self.result is not None:
+            self.show(self.result, self.view.step if self.view is not None else None)  # badges name the node
         if event in KEEPING or event.startswith("annotation_"):
             return
         if (event, payload) == ("settings_changed", "backward_target"):
@@ -117,7 +119,7 @@ class BackwardController(QObject):
         had_grad = {node_id for node_id in window.document.nodes if window.evaluator.leaf_grad(node_id) is not None}
         try:
             result = window.evaluator.backward(target, gradient)
-        except RuntimeError as error:
+        except Exception as error:  # noqa: BLE001 - PyTorch's refusals (and any other) are pinned, never raised
             self.pin(target, str(error))
             window.show_message(f"{self.name_of(target)}.backward(): {error}")
             return None

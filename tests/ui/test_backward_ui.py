@@ -19,7 +19,7 @@ from backward_helpers import (
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from gradstudio.model.document import SetAttribute
+from gradstudio.model.document import RenameNode, SetAttribute
 from gradstudio.ui.context_menus import build_context_menu
 from gradstudio.ui.gradient_dialog import GradientDialog
 from gradstudio.ui.main_window import MainWindow
@@ -170,3 +170,60 @@ def test_edits_clear_the_display_but_moves_do_not(notes: MainWindow, qtbot: Any)
     # .grad itself survives edits elsewhere (a session's leaf keeps it) and accumulates on the next press
     press_backward(qtbot, notes)
     assert badge(notes, "x", "grad").text == "[14, 14, 14]"
+
+
+@pytest.mark.parametrize(
+    ("example", "leaf", "expected", "problem"),
+    [
+        ("notes_forward_backward", "x", [6.0, 6.0, 6.0], None),
+        ("notes_randn_mean", "a", [[0.75, 0.75], [0.75, 0.75]], None),
+        ("notes_no_grad", "x", None, "element 0 of tensors does not require grad and does not have a grad_fn"),
+        ("notes_requires_grad_false", "x", None,
+         "element 0 of tensors does not require grad and does not have a grad_fn"),
+    ],
+)
+def test_every_example_of_the_notes(window: MainWindow, qtbot: Any, example: str, leaf: str, expected: Any,
+                                    problem: str | None) -> None:
+    open_example(window, example)
+    target = window.document.settings.backward_target
+    press_backward(qtbot, window)
+    if problem is None:
+        assert badge(window, leaf, "grad").value.tolist() == expected
+        assert window.evaluator.leaf_grad(node_id(window, leaf)).tolist() == expected
+        return
+    assert badge(window, leaf, "grad") is None and window.evaluator.leaf_grad(node_id(window, leaf)) is None
+    no_grad = window.document.settings.grad_mode == "no_grad"
+    assert window.actions.actionBackward.isEnabled() is not no_grad
+    window.backward.run()  # invoked anyway: PyTorch's message, pinned to the target
+    assert window.backward.pins[target].explanation.message == problem
+
+
+def test_a_pinned_non_scalar_error_offers_the_gradient_dialog(notes: MainWindow, qtbot: Any) -> None:
+    y_squared = node_id(notes, "y_squared")
+    assert notes.backward.run(y_squared, ask=False) is None
+    pin = notes.backward.pins[y_squared]
+    assert pin.explanation.message == "grad can be implicitly created only for scalar outputs"
+    assert pin.explanation.fix_label == "Supply gradient…"
+    point = notes.view.mapFromScene(pin.mapToScene(pin.fix_rect().center()))
+    qtbot.mouseClick(notes.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    qtbot.waitUntil(lambda: notes.backward.gradient_dialog is not None and notes.backward.gradient_dialog.isVisible())
+    dialog = dialog_of(notes)
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert notes.evaluator.last_backward.target == y_squared and badge(notes, "x", "grad").text == "[6, 6, 6]"
+
+
+def test_the_accumulation_notes_fix_is_zero_grad(notes: MainWindow, qtbot: Any) -> None:
+    press_backward(qtbot, notes)
+    press_backward(qtbot, notes)
+    pin = notes.backward.pins[node_id(notes, "x")]
+    point = notes.view.mapFromScene(pin.mapToScene(pin.fix_rect().center()))
+    qtbot.mouseClick(notes.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    qtbot.waitUntil(lambda: notes.evaluator.leaf_grad(node_id(notes, "x")) is None)
+    assert notes.backward.pins == {} and badge(notes, "x", "grad") is None
+
+
+def test_renaming_keeps_the_display_and_relabels_it(notes: MainWindow, qtbot: Any) -> None:
+    press_backward(qtbot, notes)
+    notes.editor.apply(RenameNode(node_id(notes, "y"), "shifted"), "rename")
+    assert badge(notes, "shifted", "flow").label == "∂out/∂shifted"
+    assert notes.backward.highlight.lit_edges() == notes.evaluator.last_backward.path
