@@ -73,6 +73,7 @@ def check_gradient(evaluator: Evaluator, node_id: str, target: str | None = None
     weights = _weights(results[target].value, gradient)
 
     def objective(value: engine.Tensor) -> engine.Tensor:
+        """sum(target * gradient) as a function of the checked node's value."""
         output = _forward(document, results, chain, node_id, value, target)
         return (output.double() * weights).sum()
 

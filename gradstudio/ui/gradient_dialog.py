@@ -52,13 +52,16 @@ class GradientDialog(QDialog):
         self.problem.setObjectName("gradientProblem")
         self.problem.setStyleSheet("color: #c0392b")
         layout.addWidget(self.problem)
+        self.buttons = self._buttons()
+        layout.addWidget(self.buttons)
+        self._gradient: engine.Tensor | None = None
+
+    def _buttons(self) -> QDialogButtonBox:
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Run Backward")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.buttons = buttons
-        self._gradient: engine.Tensor | None = None
+        return buttons
 
     def gradient(self) -> engine.Tensor | None:
         """The chosen gradient (after the dialog was accepted)."""

@@ -92,17 +92,26 @@ class StepController(QObject):
 
     def step(self) -> None:
         """One step further (the first press starts the walk)."""
-        if self.index is None or self.result is None:
-            result = self.window.evaluator.last_backward or self.backward.run()
-            if result is None or not result.steps:
-                return
-            self.result = result
-            self.backward.clear_pins()
-            self.panel.show()
-            self.panel.raise_()
-            self.go(0)
-        else:
+        if self.index is not None and self.result is not None:
             self.go(self.index + 1)
+            return
+        result = self.window.evaluator.last_backward or self.backward.run()
+        dialog = self.backward.gradient_dialog
+        if result is None and dialog is not None and dialog.isVisible():
+            # a non-scalar: the walk starts once the gradient argument is given (after Backward ran with it)
+            dialog.accepted.connect(lambda: self.start(self.window.evaluator.last_backward))
+            return
+        self.start(result)
+
+    def start(self, result: BackwardResult | None) -> None:
+        """Begin walking `result` at its first step."""
+        if result is None or not result.steps:
+            return
+        self.result = result
+        self.backward.clear_pins()
+        self.panel.show()
+        self.panel.raise_()
+        self.go(0)
 
     def go(self, index: int) -> None:
         """Show step `index` (past the last one: the whole pass)."""

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from backward_helpers import badge, edge_names, node_id, open_example, press_backward, press_step
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
 
 from gradstudio.ui.main_window import MainWindow
 
@@ -105,3 +106,14 @@ def test_an_edit_ends_the_walk(notes: MainWindow, qtbot: Any) -> None:
     press_step(qtbot, notes)
     assert notes.backward_tools.stepper.index == 0
     assert notes.evaluator.leaf_grad(node_id(notes, "x")).tolist() == [12.0, 12.0, 12.0]
+
+
+def test_stepping_from_a_non_scalar_starts_once_the_gradient_is_given(notes: MainWindow, qtbot: Any) -> None:
+    notes.scene.select([node_id(notes, "y_squared")])
+    press_step(qtbot, notes)
+    dialog = notes.backward.gradient_dialog
+    assert dialog.isVisible() and notes.backward_tools.stepper.index is None
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    stepper = notes.backward_tools.stepper
+    assert stepper.index == 0 and stepper.chain.label == "MulBackward0"
+    assert "incoming gradient ∂y_squared/∂y_squared = [1, 1, 1]" in notes.backward_tools.step_panel.text.toPlainText()
