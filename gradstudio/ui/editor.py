@@ -29,9 +29,14 @@ NAME_STEMS = {"tensor": "x", "scalar": "c"}
 
 
 class Editor(QObject):
-    """Applies edits through the undo stack; a refused edit changes nothing and is reported by `refused`."""
+    """Applies edits through the undo stack; a refused edit changes nothing and is reported by `refused`.
+
+    `evaluated` is emitted whenever the evaluator's results or gradients may have changed (after the
+    scene's refresh, and by whoever runs Backward or Zero Grad); value views repaint on it.
+    """
 
     refused = Signal(object)
+    evaluated = Signal()
 
     def __init__(self, document: GraphDocument, evaluator: Evaluator, stack: QUndoStack) -> None:
         super().__init__()
@@ -41,13 +46,19 @@ class Editor(QObject):
 
     def apply(self, edit: Edit, text: str) -> bool:
         """Perform `edit` as one undo step; False (and `refused` emitted) if the model refuses it."""
+        problem = self.attempt(edit, text)
+        if problem is not None:
+            self.refused.emit(f"{text}: {problem}")
+        return problem is None
+
+    def attempt(self, edit: Edit, text: str) -> str | None:
+        """Perform `edit` as one undo step; the model's reason if it refuses (nothing changed, nothing emitted)."""
         try:
             inverse = self.document.apply(edit)
         except EditError as error:
-            self.refused.emit(f"{text}: {error}")
-            return False
+            return str(error)
         self.stack.push(ApplyEdit(self.document, edit, inverse, text))
-        return True
+        return None
 
     def move(self, moves: Mapping[str, tuple[Position, Position]], text: str = "", mergeable: bool = True) -> None:
         """Record items (nodes or annotations) moved from one position to another."""

@@ -16,13 +16,16 @@ from gradstudio.ui.backward_tools import BackwardTools
 from gradstudio.ui.canvas.minimap import Minimap
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.view import GraphView, graph_file_paths
+from gradstudio.ui.code_panel import CodeDock
 from gradstudio.ui.context_menus import show_context_menu
 from gradstudio.ui.editing import EditingController
 from gradstudio.ui.editor import Editor
 from gradstudio.ui.files import FileController
+from gradstudio.ui.inspector import InspectorDock
 from gradstudio.ui.palette import Palette
-from gradstudio.ui.panels import InspectorDock, ValuesDock, coming_dock
+from gradstudio.ui.panels import coming_dock
 from gradstudio.ui.settings import AppSettings
+from gradstudio.ui.values_panel import ValuesDock
 
 APP_NAME = "GradStudio"
 STATUS_TIMEOUT_MS = 8000
@@ -53,6 +56,8 @@ class MainWindow(QMainWindow):
         self.editing = EditingController(self)
         self.backward_tools = BackwardTools(self)
         self.backward = self.backward_tools.controller
+        self.backward.display_changed.connect(lambda _view: self.update_panels())  # new .grad after Backward
+        self.values_panel.raise_()  # the first tab below the canvas
         self.actions = build_actions(self)
         self.zoom_label = QLabel()
         self.statusBar().addPermanentWidget(self.zoom_label)
@@ -71,8 +76,7 @@ class MainWindow(QMainWindow):
         self.palette = Palette(self)
         self.inspector = InspectorDock(self)
         self.values_panel = ValuesDock(self)
-        self.code_panel = coming_dock("codePanel", "Code", "The PyTorch code of this graph appears here in the "
-                                      "next release (Export Code arrives with it).", self)
+        self.code_panel = CodeDock(self)
         self.train_panel = coming_dock("trainPanel", "Train", "Training with an optimizer (SGD, Adam) arrives in a "
                                        "later release.", self)
         self.history = QDockWidget("History", self)
@@ -80,13 +84,16 @@ class MainWindow(QMainWindow):
         self.history.setWidget(QUndoView(self.undo_stack))
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.values_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.code_panel)
+        # value and gradient side by side need the width of the window: the values panel sits below the canvas
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.values_panel)
+        self.tabifyDockWidget(self.values_panel, self.code_panel)
         self.tabifyDockWidget(self.code_panel, self.train_panel)
-        for dock in (self.history, self.code_panel, self.train_panel):
+        for dock in (self.history, self.train_panel):
             dock.hide()
+        self.values_panel.raise_()
         self.resizeDocks([self.palette, self.inspector], [210, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.values_panel], [290], Qt.Orientation.Vertical)
 
     # ----- the open document -------------------------------------------------------------------------------------
 
@@ -103,7 +110,9 @@ class MainWindow(QMainWindow):
         self.scene = GraphScene(self.editor, self.theme)
         self.scene.snap_to_grid = self.settings.snap_to_grid()
         self.scene.selectionChanged.connect(self.update_panels)
-        self.scene.values_refreshed.connect(self.update_panels)
+        self.scene.values_refreshed.connect(self.editor.evaluated)
+        self.editor.evaluated.connect(self.update_panels)
+        self.code_panel.set_source(document, self.evaluator)
         self.view.setScene(self.scene)
         self.minimap.set_scene(self.scene)
         self.backward_tools.attach()
@@ -140,11 +149,12 @@ class MainWindow(QMainWindow):
         self.backward_tools.sync()
 
     def update_panels(self) -> None:
-        """Describe the single selected node in the inspector and the values panel."""
+        """Show the single selected node in the inspector and the values panel, and the graph's code."""
         selected = self.scene.selected_node_ids() if self.scene is not None else []
         node = self.document.nodes[selected[0]] if len(selected) == 1 else None
-        self.inspector.show_node(node)
-        self.values_panel.show_result(node, self.evaluator.results.get(node.id) if node is not None else None)
+        self.inspector.show_node(node, self.editor, self.evaluator.results.get(node.id) if node is not None else None)
+        self.values_panel.show_node(node, self.evaluator)
+        self.code_panel.refresh()
 
     def set_theme(self, choice: str) -> None:
         """Switch to the light, dark or system theme and remember it."""

@@ -85,7 +85,7 @@ def test_palette_double_click_adds_at_the_centre(window: MainWindow, qtbot: Any)
 
 def test_selection_shows_in_inspector_and_values(chain: MainWindow, qtbot: Any) -> None:
     click(qtbot, chain, chain.scene.nodes["z"].scenePos() + QPointF(40, 10))
-    assert "tensor([9., 9., 9.], grad_fn=<MulBackward0>)" in chain.values_panel.text.toPlainText()
+    assert "tensor([9., 9., 9.], grad_fn=<MulBackward0>)" in chain.values_panel.value_view.text.toPlainText()
     labels = chain.inspector.findChildren(QLabel)
     assert any("<b>z</b>" in label.text() for label in labels)
 

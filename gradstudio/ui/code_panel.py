@@ -1,0 +1,108 @@
+"""The code panel: the PyTorch code of the open graph, regenerated live by the model's exporter."""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+from PySide6.QtGui import QColor, QGuiApplication, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+from gradstudio.model.codegen import generate_code
+from gradstudio.model.document import GraphDocument
+from gradstudio.model.evaluation import Evaluator
+from gradstudio.ui.tensor_view import monospace
+
+# (pattern, colour) pairs, later ones winning where they overlap
+SYNTAX = [
+    (r"\b(" + "|".join(keyword.kwlist) + r")\b", QColor(0, 92, 197)),
+    (r"\b(torch|F)\b", QColor(111, 66, 193)),
+    (r"(?<![\w.])(\d+\.?\d*(e[+-]?\d+)?)\b", QColor(0, 134, 114)),
+    (r"'[^']*'", QColor(3, 47, 98)),
+    (r"#.*$", QColor(106, 115, 125)),
+]
+
+
+class PythonHighlighter(QSyntaxHighlighter):
+    """Keywords, the torch module, numbers, strings and comments, in the colours of a plain code view."""
+
+    def __init__(self, document: QTextDocument) -> None:
+        super().__init__(document)
+        self.rules = []
+        for pattern, colour in SYNTAX:
+            style = QTextCharFormat()
+            style.setForeground(colour)
+            self.rules.append((re.compile(pattern), style))
+
+    def highlightBlock(self, text: str) -> None:
+        for pattern, style in self.rules:
+            for match in pattern.finditer(text):
+                self.setFormat(match.start(), match.end() - match.start(), style)
+
+
+class CodeDock(QDockWidget):
+    """The `codePanel` dock: read-only code, regenerated after every evaluation while the panel is visible."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Code", parent)
+        self.setObjectName("codePanel")
+        self.document: GraphDocument | None = None
+        self.evaluator: Evaluator | None = None
+        self._stale = True
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setFont(monospace())
+        self.highlighter = PythonHighlighter(self.text.document())
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the code to the clipboard")
+        self.copy_button.clicked.connect(self.copy)
+        self.setWidget(self._body())
+        # a dock behind another tab still says isVisible(); visibilityChanged tells when its tab is shown
+        self.on_screen = False
+        self.visibilityChanged.connect(self._visibility_changed)
+
+    def _body(self) -> QWidget:
+        top = QHBoxLayout()
+        note = QLabel("The PyTorch code of this graph (read-only, follows every edit)")
+        note.setEnabled(False)
+        top.addWidget(note, 1)
+        top.addWidget(self.copy_button)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.text, 1)
+        return body
+
+    def _visibility_changed(self, visible: bool) -> None:
+        self.on_screen = visible
+        if visible and self._stale:
+            self.refresh()
+
+    def set_source(self, document: GraphDocument, evaluator: Evaluator) -> None:
+        """Show the code of `document`, evaluated by `evaluator`."""
+        self.document, self.evaluator = document, evaluator
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Regenerate the code now if the panel is visible, else when it is next shown."""
+        self._stale = True
+        if self.document is None or not self.on_screen:
+            return
+        code = generate_code(self.document, self.evaluator.evaluate())
+        if code != self.text.toPlainText():
+            scroll = self.text.verticalScrollBar().value()
+            self.text.setPlainText(code)
+            self.text.verticalScrollBar().setValue(scroll)
+        self._stale = False
+
+    def code(self) -> str:
+        """The code as shown (regenerated first if it is stale)."""
+        if self._stale and self.document is not None:
+            return generate_code(self.document, self.evaluator.evaluate())
+        return self.text.toPlainText()
+
+    def copy(self) -> None:
+        """Put the code on the clipboard."""
+        QGuiApplication.clipboard().setText(self.code())

@@ -1,0 +1,224 @@
+"""The inspector: the selected node's name and attributes, editable, generated from the op catalog.
+
+Every accepted change is one undoable command; a refused one leaves the document as it was and the
+model's reason under the field. The form is rebuilt only when the node or the set of fields changes,
+so a refresh after an edit keeps the focus where the user is typing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDockWidget, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+import gradstudio.engine as engine
+from gradstudio.model.catalog import AttributeSpec
+from gradstudio.model.code_literals import float32
+from gradstudio.model.document import Batch, Edit, Node, RenameNode, SetAttribute, SetRetainGrad
+from gradstudio.model.evaluation import NodeResult
+from gradstudio.model.leaves import uses_attribute
+from gradstudio.ui.attribute_fields import (
+    VALUES_TABLE_LIMIT,
+    CheckField,
+    ChoiceField,
+    Field,
+    SpinField,
+    TextField,
+    ValuesField,
+    pass_undo_through,
+)
+from gradstudio.ui.editor import Editor
+
+NAME_TIP = "The node's variable name: unique, a Python identifier; the exported code uses it"
+RETAIN_TIP = "Keep .grad on this non-leaf after Backward, as y.retain_grad() does (PyTorch drops it otherwise)"
+PLACEHOLDERS = {"shape": "e.g. 2, 3 (empty: a 0-d tensor)", "dims": "e.g. 1, 0", "index": "e.g. 0, 1:3, ..., None"}
+
+
+def _label(text: str, tip: str = "", muted: bool = False) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setToolTip(tip)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setEnabled(not muted)
+    return label
+
+
+def visible_attributes(node: Node) -> list[AttributeSpec]:
+    """The attributes the form edits as fields (a tensor's only where its initialiser reads them; values apart)."""
+    specs = node.spec.attributes
+    if node.kind == "tensor":
+        return [s for s in specs if s.name != "values" and uses_attribute(node.attributes["init"], s.name)]
+    return list(specs)
+
+
+def values_shape(node: Node) -> tuple[int, ...] | None:
+    """The shape the values table edits, or None when the node has no table (not a tensor, or too big)."""
+    if node.kind != "tensor":
+        return None
+    shape = tuple(node.attributes["shape"])
+    return shape if math.prod(shape) <= VALUES_TABLE_LIMIT else None
+
+
+def table_values(array: np.ndarray) -> tuple:
+    """A computed tensor's values as the table edits them: float32 in its shortest decimals, bools as 0 and 1."""
+    flat = array.reshape(-1)
+    if array.dtype == np.float32:
+        return tuple(float(float32(v)) for v in flat)
+    return tuple(int(v) if array.dtype == np.bool_ else v.item() for v in flat)
+
+
+class InspectorDock(QDockWidget):
+    """The `inspector` dock: edit the selected node."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Inspector", parent)
+        self.setObjectName("inspector")
+        self.node: Node | None = None
+        self.editor: Editor | None = None
+        self.fields: dict[str, Field] = {}
+        self.status = _label("")
+        self.header = _label("")
+        self._signature: tuple | None = ()
+        self.show_node(None, None)
+
+    def show_node(self, node: Node | None, editor: Editor | None, result: NodeResult | None = None) -> None:
+        """Edit `node` through `editor` (None: say that nothing is selected); `result` is its current value."""
+        signature = None if node is None else (id(editor), node.id, node.kind, node.input_ports(),
+                                               tuple(s.name for s in visible_attributes(node)), values_shape(node))
+        self.node, self.editor = node, editor
+        if signature != self._signature:
+            focused = self._focused_key()
+            self._signature = signature
+            self._build(node)
+            if focused in self.fields:
+                self.fields[focused].editor.setFocus()  # a new shape rebuilds the form; typing goes on
+        if node is not None:
+            self._sync(result)
+
+    def _focused_key(self) -> str | None:
+        """The key of the field holding the keyboard focus, if one does."""
+        focus = QApplication.focusWidget()
+        for key, field in self.fields.items():
+            if focus is not None and (focus is field.editor or field.editor.isAncestorOf(focus)):
+                return key
+        return None
+
+    # ----- the form ------------------------------------------------------------------------------------------
+
+    def _build(self, node: Node | None) -> None:
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.fields = {}
+        self.status = _label("")
+        if node is None:
+            layout.addWidget(_label("Select a node to edit its attributes.", muted=True))
+        else:
+            spec = node.spec
+            self.header = _label("", spec.doc)
+            layout.addWidget(self.header)
+            layout.addWidget(_label(spec.doc, spec.doc, muted=True))
+            self.status.setStyleSheet("color: #d32f2f")
+            layout.addWidget(self.status)
+            layout.addLayout(self._form(node))
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(body)
+        self.setWidget(scroll)  # the dock deletes the form it showed before
+
+    def _form(self, node: Node) -> QFormLayout:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._add(form, "name", "name", TextField(None, NAME_TIP), NAME_TIP)
+        for spec in visible_attributes(node):
+            tip = spec.doc or f"{spec.name} ({spec.kind})"
+            self._add(form, spec.name, spec.name, self._field_for(spec, tip), tip)
+        if node.input_ports():
+            self._add(form, "retain_grad", "retain_grad", CheckField("", RETAIN_TIP), RETAIN_TIP)
+            form.addRow(_label("inputs", "The input ports, in order"), _label(", ".join(node.input_ports())))
+        shape = values_shape(node)
+        if shape is not None:
+            tip = node.spec.attribute("values").doc
+            if node.attributes["init"] != "values":
+                tip += " (editing a cell writes them all and switches init to values)"
+            self._add(form, "values", "values", ValuesField(shape, tip), tip)
+        elif node.kind == "tensor":
+            form.addRow(_label("values"), _label(f"more than {VALUES_TABLE_LIMIT} elements: not edited here",
+                                                 muted=True))
+        return form
+
+    def _field_for(self, spec: AttributeSpec, tip: str) -> Field:
+        if spec.kind == "bool":
+            return CheckField("", tip)
+        if spec.kind == "int":
+            return SpinField(tip)
+        if spec.kind == "choice":
+            return ChoiceField(spec.choices, tip)
+        placeholder = PLACEHOLDERS.get(spec.kind, PLACEHOLDERS.get(spec.name, "none" if spec.optional else ""))
+        return TextField(spec, tip, placeholder)
+
+    def _add(self, form: QFormLayout, key: str, text: str, field: Field, tip: str) -> None:
+        field.setObjectName(f"field_{key}")
+        field.committed.connect(lambda value, key=key: self._commit(key, value))
+        pass_undo_through(field)
+        self.fields[key] = field
+        form.addRow(_label(text, tip), field)
+
+    def _sync(self, result: NodeResult | None) -> None:
+        spec = self.node.spec
+        self.header.setText(f"<b>{self.node.name}</b> — {spec.title} <span style='color:gray'>({spec.kind})</span>")
+        for key, field in self.fields.items():
+            field.sync(self._model_value(key, result))
+        self.status.setText(self._problem(result))
+        self.status.setVisible(bool(self.status.text()))
+
+    def _model_value(self, key: str, result: NodeResult | None) -> Any:
+        node = self.node
+        if key == "name":
+            return node.name
+        if key == "retain_grad":
+            return node.retain_grad
+        if key == "values" and node.attributes["init"] != "values":
+            value = result.value if result is not None and result.ok else None
+            if isinstance(value, engine.Tensor):
+                return table_values(value.detach().numpy())
+        return node.attributes[key]
+
+    def _problem(self, result: NodeResult | None) -> str:
+        if result is None or result.ok:
+            return ""
+        if result.error is not None:
+            return f"Cannot compute: {result.error}"
+        return "Waits for an input that has no value"
+
+    # ----- edits ---------------------------------------------------------------------------------------------
+
+    def _commit(self, key: str, value: Any) -> None:
+        """Turn what the user entered in field `key` into one command; show the model's refusal inline."""
+        node, field = self.node, self.fields[key]
+        if node is None or self.editor is None:
+            return
+        if value == field.model_value and key != "values":
+            field.show_error(None)
+            field.sync(value)  # the same value typed differently: nothing to do
+            return
+        edit, text = self._edit_for(node, key, value)
+        problem = self.editor.attempt(edit, text)
+        field.show_error(problem)
+        if problem is None:
+            self.show_node(node, self.editor)
+
+    def _edit_for(self, node: Node, key: str, value: Any) -> tuple[Edit, str]:
+        if key == "name":
+            return RenameNode(node.id, value), f"Rename {node.name} to {value}"
+        if key == "retain_grad":
+            return SetRetainGrad(node.id, bool(value)), f"{'Retain' if value else 'Drop'} {node.name}.grad"
+        if key == "values" and node.attributes["init"] != "values":
+            edits = [SetAttribute(node.id, "values", value), SetAttribute(node.id, "init", "values")]
+            return Batch(edits), f"Edit {node.name} values"
+        return SetAttribute(node.id, key, value), f"Set {node.name}.{key}"

@@ -1,0 +1,212 @@
+"""One tensor shown three ways: a chart by rank, PyTorch's repr, and the exact numbers in a table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+import gradstudio.engine as engine
+from gradstudio.model.code_literals import element
+from gradstudio.ui import charts
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def monospace() -> QFont:
+    """The fixed-width font reprs and code are shown in."""
+    font = QFont("DejaVu Sans Mono")
+    font.setStyleHint(QFont.StyleHint.Monospace)
+    return font
+
+
+def chart_kind(value: Any) -> str:
+    """How a value is drawn: none, empty, scalar (a large number), bar (1-d), heatmap (2-d) or slices (3-d+)."""
+    if value is None:
+        return "none"
+    if not isinstance(value, engine.Tensor):
+        return "scalar"
+    if value.numel() == 0:
+        return "empty"
+    return {0: "scalar", 1: "bar", 2: "heatmap"}.get(value.dim(), "slices")
+
+
+class ArrayModel(QAbstractTableModel):
+    """A 0-d, 1-d (one column) or 2-d numpy array as a read-only table of exact numbers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.array = np.zeros((0, 0))
+
+    def set_array(self, array: np.ndarray) -> None:
+        """Show `array` (1-d as a column, 0-d as one cell)."""
+        self.beginResetModel()
+        self.array = array.reshape(-1, 1) if array.ndim < 2 else array
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
+        return 0 if parent.isValid() else self.array.shape[0]
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
+        return 0 if parent.isValid() else self.array.shape[1]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return element(self.array[index.row(), index.column()], self.array.dtype)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        return str(section) if role == Qt.ItemDataRole.DisplayRole else None
+
+
+class TensorView(QWidget):
+    """A titled column showing one value (or a note saying why there is none)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = "none"
+        self.value: Any = None
+        self._version: int | None = None
+        self.title = QLabel()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setEnabled(False)
+        self.number = QLabel()
+        self.number.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        big = self.number.font()
+        big.setPointSize(big.pointSize() * 2 + 6)
+        self.number.setFont(big)
+        self.plot: Any = None
+        self._spins: list[QSpinBox] = []
+        self.slices = QWidget()
+        self.slices.setLayout(QHBoxLayout())
+        self.slices.layout().setContentsMargins(0, 0, 0, 0)
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setFont(monospace())
+        self.table_model = ArrayModel()
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
+        self._layout()
+        self.show_value(None, "", "")
+
+    def _layout(self) -> None:
+        self.chart = QWidget()
+        chart_layout = QVBoxLayout(self.chart)
+        chart_layout.setContentsMargins(0, 0, 0, 0)
+        chart_layout.addWidget(self.slices)
+        chart_layout.addWidget(self.number, 1)
+        numbers = QSplitter(Qt.Orientation.Vertical)
+        numbers.addWidget(self.text)
+        numbers.addWidget(self.table)
+        numbers.setSizes([60, 140])
+        self.body = QSplitter(Qt.Orientation.Horizontal)
+        self.body.addWidget(self.chart)
+        self.body.addWidget(numbers)
+        self.body.setSizes([300, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.note)
+        layout.addWidget(self.body, 1)
+
+    # ----- what is shown -------------------------------------------------------------------------------------
+
+    def show_value(self, value: Any, title: str, note: str) -> None:
+        """Show `value` (a tensor, a Python number, or None with only the title and note)."""
+        self.title.setText(title)
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
+        version = value._version if isinstance(value, engine.Tensor) else None
+        if value is self.value and version == self._version and value is not None:
+            return  # the same tensor, unchanged since it was drawn
+        self.value, self._version = value, version
+        self.kind = chart_kind(value)
+        self.body.setVisible(self.kind not in ("none",))
+        self.text.setPlainText(self.copy_text())
+        self._draw()
+
+    def copy_text(self) -> str:
+        """The value as PyTorch prints it (empty when there is none)."""
+        return "" if self.value is None else repr(self.value)
+
+    def _draw(self) -> None:
+        array = self._array()
+        self._clear_slices()
+        self._drop_plot()
+        self.number.setVisible(self.kind in ("scalar", "empty"))
+        if self.kind == "scalar":
+            self.number.setText(element(array.reshape(()), array.dtype))
+        elif self.kind == "empty":
+            self.number.setText(f"empty: shape {list(array.shape)}")
+        elif self.kind == "slices":
+            self._add_slice_selector(array.shape)
+        self._show_part(array)
+
+    def _array(self) -> np.ndarray:
+        if isinstance(self.value, engine.Tensor):
+            return self.value.detach().numpy()
+        return np.asarray(self.value if self.value is not None else np.zeros((0, 0)))
+
+    def _show_part(self, array: np.ndarray) -> None:
+        """Chart and table of the whole value, or of the selected 2-d slice of a higher-rank one."""
+        if self.kind == "slices":
+            array = array[tuple(spin.value() for spin in self._spins)]
+        self.table_model.set_array(array if array.ndim else array.reshape(1))
+        if self.kind in ("bar", "heatmap", "slices") and array.size:
+            self._drop_plot()
+            self.plot = charts.new_plot(self.chart)
+            self.chart.layout().addWidget(self.plot, 1)
+            (charts.show_bars if array.ndim == 1 else charts.show_heatmap)(self.plot, array)
+
+    def _drop_plot(self) -> None:
+        if self.plot is not None:
+            self.plot.hide()
+            self.plot.deleteLater()
+            self.plot = None
+
+    # ----- slices of 3-d and higher tensors ------------------------------------------------------------------
+
+    def _add_slice_selector(self, shape: tuple[int, ...]) -> None:
+        layout = self.slices.layout()
+        layout.addWidget(QLabel("slice"))
+        self._spins = []
+        for dim, extent in enumerate(shape[:-2]):
+            spin = QSpinBox()
+            spin.setObjectName(f"sliceDim{dim}")
+            spin.setRange(0, extent - 1)
+            spin.setPrefix(f"dim {dim}: ")
+            spin.valueChanged.connect(lambda _=0: self._show_part(self._array()))
+            layout.addWidget(spin)
+            self._spins.append(spin)
+        layout.addWidget(QLabel(", :, :"))
+        layout.addStretch(1)
+        self.slices.show()
+
+    def _clear_slices(self) -> None:
+        layout = self.slices.layout()
+        while layout.count():
+            item = layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self._spins = []
+        self.slices.hide()

@@ -1,0 +1,196 @@
+"""The values panel: the selected node's value and its gradient side by side, charted, printed and tabulated.
+
+The gradient column says which gradient it shows, because PyTorch draws a line here: a leaf's `.grad`,
+a non-leaf's retained `.grad`, or (GradStudio's addition) the gradient that flowed through a non-leaf
+on the last Backward, which PyTorch computes but does not keep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+import gradstudio.engine as engine
+from gradstudio.model.document import Node
+from gradstudio.model.evaluation import Evaluator
+from gradstudio.ui.tensor_view import TensorView
+
+ERROR_STYLE = "color: #d32f2f"
+
+
+@dataclass
+class Gradient:
+    """The gradient shown for a node, what it is (`grad`, `retained`, `flowed` or `none`) and a note."""
+
+    value: Any
+    kind: str
+    title: str
+    note: str = ""
+
+
+def gradient_of(evaluator: Evaluator, node: Node) -> Gradient:
+    """Which gradient to show for `node`: its `.grad` if PyTorch keeps one, else the one that flowed through."""
+    result = evaluator.results.get(node.id)
+    value = result.value if result is not None and result.ok else None
+    name = node.name
+    if not isinstance(value, engine.Tensor):
+        return Gradient(None, "none", "Gradient", "A Python number has no gradient." if value is not None else "")
+    grad = evaluator.leaf_grad(node.id)
+    if grad is not None:
+        if value.is_leaf:
+            return Gradient(grad, "grad", f"{name}.grad")
+        return Gradient(grad, "retained", f"{name}.grad (retained)", f"{name}.retain_grad() keeps it on this non-leaf.")
+    if not value.requires_grad:
+        return Gradient(None, "none", f"{name}.grad", f"{name} does not require grad: no gradient flows here.")
+    flowed = evaluator.last_backward.node_grads.get(node.id) if evaluator.last_backward is not None else None
+    if value.is_leaf:
+        return Gradient(None, "none", f"{name}.grad", f"{name}.grad is None: run Backward to fill it.")
+    if flowed is not None:
+        return Gradient(flowed, "flowed", f"Gradient that flowed through {name}",
+                        f"Not {name}.grad: PyTorch keeps .grad only on leaves (Retain Grad keeps it here).")
+    return Gradient(None, "none", "Gradient", f"{name} is not a leaf: its .grad stays None. Run Backward to see "
+                    "the gradient that flows through it.")
+
+
+def describe(value: Any) -> str:
+    """Shape, dtype and autograd facts of a value, in PyTorch's words."""
+    if not isinstance(value, engine.Tensor):
+        return f"Python {type(value).__name__}"
+    parts = [f"shape {list(value.shape)}", str(value.dtype).replace("torch.", ""),
+             f"requires_grad={value.requires_grad}", "leaf" if value.is_leaf else "non-leaf"]
+    if value.grad_fn is not None:
+        parts.append(f"grad_fn={value.grad_fn.name()}")
+    return " · ".join(parts)
+
+
+class CopyKeys(QObject):
+    """Ctrl+C in the panel copies the PyTorch repr of the column it is pressed in (selected text stays native)."""
+
+    def __init__(self, panel: ValuesDock) -> None:
+        super().__init__(panel)
+        self.panel = panel
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            return False
+        if not isinstance(event, QKeyEvent) or not event.matches(QKeySequence.StandardKey.Copy):
+            return False
+        if isinstance(watched, QPlainTextEdit) and watched.textCursor().hasSelection():
+            return False
+        event.accept()
+        if event.type() == QEvent.Type.KeyPress:
+            self.panel.copy(self.panel.column_of(watched))
+        return True
+
+
+class ValuesDock(QDockWidget):
+    """The `valuesPanel` dock."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Values", parent)
+        self.setObjectName("valuesPanel")
+        self.node: Node | None = None
+        self.header = QLabel()
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.value_view = TensorView()
+        self.value_view.setObjectName("valueView")
+        self.grad_view = TensorView()
+        self.grad_view.setObjectName("gradView")
+        self.copy_value = QPushButton("Copy value")
+        self.copy_grad = QPushButton("Copy gradient")
+        self.copy_value.setToolTip("Copy the value as PyTorch prints it (Ctrl+C)")
+        self.copy_grad.setToolTip("Copy the gradient as PyTorch prints it")
+        self.copy_value.clicked.connect(lambda: self.copy("value"))
+        self.copy_grad.clicked.connect(lambda: self.copy("gradient"))
+        self.gradient = Gradient(None, "none", "Gradient")
+        self.setWidget(self._body())
+        self._install_copy_keys()
+        self.show_node(None, None)
+
+    def _body(self) -> QWidget:
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.copy_value)
+        top.addWidget(self.copy_grad)
+        columns = QSplitter(Qt.Orientation.Horizontal)
+        columns.addWidget(self.value_view)
+        columns.addWidget(self.grad_view)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(top)
+        layout.addWidget(columns, 1)
+        return body
+
+    def _install_copy_keys(self) -> None:
+        keys = CopyKeys(self)
+        self.widget().installEventFilter(keys)
+        for view in (self.value_view, self.grad_view):
+            for child in (view, view.text, view.table):
+                child.installEventFilter(keys)
+
+    # ----- showing a node ------------------------------------------------------------------------------------
+
+    def show_node(self, node: Node | None, evaluator: Evaluator | None) -> None:
+        """Show `node`'s value and gradient as `evaluator` has them (None: nothing selected)."""
+        self.node = node
+        result = evaluator.results.get(node.id) if node is not None and evaluator is not None else None
+        self.header.setStyleSheet("")
+        if node is None:
+            self._show_nothing("Select a node to see its value and gradient.")
+        elif result is None:
+            self._show_nothing(f"{node.name}: not evaluated yet")
+        elif result.error is not None:
+            self._show_nothing(f"{node.name} cannot be computed: {result.error}", error=True)
+        elif result.blocked_by is not None:
+            blocker = evaluator.document.nodes.get(result.blocked_by)
+            self._show_nothing(f"{node.name} waits for {blocker.name if blocker else result.blocked_by}, "
+                               "which has no value")
+        else:
+            self.header.setText(f"<b>{node.name}</b> — {describe(result.value)}")
+            self.value_view.show_value(result.value, f"Value of {node.name}", "")
+            self.gradient = gradient_of(evaluator, node)
+            self.grad_view.show_value(self.gradient.value, self.gradient.title, self.gradient.note)
+        self.copy_value.setEnabled(self.value_view.value is not None)
+        self.copy_grad.setEnabled(self.grad_view.value is not None)
+
+    def _show_nothing(self, text: str, error: bool = False) -> None:
+        self.header.setText(text)
+        self.header.setStyleSheet(ERROR_STYLE if error else "")
+        self.gradient = Gradient(None, "none", "Gradient")
+        self.value_view.show_value(None, "", "")
+        self.grad_view.show_value(None, "", "")
+
+    # ----- copying -------------------------------------------------------------------------------------------
+
+    def column_of(self, widget: QObject) -> str:
+        """"gradient" for a widget in the gradient column, else "value"."""
+        while widget is not None:
+            if widget is self.grad_view:
+                return "gradient"
+            widget = widget.parent()
+        return "value"
+
+    def copy_text(self, column: str = "value") -> str:
+        """The value's (or gradient's) repr, as PyTorch prints it."""
+        return (self.grad_view if column == "gradient" else self.value_view).copy_text()
+
+    def copy(self, column: str = "value") -> None:
+        """Put the repr of one column on the clipboard."""
+        text = self.copy_text(column)
+        if text:
+            QGuiApplication.clipboard().setText(text)
+

@@ -1,0 +1,75 @@
+"""The code panel: the exporter's PyTorch code of the open graph, live, read-only, copyable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from panel_helpers import click_node, node_id, open_example, settle
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from test_inspector import type_into
+
+from gradstudio.model.codegen import generate_code
+from gradstudio.model.document import SetSetting
+from gradstudio.ui.main_window import MainWindow
+
+
+def show_code(window: MainWindow) -> str:
+    """Bring the code panel's tab to the front and return its text."""
+    window.code_panel.show()
+    window.code_panel.raise_()
+    settle()
+    return window.code_panel.text.toPlainText()
+
+
+def test_the_panel_shows_the_exporters_code(window: MainWindow) -> None:
+    open_example(window, "notes_forward_backward")
+    code = show_code(window)
+    assert code == generate_code(window.document, window.evaluator.results)
+    assert "y = x + 2\n" in code and code.endswith("out.backward()\nprint(x.grad)\n")
+    assert window.code_panel.text.isReadOnly()
+
+
+def test_the_code_follows_inspector_edits_and_undo(window: MainWindow, qtbot: Any) -> None:
+    open_example(window, "notes_forward_backward")
+    show_code(window)
+    click_node(qtbot, window, "x")
+    type_into(qtbot, window, "shape", "2, 3")
+    code = window.code_panel.text.toPlainText()
+    assert "x = torch.ones(2, 3, requires_grad=True)\n" in code
+    assert code == generate_code(window.document, window.evaluator.results)
+    type_into(qtbot, window, "name", "inputs")
+    assert "y = inputs + 2\n" in window.code_panel.text.toPlainText()
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    settle()
+    assert window.code_panel.text.toPlainText() == generate_code(window.document, window.evaluator.results)
+    assert "x = torch.ones(3, requires_grad=True)\n" in window.code_panel.text.toPlainText()
+
+
+def test_no_grad_mode_wraps_the_ops(window: MainWindow) -> None:
+    open_example(window, "notes_forward_backward")
+    show_code(window)
+    window.editor.apply(SetSetting("grad_mode", "no_grad"), "No grad")
+    settle()
+    assert "with torch.no_grad():\n    y = x + 2\n" in window.code_panel.text.toPlainText()
+
+
+def test_a_hidden_panel_catches_up_when_shown(window: MainWindow) -> None:
+    open_example(window, "notes_forward_backward")
+    window.values_panel.raise_()
+    settle()
+    assert not window.code_panel.on_screen
+    window.editor.apply(SetSetting("grad_mode", "no_grad"), "No grad")
+    settle()
+    assert "with torch.no_grad()" not in window.code_panel.text.toPlainText()  # not regenerated while hidden
+    assert "with torch.no_grad()" in show_code(window)
+
+
+def test_copy_puts_the_code_on_the_clipboard(window: MainWindow, qtbot: Any) -> None:
+    open_example(window, "linear_regression")
+    code = show_code(window)
+    qtbot.mouseClick(window.code_panel.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == code
+    assert code.startswith("import torch\nimport torch.nn.functional as F\n")
+    assert node_id(window, "loss")
