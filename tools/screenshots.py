@@ -2,7 +2,8 @@
 
 Usage: `.venv/bin/python tools/screenshots.py [FOLDER]` (default `shots/`). The README
 images go to `docs/images/`: `main_window.png` and the tour (`backward.png`,
-`step_through.png`, `no_grad.png`, `autograd_graph.png`, `gradient_check.png`).
+`step_through.png`, `no_grad.png`, `autograd_graph.png`, `gradient_check.png`, `values_vector.png`,
+`values_matrix.png`, `inspector_tensor.png`, `code_panel.png`).
 """
 
 from __future__ import annotations
@@ -130,6 +131,37 @@ def feature_tour(window: MainWindow, folder: Path) -> None:
         dock.show()
 
 
+def select_by_name(window: MainWindow, name: str) -> None:
+    """Select one node by its variable name and let the panels follow."""
+    window.scene.select([window.document.name_owner(name)])
+    window.scene.refresh_values()
+    QApplication.instance().processEvents()
+
+
+def panels_tour(window: MainWindow, folder: Path) -> None:
+    """The values panel (a vector's bars, a matrix's heatmaps), the inspector editing a tensor, the code panel."""
+    window.files.open_path(str(EXAMPLES / f"{README_EXAMPLE}.gsg"), as_example=True)
+    window.backward.run(window.document.settings.backward_target)
+    select_by_name(window, "y")
+    window.values_panel.raise_()
+    tour_shot(window, folder, "values_vector.png")
+    window.files.open_path(str(EXAMPLES / "softmax_classifier.gsg"), as_example=True)
+    window.backward.run(window.document.settings.backward_target)
+    select_by_name(window, "W")
+    tour_shot(window, folder, "values_matrix.png")
+    select_by_name(window, "X")
+    shape = window.inspector.fields["shape"].editor
+    shape.setFocus()
+    shape.setText("6, two")
+    shape.editingFinished.emit()  # as Enter does: the model refuses it, the reason shows under the field
+    tour_shot(window, folder, "inspector_tensor.png")
+    window.files.open_path(str(EXAMPLES / "xor_mlp.gsg"), as_example=True)
+    window.code_panel.raise_()
+    tour_shot(window, folder, "code_panel.png")
+    window.values_panel.raise_()
+    window.undo_stack.setClean()
+
+
 def annotate(window: MainWindow) -> None:
     """A frame around the graph and a note, as a teacher would add them."""
     rect = window.scene.itemsBoundingRect()
@@ -162,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
                 window.undo_stack.setClean()
             if theme == "light":
                 feature_tour(window, folder)
+                panels_tour(window, folder)
             window.close()
     app.setPalette(themes.application_palette(themes.LIGHT))
     return 0

@@ -8,6 +8,7 @@ so a refresh after an edit keeps the focus where the user is typing.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -159,7 +160,10 @@ class InspectorDock(QDockWidget):
             return SpinField(tip)
         if spec.kind == "choice":
             return ChoiceField(spec.choices, tip)
-        placeholder = PLACEHOLDERS.get(spec.kind, PLACEHOLDERS.get(spec.name, "none" if spec.optional else ""))
+        empty = re.search(r"\(empty: ([^)]*)\)", spec.doc)  # the doc says what leaving it empty means
+        placeholder = PLACEHOLDERS.get(spec.kind, PLACEHOLDERS.get(spec.name, ""))
+        if spec.optional:
+            placeholder = f"empty: {empty.group(1) if empty else 'none'}"
         return TextField(spec, tip, placeholder)
 
     def _add(self, form: QFormLayout, key: str, text: str, field: Field, tip: str) -> None:

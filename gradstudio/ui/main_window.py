@@ -91,7 +91,6 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.code_panel, self.train_panel)
         for dock in (self.history, self.train_panel):
             dock.hide()
-        self.values_panel.raise_()
         self.resizeDocks([self.palette, self.inspector], [210, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.values_panel], [290], Qt.Orientation.Vertical)
 

@@ -128,6 +128,7 @@ class TensorView(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.note)
         layout.addWidget(self.body, 1)
+        layout.addStretch(0)  # holds the title and note at the top while there is no value to show
 
     # ----- what is shown -------------------------------------------------------------------------------------
 
