@@ -199,10 +199,12 @@ class ValuesField(Field):
             table.setItem(*divmod(index, table.columnCount()), QTableWidgetItem(text))
 
     def entered(self) -> tuple:
-        """Every cell's text, row by row, as numbers where they are numbers."""
+        """Every filled cell's text, row by row, as numbers where they are numbers (empty cells are missing
+        values: the node then says how many it needs)."""
         table = self.editor
         cells = [table.item(row, column) for row in range(table.rowCount()) for column in range(table.columnCount())]
-        return tuple(parse_number(cell.text() if cell is not None else "") for cell in cells)
+        texts = [cell.text() for cell in cells if cell is not None and cell.text().strip()]
+        return tuple(parse_number(text) for text in texts)
 
 
 class UndoPassThrough(QObject):

@@ -18,8 +18,11 @@ POSITIVE, NEGATIVE = QColor(66, 133, 244), QColor(219, 68, 55)
 
 
 def plottable(values: Any) -> np.ndarray:
-    """Values as finite float64 (NaN drawn as 0, infinities clipped to the float64 range)."""
-    return np.nan_to_num(np.asarray(values, dtype=np.float64))
+    """Values as finite float64: NaN drawn as 0, infinities at the largest finite magnitude present."""
+    data = np.asarray(values, dtype=np.float64)
+    finite = data[np.isfinite(data)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    return np.nan_to_num(data, nan=0.0, posinf=max(high, 0.0), neginf=min(low, 0.0))
 
 
 def new_plot(parent: QWidget | None = None) -> Any:

@@ -83,6 +83,10 @@ class InspectorDock(QDockWidget):
         self.status = _label("")
         self.header = _label("")
         self._signature: tuple | None = ()
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setWidget(self.scroll)
         self.show_node(None, None)
 
     def show_node(self, node: Node | None, editor: Editor | None, result: NodeResult | None = None) -> None:
@@ -126,11 +130,10 @@ class InspectorDock(QDockWidget):
             layout.addWidget(self.status)
             layout.addLayout(self._form(node))
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(body)
-        self.setWidget(scroll)  # the dock deletes the form it showed before
+        old = self.scroll.takeWidget()
+        if old is not None:
+            old.deleteLater()  # later: the edit that asked for this rebuild may still be in one of its fields
+        self.scroll.setWidget(body)
 
     def _form(self, node: Node) -> QFormLayout:
         form = QFormLayout()

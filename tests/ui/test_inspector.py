@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from panel_helpers import click_node, node_id, open_example, settle
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox, QTableWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox, QTableWidget
 from ui_helpers import add_node
 
 from gradstudio.model.catalog import CATALOG
@@ -202,3 +202,40 @@ def test_a_node_that_cannot_compute_says_why_in_the_inspector(window: MainWindow
     assert window.inspector.status.text() == "Waits for an input that has no value"
     labels = [label.text() for label in window.inspector.findChildren(QLabel)]
     assert "a, b" in labels
+
+
+def test_editing_keys_in_a_field_edit_the_text_not_the_graph(window: MainWindow, qtbot: Any) -> None:
+    open_example(window, "notes_forward_backward")
+    click_node(qtbot, window, "x")
+    line = window.inspector.fields["name"].editor
+    line.setFocus()
+    line.end(False)
+    for key in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete):
+        qtbot.keyClick(line, key)
+    qtbot.keyClicks(line, "inputs")
+    qtbot.keyClick(line, Qt.Key.Key_Z, CTRL)  # pending typing: Ctrl+Z belongs to the line edit
+    settle()
+    assert len(window.document.nodes) == 7 and window.undo_stack.count() == 0
+    assert line.text() != "inputs"
+
+
+def test_forms_of_earlier_selections_are_deleted(window: MainWindow, qtbot: Any) -> None:
+    open_example(window, "notes_forward_backward")
+    for name in ("x", "y", "out", "x", "two"):
+        click_node(qtbot, window, name)
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert len(window.inspector.findChildren(QLineEdit, "", Qt.FindChildOption.FindChildrenRecursively)) == 2
+
+
+def test_a_grown_shape_leaves_empty_cells_to_fill(window: MainWindow, qtbot: Any) -> None:
+    document = GraphDocument()
+    add_node(document, "v", "tensor", (0, 0), shape=(2,), init="values", values=(1.0, 2.0))
+    window.set_document(document)
+    click_node(qtbot, window, "v")
+    type_into(qtbot, window, "shape", "3")
+    table = window.inspector.fields["values"].editor
+    assert [table.item(0, i).text() for i in range(3)] == ["1.0", "2.0", ""]
+    assert window.inspector.status.text() == "Cannot compute: shape [3] needs 3 values, got 2"
+    table.item(0, 2).setText("7")
+    settle()
+    assert repr(window.evaluator.value("v")) == "tensor([1., 2., 7.])"

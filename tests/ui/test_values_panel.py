@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from ui_helpers import add_node
 
-from gradstudio.model.document import GraphDocument, SetAttribute, SetRetainGrad
+from gradstudio.model.document import Connect, Edge, GraphDocument, SetAttribute, SetRetainGrad
 from gradstudio.ui.main_window import MainWindow
 
 
@@ -193,3 +193,22 @@ def test_start_up_and_plain_numbers_do_not_import_pyqtgraph(select: str | None) 
     done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "False"
+
+
+@pytest.mark.parametrize(("attributes", "kind", "wrapper"), [
+    (dict(shape=(0,)), "empty", None), (dict(shape=(3,), init="zeros"), "bar", "log"),
+    (dict(shape=(2, 2), init="zeros"), "heatmap", "log"), (dict(shape=(5000,), init="randn"), "bar", None),
+    (dict(shape=(40, 60), init="randn"), "heatmap", None),
+])
+def test_awkward_values_draw_without_warnings(window: MainWindow, qtbot: Any, attributes: dict, kind: str,
+                                              wrapper: str | None) -> None:
+    document = GraphDocument()
+    add_node(document, "x", "tensor", (0, 0), **attributes)
+    if wrapper is not None:  # log(0) = -inf everywhere: nothing finite to scale by
+        add_node(document, "f", wrapper, (260, 0))
+        document.apply(Connect(Edge("x", "f", "input")))
+    window.set_document(document)
+    click_node(qtbot, window, "f" if wrapper else "x")
+    view = window.values_panel.value_view
+    assert view.kind == kind
+    assert view.table_model.rowCount() == (attributes["shape"][0] if kind != "empty" else 0)
