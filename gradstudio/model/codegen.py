@@ -125,6 +125,8 @@ class _Writer:
         result = self._result(target)
         if result is None or not result.ok:
             return [f"# {target.name} has no value: nothing to run backward from"]
+        if target.kind == "scalar":
+            return [f"# {target.name} is a Python number: nothing to run backward from"]
         value = result.value
         lines = [f"print({target.name})"]
         if not isinstance(value, engine.Tensor) or not value.requires_grad:

@@ -292,3 +292,11 @@ def test_variable_names_are_never_python_keywords(name: str) -> None:
     document = GraphDocument()
     with pytest.raises(EditError, match="not a valid variable name"):
         leaf(document, name)
+
+
+def test_a_number_as_target_has_no_backward() -> None:
+    document = chain()
+    target(document, "c")
+    code = generate_code(document)
+    assert code.endswith("# c is a Python number: nothing to run backward from\n")
+    run_code(code, "engine")
