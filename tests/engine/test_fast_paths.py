@@ -1,0 +1,130 @@
+"""The invariants the engine's hot-path shortcuts rely on (see bench/engine.py for why they exist).
+
+Each shortcut replaces a slower, obviously-correct formulation; these tests pin
+that the two agree: expand's hand-built broadcast view, the shared shape
+stand-ins, the early return of unrecorded arithmetic, nodes that create hook
+lists and metadata on first use, reductions through np.add.reduce, and the copy
+a leaf's first gradient still gets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradstudio.engine as torch
+from gradstudio.engine.ops._core import shape_stub
+from gradstudio.engine.ops.shape import _broadcast_view
+
+
+@pytest.mark.parametrize(("source", "target"), [
+    ((), (3,)), ((1,), (4,)), ((3,), (2, 3)), ((2, 1), (2, 5)), ((1, 1), (3, 4)),
+    ((1,), (0,)), ((0,), (2, 0)), ((2, 1, 3), (4, 2, 5, 3)),
+])
+def test_broadcast_view_is_np_broadcast_to(source: tuple, target: tuple) -> None:
+    array = np.random.default_rng(0).standard_normal(source).astype(np.float32)
+    view, expected = _broadcast_view(array, target), np.broadcast_to(array, target)
+    assert view.shape == expected.shape and view.dtype == expected.dtype
+    assert np.array_equal(view, expected)
+    assert not view.flags.writeable
+    assert view.size == 0 or np.shares_memory(view, array)
+
+
+@pytest.mark.parametrize("make", [
+    lambda base: base[3:4],  # contiguous, but starts inside its base
+    lambda base: base.T[:1],  # not contiguous: np.broadcast_to does the work
+])
+def test_broadcast_view_of_views(make) -> None:
+    source = make(np.arange(60, dtype=np.float32).reshape(10, 6))
+    target = (5,) + source.shape[1:]
+    assert np.array_equal(_broadcast_view(source, target), np.broadcast_to(source, target))
+
+
+def test_expand_is_a_read_only_view_sharing_memory() -> None:
+    x = torch.tensor([[1.0], [2.0]])
+    y = x.expand(2, 3)
+    assert y.tolist() == [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+    x.add_(1)
+    assert y.tolist() == [[2.0, 2.0, 2.0], [3.0, 3.0, 3.0]]
+    assert y._version == x._version
+
+
+def test_shape_stubs_are_shared_and_cannot_be_written() -> None:
+    a, b = torch.ones(2, 3), torch.zeros(2, 3)
+    stub = shape_stub(a)
+    assert stub is shape_stub(b)
+    assert tuple(stub.shape) == (2, 3) and stub.dtype == torch.float32
+    assert stub is not shape_stub(torch.ones(2, 3, dtype=torch.float64))
+    with pytest.raises(ValueError):
+        stub._data[0, 0] = 1.0
+
+
+@pytest.mark.parametrize("op", [
+    lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b, lambda a, b: 1 - a,
+])
+def test_unrecorded_arithmetic_matches_recorded(op) -> None:
+    data = np.array([[0.5, -1.5, 2.0]], dtype=np.float32)
+    leaf = torch.tensor(data, requires_grad=True)
+    recorded = op(leaf, torch.tensor([[2.0], [4.0]]))
+    with torch.no_grad():
+        unrecorded = op(leaf, torch.tensor([[2.0], [4.0]]))
+    assert recorded.grad_fn is not None and unrecorded.grad_fn is None and not unrecorded.requires_grad
+    assert np.array_equal(recorded.detach().numpy(), unrecorded.numpy())
+
+
+def test_nodes_create_hooks_retained_lists_and_metadata_on_first_use() -> None:
+    x = torch.ones(3, requires_grad=True)
+    y, z = x * 2, x * 3
+    assert y.grad_fn._pre_hooks is None and y.grad_fn._retained is None
+    y.register_hook(lambda g: g * 10)
+    y.retain_grad()
+    y.grad_fn.metadata["note"] = 1
+    assert z.grad_fn._pre_hooks is None and z.grad_fn._metadata is None  # nothing leaked into the class
+    (y.sum() + z.sum()).backward()
+    assert y.grad.tolist() == [10.0, 10.0, 10.0]
+    assert x.grad.tolist() == [23.0, 23.0, 23.0]
+    assert y.grad_fn.metadata == {"note": 1} and z.grad_fn.metadata == {}
+
+
+def test_next_functions_are_built_from_the_edges() -> None:
+    x, w = torch.ones(2, requires_grad=True), torch.ones(2)
+    node = (x * w).grad_fn
+    (accumulate, index), (nothing, other_index) = node.next_functions
+    assert type(accumulate).__name__ == "AccumulateGrad" and accumulate.variable is x and index == 0
+    assert nothing is None and other_index == 0
+    node.next_functions = ((None, 0), (accumulate, 0))
+    assert node.next_functions == ((None, 0), (accumulate, 0))
+
+
+def test_saved_output_is_rebuilt_with_its_node() -> None:
+    x = torch.tensor([0.5, 1.0], requires_grad=True)
+    y = x.exp()
+    (saved,) = y.grad_fn.saved_tensors
+    assert saved.grad_fn is y.grad_fn and np.array_equal(saved.detach().numpy(), y.detach().numpy())
+    y.sum().backward()
+    assert np.allclose(x.grad.numpy(), np.exp([0.5, 1.0]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("dim", "keepdim"), [(None, False), (0, False), (1, True), ((0, 2), False)])
+def test_sum_and_mean_are_bit_identical_to_numpy(dtype, dim, keepdim) -> None:
+    data = np.random.default_rng(1).standard_normal((4, 5, 3)).astype(dtype)
+    axis = tuple(range(3)) if dim is None else dim
+    tensor = torch.from_numpy(data)
+    summed = tensor.sum() if dim is None else tensor.sum(dim, keepdim=keepdim)
+    averaged = tensor.mean() if dim is None else tensor.mean(dim, keepdim=keepdim)
+    assert np.array_equal(summed.numpy(), np.sum(data, axis=axis, keepdims=keepdim, dtype=dtype))
+    assert np.array_equal(averaged.numpy(), np.mean(data, axis=axis, keepdims=keepdim, dtype=dtype))
+    assert summed.dtype == averaged.dtype == tensor.dtype
+
+
+def test_mean_of_an_empty_tensor_is_nan_without_a_warning() -> None:
+    assert np.isnan(torch.zeros(0).mean().item())  # filterwarnings = error turns a numpy warning into a failure
+
+
+def test_a_leafs_first_gradient_is_its_own_copy() -> None:
+    x = torch.ones(3, requires_grad=True)
+    gradient = torch.tensor([1.0, 2.0, 3.0])
+    (x + 1).backward(gradient)
+    x.grad.zero_()
+    assert gradient.tolist() == [1.0, 2.0, 3.0]
