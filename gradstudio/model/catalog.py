@@ -165,7 +165,7 @@ for _name, _title, _doc in (("sum", "Sum", "Sum of elements."), ("mean", "Mean",
 
 def _values_only(function: Callable[..., Any]) -> Callable[..., Any]:
     def reduce(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
-        return function(x) if dim is None else function(x, dim, keepdim).values
+        return function(x, keepdim=keepdim) if dim is None else function(x, dim, keepdim).values
 
     return reduce
 

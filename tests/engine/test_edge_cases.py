@@ -48,3 +48,20 @@ def test_messages_match_pytorch():
         assert str(caught.value) == "sin(): argument 'input' (position 1) must be Tensor, not float"
     ours, theirs = torch.tensor(2.0, requires_grad=True), real.tensor(2.0, requires_grad=True)
     assert repr(ours.mean(0)) == repr(theirs.mean(0))
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "max", "min"])
+def test_keepdim_without_dim_is_pytorchs_type_error(name):
+    with pytest.raises(TypeError, match=rf"^{name}\(\) received an invalid combination of arguments - got \(keepdim"):
+        getattr(torch.ones(2, 3), name)(keepdim=True)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "max", "min"])
+def test_keepdim_without_dim_message_matches_pytorch(name):
+    real = pytest.importorskip("torch", reason=TORCH_MISSING)
+    messages = []
+    for module in (torch, real):
+        with pytest.raises(TypeError) as caught:
+            getattr(module.ones(2, 3), name)(keepdim=True)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]

@@ -44,9 +44,9 @@ SHAPE_OPS = ["reshape", "unsqueeze", "squeeze", "flatten", "stack", "cat"]
 
 
 def _extreme(function: Callable[..., Any]) -> Callable[..., Any]:
-    # like torch.max: over everything without a dim (keepdim then has no say), else the values along dim
+    # like torch.max: over everything without a dim (where keepdim=True is PyTorch's TypeError), else the values
     def call(x: Any, dim: Any, keepdim: bool) -> Any:
-        return function(x) if dim is None else function(x, dim, keepdim).values
+        return function(x, keepdim=keepdim) if dim is None else function(x, dim, keepdim).values
 
     return call
 

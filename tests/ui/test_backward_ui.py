@@ -38,6 +38,8 @@ def test_backward_gives_section_4s_gradient_on_the_leaf(notes: MainWindow, qtbot
     press_backward(qtbot, notes)
     grad = badge(notes, "x", "grad")
     assert repr(grad.value) == "tensor([6., 6., 6.])" and grad.text == "[6, 6, 6]" and grad.label == ".grad"
+    click_node(qtbot, notes, "x")
+    assert notes.values_panel.grad_view.text.toPlainText() == "tensor([6., 6., 6.])"
     assert repr(notes.evaluator.leaf_grad(node_id(notes, "x"))) == "tensor([6., 6., 6.])"
     assert "out.backward()" in notes.statusBar().currentMessage()
 
@@ -190,6 +192,10 @@ def test_every_example_of_the_notes(window: MainWindow, qtbot: Any, example: str
     if problem is None:
         assert badge(window, leaf, "grad").value.tolist() == expected
         assert window.evaluator.leaf_grad(node_id(window, leaf)).tolist() == expected
+        click_node(qtbot, window, leaf)  # the values panel shows the same .grad
+        grad = window.values_panel.grad_view
+        assert grad.title.text() == f"{leaf}.grad" and grad.value.tolist() == expected
+        assert grad.text.toPlainText() == repr(window.evaluator.leaf_grad(node_id(window, leaf)))
         return
     assert badge(window, leaf, "grad") is None and window.evaluator.leaf_grad(node_id(window, leaf)) is None
     no_grad = window.document.settings.grad_mode == "no_grad"

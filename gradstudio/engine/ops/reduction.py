@@ -12,6 +12,23 @@ from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import needs, normalize_dim, normalize_dims, record
 
+_KEEPDIM_MISMATCH = "      didn't match because some of the keywords were incorrect: keepdim\n"
+_DIMLESS_SIGNATURES = {
+    "sum": " * (*, torch.dtype dtype = None)\n"
+           " * (tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None)\n",
+    "prod": " * (*, torch.dtype dtype = None)\n * (int dim, bool keepdim = False, *, torch.dtype dtype = None)\n",
+    "max": f" * ()\n{_KEEPDIM_MISMATCH} * (Tensor other)\n{_KEEPDIM_MISMATCH} * (int dim, bool keepdim = False)\n",
+}
+_DIMLESS_SIGNATURES["mean"] = _DIMLESS_SIGNATURES["sum"]
+_DIMLESS_SIGNATURES["min"] = _DIMLESS_SIGNATURES["max"]
+
+
+def _refuse_keepdim_without_dim(name: str, dim: Any, keepdim: bool) -> None:
+    """PyTorch has no `keepdim` without `dim` for these reductions: its overload error, method form."""
+    if dim is None and keepdim:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (keepdim=bool, ), but "
+                        f"expected one of:\n{_DIMLESS_SIGNATURES[name]}")
+
 
 def _kept_shape(shape: tuple, dims: tuple[int, ...]) -> tuple:
     return tuple(1 if i in dims else extent for i, extent in enumerate(shape))
@@ -49,6 +66,7 @@ class SumBackward1(SumBackward0):
 
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
     """Sum over all elements, or over `dim`; integers and bools sum to int64."""
+    _refuse_keepdim_without_dim("sum", dim, keepdim)
     dims = normalize_dims(dim, a._data.ndim)
     numpy_dtype = dtype.numpy_dtype if dtype is not None else (a._data.dtype if a._data.dtype.kind == "f"
                                                                else _dtype.DEFAULT_INT)
@@ -70,6 +88,7 @@ class MeanBackward1(MeanBackward0):
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Arithmetic mean over all elements, or over `dim` (floating tensors only)."""
+    _refuse_keepdim_without_dim("mean", dim, keepdim)
     if a._data.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {_dtype.legacy_type_name(a._data.dtype)[6:-6]}")
@@ -124,6 +143,7 @@ class MinBackward0(MaxBackward0):
 
 
 def _extreme(a: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
+    _refuse_keepdim_without_dim("max" if is_max else "min", dim, keepdim)
     from gradstudio.engine.ops.pointwise import maximum, minimum
 
     if isinstance(dim, Tensor):
@@ -208,6 +228,7 @@ def _products_of_others(a: Tensor, dims: tuple[int, ...]) -> Tensor:
 
 def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Product over all elements, or along `dim`."""
+    _refuse_keepdim_without_dim("prod", dim, keepdim)
     dims = normalize_dims(dim, a._data.ndim)
     data = np.prod(a._data, axis=dims, keepdims=keepdim)
     if a._data.dtype.kind != "f":
