@@ -36,7 +36,11 @@ def dumps(document: GraphDocument) -> str:
 
 def save(document: GraphDocument, path: str | os.PathLike[str]) -> None:
     """Write the document to `path` atomically: on any failure the old file is left as it was."""
-    data = dumps(document).encode("utf-8")
+    write_atomically(path, dumps(document).encode("utf-8"))
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace `path` with `data` via a synced temporary file and a rename: never a half-written file."""
     target = Path(os.path.realpath(path))
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)

@@ -75,7 +75,8 @@ def _file_actions(window: MainWindow, a: Actions) -> None:
     _action(window, a, "actionClose", "&Close", files.close, [Keys.Close], "Close the graph")
     _action(window, a, "actionExportImage", "Export &Image…", files.export_image, [],
             "Export the graph as a PNG or SVG image")
-    _coming(window, a, "actionExportCode", "Export &Code…", "Export the graph as PyTorch code")
+    _action(window, a, "actionExportCode", "Export &Code…", files.export_code, [],
+            "Save the graph as a PyTorch script (the code panel's text)")
     _coming(window, a, "actionImportCode", "&Import Code…", "Build a graph from PyTorch code")
     quit_action = _action(window, a, "actionQuit", "&Quit", window.close, [Keys.Quit], "Quit GradStudio")
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from gradstudio.model import fileformat
+from gradstudio.model.codegen import generate_code
 from gradstudio.model.document import GraphDocument
+from gradstudio.model.fileformat import write_atomically
 from gradstudio.resources import resource_path
 from gradstudio.ui.export import export_image
 
@@ -140,6 +142,23 @@ class FileController:
             path += ".svg" if "svg" in chosen.lower() else ".png"
         if not export_image(self.window.scene, path):
             QMessageBox.critical(self.window, "Cannot export image", f"Could not write {path}")
+            return False
+        self.window.show_message(f"Exported {Path(path).name}")
+        return True
+
+    def export_code(self) -> bool:
+        """Ask for a .py file name and write the graph's PyTorch code into it."""
+        stem = Path(self.window.display_name).stem.removesuffix(" (example)")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export code", f"{stem}.py", "Python source (*.py)")
+        if not path:
+            return False
+        if not path.lower().endswith(".py"):
+            path += ".py"
+        code = generate_code(self.window.document, self.window.evaluator.evaluate())
+        try:
+            write_atomically(path, code.encode("utf-8"))
+        except OSError as error:
+            QMessageBox.critical(self.window, "Cannot export code", f"Could not write {path}:\n{error.strerror}")
             return False
         self.window.show_message(f"Exported {Path(path).name}")
         return True

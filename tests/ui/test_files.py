@@ -11,6 +11,7 @@ from ui_helpers import DialogRecorder, chain_document, send_drop
 
 from gradstudio.model import fileformat
 from gradstudio.model.annotations import AddAnnotation, Annotation
+from gradstudio.model.codegen import generate_code
 from gradstudio.model.document import MoveNode
 from gradstudio.ui.files import example_files
 from gradstudio.ui.main_window import MainWindow
@@ -160,3 +161,21 @@ def test_a_failed_save_says_why_and_keeps_the_work_unsaved(chain: MainWindow, di
     [(_, args)] = [call for call in dialogs.calls if call[0] == "critical"]
     assert args[1] == "Cannot save graph" and "No such file or directory" in args[2]
     assert chain.isWindowModified() and chain.path is None
+
+
+def test_export_code_writes_the_code_panels_script(chain: MainWindow, dialogs: DialogRecorder,
+                                                   tmp_path: Path) -> None:
+    dialogs.answers["getSaveFileName"] = (str(tmp_path / "graph"), "Python source (*.py)")
+    assert chain.actions.actionExportCode.isEnabled()
+    chain.actions.actionExportCode.trigger()
+    written = (tmp_path / "graph.py").read_text()
+    assert written == generate_code(chain.document, chain.evaluator.evaluate())
+    assert "import torch" in written and "y = x + 2" in written
+
+
+def test_export_code_failure_says_why_and_writes_nothing(chain: MainWindow, dialogs: DialogRecorder,
+                                                         tmp_path: Path) -> None:
+    dialogs.answers["getSaveFileName"] = (str(tmp_path / "missing" / "graph.py"), "Python source (*.py)")
+    chain.actions.actionExportCode.trigger()
+    assert "critical" in dialogs.names()
+    assert not (tmp_path / "missing").exists()
