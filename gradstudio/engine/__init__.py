@@ -47,20 +47,11 @@ from gradstudio.engine.ops.linalg import bmm, dot, matmul, mm, mv
 from gradstudio.engine.ops.pointwise import (
     abs,
     add,
-    clamp,
     cos,
     div,
-    eq,
     exp,
-    ge,
-    gt,
-    le,
     log,
-    lt,
-    maximum,
-    minimum,
     mul,
-    ne,
     neg,
     pow,
     reciprocal,
@@ -70,9 +61,9 @@ from gradstudio.engine.ops.pointwise import (
     sqrt,
     sub,
     tanh,
-    where,
 )
 from gradstudio.engine.ops.reduction import log_softmax, max, mean, min, prod, softmax, std, sum, var
+from gradstudio.engine.ops.selection import clamp, eq, ge, gt, le, lt, maximum, minimum, ne, where
 from gradstudio.engine.ops.shape import (
     cat,
     flatten,

@@ -6,7 +6,7 @@ from typing import Any
 
 from gradstudio.engine._dtype import float32, float64, int64
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops import inplace, linalg, pointwise, reduction, shape
+from gradstudio.engine.ops import inplace, linalg, pointwise, reduction, selection, shape
 
 
 def _reflected(function: Any) -> Any:
@@ -22,11 +22,11 @@ def _bind() -> None:
         "add": pointwise.add, "sub": pointwise.sub, "mul": pointwise.mul, "div": pointwise.div,
         "pow": pointwise.pow, "neg": pointwise.neg, "abs": pointwise.abs, "exp": pointwise.exp,
         "log": pointwise.log, "sqrt": pointwise.sqrt, "sin": pointwise.sin, "cos": pointwise.cos,
-        "tanh": pointwise.tanh, "sigmoid": pointwise.sigmoid, "relu": pointwise.relu, "clamp": pointwise.clamp,
-        "clip": pointwise.clamp, "maximum": pointwise.maximum, "minimum": pointwise.minimum,
+        "tanh": pointwise.tanh, "sigmoid": pointwise.sigmoid, "relu": pointwise.relu, "clamp": selection.clamp,
+        "clip": selection.clamp, "maximum": selection.maximum, "minimum": selection.minimum,
         "reciprocal": pointwise.reciprocal,
-        "eq": pointwise.eq, "ne": pointwise.ne, "lt": pointwise.lt, "le": pointwise.le, "gt": pointwise.gt,
-        "ge": pointwise.ge,
+        "eq": selection.eq, "ne": selection.ne, "lt": selection.lt, "le": selection.le, "gt": selection.gt,
+        "ge": selection.ge,
         "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
         "prod": reduction.prod, "var": reduction.var, "std": reduction.std, "softmax": reduction.softmax,
         "log_softmax": reduction.log_softmax,
@@ -44,8 +44,8 @@ def _bind() -> None:
         "__rmatmul__": _reflected(linalg.matmul), "__neg__": pointwise.neg, "__abs__": pointwise.abs,
         "__iadd__": _in_place_operator(inplace.add_), "__isub__": _in_place_operator(inplace.sub_),
         "__imul__": _in_place_operator(inplace.mul_), "__itruediv__": _in_place_operator(inplace.div_),
-        "__eq__": pointwise.eq, "__ne__": pointwise.ne, "__lt__": pointwise.lt, "__le__": pointwise.le,
-        "__gt__": pointwise.gt, "__ge__": pointwise.ge,
+        "__eq__": selection.eq, "__ne__": selection.ne, "__lt__": selection.lt, "__le__": selection.le,
+        "__gt__": selection.gt, "__ge__": selection.ge,
         "__getitem__": shape.getitem, "__setitem__": inplace.setitem,
     }
     for name, function in methods.items():

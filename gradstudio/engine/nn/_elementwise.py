@@ -14,8 +14,9 @@ from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.nn._reduction import constant, reduction_name, refuse_grad, type_name
 from gradstudio.engine.ops._core import broadcast_error, needs, operands, record, reduce_to
-from gradstudio.engine.ops.pointwise import clamp, exp, log, sigmoid, where
+from gradstudio.engine.ops.pointwise import exp, log, sigmoid
 from gradstudio.engine.ops.reduction import sum as sum_
+from gradstudio.engine.ops.selection import clamp, where
 from gradstudio.engine.ops.shape import expand
 
 # PyTorch clamps the denominator x * (1 - x) of the BCE gradient from below by this.

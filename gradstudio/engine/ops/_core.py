@@ -69,6 +69,15 @@ def operands(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
     return a, b, ad, bd
 
 
+def binary(function: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray]:
+    """Promote and broadcast two operands and apply `function`; PyTorch's message if shapes don't broadcast."""
+    a, b, ad, bd = operands(a, b)
+    try:
+        return a, b, function(ad, bd)
+    except ValueError:
+        raise broadcast_error(ad.shape, bd.shape) from None
+
+
 def float_data(array: np.ndarray) -> np.ndarray:
     """Integer and bool data promoted to the default float dtype (for ops such as exp or division)."""
     return array if array.dtype.kind == "f" else array.astype(_dtype.DEFAULT_FLOAT)

@@ -10,25 +10,18 @@ import numpy as np
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor, tracking
 from gradstudio.engine.ops._core import (
+    binary,
     broadcast_error,
     float_data,
     needs,
     operands,
     record,
     reduce_to,
-    scalar_tensor,
     shape_stub,
 )
+from gradstudio.engine.ops.selection import where
 
 # ----- binary arithmetic ---------------------------------------------------------------------------------
-
-
-def _binary(function: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray]:
-    a, b, ad, bd = operands(a, b)
-    try:
-        return a, b, function(ad, bd)
-    except ValueError:
-        raise broadcast_error(ad.shape, bd.shape) from None
 
 
 class AddBackward0(Node):
@@ -50,33 +43,28 @@ class RsubBackward1(Node):
         return (reduce_to(-g, self.inputs_like[0]),)
 
 
-def _shape_stub(tensor: Tensor) -> Tensor:
-    """A data-free stand-in carrying only shape and dtype (what un-broadcasting needs)."""
-    return shape_stub(tensor)
-
-
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a + alpha * b, broadcast."""
-    a, b, data = _binary(np.add if alpha == 1 else lambda x, y: x + alpha * y, a, b)
+    a, b, data = binary(np.add if alpha == 1 else lambda x, y: x + alpha * y, a, b)
     if not tracking(a, b):  # skip building the shape stubs only a recorded node needs
         return Tensor._make(data)
-    return record(data, AddBackward0, (a, b), inputs_like=(_shape_stub(a), _shape_stub(b)), alpha=alpha)
+    return record(data, AddBackward0, (a, b), inputs_like=(shape_stub(a), shape_stub(b)), alpha=alpha)
 
 
 def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a - alpha * b, broadcast."""
-    a, b, data = _binary(np.subtract if alpha == 1 else lambda x, y: x - alpha * y, a, b)
+    a, b, data = binary(np.subtract if alpha == 1 else lambda x, y: x - alpha * y, a, b)
     if not tracking(a, b):
         return Tensor._make(data)
-    return record(data, SubBackward0, (a, b), inputs_like=(_shape_stub(a), _shape_stub(b)), alpha=alpha)
+    return record(data, SubBackward0, (a, b), inputs_like=(shape_stub(a), shape_stub(b)), alpha=alpha)
 
 
 def rsub(a: Tensor, scalar: Any) -> Tensor:
     """scalar - a (PyTorch records RsubBackward1)."""
-    a, b, data = _binary(lambda x, y: np.subtract(y, x), a, scalar)
+    a, b, data = binary(lambda x, y: np.subtract(y, x), a, scalar)
     if not tracking(a):
         return Tensor._make(data)
-    return record(data, RsubBackward1, (a,), inputs_like=(_shape_stub(a),))
+    return record(data, RsubBackward1, (a,), inputs_like=(shape_stub(a),))
 
 
 class MulBackward0(Node):
@@ -92,12 +80,12 @@ def _kept_if(tensor: Tensor, needed: bool) -> Tensor:
     PyTorch saves an operand only for the gradients it enters, so changing it in
     place afterwards (`y += y * 2`) is no error when nothing will read it.
     """
-    return tensor if needed else _shape_stub(tensor)
+    return tensor if needed else shape_stub(tensor)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise product, broadcast."""
-    a, b, data = _binary(np.multiply, a, b)
+    a, b, data = binary(np.multiply, a, b)
     if not tracking(a, b):
         return Tensor._make(data)
     return record(data, MulBackward0, (a, b), save=(_kept_if(a, b._requires_grad), _kept_if(b, a._requires_grad)))
@@ -173,9 +161,9 @@ def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
             data = data.astype(exponent_data.dtype)
         return record(data, PowBackward2, (exponent,), save_output=True, base=a)
     if isinstance(exponent, Tensor):
-        a, b, data = _binary(np.power, a, exponent)
+        a, b, data = binary(np.power, a, exponent)
         return record(data, PowBackward1, (a, b), save=(a, b), save_output=True)
-    a, _, data = _binary(np.power, a, exponent)
+    a, _, data = binary(np.power, a, exponent)
     return record(data, PowBackward0, (a,), save=(a,), exponent=exponent)
 
 
@@ -335,120 +323,3 @@ def threshold_backward(g: Tensor, result: Tensor) -> Tensor:
 def relu(a: Tensor) -> Tensor:
     """max(a, 0)."""
     return record(np.maximum(a._data, 0).astype(a._data.dtype, copy=False), ReluBackward0, (a,), save_output=True)
-
-
-# ----- selection ------------------------------------------------------------------------------------------
-
-
-def _mask(condition: np.ndarray, like: Tensor) -> Tensor:
-    return Tensor._make(condition.astype(like._data.dtype))
-
-
-class ClampBackward1(Node):
-    def apply(self, g: Tensor) -> tuple:
-        (a,) = self.saved_tensors
-        inside = np.ones(a._data.shape, dtype=bool)
-        if self.low is not None:
-            inside &= a._data >= self.low
-        if self.high is not None:
-            inside &= a._data <= self.high
-        return (g * _mask(inside, g),)
-
-
-class ClampBackward0(Node):
-    def apply(self, g: Tensor) -> tuple:
-        a, low, high = self.saved_tensors
-        below, above = a._data < low._data, a._data > high._data
-        # crossed bounds (min > max) give max everywhere, so max takes the gradient there, as in PyTorch
-        crossed = high._data < low._data
-        return (reduce_to(g * _mask(~below & ~above, g), a) if needs(self, 0) else None,
-                reduce_to(g * _mask(below & (low._data < high._data), g), low) if needs(self, 1) else None,
-                reduce_to(g * _mask(above | crossed, g), high) if needs(self, 2) else None)
-
-
-def _bound(value: Any, default: float, like: Tensor) -> Tensor:
-    if isinstance(value, Tensor):
-        return value
-    return scalar_tensor(default if value is None else value, like._data.dtype)
-
-
-def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
-    """Limit values to [min, max]; either bound may be None or a tensor."""
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        low, high = _bound(min, -np.inf, a), _bound(max, np.inf, a)
-        data = np.minimum(np.maximum(a._data, low._data), high._data).astype(a._data.dtype, copy=False)
-        return record(data, ClampBackward0, (a, low, high), save=(a, low, high))
-    data = np.clip(a._data, min, max).astype(a._data.dtype, copy=False)
-    return record(data, ClampBackward1, (a,), save=(a,), low=min, high=max)
-
-
-class MaximumBackward0(Node):
-    def apply(self, g: Tensor) -> tuple:
-        a, b = self.saved_tensors
-        return _split_ties(self, g, a, b, a._data > b._data)
-
-
-class MinimumBackward0(Node):
-    def apply(self, g: Tensor) -> tuple:
-        a, b = self.saved_tensors
-        return _split_ties(self, g, a, b, a._data < b._data)
-
-
-def _split_ties(node: Node, g: Tensor, a: Tensor, b: Tensor, a_wins: np.ndarray) -> tuple:
-    """Gradient to the winner of each comparison; ties share it half and half, as PyTorch does."""
-    ties = np.broadcast_to(a._data == b._data, g._data.shape)
-    a_share = np.where(ties, 0.5, a_wins).astype(g._data.dtype)
-    b_share = np.where(ties, 0.5, ~a_wins).astype(g._data.dtype)
-    return (reduce_to(g * Tensor._make(a_share), a) if needs(node, 0) else None,
-            reduce_to(g * Tensor._make(b_share), b) if needs(node, 1) else None)
-
-
-def maximum(a: Tensor, b: Tensor) -> Tensor:
-    """Elementwise maximum, broadcast."""
-    a, b, data = _binary(np.maximum, a, b)
-    return record(data, MaximumBackward0, (a, b), save=(a, b))
-
-
-def minimum(a: Tensor, b: Tensor) -> Tensor:
-    """Elementwise minimum, broadcast."""
-    a, b, data = _binary(np.minimum, a, b)
-    return record(data, MinimumBackward0, (a, b), save=(a, b))
-
-
-class WhereBackward0(Node):
-    def apply(self, g: Tensor) -> tuple:
-        a, b = self.inputs_like
-        zero = scalar_tensor(0, g._data.dtype)
-        return (reduce_to(where(self.condition, g, zero), a) if needs(self, 0) else None,
-                reduce_to(where(self.condition, zero, g), b) if needs(self, 1) else None)
-
-
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """Pick from a where condition holds, else from b."""
-    mask = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = scalar_tensor(a, np.result_type(type(a), np.float32) if isinstance(a, float) else np.asarray(a).dtype)
-    a, b, ad, bd = operands(a, b)
-    try:
-        data = np.where(mask, ad, bd)
-    except ValueError:
-        raise broadcast_error(ad.shape, bd.shape) from None
-    return record(data, WhereBackward0, (a, b), condition=mask, inputs_like=(_shape_stub(a), _shape_stub(b)))
-
-
-# ----- comparisons (never recorded) ----------------------------------------------------------------------
-
-
-def _compare(function: Any) -> Any:
-    def compare(a: Any, b: Any) -> Tensor:
-        a, b, data = _binary(function, a, b)
-        return Tensor._make(data)
-
-    compare.__doc__ = f"Elementwise {function.__name__}, as a bool tensor (not differentiable)."
-    return compare
-
-
-eq, ne, lt, le, gt, ge = (_compare(f) for f in (np.equal, np.not_equal, np.less, np.less_equal,
-                                                 np.greater, np.greater_equal))

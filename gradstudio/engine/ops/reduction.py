@@ -144,7 +144,7 @@ class MinBackward0(MaxBackward0):
 
 def _extreme(a: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
     _refuse_keepdim_without_dim("max" if is_max else "min", dim, keepdim)
-    from gradstudio.engine.ops.pointwise import maximum, minimum
+    from gradstudio.engine.ops.selection import maximum, minimum
 
     if isinstance(dim, Tensor):
         return maximum(a, dim) if is_max else minimum(a, dim)
@@ -188,7 +188,7 @@ class ProdBackward0(Node):
     """Gradient of a product: the product of the other factors, exact when some factors are zero."""
 
     def apply(self, g: Tensor) -> tuple:
-        from gradstudio.engine.ops.pointwise import where
+        from gradstudio.engine.ops.selection import where
 
         a, result = self.saved_tensors
         is_zero = a._data == 0
@@ -215,7 +215,7 @@ def _products_of_others(a: Tensor, dims: tuple[int, ...]) -> Tensor:
     The reduced dimensions are moved last and flattened to n; each element's row of an
     n x n grid holds its slice with itself replaced by one, and the rows are multiplied.
     """
-    from gradstudio.engine.ops.pointwise import where
+    from gradstudio.engine.ops.selection import where
     from gradstudio.engine.ops.shape import expand, permute, reshape
 
     order = [d for d in range(a._data.ndim) if d not in dims] + list(dims)
