@@ -16,7 +16,7 @@ from gradstudio.model import fileformat
 from gradstudio.model.codegen import generate_code
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.fileformat import write_atomically
-from gradstudio.resources import resource_path
+from gradstudio.resource_files import resource_path
 from gradstudio.ui.export import export_image
 
 if TYPE_CHECKING:

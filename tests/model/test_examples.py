@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 import gradstudio.engine as engine
-from gradstudio import resources
+from gradstudio import resource_files as resources
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.fileformat import dumps, load
 from gradstudio.model.leaves import make_leaf
-from gradstudio.resources import resource_path
+from gradstudio.resource_files import resource_path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "resources" / "examples"
