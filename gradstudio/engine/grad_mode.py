@@ -57,26 +57,29 @@ class _GradModeContext:
         return self.__class__(*self._args())
 
 
-class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+class _FixedGradMode(_GradModeContext):
+    """Set grad mode to the subclass's `_enabled` inside the block; restore the previous mode after."""
+
+    _enabled: bool
+
+    def __enter__(self) -> None:
+        self._previous = STATE.enabled
+        STATE.enabled = self._enabled
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.enabled = self._previous
+
+
+class no_grad(_FixedGradMode):  # noqa: N801 - PyTorch's name
     """Disable gradient recording inside the block (or the decorated function)."""
 
-    def __enter__(self) -> None:
-        self._previous = STATE.enabled
-        STATE.enabled = False
-
-    def __exit__(self, *exc: object) -> None:
-        STATE.enabled = self._previous
+    _enabled = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+class enable_grad(_FixedGradMode):  # noqa: N801 - PyTorch's name
     """Enable gradient recording inside the block, even within `no_grad`."""
 
-    def __enter__(self) -> None:
-        self._previous = STATE.enabled
-        STATE.enabled = True
-
-    def __exit__(self, *exc: object) -> None:
-        STATE.enabled = self._previous
+    _enabled = True
 
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
