@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from gradstudio.model.document import Edit, EditError, GraphDocument
+from gradstudio.model.document import Edit, EditError, GraphDocument, canvas_point
 
 ANNOTATION_KINDS = ("note", "frame")
 MIN_SIZE = 40.0
@@ -40,7 +40,7 @@ def annotation(document: GraphDocument, annotation_id: str) -> Annotation:
 
 
 def _size(size: tuple[float, float]) -> tuple[float, float]:
-    width, height = float(size[0]), float(size[1])
+    width, height = canvas_point(size, "size")
     if width < MIN_SIZE or height < MIN_SIZE:
         raise EditError(f"an annotation must be at least {MIN_SIZE:g} x {MIN_SIZE:g}, got {width:g} x {height:g}")
     return width, height
@@ -59,7 +59,7 @@ class AddAnnotation(Edit):
         if item.id in document.annotations or item.id in document.nodes:
             raise EditError(f"the id {item.id!r} is already used")
         item.size = _size(item.size)
-        item.position = (float(item.position[0]), float(item.position[1]))
+        item.position = canvas_point(item.position)
         document.annotations[item.id] = item
         document.notify("annotation_added", item)
         return RemoveAnnotation(item.id)
@@ -106,7 +106,7 @@ class SetAnnotationRect(Edit):
         item = annotation(document, self.annotation_id)
         size = _size(self.size)
         old = SetAnnotationRect(self.annotation_id, item.position, item.size)
-        item.position, item.size = (float(self.position[0]), float(self.position[1])), size
+        item.position, item.size = canvas_point(self.position), size
         document.notify("annotation_changed", item)
         return old
 
@@ -120,6 +120,6 @@ class MoveAnnotation(Edit):
 
     def apply(self, document: GraphDocument) -> Edit:
         item = annotation(document, self.annotation_id)
-        old, item.position = item.position, (float(self.position[0]), float(self.position[1]))
+        old, item.position = item.position, canvas_point(self.position)
         document.notify("annotation_moved", item)
         return MoveAnnotation(self.annotation_id, old)

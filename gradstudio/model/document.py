@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from gradstudio.model.annotations import Annotation
 
 GRAD_MODES = ("normal", "no_grad")
+CANVAS_LIMIT = 1e7  # far beyond any real graph; keeps the canvas's integer scroll range sane
 
 
 class EditError(ValueError):
@@ -197,6 +198,7 @@ class AddNode(Edit):
         if node.id in document.nodes:
             raise EditError(f"a node with id {node.id!r} already exists")
         check_name(document, node.name, node.id)
+        node.position = canvas_point(node.position)
         node.attributes = _checked_attributes(CATALOG[node.kind], node.attributes)
         if self.index is None or self.index >= len(document.nodes):
             document.nodes[node.id] = node
@@ -334,7 +336,7 @@ class MoveNode(Edit):
 
     def apply(self, document: GraphDocument) -> Edit:
         node = document.node(self.node_id)
-        old, node.position = node.position, (float(self.position[0]), float(self.position[1]))
+        old, node.position = node.position, canvas_point(self.position)
         document.notify("node_moved", node)
         return MoveNode(self.node_id, old)
 
@@ -389,6 +391,17 @@ class Batch(Edit):
                 inverse.apply(document)
             raise
         return Batch(list(reversed(inverses)))
+
+
+def canvas_point(value: Any, what: str = "position") -> tuple[float, float]:
+    """`value` as two finite floats; EditError otherwise (a NaN position would break drawing and saving)."""
+    try:
+        point = tuple(float(number) for number in value if not isinstance(number, (str, bytes)))
+    except (TypeError, ValueError):
+        point = ()
+    if len(point) != 2 or not all(abs(number) <= CANVAS_LIMIT for number in point):  # NaN fails too
+        raise EditError(f"{what} must be two finite numbers within ±{CANVAS_LIMIT:.0e}, got {value!r}")
+    return point
 
 
 def check_name(document: GraphDocument, name: str, node_id: str) -> None:

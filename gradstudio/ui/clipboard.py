@@ -53,14 +53,29 @@ def _fresh_names(document: GraphDocument, names: list[str]) -> dict[str, str]:
 
 
 def paste_edit(document: GraphDocument, data: dict[str, Any],
-               offset: tuple[float, float] = PASTE_OFFSET) -> tuple[Edit, list[str]]:
-    """One edit adding a copy of the fragment (fresh ids and names, shifted by `offset`), and the new ids."""
+               offset: tuple[float, float] | None = None) -> tuple[Edit, list[str]]:
+    """One edit adding a copy of the fragment (fresh ids and names, shifted by `offset`), and the new ids.
+
+    Without an `offset` the copy lands one `PASTE_OFFSET` step further for every copy already there.
+    """
     try:
-        return _paste_edit(document, data, offset)
+        return _paste_edit(document, data, offset if offset is not None else _free_offset(document, data))
     except EditError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError) as error:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
         raise EditError(f"the clipboard does not hold a usable graph fragment ({error!r})") from None
+
+
+def _free_offset(document: GraphDocument, data: dict[str, Any]) -> tuple[float, float]:
+    """The first multiple of `PASTE_OFFSET` at which no pasted item lands exactly on an existing one."""
+    taken = {tuple(item.position) for item in [*document.nodes.values(), *document.annotations.values()]}
+    corners = [(float(x), float(y)) for x, y in (record["position"] for record in [*data["nodes"],
+                                                                                 *data["annotations"]])]
+    for step in range(1, len(taken) + 2):  # bounded: far out, a float may not move by one step
+        offset = PASTE_OFFSET[0] * step, PASTE_OFFSET[1] * step
+        if not any((x + offset[0], y + offset[1]) in taken for x, y in corners):
+            break
+    return offset
 
 
 def _paste_edit(document: GraphDocument, data: dict[str, Any],

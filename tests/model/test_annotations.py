@@ -89,3 +89,18 @@ def test_annotation_edits_keep_the_last_backward() -> None:
     evaluator.backward()
     document.apply(AddAnnotation(Annotation("n1", "note", "the leaf")))
     assert evaluator.last_backward is not None
+
+
+@pytest.mark.parametrize("edit", [
+    AddAnnotation(Annotation("n2", "note", "", (float("nan"), 0.0))),
+    AddAnnotation(Annotation("n2", "note", "", (0.0, 0.0), (float("inf"), 100.0))),
+    AddAnnotation(Annotation("n2", "note", "", (0.0, 0.0), (float("nan"), 100.0))),
+    MoveAnnotation("n1", (0.0, float("-inf"))),
+    SetAnnotationRect("n1", (0.0, 0.0), (100.0, float("nan"))),
+])
+def test_non_finite_positions_and_sizes_are_refused(edit: object) -> None:
+    document = document_with_note()
+    before = document.snapshot()
+    with pytest.raises(EditError, match="must be two finite numbers"):
+        document.apply(edit)
+    assert document.snapshot() == before

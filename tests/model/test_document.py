@@ -448,3 +448,14 @@ def test_graph_queries_follow_edits_and_direct_changes(notes: GraphDocument) -> 
     assert notes.topological_order()[-1] == "tail"
     notes.apply(Disconnect(Edge("x", "y", "a")))
     assert_refused(notes, Connect(Edge("tail", "y", "a")), "connecting these ports would make a cycle")
+
+
+@pytest.mark.parametrize("position", [(float("nan"), 0.0), (0.0, float("inf")), (2e7, 0.0), ("1", "2"), (1.0,), None])
+def test_positions_must_be_two_finite_numbers(position: Any) -> None:
+    document = GraphDocument()
+    with pytest.raises(EditError, match="position must be two finite numbers"):
+        document.apply(AddNode(Node("a", "tensor", "a", position=position)))
+    document.apply(AddNode(Node("a", "tensor", "a")))
+    with pytest.raises(EditError, match="position must be two finite numbers"):
+        document.apply(MoveNode("a", position))
+    assert document.nodes["a"].position == (0.0, 0.0)

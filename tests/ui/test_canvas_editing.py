@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent
+from PySide6.QtGui import QDragEnterEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 from ui_helpers import add_node, click, drag, send_drop, viewport_point
 
@@ -196,6 +197,32 @@ def test_copy_paste_gives_fresh_ids_names_and_an_offset(chain: MainWindow, qtbot
     assert sorted(chain.scene.selected_node_ids()) == sorted(node.id for node in new)
     assert chain.undo_stack.count() == 1
     assert_undo_redo(chain, before, qtbot)
+
+
+def test_repeated_pastes_cascade_instead_of_stacking(chain: MainWindow, qtbot: Any) -> None:
+    chain.scene.select(["x"])
+    qtbot.keyClick(chain.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    for _ in range(3):
+        qtbot.keyClick(chain.view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    copies = {node.name: node.position for node in chain.document.nodes.values() if node.name.startswith("x")}
+    assert copies == {"x": (0, 0), "x1": (30.0, 30.0), "x2": (60.0, 60.0), "x3": (90.0, 90.0)}
+
+
+@pytest.mark.parametrize("text", [
+    "not json", "[1, 2]", '{"format": "gradstudio-fragment"}',
+    '{"format": "gradstudio-fragment", "nodes": [{"id": "a", "kind": "tensor", "name": 5, "attributes": {},'
+    ' "position": [0, 0]}], "edges": [], "annotations": []}',
+    '{"format": "gradstudio-fragment", "nodes": [{"id": "a", "kind": "tensor", "name": "q", "attributes": {},'
+    ' "position": [NaN, Infinity]}], "edges": [], "annotations": []}',
+    '{"format": "gradstudio-fragment", "nodes": [{"id": "a", "kind": "nope", "name": "q", "attributes": {},'
+    ' "position": [0, 0]}], "edges": [], "annotations": []}',
+])
+def test_pasting_garbage_changes_nothing_and_says_so(chain: MainWindow, qtbot: Any, text: str) -> None:
+    QGuiApplication.clipboard().setText(text)
+    before = chain.document.snapshot()
+    qtbot.keyClick(chain.view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert chain.document.snapshot() == before and chain.undo_stack.count() == 0
+    assert chain.statusBar().currentMessage()
 
 
 def test_cut_then_paste(chain: MainWindow, qtbot: Any) -> None:
