@@ -109,10 +109,23 @@ def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool) -> None:
         leaf._grad._version_counter.value += 1
 
 
+def _check_hook_result(hook: Callable, grad: Tensor, replaced: Tensor) -> None:
+    """A hook may change a gradient's values, not its shape or dtype (PyTorch's messages)."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if replaced._data.shape != grad._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if replaced._data.dtype != grad._data.dtype:
+        from gradstudio.engine._dtype import legacy_type_name
+
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {legacy_type_name(grad._data.dtype)} "
+                           f"got {legacy_type_name(replaced._data.dtype)})")
+
+
 def _run_prehooks(node: Node, grad: Tensor) -> Tensor:
     for hook in list(node._pre_hooks or ()):
         replaced = hook(grad)
         if replaced is not None:
+            _check_hook_result(hook, grad, replaced)
             grad = replaced
     for retained in node._retained or ():
         tensor = retained()

@@ -193,6 +193,8 @@ def gradient_edge(tensor: Tensor) -> Node | None:
         return tensor.grad_fn
     node = tensor._accumulator
     if node is None:
+        if not tensor._accumulates:  # a view made without recording: it requires grad, yet its gradient is dropped
+            return None
         node = tensor._accumulator = AccumulateGrad(tensor)
     return node
 

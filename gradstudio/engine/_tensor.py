@@ -32,6 +32,26 @@ SCALAR_CONVERSION_WARNING = (
 )
 
 
+INFERENCE_SAVED_MESSAGE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
+    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it "
+    "in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`."
+)
+INFERENCE_IN_PLACE_MESSAGE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
+    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+_WARNED_ONCE: set[str] = set()
+
+
+def warn_once(message: str, stacklevel: int = 3) -> None:
+    """A UserWarning PyTorch gives once per process (its TORCH_WARN_ONCE)."""
+    if message not in _WARNED_ONCE:
+        _WARNED_ONCE.add(message)
+        warnings.warn(message, UserWarning, stacklevel=stacklevel)
+
+
 class VersionCounter:
     """Counts in-place changes; shared by a tensor and its views."""
 
@@ -39,6 +59,36 @@ class VersionCounter:
 
     def __init__(self) -> None:
         self.value = 0
+
+
+class InferenceVersionCounter(VersionCounter):
+    """What a tensor created in inference mode (an inference tensor) holds instead of a version counter.
+
+    PyTorch tracks no version for inference tensors, so autograd may not save one for backward: saving
+    reads the version (`SavedTensor`), and reading it outside inference mode raises PyTorch's error. This
+    costs ordinary tensors nothing. Views and `detach()` share the counter, so they are inference tensors too.
+    """
+
+    __slots__ = ("_count",)
+
+    def __init__(self) -> None:
+        self._count = 0
+
+    @property
+    def value(self) -> int:  # type: ignore[override]
+        """The in-place count, readable only inside inference mode."""
+        if not grad_mode.STATE.inference:
+            raise RuntimeError(INFERENCE_SAVED_MESSAGE)
+        return self._count
+
+    @value.setter
+    def value(self, count: int) -> None:
+        self._count = count
+
+
+def is_inference_counter(counter: VersionCounter) -> bool:
+    """Whether a tensor holding `counter` is an inference tensor."""
+    return counter.__class__ is InferenceVersionCounter
 
 
 def check_can_require_grad(numpy_dtype: np.dtype) -> None:
@@ -55,6 +105,7 @@ class Tensor:
         "_accumulator", "_retains_grad", "_view", "__weakref__",
     )  # `_view` is set on views only (see _views.py)
     __array_priority__ = 1000
+    _accumulates = True  # whether a leaf that requires grad gets an AccumulateGrad (not views made under no_grad)
 
     def __init__(self, data: Any = (), *, requires_grad: bool = False) -> None:
         array = np.asarray(data)
@@ -67,7 +118,7 @@ class Tensor:
         self._requires_grad = requires_grad
         self._grad = None
         self.grad_fn = None
-        self._version_counter = VersionCounter()
+        self._version_counter = InferenceVersionCounter() if grad_mode.STATE.inference else VersionCounter()
         self._accumulator = None
         self._retains_grad = False
 
@@ -107,12 +158,16 @@ class Tensor:
             raise RuntimeError(message)
         if value and self._data.dtype.kind != "f":  # the setter's wording differs from requires_grad_()'s
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if value and self.is_inference() and not grad_mode.STATE.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place and return self."""
         if requires_grad:
             check_can_require_grad(self._data.dtype)
+            if self.grad_fn is not None:  # unlike the setter, PyTorch lets a non-leaf be asked for what it does
+                return self
         self.requires_grad = requires_grad
         return self
 
@@ -154,11 +209,20 @@ class Tensor:
         """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces it."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        return gradient_edge(self).register_prehook(hook)
+        edge = gradient_edge(self)
+        if edge is None:  # a view made under no_grad: no gradient ever reaches it, so the hook never runs
+            return RemovableHandle([hook], hook)
+        return edge.register_prehook(hook)
 
     @property
     def _version(self) -> int:
+        if is_inference_counter(self._version_counter):
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._version_counter.value
+
+    def is_inference(self) -> bool:
+        """True for tensors created in `inference_mode` (and their views)."""
+        return is_inference_counter(self._version_counter)
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
@@ -277,7 +341,7 @@ class Tensor:
 
     def __float__(self) -> float:
         if self._requires_grad:
-            warnings.warn(SCALAR_CONVERSION_WARNING, UserWarning, stacklevel=2)
+            warn_once(SCALAR_CONVERSION_WARNING)
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())

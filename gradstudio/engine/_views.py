@@ -26,7 +26,7 @@ import numpy as np
 from gradstudio.engine import grad_mode
 from gradstudio.engine._formatting import format_tensor
 from gradstudio.engine._graph import Node, gradient_edge
-from gradstudio.engine._tensor import Tensor
+from gradstudio.engine._tensor import InferenceVersionCounter, Tensor
 
 # How a view was created (PyTorch's CreationMeta): in-place changes are forbidden unless DEFAULT.
 DEFAULT, NO_GRAD_MODE, INFERENCE_MODE = 0, 1, 2
@@ -81,6 +81,11 @@ class ViewTensor(Tensor):
     _requires_grad = property(_view_requires_grad, _set_view_requires_grad)
 
     @property
+    def _accumulates(self) -> bool:
+        """A view made without recording has no AccumulateGrad: PyTorch drops the gradients sent to it."""
+        return self._view[1] == DEFAULT
+
+    @property
     def _base(self) -> Tensor:
         """The tensor this is a view of (the root, for views of views)."""
         return self._view[0]
@@ -105,8 +110,8 @@ def mark_view(base: Tensor, out: Tensor) -> None:
 
     Only floating tensors become views that track history, as PyTorch's differentiable views.
     """
-    if out._data.dtype.kind != "f":
-        return
+    if out._data.dtype.kind != "f" or out._version_counter.__class__ is InferenceVersionCounter:
+        return  # views of inference tensors never record, so they need no history of their own
     state = grad_mode.STATE
     meta = INFERENCE_MODE if state.inference else DEFAULT if state.enabled else NO_GRAD_MODE
     if base.__class__ is ViewTensor:
@@ -115,6 +120,8 @@ def mark_view(base: Tensor, out: Tensor) -> None:
             meta = inherited
     else:
         root = base
+    if meta != DEFAULT and base._requires_grad:
+        out._requires_grad = True  # as PyTorch: a view made without recording still requires grad, as a leaf
     out.__class__ = ViewTensor
     out._view = (root, meta, out._version_counter.value)
 

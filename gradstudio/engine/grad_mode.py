@@ -12,21 +12,41 @@ from typing import Any
 
 
 class _GradState:
-    """Process-wide switch read by every op before it records history."""
+    """Process-wide switch read by every op before it records history.
 
-    __slots__ = ("enabled", "inference")
+    `enabled` is whether ops record. Inside `inference_mode` nothing records, even where grad mode is
+    turned back on (`enable_grad`): `inference_grad` then holds the grad mode `is_grad_enabled` reports.
+    """
+
+    __slots__ = ("enabled", "inference", "inference_grad")
 
     def __init__(self) -> None:
         self.enabled = True
         self.inference = False
+        self.inference_grad = False
+
+    def save(self) -> tuple[bool, bool, bool]:
+        """The whole state, for a context to restore on exit."""
+        return self.enabled, self.inference, self.inference_grad
+
+    def restore(self, saved: tuple[bool, bool, bool]) -> None:
+        """Put back a state from `save`."""
+        self.enabled, self.inference, self.inference_grad = saved
+
+    def set_grad(self, mode: bool) -> None:
+        """Set grad mode; within inference mode it is only reported, never recorded."""
+        if self.inference:
+            self.inference_grad = mode
+        else:
+            self.enabled = mode
 
 
 STATE = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    """True when new operations record autograd history."""
-    return STATE.enabled
+    """True when grad mode is on (inside `inference_mode`, ops still record nothing)."""
+    return STATE.enabled or STATE.inference_grad
 
 
 def is_inference_mode_enabled() -> bool:
@@ -63,11 +83,11 @@ class _FixedGradMode(_GradModeContext):
     _enabled: bool
 
     def __enter__(self) -> None:
-        self._previous = STATE.enabled
-        STATE.enabled = self._enabled
+        self._previous = STATE.save()
+        STATE.set_grad(self._enabled)
 
     def __exit__(self, *exc: object) -> None:
-        STATE.enabled = self._previous
+        STATE.restore(self._previous)
 
 
 class no_grad(_FixedGradMode):  # noqa: N801 - PyTorch's name
@@ -86,26 +106,27 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
     """Set grad mode to `mode` now; as a context manager, restore the old mode on exit."""
 
     def __init__(self, mode: bool) -> None:
-        self._previous = STATE.enabled
+        self._previous = STATE.save()
         self._mode = bool(mode)
-        STATE.enabled = self._mode
+        STATE.set_grad(self._mode)
 
     def _args(self) -> tuple:
         return (self._mode,)
 
     def __call__(self, function: Callable) -> Callable:
-        STATE.enabled = self._previous
+        STATE.restore(self._previous)
         return super().__call__(function)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        STATE.enabled = self._previous
+        STATE.restore(self._previous)
 
 
 class inference_mode(_GradModeContext):  # noqa: N801 - PyTorch's name
-    """Like `no_grad`, and marks the block as inference-only (`mode=False` is a no-op)."""
+    """Like `no_grad`, and tensors created inside are inference tensors (`Tensor.is_inference()`), which
+    autograd may not save for backward later. `mode=False` leaves inference mode and turns grad mode on."""
 
     def __init__(self, mode: bool = True) -> None:
         self._mode = bool(mode)
@@ -114,9 +135,8 @@ class inference_mode(_GradModeContext):  # noqa: N801 - PyTorch's name
         return (self._mode,)
 
     def __enter__(self) -> None:
-        self._previous = (STATE.enabled, STATE.inference)
-        if self._mode:
-            STATE.enabled, STATE.inference = False, True
+        self._previous = STATE.save()
+        STATE.restore((False, True, False) if self._mode else (True, False, False))
 
     def __exit__(self, *exc: object) -> None:
-        STATE.enabled, STATE.inference = self._previous
+        STATE.restore(self._previous)

@@ -660,12 +660,18 @@ def test_matmul_cases_cover_every_rank_pair() -> None:
     assert ranks == {(ra, rb) for ra in range(1, 5) for rb in range(1, 5)}
 
 
+# float32 cases exist on purpose (dtype casts): gradcheck warns about them, as PyTorch does
+SINGLE_PRECISION_WARNING = "ignore:Input #.* is not a double precision:UserWarning"
+
+
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.filterwarnings(SINGLE_PRECISION_WARNING)
 def test_first_derivatives(case: Case) -> None:
     assert gradcheck(case.fn, case.inputs(), eps=case.eps, atol=case.atol)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.first_order_only], ids=_case_id)
+@pytest.mark.filterwarnings(SINGLE_PRECISION_WARNING)
 def test_second_derivatives(case: Case) -> None:
     assert gradgradcheck(case.fn, case.inputs(), eps=case.eps, atol=case.atol)
 

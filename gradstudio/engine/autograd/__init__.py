@@ -9,7 +9,7 @@ from typing import Any
 from gradstudio.engine import _backward as engine
 from gradstudio.engine import grad_mode
 from gradstudio.engine._backward import ANOMALY, BackwardObserver
-from gradstudio.engine._graph import Node
+from gradstudio.engine._graph import Node, gradient_edge
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.autograd.gradcheck import gradcheck, gradgradcheck
 
@@ -38,7 +38,7 @@ def _root_gradients(outputs: list[Tensor], grad_outputs: list) -> list[Tensor]:
     grads = []
     for index, output in enumerate(outputs):
         given = grad_outputs[index] if index < len(grad_outputs) else None
-        if not output._requires_grad:
+        if gradient_edge(output) is None:  # also a view made under no_grad, which reports requires_grad=True
             raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
         if given is None:
             if output._data.size != 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -75,6 +76,11 @@ def gradcheck(function: Callable, inputs: Any, *, eps: float = 1e-6, atol: float
               raise_exception: bool = True, **_: Any) -> bool:
     """True when backward agrees with finite differences for every input and output element."""
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x._requires_grad and x._data.dtype != np.float64:
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
+                          "This check will likely fail if all the inputs are not of double precision floating point "
+                          "or complex. ", UserWarning, stacklevel=2)
     numerical = numerical_jacobians(function, inputs, eps)
     analytical = analytical_jacobians(function, inputs)
     for i, (num_row, ana_row) in enumerate(zip(numerical, analytical)):
@@ -82,8 +88,10 @@ def gradcheck(function: Callable, inputs: Any, *, eps: float = 1e-6, atol: float
             if not np.allclose(ana, num, rtol=rtol, atol=atol):
                 if not raise_exception:
                     return False
+                shown = inputs[i]._data.dtype  # PyTorch shows the Jacobians in the input's dtype
                 raise GradcheckError(f"Jacobian mismatch for output {j} with respect to input {i},\n"
-                                     f"numerical:{Tensor._make(num)!r}\nanalytical:{Tensor._make(ana)!r}\n")
+                                     f"numerical:{Tensor._make(num.astype(shown))!r}\n"
+                                     f"analytical:{Tensor._make(ana.astype(shown))!r}\n")
     return True
 
 

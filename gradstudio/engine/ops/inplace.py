@@ -26,7 +26,7 @@ import numpy as np
 from gradstudio.engine import grad_mode
 from gradstudio.engine._backward import record_forward_traceback
 from gradstudio.engine._graph import Node, gradient_edge
-from gradstudio.engine._tensor import Tensor
+from gradstudio.engine._tensor import INFERENCE_IN_PLACE_MESSAGE, Tensor, is_inference_counter
 from gradstudio.engine._views import (
     DEFAULT,
     Region,
@@ -45,6 +45,12 @@ OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-
                    "location. Please clone() the tensor before performing the operation.")
 
 
+def _check_inference(a: Tensor) -> None:
+    """Inference tensors may change in place only inside inference mode (PyTorch's rule and message)."""
+    if is_inference_counter(a._version_counter) and not grad_mode.STATE.inference:
+        raise RuntimeError(INFERENCE_IN_PLACE_MESSAGE)
+
+
 def _check_leaf(a: Tensor) -> None:
     if a._requires_grad and grad_mode.STATE.enabled and a.grad_fn is None:
         raise RuntimeError(LEAF_IN_PLACE_MESSAGE)
@@ -58,8 +64,13 @@ def _history_snapshot(a: Tensor) -> Tensor:
     return snapshot
 
 
-def _store(a: Tensor, data: np.ndarray) -> None:
-    """Write an op's result into `a`'s memory and count the change."""
+def _store(a: Tensor, data: np.ndarray, overlap_ok: bool = False) -> None:
+    """Write an op's result into `a`'s memory and count the change.
+
+    Elements sharing one address (an expanded tensor) refuse the write unless `overlap_ok`: PyTorch lets
+    `zero_` and `fill_` with a number through, as every element gets the same value.
+    """
+    _check_inference(a)
     target = a._data
     if data.dtype != target.dtype and not np.can_cast(data.dtype, target.dtype, casting="same_kind"):
         raise RuntimeError(f"result type {_legacy(data.dtype)} can't be cast to the desired output type "
@@ -67,15 +78,15 @@ def _store(a: Tensor, data: np.ndarray) -> None:
     if data.shape != target.shape:
         raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
                            f"{list(data.shape)}")
-    if 0 in target.strides and has_internal_overlap(target):
+    if not overlap_ok and 0 in target.strides and has_internal_overlap(target):
         raise RuntimeError(OVERLAP_MESSAGE)
     target[...] = data
     a._version_counter.value += 1
 
 
-def _write(a: Tensor, result: Tensor) -> Tensor:
+def _write(a: Tensor, result: Tensor, overlap_ok: bool = False) -> Tensor:
     """Store the result in `a`, which is not a view, and make the op's node its history."""
-    _store(a, result._data)
+    _store(a, result._data, overlap_ok)
     node = result.grad_fn
     if node is not None:
         old = a.grad_fn
@@ -90,24 +101,24 @@ def _legacy(numpy_dtype: np.dtype) -> str:
     return legacy_type_name(numpy_dtype)[6:-6]
 
 
-def apply_inplace(a: Tensor, op: Callable[[Tensor], Tensor], *others: Any) -> Tensor:
+def apply_inplace(a: Tensor, op: Callable[[Tensor], Tensor], *others: Any, overlap_ok: bool = False) -> Tensor:
     """Run `op` (the out-of-place form of the update, given `a`) as an in-place update of `a`."""
     if a.__class__ is ViewTensor:
-        return _through_view(a, op, others)
+        return _through_view(a, op, others, overlap_ok)
     _check_leaf(a)
     recording = grad_mode.STATE.enabled and (a._requires_grad or any(
         isinstance(o, Tensor) and o._requires_grad for o in others))
     source = _history_snapshot(a) if recording else a
-    return _write(a, op(source))
+    return _write(a, op(source), overlap_ok)
 
 
-def _through_view(view: ViewTensor, op: Callable[[Tensor], Tensor], others: tuple) -> Tensor:
+def _through_view(view: ViewTensor, op: Callable[[Tensor], Tensor], others: tuple, overlap_ok: bool) -> Tensor:
     """An in-place update of a view: the data goes into the root's memory, the history onto the root."""
     root, meta, _ = view._view
     recording = grad_mode.STATE.enabled and (view._requires_grad or root._requires_grad or any(
         isinstance(o, Tensor) and o._requires_grad for o in others))
     if not recording:
-        _store(view, op(view)._data)
+        _store(view, op(view)._data, overlap_ok)
         return view
     if meta != DEFAULT:
         raise RuntimeError(creation_meta_message(view, indirect=False))
@@ -115,11 +126,11 @@ def _through_view(view: ViewTensor, op: Callable[[Tensor], Tensor], others: tupl
         raise RuntimeError(VIEW_OF_LEAF_MESSAGE)
     region = Region.of(root, view)
     if region is None:  # the root's data was replaced since: the view only holds its own memory now
-        return _write(view, op(_history_snapshot(view)))
-    if region.overlapping:
+        return _write(view, op(_history_snapshot(view)), overlap_ok)
+    if region.overlapping and not overlap_ok:
         raise RuntimeError(OVERLAP_MESSAGE)
     result = op(_history_snapshot(view))
-    _store(view, result._data)
+    _store(view, result._data, overlap_ok)
     fn = result.grad_fn
     if fn is not None:
         node = CopySlices()
@@ -245,7 +256,7 @@ class FillBackward3(Node):
 
 
 def _fill(a: Tensor, value: Any, node: type[Node]) -> Tensor:
-    return apply_inplace(a, lambda s: record(np.full_like(s._data, value), node, (s,)))
+    return apply_inplace(a, lambda s: record(np.full_like(s._data, value), node, (s,)), overlap_ok=True)
 
 
 def fill_(a: Tensor, value: Any) -> Tensor:
@@ -378,7 +389,8 @@ def setitem(a: Tensor, key: Any, value: Any) -> None:
     source = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=a._data.dtype))
     advanced = _is_advanced(key)
     tracked = a._requires_grad or source._requires_grad or a.__class__ is ViewTensor and a._view[0]._requires_grad
-    if not (grad_mode.STATE.enabled and tracked):
+    _check_inference(a)
+    if not (grad_mode.STATE.enabled and tracked) and 0 not in a._data.strides:  # expanded: checked below
         try:
             a._data[_numpy_key(key) if advanced else key] = source._data
         except ValueError:  # shapes that do not fit: the recorded path below raises PyTorch's error

@@ -15,6 +15,30 @@ def _matrix_error(a: np.ndarray, b: np.ndarray) -> RuntimeError:
                         f"{b.shape[0]}x{b.shape[1]})")
 
 
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool"}
+
+
+def _check_dtypes(kind: str, a: Tensor, b: Tensor) -> None:
+    """PyTorch's matrix products take no mixed dtypes (and no bool): its message for each kernel."""
+    da, db = a._data.dtype, b._data.dtype
+    if da == db:
+        if da.kind == "b":
+            kernel = {"mm": "addmm_impl_cpu_", "mv": "addmv_impl_cpu"}.get(kind, kind)
+            raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+        return
+    from gradstudio.engine._dtype import _LEGACY_NAMES, from_numpy_dtype
+
+    name_a, name_b = from_numpy_dtype(da).name, from_numpy_dtype(db).name
+    title_a, title_b = _LEGACY_NAMES[name_a], _LEGACY_NAMES[name_b]
+    messages = {
+        "mm": f"expected m1 and m2 to have the same dtype, but got: {_C_TYPE_NAMES[name_a]} != {_C_TYPE_NAMES[name_b]}",
+        "mv": f"addmv input tensors must have the same dtype, but got {title_b}, {title_a}, and {title_b}",
+        "dot": f"dot : expected both vectors to have same dtype, but found {title_a} and {title_b}",
+        "bmm": f"expected scalar type {title_a} but found {title_b}",
+    }
+    raise RuntimeError(messages[kind])
+
+
 def _require_dims(name: str, a: Tensor, expected: int, label: str = "") -> None:
     if a._data.ndim != expected:
         raise RuntimeError(f"{label or 'self'} must be a {expected}D tensor" if name != "mm" else
@@ -31,6 +55,7 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     """Product of two matrices."""
     _require_dims("mm", a, 2)
     _require_dims("mm", b, 2, "mat2")
+    _check_dtypes("mm", a, b)
     a, b, ad, bd = operands(a, b)
     if ad.shape[1] != bd.shape[0]:
         raise _matrix_error(ad, bd)
@@ -79,6 +104,7 @@ def mv(a: Tensor, v: Tensor) -> Tensor:
     a, v, ad, vd = operands(a, v)
     if ad.ndim != 2 or vd.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {ad.ndim}, {vd.ndim}")
+    _check_dtypes("mv", a, v)
     if ad.shape[1] != vd.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({ad.shape[0]}), mat ({ad.shape[0]}x{ad.shape[1]}), "
                            f"vec ({vd.shape[0]})")
@@ -96,6 +122,7 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
     a, b, ad, bd = operands(a, b)
     if ad.ndim != 1 or bd.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors")
+    _check_dtypes("dot", a, b)
     if ad.shape != bd.shape:
         n, m = ad.shape[0], bd.shape[0]
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
@@ -115,6 +142,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     a, b, ad, bd = operands(a, b)
     if ad.ndim != 3 or bd.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if ad.ndim != 3 else "batch2 must be a 3D tensor")
+    _check_dtypes("bmm", a, b)
     if ad.shape[0] != bd.shape[0] or ad.shape[2] != bd.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{ad.shape[0]}, "
                            f"{ad.shape[2]}] but got: [{bd.shape[0]}, {bd.shape[1]}].")

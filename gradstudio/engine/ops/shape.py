@@ -226,18 +226,18 @@ def expand(a: Tensor, *sizes: Any) -> Tensor:
 
 
 def _broadcast_view(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """`np.broadcast_to(array, shape)`: a read-only view, stride 0 along the broadcast dimensions.
+    """`array` broadcast to `shape`: a view with stride 0 along the broadcast dimensions.
 
-    Built straight from strides for contiguous arrays: np.broadcast_to spends about 3 us in Python-level
-    checks, and backward expands a gradient for every sum and mean. `shape` is already validated.
+    Writeable, as PyTorch's expand: a write through a part without repeated elements (`y.expand(3, 2)[0]`)
+    reaches the base, and in-place ops refuse the parts that repeat (see `_store` in inplace.py). Built
+    straight from strides (np.broadcast_to spends about 3 us in Python-level checks and returns a read-only
+    array), as backward expands a gradient for every sum and mean. `shape` is already validated.
     """
-    if not array.flags.c_contiguous or array.size == 0:
-        return np.broadcast_to(array, shape)
     strides = (0,) * (len(shape) - array.ndim) + tuple(
         0 if extent == 1 else stride for extent, stride in zip(array.shape, array.strides))
-    view = np.ndarray(shape, array.dtype, array, 0, strides)
-    view.flags.writeable = False
-    return view
+    if not array.flags.c_contiguous or array.size == 0:  # not usable as a buffer: numpy's slower route
+        return np.lib.stride_tricks.as_strided(array, shape, strides, writeable=array.flags.writeable)
+    return np.ndarray(shape, array.dtype, array, 0, strides)
 
 
 class CatBackward0(Node):
