@@ -20,10 +20,14 @@ def manual_seed(seed: int) -> np.random.Generator:
     return _generator
 
 
-def _sizes(size: tuple) -> tuple[int, ...]:
+def _sizes(size: tuple, check: bool = True) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    return tuple(int(s) for s in size)
+    sizes = tuple(int(s) for s in size)
+    for extent in sizes:
+        if check and extent < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {extent}: {list(sizes)}")
+    return sizes
 
 
 def _finish(array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
@@ -93,6 +97,8 @@ def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor of zeros."""
+    if any(extent < 0 for extent in _sizes(size, check=False)):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")  # PyTorch's own wording for zeros
     return _finish(np.zeros(_sizes(size), _float_dtype(dtype)), None, requires_grad)
 
 
@@ -150,6 +156,10 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, req
     floating = any(isinstance(v, float) for v in (start, end, step))
     numpy_dtype = dtype.numpy_dtype if dtype is not None else (_dtype.DEFAULT_FLOAT if floating
                                                                else _dtype.DEFAULT_INT)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     count = max(int(np.ceil((end - start) / step)), 0)
     array = (start + step * np.arange(count, dtype=np.float64)).astype(numpy_dtype)
     return _finish(array, None, requires_grad)
@@ -157,6 +167,8 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, req
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced values from start to end, inclusive."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     index = np.arange(steps, dtype=np.float64)
     halfway = steps // 2
@@ -168,4 +180,7 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, require
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Identity matrix (n x m)."""
+    for label, extent in (("n", n), ("m", m)):
+        if extent is not None and extent < 0:
+            raise RuntimeError(f"{label} must be greater or equal to 0, got {extent}")
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), None, requires_grad)

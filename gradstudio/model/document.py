@@ -167,9 +167,10 @@ class GraphDocument:
                 copy.deepcopy(list(self.annotations.values())))
 
 
-RESERVED_NAMES = frozenset({"torch", "F", "nn", "None", "True", "False", "and", "or", "not", "in", "is", "if",
-                            "else", "for", "while", "def", "class", "return", "import", "from", "as", "with",
-                            "lambda", "pass", "del", "global", "try", "except", "raise", "yield", "assert"})
+# names the exported code itself uses (a variable called `print` or `float` would break it), and keywords
+RESERVED_NAMES = frozenset({"torch", "F", "nn", "print", "float", "None", "True", "False", "and", "or", "not", "in",
+                            "is", "if", "else", "for", "while", "def", "class", "return", "import", "from", "as",
+                            "with", "lambda", "pass", "del", "global", "try", "except", "raise", "yield", "assert"})
 
 
 # ----- edits ------------------------------------------------------------------------------------------------

@@ -96,3 +96,43 @@ def test_scalar_conversion_warns_once_per_process(monkeypatch) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert float(engine.tensor([3.0], requires_grad=True)) == 3.0
+
+
+def refused_creation_and_shapes(t):
+    x = t.arange(24.0).reshape(2, 3, 4)
+    actions = [lambda: t.arange(0, 5, 0), lambda: t.arange(5, 0), lambda: t.linspace(0, 1, -1), lambda: t.eye(-1),
+               lambda: t.eye(2, -1), lambda: t.ones(-1), lambda: t.zeros(2, -3), lambda: t.rand(2, -1),
+               lambda: t.tensor([[1, 2], [3, 4]]).var(), lambda: t.tensor([1, 2]).std(0),
+               lambda: x.permute(0, 0, 1), lambda: x.flatten(2, 0), lambda: x.unsqueeze(0).squeeze((0,)),
+               lambda: x[0, :, 4], lambda: x[None, 0, :, 4], lambda: x[..., 5], lambda: x[0, None, 3],
+               lambda: x[1.5], lambda: x[0, 1.0], lambda: x[..., ...], lambda: x[0, -5]]
+    return [attempt(action) for action in actions]
+
+
+def test_refusals_same_as_pytorch() -> None:
+    torch = pytest.importorskip("torch", reason=TORCH_MISSING)
+    assert_same(refused_creation_and_shapes, torch)
+
+
+@pytest.mark.parametrize(("action", "error", "message"), [
+    (lambda t: t.arange(0, 5, 0), RuntimeError, "step must be nonzero"),
+    (lambda t: t.ones(2, -1), RuntimeError, "Trying to create tensor with negative dimension -1: [2, -1]"),
+    (lambda t: t.zeros(-1), RuntimeError, "zeros: Dimension size must be non-negative."),
+    (lambda t: t.tensor([1, 2]).var(), RuntimeError, "std and var only support floating point and complex dtypes"),
+    (lambda t: t.ones(2, 3).permute(1, 1), RuntimeError, "permute(): duplicate dims are not allowed."),
+    (lambda t: t.ones(2, 3).flatten(1, 0), RuntimeError,
+     "flatten() has invalid args: start_dim cannot come after end_dim"),
+    (lambda t: t.ones(2, 3, 4)[0, :, 4], IndexError, "index 4 is out of bounds for dimension 2 with size 4"),
+    (lambda t: t.ones(3)[1.5], IndexError, "only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                                           "Variables are valid indices (got float)"),
+])
+def test_refusals(action, error, message) -> None:
+    with pytest.raises(error) as caught:
+        action(engine)
+    assert str(caught.value) == message
+
+
+def test_squeeze_of_dims_and_vector_matrix_product_record_pytorchs_nodes() -> None:
+    x = engine.ones(1, 2, requires_grad=True)
+    assert x.squeeze((0,)).grad_fn.name() == "SqueezeBackward2"
+    assert (engine.ones(2, requires_grad=True) @ engine.ones(2, 3)).grad_fn.name() == "SqueezeBackward4"

@@ -295,6 +295,14 @@ def test_variable_names_are_never_python_keywords(name: str) -> None:
         leaf(document, name)
 
 
+@pytest.mark.parametrize("name", ["print", "float"])
+def test_names_the_exported_code_uses_are_refused_and_never_suggested(name: str) -> None:
+    document = GraphDocument()
+    with pytest.raises(EditError, match="not a valid variable name"):
+        leaf(document, name)
+    assert document.new_name(name) == f"{name}1"
+
+
 def test_a_number_as_target_has_no_backward() -> None:
     document = chain()
     target(document, "c")

@@ -7,7 +7,17 @@ import numpy as np
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import broadcast_error, needs, operands, record, reduce_to
-from gradstudio.engine.ops.shape import contiguous, expand, reshape, squeeze, t, transpose, unsafe_view, unsqueeze
+from gradstudio.engine.ops.shape import (
+    contiguous,
+    expand,
+    reshape,
+    squeeze,
+    squeeze_leading,
+    t,
+    transpose,
+    unsafe_view,
+    unsqueeze,
+)
 
 
 def _matrix_error(a: np.ndarray, b: np.ndarray) -> RuntimeError:
@@ -159,7 +169,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if da == 2 and db == 1:
         return mv(a, b)
     if da == 1 and db == 2:
-        return squeeze(mm(unsqueeze(a, 0), b), [0])
+        return squeeze_leading(mm(unsqueeze(a, 0), b))
     if da == 2 and db == 2:
         return mm(a, b)
     if da == 3 and db == 3:  # a 3-D operand with one batch that requires grad is folded to a matrix

@@ -269,6 +269,8 @@ DOF_WARNING = ("{}(): degrees of freedom is <= 0. Correction should be strictly 
 
 
 def _spread(a: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, is_std: bool) -> Tensor:
+    if a._data.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     dims = normalize_dims(dim, a._data.ndim)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import warnings
 from typing import Any
 
@@ -96,7 +97,9 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if a._data.ndim == 0:
         return reshape(a, (1,))
     start, end = normalize_dim(start_dim, a._data.ndim), normalize_dim(end_dim, a._data.ndim)
-    if start >= end:
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
         return a
     shape = a._data.shape
     merged = int(np.prod(shape[start:end + 1]))
@@ -136,6 +139,8 @@ class PermuteBackward0(Node):
 def permute(a: Tensor, *dims: Any) -> Tensor:
     """Reorder dimensions (a view)."""
     order = tuple(normalize_dim(d, a._data.ndim) for d in _sizes(dims))
+    if len(order) == a._data.ndim and len(set(order)) != len(order):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     if sorted(order) != list(range(a._data.ndim)):
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does not match the length "
                            "of the desired ordering of dimensions i.e. input.dim() = "
@@ -182,8 +187,12 @@ class SqueezeBackward1(SqueezeBackward0):
     pass
 
 
-class SqueezeBackward4(SqueezeBackward0):
+class SqueezeBackward2(SqueezeBackward0):
     pass
+
+
+class SqueezeBackward4(SqueezeBackward0):
+    """What PyTorch's in-place `squeeze_(dims)` records (matmul of a vector and a matrix uses it)."""
 
 
 def squeeze(a: Tensor, dim: Any = None) -> Tensor:
@@ -193,9 +202,14 @@ def squeeze(a: Tensor, dim: Any = None) -> Tensor:
         node, axes = SqueezeBackward0, tuple(i for i, extent in enumerate(shape) if extent == 1)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        node = SqueezeBackward1 if isinstance(dim, int) else SqueezeBackward4
+        node = SqueezeBackward1 if isinstance(dim, int) else SqueezeBackward2
         axes = tuple(d for d in (normalize_dim(d, a._data.ndim) for d in dims) if a._data.ndim and shape[d] == 1)
     return view_of(a, record(np.squeeze(a._data, axes), node, (a,), input_shape=shape))
+
+
+def squeeze_leading(a: Tensor) -> Tensor:
+    """Drop a leading dimension of size one, recorded as PyTorch's matmul does it (`squeeze_` of dims [0])."""
+    return view_of(a, record(np.squeeze(a._data, 0), SqueezeBackward4, (a,), input_shape=a._data.shape))
 
 
 class ExpandBackward0(Node):
@@ -354,14 +368,19 @@ def getitem(a: Tensor, key: Any) -> Tensor:
         raise NotImplementedError("advanced (tensor or list) indexing is not supported; use basic indexing")
     if key == (Ellipsis,):
         return alias_view(a)
+    key = tuple(_index_entry(k) for k in key)
     consumed = sum(1 for k in key if k is not None and k is not Ellipsis)
     if consumed > a._data.ndim:
         raise IndexError(f"too many indices for tensor of dimension {a._data.ndim}")
+    positions = list(range(len(key)))  # where each entry stands in the key: PyTorch's messages name that
     if Ellipsis in key:
         position = key.index(Ellipsis)
-        key = key[:position] + (slice(None),) * (a._data.ndim - consumed) + key[position + 1:]
+        fill = a._data.ndim - consumed
+        rest = [i for i in range(position + 1, len(key)) if key[i] is not Ellipsis]  # PyTorch ignores repeats
+        positions = list(range(position)) + [position] * fill + rest
+        key = key[:position] + (slice(None),) * fill + tuple(key[i] for i in rest)
     result, dim = a, 0
-    for entry in key:
+    for entry, position in zip(key, positions):
         if entry is None:
             result = unsqueeze(result, dim)
             dim += 1
@@ -370,8 +389,24 @@ def getitem(a: Tensor, key: Any) -> Tensor:
                 result = slice_dim(result, dim, entry)
             dim += 1
         else:
-            result = select(result, dim, int(entry))
+            extent = result._data.shape[dim]
+            if not -extent <= entry < extent:
+                raise IndexError(f"index {entry} is out of bounds for dimension {position} with size {extent}")
+            result = select(result, dim, entry)
     return alias_view(a) if result is a else result
+
+
+def _index_entry(entry: Any) -> Any:
+    """One entry of a basic index: None, Ellipsis, a slice or an int (PyTorch's message for anything else)."""
+    if entry is None or entry is Ellipsis or isinstance(entry, slice):
+        return entry
+    if isinstance(entry, (bool, np.bool_)):
+        raise NotImplementedError("advanced (boolean) indexing is not supported; use basic indexing")
+    try:
+        return operator.index(entry)
+    except TypeError:
+        raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+                         f"indices (got {type(entry).__name__})") from None
 
 
 def _whole(entry: slice, length: int) -> bool:
