@@ -25,6 +25,15 @@ def plottable(values: Any) -> np.ndarray:
     return np.nan_to_num(data, nan=0.0, posinf=max(high, 0.0), neginf=min(low, 0.0))
 
 
+def nonfinite_caption(values: Any) -> str:
+    """Says how NaN and infinite values are drawn (empty when every value is finite)."""
+    data = np.asarray(values, dtype=np.float64)
+    nans, infs = int(np.isnan(data).sum()), int(np.isinf(data).sum())
+    parts = [f"{nans} NaN drawn as 0"] if nans else []
+    parts += [f"{infs} ±inf drawn at the finite extremes"] if infs else []
+    return ", ".join(parts)
+
+
 def new_plot(parent: QWidget | None = None) -> Any:
     """An empty pyqtgraph plot in the widget palette's colours, without pyqtgraph's context menu."""
     import pyqtgraph as pg

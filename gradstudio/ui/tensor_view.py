@@ -24,6 +24,8 @@ from gradstudio.model.code_literals import element
 from gradstudio.ui import charts
 
 Index = QModelIndex | QPersistentModelIndex
+FIT_CELLS = 4096  # up to this many cells each column fits its contents; beyond, measuring every cell takes seconds
+SAMPLE = 256  # larger tables size all columns alike, from this many values plus the extremes
 
 
 def monospace() -> QFont:
@@ -31,6 +33,13 @@ def monospace() -> QFont:
     font = QFont("DejaVu Sans Mono")
     font.setStyleHint(QFont.StyleHint.Monospace)
     return font
+
+
+def cell_text(value: Any, dtype: np.dtype) -> str:
+    """One element exactly (the shortest text that reads back the same); `nan`, `inf`, `-inf` as PyTorch prints them."""
+    if dtype.kind == "f" and not np.isfinite(value):
+        return str(float(value))
+    return element(value, dtype)
 
 
 def chart_kind(value: Any) -> str:
@@ -65,7 +74,7 @@ class ArrayModel(QAbstractTableModel):
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            return element(self.array[index.row(), index.column()], self.array.dtype)
+            return cell_text(self.array[index.row(), index.column()], self.array.dtype)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -93,6 +102,10 @@ class TensorView(QWidget):
         big.setPointSize(big.pointSize() * 2 + 6)
         self.number.setFont(big)
         self.plot: Any = None
+        self.caption = QLabel()
+        self.caption.setObjectName("chartCaption")
+        self.caption.setStyleSheet("color: #d32f2f")
+        self.caption.setWordWrap(True)
         self._spins: list[QSpinBox] = []
         self.slices = QWidget()
         self.slices.setLayout(QHBoxLayout())
@@ -114,6 +127,7 @@ class TensorView(QWidget):
         chart_layout = QVBoxLayout(self.chart)
         chart_layout.setContentsMargins(0, 0, 0, 0)
         chart_layout.addWidget(self.slices)
+        chart_layout.addWidget(self.caption)
         chart_layout.addWidget(self.number, 1)
         numbers = QSplitter(Qt.Orientation.Vertical)
         numbers.addWidget(self.text)
@@ -156,7 +170,7 @@ class TensorView(QWidget):
         self._drop_plot()
         self.number.setVisible(self.kind in ("scalar", "empty"))
         if self.kind == "scalar":
-            self.number.setText(element(array.reshape(()), array.dtype))
+            self.number.setText(cell_text(array.reshape(()), array.dtype))
         elif self.kind == "empty":
             self.number.setText(f"empty: shape {list(array.shape)}")
         elif self.kind == "slices":
@@ -172,12 +186,32 @@ class TensorView(QWidget):
         """Chart and table of the whole value, or of the selected 2-d slice of a higher-rank one."""
         if self.kind == "slices":
             array = array[tuple(spin.value() for spin in self._spins)]
+        self._size_columns(array)  # before the reset: a reset in fit-to-contents mode measures every cell
         self.table_model.set_array(array if array.ndim else array.reshape(1))
-        if self.kind in ("bar", "heatmap", "slices") and array.size:
+        charted = self.kind in ("bar", "heatmap", "slices") and array.size
+        self.caption.setText(charts.nonfinite_caption(array) if charted else "")
+        self.caption.setVisible(bool(self.caption.text()))
+        if charted:
             self._drop_plot()
             self.plot = charts.new_plot(self.chart)
             self.chart.layout().addWidget(self.plot, 1)
             (charts.show_bars if array.ndim == 1 else charts.show_heatmap)(self.plot, array)
+
+    def _size_columns(self, array: np.ndarray) -> None:
+        """Columns fit their contents in a small table; a large one gets one width from a sample of its values."""
+        header = self.table.horizontalHeader()
+        if array.size <= FIT_CELLS:
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            return
+        flat = array.reshape(-1)
+        sample = [flat[:SAMPLE], flat[-1:]]
+        if np.issubdtype(array.dtype, np.number):
+            sample.append(np.asarray([np.nanmin(flat), np.nanmax(flat)] if np.isfinite(flat).any() else [],
+                                     dtype=array.dtype))
+        metrics = self.table.fontMetrics()
+        width = max(metrics.horizontalAdvance(cell_text(v, array.dtype)) for v in np.concatenate(sample))
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setDefaultSectionSize(width + 12)
 
     def _drop_plot(self) -> None:
         if self.plot is not None:

@@ -212,3 +212,38 @@ def test_awkward_values_draw_without_warnings(window: MainWindow, qtbot: Any, at
     view = window.values_panel.value_view
     assert view.kind == kind
     assert view.table_model.rowCount() == (attributes["shape"][0] if kind != "empty" else 0)
+
+
+def test_a_large_tensor_is_shown_without_measuring_every_cell(window: MainWindow, qtbot: Any,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradstudio.ui.tensor_view import ArrayModel
+
+    calls = []
+    original = ArrayModel.data
+    monkeypatch.setattr(ArrayModel, "data", lambda self, *args: calls.append(1) or original(self, *args))
+    open_example(window, "notes_forward_backward")
+    window.editor.apply(SetAttribute(node_id(window, "x"), "shape", (300, 300)), "shape")
+    backward(window)
+    click_node(qtbot, window, "x")
+    grad = window.values_panel.grad_view
+    assert grad.kind == "heatmap" and grad.table_model.columnCount() == 300
+    assert len(calls) < 20_000  # fitting columns to contents read all 90,000 cells many times over (seconds)
+    header = grad.table.horizontalHeader()
+    text = grad.table_model.data(grad.table_model.index(0, 0))
+    assert header.sectionSize(299) >= grad.table.fontMetrics().horizontalAdvance(text)
+
+
+def test_nan_and_infinities_read_as_pytorch_prints_them_and_the_chart_says_how_it_draws_them(
+        window: MainWindow, qtbot: Any) -> None:
+    document = GraphDocument()
+    add_node(document, "x", "tensor", (0, 0), shape=(4,), init="values",
+             values=(float("nan"), float("inf"), -float("inf"), 2.0))
+    window.set_document(document)
+    click_node(qtbot, window, "x")
+    view = window.values_panel.value_view
+    assert table_column(view) == ["nan", "inf", "-inf", "2.0"]
+    assert view.caption.text() == "1 NaN drawn as 0, 2 ±inf drawn at the finite extremes"
+    assert not view.caption.isHidden()
+    window.editor.apply(SetAttribute("x", "values", (1.0, 2.0, 3.0, 4.0)), "values")
+    settle()
+    assert view.caption.isHidden() and view.caption.text() == ""
