@@ -112,6 +112,8 @@ class BackwardController(QObject):
             window.show_message("Select a node (or choose a backward target) to run Backward from")
             return None
         self.clear_pins()
+        if self._pin_cause(target):
+            return None
         value = window.evaluator.value(target)
         if gradient is None and ask and needs_gradient(value):
             self.ask_gradient(target)
@@ -127,6 +129,21 @@ class BackwardController(QObject):
         self._count_passes(result, had_grad)
         window.show_message(f"{self.name_of(target)}.backward(): {len(result.steps)} grad_fns run")
         return result
+
+    def _pin_cause(self, target: str) -> bool:
+        """When `target` has no value, pin the error of the node that stopped it (PyTorch's text); True if so."""
+        results = self.window.evaluator.evaluate()
+        result = results.get(target)
+        if result is None or result.ok:
+            return False
+        cause = result.blocked_by or target
+        error = results[cause].error if cause in results else None
+        error = error or "has no value"
+        self.pin(cause, error)
+        prefix = "" if cause == target else f"{self.name_of(target)} has no value because "
+        self.window.show_message(f"{self.name_of(target)}.backward(): {prefix}{self.name_of(cause)} cannot be "
+                                 f"computed: {error}")
+        return True
 
     def _count_passes(self, result: BackwardResult, had_grad: set[str]) -> None:
         """Remember how many passes each leaf's .grad sums; say so (with the Zero Grad fix) when it is two or more."""

@@ -233,3 +233,15 @@ def test_renaming_keeps_the_display_and_relabels_it(notes: MainWindow, qtbot: An
     notes.editor.apply(RenameNode(node_id(notes, "y"), "shifted"), "rename")
     assert badge(notes, "shifted", "flow").label == "∂out/∂shifted"
     assert notes.backward.highlight.lit_edges() == notes.evaluator.last_backward.path
+
+
+def test_backward_on_a_target_without_a_value_pins_the_error_that_stopped_it(notes: MainWindow, qtbot: Any) -> None:
+    x = node_id(notes, "x")
+    notes.editor.apply(SetAttribute(x, "dtype", "int64"), "dtype")  # requires_grad stays on: PyTorch refuses
+    press_backward(qtbot, notes)
+    assert list(notes.backward.pins) == [x] and notes.evaluator.last_backward is None
+    explanation = notes.backward.pins[x].explanation
+    assert explanation.message == "only Tensors of floating point dtype can require gradients"
+    assert "float32" in explanation.explanation
+    assert notes.statusBar().currentMessage() == ("out.backward(): out has no value because x cannot be computed: "
+                                                  "only Tensors of floating point dtype can require gradients")
