@@ -141,3 +141,14 @@ def test_a_pin_closes_with_its_cross(notes: MainWindow, qtbot: Any) -> None:
     qtbot.wait(10)
     assert notes.backward.pins == {} and pin.scene() is None
     assert notes.document.settings.grad_mode == "no_grad"
+
+
+def test_node_faces_say_grad_fn_leaf_or_untracked(notes: MainWindow, qtbot: Any) -> None:
+    faces = {name: item(notes, name).preview() for name in ("x", "y", "out", "two")}
+    assert {name: face.autograd for name, face in faces.items()} == {
+        "x": "leaf", "y": "AddBackward0", "out": "MeanBackward0", "two": ""}
+    assert faces["y"].tooltip.endswith("is_leaf=False  requires_grad=True  grad_fn=<AddBackward0>")
+    click_toolbar(qtbot, notes, notes.actions.actionNoGrad)
+    notes.scene.refresh_values()
+    assert item(notes, "y").preview().autograd == "untracked" and item(notes, "x").preview().autograd == "leaf"
+    assert item(notes, "out").preview().tooltip == "tensor(27.)\nis_leaf=True  requires_grad=False  grad_fn=None"

@@ -275,7 +275,12 @@ class NodeItem(QGraphicsItem):
         painter.drawLine(QPointF(6, top + 1), QPointF(WIDTH - 6, top + 1))
         painter.setPen(theme.error_text if preview.is_error else theme.muted_text)
         painter.setFont(SMALL_FONT)
-        painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, preview.summary)
+        metrics = QFontMetricsF(SMALL_FONT)
+        facts = metrics.horizontalAdvance(preview.autograd)
+        painter.drawText(QRectF(WIDTH - 8 - facts, top + 2, facts, LINE),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, preview.autograd)
+        summary = metrics.elidedText(preview.summary, Qt.TextElideMode.ElideRight, WIDTH - 16 - facts - 6)
+        painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, summary)
         painter.setPen(theme.error_text if preview.is_error else theme.text)
         painter.setFont(MONO_FONT)
         text = QFontMetricsF(MONO_FONT).elidedText(preview.values, Qt.TextElideMode.ElideRight, WIDTH - 16)

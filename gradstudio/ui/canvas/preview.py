@@ -15,12 +15,14 @@ MAX_SHOWN = 4
 
 @dataclass(frozen=True)
 class Preview:
-    """Two short lines for the node face, whether they describe an error, and the full text for the tool tip."""
+    """Two short lines for the node face, whether they describe an error, the full text for the tool tip, and
+    the autograd facts (`MulBackward0` for a tracked result, `leaf`, or `untracked` when requires_grad is False)."""
 
     summary: str
     values: str
     is_error: bool = False
     tooltip: str = ""
+    autograd: str = ""
 
 
 def _number(value: object) -> str:
@@ -37,6 +39,19 @@ def compact_values(tensor: engine.Tensor) -> str:
     flat = data.ravel()
     shown = ", ".join(_number(v) for v in flat[:MAX_SHOWN])
     return f"[{shown}{', …' if flat.size > MAX_SHOWN else ''}]"
+
+
+def autograd_facts(tensor: engine.Tensor) -> str:
+    """What autograd knows of a tensor, for the face: its grad_fn's name, `leaf` (tracked) or `untracked`."""
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn.name()
+    return "leaf" if tensor.requires_grad else "untracked"
+
+
+def autograd_line(tensor: engine.Tensor) -> str:
+    """The same facts spelled out as PyTorch's attributes, for the tool tip."""
+    grad_fn = f"<{tensor.grad_fn.name()}>" if tensor.grad_fn is not None else "None"
+    return f"is_leaf={tensor.is_leaf}  requires_grad={tensor.requires_grad}  grad_fn={grad_fn}"
 
 
 def describe(result: NodeResult | None, name_of: Callable[[str], str], unwired: tuple[str, ...] = ()) -> Preview:
@@ -56,5 +71,6 @@ def describe(result: NodeResult | None, name_of: Callable[[str], str], unwired: 
     if isinstance(value, engine.Tensor):
         shape = "scalar" if value.dim() == 0 else str(list(value.shape))
         dtype = str(value.dtype).removeprefix("torch.")
-        return Preview(f"{shape}  {dtype}", compact_values(value), tooltip=repr(value))
+        return Preview(f"{shape}  {dtype}", compact_values(value), tooltip=f"{value!r}\n{autograd_line(value)}",
+                       autograd=autograd_facts(value))
     return Preview(f"Python {type(value).__name__}", _number(value), tooltip=repr(value))
