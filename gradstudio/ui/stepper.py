@@ -95,7 +95,9 @@ class StepController(QObject):
         if self.index is not None and self.result is not None:
             self.go(self.index + 1)
             return
-        result = self.window.evaluator.last_backward or self.backward.run()
+        last, target = self.window.evaluator.last_backward, self.backward.target_id()
+        # replay the last pass only if it started where Backward would start now (the selection, else the target)
+        result = last if last is not None and target in (None, last.target) else self.backward.run(target)
         dialog = self.backward.gradient_dialog
         if result is None and dialog is not None and dialog.isVisible():
             # a non-scalar: the walk starts once the gradient argument is given (after Backward ran with it)

@@ -117,3 +117,15 @@ def test_stepping_from_a_non_scalar_starts_once_the_gradient_is_given(notes: Mai
     stepper = notes.backward_tools.stepper
     assert stepper.index == 0 and stepper.chain.label == "MulBackward0"
     assert "incoming gradient ∂y_squared/∂y_squared = [1, 1, 1]" in notes.backward_tools.step_panel.text.toPlainText()
+
+
+def test_stepping_starts_from_the_selected_node_not_the_last_pass(notes: MainWindow, qtbot: Any) -> None:
+    press_backward(qtbot, notes)  # from out, the document's target
+    z = node_id(notes, "z")
+    notes.scene.select([z])
+    press_step(qtbot, notes)
+    dialog = notes.backward.gradient_dialog
+    assert dialog is not None and dialog.isVisible()  # z is not a scalar: Backward from z asks, as Backward does
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    stepper = notes.backward_tools.stepper
+    assert stepper.result.target == z and stepper.chain.label == "MulBackward0"
