@@ -28,6 +28,7 @@ FIX_LABELS = {
 NOT_REQUIRING_GRAD = "element 0 of tensors does not require grad and does not have a grad_fn"
 NOT_SCALAR = "grad can be implicitly created only for scalar outputs"
 NON_LEAF_GRAD = "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed"
+GENERIC = "This could not run; the message above says what went wrong."
 
 
 def accumulated_message(name: str, passes: int) -> str:
@@ -101,4 +102,4 @@ def explain(message: str, no_grad: bool = False) -> Explanation:
             if no_grad and rule.fix == REQUIRE_GRAD:
                 explanation = "The graph runs under torch.no_grad(), so no operation was recorded to go back through."
             return Explanation(message, explanation, fix)
-    return Explanation(message, "This could not run; the message above says what went wrong.")
+    return Explanation(message, GENERIC)

@@ -20,6 +20,7 @@ from gradstudio.model.catalog import AttributeSpec
 from gradstudio.model.code_literals import float32
 from gradstudio.model.document import Batch, Edit, Node, RenameNode, SetAttribute, SetRetainGrad
 from gradstudio.model.evaluation import NodeResult
+from gradstudio.model.explain import GENERIC, explain
 from gradstudio.model.leaves import uses_attribute
 from gradstudio.ui.attribute_fields import (
     VALUES_TABLE_LIMIT,
@@ -200,7 +201,8 @@ class InspectorDock(QDockWidget):
         if result is None or result.ok:
             return ""
         if result.error is not None:
-            return f"Cannot compute: {result.error}"
+            meaning = explain(result.error).explanation
+            return f"Cannot compute: {result.error}" + (f"\n{meaning}" if meaning != GENERIC else "")
         return "Waits for an input that has no value"
 
     # ----- edits ---------------------------------------------------------------------------------------------

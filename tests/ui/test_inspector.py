@@ -239,3 +239,18 @@ def test_a_grown_shape_leaves_empty_cells_to_fill(window: MainWindow, qtbot: Any
     table.item(0, 2).setText("7")
     settle()
     assert repr(window.evaluator.value("v")) == "tensor([1., 2., 7.])"
+
+
+def test_a_computing_error_is_explained_in_plain_words(window: MainWindow, qtbot: Any) -> None:
+    open_example(window, "notes_forward_backward")
+    click_node(qtbot, window, "x")
+    combo = window.inspector.fields["dtype"].editor
+    combo.setFocus()
+    qtbot.keyClicks(combo, "int64")  # requires_grad stays on, which PyTorch refuses for integers
+    settle()
+    assert window.inspector.status.text() == (
+        "Cannot compute: only Tensors of floating point dtype can require gradients\n"
+        "Gradients need real numbers: make the tensor float32 or float64 before asking for requires_grad.")
+    window.undo_stack.undo()
+    settle()
+    assert window.inspector.status.isHidden()
