@@ -75,6 +75,15 @@ def test_fit_view_fits_the_selection(chain: MainWindow) -> None:
     assert abs(centre.x() - target.x()) <= 1 and abs(centre.y() - target.y()) <= 1
 
 
+def test_far_away_nodes_stay_reachable(chain: MainWindow, qtbot: Any) -> None:
+    chain.editor.apply(MoveNode("w", (90_000.0, -70_000.0)), "far away")
+    qtbot.waitUntil(lambda: chain.view.sceneRect().contains(QPointF(90_000, -70_000)), timeout=2000)
+    chain.scene.select(["w"])
+    qtbot.keyClick(chain.view, Qt.Key.Key_F)
+    visible = chain.view.mapToScene(chain.view.viewport().rect()).boundingRect()
+    assert visible.contains(chain.scene.nodes["w"].sceneBoundingRect())
+
+
 def test_middle_drag_pans(chain: MainWindow, qtbot: Any) -> None:
     view = chain.view
     viewport = view.viewport()

@@ -57,6 +57,18 @@ class GraphView(QGraphicsView):
         self.search = NodeSearch(self.viewport())
         self.search.chosen.connect(self._add_searched)
 
+    def setScene(self, scene: GraphScene) -> None:
+        super().setScene(scene)
+        self.setSceneRect(QRectF(-WORLD / 2, -WORLD / 2, WORLD, WORLD))
+        scene.sceneRectChanged.connect(self.grow_world)
+        self.grow_world(scene.itemsBoundingRect())
+
+    def grow_world(self, rect: QRectF) -> None:
+        """Widen the pannable area to keep `rect` (the graph's extent) reachable with room around it."""
+        wanted = self.sceneRect().united(rect.adjusted(-WORLD / 2, -WORLD / 2, WORLD / 2, WORLD / 2))
+        if wanted != self.sceneRect():
+            self.setSceneRect(wanted)
+
     def graph_scene(self) -> GraphScene:
         """The scene being shown."""
         return self.scene()  # type: ignore[return-value]
@@ -100,6 +112,7 @@ class GraphView(QGraphicsView):
         """Show `rect` (scene coordinates) whole, never magnified beyond 100 %."""
         if rect.isEmpty():
             return
+        self.grow_world(rect)
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.0:
             self.zoom_at(1 / self.zoom(), self.mapFromScene(rect.center()))
