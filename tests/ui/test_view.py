@@ -151,3 +151,17 @@ def test_auto_layout_is_one_undo_step_in_columns(chain: MainWindow, qtbot: Any) 
     assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
     chain.undo_stack.undo()
     assert chain.document.snapshot() == before
+
+
+def test_auto_layout_of_the_selection_leaves_the_rest_alone(chain: MainWindow, qtbot: Any) -> None:
+    for node_id in ("x", "two", "y"):
+        chain.editor.apply(MoveNode(node_id, (600.0, 400.0)), "stack")
+    before = chain.document.snapshot()
+    chain.scene.select(["x", "two", "y"])
+    qtbot.keyClick(chain.view, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    nodes = chain.document.nodes
+    assert (nodes["z"].position, nodes["w"].position) == ((520.0, 0.0), (0.0, 300.0))
+    assert nodes["x"].position[0] == nodes["two"].position[0] < nodes["y"].position[0]
+    assert min(nodes[n].position[0] for n in ("x", "two", "y")) == 600.0
+    chain.undo_stack.undo()
+    assert chain.document.snapshot() == before

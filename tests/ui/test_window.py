@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QGraphicsView, QLabel, QUndoView, QWidget
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtGui import QAction, QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QDockWidget, QGraphicsView, QLabel, QUndoView, QWidget
 from ui_helpers import DialogRecorder, click
 
 from gradstudio.model.catalog import CATALOG, CATEGORIES
+from gradstudio.ui.canvas.items import bezier
 from gradstudio.ui.canvas.view import OP_MIME
 from gradstudio.ui.context_menus import build_context_menu
 from gradstudio.ui.main_window import MainWindow
@@ -133,3 +134,32 @@ def test_theme_switch_repaints_in_dark(window: MainWindow) -> None:
     assert window.scene.theme.name == "dark" and window.settings.theme() == "dark"
     window.actions.actionThemeLight.trigger()
     assert window.scene.theme.name == "light"
+
+
+def right_click_menu(window: MainWindow, scene_point: QPointF) -> list[str]:
+    """Send a real context-menu event to the canvas at a scene point; the entries of the menu that pops up."""
+    viewport = window.view.viewport()
+    at = window.view.mapFromScene(scene_point)
+    entries: list[str] = []
+
+    def read_and_close() -> None:
+        menu = QApplication.activePopupWidget()
+        entries.extend(action.text() for action in menu.actions() if action.text())
+        menu.close()
+
+    QTimer.singleShot(0, read_and_close)
+    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, viewport.mapToGlobal(at)))
+    return entries
+
+
+def test_right_click_opens_the_menu_of_what_is_under_the_mouse(chain: MainWindow) -> None:
+    chain.scene.select(["x"])
+    node_menu = right_click_menu(chain, chain.scene.nodes["y"].scenePos() + QPointF(40, 10))
+    assert "&Rename…" in node_menu and "&Delete" in node_menu
+    assert chain.scene.selected_node_ids() == ["y"]
+    nodes = chain.scene.nodes
+    middle = bezier(nodes["y"].output_anchor(), nodes["z"].input_anchor("b")).pointAtPercent(0.5)
+    assert right_click_menu(chain, middle) == ["&Disconnect"]
+    assert chain.scene.selected_edges() == [chain.document.edges[("z", "b")]]
+    canvas_menu = right_click_menu(chain, QPointF(-300, -300))
+    assert "Add &Node…" in canvas_menu and "&Paste" in canvas_menu
