@@ -140,6 +140,23 @@ def test_dragging_an_edge_end_to_another_port_rewires(chain: MainWindow, qtbot: 
     assert_undo_redo(chain, before, qtbot)
 
 
+def test_deleting_a_node_mid_wire_drops_the_wire_quietly(chain: MainWindow, qtbot: Any) -> None:
+    before = chain.document.snapshot()
+    viewport = chain.view.viewport()
+    port = chain.scene.nodes["z"].input_anchor("b")
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=viewport_point(chain, port))
+    qtbot.mouseMove(viewport, viewport_point(chain, port + QPointF(-30, 60)))
+    chain.scene.select(["y"])
+    qtbot.keyClick(chain.view, Qt.Key.Key_Delete)
+    assert not chain.scene.wires.active and chain.scene.wires.wire is None
+    qtbot.mouseMove(viewport, viewport_point(chain, port + QPointF(-60, 90)))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=viewport_point(chain, port + QPointF(-60, 90)))
+    assert chain.statusBar().currentMessage() == "" and chain.undo_stack.count() == 1
+    chain.undo_stack.undo()
+    assert chain.document.snapshot() == before
+    assert all(item.isVisible() for item in chain.scene.edges.values())
+
+
 def test_moving_a_node_is_one_undoable_move(chain: MainWindow, qtbot: Any) -> None:
     before = chain.document.snapshot()
     item = chain.scene.nodes["y"]

@@ -66,6 +66,7 @@ class GraphScene(QGraphicsScene):
         self._add_node(node, None)
 
     def _on_node_removed(self, node: Node) -> None:
+        self.wires.forget(node_id=node.id)
         self._edges_at.pop(node.id, None)
         item = self.nodes.pop(node.id)
         self._dragged.discard(item)
@@ -76,6 +77,7 @@ class GraphScene(QGraphicsScene):
         self.nodes[edge.target].update()
 
     def _on_edge_removed(self, edge: Edge) -> None:
+        self.wires.forget(edge=edge)
         key = (edge.target, edge.port)
         self.removeItem(self.edges.pop(key))
         for node_id in (edge.source, edge.target):

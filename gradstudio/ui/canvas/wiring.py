@@ -88,6 +88,15 @@ class WireTool:
         self._highlight({})
         self.anchor = self.picked = self.wire = None
 
+    def forget(self, node_id: str | None = None, edge: Edge | None = None) -> None:
+        """Drop the wire when the document loses a node or edge it hangs from (deleted or undone mid-drag)."""
+        if self.anchor is None:
+            return
+        picked_nodes = {self.picked.source, self.picked.target} if self.picked is not None else set()
+        if node_id in {self.anchor.node_id, *picked_nodes} or (edge is not None and edge == self.picked):
+            self.picked = None  # its item is gone with it
+            self.cancel()
+
     @staticmethod
     def _edge_between(anchor: Port, target: Port) -> Edge | None:
         if anchor.is_output and not target.is_output:
