@@ -108,6 +108,16 @@ def test_space_drag_pans_even_over_a_node(chain: MainWindow, qtbot: Any) -> None
     assert view.mapFromScene(grip).x() - before.x() == 50
 
 
+def test_space_released_elsewhere_stops_panning(chain: MainWindow, qtbot: Any) -> None:
+    qtbot.keyPress(chain.view, Qt.Key.Key_Space)
+    chain.palette.filter.setFocus()
+    qtbot.waitUntil(lambda: not chain.view.hasFocus())
+    qtbot.keyRelease(chain.palette.filter, Qt.Key.Key_Space)
+    grip = chain.scene.nodes["y"].scenePos() + QPointF(40, 10)
+    drag(qtbot, chain, grip, grip + QPointF(60, 0))
+    assert chain.document.nodes["y"].position == (320.0, 0.0)
+
+
 def test_overview_shows_the_whole_graph(chain: MainWindow) -> None:
     minimap = chain.minimap
     assert minimap.isVisible()

@@ -11,6 +11,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFocusEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -216,6 +217,13 @@ class GraphView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
             return
         super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        # the space key's release goes to whichever widget has focus by then: stop panning now
+        self._space_held = False
+        if self._pan_from is None:
+            self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+        super().focusOutEvent(event)
 
     def open_search(self, position: QPoint) -> None:
         """Open the quick-add box; the chosen op lands at this viewport position."""
