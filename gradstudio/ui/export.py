@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 MARGIN = 30.0
 PNG_SCALE = 2.0  # pixels per scene unit: sharp on high-density screens and slides
+MAX_PNG_PIXELS = 64_000_000  # 256 MB of ARGB: a 5,000-node graph at PNG_SCALE would need gigabytes and a minute
 
 
 def graph_rect(scene: QGraphicsScene) -> QRectF:
@@ -41,7 +43,8 @@ def _render(scene: QGraphicsScene, painter: QPainter, source: QRectF, target: QR
 def export_png(scene: QGraphicsScene, path: str | Path) -> bool:
     """Write the graph as a PNG; True on success."""
     source = graph_rect(scene)
-    size = QSize(max(1, round(source.width() * PNG_SCALE)), max(1, round(source.height() * PNG_SCALE)))
+    scale = min(PNG_SCALE, math.sqrt(MAX_PNG_PIXELS / (source.width() * source.height())))
+    size = QSize(max(1, round(source.width() * scale)), max(1, round(source.height() * scale)))
     image = QImage(size, QImage.Format.Format_ARGB32)
     painter = QPainter(image)
     painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMimeData, QPoint, QUrl
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from ui_helpers import DialogRecorder, chain_document, send_drop
 
@@ -13,6 +14,8 @@ from gradstudio.model import fileformat
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.codegen import generate_code
 from gradstudio.model.document import MoveNode
+from gradstudio.ui import export
+from gradstudio.ui.export import PNG_SCALE, export_png, graph_rect
 from gradstudio.ui.files import example_files
 from gradstudio.ui.main_window import MainWindow
 
@@ -133,6 +136,18 @@ def test_export_png_and_svg(chain: MainWindow, dialogs: DialogRecorder, tmp_path
     chain.actions.actionExportImage.trigger()
     svg = (tmp_path / "graph.svg").read_text()
     assert "<svg" in svg and "two" in svg
+
+
+def test_a_huge_png_export_is_scaled_down_to_a_pixel_budget(chain: MainWindow, tmp_path: Path,
+                                                            monkeypatch: Any) -> None:
+    source = graph_rect(chain.scene)
+    assert export_png(chain.scene, tmp_path / "sharp.png")
+    assert QImage(str(tmp_path / "sharp.png")).width() == round(source.width() * PNG_SCALE)
+    monkeypatch.setattr(export, "MAX_PNG_PIXELS", 250_000)
+    assert export_png(chain.scene, tmp_path / "budget.png")
+    image = QImage(str(tmp_path / "budget.png"))
+    assert image.width() * image.height() <= 250_000 * 1.01
+    assert abs(image.width() / image.height() - source.width() / source.height()) < 0.01
 
 
 def test_settings_remember_window_state_theme_and_snapping(qtbot: Any, settings: Any, dialogs: Any) -> None:
