@@ -109,10 +109,8 @@ class FileController:
     def save_as(self) -> bool:
         """Ask for a file name and save there."""
         suggested = self.window.path or f"{self.window.display_name.removesuffix(' (example)')}.gsg"
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save graph as", suggested, GRAPH_FILTER)
-        if not path:
-            return False
-        return self.save_to(path if path.endswith(".gsg") else f"{path}.gsg")
+        path = self._ask_save_path("Save graph as", suggested, GRAPH_FILTER, (".gsg",))
+        return self.save_to(path) if path else False
 
     def save_to(self, path: str) -> bool:
         """Write the document to `path`; on failure say why and keep everything as it was."""
@@ -135,11 +133,9 @@ class FileController:
     def export_image(self) -> bool:
         """Ask for a PNG or SVG file name and draw the graph into it."""
         stem = Path(self.window.display_name).stem.removesuffix(" (example)")
-        path, chosen = QFileDialog.getSaveFileName(self.window, "Export image", f"{stem}.png", IMAGE_FILTERS)
+        path = self._ask_save_path("Export image", f"{stem}.png", IMAGE_FILTERS, (".png", ".svg"))
         if not path:
             return False
-        if not path.lower().endswith((".png", ".svg")):
-            path += ".svg" if "svg" in chosen.lower() else ".png"
         if not export_image(self.window.scene, path):
             QMessageBox.critical(self.window, "Cannot export image", f"Could not write {path}")
             return False
@@ -149,11 +145,9 @@ class FileController:
     def export_code(self) -> bool:
         """Ask for a .py file name and write the graph's PyTorch code into it."""
         stem = Path(self.window.display_name).stem.removesuffix(" (example)")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export code", f"{stem}.py", "Python source (*.py)")
+        path = self._ask_save_path("Export code", f"{stem}.py", "Python source (*.py)", (".py",))
         if not path:
             return False
-        if not path.lower().endswith(".py"):
-            path += ".py"
         code = generate_code(self.window.document, self.window.evaluator.evaluate())
         try:
             write_atomically(path, code.encode("utf-8"))
@@ -162,6 +156,27 @@ class FileController:
             return False
         self.window.show_message(f"Exported {Path(path).name}")
         return True
+
+    def _ask_save_path(self, title: str, suggested: str, filters: str, suffixes: tuple[str, ...]) -> str | None:
+        """A file name from the save dialog, completed with the chosen filter's suffix.
+
+        The dialog asked about overwriting only the name as typed; when the suffix we add makes it an
+        existing file, ask again here so nothing is replaced silently.
+        """
+        path, chosen = QFileDialog.getSaveFileName(self.window, title, suggested, filters)
+        if not path:
+            return None
+        if not path.lower().endswith(suffixes):
+            path += next((suffix for suffix in suffixes if suffix[1:] in chosen.lower()), suffixes[0])
+            if Path(path).exists() and not self._confirm_replace(path):
+                return None
+        return path
+
+    def _confirm_replace(self, path: str) -> bool:
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(self.window, "Replace file?", f"{Path(path).name} already exists. Replace it?",
+                                      buttons.Yes | buttons.No, buttons.No)
+        return answer == buttons.Yes
 
     # ----- menus -------------------------------------------------------------------------------------------------
 

@@ -194,3 +194,15 @@ def test_export_code_failure_says_why_and_writes_nothing(chain: MainWindow, dial
     chain.actions.actionExportCode.trigger()
     assert "critical" in dialogs.names()
     assert not (tmp_path / "missing").exists()
+
+
+def test_save_as_asks_before_replacing_a_file_the_added_suffix_names(chain: MainWindow, dialogs: DialogRecorder,
+                                                                     tmp_path: Path) -> None:
+    existing = tmp_path / "graph.gsg"
+    existing.write_text("keep me")
+    dialogs.answers["getSaveFileName"] = (str(tmp_path / "graph"), "GradStudio graph (*.gsg)")
+    assert not chain.files.save_as()
+    assert "question" in dialogs.names() and existing.read_text() == "keep me"
+    dialogs.answers["question"] = QMessageBox.StandardButton.Yes
+    assert chain.files.save_as()
+    assert fileformat.load(existing).nodes.keys() == chain.document.nodes.keys()
