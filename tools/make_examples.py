@@ -30,7 +30,7 @@ from gradstudio.model.fileformat import save  # noqa: E402
 
 EXAMPLES_FOLDER = ROOT / "resources" / "examples"
 COLUMN_WIDTH = 220.0
-ROW_HEIGHT = 120.0
+ROW_HEIGHT = 150.0  # a node plus the gradient badge Backward hangs under it
 
 
 class GraphBuilder:
