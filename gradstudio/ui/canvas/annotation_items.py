@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio.model.annotations import MIN_SIZE, Annotation, SetAnnotationRect, SetAnnotationText
-from gradstudio.ui.canvas.items import POSITION_CHANGE, POSITION_CHANGED
+from gradstudio.ui.canvas.items import POSITION_CHANGED, track_move
 from gradstudio.ui.themes import LIGHT, Theme
 
 GRIP = 14.0
@@ -67,13 +67,7 @@ class AnnotationItem(QGraphicsItem):
         return position.x() > rect.right() - GRIP and position.y() > rect.bottom() - GRIP
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        scene = self.scene()
-        if scene is not None:
-            if change == POSITION_CHANGE:
-                return scene.constrain(self, value)
-            if change == POSITION_CHANGED:
-                scene.item_moved(self)
-        return super().itemChange(change, value)
+        return super().itemChange(change, track_move(self, change, value))
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._in_grip(event.pos()):

@@ -62,6 +62,17 @@ def bezier(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
+def track_move(item: QGraphicsItem, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+    """Let the graph scene snap a moving item and hear that it moved; returns the (maybe snapped) position."""
+    scene = item.scene()
+    if scene is not None:
+        if change == POSITION_CHANGE:
+            return scene.constrain(item, value)
+        if change == POSITION_CHANGED:
+            scene.item_moved(item)
+    return value
+
+
 class Port:
     """A handle on one port of a node: which node, which input (None: the output), and where it is.
 
@@ -200,13 +211,7 @@ class NodeItem(QGraphicsItem):
         return self._bounds
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        scene = self.graph_scene()
-        if scene is not None:
-            if change == POSITION_CHANGE:
-                return scene.constrain(self, value)
-            if change == POSITION_CHANGED:
-                scene.item_moved(self)
-        return super().itemChange(change, value)
+        return super().itemChange(change, track_move(self, change, value))
 
     def hoverEnterEvent(self, event: object) -> None:
         preview = self.preview()
