@@ -197,8 +197,3 @@ def gradient_edge(tensor: Tensor) -> Node | None:
             return None
         node = tensor._accumulator = AccumulateGrad(tensor)
     return node
-
-
-def make_node_class(name: str, apply: Callable[[Node, Tensor], tuple]) -> type[Node]:
-    """A Node subclass called `name` whose backward is `apply`: one row of the gradient table."""
-    return type(name, (Node,), {"apply": apply, "__doc__": f"Backward of the op PyTorch records as {name}."})
