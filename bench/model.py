@@ -7,7 +7,7 @@ Run `python bench/model.py` (or `--quick`, `--profile`). Workloads:
   and a mean at the end as the Backward target). One iteration changes the leaf's fill value (so every
   node downstream is dirty: the worst case), then evaluates and runs Backward, as the app does before
   repainting. Targets: 16 ms for 100 nodes, 100 ms for 1,000 nodes.
-- load / save 5000: a 5,000-node chain-and-branch graph written with `gradstudio.model.fileformat.save`
+- load / save 5000: a 5,000-node chain-and-branch graph written with `gradstudio.model.io.fileformat.save`
   and read back with `load`. Target: each under 1 s (half of the 2 s open-and-draw budget for a
   5,000-node graph, leaving the rest to the canvas). Without `fileformat` the document construction
   through edits is measured instead, and the table says so.
@@ -119,7 +119,7 @@ def bench_edit(nodes: int, target: float, repeats: int) -> Row:
 def bench_file(nodes: int, repeats: int) -> list[Row]:
     """Load and save rows for a graph of `nodes` nodes (or document construction without fileformat)."""
     try:
-        fileformat = importlib.import_module("gradstudio.model.fileformat")
+        fileformat = importlib.import_module("gradstudio.model.io.fileformat")
     except ImportError:
         seconds = median_seconds(lambda: chain_and_branch(nodes), repeats)
         return [Row(f"build document, {nodes:,} nodes", seconds, 1.0, "fileformat not written yet")]

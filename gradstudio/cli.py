@@ -84,7 +84,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _load(path: str) -> GraphDocument:
-    from gradstudio.model.fileformat import GraphFileError, load
+    from gradstudio.model.io.fileformat import GraphFileError, load
 
     try:
         return load(path)
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace, document: GraphDocument) -> int:
         except RuntimeError as error:
             backward_error = str(error)
     if args.json:
-        from gradstudio.model.fileformat import format_json
+        from gradstudio.model.io.fileformat import format_json
 
         print(format_json(json_report(args.file, evaluator, target, backward_error)))
     else:

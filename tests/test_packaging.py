@@ -4,7 +4,7 @@ import configparser
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from gradstudio.model import fileformat
+from gradstudio.model.io import fileformat
 from gradstudio.model.document import GraphDocument
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,7 +26,7 @@ from gradstudio.model.document import (  # noqa: E402
     Node,
     SetSetting,
 )
-from gradstudio.model.fileformat import save  # noqa: E402
+from gradstudio.model.io.fileformat import save  # noqa: E402
 
 EXAMPLES_FOLDER = ROOT / "resources" / "examples"
 COLUMN_WIDTH = 220.0

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gradstudio.model.annotations import AddAnnotation, Annotation  # noqa: E402
 from gradstudio.ui import themes  # noqa: E402
-from gradstudio.ui.files import example_files  # noqa: E402
+from gradstudio.ui.io.files import example_files  # noqa: E402
 from gradstudio.ui.main_window import MainWindow  # noqa: E402
 from gradstudio.ui.settings import AppSettings  # noqa: E402
 

@@ -17,7 +17,7 @@ from gradstudio.model.autograd_graph import (
 )
 from gradstudio.model.document import SetSetting
 from gradstudio.model.evaluation import Evaluator
-from gradstudio.model.fileformat import load
+from gradstudio.model.io.fileformat import load
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 

@@ -9,7 +9,7 @@ import pytest
 
 from gradstudio.model.chain_rule import ELEMENTWISE, JACOBIAN, SCALAR_OUTPUT, explain_step
 from gradstudio.model.evaluation import Evaluator
-from gradstudio.model.fileformat import load
+from gradstudio.model.io.fileformat import load
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 

@@ -19,9 +19,9 @@ from codegen_runs import (
 )
 
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.codegen import EXPLICIT_LIMIT, generate_code
+from gradstudio.model.io.codegen import EXPLICIT_LIMIT, generate_code
 from gradstudio.model.document import EditError, GraphDocument, SetRetainGrad, SetSetting
-from gradstudio.model.fileformat import load
+from gradstudio.model.io.fileformat import load
 from gradstudio.model.leaves import DTYPES, INITIALISERS
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples").glob("*.gsg"))

@@ -17,7 +17,7 @@ import gradstudio.engine as engine
 from gradstudio import resource_files as resources
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.evaluation import Evaluator
-from gradstudio.model.fileformat import dumps, load
+from gradstudio.model.io.fileformat import dumps, load
 from gradstudio.model.leaves import make_leaf
 from gradstudio.resource_files import resource_path
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from gsg_samples import base_data, changed
 
-from gradstudio.model import fileformat
-from gradstudio.model.fileformat import GraphFileError, load, loads
+from gradstudio.model.io import fileformat
+from gradstudio.model.io.fileformat import GraphFileError, load, loads
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "file-format.md"
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.catalog import CATALOG, AttributeSpec
 from gradstudio.model.document import AddNode, Connect, Edge, EditError, GraphDocument, Node, SetSetting
-from gradstudio.model.fileformat import GraphFileError, dumps, load, loads, save
+from gradstudio.model.io.fileformat import GraphFileError, dumps, load, loads, save
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 SEEDS = [json.dumps(base_data(), indent=2)] + [path.read_text(encoding="utf-8")

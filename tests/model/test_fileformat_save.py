@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from gsg_samples import base_data, changed
 
-from gradstudio.model import fileformat
+from gradstudio.model.io import fileformat
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import (
     AddNode,
@@ -23,7 +23,7 @@ from gradstudio.model.document import (
     SetAttribute,
     SetSetting,
 )
-from gradstudio.model.fileformat import dumps, load, loads, save
+from gradstudio.model.io.fileformat import dumps, load, loads, save
 
 
 def test_dumps_layout():

@@ -10,7 +10,7 @@ import pytest
 import gradstudio.engine as engine
 from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node, SetSetting
 from gradstudio.model.evaluation import Evaluator
-from gradstudio.model.fileformat import load
+from gradstudio.model.io.fileformat import load
 from gradstudio.model.gradcheck import GradCheckError, check_gradient
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"

@@ -11,7 +11,7 @@ import pytest
 from gsg_samples import changed
 
 from gradstudio.model.document import Edge
-from gradstudio.model.fileformat import GraphFileError, dumps, loads
+from gradstudio.model.io.fileformat import GraphFileError, dumps, loads
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "file-format.md"
 

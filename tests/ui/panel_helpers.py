@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
 from gradstudio.model.document import GraphDocument
-from gradstudio.model.fileformat import load
+from gradstudio.model.io.fileformat import load
 from gradstudio.ui.main_window import MainWindow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"

@@ -8,7 +8,7 @@ import pytest
 from backward_helpers import node_id, open_example, press_backward, press_step
 from PySide6.QtCore import QPointF
 
-from gradstudio.ui.context_menus import build_context_menu
+from gradstudio.ui.edit.context_menus import build_context_menu
 from gradstudio.ui.main_window import MainWindow
 
 

@@ -6,7 +6,7 @@ import pytest
 from backward_helpers import item, open_example
 from PySide6.QtCore import QPointF
 
-from gradstudio.ui.context_menus import build_context_menu
+from gradstudio.ui.edit.context_menus import build_context_menu
 from gradstudio.ui.main_window import MainWindow
 
 

@@ -12,7 +12,7 @@ from ui_helpers import add_node
 
 from gradstudio.model.catalog import CATALOG
 from gradstudio.model.document import GraphDocument
-from gradstudio.ui.inspector import visible_attributes
+from gradstudio.ui.panels.inspector import visible_attributes
 from gradstudio.ui.main_window import MainWindow
 
 WIDGETS = {"bool": QCheckBox, "int": QSpinBox, "choice": QComboBox}

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, Qt
 from gradstudio.model.explain import NOT_REQUIRING_GRAD
 from gradstudio.ui.canvas import tracking
 from gradstudio.ui.canvas.banner import NO_GRAD_TEXT
-from gradstudio.ui.context_menus import build_context_menu
+from gradstudio.ui.edit.context_menus import build_context_menu
 from gradstudio.ui.main_window import MainWindow
 
 

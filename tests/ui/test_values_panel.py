@@ -216,7 +216,7 @@ def test_awkward_values_draw_without_warnings(window: MainWindow, qtbot: Any, at
 
 def test_a_large_tensor_is_shown_without_measuring_every_cell(window: MainWindow, qtbot: Any,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from gradstudio.ui.tensor_view import ArrayModel
+    from gradstudio.ui.widgets.tensor_view import ArrayModel
 
     calls = []
     original = ArrayModel.data

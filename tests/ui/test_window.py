@@ -13,7 +13,7 @@ from ui_helpers import DialogRecorder, click
 from gradstudio.model.catalog import CATALOG, CATEGORIES
 from gradstudio.ui.canvas.items import bezier
 from gradstudio.ui.canvas.view import OP_MIME
-from gradstudio.ui.context_menus import build_context_menu
+from gradstudio.ui.edit.context_menus import build_context_menu
 from gradstudio.ui.main_window import MainWindow
 
 WIDGETS = ["canvas", "palette", "inspector", "valuesPanel", "codePanel", "trainPanel"]

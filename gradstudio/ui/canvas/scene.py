@@ -13,7 +13,7 @@ from gradstudio.model.document import Edge, GraphDocument, Node
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
 from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, EdgeItem, NodeItem, Port
 from gradstudio.ui.canvas.wiring import WireTool
-from gradstudio.ui.editor import Editor
+from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.themes import LIGHT, Theme
 
 

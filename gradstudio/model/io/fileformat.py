@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from gradstudio.model.document import Edge, GraphDocument, Node
-from gradstudio.model.filereader import read_document
-from gradstudio.model.fileschema import CURRENT_VERSION, FORMAT, MAX_FILE_BYTES, GraphFileError
+from gradstudio.model.io.filereader import read_document
+from gradstudio.model.io.fileschema import CURRENT_VERSION, FORMAT, MAX_FILE_BYTES, GraphFileError
 from gradstudio.model.leaves import LeafError, element_count
 
 __all__ = ["FORMAT", "CURRENT_VERSION", "MAX_FILE_BYTES", "GraphFileError", "dumps", "save", "loads", "load",

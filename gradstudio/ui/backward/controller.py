@@ -20,7 +20,7 @@ from gradstudio.model.flow_view import FlowView, flow_view
 from gradstudio.ui.canvas.banner import NoGradBanner
 from gradstudio.ui.canvas.highlight import CanvasHighlight
 from gradstudio.ui.canvas.pins import PinItem
-from gradstudio.ui.gradient_dialog import GradientDialog
+from gradstudio.ui.dialogs.gradient_dialog import GradientDialog
 
 if TYPE_CHECKING:
     from gradstudio.ui.main_window import MainWindow

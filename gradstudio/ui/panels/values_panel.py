@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 import gradstudio.engine as engine
 from gradstudio.model.document import Node
 from gradstudio.model.evaluation import Evaluator
-from gradstudio.ui.tensor_view import TensorView
+from gradstudio.ui.widgets.tensor_view import TensorView
 
 ERROR_STYLE = "color: #d32f2f"
 

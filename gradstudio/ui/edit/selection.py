@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QInputDialog
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import EditError, RenameNode, SetRetainGrad, SetSetting
 from gradstudio.model.layout import layered_positions
-from gradstudio.ui import clipboard
+from gradstudio.ui.edit import clipboard
 from gradstudio.ui.canvas.items import WIDTH
 
 if TYPE_CHECKING:

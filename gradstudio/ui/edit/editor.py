@@ -22,7 +22,7 @@ from gradstudio.model.document import (
     RemoveNode,
 )
 from gradstudio.model.evaluation import Evaluator
-from gradstudio.ui.commands import ApplyEdit, MoveNodes, Position
+from gradstudio.ui.edit.commands import ApplyEdit, MoveNodes, Position
 
 # variable-name stems for new nodes (the rest use their op kind)
 NAME_STEMS = {"tensor": "x", "scalar": "c"}

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
-from gradstudio.model import fileformat
-from gradstudio.model.codegen import generate_code
+from gradstudio.model.io import fileformat
+from gradstudio.model.io.codegen import generate_code
 from gradstudio.model.document import GraphDocument
-from gradstudio.model.fileformat import write_atomically
+from gradstudio.model.io.fileformat import write_atomically
 from gradstudio.resource_files import resource_path
-from gradstudio.ui.export import export_image
+from gradstudio.ui.io.export import export_image
 
 if TYPE_CHECKING:
     from gradstudio.ui.main_window import MainWindow

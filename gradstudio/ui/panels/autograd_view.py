@@ -31,7 +31,7 @@ from gradstudio.ui.canvas.highlight import DIM_EDGE, DIM_NODE, RING, flow_pen, l
 from gradstudio.ui.canvas.items import bezier
 
 if TYPE_CHECKING:
-    from gradstudio.ui.backward import BackwardController
+    from gradstudio.ui.backward.controller import BackwardController
     from gradstudio.ui.main_window import MainWindow
 
 BOX = (150.0, 40.0)

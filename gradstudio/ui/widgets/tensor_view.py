@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 import gradstudio.engine as engine
 from gradstudio.model.code_literals import element
-from gradstudio.ui import charts
+from gradstudio.ui.widgets import charts
 
 Index = QModelIndex | QPersistentModelIndex
 FIT_CELLS = 4096  # up to this many cells each column fits its contents; beyond, measuring every cell takes seconds

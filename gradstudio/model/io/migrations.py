@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gradstudio.model.fileschema import (
+from gradstudio.model.io.fileschema import (
     CURRENT_VERSION,
     GraphFileError,
     child,

@@ -25,7 +25,7 @@ from gradstudio.model.document import (
     SetSetting,
     check_name,
 )
-from gradstudio.model.fileschema import (
+from gradstudio.model.io.fileschema import (
     CURRENT_VERSION,
     FORMAT,
     MAX_NESTING,
@@ -40,7 +40,7 @@ from gradstudio.model.fileschema import (
     type_name,
 )
 from gradstudio.model.leaves import element_count
-from gradstudio.model.migrations import migrate
+from gradstudio.model.io.migrations import migrate
 from gradstudio.model.validation import check_node_attribute
 
 NODE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")

@@ -18,7 +18,7 @@ from gradstudio.model.chain_rule import ELEMENTWISE, JACOBIAN, SCALAR_OUTPUT, Ch
 from gradstudio.model.evaluation import BackwardResult
 
 if TYPE_CHECKING:
-    from gradstudio.ui.backward import BackwardController
+    from gradstudio.ui.backward.controller import BackwardController
     from gradstudio.ui.main_window import MainWindow
 
 IDLE = "Press Step Backward (Ctrl+Shift+B) to walk the backward pass one grad_fn at a time."

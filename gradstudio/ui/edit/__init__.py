@@ -1,0 +1,1 @@
+"""Editing: gestures into undoable commands, selection commands, the clipboard and context menus."""

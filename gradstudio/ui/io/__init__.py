@@ -1,0 +1,1 @@
+"""File commands (open, save, examples) and image export."""

@@ -1,0 +1,1 @@
+"""The dockable panels of the main window; each binds to the workspace and shows a selection."""

@@ -1,0 +1,1 @@
+"""Reusable widgets: attribute fields, the tensor view and its charts."""
