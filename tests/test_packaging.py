@@ -4,8 +4,8 @@ import configparser
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from gradstudio.model.io import fileformat
 from gradstudio.model.document import GraphDocument
+from gradstudio.model.io import fileformat
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_ID = "io.github.gradstudio.GradStudio"

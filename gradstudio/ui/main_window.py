@@ -16,16 +16,16 @@ from gradstudio.ui.backward.tools import BackwardTools
 from gradstudio.ui.canvas.minimap import Minimap
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.view import GraphView, graph_file_paths
-from gradstudio.ui.panels.code_panel import CodeDock
 from gradstudio.ui.edit.context_menus import show_context_menu
-from gradstudio.ui.edit.selection import EditingController
 from gradstudio.ui.edit.editor import Editor
+from gradstudio.ui.edit.selection import EditingController
 from gradstudio.ui.io.files import FileController
+from gradstudio.ui.panels.code_panel import CodeDock
+from gradstudio.ui.panels.coming import coming_dock
 from gradstudio.ui.panels.inspector import InspectorDock
 from gradstudio.ui.panels.palette import Palette
-from gradstudio.ui.panels.coming import coming_dock
-from gradstudio.ui.settings import AppSettings
 from gradstudio.ui.panels.values_panel import ValuesDock
+from gradstudio.ui.settings import AppSettings
 
 APP_NAME = "GradStudio"
 STATUS_TIMEOUT_MS = 8000

@@ -19,8 +19,8 @@ from codegen_runs import (
 )
 
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.io.codegen import EXPLICIT_LIMIT, generate_code
 from gradstudio.model.document import EditError, GraphDocument, SetRetainGrad, SetSetting
+from gradstudio.model.io.codegen import EXPLICIT_LIMIT, generate_code
 from gradstudio.model.io.fileformat import load
 from gradstudio.model.leaves import DTYPES, INITIALISERS
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from gsg_samples import base_data, changed
 
-from gradstudio.model.io import fileformat
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import (
     AddNode,
@@ -23,6 +22,7 @@ from gradstudio.model.document import (
     SetAttribute,
     SetSetting,
 )
+from gradstudio.model.io import fileformat
 from gradstudio.model.io.fileformat import dumps, load, loads, save
 
 

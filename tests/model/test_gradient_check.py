@@ -10,8 +10,8 @@ import pytest
 import gradstudio.engine as engine
 from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node, SetSetting
 from gradstudio.model.evaluation import Evaluator
-from gradstudio.model.io.fileformat import load
 from gradstudio.model.gradcheck import GradCheckError, check_gradient
+from gradstudio.model.io.fileformat import load
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 

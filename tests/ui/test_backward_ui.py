@@ -20,8 +20,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from gradstudio.model.document import RenameNode, SetAttribute
-from gradstudio.ui.edit.context_menus import build_context_menu
 from gradstudio.ui.dialogs.gradient_dialog import GradientDialog
+from gradstudio.ui.edit.context_menus import build_context_menu
 from gradstudio.ui.main_window import MainWindow
 
 NOTES_PATH = {("y", "a"), ("y_squared", "a"), ("y_squared", "b"), ("z", "a"), ("out", "input")}

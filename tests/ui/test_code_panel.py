@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from test_inspector import type_into
 
-from gradstudio.model.io.codegen import generate_code
 from gradstudio.model.document import SetSetting
+from gradstudio.model.io.codegen import generate_code
 from gradstudio.ui.main_window import MainWindow
 
 

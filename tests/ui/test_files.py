@@ -10,10 +10,10 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from ui_helpers import DialogRecorder, chain_document, send_drop
 
-from gradstudio.model.io import fileformat
 from gradstudio.model.annotations import AddAnnotation, Annotation
-from gradstudio.model.io.codegen import generate_code
 from gradstudio.model.document import MoveNode
+from gradstudio.model.io import fileformat
+from gradstudio.model.io.codegen import generate_code
 from gradstudio.ui.io import export
 from gradstudio.ui.io.export import PNG_SCALE, export_png, graph_rect
 from gradstudio.ui.io.files import example_files

@@ -12,8 +12,8 @@ from ui_helpers import add_node
 
 from gradstudio.model.catalog import CATALOG
 from gradstudio.model.document import GraphDocument
-from gradstudio.ui.panels.inspector import visible_attributes
 from gradstudio.ui.main_window import MainWindow
+from gradstudio.ui.panels.inspector import visible_attributes
 
 WIDGETS = {"bool": QCheckBox, "int": QSpinBox, "choice": QComboBox}
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier

@@ -39,8 +39,8 @@ from gradstudio.model.io.fileschema import (
     nesting_depth,
     type_name,
 )
-from gradstudio.model.leaves import element_count
 from gradstudio.model.io.migrations import migrate
+from gradstudio.model.leaves import element_count
 from gradstudio.model.validation import check_node_attribute
 
 NODE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")

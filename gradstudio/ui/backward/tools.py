@@ -12,10 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
 from gradstudio.model.gradcheck import GradCheckError, check_gradient
-from gradstudio.ui.panels.autograd_view import build_autograd_dock
 from gradstudio.ui.backward.controller import BackwardController
-from gradstudio.ui.dialogs.gradcheck_dialog import GradCheckDialog
 from gradstudio.ui.backward.stepper import StepController, build_step_panel
+from gradstudio.ui.dialogs.gradcheck_dialog import GradCheckDialog
+from gradstudio.ui.panels.autograd_view import build_autograd_dock
 
 if TYPE_CHECKING:
     from gradstudio.ui.main_window import MainWindow

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QInputDialog
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import EditError, RenameNode, SetRetainGrad, SetSetting
 from gradstudio.model.layout import layered_positions
-from gradstudio.ui.edit import clipboard
 from gradstudio.ui.canvas.items import WIDTH
+from gradstudio.ui.edit import clipboard
 
 if TYPE_CHECKING:
     from gradstudio.ui.canvas.scene import GraphScene

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
+from gradstudio.model.document import GraphDocument
 from gradstudio.model.io import fileformat
 from gradstudio.model.io.codegen import generate_code
-from gradstudio.model.document import GraphDocument
 from gradstudio.model.io.fileformat import write_atomically
 from gradstudio.resource_files import resource_path
 from gradstudio.ui.io.export import export_image

@@ -8,9 +8,9 @@ import re
 from PySide6.QtGui import QColor, QGuiApplication, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from gradstudio.model.io.codegen import generate_code
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.evaluation import Evaluator
+from gradstudio.model.io.codegen import generate_code
 from gradstudio.ui.widgets.tensor_view import monospace
 
 # (pattern, colour) pairs, later ones winning where they overlap

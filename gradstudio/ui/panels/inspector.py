@@ -22,6 +22,7 @@ from gradstudio.model.document import Batch, Edit, Node, RenameNode, SetAttribut
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.explain import GENERIC, explain
 from gradstudio.model.leaves import uses_attribute
+from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.widgets.attribute_fields import (
     VALUES_TABLE_LIMIT,
     CheckField,
@@ -32,7 +33,6 @@ from gradstudio.ui.widgets.attribute_fields import (
     ValuesField,
     pass_undo_through,
 )
-from gradstudio.ui.edit.editor import Editor
 
 NAME_TIP = "The node's variable name: unique, a Python identifier; the exported code uses it"
 RETAIN_TIP = "Keep .grad on this non-leaf after Backward, as y.retain_grad() does (PyTorch drops it otherwise)"
