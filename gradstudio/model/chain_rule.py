@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 import gradstudio.engine as engine
-from gradstudio.engine._graph import AccumulateGrad
+from gradstudio.engine.autograd.graph import AccumulateGrad
 from gradstudio.model.autograd_graph import short_name
 from gradstudio.model.evaluation import BackwardStep
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gradstudio.engine as engine
-from gradstudio.engine._graph import AccumulateGrad, gradient_edge, sequence_mark
+from gradstudio.engine.autograd.graph import AccumulateGrad, gradient_node, sequence_mark, sequence_nr, stored_grad
 from gradstudio.model.document import Edge, GraphDocument
 
 
@@ -170,7 +170,7 @@ class Evaluator:
         """Set every leaf's (and retained non-leaf's) `.grad` to None, as `optimizer.zero_grad()` does."""
         for result in self.results.values():
             if isinstance(result.value, engine.Tensor):
-                result.value._grad = None
+                result.value.grad = None
         self.last_backward = None
 
     def leaf_grad(self, node_id: str) -> Any:
@@ -179,7 +179,7 @@ class Evaluator:
         if result is None or not isinstance(result.value, engine.Tensor):
             return None
         tensor = result.value
-        return tensor._grad if tensor.is_leaf or tensor.retains_grad else None
+        return stored_grad(tensor) if tensor.is_leaf or tensor.retains_grad else None
 
 
 class _FlowRecorder:
@@ -196,7 +196,7 @@ class _FlowRecorder:
         for node_id in document.topological_order():
             r = results.get(node_id)
             if r is not None and isinstance(r.value, engine.Tensor) and r.value.requires_grad:
-                self._entry_of.setdefault(id(gradient_edge(r.value)), []).append(node_id)
+                self._entry_of.setdefault(id(gradient_node(r.value)), []).append(node_id)
         self._results = results
         self._target = target
 
@@ -205,10 +205,10 @@ class _FlowRecorder:
         if isinstance(node, AccumulateGrad):
             aliases = self._entry_of.get(id(node))
             return aliases[0] if aliases else None
-        index = bisect.bisect_right(self._starts, node._sequence_nr) - 1
+        index = bisect.bisect_right(self._starts, sequence_nr(node)) - 1
         if index >= 0:
             start, end, node_id = self._ranges[index]
-            if start <= node._sequence_nr < end:
+            if start <= sequence_nr(node) < end:
                 return node_id
         return None
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 import gradstudio.engine as engine
+from gradstudio.engine.autograd import graph
 from gradstudio.model.code_literals import element
 from gradstudio.ui.widgets import charts
 
@@ -151,7 +152,8 @@ class TensorView(QWidget):
         self.title.setText(title)
         self.note.setText(note)
         self.note.setVisible(bool(note))
-        version = value._version if isinstance(value, engine.Tensor) else None
+        tensor = isinstance(value, engine.Tensor) and not value.is_inference()  # inference tensors keep no version
+        version = graph.version(value) if tensor else None
         if value is self.value and version == self._version and value is not None:
             return  # the same tensor, unchanged since it was drawn
         self.value, self._version = value, version
