@@ -55,7 +55,7 @@ def shoot(window: MainWindow, path: Path, select: str | None = None) -> None:
     if select is not None:
         ids = [node.id for node in window.document.nodes.values() if node.name == select]
         window.scene.select(ids)
-    window.scene.refresh_values()
+    window.workspace.refresh()
     window.minimap.refit()  # the app redraws the overview a moment after a change; a screenshot cannot wait
     app.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +66,7 @@ def shoot(window: MainWindow, path: Path, select: str | None = None) -> None:
 def shoot_all(window: MainWindow, paths: list[Path]) -> None:
     """Save the window with everything on the canvas in view, pinned messages and gradient badges included."""
     app = QApplication.instance()
-    window.scene.refresh_values()
+    window.workspace.refresh()
     app.processEvents()
     window.view.fit_rect(window.scene.itemsBoundingRect())
     window.minimap.refit()
@@ -81,7 +81,7 @@ def open_notes(window: MainWindow) -> None:
     """The notes' forward/backward example, nothing selected."""
     window.files.open_path(str(EXAMPLES / f"{README_EXAMPLE}.gsg"), as_example=True)
     window.scene.clearSelection()
-    window.scene.refresh_values()
+    window.workspace.refresh()
 
 
 def tour_shot(window: MainWindow, folder: Path, name: str) -> None:
@@ -134,7 +134,7 @@ def feature_tour(window: MainWindow, folder: Path) -> None:
 def select_by_name(window: MainWindow, name: str) -> None:
     """Select one node by its variable name and let the panels follow."""
     window.scene.select([window.document.name_owner(name)])
-    window.scene.refresh_values()
+    window.workspace.refresh()
     QApplication.instance().processEvents()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
@@ -83,11 +83,11 @@ def _file_actions(window: MainWindow, a: Actions) -> None:
 
 
 def _edit_actions(window: MainWindow, a: Actions) -> None:
-    editing = window.editing
-    undo = window.undo_stack.createUndoAction(window, "&Undo")
+    editing = window.commands
+    undo = window.undo_group.createUndoAction(window, "&Undo")
     undo.setObjectName("actionUndo")
     undo.setShortcuts(QKeySequence.keyBindings(Keys.Undo))
-    redo = window.undo_stack.createRedoAction(window, "&Redo")
+    redo = window.undo_group.createRedoAction(window, "&Redo")
     redo.setObjectName("actionRedo")
     redo.setShortcuts(QKeySequence.keyBindings(Keys.Redo))
     for action in (undo, redo):
@@ -115,7 +115,7 @@ def _view_actions(window: MainWindow, a: Actions) -> None:
     _action(window, a, "actionZoomOut", "Zoom &Out", view.zoom_out, [Keys.ZoomOut], "Zoom out")
     _action(window, a, "actionZoomReset", "&Actual Size", view.reset_zoom, ["Ctrl+0"], "Zoom to 100 %")
     _action(window, a, "actionFitView", "&Fit View", view.fit_all, ["F"], "Show the selection or the whole graph")
-    _action(window, a, "actionAutoLayout", "Auto &Layout", window.editing.auto_layout, ["Ctrl+L"],
+    _action(window, a, "actionAutoLayout", "Auto &Layout", window.commands.auto_layout, ["Ctrl+L"],
             "Arrange the selection (or the whole graph) in columns by depth")
     snap = _action(window, a, "actionSnapToGrid", "&Snap to Grid", _snap_setter(window), [], checkable=True,
                    tip="Snap dragged nodes to the grid")
@@ -156,9 +156,23 @@ def _graph_actions(window: MainWindow, a: Actions) -> None:
             "Walk the backward pass one grad_fn at a time")
     _action(window, a, "actionZeroGrad", "&Zero Grad", tools.controller.zero_grad, ["Ctrl+Shift+G"],
             "Clear every .grad")
-    a.add(tools.autograd_action)
-    _action(window, a, "actionNoGrad", "&No Grad", window.editing.set_no_grad, [], checkable=True,
+    a.add(_autograd_action(window))
+    _action(window, a, "actionNoGrad", "&No Grad", tools.controller.set_no_grad, [], checkable=True,
             tip="Evaluate the whole graph under torch.no_grad()")
+
+
+def _autograd_action(window: MainWindow) -> QAction:
+    """`actionAutogradGraph`: the autograd panel's show/hide toggle, raised to the front when shown."""
+    dock = window.autograd_panel
+    action = dock.toggleViewAction()
+    action.setObjectName("actionAutogradGraph")
+    action.setText("&Autograd Graph")
+    action.setShortcut("Ctrl+Shift+A")
+    action.setToolTip("Show the grad_fn graph PyTorch records for the backward target")
+    action.setStatusTip(action.toolTip())
+    action.toggled.connect(lambda on: QTimer.singleShot(0, dock.raise_) if on else None)
+    window.addAction(action)
+    return action
 
 
 def _menus(window: MainWindow, a: Actions) -> None:
@@ -189,9 +203,8 @@ def _menus(window: MainWindow, a: Actions) -> None:
     theme_menu = view_menu.addMenu("&Theme")
     theme_menu.addActions([a.actionThemeLight, a.actionThemeDark, a.actionThemeSystem])
     panels = view_menu.addMenu("&Panels")
-    for dock in (window.palette, window.inspector, window.values_panel, window.code_panel, window.train_panel):
+    for dock in window.panels.values():
         panels.addAction(dock.toggleViewAction())
-    panels.addAction(window.backward_tools.step_panel.toggleViewAction())
     graph_menu = bar.addMenu("&Graph")
     graph_menu.addActions([a.actionBackward, a.actionStepBackward, a.actionZeroGrad, a.actionNoGrad])
     help_menu = bar.addMenu("&Help")

@@ -1,49 +1,40 @@
-"""The main window: the canvas in the middle, palette and panels in docks, one document at a time."""
+"""The main window: the canvas in the middle, panels in docks, one workspace (one open graph) at a time."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent, QUndoStack
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QUndoView
 
 from gradstudio.model.document import GraphDocument
-from gradstudio.model.evaluation import Evaluator
 from gradstudio.ui import themes
 from gradstudio.ui.actions import build_actions
 from gradstudio.ui.backward.tools import BackwardTools
+from gradstudio.ui.canvas.banner import NoGradBanner
 from gradstudio.ui.canvas.minimap import Minimap
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.view import GraphView, graph_file_paths
-from gradstudio.ui.edit.context_menus import show_context_menu
+from gradstudio.ui.edit.context_menus import ContextMenus
 from gradstudio.ui.edit.editor import Editor
-from gradstudio.ui.edit.selection import EditingController
+from gradstudio.ui.edit.selection import SelectionCommands
 from gradstudio.ui.io.files import FileController
-from gradstudio.ui.panels.code_panel import CodeDock
-from gradstudio.ui.panels.coming import coming_dock
-from gradstudio.ui.panels.inspector import InspectorDock
-from gradstudio.ui.panels.palette import Palette
-from gradstudio.ui.panels.values_panel import ValuesDock
+from gradstudio.ui.panels import PANELS, PanelEntry
+from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.settings import AppSettings
+from gradstudio.ui.workspace import Workspace
 
 APP_NAME = "GradStudio"
 STATUS_TIMEOUT_MS = 8000
 
 
 class MainWindow(QMainWindow):
-    """GradStudio's top-level window; `document` is the open graph document."""
+    """GradStudio's top-level window; `workspace` is the open graph, `document` its model document."""
 
     def __init__(self, settings: AppSettings | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else AppSettings()
-        self.undo_stack = QUndoStack(self)
-        self.document = GraphDocument()
-        self.evaluator: Evaluator | None = None
-        self.editor: Editor | None = None
-        self.scene: GraphScene | None = None
-        self.path: str | None = None
-        self.display_name = "Untitled"
+        self.undo_group = QUndoGroup(self)
+        self.workspace: Workspace | None = None
         self.theme = themes.resolve(self.settings.theme())
         self._fitted_on_show = False
         self.resize(1280, 820)
@@ -51,86 +42,126 @@ class MainWindow(QMainWindow):
         self.view = GraphView(self)
         self.setCentralWidget(self.view)
         self.minimap = Minimap(self.view)
-        self._build_docks()
+        self.banner = NoGradBanner(self.view)
+        self.panels = self._build_panels()
+        self.history = self._build_history()
         self.files = FileController(self)
-        self.editing = EditingController(self)
-        self.backward_tools = BackwardTools(self)
+        self.commands = SelectionCommands(self.view)
+        self.backward_tools = BackwardTools(self.view, self.step_panel)
         self.backward = self.backward_tools.controller
-        self.backward.display_changed.connect(lambda _view: self.update_panels())  # new .grad after Backward
-        self.values_panel.raise_()  # the first tab below the canvas
         self.actions = build_actions(self)
+        self.context_menus = ContextMenus(self.actions, self.view, self.commands, self.backward_tools)
         self.zoom_label = QLabel()
         self.statusBar().addPermanentWidget(self.zoom_label)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
-        self.undo_stack.indexChanged.connect(self.sync_actions)
         self.view.zoomed.connect(self.update_zoom_label)
         self.view.file_dropped.connect(self.files.open_path)
-        self.view.context_menu_requested.connect(lambda item, at, where: show_context_menu(self, item, at, where))
-        self.palette.activated.connect(self.editing.add_at_centre)
+        self.view.context_menu_requested.connect(self.context_menus.show)
+        self.palette.activated.connect(self.commands.add_at_centre)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._follow_system_theme)
         self.set_document(GraphDocument())
         self.settings.restore_window(self)
         self.minimap.setVisible(self.settings.show_minimap())
 
-    def _build_docks(self) -> None:
-        self.palette = Palette(self)
-        self.inspector = InspectorDock(self)
-        self.values_panel = ValuesDock(self)
-        self.code_panel = CodeDock(self)
-        self.train_panel = coming_dock("trainPanel", "Train", "Training with an optimizer (SGD, Adam) arrives in a "
-                                       "later release.", self)
-        self.history = QDockWidget("History", self)
-        self.history.setObjectName("historyPanel")
-        self.history.setWidget(QUndoView(self.undo_stack))
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history)
-        # value and gradient side by side need the width of the window: the values panel sits below the canvas
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.values_panel)
-        self.tabifyDockWidget(self.values_panel, self.code_panel)
-        self.tabifyDockWidget(self.code_panel, self.train_panel)
-        for dock in (self.history, self.train_panel):
-            dock.hide()
-        self.resizeDocks([self.palette, self.inspector], [210, 330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.values_panel], [290], Qt.Orientation.Vertical)
+    def _build_panels(self) -> dict[str, PanelDock]:
+        """Every registered panel, docked where its entry says, bottom ones sharing tabs."""
+        panels: dict[str, PanelDock] = {}
+        bottom: list[PanelDock] = []
+        for entry in PANELS:
+            dock = entry.factory(self)
+            panels[entry.attribute] = dock
+            setattr(self, entry.attribute, dock)
+            self.addDockWidget(entry.area, dock)
+            if entry.area == Qt.DockWidgetArea.BottomDockWidgetArea:
+                if bottom:
+                    self.tabifyDockWidget(bottom[-1], dock)
+                bottom.append(dock)
+            dock.setVisible(entry.shown)
+        self._size_docks(PANELS, panels)
+        if bottom:
+            bottom[0].raise_()  # the first tab below the canvas
+        return panels
 
-    # ----- the open document -------------------------------------------------------------------------------------
+    def _size_docks(self, entries: tuple[PanelEntry, ...], panels: dict[str, PanelDock]) -> None:
+        for entry in entries:
+            if entry.size is not None:
+                vertical = entry.area == Qt.DockWidgetArea.BottomDockWidgetArea
+                orientation = Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal
+                self.resizeDocks([panels[entry.attribute]], [entry.size], orientation)
+
+    def _build_history(self) -> QDockWidget:
+        history = QDockWidget("History", self)
+        history.setObjectName("historyPanel")
+        history.setWidget(QUndoView(self.undo_group))
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, history)
+        history.hide()
+        return history
+
+    # ----- the open workspace ------------------------------------------------------------------------------------
+
+    @property
+    def document(self) -> GraphDocument:
+        """The open graph document (the model object)."""
+        return self.workspace.document
+
+    @property
+    def scene(self) -> GraphScene:
+        """The canvas's scene of the open workspace."""
+        return self.view.graph_scene()
+
+    @property
+    def editor(self) -> Editor:
+        """The open workspace's editor."""
+        return self.workspace.editor
+
+    @property
+    def undo_stack(self) -> QUndoStack:
+        """The open workspace's undo stack."""
+        return self.workspace.undo_stack
 
     def set_document(self, document: GraphDocument, path: str | None = None, display_name: str | None = None) -> None:
-        """Show `document` (replacing the open one, whose undo history is dropped)."""
-        if self.scene is not None:
-            self.scene.close()
-            self.evaluator.close()
-        self.undo_stack.clear()
-        self.document = document
-        self.evaluator = Evaluator(document)
-        self.editor = Editor(document, self.evaluator, self.undo_stack)
-        self.editor.refused.connect(self.show_message)
-        self.scene = GraphScene(self.editor, self.theme)
-        self.scene.snap_to_grid = self.settings.snap_to_grid()
-        self.scene.selectionChanged.connect(self.update_panels)
-        self.scene.values_refreshed.connect(self.editor.evaluated)
-        self.editor.evaluated.connect(self.update_panels)
-        self.code_panel.set_source(document, self.evaluator)
-        self.view.setScene(self.scene)
-        self.minimap.set_scene(self.scene)
-        self.backward_tools.attach()
-        self.path = path
-        self.display_name = display_name or (Path(path).name if path else "Untitled")
-        self.undo_stack.setClean()
+        """Open `document` in a new workspace, replacing the open one (whose undo history goes with it)."""
+        self.set_workspace(Workspace(document, path, display_name, self))
+
+    def set_workspace(self, workspace: Workspace) -> None:
+        """Swap in `workspace`: the canvas, every panel and every controller follow it."""
+        old, old_scene = self.workspace, self.view.scene()
+        scene = GraphScene(workspace, self.theme)
+        scene.snap_to_grid = self.settings.snap_to_grid()
+        self.workspace = workspace
+        self.undo_group.addStack(workspace.undo_stack)
+        self.undo_group.setActiveStack(workspace.undo_stack)
+        workspace.undo_stack.cleanChanged.connect(self._clean_changed)
+        workspace.settings_changed.connect(self.sync_settings)
+        workspace.message.connect(self.show_message)
+        self.view.setScene(scene)
+        self.minimap.set_scene(scene)
+        for bound in (*self.panels.values(), self.commands, self.backward_tools, self.context_menus):
+            bound.bind(workspace)
+        if old is not None:
+            self._retire(old, old_scene)
         self.setWindowModified(False)
         self.update_title()
-        self.update_panels()
-        self.sync_actions()
+        self.sync_settings()
         self.view.fit_all()
+
+    def _retire(self, workspace: Workspace, scene: GraphScene) -> None:
+        """Let a replaced workspace go: its scene, its undo stack, its signals."""
+        scene.close()
+        scene.deleteLater()
+        self.undo_group.removeStack(workspace.undo_stack)
+        workspace.close()
+        workspace.deleteLater()
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
 
     def update_title(self) -> None:
         """Show the file's name and the modified marker."""
-        self.setWindowTitle(f"{self.display_name}[*] — {APP_NAME}")
+        self.setWindowTitle(f"{self.workspace.display_name}[*] — {APP_NAME}")
 
     def is_modified(self) -> bool:
         """True when the document has edits that are not saved."""
-        return not self.undo_stack.isClean()
+        return not self.workspace.undo_stack.isClean()
 
     # ----- feedback ----------------------------------------------------------------------------------------------
 
@@ -142,18 +173,15 @@ class MainWindow(QMainWindow):
         """Show the zoom level in the status bar."""
         self.zoom_label.setText(f"{self.view.zoom() if zoom is None else zoom:.0%}")
 
-    def sync_actions(self) -> None:
-        """Check actions that mirror document settings (they change with undo too)."""
-        self.actions.actionNoGrad.setChecked(self.document.settings.grad_mode == "no_grad")
-        self.backward_tools.sync()
-
-    def update_panels(self) -> None:
-        """Show the single selected node in the inspector and the values panel, and the graph's code."""
-        selected = self.scene.selected_node_ids() if self.scene is not None else []
-        node = self.document.nodes[selected[0]] if len(selected) == 1 else None
-        self.inspector.show_node(node, self.editor, self.evaluator.results.get(node.id) if node is not None else None)
-        self.values_panel.show_node(node, self.evaluator)
-        self.code_panel.refresh()
+    def sync_settings(self, _name: str = "") -> None:
+        """Actions and the banner mirror the document's settings (which undo and redo change too)."""
+        off = self.workspace.no_grad()
+        self.actions.actionNoGrad.setChecked(off)
+        self.banner.set_active(off)
+        for action in (self.actions.actionBackward, self.actions.actionStepBackward):
+            action.setEnabled(not off)
+        tip = "Backward is unavailable under torch.no_grad()" if off else "Run backward from the selected scalar"
+        self.actions.actionBackward.setToolTip(tip)
 
     def set_theme(self, choice: str) -> None:
         """Switch to the light, dark or system theme and remember it."""
@@ -185,7 +213,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.save_window(self)
         self.scene.close()
-        self.evaluator.close()
+        self.workspace.close()
         event.accept()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -21,7 +21,7 @@ CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModi
 def open_example(window: MainWindow, name: str) -> MainWindow:
     """Open `resources/examples/<name>.gsg` and let the canvas settle."""
     assert window.files.open_path(str(EXAMPLES / f"{name}.gsg"), as_example=True)
-    window.scene.refresh_values()
+    window.workspace.refresh()
     return window
 
 

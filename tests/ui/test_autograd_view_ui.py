@@ -8,7 +8,6 @@ import pytest
 from backward_helpers import node_id, open_example, press_backward, press_step
 from PySide6.QtCore import QPointF
 
-from gradstudio.ui.edit.context_menus import build_context_menu
 from gradstudio.ui.main_window import MainWindow
 
 
@@ -20,17 +19,17 @@ def notes(window: MainWindow) -> MainWindow:
     [toggle] = [action for action in view_menu.actions() if action.objectName() == "actionAutogradGraph"]
     assert toggle.isCheckable() and not toggle.isChecked()
     toggle.trigger()
-    assert window.backward_tools.autograd.isVisible()
+    assert window.autograd_panel.isVisible()
     return window
 
 
 def labels(window: MainWindow) -> dict[str, str]:
     """Function id -> the name its box shows."""
-    return {key: item.label for key, item in window.backward_tools.autograd.items.items()}
+    return {key: item.label for key, item in window.autograd_panel.items.items()}
 
 
 def test_the_view_shows_the_grad_fn_graph_of_the_target(notes: MainWindow) -> None:
-    dock = notes.backward_tools.autograd
+    dock = notes.autograd_panel
     assert notes.actions.actionAutogradGraph.isChecked()
     assert labels(notes) == {"f0": "MeanBackward0", "f1": "MulBackward0", "f2": "MulBackward0",
                              "f3": "AddBackward0", "f4": "AccumulateGrad"}
@@ -43,7 +42,7 @@ def test_the_view_shows_the_grad_fn_graph_of_the_target(notes: MainWindow) -> No
 
 
 def test_backward_lights_the_same_path_in_the_view(notes: MainWindow, qtbot: Any) -> None:
-    dock = notes.backward_tools.autograd
+    dock = notes.autograd_panel
     assert dock.lit_edges() == set()
     press_backward(qtbot, notes)
     assert dock.lit_edges() == set(dock.edges)
@@ -52,7 +51,7 @@ def test_backward_lights_the_same_path_in_the_view(notes: MainWindow, qtbot: Any
 
 
 def test_stepping_rings_the_current_function(notes: MainWindow, qtbot: Any) -> None:
-    dock = notes.backward_tools.autograd
+    dock = notes.autograd_panel
     press_step(qtbot, notes)
     press_step(qtbot, notes)
     assert dock.current == "f1" and dock.lit_edges() == {("f0", "f1", 0), ("f1", "f2", 0)}
@@ -60,11 +59,11 @@ def test_stepping_rings_the_current_function(notes: MainWindow, qtbot: Any) -> N
 
 
 def test_selection_picks_the_graph_and_no_grad_empties_it(notes: MainWindow) -> None:
-    dock = notes.backward_tools.autograd
-    build_context_menu(notes, notes.scene.nodes[node_id(notes, "y")], QPointF())  # selects y
+    dock = notes.autograd_panel
+    notes.context_menus.build(notes.scene.nodes[node_id(notes, "y")], QPointF())  # selects y
     assert labels(notes) == {"f0": "AddBackward0", "f1": "AccumulateGrad"}
     notes.scene.clearSelection()
     notes.actions.actionNoGrad.trigger()
-    notes.scene.refresh_values()
+    notes.workspace.refresh()
     assert dock.items == {} and dock.stack.currentWidget() is dock.empty
     assert "No grad_fn: out was not recorded" in dock.empty.text()

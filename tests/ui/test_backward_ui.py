@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from gradstudio.model.document import RenameNode, SetAttribute
 from gradstudio.ui.dialogs.gradient_dialog import GradientDialog
-from gradstudio.ui.edit.context_menus import build_context_menu
 from gradstudio.ui.main_window import MainWindow
 
 NOTES_PATH = {("y", "a"), ("y_squared", "a"), ("y_squared", "b"), ("z", "a"), ("out", "input")}
@@ -40,7 +39,7 @@ def test_backward_gives_section_4s_gradient_on_the_leaf(notes: MainWindow, qtbot
     assert repr(grad.value) == "tensor([6., 6., 6.])" and grad.text == "[6, 6, 6]" and grad.label == ".grad"
     click_node(qtbot, notes, "x")
     assert notes.values_panel.grad_view.text.toPlainText() == "tensor([6., 6., 6.])"
-    assert repr(notes.evaluator.leaf_grad(node_id(notes, "x"))) == "tensor([6., 6., 6.])"
+    assert repr(notes.workspace.model.grad(node_id(notes, "x"))) == "tensor([6., 6., 6.])"
     assert "out.backward()" in notes.statusBar().currentMessage()
 
 
@@ -50,7 +49,7 @@ def test_backward_from_the_toolbar_on_section_6s_example(window: MainWindow, qtb
     grad = badge(window, "a", "grad")
     assert grad.value.tolist() == [[0.75, 0.75], [0.75, 0.75]]
     assert grad.text == "[0.75, 0.75, 0.75, 0.75]"
-    assert window.evaluator.leaf_grad(node_id(window, "a")).tolist() == [[0.75, 0.75], [0.75, 0.75]]
+    assert window.workspace.model.grad(node_id(window, "a")).tolist() == [[0.75, 0.75], [0.75, 0.75]]
 
 
 def test_intermediate_nodes_show_the_flow_distinct_from_grad(notes: MainWindow, qtbot: Any) -> None:
@@ -72,24 +71,24 @@ def test_backward_twice_doubles_and_zero_grad_clears(notes: MainWindow, qtbot: A
     assert pin.explanation.message == "x.grad accumulated: it now holds the sum of 2 backward passes"
     assert pin.explanation.fix_label == "Zero Grad"
     click_toolbar(qtbot, notes, notes.actions.actionZeroGrad)
-    assert notes.evaluator.leaf_grad(node_id(notes, "x")) is None
+    assert notes.workspace.model.grad(node_id(notes, "x")) is None
     assert badge(notes, "x", "grad") is None and notes.backward.pins == {}
-    assert notes.backward.highlight.lit_edges() == set()
+    assert notes.scene.highlight.lit_edges() == set()
     press_backward(qtbot, notes)
     assert badge(notes, "x", "grad").text == "[6, 6, 6]"
 
 
 def test_the_lit_edges_are_exactly_the_backward_path(notes: MainWindow, qtbot: Any) -> None:
     press_backward(qtbot, notes)
-    result = notes.evaluator.last_backward
-    lit = notes.backward.highlight.lit_edges()
+    result = notes.workspace.model.last_backward
+    lit = notes.scene.highlight.lit_edges()
     assert lit == result.path
     assert edge_names(notes, lit) == NOTES_PATH
     scene_edges = notes.scene.edges
     assert {key for key, edge in scene_edges.items() if edge.flow_pen is not None and edge.opacity() == 1.0
             and edge.flow_pen.style() == Qt.PenStyle.SolidLine} == lit
     # the Python numbers take no gradient: their edges show where tracking stops, dashed
-    assert edge_names(notes, notes.backward.highlight.stopped) == {("y", "b"), ("z", "b")}
+    assert edge_names(notes, notes.scene.highlight.stopped) == {("y", "b"), ("z", "b")}
     width = {name: scene_edges[(node_id(notes, name[0]), name[1])].flow_pen.widthF() for name in NOTES_PATH}
     assert width[("y", "a")] > width[("y_squared", "a")] > width[("z", "a")] > width[("out", "input")]
     assert item(notes, "two").opacity() < 1.0 and item(notes, "x").opacity() == 1.0
@@ -101,7 +100,7 @@ def test_backward_on_the_selected_node(notes: MainWindow, qtbot: Any) -> None:
     notes.scene.clearSelection()
     click_node(qtbot, notes, "out")
     press_backward(qtbot, notes)
-    assert notes.evaluator.last_backward.target == node_id(notes, "out")
+    assert notes.workspace.model.last_backward.target == node_id(notes, "out")
 
 
 def dialog_of(window: MainWindow) -> GradientDialog:
@@ -118,7 +117,7 @@ def test_non_scalar_backward_asks_for_the_gradient_and_cancel_does_nothing(notes
     assert "grad can be implicitly created only for scalar outputs" in dialog.intro.text()
     qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
-    assert notes.evaluator.leaf_grad(node_id(notes, "x")) is None and notes.evaluator.last_backward is None
+    assert notes.workspace.model.grad(node_id(notes, "x")) is None and notes.workspace.model.last_backward is None
 
 
 def test_the_gradient_argument_ones_or_values(notes: MainWindow, qtbot: Any) -> None:
@@ -137,12 +136,12 @@ def test_the_gradient_argument_ones_or_values(notes: MainWindow, qtbot: Any) -> 
     qtbot.keyClicks(dialog.values, ", 2")
     qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
-    assert notes.evaluator.leaf_grad(node_id(notes, "x")).tolist() == [6.0, 0.0, 12.0]
+    assert notes.workspace.model.grad(node_id(notes, "x")).tolist() == [6.0, 0.0, 12.0]
 
 
 def test_retain_grad_shows_the_difference_and_undoes(notes: MainWindow, qtbot: Any) -> None:
     y = node_id(notes, "y")
-    menu = build_context_menu(notes, item(notes, "y"), QPointF())
+    menu = notes.context_menus.build(item(notes, "y"), QPointF())
     [retain] = [action for action in menu.actions() if action.text() == "Retain &Grad"]
     assert not retain.isChecked()
     retain.trigger()
@@ -164,9 +163,9 @@ def test_retain_grad_shows_the_difference_and_undoes(notes: MainWindow, qtbot: A
 def test_edits_clear_the_display_but_moves_do_not(notes: MainWindow, qtbot: Any) -> None:
     press_backward(qtbot, notes)
     notes.editor.move({node_id(notes, "x"): ((0.0, 0.0), (10.0, 20.0))})
-    assert notes.backward.highlight.lit_edges()
+    assert notes.scene.highlight.lit_edges()
     notes.editor.apply(SetAttribute(node_id(notes, "three"), "value", 4), "three = 4")
-    assert notes.backward.highlight.lit_edges() == set() and badge(notes, "x", "grad") is None
+    assert notes.scene.highlight.lit_edges() == set() and badge(notes, "x", "grad") is None
     assert all(edge.flow_pen is None and edge.opacity() == 1.0 for edge in notes.scene.edges.values())
     assert all(node.opacity() == 1.0 for node in notes.scene.nodes.values())
     # .grad itself survives edits elsewhere (a session's leaf keeps it) and accumulates on the next press
@@ -191,13 +190,13 @@ def test_every_example_of_the_notes(window: MainWindow, qtbot: Any, example: str
     press_backward(qtbot, window)
     if problem is None:
         assert badge(window, leaf, "grad").value.tolist() == expected
-        assert window.evaluator.leaf_grad(node_id(window, leaf)).tolist() == expected
+        assert window.workspace.model.grad(node_id(window, leaf)).tolist() == expected
         click_node(qtbot, window, leaf)  # the values panel shows the same .grad
         grad = window.values_panel.grad_view
         assert grad.title.text() == f"{leaf}.grad" and grad.value.tolist() == expected
-        assert grad.text.toPlainText() == repr(window.evaluator.leaf_grad(node_id(window, leaf)))
+        assert grad.text.toPlainText() == repr(window.workspace.model.grad(node_id(window, leaf)))
         return
-    assert badge(window, leaf, "grad") is None and window.evaluator.leaf_grad(node_id(window, leaf)) is None
+    assert badge(window, leaf, "grad") is None and window.workspace.model.grad(node_id(window, leaf)) is None
     no_grad = window.document.settings.grad_mode == "no_grad"
     assert window.actions.actionBackward.isEnabled() is not no_grad
     window.backward.run()  # invoked anyway: PyTorch's message, pinned to the target
@@ -215,7 +214,7 @@ def test_a_pinned_non_scalar_error_offers_the_gradient_dialog(notes: MainWindow,
     qtbot.waitUntil(lambda: notes.backward.gradient_dialog is not None and notes.backward.gradient_dialog.isVisible())
     dialog = dialog_of(notes)
     qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
-    assert notes.evaluator.last_backward.target == y_squared and badge(notes, "x", "grad").text == "[6, 6, 6]"
+    assert notes.workspace.model.last_backward.target == y_squared and badge(notes, "x", "grad").text == "[6, 6, 6]"
 
 
 def test_the_accumulation_notes_fix_is_zero_grad(notes: MainWindow, qtbot: Any) -> None:
@@ -224,7 +223,7 @@ def test_the_accumulation_notes_fix_is_zero_grad(notes: MainWindow, qtbot: Any) 
     pin = notes.backward.pins[node_id(notes, "x")]
     point = notes.view.mapFromScene(pin.mapToScene(pin.fix_rect().center()))
     qtbot.mouseClick(notes.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
-    qtbot.waitUntil(lambda: notes.evaluator.leaf_grad(node_id(notes, "x")) is None)
+    qtbot.waitUntil(lambda: notes.workspace.model.grad(node_id(notes, "x")) is None)
     assert notes.backward.pins == {} and badge(notes, "x", "grad") is None
 
 
@@ -232,14 +231,14 @@ def test_renaming_keeps_the_display_and_relabels_it(notes: MainWindow, qtbot: An
     press_backward(qtbot, notes)
     notes.editor.apply(RenameNode(node_id(notes, "y"), "shifted"), "rename")
     assert badge(notes, "shifted", "flow").label == "∂out/∂shifted"
-    assert notes.backward.highlight.lit_edges() == notes.evaluator.last_backward.path
+    assert notes.scene.highlight.lit_edges() == notes.workspace.model.last_backward.path
 
 
 def test_backward_on_a_target_without_a_value_pins_the_error_that_stopped_it(notes: MainWindow, qtbot: Any) -> None:
     x = node_id(notes, "x")
     notes.editor.apply(SetAttribute(x, "dtype", "int64"), "dtype")  # requires_grad stays on: PyTorch refuses
     press_backward(qtbot, notes)
-    assert list(notes.backward.pins) == [x] and notes.evaluator.last_backward is None
+    assert list(notes.backward.pins) == [x] and notes.workspace.model.last_backward is None
     explanation = notes.backward.pins[x].explanation
     assert explanation.message == "only Tensors of floating point dtype can require gradients"
     assert "float32" in explanation.explanation

@@ -87,7 +87,7 @@ def test_a_cycle_is_refused_and_explained(chain: MainWindow, qtbot: Any) -> None
     add_node(chain.document, "m", "mul", (780, 200))
     chain.document.apply(Connect(Edge("s", "m", "a")))
     chain.document.apply(Connect(Edge("x", "m", "b")))
-    chain.scene.refresh_values()
+    chain.workspace.refresh()
     chain.undo_stack.clear()
     before = chain.document.snapshot()
     drag(qtbot, chain, chain.scene.nodes["m"].output_anchor(), chain.scene.nodes["s"].input_anchor("input"))
@@ -290,7 +290,7 @@ def test_double_click_on_empty_canvas_opens_quick_add_there(chain: MainWindow, q
 
 
 def test_node_faces_show_name_op_shape_and_values(chain: MainWindow) -> None:
-    chain.scene.refresh_values()
+    chain.workspace.refresh()
     preview = chain.scene.nodes["z"].preview()
     assert (preview.summary, preview.values) == ("[3]  float32", "[9, 9, 9]")
     assert "grad_fn=<MulBackward0>" in preview.tooltip
@@ -316,7 +316,7 @@ def test_a_blocked_nodes_preview_follows_a_rename(chain: MainWindow) -> None:
     from gradstudio.model.document import RenameNode, SetAttribute
 
     chain.editor.apply(SetAttribute("x", "init", "values"), "values without any")
-    chain.scene.refresh_values()
+    chain.workspace.refresh()
     assert chain.scene.nodes["z"].preview().values == "on x"
     chain.editor.apply(RenameNode("x", "inputs"), "rename")
     assert chain.scene.nodes["z"].preview().values == "on inputs"
@@ -331,6 +331,6 @@ def test_quick_add_ranks_names_before_descriptions(window: MainWindow, qtbot: An
 
 def test_an_unwired_node_waits_instead_of_failing(window: MainWindow) -> None:
     node_id = window.editor.add_node("sigmoid", (0, 0))
-    window.scene.refresh_values()
+    window.workspace.refresh()
     preview = window.scene.nodes[node_id].preview()
     assert (preview.summary, preview.values, preview.is_error) == ("needs input", "input", False)

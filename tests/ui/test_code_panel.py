@@ -25,7 +25,7 @@ def show_code(window: MainWindow) -> str:
 def test_the_panel_shows_the_exporters_code(window: MainWindow) -> None:
     open_example(window, "notes_forward_backward")
     code = show_code(window)
-    assert code == generate_code(window.document, window.evaluator.results)
+    assert code == generate_code(window.document, window.workspace.results())
     assert "y = x + 2\n" in code and code.endswith("out.backward()\nprint(x.grad)\n")
     assert window.code_panel.text.isReadOnly()
 
@@ -37,13 +37,13 @@ def test_the_code_follows_inspector_edits_and_undo(window: MainWindow, qtbot: An
     type_into(qtbot, window, "shape", "2, 3")
     code = window.code_panel.text.toPlainText()
     assert "x = torch.ones(2, 3, requires_grad=True)\n" in code
-    assert code == generate_code(window.document, window.evaluator.results)
+    assert code == generate_code(window.document, window.workspace.results())
     type_into(qtbot, window, "name", "inputs")
     assert "y = inputs + 2\n" in window.code_panel.text.toPlainText()
     window.undo_stack.undo()
     window.undo_stack.undo()
     settle()
-    assert window.code_panel.text.toPlainText() == generate_code(window.document, window.evaluator.results)
+    assert window.code_panel.text.toPlainText() == generate_code(window.document, window.workspace.results())
     assert "x = torch.ones(3, requires_grad=True)\n" in window.code_panel.text.toPlainText()
 
 

@@ -33,13 +33,13 @@ def test_save_close_open_round_trip(chain: MainWindow, dialogs: DialogRecorder, 
     assert path.is_file() and not chain.isWindowModified()
     assert chain.windowTitle() == "lesson.gsg[*] — GradStudio"
     chain.actions.actionClose.trigger()
-    assert chain.document.nodes == {} and chain.path is None
+    assert chain.document.nodes == {} and chain.workspace.path is None
     dialogs.answers["getOpenFileName"] = (str(path), "")
     chain.actions.actionOpen.trigger()
     assert chain.document.snapshot() == saved
     assert set(chain.scene.annotations) == {"note1", "frame1"}
     assert chain.scene.annotations["note1"].annotation.text == "x is a leaf"
-    assert chain.path == str(path.resolve())
+    assert chain.workspace.path == str(path.resolve())
     assert chain.settings.recent_files() == [str(path.resolve())]
     assert "question" not in dialogs.names()
 
@@ -112,9 +112,9 @@ def test_examples_menu_opens_each_example_as_an_untitled_copy(window: MainWindow
     assert len(titles) == len(example_files()) >= 3 and "Notes forward backward" in titles
     [entry] = [action for action in menu.actions() if action.text() == "Notes forward backward"]
     entry.trigger()
-    assert window.path is None and window.document.nodes
+    assert window.workspace.path is None and window.document.nodes
     assert window.windowTitle() == "Notes forward backward (example)[*] — GradStudio"
-    assert all(result.ok for result in window.evaluator.evaluate().values())
+    assert all(result.ok for result in window.workspace.results().values())
 
 
 def test_recent_files_menu(window: MainWindow, tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_recent_files_menu(window: MainWindow, tmp_path: Path) -> None:
     menu = QMenu()
     window.files.fill_recent_menu(menu)
     menu.actions()[0].trigger()
-    assert window.path == str(path.resolve())
+    assert window.workspace.path == str(path.resolve())
 
 
 def test_export_png_and_svg(chain: MainWindow, dialogs: DialogRecorder, tmp_path: Path) -> None:
@@ -175,7 +175,7 @@ def test_a_failed_save_says_why_and_keeps_the_work_unsaved(chain: MainWindow, di
     assert not chain.files.save()
     [(_, args)] = [call for call in dialogs.calls if call[0] == "critical"]
     assert args[1] == "Cannot save graph" and "No such file or directory" in args[2]
-    assert chain.isWindowModified() and chain.path is None
+    assert chain.isWindowModified() and chain.workspace.path is None
 
 
 def test_export_code_writes_the_code_panels_script(chain: MainWindow, dialogs: DialogRecorder,
@@ -184,7 +184,7 @@ def test_export_code_writes_the_code_panels_script(chain: MainWindow, dialogs: D
     assert chain.actions.actionExportCode.isEnabled()
     chain.actions.actionExportCode.trigger()
     written = (tmp_path / "graph.py").read_text()
-    assert written == generate_code(chain.document, chain.evaluator.evaluate())
+    assert written == generate_code(chain.document, chain.workspace.results())
     assert "import torch" in written and "y = x + 2" in written
 
 

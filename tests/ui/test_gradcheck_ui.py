@@ -6,13 +6,12 @@ import pytest
 from backward_helpers import item, open_example
 from PySide6.QtCore import QPointF
 
-from gradstudio.ui.edit.context_menus import build_context_menu
 from gradstudio.ui.main_window import MainWindow
 
 
 def check(window: MainWindow, name: str) -> None:
     """Choose Check Gradient… in the node's context menu."""
-    menu = build_context_menu(window, item(window, name), QPointF())
+    menu = window.context_menus.build(item(window, name), QPointF())
     [action] = [a for a in menu.actions() if a.text() == "Check Gradient…"]
     action.trigger()
 

@@ -66,7 +66,7 @@ def test_a_tensor_shows_the_fields_its_initialiser_reads(window: MainWindow, qtb
     settle()
     assert window.document.nodes[node_id(window, "W")].attributes["init"] == "ones"
     assert "seed" not in window.inspector.fields
-    assert window.evaluator.value(node_id(window, "W")).tolist() == [[1.0] * 3] * 2
+    assert window.workspace.model.value(node_id(window, "W")).tolist() == [[1.0] * 3] * 2
 
 
 def test_typed_shape_changes_the_model_re_evaluates_and_undoes_exactly(window: MainWindow, qtbot: Any) -> None:
@@ -76,7 +76,7 @@ def test_typed_shape_changes_the_model_re_evaluates_and_undoes_exactly(window: M
     type_into(qtbot, window, "shape", "2, 3")
     x = window.document.nodes[node_id(window, "x")]
     assert x.attributes["shape"] == (2, 3) and window.undo_stack.count() == 1
-    assert list(window.evaluator.value(node_id(window, "out")).shape) == []
+    assert list(window.workspace.model.value(node_id(window, "out")).shape) == []
     assert window.values_panel.value_view.kind == "heatmap"
     after = window.document.snapshot()
     assert window.inspector.fields["shape"].editor.hasFocus()
@@ -133,7 +133,7 @@ def test_checkboxes_commit_requires_grad_and_retain_grad(window: MainWindow, qtb
     qtbot.mouseClick(window.inspector.fields["requires_grad"].editor, Qt.MouseButton.LeftButton)
     settle()
     assert window.document.nodes[node_id(window, "x")].attributes["requires_grad"] is False
-    assert window.evaluator.value(node_id(window, "out")).grad_fn is None
+    assert window.workspace.model.value(node_id(window, "out")).grad_fn is None
     click_node(qtbot, window, "y")
     qtbot.mouseClick(window.inspector.fields["retain_grad"].editor, Qt.MouseButton.LeftButton)
     settle()
@@ -149,7 +149,7 @@ def test_a_number_field_sets_a_python_number(window: MainWindow, qtbot: Any) -> 
     click_node(qtbot, window, "two")
     type_into(qtbot, window, "value", "0.5")
     assert window.document.nodes[node_id(window, "two")].attributes["value"] == 0.5
-    y = window.evaluator.value(node_id(window, "y"))
+    y = window.workspace.model.value(node_id(window, "y"))
     assert repr(y) == "tensor([1.5000, 1.5000, 1.5000], grad_fn=<AddBackward0>)"
     type_into(qtbot, window, "value", "half")
     assert "value must be a number, got 'half'" in window.inspector.fields["value"].error.text()
@@ -170,7 +170,7 @@ def test_the_values_table_edits_a_small_tensor_in_one_undoable_step(window: Main
     settle()
     x = window.document.nodes[node_id(window, "x")]
     assert x.attributes["init"] == "values" and x.attributes["values"] == (1.0, 5, 1.0)
-    assert repr(window.evaluator.value(x.id)) == "tensor([1., 5., 1.], requires_grad=True)"
+    assert repr(window.workspace.model.value(x.id)) == "tensor([1., 5., 1.], requires_grad=True)"
     assert window.undo_stack.count() == 1
     window.undo_stack.undo()
     settle()
@@ -238,7 +238,7 @@ def test_a_grown_shape_leaves_empty_cells_to_fill(window: MainWindow, qtbot: Any
     assert window.inspector.status.text() == "Cannot compute: shape [3] needs 3 values, got 2"
     table.item(0, 2).setText("7")
     settle()
-    assert repr(window.evaluator.value("v")) == "tensor([1., 2., 7.])"
+    assert repr(window.workspace.model.value("v")) == "tensor([1., 2., 7.])"
 
 
 def test_a_computing_error_is_explained_in_plain_words(window: MainWindow, qtbot: Any) -> None:

@@ -12,7 +12,6 @@ from PySide6.QtCore import QPointF, Qt
 from gradstudio.model.explain import NOT_REQUIRING_GRAD
 from gradstudio.ui.canvas import tracking
 from gradstudio.ui.canvas.banner import NO_GRAD_TEXT
-from gradstudio.ui.edit.context_menus import build_context_menu
 from gradstudio.ui.main_window import MainWindow
 
 
@@ -24,7 +23,7 @@ def notes(window: MainWindow) -> MainWindow:
 
 def menu_action(window: MainWindow, name: str, text: str) -> Any:
     """The action called `text` in the context menu of node `name`."""
-    menu = build_context_menu(window, item(window, name), QPointF())
+    menu = window.context_menus.build(item(window, name), QPointF())
     [action] = [a for a in menu.actions() if a.text() == text]
     return action
 
@@ -37,19 +36,19 @@ def click_pin_button(qtbot: Any, window: MainWindow, pin: Any) -> None:
 
 
 def test_no_grad_mode_banner_disabled_backward_and_untracked_results(notes: MainWindow, qtbot: Any) -> None:
-    banner = notes.backward.banner
+    banner = notes.banner
     assert not banner.isVisible() and notes.actions.actionBackward.isEnabled()
     click_toolbar(qtbot, notes, notes.actions.actionNoGrad)
-    notes.scene.refresh_values()
+    notes.workspace.refresh()
     assert banner.isVisible() and banner.text() == NO_GRAD_TEXT
     assert not notes.actions.actionBackward.isEnabled() and not notes.actions.actionStepBackward.isEnabled()
-    out = notes.evaluator.results[node_id(notes, "out")].value
+    out = notes.workspace.results()[node_id(notes, "out")].value
     assert out.grad_fn is None and not out.requires_grad and repr(out) == "tensor(27.)"
     assert tracking.is_untracked(item(notes, "out").result) and tracking.is_untracked(item(notes, "y").result)
     assert not tracking.is_untracked(item(notes, "x").result)  # the leaf was made with requires_grad=True
     assert tracking.header_color(item(notes, "y"), notes.theme) == tracking.UNTRACKED["light"]
     press_backward(qtbot, notes)  # the shortcut of a disabled action does nothing
-    assert notes.evaluator.last_backward is None and notes.backward.pins == {}
+    assert notes.workspace.model.last_backward is None and notes.backward.pins == {}
     notes.undo_stack.undo()
     assert not banner.isVisible() and notes.actions.actionBackward.isEnabled()
 
@@ -78,12 +77,12 @@ def test_the_requires_grad_checkbox_on_the_face(window: MainWindow, qtbot: Any) 
     assert tracking.is_untracked(x.result)
     point = window.view.mapFromScene(x.mapToScene(box.center()))
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
-    window.scene.refresh_values()
+    window.workspace.refresh()
     assert window.document.nodes[x.node.id].attributes["requires_grad"] is True
     assert not tracking.is_untracked(item(window, "x").result) and not tracking.is_untracked(item(window, "y").result)
     assert window.document.nodes[x.node.id].position == (0.0, 0.0)  # a click on the box does not drag the node
     window.undo_stack.undo()
-    window.scene.refresh_values()
+    window.workspace.refresh()
     assert window.document.nodes[x.node.id].attributes["requires_grad"] is False
     assert tracking.is_untracked(item(window, "y").result)
 
@@ -109,7 +108,7 @@ def test_the_highlight_shows_where_tracking_stops(notes: MainWindow, qtbot: Any)
     three = node_id(notes, "three")
     notes.backward.set_requires_grad(node_id(notes, "x"), True)
     press_backward(qtbot, notes)
-    assert edge_names(notes, notes.backward.highlight.stopped) == {("y", "b"), ("z", "b")}
+    assert edge_names(notes, notes.scene.highlight.stopped) == {("y", "b"), ("z", "b")}
     stopped = notes.scene.edges[(node_id(notes, "z"), "b")]
     assert stopped.flow_pen.style() == Qt.PenStyle.DashLine and "three gets no gradient" in stopped.toolTip()
     assert item(notes, "three").opacity() < 1.0 and three not in notes.backward.view.involved
@@ -149,6 +148,6 @@ def test_node_faces_say_grad_fn_leaf_or_untracked(notes: MainWindow, qtbot: Any)
         "x": "leaf", "y": "AddBackward0", "out": "MeanBackward0", "two": ""}
     assert faces["y"].tooltip.endswith("is_leaf=False  requires_grad=True  grad_fn=<AddBackward0>")
     click_toolbar(qtbot, notes, notes.actions.actionNoGrad)
-    notes.scene.refresh_values()
+    notes.workspace.refresh()
     assert item(notes, "y").preview().autograd == "untracked" and item(notes, "x").preview().autograd == "leaf"
     assert item(notes, "out").preview().tooltip == "tensor(27.)\nis_leaf=True  requires_grad=False  grad_fn=None"

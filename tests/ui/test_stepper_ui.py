@@ -37,7 +37,7 @@ def test_step_through_visits_the_grad_fns_in_the_engines_order(notes: MainWindow
     seen = walk(qtbot, notes)
     assert [function for function, _, _ in seen] == ORDER
     assert [node for _, node, _ in seen] == OWNERS
-    assert [step.name for step in notes.evaluator.last_backward.steps][:-1] == ORDER[:-1]
+    assert [step.name for step in notes.workspace.model.last_backward.steps][:-1] == ORDER[:-1]
     panel = notes.backward_tools.step_panel
     assert panel.isVisible() and "Step 5 of 5" in panel.title.text()
     press_step(qtbot, notes)  # past the last step: the whole pass
@@ -62,9 +62,9 @@ def test_each_step_shows_the_chain_rule_with_the_right_numbers(notes: MainWindow
 
 
 def test_the_canvas_lights_only_what_the_gradient_reached(notes: MainWindow, qtbot: Any) -> None:
-    lit = notes.backward.highlight.lit_edges
+    lit = notes.scene.highlight.lit_edges
     press_step(qtbot, notes)
-    ring_parent = notes.backward.highlight._ring.parentItem()
+    ring_parent = notes.scene.highlight._ring.parentItem()
     assert ring_parent is notes.scene.nodes[node_id(notes, "out")]
     assert edge_names(notes, lit()) == {("out", "input")}
     assert badge(notes, "z", "flow") is None and badge(notes, "x", "grad") is None
@@ -75,7 +75,7 @@ def test_the_canvas_lights_only_what_the_gradient_reached(notes: MainWindow, qtb
     press_step(qtbot, notes)
     press_step(qtbot, notes)
     assert badge(notes, "x", "grad").text == "[6, 6, 6]"
-    assert lit() == notes.evaluator.last_backward.path
+    assert lit() == notes.workspace.model.last_backward.path
 
 
 def test_previous_and_show_all_buttons(notes: MainWindow, qtbot: Any) -> None:
@@ -87,25 +87,25 @@ def test_previous_and_show_all_buttons(notes: MainWindow, qtbot: Any) -> None:
     qtbot.mouseClick(panel.next, Qt.MouseButton.LeftButton)
     assert notes.backward_tools.stepper.index == 2
     qtbot.mouseClick(panel.finish, Qt.MouseButton.LeftButton)
-    assert notes.backward.view.step is None and notes.backward.highlight.lit_edges() == \
-        notes.evaluator.last_backward.path
+    assert notes.backward.view.step is None and notes.scene.highlight.lit_edges() == \
+        notes.workspace.model.last_backward.path
 
 
 def test_stepping_replays_the_last_backward_without_accumulating(notes: MainWindow, qtbot: Any) -> None:
     press_backward(qtbot, notes)
     walk(qtbot, notes)
-    assert notes.evaluator.leaf_grad(node_id(notes, "x")).tolist() == [6.0, 6.0, 6.0]
+    assert notes.workspace.model.grad(node_id(notes, "x")).tolist() == [6.0, 6.0, 6.0]
 
 
 def test_an_edit_ends_the_walk(notes: MainWindow, qtbot: Any) -> None:
     press_step(qtbot, notes)
     press_step(qtbot, notes)
-    notes.editing.toggle_retain_grad(node_id(notes, "y"))
+    notes.commands.toggle_retain_grad(node_id(notes, "y"))
     assert notes.backward_tools.stepper.index is None
     assert "Press Step Backward" in notes.backward_tools.step_panel.text.toPlainText()
     press_step(qtbot, notes)
     assert notes.backward_tools.stepper.index == 0
-    assert notes.evaluator.leaf_grad(node_id(notes, "x")).tolist() == [12.0, 12.0, 12.0]
+    assert notes.workspace.model.grad(node_id(notes, "x")).tolist() == [12.0, 12.0, 12.0]
 
 
 def test_stepping_from_a_non_scalar_starts_once_the_gradient_is_given(notes: MainWindow, qtbot: Any) -> None:

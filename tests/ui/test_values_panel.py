@@ -57,7 +57,7 @@ def test_a_matrix_is_a_heatmap_with_a_colour_bar(window: MainWindow, qtbot: Any)
     view = window.values_panel.value_view
     assert view.kind == "heatmap" and "ImageItem" in plot_items(view)
     image = next(item for item in view.plot.getPlotItem().items if type(item).__name__ == "ImageItem")
-    expected = window.evaluator.value(node_id(window, "W")).detach().numpy()
+    expected = window.workspace.model.value(node_id(window, "W")).detach().numpy()
     np.testing.assert_array_equal(image.image, expected)
     bars = [item for item in view.plot.getPlotItem().scene().items() if type(item).__name__ == "ColorBarItem"]
     assert len(bars) == 1 and bars[0].levels()[0] == -bars[0].levels()[1]  # signed data: symmetric about 0

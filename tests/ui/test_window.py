@@ -13,7 +13,6 @@ from ui_helpers import DialogRecorder, click
 from gradstudio.model.catalog import CATALOG, CATEGORIES
 from gradstudio.ui.canvas.items import bezier
 from gradstudio.ui.canvas.view import OP_MIME
-from gradstudio.ui.edit.context_menus import build_context_menu
 from gradstudio.ui.main_window import MainWindow
 
 WIDGETS = ["canvas", "palette", "inspector", "valuesPanel", "codePanel", "trainPanel"]
@@ -94,8 +93,8 @@ def test_no_grad_toggle_is_undoable_and_follows_undo(chain: MainWindow) -> None:
     action = chain.actions.actionNoGrad
     action.trigger()
     assert chain.document.settings.grad_mode == "no_grad"
-    chain.scene.refresh_values()
-    assert chain.evaluator.results["z"].value.grad_fn is None
+    chain.workspace.refresh()
+    assert chain.workspace.results()["z"].value.grad_fn is None
     chain.undo_stack.undo()
     assert chain.document.settings.grad_mode == "normal" and not action.isChecked()
 
@@ -108,7 +107,7 @@ def test_history_view(window: MainWindow) -> None:
 
 
 def test_node_context_menu_rename(chain: MainWindow, dialogs: DialogRecorder) -> None:
-    menu = build_context_menu(chain, chain.scene.nodes["y"], QPointF())
+    menu = chain.context_menus.build(chain.scene.nodes["y"], QPointF())
     dialogs.answers["getText"] = ("hidden", True)
     [rename] = [a for a in menu.actions() if a.text() == "&Rename…"]
     rename.trigger()
@@ -120,11 +119,11 @@ def test_node_context_menu_rename(chain: MainWindow, dialogs: DialogRecorder) ->
 
 
 def test_edge_and_canvas_context_menus(chain: MainWindow) -> None:
-    edge_menu = build_context_menu(chain, chain.scene.edges[("z", "b")], QPointF())
+    edge_menu = chain.context_menus.build(chain.scene.edges[("z", "b")], QPointF())
     [disconnect] = edge_menu.actions()
     disconnect.trigger()
     assert ("z", "b") not in chain.document.edges
-    canvas_menu = build_context_menu(chain, None, QPointF(10, 10))
+    canvas_menu = chain.context_menus.build(None, QPointF(10, 10))
     texts = [action.text() for action in canvas_menu.actions()]
     assert "Add &Node…" in texts and "&Paste" in texts and "Auto &Layout" in texts
 

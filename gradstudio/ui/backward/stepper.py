@@ -8,20 +8,16 @@ A walk replays the last Backward (or runs one when there is none).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtCore import QObject
 
 from gradstudio.model.chain_rule import ELEMENTWISE, JACOBIAN, SCALAR_OUTPUT, ChainRuleStep, explain_step
 from gradstudio.model.evaluation import BackwardResult
-
-if TYPE_CHECKING:
-    from gradstudio.ui.backward.controller import BackwardController
-    from gradstudio.ui.main_window import MainWindow
-
-IDLE = "Press Step Backward (Ctrl+Shift+B) to walk the backward pass one grad_fn at a time."
+from gradstudio.ui.backward.controller import BackwardController
+from gradstudio.ui.panels.step_panel import IDLE, StepPanel
+from gradstudio.ui.workspace import Workspace
 
 
 def format_array(values: Any) -> str:
@@ -33,75 +29,42 @@ def format_array(values: Any) -> str:
                            formatter={"float_kind": lambda v: f"{v:.4g}", "int_kind": str})
 
 
-class StepPanel(QDockWidget):
-    """The `stepPanel` dock: which step, and its chain rule with the numbers."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Backward Steps", parent)
-        self.setObjectName("stepPanel")
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
-        row = QHBoxLayout()
-        self.title = QLabel()
-        self.title.setObjectName("stepTitle")
-        row.addWidget(self.title, 1)
-        self.previous = QPushButton("◀ Previous")
-        self.next = QPushButton("Next ▶")
-        self.finish = QPushButton("Show All")
-        for button in (self.previous, self.next, self.finish):
-            row.addWidget(button)
-        layout.addLayout(row)
-        self.text = QTextBrowser()
-        self.text.setObjectName("stepText")
-        layout.addWidget(self.text)
-        self.setWidget(body)
-        self.show_idle()
-
-    def show_idle(self, text: str = IDLE) -> None:
-        """No walk in progress."""
-        self.title.setText("")
-        self.text.setHtml(f"<p style='color:gray'>{text}</p>")
-        for button in (self.previous, self.next, self.finish):
-            button.setEnabled(False)
-
-    def show_step(self, index: int, count: int, html: str, title: str) -> None:
-        """Show one step's explanation."""
-        self.title.setText(f"<b>Step {index + 1} of {count}</b> · {title}")
-        self.text.setHtml(html)
-        self.previous.setEnabled(index > 0)
-        self.next.setEnabled(True)
-        self.finish.setEnabled(True)
-
-
 class StepController(QObject):
     """Walks the steps of a BackwardResult and keeps canvas and panel in step."""
 
-    def __init__(self, window: MainWindow, backward: BackwardController, panel: StepPanel) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, backward: BackwardController, panel: StepPanel) -> None:
+        super().__init__(panel)
+        self.workspace: Workspace | None = None
         self.backward = backward
         self.panel = panel
         self.result: BackwardResult | None = None
         self.index: int | None = None
         self.chain: ChainRuleStep | None = None
         self._moving = False
-        backward.display_changed.connect(self._display_changed)
         panel.previous.clicked.connect(lambda: self.go(self.index - 1 if self.index else 0))
         panel.next.clicked.connect(self.step)
         panel.finish.clicked.connect(self.finish)
+
+    def bind(self, workspace: Workspace) -> None:
+        """Walk passes of `workspace` from now on (a walk of the previous one ends)."""
+        if self.workspace is not None:
+            self.workspace.backward_changed.disconnect(self._display_changed)
+        self.workspace = workspace
+        workspace.backward_changed.connect(self._display_changed)
+        self._display_changed(None)
 
     def step(self) -> None:
         """One step further (the first press starts the walk)."""
         if self.index is not None and self.result is not None:
             self.go(self.index + 1)
             return
-        last, target = self.window.evaluator.last_backward, self.backward.target_id()
+        last, target = self.workspace.model.last_backward, self.workspace.backward_start()
         # replay the last pass only if it started where Backward would start now (the selection, else the target)
         result = last if last is not None and target in (None, last.target) else self.backward.run(target)
         dialog = self.backward.gradient_dialog
         if result is None and dialog is not None and dialog.isVisible():
             # a non-scalar: the walk starts once the gradient argument is given (after Backward ran with it)
-            dialog.accepted.connect(lambda: self.start(self.window.evaluator.last_backward))
+            dialog.accepted.connect(lambda: self.start(self.workspace.model.last_backward))
             return
         self.start(result)
 
@@ -129,7 +92,7 @@ class StepController(QObject):
         finally:
             self._moving = False
         step = self.result.steps[self.index]
-        self.chain = explain_step(step, self.window.evaluator.grad_fn_owners(self.result.target))
+        self.chain = explain_step(step, self.workspace.model.evaluator.grad_fn_owners(self.result.target))
         self.panel.show_step(self.index, len(self.result.steps), self.describe(self.chain),
                              f"{self.chain.label} · {self._owner_text(self.chain.owner)}")
 
@@ -152,7 +115,7 @@ class StepController(QObject):
     def _owner_text(self, owner: str | None) -> str:
         if owner is None:
             return "no node"
-        node = self.window.document.nodes[owner]
+        node = self.workspace.document.nodes[owner]
         return f"node {node.name} ({node.spec.title})"
 
     def describe(self, chain: ChainRuleStep) -> str:
@@ -163,7 +126,7 @@ class StepController(QObject):
         incoming = f"∂{out}/∂{here}"
         lines = [f"<p>incoming gradient <b>{incoming}</b> = <code>{format_array(chain.grad_in)}</code></p>"]
         if chain.accumulates:
-            grad = self.window.evaluator.leaf_grad(chain.owner) if chain.owner else None
+            grad = self.workspace.model.grad(chain.owner) if chain.owner else None
             total = format_array(grad.numpy()) if grad is not None else "None"
             lines.append(f"<p>AccumulateGrad adds it into the leaf: <b>{here}.grad</b> += "
                          f"<code>{format_array(chain.grad_in)}</code> → {here}.grad = <code>{total}</code></p>")
@@ -190,11 +153,3 @@ class StepController(QObject):
                     f"<pre>{format_array(term.local)}</pre>chain rule (vector-Jacobian product): "
                     f"{incoming}ᵀ · J → {product}</p>")
         return f"{head}the Jacobian is too large to show → {product}</p>"
-
-
-def build_step_panel(window: MainWindow) -> StepPanel:
-    """The dock, added to the window's bottom area and hidden until a walk starts."""
-    panel = StepPanel(window)
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, panel)
-    panel.hide()
-    return panel

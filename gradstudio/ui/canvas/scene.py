@@ -1,31 +1,37 @@
-"""The graph scene: mirrors the document's events into items and turns finished drags into commands."""
+"""The graph scene: mirrors the document's events into items and turns finished drags into commands.
+
+Structure follows the document's events; values and the backward display follow the
+workspace's `values_changed` and `backward_changed`; the selection is reported to it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from gradstudio.model.annotations import Annotation
 from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.flow_view import FlowView
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
+from gradstudio.ui.canvas.highlight import CanvasHighlight
 from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, EdgeItem, NodeItem, Port
 from gradstudio.ui.canvas.wiring import WireTool
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.themes import LIGHT, Theme
+from gradstudio.ui.workspace import Workspace
 
 
 class GraphScene(QGraphicsScene):
     """Items for every node, edge and annotation of one document, kept in step with its events."""
 
-    values_refreshed = Signal()
-
-    def __init__(self, editor: Editor, theme: Theme = LIGHT) -> None:
+    def __init__(self, workspace: Workspace, theme: Theme = LIGHT) -> None:
         super().__init__()
-        self.editor = editor
-        self.document: GraphDocument = editor.document
+        self.workspace = workspace
+        self.editor: Editor = workspace.editor
+        self.document: GraphDocument = workspace.document
         self.theme = theme
         self.snap_to_grid = False
         self.nodes: dict[str, NodeItem] = {}
@@ -34,18 +40,27 @@ class GraphScene(QGraphicsScene):
         self._edges_at: dict[str, set[tuple[str, str]]] = {}
         self._syncing = False
         self._dragged: set[QGraphicsItem] = set()
-        self._refresh_pending = False
         self.wires = WireTool(self)
         self._build()
+        self.highlight = CanvasHighlight(self.nodes, self.edges, workspace.name_of)
         self._unsubscribe = self.document.subscribe(self._on_event)
+        workspace.values_changed.connect(self.refresh_values)
+        workspace.backward_changed.connect(self.show_backward)
+        self.selectionChanged.connect(self._report_selection)
 
     def close(self) -> None:
         """Stop observing the document and stop signalling (the window is switching documents or closing)."""
         self._unsubscribe()
         self.blockSignals(True)
+        for signal, slot in ((self.workspace.values_changed, self.refresh_values),
+                             (self.workspace.backward_changed, self.show_backward)):
+            signal.disconnect(slot)
+
+    def _report_selection(self) -> None:
+        self.workspace.set_selection(self.selected_node_ids())
 
     def _build(self) -> None:
-        results = self.editor.evaluator.evaluate()
+        results = self.workspace.results()
         for node in self.document.nodes.values():
             self._add_node(node, results.get(node.id))
         for edge in self.document.edges.values():
@@ -59,8 +74,6 @@ class GraphScene(QGraphicsScene):
         handler = getattr(self, f"_on_{event}", None)
         if handler is not None:
             handler(payload)
-        if event not in ("node_moved", "annotation_moved", "annotation_changed"):
-            self.schedule_refresh()
 
     def _on_node_added(self, node: Node) -> None:
         self._add_node(node, None)
@@ -94,6 +107,8 @@ class GraphScene(QGraphicsScene):
         for item in self.nodes.values():
             if item.result is not None and item.result.blocked_by == node.id:
                 item.set_result(item.result)  # its preview names the renamed node
+        if self.workspace.flow is not None:
+            self.highlight.show(self.workspace.flow)  # badges name the node
 
     def _on_node_moved(self, node: Node) -> None:
         self.place(self.nodes[node.id], node.position)
@@ -149,21 +164,20 @@ class GraphScene(QGraphicsScene):
 
     # ----- values ----------------------------------------------------------------------------------------------
 
-    def schedule_refresh(self) -> None:
-        """Re-evaluate and repaint changed previews once control returns to the event loop."""
-        if not self._refresh_pending:
-            self._refresh_pending = True
-            QTimer.singleShot(0, self.refresh_values)
-
     def refresh_values(self) -> None:
-        """Evaluate now and give every node whose result changed its new result."""
-        self._refresh_pending = False
-        results = self.editor.evaluator.evaluate()
+        """Give every node whose result changed its new result."""
+        results = self.workspace.results()
         for node_id, item in self.nodes.items():
             result = results.get(node_id)
             if result is not item.result:
                 item.set_result(result)
-        self.values_refreshed.emit()
+
+    def show_backward(self, flow: FlowView | None) -> None:
+        """Paint a backward pass (or one step of it) on the items; None takes it off."""
+        if flow is None:
+            self.highlight.clear()
+        else:
+            self.highlight.show(flow)
 
     def set_theme(self, theme: Theme) -> None:
         """Repaint everything in another colour theme."""

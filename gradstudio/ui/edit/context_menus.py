@@ -2,71 +2,81 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtWidgets import QGraphicsItem, QMenu
 
+from gradstudio.ui.backward.tools import BackwardTools
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
 from gradstudio.ui.canvas.items import EdgeItem, NodeItem
+from gradstudio.ui.canvas.view import GraphView
+from gradstudio.ui.edit.selection import SelectionCommands
+from gradstudio.ui.workspace import Workspace
 
-if TYPE_CHECKING:
-    from gradstudio.ui.main_window import MainWindow
 
+class ContextMenus:
+    """Builds the canvas's context menus from the window's actions and the commands they call."""
 
-def build_context_menu(window: MainWindow, item: QGraphicsItem | None, at: QPointF) -> QMenu:
-    """The menu for `item` (None: empty canvas at scene point `at`)."""
-    menu = QMenu(window)
-    actions = window.actions
-    if item is not None and not item.isSelected():
-        window.scene.clearSelection()
-        item.setSelected(True)
-    if isinstance(item, NodeItem):
-        _node_menu(window, menu, item)
-    elif isinstance(item, EdgeItem):
-        menu.addAction("&Disconnect", lambda: window.editor.disconnect(item.edge))
-    elif isinstance(item, AnnotationItem):
-        menu.addAction("&Edit Text…", item.edit_text)
-        menu.addAction(actions.actionDelete)
-    else:
-        menu.addAction("Add &Node…", lambda: window.view.open_search(window.view.mapFromScene(at)))
-        menu.addAction("Add &Note Here", lambda: window.editing.add_note(at))
-        menu.addAction(actions.actionAddFrame)
-        menu.addAction(actions.actionPaste)
+    def __init__(self, actions: object, canvas: GraphView, commands: SelectionCommands, tools: BackwardTools) -> None:
+        self.actions = actions
+        self.canvas = canvas
+        self.commands = commands
+        self.tools = tools
+        self.workspace: Workspace | None = None
+
+    def bind(self, workspace: Workspace) -> None:
+        """Build menus for `workspace` from now on."""
+        self.workspace = workspace
+
+    def build(self, item: QGraphicsItem | None, at: QPointF) -> QMenu:
+        """The menu for `item` (None: empty canvas at scene point `at`)."""
+        menu = QMenu(self.canvas)
+        actions = self.actions
+        if item is not None and not item.isSelected():
+            self.canvas.scene().clearSelection()
+            item.setSelected(True)
+        if isinstance(item, NodeItem):
+            self._node_menu(menu, item)
+        elif isinstance(item, EdgeItem):
+            menu.addAction("&Disconnect", lambda: self.workspace.editor.disconnect(item.edge))
+        elif isinstance(item, AnnotationItem):
+            menu.addAction("&Edit Text…", item.edit_text)
+            menu.addAction(actions.actionDelete)
+        else:
+            menu.addAction("Add &Node…", lambda: self.canvas.open_search(self.canvas.mapFromScene(at)))
+            menu.addAction("Add &Note Here", lambda: self.commands.add_note(at))
+            menu.addAction(actions.actionAddFrame)
+            menu.addAction(actions.actionPaste)
+            menu.addSeparator()
+            menu.addActions([actions.actionSelectAll, actions.actionFitView, actions.actionAutoLayout])
+        return menu
+
+    def _node_menu(self, menu: QMenu, item: NodeItem) -> None:
+        node = item.node
+        commands = self.commands
+        menu.addAction("&Rename…", lambda: commands.rename(node.id))
+        target = menu.addAction("Use as &Backward Target", lambda: commands.set_backward_target(node.id))
+        target.setEnabled(self.workspace.document.settings.backward_target != node.id)
+        retain = menu.addAction("Retain &Grad", lambda: commands.toggle_retain_grad(node.id))
+        retain.setCheckable(True)
+        retain.setChecked(node.retain_grad)
+        self._gradient_entries(menu, item)
         menu.addSeparator()
-        menu.addActions([actions.actionSelectAll, actions.actionFitView, actions.actionAutoLayout])
-    return menu
+        a = self.actions
+        menu.addActions([a.actionCut, a.actionCopy, a.actionDuplicate, a.actionAddFrame, a.actionDelete])
 
+    def _gradient_entries(self, menu: QMenu, item: NodeItem) -> None:
+        """requires_grad (leaves), Backward from here (enabled even under no_grad, to show PyTorch's error), .grad."""
+        node = item.node
+        controller = self.tools.controller
+        if node.kind == "tensor":
+            requires = menu.addAction("requires_grad", lambda: controller.set_requires_grad(
+                node.id, not node.attributes["requires_grad"]))
+            requires.setCheckable(True)
+            requires.setChecked(bool(node.attributes["requires_grad"]))
+        menu.addAction("&Backward from Here", lambda: controller.run(node.id))
+        menu.addAction(f"Print {node.name}.grad", lambda: controller.read_grad(node.id))
+        menu.addAction("Check Gradient…", lambda: self.tools.check_gradient(node.id))
 
-def _node_menu(window: MainWindow, menu: QMenu, item: NodeItem) -> None:
-    node = item.node
-    editing = window.editing
-    menu.addAction("&Rename…", lambda: editing.rename(node.id))
-    target = menu.addAction("Use as &Backward Target", lambda: editing.set_backward_target(node.id))
-    target.setEnabled(window.document.settings.backward_target != node.id)
-    retain = menu.addAction("Retain &Grad", lambda: editing.toggle_retain_grad(node.id))
-    retain.setCheckable(True)
-    retain.setChecked(node.retain_grad)
-    _gradient_entries(window, menu, item)
-    menu.addSeparator()
-    menu.addActions([window.actions.actionCut, window.actions.actionCopy, window.actions.actionDuplicate,
-                     window.actions.actionAddFrame, window.actions.actionDelete])
-
-
-def _gradient_entries(window: MainWindow, menu: QMenu, item: NodeItem) -> None:
-    """requires_grad (leaves), Backward from here (enabled even under no_grad, to show PyTorch's error), .grad."""
-    node = item.node
-    tools = window.backward_tools
-    if node.kind == "tensor":
-        requires = menu.addAction("requires_grad", lambda: tools.controller.set_requires_grad(
-            node.id, not node.attributes["requires_grad"]))
-        requires.setCheckable(True)
-        requires.setChecked(bool(node.attributes["requires_grad"]))
-    menu.addAction("&Backward from Here", lambda: tools.controller.run(node.id))
-    menu.addAction(f"Print {node.name}.grad", lambda: tools.controller.read_grad(node.id))
-    menu.addAction("Check Gradient…", lambda: tools.check_gradient(node.id))
-
-
-def show_context_menu(window: MainWindow, item: QGraphicsItem | None, at: QPointF, where: QPoint) -> None:
-    """Build the menu for `item` and show it at global position `where`."""
-    build_context_menu(window, item, at).exec(where)
+    def show(self, item: QGraphicsItem | None, at: QPointF, where: QPoint) -> None:
+        """Build the menu for `item` and show it at global position `where`."""
+        self.build(item, at).exec(where)

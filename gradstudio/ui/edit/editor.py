@@ -29,14 +29,9 @@ NAME_STEMS = {"tensor": "x", "scalar": "c"}
 
 
 class Editor(QObject):
-    """Applies edits through the undo stack; a refused edit changes nothing and is reported by `refused`.
+    """Applies edits through the undo stack; a refused edit changes nothing and is reported by `refused`."""
 
-    `evaluated` is emitted whenever the evaluator's results or gradients may have changed (after the
-    scene's refresh, and by whoever runs Backward or Zero Grad); value views repaint on it.
-    """
-
-    refused = Signal(object)
-    evaluated = Signal()
+    refused = Signal(str)
 
     def __init__(self, document: GraphDocument, evaluator: Evaluator, stack: QUndoStack) -> None:
         super().__init__()

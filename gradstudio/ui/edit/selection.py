@@ -2,51 +2,68 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtWidgets import QInputDialog
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
-from gradstudio.model.document import EditError, RenameNode, SetRetainGrad, SetSetting
+from gradstudio.model.document import EditError, GraphDocument, RenameNode, SetRetainGrad, SetSetting
 from gradstudio.model.layout import layered_positions
 from gradstudio.ui.canvas.items import WIDTH
+from gradstudio.ui.canvas.scene import GraphScene
+from gradstudio.ui.canvas.view import GraphView
 from gradstudio.ui.edit import clipboard
-
-if TYPE_CHECKING:
-    from gradstudio.ui.canvas.scene import GraphScene
-    from gradstudio.ui.main_window import MainWindow
+from gradstudio.ui.edit.editor import Editor
+from gradstudio.ui.workspace import Workspace
 
 FRAME_MARGIN = 30.0
 FRAME_TITLE_SPACE = 30.0
 
 
-class EditingController:
+class SelectionCommands:
     """The Edit and Graph menu commands that act on the canvas selection."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, canvas: GraphView) -> None:
+        self.canvas = canvas
+        self.workspace: Workspace | None = None
+
+    def bind(self, workspace: Workspace) -> None:
+        """Edit `workspace` from now on."""
+        self.workspace = workspace
 
     @property
     def scene(self) -> GraphScene:
-        """The window's current scene (it changes with the document)."""
-        return self.window.scene
+        """The canvas's scene (the open workspace's)."""
+        return self.canvas.graph_scene()
+
+    @property
+    def editor(self) -> Editor:
+        """The open workspace's editor."""
+        return self.workspace.editor
+
+    @property
+    def document(self) -> GraphDocument:
+        """The open document."""
+        return self.workspace.document
+
+    def say(self, text: str) -> None:
+        """A line for the status bar."""
+        self.workspace.message.emit(text)
 
     # ----- delete, clipboard, duplicate --------------------------------------------------------------------------
 
     def delete_selection(self) -> bool:
         """Delete the selected nodes, edges, notes and frames as one undo step."""
         scene = self.scene
-        return self.window.editor.delete(scene.selected_node_ids(), scene.selected_edges(),
+        return self.editor.delete(scene.selected_node_ids(), scene.selected_edges(),
                                          scene.selected_annotation_ids())
 
     def _selection_fragment(self) -> dict | None:
         scene = self.scene
         nodes, annotations = scene.selected_node_ids(), scene.selected_annotation_ids()
         if not nodes and not annotations:
-            self.window.show_message("Nothing selected")
+            self.say("Nothing selected")
             return None
-        return clipboard.fragment(self.window.document, nodes, annotations)
+        return clipboard.fragment(self.document, nodes, annotations)
 
     def copy(self) -> bool:
         """Copy the selection to the clipboard as a graph fragment."""
@@ -63,7 +80,7 @@ class EditingController:
         """Paste the clipboard's fragment with fresh ids and names, offset from the original."""
         data = clipboard.from_clipboard()
         if data is None:
-            self.window.show_message("The clipboard holds no graph nodes")
+            self.say("The clipboard holds no graph nodes")
             return False
         return self._insert(data, "Paste")
 
@@ -74,11 +91,11 @@ class EditingController:
 
     def _insert(self, data: dict, text: str) -> bool:
         try:
-            edit, new_ids = clipboard.paste_edit(self.window.document, data)
+            edit, new_ids = clipboard.paste_edit(self.document, data)
         except EditError as error:
-            self.window.show_message(f"{text}: {error}")
+            self.say(f"{text}: {error}")
             return False
-        if not self.window.editor.apply(edit, f"{text} {len(new_ids)} item{'s' if len(new_ids) != 1 else ''}"):
+        if not self.editor.apply(edit, f"{text} {len(new_ids)} item{'s' if len(new_ids) != 1 else ''}"):
             return False
         self.scene.select(new_ids)
         return True
@@ -93,21 +110,21 @@ class EditingController:
 
     def visible_centre(self) -> QPointF:
         """The scene point at the centre of the canvas."""
-        view = self.window.view
+        view = self.canvas
         return view.mapToScene(view.viewport().rect().center())
 
     def add_at_centre(self, kind: str) -> None:
         """Add an op (double-clicked in the palette) in the middle of the canvas."""
         centre = self.visible_centre()
-        node_id = self.window.editor.add_node(kind, (centre.x() - WIDTH / 2, centre.y() - 40))
+        node_id = self.editor.add_node(kind, (centre.x() - WIDTH / 2, centre.y() - 40))
         if node_id is not None:
             self.scene.select([node_id])
 
     def add_note(self, at: QPointF | None = None) -> None:
         """Add a comment note (at `at`, else the canvas centre)."""
         at = at if at is not None else self.visible_centre()
-        note = Annotation(self.window.document.new_id(), "note", "Note", (at.x(), at.y()), (220.0, 90.0))
-        if self.window.editor.apply(AddAnnotation(note), "Add note"):
+        note = Annotation(self.document.new_id(), "note", "Note", (at.x(), at.y()), (220.0, 90.0))
+        if self.editor.apply(AddAnnotation(note), "Add note"):
             self.scene.select([note.id])
 
     def add_frame(self) -> None:
@@ -119,9 +136,9 @@ class EditingController:
             centre = self.visible_centre()
             rect = QRectF(centre.x() - 200, centre.y() - 120, 400, 240)
         rect = rect.adjusted(-FRAME_MARGIN, -FRAME_MARGIN - FRAME_TITLE_SPACE, FRAME_MARGIN, FRAME_MARGIN)
-        frame = Annotation(self.window.document.new_id(), "frame", "Frame", (rect.x(), rect.y()),
+        frame = Annotation(self.document.new_id(), "frame", "Frame", (rect.x(), rect.y()),
                            (rect.width(), rect.height()))
-        if self.window.editor.apply(AddAnnotation(frame), "Add frame"):
+        if self.editor.apply(AddAnnotation(frame), "Add frame"):
             self.scene.select([frame.id])
 
     # ----- layout ------------------------------------------------------------------------------------------------
@@ -129,35 +146,29 @@ class EditingController:
     def auto_layout(self) -> None:
         """Lay out the selected nodes (or all) in columns by depth, as one undo step."""
         selected = self.scene.selected_node_ids()
-        ids = selected if len(selected) > 1 else list(self.window.document.nodes)
+        ids = selected if len(selected) > 1 else list(self.document.nodes)
         sizes = {node_id: (WIDTH, self.scene.nodes[node_id].height()) for node_id in ids}
-        positions = layered_positions(self.window.document, ids, sizes)
-        nodes = self.window.document.nodes
-        self.window.editor.move({node_id: (nodes[node_id].position, position) for node_id, position
+        positions = layered_positions(self.document, ids, sizes)
+        nodes = self.document.nodes
+        self.editor.move({node_id: (nodes[node_id].position, position) for node_id, position
                                  in positions.items()}, "Auto layout", mergeable=False)
-        self.window.view.fit_all()
+        self.canvas.fit_all()
 
     # ----- node commands (context menu) --------------------------------------------------------------------------
 
     def rename(self, node_id: str) -> None:
         """Ask for a new variable name."""
-        node = self.window.document.nodes[node_id]
-        name, ok = QInputDialog.getText(self.window, "Rename", f"New name for {node.name}:", text=node.name)
+        node = self.document.nodes[node_id]
+        name, ok = QInputDialog.getText(self.canvas.window(), "Rename", f"New name for {node.name}:", text=node.name)
         if ok and name != node.name:
-            self.window.editor.apply(RenameNode(node_id, name.strip()), f"Rename {node.name}")
+            self.editor.apply(RenameNode(node_id, name.strip()), f"Rename {node.name}")
 
     def set_backward_target(self, node_id: str) -> None:
         """Make `node_id` the node Backward starts from."""
-        name = self.window.document.nodes[node_id].name
-        self.window.editor.apply(SetSetting("backward_target", node_id), f"Backward from {name}")
+        name = self.document.nodes[node_id].name
+        self.editor.apply(SetSetting("backward_target", node_id), f"Backward from {name}")
 
     def toggle_retain_grad(self, node_id: str) -> None:
         """Switch `retain_grad()` on or off for a node."""
-        node = self.window.document.nodes[node_id]
-        self.window.editor.apply(SetRetainGrad(node_id, not node.retain_grad), f"Retain grad of {node.name}")
-
-    def set_no_grad(self, on: bool) -> None:
-        """Evaluate the whole graph under `torch.no_grad()` (or not), as an undoable setting."""
-        mode = "no_grad" if on else "normal"
-        if self.window.document.settings.grad_mode != mode:
-            self.window.editor.apply(SetSetting("grad_mode", mode), "No grad" if on else "Grad mode")
+        node = self.document.nodes[node_id]
+        self.editor.apply(SetRetainGrad(node_id, not node.retain_grad), f"Retain grad of {node.name}")

@@ -21,6 +21,7 @@ from gradstudio.ui.io.export import export_image
 
 if TYPE_CHECKING:
     from gradstudio.ui.main_window import MainWindow
+    from gradstudio.ui.workspace import Workspace
 
 GRAPH_FILTER = "GradStudio graphs (*.gsg)"
 IMAGE_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
@@ -46,16 +47,25 @@ class FileController:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
 
+    @property
+    def workspace(self) -> Workspace:
+        """The open graph (a new one replaces it on New and Open)."""
+        return self.window.workspace
+
+    def say(self, text: str) -> None:
+        """A line for the status bar."""
+        self.workspace.message.emit(text)
+
     # ----- asking before discarding ------------------------------------------------------------------------------
 
     def maybe_save(self) -> bool:
         """True when it is fine to discard the open document (saved, or the user said so)."""
-        if not self.window.is_modified():
+        if self.workspace.undo_stack.isClean():
             return True
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self.window, "Unsaved changes",
-            f"“{self.window.display_name}” has changes that are not saved. Save them first?",
+            f"“{self.workspace.display_name}” has changes that are not saved. Save them first?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
         if answer == buttons.Save:
             return self.save()
@@ -76,7 +86,7 @@ class FileController:
 
     def open(self) -> bool:
         """Ask for a graph file and open it."""
-        start = str(Path(self.window.path).parent) if self.window.path else ""
+        start = str(Path(self.workspace.path).parent) if self.workspace.path else ""
         path, _ = QFileDialog.getOpenFileName(self.window, "Open graph", start, GRAPH_FILTER)
         return bool(path) and self.open_path(path)
 
@@ -95,66 +105,66 @@ class FileController:
         else:
             self.window.set_document(document, str(Path(path).resolve()))
             self.window.settings.add_recent_file(path)
-        self.window.show_message(f"Opened {Path(path).name}")
+        self.say(f"Opened {Path(path).name}")
         return True
 
     # ----- save --------------------------------------------------------------------------------------------------
 
     def save(self) -> bool:
         """Save to the document's file (asking for one if it has none)."""
-        if self.window.path is None:
+        if self.workspace.path is None:
             return self.save_as()
-        return self.save_to(self.window.path)
+        return self.save_to(self.workspace.path)
 
     def save_as(self) -> bool:
         """Ask for a file name and save there."""
-        suggested = self.window.path or f"{self.window.display_name.removesuffix(' (example)')}.gsg"
+        suggested = self.workspace.path or f"{self.workspace.display_name.removesuffix(' (example)')}.gsg"
         path = self._ask_save_path("Save graph as", suggested, GRAPH_FILTER, (".gsg",))
         return self.save_to(path) if path else False
 
     def save_to(self, path: str) -> bool:
         """Write the document to `path`; on failure say why and keep everything as it was."""
         try:
-            fileformat.save(self.window.document, path)
+            fileformat.save(self.workspace.document, path)
         except (OSError, ValueError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             QMessageBox.critical(self.window, "Cannot save graph", f"{Path(path).name}: {reason}")
             return False
-        self.window.path = str(Path(path).resolve())
-        self.window.display_name = Path(path).name
-        self.window.undo_stack.setClean()
+        self.workspace.path = str(Path(path).resolve())
+        self.workspace.display_name = Path(path).name
+        self.workspace.undo_stack.setClean()
         self.window.update_title()
         self.window.settings.add_recent_file(path)
-        self.window.show_message(f"Saved {Path(path).name}")
+        self.say(f"Saved {Path(path).name}")
         return True
 
     # ----- export ------------------------------------------------------------------------------------------------
 
     def export_image(self) -> bool:
         """Ask for a PNG or SVG file name and draw the graph into it."""
-        stem = Path(self.window.display_name).stem.removesuffix(" (example)")
+        stem = Path(self.workspace.display_name).stem.removesuffix(" (example)")
         path = self._ask_save_path("Export image", f"{stem}.png", IMAGE_FILTERS, (".png", ".svg"))
         if not path:
             return False
-        if not export_image(self.window.scene, path):
+        if not export_image(self.window.view.scene(), path):
             QMessageBox.critical(self.window, "Cannot export image", f"Could not write {path}")
             return False
-        self.window.show_message(f"Exported {Path(path).name}")
+        self.say(f"Exported {Path(path).name}")
         return True
 
     def export_code(self) -> bool:
         """Ask for a .py file name and write the graph's PyTorch code into it."""
-        stem = Path(self.window.display_name).stem.removesuffix(" (example)")
+        stem = Path(self.workspace.display_name).stem.removesuffix(" (example)")
         path = self._ask_save_path("Export code", f"{stem}.py", "Python source (*.py)", (".py",))
         if not path:
             return False
-        code = generate_code(self.window.document, self.window.evaluator.evaluate())
+        code = generate_code(self.workspace.document, self.workspace.results())
         try:
             write_atomically(path, code.encode("utf-8"))
         except OSError as error:
             QMessageBox.critical(self.window, "Cannot export code", f"Could not write {path}:\n{error.strerror}")
             return False
-        self.window.show_message(f"Exported {Path(path).name}")
+        self.say(f"Exported {Path(path).name}")
         return True
 
     def _ask_save_path(self, title: str, suggested: str, filters: str, suffixes: tuple[str, ...]) -> str | None:

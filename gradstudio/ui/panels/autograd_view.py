@@ -1,6 +1,6 @@
 """The autograd graph view: the grad_fn graph of the backward target as PyTorch builds it, laid out by depth.
 
-A dock (`autogradPanel`) toggled by `actionAutogradGraph`. Functions are boxes
+A panel (`autogradPanel`) toggled by `actionAutogradGraph`. Functions are boxes
 (`MulBackward0`, …, `AccumulateGrad`; the full PyTorch name and the owning node in
 the tool tip), edges run along `next_functions`, leaves on the left and the root on
 the right, like the canvas. After a Backward the same highlighting applies: edges
@@ -10,12 +10,9 @@ current function ringed while stepping.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
-    QDockWidget,
     QGraphicsPathItem,
     QGraphicsRectItem,
     QGraphicsScene,
@@ -23,16 +20,14 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QLabel,
     QStackedWidget,
+    QWidget,
 )
 
 from gradstudio.model.autograd_graph import AutogradGraph, autograd_graph_of, edge_flows, executed
 from gradstudio.model.flow_view import magnitude
 from gradstudio.ui.canvas.highlight import DIM_EDGE, DIM_NODE, RING, flow_pen, log_positions
 from gradstudio.ui.canvas.items import bezier
-
-if TYPE_CHECKING:
-    from gradstudio.ui.backward.controller import BackwardController
-    from gradstudio.ui.main_window import MainWindow
+from gradstudio.ui.panels.base import PanelDock
 
 BOX = (150.0, 40.0)
 GAP = (70.0, 24.0)
@@ -61,14 +56,13 @@ class FunctionItem(QGraphicsRectItem):
         caption.setPos(rect.x() + (rect.width() - caption.boundingRect().width()) / 2, rect.y() + 21)
 
 
-class AutogradDock(QDockWidget):
+class AutogradDock(PanelDock):
     """The dock holding the autograd graph view."""
 
-    def __init__(self, main: MainWindow, backward: BackwardController) -> None:
-        super().__init__("Autograd Graph", main)
-        self.setObjectName("autogradPanel")
-        self.main = main
-        self.backward = backward
+    follows = ("values_changed", "backward_changed")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Autograd Graph", "autogradPanel", parent)
         self.graph = AutogradGraph()
         self.items: dict[str, FunctionItem] = {}
         self.edges: dict[tuple[str, str, int], QGraphicsPathItem] = {}
@@ -89,19 +83,21 @@ class AutogradDock(QDockWidget):
 
     def target(self) -> str | None:
         """Whose grad_fn graph to show: the shown Backward's target, else the node Backward would start from."""
-        if self.backward.result is not None:
-            return self.backward.result.target
-        return self.backward.target_id() if self.main.scene is not None else None
+        workspace = self.workspace
+        if workspace.backward_result is not None:
+            return workspace.backward_result.target
+        return workspace.backward_start()
 
     def refresh(self) -> None:
         """Rebuild from the current values and paint the current backward display (only while visible)."""
-        if not self.isVisible() or self.main.scene is None:
+        if not self.isVisible() or self.workspace is None:
             return
         target = self.target()
-        self.graph = autograd_graph_of(self.main.evaluator, target) if target is not None else AutogradGraph()
+        evaluator = self.workspace.model.evaluator
+        self.graph = autograd_graph_of(evaluator, target) if target is not None else AutogradGraph()
         self._build()
         if not self.graph.nodes:
-            name = self.backward.name_of(target) if target else "nothing selected"
+            name = self.workspace.name_of(target) if target else "nothing selected"
             self.empty.setText(EMPTY.format(name=name) if target else "Select a node to see its grad_fn graph.")
             self.stack.setCurrentWidget(self.empty)
             return
@@ -120,7 +116,7 @@ class AutogradDock(QDockWidget):
             for row, key in enumerate(column):
                 node = self.graph.nodes[key]
                 rect = QRectF(column_index * (BOX[0] + GAP[0]), top + row * (BOX[1] + GAP[1]), *BOX)
-                owner = self.backward.name_of(node.owner) if node.owner else "?"
+                owner = self.workspace.name_of(node.owner) if node.owner else "?"
                 item = FunctionItem(key, node.label, node.name, owner, rect)
                 self._scene.addItem(item)
                 self.items[key] = item
@@ -138,7 +134,7 @@ class AutogradDock(QDockWidget):
             self.edges[key] = path
 
     def _highlight(self) -> None:
-        result, view = self.backward.result, self.backward.view
+        result, view = self.workspace.backward_result, self.workspace.flow
         if result is None or view is None:
             return
         steps = result.steps if view.step is None else result.steps[: view.step + 1]
@@ -166,19 +162,3 @@ class AutogradDock(QDockWidget):
     def lit_edges(self) -> set[tuple[str, str, int]]:
         """Edges drawn as carrying a gradient."""
         return set(self.lit)
-
-
-def build_autograd_dock(window: MainWindow, backward: BackwardController) -> tuple[AutogradDock, Any]:
-    """The dock (bottom area, hidden) and its checkable toggle action `actionAutogradGraph`."""
-    dock = AutogradDock(window, backward)
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-    dock.hide()
-    action = dock.toggleViewAction()
-    action.setObjectName("actionAutogradGraph")
-    action.setText("&Autograd Graph")
-    action.setShortcut("Ctrl+Shift+A")
-    action.setToolTip("Show the grad_fn graph PyTorch records for the backward target")
-    action.setStatusTip(action.toolTip())
-    action.toggled.connect(lambda on: QTimer.singleShot(0, dock.raise_) if on else None)
-    window.addAction(action)
-    return dock, action

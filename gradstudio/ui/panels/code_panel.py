@@ -6,11 +6,10 @@ import keyword
 import re
 
 from PySide6.QtGui import QColor, QGuiApplication, QSyntaxHighlighter, QTextCharFormat, QTextDocument
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from gradstudio.model.document import GraphDocument
-from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.io.codegen import generate_code
+from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.widgets.tensor_view import monospace
 
 # (pattern, colour) pairs, later ones winning where they overlap
@@ -40,14 +39,13 @@ class PythonHighlighter(QSyntaxHighlighter):
                 self.setFormat(match.start(), match.end() - match.start(), style)
 
 
-class CodeDock(QDockWidget):
+class CodeDock(PanelDock):
     """The `codePanel` dock: read-only code, regenerated after every evaluation while the panel is visible."""
 
+    follows = ("values_changed",)
+
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Code", parent)
-        self.setObjectName("codePanel")
-        self.document: GraphDocument | None = None
-        self.evaluator: Evaluator | None = None
+        super().__init__("Code", "codePanel", parent)
         self._stale = True
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
@@ -80,17 +78,16 @@ class CodeDock(QDockWidget):
         if visible and self._stale:
             self.refresh()
 
-    def set_source(self, document: GraphDocument, evaluator: Evaluator) -> None:
-        """Show the code of `document`, evaluated by `evaluator`."""
-        self.document, self.evaluator = document, evaluator
-        self.refresh()
+    def show_selection(self, node_ids: list[str]) -> None:
+        """The code is the whole graph's: a new selection changes nothing."""
+        self.selection = list(node_ids)
 
     def refresh(self) -> None:
         """Regenerate the code now if the panel is visible, else when it is next shown."""
         self._stale = True
-        if self.document is None or not self.on_screen:
+        if self.workspace is None or not self.on_screen:
             return
-        code = generate_code(self.document, self.evaluator.evaluate())
+        code = self._generate()
         if code != self.text.toPlainText():
             scroll = self.text.verticalScrollBar().value()
             self.text.setPlainText(code)
@@ -99,9 +96,12 @@ class CodeDock(QDockWidget):
 
     def code(self) -> str:
         """The code as shown (regenerated first if it is stale)."""
-        if self._stale and self.document is not None:
-            return generate_code(self.document, self.evaluator.evaluate())
+        if self._stale and self.workspace is not None:
+            return self._generate()
         return self.text.toPlainText()
+
+    def _generate(self) -> str:
+        return generate_code(self.workspace.document, self.workspace.results())
 
     def copy(self) -> None:
         """Put the code on the clipboard."""

@@ -1,25 +1,30 @@
-"""Docks for panels that a later release fills."""
+"""A panel that a later release fills: it says so plainly, and binds like every other panel."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
+
+from gradstudio.ui.panels.base import PanelDock
+
+TRAIN_TEXT = "Training with an optimizer (SGD, Adam) arrives in a later release."
 
 
-def _label(text: str, muted: bool = False) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if muted:
+class ComingDock(PanelDock):
+    """A dock whose panel a later release fills, with one line saying what it will hold."""
+
+    follows = ()
+
+    def __init__(self, title: str, object_name: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, object_name, parent)
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         label.setEnabled(False)
-    return label
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWidget(label)
 
 
-def coming_dock(object_name: str, title: str, text: str, parent: QWidget | None = None) -> QDockWidget:
-    """A dock for a panel that a later release fills, saying so plainly."""
-    dock = QDockWidget(title, parent)
-    dock.setObjectName(object_name)
-    label = _label(text, muted=True)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    dock.setWidget(label)
-    return dock
+def train_dock(parent: QWidget | None = None) -> ComingDock:
+    """The `trainPanel` placeholder."""
+    return ComingDock("Train", "trainPanel", TRAIN_TEXT, parent)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 import gradstudio.engine as engine
 from gradstudio.model.catalog import AttributeSpec
@@ -23,6 +23,7 @@ from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.explain import GENERIC, explain
 from gradstudio.model.leaves import uses_attribute
 from gradstudio.ui.edit.editor import Editor
+from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.widgets.attribute_fields import (
     VALUES_TABLE_LIMIT,
     CheckField,
@@ -72,12 +73,13 @@ def table_values(array: np.ndarray) -> tuple:
     return tuple(int(v) if array.dtype == np.bool_ else v.item() for v in flat)
 
 
-class InspectorDock(QDockWidget):
+class InspectorDock(PanelDock):
     """The `inspector` dock: edit the selected node."""
 
+    follows = ("values_changed",)
+
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Inspector", parent)
-        self.setObjectName("inspector")
+        super().__init__("Inspector", "inspector", parent)
         self.node: Node | None = None
         self.editor: Editor | None = None
         self.fields: dict[str, Field] = {}
@@ -89,6 +91,13 @@ class InspectorDock(QDockWidget):
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setWidget(self.scroll)
         self.show_node(None, None)
+
+    def refresh(self) -> None:
+        """Show the single selected node of the workspace, as it is now."""
+        workspace = self.workspace
+        node = self.selected_node()
+        self.show_node(node, workspace.editor if workspace is not None else None,
+                       workspace.result(node.id) if node is not None else None)
 
     def show_node(self, node: Node | None, editor: Editor | None, result: NodeResult | None = None) -> None:
         """Edit `node` through `editor` (None: say that nothing is selected); `result` is its current value."""
@@ -220,7 +229,7 @@ class InspectorDock(QDockWidget):
         problem = self.editor.attempt(edit, text)
         field.show_error(problem)
         if problem is None:
-            self.show_node(node, self.editor)
+            self.refresh()
 
     def _edit_for(self, node: Node, key: str, value: Any) -> tuple[Edit, str]:
         if key == "name":

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDockWidget,
     QLineEdit,
     QTreeWidget,
     QTreeWidgetItem,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 from gradstudio.model.catalog import CATALOG, CATEGORIES
 from gradstudio.ui.canvas.search import matches
 from gradstudio.ui.canvas.view import OP_MIME
+from gradstudio.ui.panels.base import PanelDock
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
 
@@ -81,14 +81,14 @@ class OpTree(QTreeWidget):
             group.setHidden(visible == 0)
 
 
-class Palette(QDockWidget):
+class Palette(PanelDock):
     """The `palette` dock: a filter box over the op tree; double-click adds an op at the canvas centre."""
 
     activated = Signal(object)
+    follows = ()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Palette", parent)
-        self.setObjectName("palette")
+        super().__init__("Palette", "palette", parent)
         body = QWidget(self)
         self.filter = QLineEdit(body)
         self.filter.setObjectName("paletteFilter")
@@ -107,3 +107,7 @@ class Palette(QDockWidget):
         kind = item.data(0, KIND_ROLE)
         if kind:
             self.activated.emit(kind)
+
+    def show_selection(self, node_ids: list[str]) -> None:
+        """The catalog does not depend on the selection."""
+        self.selection = list(node_ids)

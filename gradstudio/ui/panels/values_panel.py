@@ -13,7 +13,6 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 import gradstudio.engine as engine
 from gradstudio.model.document import Node
 from gradstudio.model.evaluation import Evaluator
+from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.widgets.tensor_view import TensorView
 
 ERROR_STYLE = "color: #d32f2f"
@@ -96,12 +96,13 @@ class CopyKeys(QObject):
         return True
 
 
-class ValuesDock(QDockWidget):
+class ValuesDock(PanelDock):
     """The `valuesPanel` dock."""
 
+    follows = ("values_changed", "backward_changed")
+
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Values", parent)
-        self.setObjectName("valuesPanel")
+        super().__init__("Values", "valuesPanel", parent)
         self.node: Node | None = None
         self.header = QLabel()
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -118,7 +119,7 @@ class ValuesDock(QDockWidget):
         self.gradient = Gradient(None, "none", "Gradient")
         self.setWidget(self._body())
         self._install_copy_keys()
-        self.show_node(None, None)
+        self.show_node(None)
 
     def _body(self) -> QWidget:
         top = QHBoxLayout()
@@ -144,10 +145,15 @@ class ValuesDock(QDockWidget):
 
     # ----- showing a node ------------------------------------------------------------------------------------
 
-    def show_node(self, node: Node | None, evaluator: Evaluator | None) -> None:
-        """Show `node`'s value and gradient as `evaluator` has them (None: nothing selected)."""
+    def refresh(self) -> None:
+        """Show the single selected node's value and gradient as the workspace has them now."""
+        self.show_node(self.selected_node())
+
+    def show_node(self, node: Node | None) -> None:
+        """Show `node`'s value and gradient (None: nothing selected)."""
         self.node = node
-        result = evaluator.results.get(node.id) if node is not None and evaluator is not None else None
+        workspace = self.workspace
+        result = workspace.result(node.id) if node is not None and workspace is not None else None
         self.header.setStyleSheet("")
         if node is None:
             self._show_nothing("Select a node to see its value and gradient.")
@@ -156,13 +162,11 @@ class ValuesDock(QDockWidget):
         elif result.error is not None:
             self._show_nothing(f"{node.name} cannot be computed: {result.error}", error=True)
         elif result.blocked_by is not None:
-            blocker = evaluator.document.nodes.get(result.blocked_by)
-            self._show_nothing(f"{node.name} waits for {blocker.name if blocker else result.blocked_by}, "
-                               "which has no value")
+            self._show_nothing(f"{node.name} waits for {workspace.name_of(result.blocked_by)}, which has no value")
         else:
             self.header.setText(f"<b>{node.name}</b> — {describe(result.value)}")
             self.value_view.show_value(result.value, f"Value of {node.name}", "")
-            self.gradient = gradient_of(evaluator, node)
+            self.gradient = workspace.shown_gradient(node.id)
             self.grad_view.show_value(self.gradient.value, self.gradient.title, self.gradient.note)
         self.copy_value.setEnabled(self.value_view.value is not None)
         self.copy_grad.setEnabled(self.grad_view.value is not None)

@@ -1,0 +1,177 @@
+"""The UI's workspace: one open graph with its undo stack, editor and refresh scheduling, behind a few signals.
+
+The Qt-free `GraphWorkspace` owns the document, its evaluation and the backward
+state; this object wraps it for the window. Every panel and controller binds to it
+and repaints on its signals, so there is one path from a change to the screen:
+
+- `values_changed`: an edit (or its undo) changed forward values; they are evaluated;
+- `backward_changed(FlowView | None)`: gradients changed (Backward, Zero Grad) or their
+  display did (a whole pass, one step of it, or nothing);
+- `settings_changed(str)`: a document setting changed (`grad_mode`, `backward_target`);
+- `selection_changed(list[str])`: the selected node ids changed;
+- `message(str)`: something to say in the status bar (a refused edit, a result).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+from gradstudio.model.document import GraphDocument, Node
+from gradstudio.model.evaluation import BackwardResult, NodeResult
+from gradstudio.model.flow_view import FlowView, flow_view
+from gradstudio.model.workspace import GraphWorkspace, ShownGradient
+from gradstudio.ui.edit.editor import Editor
+
+# document events that change no value: they never call for a new evaluation
+LAYOUT_EVENTS = frozenset({"node_moved", "annotation_moved", "annotation_changed", "annotation_added",
+                           "annotation_removed"})
+
+
+class Workspace(QObject):
+    """One open graph in the window; panels bind to it, the window swaps it when another document opens."""
+
+    values_changed = Signal()
+    backward_changed = Signal(object)
+    settings_changed = Signal(str)
+    selection_changed = Signal(object)
+    message = Signal(str)
+
+    def __init__(self, document: GraphDocument | None = None, path: str | None = None,
+                 display_name: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model = GraphWorkspace(document)
+        self.undo_stack = QUndoStack(self)
+        self.editor = Editor(self.model.document, self.model.evaluator, self.undo_stack)
+        self.editor.refused.connect(self.message)
+        self.path = path
+        self.display_name = display_name or (Path(path).name if path else "Untitled")
+        self.selection: list[str] = []
+        self.flow: FlowView | None = None
+        self.backward_result: BackwardResult | None = None
+        self._refresh_pending = False
+        self._closed = False
+        self._unsubscribe_document = self.document.subscribe(self._on_document_event)
+        self._unsubscribe_model = self.model.subscribe(self._on_model_event)
+
+    @property
+    def document(self) -> GraphDocument:
+        """The open graph document (the model object)."""
+        return self.model.document
+
+    def close(self) -> None:
+        """Stop observing and signalling: the window is switching documents or closing."""
+        if self._closed:
+            return
+        self._closed = True
+        self._unsubscribe_document()
+        self._unsubscribe_model()
+        self.model.close()
+        self.blockSignals(True)
+
+    # ----- values ------------------------------------------------------------------------------------------------
+
+    def results(self) -> Mapping[str, NodeResult]:
+        """Every node's current result (evaluating what an edit made dirty first)."""
+        return self.model.results()
+
+    def result(self, node_id: str) -> NodeResult | None:
+        """One node's current result."""
+        return self.model.result(node_id)
+
+    def shown_gradient(self, node_id: str) -> ShownGradient:
+        """The gradient the node shows, and why (the model's one answer)."""
+        return self.model.shown_gradient(node_id)
+
+    def schedule_refresh(self) -> None:
+        """Evaluate and signal `values_changed` once control returns to the event loop (edits come in bursts)."""
+        if not self._refresh_pending and not self._closed:
+            self._refresh_pending = True
+            QTimer.singleShot(0, self, self.refresh)
+
+    def refresh(self) -> None:
+        """Evaluate now and tell every view that values may have changed."""
+        self._refresh_pending = False
+        if self._closed:
+            return
+        self.model.results()
+        self.values_changed.emit()
+
+    def _on_document_event(self, event: str, payload: Any) -> None:
+        if event == "settings_changed":
+            self.settings_changed.emit(payload)
+        if event == "node_removed" and payload.id in self.selection:
+            self.set_selection([node_id for node_id in self.selection if node_id != payload.id])
+        if event not in LAYOUT_EVENTS:
+            self.schedule_refresh()
+
+    def flush(self) -> None:
+        """Run a pending refresh now, so what follows (a pin, a Backward) is not undone by a late one."""
+        if self._refresh_pending:
+            self.refresh()
+
+    def _on_model_event(self, event: str, payload: Any) -> None:
+        if event == "backward_changed":
+            if payload is None:
+                self.clear_backward()
+            else:
+                self.show_backward(payload)
+        elif event == "grads_changed":
+            self.backward_changed.emit(self.flow)
+
+    # ----- settings ----------------------------------------------------------------------------------------------
+
+    def no_grad(self) -> bool:
+        """True while the whole graph evaluates under torch.no_grad()."""
+        return self.document.settings.grad_mode == "no_grad"
+
+    # ----- selection ---------------------------------------------------------------------------------------------
+
+    def set_selection(self, node_ids: list[str]) -> None:
+        """The canvas selected these nodes (document order); signal it when it changed."""
+        node_ids = list(node_ids)
+        if node_ids != self.selection:
+            self.selection = node_ids
+            self.selection_changed.emit(list(node_ids))
+
+    def selected_node(self) -> Node | None:
+        """The single selected node, or None when none or several are selected."""
+        if len(self.selection) != 1:
+            return None
+        return self.document.nodes.get(self.selection[0])
+
+    def backward_start(self) -> str | None:
+        """The node Backward starts from: the single selected node, else the document's backward target."""
+        return self.selection[0] if len(self.selection) == 1 else self.document.settings.backward_target
+
+    def name_of(self, node_id: str | None) -> str:
+        """A node's variable name ('?' if it is gone)."""
+        node = self.document.nodes.get(node_id) if node_id is not None else None
+        return node.name if node is not None else "?"
+
+    # ----- backward ----------------------------------------------------------------------------------------------
+
+    def run_backward(self, target: str, gradient: Any = None) -> BackwardResult:
+        """`target.backward(gradient)` on the model, which shows the whole pass (engine errors propagate)."""
+        return self.model.backward(target, gradient)
+
+    def show_backward(self, result: BackwardResult, step: int | None = None) -> None:
+        """Display a pass (whole, or up to `step`)."""
+        self.backward_result = result
+        self.flow = flow_view(self.model.evaluator, result, step)
+        self.backward_changed.emit(self.flow)
+
+    def clear_backward(self) -> None:
+        """Take the backward display down (the leaves' .grad stay)."""
+        if self.flow is not None or self.backward_result is not None:
+            self.flow, self.backward_result = None, None
+            self.backward_changed.emit(None)
+
+    def zero_grad(self) -> None:
+        """Every .grad None again, and no backward display; gradient views repaint even when none was shown."""
+        self.model.zero_grad()
+        self.clear_backward()
