@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 import gradstudio.engine as engine
 from gradstudio.model.document import Node
 from gradstudio.model.evaluation import Evaluator
+from gradstudio.model.gradients import shown_gradient_of
 from gradstudio.ui.widgets.tensor_view import TensorView
 
 ERROR_STYLE = "color: #d32f2f"
@@ -43,26 +44,8 @@ class Gradient:
 
 def gradient_of(evaluator: Evaluator, node: Node) -> Gradient:
     """Which gradient to show for `node`: its `.grad` if PyTorch keeps one, else the one that flowed through."""
-    result = evaluator.results.get(node.id)
-    value = result.value if result is not None and result.ok else None
-    name = node.name
-    if not isinstance(value, engine.Tensor):
-        return Gradient(None, "none", "Gradient", "A Python number has no gradient." if value is not None else "")
-    grad = evaluator.leaf_grad(node.id)
-    if grad is not None:
-        if value.is_leaf:
-            return Gradient(grad, "grad", f"{name}.grad")
-        return Gradient(grad, "retained", f"{name}.grad (retained)", f"{name}.retain_grad() keeps it on this non-leaf.")
-    if not value.requires_grad:
-        return Gradient(None, "none", f"{name}.grad", f"{name} does not require grad: no gradient flows here.")
-    flowed = evaluator.last_backward.node_grads.get(node.id) if evaluator.last_backward is not None else None
-    if value.is_leaf:
-        return Gradient(None, "none", f"{name}.grad", f"{name}.grad is None: run Backward to fill it.")
-    if flowed is not None:
-        return Gradient(flowed, "flowed", f"Gradient that flowed through {name}",
-                        f"Not {name}.grad: PyTorch keeps .grad only on leaves (Retain Grad keeps it here).")
-    return Gradient(None, "none", "Gradient", f"{name} is not a leaf: its .grad stays None. Run Backward to see "
-                    "the gradient that flows through it.")
+    shown = shown_gradient_of(evaluator, node.id)
+    return Gradient(shown.value, shown.kind, shown.title, shown.note)
 
 
 def describe(value: Any) -> str:
