@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gradstudio.model.document import GraphDocument
-    from gradstudio.model.evaluation import Evaluator
+    from gradstudio.model.workspace import GraphWorkspace
 
 COMMANDS = ("run", "check")
 FILE_TARGET = "\0file"  # `--backward` without a node: use the file's backward target
@@ -120,29 +120,29 @@ def resolve_node(document: GraphDocument, wanted: str) -> str:
 def run(args: argparse.Namespace, document: GraphDocument) -> int:
     """Evaluate (and optionally run Backward), print the report; 1 if a node or Backward failed."""
     from gradstudio.model.document import SetSetting
-    from gradstudio.model.evaluation import Evaluator
+    from gradstudio.model.workspace import GraphWorkspace
 
     if args.no_grad:
         SetSetting("grad_mode", "no_grad").apply(document)
     target = resolve_node(document, args.backward) if args.backward is not None else None
-    evaluator = Evaluator(document)
-    evaluator.evaluate()
+    workspace = GraphWorkspace(document)
+    results = workspace.results()
     backward_error = None
     if target is not None:
         try:
-            evaluator.backward(target)
+            workspace.backward(target)
         except RuntimeError as error:
             backward_error = str(error)
     if args.json:
         from gradstudio.model.io.fileformat import format_json
 
-        print(format_json(json_report(args.file, evaluator, target, backward_error)))
+        print(format_json(json_report(args.file, workspace, target, backward_error)))
     else:
-        print(text_report(args.file, evaluator, target, backward_error), end="")
+        print(text_report(args.file, workspace, target, backward_error), end="")
     if backward_error is not None:
         name = document.nodes[target].name
         print(f"gradstudio: {args.file}: backward from {name}: {backward_error}", file=sys.stderr)
-    failed = backward_error is not None or any(not r.ok for r in evaluator.results.values())
+    failed = backward_error is not None or any(not r.ok for r in results.values())
     return 1 if failed else 0
 
 
@@ -155,24 +155,13 @@ def _assignment(name: str, value: Any) -> str:
     return prefix + repr(value).replace("\n", "\n" + " " * len(prefix))
 
 
-def _grad_nodes(evaluator: Evaluator) -> list[str]:
-    """Nodes whose `.grad` PyTorch would let you read: leaves that require grad, and retained non-leaves."""
-    from gradstudio.engine import Tensor
-
-    chosen = []
-    for node_id in evaluator.document.topological_order():
-        value = evaluator.results[node_id].value
-        if isinstance(value, Tensor) and value.requires_grad and (value.is_leaf or value.retains_grad):
-            chosen.append(node_id)
-    return chosen
-
-
-def text_report(path: str, evaluator: Evaluator, target: str | None, backward_error: str | None) -> str:
+def text_report(path: str, workspace: GraphWorkspace, target: str | None, backward_error: str | None) -> str:
     """Each node as `name = value` in PyTorch's repr, then each `.grad` after Backward."""
-    document = evaluator.document
+    document = workspace.document
+    results = workspace.results()
     lines = [f"# {path} (grad mode: {document.settings.grad_mode})"]
     for node_id in document.topological_order():
-        node, result = document.nodes[node_id], evaluator.results[node_id]
+        node, result = document.nodes[node_id], results[node_id]
         if result.error is not None:
             lines.append(f"{node.name} = <error: {result.error}>")
         elif result.blocked_by is not None:
@@ -182,8 +171,9 @@ def text_report(path: str, evaluator: Evaluator, target: str | None, backward_er
     if target is not None:
         lines.append(f"# {document.nodes[target].name}.backward()" + (" failed" if backward_error else ""))
         if backward_error is None:
-            lines += [_assignment(f"{document.nodes[n].name}.grad", evaluator.leaf_grad(n))
-                      for n in _grad_nodes(evaluator)]
+            # every .grad PyTorch lets you read, upstream of the target or not (those print None)
+            lines += [_assignment(f"{document.nodes[n].name}.grad", workspace.grad(n))
+                      for n in workspace.grad_holders()]
     return "\n".join(lines) + "\n"
 
 
@@ -200,14 +190,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _node_report(evaluator: Evaluator, node_id: str) -> dict[str, Any]:
-    from gradstudio.engine import Tensor
-
-    document = evaluator.document
-    node, result = document.nodes[node_id], evaluator.results[node_id]
+def _node_report(workspace: GraphWorkspace, node_id: str) -> dict[str, Any]:
+    document = workspace.document
+    node, result = document.nodes[node_id], workspace.result(node_id)
     value = result.value if result.ok else None
-    tensor = value if isinstance(value, Tensor) else None
-    grad = evaluator.leaf_grad(node_id) if evaluator.last_backward is not None else None
+    tensor = result.tensor if result.ok else None
+    grad = workspace.grad(node_id) if workspace.last_backward is not None else None
     return {
         "id": node_id,
         "name": node.name,
@@ -215,7 +203,7 @@ def _node_report(evaluator: Evaluator, node_id: str) -> dict[str, Any]:
         "value": _plain(value),
         "shape": list(tensor.shape) if tensor is not None else None,
         "dtype": str(tensor.dtype) if tensor is not None else None,
-        "requires_grad": bool(tensor is not None and tensor.requires_grad),
+        "requires_grad": result.ok and result.tracked,
         "is_leaf": bool(tensor is not None and tensor.is_leaf),
         "grad_fn": tensor.grad_fn.name() if tensor is not None and tensor.grad_fn is not None else None,
         "grad": _plain(grad),
@@ -224,9 +212,9 @@ def _node_report(evaluator: Evaluator, node_id: str) -> dict[str, Any]:
     }
 
 
-def json_report(path: str, evaluator: Evaluator, target: str | None, backward_error: str | None) -> dict[str, Any]:
+def json_report(path: str, workspace: GraphWorkspace, target: str | None, backward_error: str | None) -> dict[str, Any]:
     """The run as JSON data: settings, the Backward outcome and every node in evaluation order."""
-    document = evaluator.document
+    document = workspace.document
     backward = None
     if target is not None:
         backward = {"target": document.nodes[target].name, "error": backward_error}
@@ -234,5 +222,5 @@ def json_report(path: str, evaluator: Evaluator, target: str | None, backward_er
         "file": path,
         "grad_mode": document.settings.grad_mode,
         "backward": backward,
-        "nodes": [_node_report(evaluator, node_id) for node_id in document.topological_order()],
+        "nodes": [_node_report(workspace, node_id) for node_id in document.topological_order()],
     }

@@ -18,12 +18,15 @@ import gradstudio.engine as engine
 from gradstudio.engine.autograd.graph import AccumulateGrad, gradient_node, sequence_mark, sequence_nr, stored_grad
 from gradstudio.model.document import Edge, GraphDocument
 
+# what a node computes: a tensor, or the Python number of a scalar node; None when it has no value
+NodeValue = engine.Tensor | float | int | bool | None
 
-@dataclass
+
+@dataclass(frozen=True)
 class NodeResult:
     """What a node computed: a value, or the error that stopped it (or the upstream node that did)."""
 
-    value: Any = None
+    value: NodeValue = None
     error: str | None = None
     blocked_by: str | None = None
     sequence: tuple[int, int] = (0, 0)
@@ -32,6 +35,28 @@ class NodeResult:
     def ok(self) -> bool:
         """True when the node has a value."""
         return self.error is None and self.blocked_by is None
+
+    @property
+    def tensor(self) -> engine.Tensor | None:
+        """The value when it is a tensor (None for a Python number, or no value)."""
+        return self.value if isinstance(self.value, engine.Tensor) else None
+
+    @property
+    def tracked(self) -> bool:
+        """True when autograd tracks the value: a tensor with requires_grad."""
+        tensor = self.tensor
+        return tensor is not None and tensor.requires_grad
+
+    @property
+    def grad(self) -> engine.Tensor | None:
+        """PyTorch's `.grad` of the value as it is now: a leaf's, or a retained non-leaf's; never warns.
+
+        Read live, so it follows Backward and Zero Grad although the result itself never changes.
+        """
+        tensor = self.tensor
+        if tensor is None or not (tensor.is_leaf or tensor.retains_grad):
+            return None
+        return stored_grad(tensor)
 
 
 @dataclass
@@ -173,13 +198,10 @@ class Evaluator:
                 result.value.grad = None
         self.last_backward = None
 
-    def leaf_grad(self, node_id: str) -> Any:
-        """The `.grad` PyTorch would show for this node (None for non-leaves unless retained)."""
+    def leaf_grad(self, node_id: str) -> engine.Tensor | None:
+        """The `.grad` PyTorch would show for this node (None for non-leaves unless retained), not evaluating."""
         result = self.results.get(node_id)
-        if result is None or not isinstance(result.value, engine.Tensor):
-            return None
-        tensor = result.value
-        return stored_grad(tensor) if tensor.is_leaf or tensor.retains_grad else None
+        return result.grad if result is not None else None
 
 
 class _FlowRecorder:

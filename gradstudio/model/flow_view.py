@@ -64,15 +64,15 @@ def _reached(result: BackwardResult, step: int | None) -> set[str] | None:
 
 def _place_node(evaluator: Evaluator, view: FlowView, node_id: str, flowed: Any) -> None:
     """A leaf shows its .grad; a non-leaf the gradient that flowed, plus .grad when it retains it."""
-    value = evaluator.results[node_id].value if node_id in evaluator.results else None
-    is_leaf = isinstance(value, engine.Tensor) and value.is_leaf
-    grad = evaluator.leaf_grad(node_id)
-    if not is_leaf:
+    result = evaluator.results.get(node_id)
+    tensor = result.tensor if result is not None else None
+    if tensor is None or not tensor.is_leaf:
         view.node_flows[node_id] = flowed
+    grad = result.grad if result is not None else None
     if grad is not None:
         view.grads[node_id] = grad
 
 
 def _tracked(evaluator: Evaluator, node_id: str) -> bool:
     result = evaluator.results.get(node_id)
-    return result is not None and isinstance(result.value, engine.Tensor) and result.value.requires_grad
+    return result is not None and result.tracked

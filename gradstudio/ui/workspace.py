@@ -55,6 +55,7 @@ class Workspace(QObject):
         self.backward_result: BackwardResult | None = None
         self._refresh_pending = False
         self._closed = False
+        self._running = False  # inside our own Backward or Zero Grad: they signal once, at the end
         self._unsubscribe_document = self.document.subscribe(self._on_document_event)
         self._unsubscribe_model = self.model.subscribe(self._on_model_event)
 
@@ -115,6 +116,8 @@ class Workspace(QObject):
             self.refresh()
 
     def _on_model_event(self, event: str, payload: Any) -> None:
+        if self._running:
+            return
         if event == "backward_changed":
             if payload is None:
                 self.clear_backward()
@@ -156,8 +159,14 @@ class Workspace(QObject):
     # ----- backward ----------------------------------------------------------------------------------------------
 
     def run_backward(self, target: str, gradient: Any = None) -> BackwardResult:
-        """`target.backward(gradient)` on the model, which shows the whole pass (engine errors propagate)."""
-        return self.model.backward(target, gradient)
+        """`target.backward(gradient)` on the model, then show the whole pass (engine errors propagate)."""
+        self._running = True
+        try:
+            result = self.model.backward(target, gradient)
+        finally:
+            self._running = False
+        self.show_backward(result)
+        return result
 
     def show_backward(self, result: BackwardResult, step: int | None = None) -> None:
         """Display a pass (whole, or up to `step`)."""
@@ -173,5 +182,10 @@ class Workspace(QObject):
 
     def zero_grad(self) -> None:
         """Every .grad None again, and no backward display; gradient views repaint even when none was shown."""
-        self.model.zero_grad()
-        self.clear_backward()
+        self._running = True
+        try:
+            self.model.zero_grad()
+        finally:
+            self._running = False
+        self.flow, self.backward_result = None, None
+        self.backward_changed.emit(None)

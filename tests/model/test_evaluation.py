@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from gradstudio.model.document import (
     SetRetainGrad,
     SetSetting,
 )
-from gradstudio.model.evaluation import Evaluator
+from gradstudio.model.evaluation import Evaluator, NodeResult
 
 NOT_REQUIRING_GRAD = "element 0 of tensors does not require grad and does not have a grad_fn"
 NOT_SCALAR = "grad can be implicitly created only for scalar outputs"
@@ -431,3 +432,28 @@ def test_a_new_grad_mode_forgets_the_last_backward(notes: GraphDocument) -> None
     assert evaluator.last_backward is not None
     notes.apply(SetSetting("grad_mode", "no_grad"))
     assert evaluator.last_backward is None
+
+
+# ----- typed results -------------------------------------------------------------------------------------------------
+
+
+def test_a_result_names_its_tensor_whether_it_is_tracked_and_its_grad(notes: GraphDocument) -> None:
+    notes.apply(SetRetainGrad("y", True))
+    evaluator = Evaluator(notes)
+    results = evaluator.evaluate()
+    x, y, yy, two = results["x"], results["y"], results["yy"], results["two"]
+    assert x.tensor is x.value and x.tracked and y.tracked
+    assert two.tensor is None and not two.tracked and two.grad is None
+    evaluator.backward()
+    assert same(x.grad, [6.0] * 3) and same(y.grad, [6.0] * 3) and yy.grad is None  # read live, never warns
+    notes.apply(SetSetting("grad_mode", "no_grad"))
+    assert not evaluator.evaluate()["y"].tracked
+
+
+def test_a_result_without_a_value_is_untracked_and_cannot_be_changed() -> None:
+    failed = NodeResult(error="input 'a' is not connected")
+    assert failed.tensor is None and not failed.tracked and failed.grad is None and not failed.ok
+    untracked = NodeResult(value=engine.ones(2))
+    assert untracked.tensor is not None and not untracked.tracked
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        failed.value = 1  # type: ignore[misc]

@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import networkx as nx
-
-import gradstudio.engine as engine
 from gradstudio.model import code_literals as lit
 from gradstudio.model.document import GraphDocument, Node
 from gradstudio.model.evaluation import Evaluator, NodeResult
+from gradstudio.model.gradients import grad_holders
 from gradstudio.model.leaves import make_leaf
 
 # random leaves up to this many elements are written out value by value; larger ones call the seeded generator
@@ -111,9 +109,9 @@ class _Writer:
         return operands if len(operands) == len(node.input_ports()) else None
 
     def _has_grad_fn(self, node: Node) -> bool:
+        """True for a tracked non-leaf: the only kind of tensor `.retain_grad()` applies to."""
         result = self._result(node)
-        value = result.value if result is not None else None
-        return isinstance(value, engine.Tensor) and value.grad_fn is not None
+        return result is not None and result.tracked and not result.tensor.is_leaf
 
     # ----- backward ------------------------------------------------------------------------------------------
 
@@ -127,11 +125,10 @@ class _Writer:
             return [f"# {target.name} has no value: nothing to run backward from"]
         if target.kind == "scalar":
             return [f"# {target.name} is a Python number: nothing to run backward from"]
-        value = result.value
         lines = [f"print({target.name})"]
-        if not isinstance(value, engine.Tensor) or not value.requires_grad:
+        if not result.tracked:
             return [*lines, f"# {target.name}.backward() would raise RuntimeError: {NO_GRAD_FN}"]
-        if value.numel() != 1:
+        if result.tensor.numel() != 1:
             return [*lines, f"# {target.name}.backward() would raise RuntimeError: {NOT_SCALAR}",
                     f"# (give it the gradient, e.g. {target.name}.backward(torch.ones_like({target.name})))"]
         lines.append(f"{target.name}.backward()")
@@ -139,16 +136,8 @@ class _Writer:
 
     def _grad_holders(self, target: Node) -> list[str]:
         """Names of the nodes upstream of `target` whose `.grad` backward fills (leaves and retained non-leaves)."""
-        upstream = nx.ancestors(self.document.graph(), target.id) | {target.id}
-        names = []
-        for node_id in self.document.topological_order():
-            result = self.results.get(node_id)
-            value = result.value if result is not None and result.ok else None
-            if node_id not in upstream or not isinstance(value, engine.Tensor) or not value.requires_grad:
-                continue
-            if value.is_leaf or (self.document.nodes[node_id].retain_grad and value.grad_fn is not None):
-                names.append(self.document.nodes[node_id].name)
-        return names
+        holders = grad_holders(self.document, self.results, target.id)
+        return [self.document.nodes[node_id].name for node_id in holders]
 
 
 def _disabled(name: str, lines: list[str], problem: str) -> list[str]:

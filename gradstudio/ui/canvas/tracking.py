@@ -12,7 +12,6 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsSceneMouseEvent
 
-import gradstudio.engine as engine
 from gradstudio.model.document import SetAttribute
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.ui.themes import Theme
@@ -27,7 +26,7 @@ LABEL = "requires_grad"
 
 def is_untracked(result: NodeResult | None) -> bool:
     """True for a node whose value is a tensor autograd does not track (requires_grad False)."""
-    return result is not None and isinstance(result.value, engine.Tensor) and not result.value.requires_grad
+    return result is not None and result.tensor is not None and not result.tracked
 
 
 def header_color(item: NodeItem, theme: Theme) -> QColor:

@@ -7,7 +7,6 @@ on the last Backward, which PyTorch computes but does not keep.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -24,45 +23,11 @@ from PySide6.QtWidgets import (
 
 import gradstudio.engine as engine
 from gradstudio.model.document import Node
-from gradstudio.model.evaluation import Evaluator
+from gradstudio.model.gradients import ShownGradient
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.widgets.tensor_view import TensorView
 
 ERROR_STYLE = "color: #d32f2f"
-
-
-@dataclass
-class Gradient:
-    """The gradient shown for a node, what it is (`grad`, `retained`, `flowed` or `none`) and a note."""
-
-    value: Any
-    kind: str
-    title: str
-    note: str = ""
-
-
-def gradient_of(evaluator: Evaluator, node: Node) -> Gradient:
-    """Which gradient to show for `node`: its `.grad` if PyTorch keeps one, else the one that flowed through."""
-    result = evaluator.results.get(node.id)
-    value = result.value if result is not None and result.ok else None
-    name = node.name
-    if not isinstance(value, engine.Tensor):
-        return Gradient(None, "none", "Gradient", "A Python number has no gradient." if value is not None else "")
-    grad = evaluator.leaf_grad(node.id)
-    if grad is not None:
-        if value.is_leaf:
-            return Gradient(grad, "grad", f"{name}.grad")
-        return Gradient(grad, "retained", f"{name}.grad (retained)", f"{name}.retain_grad() keeps it on this non-leaf.")
-    if not value.requires_grad:
-        return Gradient(None, "none", f"{name}.grad", f"{name} does not require grad: no gradient flows here.")
-    flowed = evaluator.last_backward.node_grads.get(node.id) if evaluator.last_backward is not None else None
-    if value.is_leaf:
-        return Gradient(None, "none", f"{name}.grad", f"{name}.grad is None: run Backward to fill it.")
-    if flowed is not None:
-        return Gradient(flowed, "flowed", f"Gradient that flowed through {name}",
-                        f"Not {name}.grad: PyTorch keeps .grad only on leaves (Retain Grad keeps it here).")
-    return Gradient(None, "none", "Gradient", f"{name} is not a leaf: its .grad stays None. Run Backward to see "
-                    "the gradient that flows through it.")
 
 
 def describe(value: Any) -> str:
@@ -116,7 +81,7 @@ class ValuesDock(PanelDock):
         self.copy_grad.setToolTip("Copy the gradient as PyTorch prints it")
         self.copy_value.clicked.connect(lambda: self.copy("value"))
         self.copy_grad.clicked.connect(lambda: self.copy("gradient"))
-        self.gradient = Gradient(None, "none", "Gradient")
+        self.gradient = ShownGradient(None, "none", "Gradient")
         self.setWidget(self._body())
         self._install_copy_keys()
         self.show_node(None)
@@ -174,7 +139,7 @@ class ValuesDock(PanelDock):
     def _show_nothing(self, text: str, error: bool = False) -> None:
         self.header.setText(text)
         self.header.setStyleSheet(ERROR_STYLE if error else "")
-        self.gradient = Gradient(None, "none", "Gradient")
+        self.gradient = ShownGradient(None, "none", "Gradient")
         self.value_view.show_value(None, "", "")
         self.grad_view.show_value(None, "", "")
 
