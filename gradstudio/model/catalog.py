@@ -13,15 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gradstudio.engine as engine
-from gradstudio.model.leaves import DTYPES, INITIALISERS, make_leaf
-
-# attribute kinds the inspector knows how to edit and the file loader how to check
-ATTRIBUTE_KINDS = ("int", "float", "bool", "str", "choice", "shape", "dim", "dims", "values", "number")
+from gradstudio.model.leaves import DTYPES, INITIALISERS, element_count, make_leaf, uses_attribute
 
 
 @dataclass(frozen=True)
 class AttributeSpec:
-    """One editable attribute of a node kind."""
+    """One editable attribute of a node kind; what its `kind` means is in `attribute_kinds.KINDS`."""
 
     name: str
     kind: str
@@ -29,6 +26,19 @@ class AttributeSpec:
     doc: str = ""
     choices: tuple[str, ...] = ()
     optional: bool = False
+    # limits of the value (of each entry, for list kinds); None: the kind's own
+    minimum: float | None = None
+    maximum: float | None = None
+    # a further rule on a value that passed its kind's check; raises ValueError saying why
+    validate: Callable[[Any], object] | None = None
+    # whether the attribute matters, given the node's attributes (None: always)
+    applies_when: Callable[[Mapping[str, Any]], bool] | None = None
+    # the role of the control that edits it, where not its kind's (a tensor's values: a table)
+    widget: str = ""
+
+    def applies(self, attributes: Mapping[str, Any]) -> bool:
+        """True if this attribute matters for a node with `attributes` (a tensor's fill only for init=full)."""
+        return self.applies_when is None or self.applies_when(attributes)
 
 
 @dataclass(frozen=True)
@@ -101,19 +111,26 @@ def _call(kind: str, title: str, category: str, function: Callable[..., Any], te
 
 
 # ----- leaves -------------------------------------------------------------------------------------------------
+
+
+def _leaf_attr(name: str, kind: str, default: Any, doc: str = "", **extra: Any) -> AttributeSpec:
+    """A tensor attribute, which matters only if the node's initialiser reads it (leaves.uses_attribute)."""
+    return _attr(name, kind, default, doc, applies_when=lambda a: uses_attribute(a["init"], name), **extra)
+
+
 _register(OpSpec(
     "tensor", "Tensor", "Tensors", (), lambda i, a: make_leaf(a), "{leaf_call}",
     "A leaf tensor: shape, dtype, initialiser and requires_grad.",
     (
-        _attr("shape", "shape", (3,), "extent of each dimension"),
-        _attr("dtype", "choice", "float32", choices=DTYPES),
-        _attr("init", "choice", "ones", "how the values are made", choices=INITIALISERS),
-        _attr("fill", "float", 0.0, "value for init=full"),
-        _attr("values", "values", (), "explicit values, row by row, for init=values"),
-        _attr("seed", "int", 0, "random seed for rand/randn"),
-        _attr("start", "float", 0.0, "first value for arange/linspace"),
-        _attr("end", "float", 1.0, "end value for arange (exclusive) / linspace (inclusive)"),
-        _attr("requires_grad", "bool", False, "record operations for backward"),
+        _leaf_attr("shape", "shape", (3,), "extent of each dimension", validate=element_count),
+        _leaf_attr("dtype", "choice", "float32", choices=DTYPES),
+        _leaf_attr("init", "choice", "ones", "how the values are made", choices=INITIALISERS),
+        _leaf_attr("fill", "float", 0.0, "value for init=full"),
+        _leaf_attr("values", "values", (), "explicit values, row by row, for init=values", widget="table"),
+        _leaf_attr("seed", "int", 0, "random seed for rand/randn"),
+        _leaf_attr("start", "float", 0.0, "first value for arange/linspace"),
+        _leaf_attr("end", "float", 1.0, "end value for arange (exclusive) / linspace (inclusive)"),
+        _leaf_attr("requires_grad", "bool", False, "record operations for backward"),
     ),
 ))
 _register(OpSpec("scalar", "Scalar", "Tensors", (), lambda i, a: a["value"], "{value}",
@@ -202,16 +219,17 @@ _call("flatten", "Flatten", "Shape", engine.flatten, "{input}.flatten({start_dim
       "Merge dimensions into one.", attributes=(_attr("start_dim", "dim", 0), _attr("end_dim", "dim", -1)))
 _call("expand", "Expand", "Shape", lambda x, shape: x.expand(*shape), "{input}.expand({shape})",
       "Broadcast to a larger shape without copying.", attributes=(_attr("shape", "shape", (2, -1)),))
+COUNT = _attr("count", "int", 2, "number of inputs", minimum=1, maximum=64)
 _call("index", "Index", "Shape", lambda x, index: x[_parse_index(index)], "{input}[{index}]",
-      "Basic indexing: ints, slices, None, ... (e.g. 0, 1:3).", attributes=(_attr("index", "str", "0"),))
+      "Basic indexing: ints, slices, None, ... (e.g. 0, 1:3).", attributes=(_attr("index", "index", "0"),))
 _register(OpSpec("cat", "Concatenate", "Shape", ("tensor",),
                  lambda i, a: engine.cat([i[f"tensor{k}"] for k in range(a["count"])], dim=a["dim"]),
                  "torch.cat([{tensors}], dim={dim})", "Join tensors along an existing dimension.",
-                 (_attr("count", "int", 2, "number of inputs"), DIM_REQUIRED), variadic=True))
+                 (COUNT, DIM_REQUIRED), variadic=True))
 _register(OpSpec("stack", "Stack", "Shape", ("tensor",),
                  lambda i, a: engine.stack([i[f"tensor{k}"] for k in range(a["count"])], dim=a["dim"]),
                  "torch.stack([{tensors}], dim={dim})", "Join same-shaped tensors along a new dimension.",
-                 (_attr("count", "int", 2, "number of inputs"), DIM_REQUIRED), variadic=True))
+                 (COUNT, DIM_REQUIRED), variadic=True))
 _call("clone", "Clone", "Tensors", engine.Tensor.clone, "{input}.clone()", "A copy that keeps the history.")
 _call("detach", "Detach", "Tensors", engine.Tensor.detach, "{input}.detach()", "The values, cut off from the graph.")
 
@@ -237,6 +255,6 @@ _loss("cross_entropy", "Cross entropy", "Softmax cross-entropy against class ind
 _loss("binary_cross_entropy", "BCE loss", "Binary cross-entropy of probabilities.")
 
 def _parse_index(text: str) -> tuple:
-    from gradstudio.model.validation import parse_index
+    from gradstudio.model.attribute_kinds import parse_index
 
     return parse_index(text)

@@ -1,4 +1,4 @@
-"""Python source text for the values code export writes: numbers, sizes, index expressions, nested lists."""
+"""Python source text for the values code export writes: numbers, sizes and nested lists."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import math
 from typing import Any
 
 import numpy as np
-
-from gradstudio.model.validation import parse_index
 
 
 def number(value: Any) -> str:
@@ -68,19 +66,3 @@ def sizes(shape: tuple[int, ...]) -> str:
 def size_tuple(shape: tuple[int, ...]) -> str:
     """A shape as a tuple literal (`(3,)`, `(2, 3)`, `()`)."""
     return "(" + ", ".join(str(extent) for extent in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-def index(text: str) -> str:
-    """An index expression re-written from its parsed form (so only ints, slices, None and ... reach the code)."""
-    return ", ".join(_index_part(part) for part in parse_index(text))
-
-
-def _index_part(part: Any) -> str:
-    if part is Ellipsis:
-        return "..."
-    if part is None:
-        return "None"
-    if isinstance(part, slice):
-        bounds = [part.start, part.stop] + ([part.step] if part.step is not None else [])
-        return ":".join("" if bound is None else str(bound) for bound in bounds)
-    return str(part)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import gradstudio.engine as engine
-from gradstudio.model.catalog import ATTRIBUTE_KINDS, CATALOG, CATEGORIES
+from gradstudio.model.attribute_kinds import KINDS
+from gradstudio.model.catalog import CATALOG, CATEGORIES
 from gradstudio.model.leaves import LeafError, make_leaf
 from gradstudio.model.validation import check_attribute
 
@@ -238,7 +239,7 @@ def test_catalog_entry_is_complete(kind: str) -> None:
     assert spec.title.strip()
     assert spec.doc.strip() and "\n" not in spec.doc
     for attribute in spec.attributes:
-        assert attribute.kind in ATTRIBUTE_KINDS
+        assert attribute.kind in KINDS
         assert check_attribute(attribute, attribute.default) == attribute.default
         if attribute.kind == "choice":
             assert attribute.default in attribute.choices

@@ -228,7 +228,7 @@ ATTRIBUTE_VALUES = {
     "float": [0.0, 1, -2.5, "x", None],
     "number": [2, 0.5, None, False],
     "bool": [True, False, 1, None],
-    "str": ["0", "1:3", "None, ...", "a:b", 3],
+    "index": ["0", "1:3", "None, ...", "a:b", 3],
     "values": [(1, 2, 3), [[1, 2], [3, 4]], (), ("a",)],
 }
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gradstudio.model import code_literals as lit
+from gradstudio.model.attribute_kinds import kind_of
 from gradstudio.model.document import GraphDocument, Node
 from gradstudio.model.evaluation import Evaluator, NodeResult
 from gradstudio.model.gradients import grad_holders
@@ -154,24 +155,12 @@ def _fields(node: Node, operands: dict[str, str]) -> dict[str, str]:
     attributes = node.attributes
     fields = dict(operands)
     for spec in node.spec.attributes:
-        fields[spec.name] = _attribute_text(spec.kind, spec.name, attributes[spec.name])
+        fields[spec.name] = kind_of(spec).code_literal(spec, attributes[spec.name])
     fields["dim_args"] = _dim_args(node.kind, attributes)
     fields["values"] = ".values" if node.kind in ("max", "min") and attributes.get("dim") is not None else ""
     if node.spec.variadic:
         fields["tensors"] = ", ".join(operands[port] for port in node.input_ports())
     return fields
-
-
-def _attribute_text(kind: str, name: str, value: Any) -> str:
-    if value is None:
-        return "None"
-    if kind in ("shape", "dims"):
-        return lit.sizes(tuple(value))
-    if kind == "str" and name == "index":
-        return lit.index(value)
-    if kind in ("str", "choice"):
-        return repr(value)
-    return lit.number(value)
 
 
 def _dim_args(kind: str, attributes: Mapping[str, Any]) -> str:

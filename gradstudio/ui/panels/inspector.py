@@ -8,7 +8,7 @@ so a refresh after an edit keeps the focus where the user is typing.
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,12 +16,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 import gradstudio.engine as engine
+from gradstudio.model.attribute_kinds import placeholder, widget_role
 from gradstudio.model.catalog import AttributeSpec
 from gradstudio.model.code_literals import float32
 from gradstudio.model.document import Batch, Edit, Node, RenameNode, SetAttribute, SetRetainGrad
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.explain import GENERIC, explain
-from gradstudio.model.leaves import uses_attribute
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.widgets.attribute_fields import (
@@ -37,7 +37,13 @@ from gradstudio.ui.widgets.attribute_fields import (
 
 NAME_TIP = "The node's variable name: unique, a Python identifier; the exported code uses it"
 RETAIN_TIP = "Keep .grad on this non-leaf after Backward, as y.retain_grad() does (PyTorch drops it otherwise)"
-PLACEHOLDERS = {"shape": "e.g. 2, 3 (empty: a 0-d tensor)", "dims": "e.g. 1, 0", "index": "e.g. 0, 1:3, ..., None"}
+# the field class for each widget role an attribute kind names (the values table is built apart: it needs the shape)
+FIELDS: dict[str, Callable[[AttributeSpec, str, str], Field]] = {
+    "check": lambda spec, tip, placeholder: CheckField("", tip),
+    "spin": lambda spec, tip, placeholder: SpinField(tip),
+    "choice": lambda spec, tip, placeholder: ChoiceField(spec.choices, tip),
+    "text": TextField,
+}
 
 
 def _label(text: str, tip: str = "", muted: bool = False) -> QLabel:
@@ -50,11 +56,9 @@ def _label(text: str, tip: str = "", muted: bool = False) -> QLabel:
 
 
 def visible_attributes(node: Node) -> list[AttributeSpec]:
-    """The attributes the form edits as fields (a tensor's only where its initialiser reads them; values apart)."""
-    specs = node.spec.attributes
-    if node.kind == "tensor":
-        return [s for s in specs if s.name != "values" and uses_attribute(node.attributes["init"], s.name)]
-    return list(specs)
+    """The attributes the form edits as fields: those that matter given the node's attributes (a tensor's only
+    where its initialiser reads them), except those edited in a table (a tensor's values)."""
+    return [s for s in node.spec.attributes if s.applies(node.attributes) and widget_role(s) != "table"]
 
 
 def values_shape(node: Node) -> tuple[int, ...] | None:
@@ -167,17 +171,7 @@ class InspectorDock(PanelDock):
         return form
 
     def _field_for(self, spec: AttributeSpec, tip: str) -> Field:
-        if spec.kind == "bool":
-            return CheckField("", tip)
-        if spec.kind == "int":
-            return SpinField(tip)
-        if spec.kind == "choice":
-            return ChoiceField(spec.choices, tip)
-        empty = re.search(r"\(empty: ([^)]*)\)", spec.doc)  # the doc says what leaving it empty means
-        placeholder = PLACEHOLDERS.get(spec.kind, PLACEHOLDERS.get(spec.name, ""))
-        if spec.optional:
-            placeholder = f"empty: {empty.group(1) if empty else 'none'}"
-        return TextField(spec, tip, placeholder)
+        return FIELDS[widget_role(spec)](spec, tip, placeholder(spec))
 
     def _add(self, form: QFormLayout, key: str, text: str, field: Field, tip: str) -> None:
         field.setObjectName(f"field_{key}")
