@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QInputDialog
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import EditError, RenameNode, SetRetainGrad, SetSetting
+from gradstudio.model.io.fileschema import GraphFileError
+from gradstudio.model.io.fragment import fragment, paste_edit, read_fragment
 from gradstudio.model.layout import layered_positions
 from gradstudio.ui.canvas.items import WIDTH
 from gradstudio.ui.edit import clipboard
@@ -46,7 +48,7 @@ class EditingController:
         if not nodes and not annotations:
             self.window.show_message("Nothing selected")
             return None
-        return clipboard.fragment(self.window.document, nodes, annotations)
+        return fragment(self.window.document, nodes, annotations)
 
     def copy(self) -> bool:
         """Copy the selection to the clipboard as a graph fragment."""
@@ -74,8 +76,8 @@ class EditingController:
 
     def _insert(self, data: dict, text: str) -> bool:
         try:
-            edit, new_ids = clipboard.paste_edit(self.window.document, data)
-        except EditError as error:
+            edit, new_ids = paste_edit(self.window.document, read_fragment(data))
+        except (GraphFileError, EditError) as error:
             self.window.show_message(f"{text}: {error}")
             return False
         if not self.window.editor.apply(edit, f"{text} {len(new_ids)} item{'s' if len(new_ids) != 1 else ''}"):
