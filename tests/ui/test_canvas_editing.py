@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,6 +12,9 @@ from PySide6.QtWidgets import QApplication
 from ui_helpers import add_node, click, drag, send_drop, viewport_point
 
 from gradstudio.model.document import Connect, Disconnect, Edge
+from gradstudio.model.io.fileformat import to_data
+from gradstudio.model.io.fileschema import CURRENT_VERSION
+from gradstudio.ui.edit.clipboard import FRAGMENT_MIME
 from gradstudio.ui.main_window import MainWindow
 
 
@@ -225,21 +229,51 @@ def test_repeated_pastes_cascade_instead_of_stacking(chain: MainWindow, qtbot: A
     assert copies == {"x": (0, 0), "x1": (30.0, 30.0), "x2": (60.0, 60.0), "x3": (90.0, 90.0)}
 
 
-@pytest.mark.parametrize("text", [
-    "not json", "[1, 2]", '{"format": "gradstudio-fragment"}',
-    '{"format": "gradstudio-fragment", "nodes": [{"id": "a", "kind": "tensor", "name": 5, "attributes": {},'
-    ' "position": [0, 0]}], "edges": [], "annotations": []}',
-    '{"format": "gradstudio-fragment", "nodes": [{"id": "a", "kind": "tensor", "name": "q", "attributes": {},'
-    ' "position": [NaN, Infinity]}], "edges": [], "annotations": []}',
-    '{"format": "gradstudio-fragment", "nodes": [{"id": "a", "kind": "nope", "name": "q", "attributes": {},'
-    ' "position": [0, 0]}], "edges": [], "annotations": []}',
-])
-def test_pasting_garbage_changes_nothing_and_says_so(chain: MainWindow, qtbot: Any, text: str) -> None:
-    QGuiApplication.clipboard().setText(text)
+FRAGMENT = '{"format": "gradstudio-fragment", "version": 2, "nodes": [%s], "edges": [], "annotations": [%s]}'
+GARBAGE = {
+    "not json": ("not json", "The clipboard holds no graph nodes"),
+    "an array": ("[1, 2]", "The clipboard holds no graph nodes"),
+    "no version": ('{"format": "gradstudio-fragment"}', "Paste: version: missing"),
+    "a graph file": ('{"format": "gradstudio-graph", "version": 2, "nodes": []}',
+                     "Paste: format: expected 'gradstudio-fragment', got 'gradstudio-graph'"),
+    "name a number": (FRAGMENT % ('{"id": "a", "kind": "tensor", "name": 5}', ""),
+                      "Paste: nodes[0].name: expected a string, got a number"),
+    "NaN position": (FRAGMENT % ('{"id": "a", "kind": "tensor", "name": "q", "position": [NaN, Infinity]}', ""),
+                     "Paste: nodes[0].position[0]: expected a finite number, got nan"),
+    "unknown kind": (FRAGMENT % ('{"id": "a", "kind": "nope", "name": "q"}', ""),
+                     "Paste: nodes[0].kind: unknown op kind 'nope'"),
+    "wrong attribute type": (FRAGMENT % ('{"id": "a", "kind": "mean", "name": "q", "attributes": {"keepdim": 1}}',
+                                         ""), "Paste: nodes[0].attributes.keepdim: keepdim must be true or false"),
+    "note text a number": (FRAGMENT % ("", '{"id": "a", "kind": "note", "text": 7}'),
+                           "Paste: annotations[0].text: expected a string, got a number"),
+}
+
+
+@pytest.mark.parametrize("as_fragment", [False, True], ids=["text", "mime"])
+@pytest.mark.parametrize("text, message", GARBAGE.values(), ids=GARBAGE.keys())
+def test_pasting_garbage_changes_nothing_and_says_so(chain: MainWindow, qtbot: Any, text: str, message: str,
+                                                     as_fragment: bool) -> None:
+    mime = QMimeData()
+    mime.setText(text)
+    if as_fragment:
+        mime.setData(FRAGMENT_MIME, text.encode("utf-8"))
+    QGuiApplication.clipboard().setMimeData(mime)
     before = chain.document.snapshot()
     qtbot.keyClick(chain.view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     assert chain.document.snapshot() == before and chain.undo_stack.count() == 0
-    assert chain.statusBar().currentMessage()
+    assert chain.statusBar().currentMessage().startswith(message)
+
+
+def test_copy_puts_the_file_records_on_the_clipboard(chain: MainWindow, qtbot: Any) -> None:
+    chain.scene.select(["x", "y"])
+    qtbot.keyClick(chain.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    mime = QGuiApplication.clipboard().mimeData()
+    data = json.loads(bytes(mime.data(FRAGMENT_MIME).data()).decode("utf-8"))
+    assert json.loads(mime.text()) == data
+    assert (data["format"], data["version"]) == ("gradstudio-fragment", CURRENT_VERSION)
+    file = to_data(chain.document)
+    assert data["nodes"] == [record for record in file["nodes"] if record["id"] in {"x", "y"}]
+    assert data["edges"] == [{"source": "x", "target": "y", "port": "a"}]
 
 
 def test_cut_then_paste(chain: MainWindow, qtbot: Any) -> None:

@@ -15,16 +15,18 @@ import json
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gradstudio.model.annotations import Annotation
 from gradstudio.model.document import Edge, GraphDocument, Node
 from gradstudio.model.io.filereader import read_document
 from gradstudio.model.io.fileschema import CURRENT_VERSION, FORMAT, MAX_FILE_BYTES, GraphFileError
 from gradstudio.model.leaves import LeafError, element_count
 
 __all__ = ["FORMAT", "CURRENT_VERSION", "MAX_FILE_BYTES", "GraphFileError", "dumps", "save", "loads", "load",
-           "format_json"]
+           "format_json", "node_record", "edge_record", "annotation_record", "edge_order"]
 
 # ----- writing ----------------------------------------------------------------------------------------------
 
@@ -77,26 +79,30 @@ def _sync_directory(directory: Path) -> None:
 
 def to_data(document: GraphDocument) -> dict[str, Any]:
     """The document as plain JSON values, in the file's key and item order."""
-    rank = {node_id: index for index, node_id in enumerate(document.nodes)}
-
-    def edge_key(edge: Edge) -> tuple:
-        ports = document.nodes[edge.target].input_ports()
-        return rank[edge.target], ports.index(edge.port) if edge.port in ports else len(ports), edge.port
-
     settings = document.settings
     return {
         "format": FORMAT,
         "version": CURRENT_VERSION,
         "settings": {"grad_mode": settings.grad_mode, "backward_target": settings.backward_target},
-        "nodes": [_node_data(node) for node in document.nodes.values()],
-        "edges": [{"source": e.source, "target": e.target, "port": e.port}
-                  for e in sorted(document.edges.values(), key=edge_key)],
-        "annotations": [{"id": a.id, "kind": a.kind, "text": a.text, "position": [float(v) for v in a.position],
-                         "size": [float(v) for v in a.size]} for a in document.annotations.values()],
+        "nodes": [node_record(node) for node in document.nodes.values()],
+        "edges": [edge_record(edge) for edge in sorted(document.edges.values(), key=edge_order(document))],
+        "annotations": [annotation_record(item) for item in document.annotations.values()],
     }
 
 
-def _node_data(node: Node) -> dict[str, Any]:
+def edge_order(document: GraphDocument) -> Callable[[Edge], tuple]:
+    """The sort key that writes edges by target node (in document order), then by the target's port order."""
+    rank = {node_id: index for index, node_id in enumerate(document.nodes)}
+
+    def key(edge: Edge) -> tuple:
+        ports = document.nodes[edge.target].input_ports()
+        return rank[edge.target], ports.index(edge.port) if edge.port in ports else len(ports), edge.port
+
+    return key
+
+
+def node_record(node: Node) -> dict[str, Any]:
+    """One node as its file record (every attribute, in the catalog's order)."""
     names = [spec.name for spec in node.spec.attributes if spec.name in node.attributes]
     attributes = {name: _plain(node.attributes[name]) for name in names}
     if "values" in attributes and node.kind == "tensor":
@@ -109,6 +115,17 @@ def _node_data(node: Node) -> dict[str, Any]:
         "retain_grad": bool(node.retain_grad),
         "attributes": attributes,
     }
+
+
+def edge_record(edge: Edge) -> dict[str, Any]:
+    """One edge as its file record."""
+    return {"source": edge.source, "target": edge.target, "port": edge.port}
+
+
+def annotation_record(item: Annotation) -> dict[str, Any]:
+    """One note or frame as its file record."""
+    return {"id": item.id, "kind": item.kind, "text": item.text, "position": [float(v) for v in item.position],
+            "size": [float(v) for v in item.size]}
 
 
 def _plain(value: Any) -> Any:

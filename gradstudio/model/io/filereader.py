@@ -14,6 +14,7 @@ from typing import Any
 from gradstudio.model.annotations import ANNOTATION_KINDS, AddAnnotation, Annotation
 from gradstudio.model.catalog import CATALOG, OpSpec
 from gradstudio.model.document import (
+    CANVAS_LIMIT,
     GRAD_MODES,
     AddNode,
     Connect,
@@ -48,7 +49,7 @@ NODE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 def read_document(text: str) -> GraphDocument:
     """The document a file's decoded text describes; GraphFileError naming the first problem."""
-    return _build(_upgrade(_parse(text)))
+    return _build(upgrade(parse_json(text)))
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
@@ -60,7 +61,8 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
     return result
 
 
-def _parse(text: str) -> Any:
+def parse_json(text: str) -> Any:
+    """The JSON value of `text` as the file reader parses it (no repeated keys); GraphFileError if not JSON."""
     try:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except GraphFileError:
@@ -73,14 +75,14 @@ def _parse(text: str) -> Any:
         raise GraphFileError("", f"not valid JSON: {error}") from None
 
 
-def _upgrade(data: Any) -> dict:
-    """Check the format marker and version, and migrate older layouts to the current one."""
+def upgrade(data: Any, tag: str = FORMAT, what: str = "graph file") -> dict:
+    """Check the format marker (`tag`) and version, and migrate older layouts to the current one."""
     if not isinstance(data, dict):
-        raise GraphFileError("", f"expected a JSON object (a GradStudio graph), got {type_name(data)}")
+        raise GraphFileError("", f"expected a JSON object (a GradStudio {what}), got {type_name(data)}")
     if "format" not in data:
-        raise GraphFileError("format", f"missing; a GradStudio graph file starts with \"format\": \"{FORMAT}\"")
-    if data["format"] != FORMAT:
-        raise GraphFileError("format", f"expected {FORMAT!r}, got {data['format']!r}; not a GradStudio graph file")
+        raise GraphFileError("format", f"missing; a GradStudio {what} starts with \"format\": \"{tag}\"")
+    if data["format"] != tag:
+        raise GraphFileError("format", f"expected {tag!r}, got {data['format']!r}; not a GradStudio {what}")
     version = data.get("version")
     if "version" not in data:
         raise GraphFileError("version", "missing")
@@ -97,14 +99,19 @@ def _upgrade(data: Any) -> dict:
 def _build(data: dict) -> GraphDocument:
     expect_object(data, "", ("format", "version", "nodes"), ("settings", "edges", "annotations"))
     document = GraphDocument()
+    add_records(document, data)
+    _apply_settings(document, data.get("settings", {}))
+    return document
+
+
+def add_records(document: GraphDocument, data: dict) -> None:
+    """Check and add the `nodes`, `edges` (optional) and `annotations` (optional) record lists of `data`."""
     for index, node in enumerate(expect_list(data["nodes"], "nodes")):
         _add_node(document, node, child("nodes", index))
     for index, edge in enumerate(expect_list(data.get("edges", []), "edges")):
         _add_edge(document, edge, child("edges", index))
     for index, item in enumerate(expect_list(data.get("annotations", []), "annotations")):
         _add_annotation(document, item, child("annotations", index))
-    _apply_settings(document, data.get("settings", {}))
-    return document
 
 
 def _apply(document: GraphDocument, edit: Edit, path: str) -> None:
@@ -144,7 +151,15 @@ def _position(raw: Any, path: str, expected: str = "[x, y]") -> tuple[float, flo
     if not isinstance(raw, list) or len(raw) != 2:
         found = f"an array of {len(raw)}" if isinstance(raw, list) else type_name(raw)
         raise GraphFileError(path, f"expected {expected}, got {found}")
-    return expect_finite(raw[0], child(path, 0)), expect_finite(raw[1], child(path, 1))
+    return _coordinate(raw[0], child(path, 0)), _coordinate(raw[1], child(path, 1))
+
+
+def _coordinate(raw: Any, path: str) -> float:
+    """A finite number inside the canvas (the limit AddNode and AddAnnotation enforce, named at its place)."""
+    number = expect_finite(raw, path)
+    if abs(number) > CANVAS_LIMIT:
+        raise GraphFileError(path, f"expected a number within ±{CANVAS_LIMIT:.0e}, got {raw!r}")
+    return number
 
 
 def _attributes(spec: OpSpec, raw: Any, path: str) -> dict[str, Any]:

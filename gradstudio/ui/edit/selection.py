@@ -7,6 +7,8 @@ from PySide6.QtWidgets import QInputDialog
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import EditError, GraphDocument, RenameNode, SetRetainGrad, SetSetting
+from gradstudio.model.io.fileschema import GraphFileError
+from gradstudio.model.io.fragment import fragment, paste_edit, read_fragment
 from gradstudio.model.layout import layered_positions
 from gradstudio.ui.canvas.items import WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
@@ -63,7 +65,7 @@ class SelectionCommands:
         if not nodes and not annotations:
             self.say("Nothing selected")
             return None
-        return clipboard.fragment(self.document, nodes, annotations)
+        return fragment(self.document, nodes, annotations)
 
     def copy(self) -> bool:
         """Copy the selection to the clipboard as a graph fragment."""
@@ -91,8 +93,8 @@ class SelectionCommands:
 
     def _insert(self, data: dict, text: str) -> bool:
         try:
-            edit, new_ids = clipboard.paste_edit(self.document, data)
-        except EditError as error:
+            edit, new_ids = paste_edit(self.document, read_fragment(data))
+        except (GraphFileError, EditError) as error:
             self.say(f"{text}: {error}")
             return False
         if not self.editor.apply(edit, f"{text} {len(new_ids)} item{'s' if len(new_ids) != 1 else ''}"):
