@@ -1,24 +1,27 @@
 """Grad modes: `no_grad`, `enable_grad`, `set_grad_enabled`, `inference_mode`.
 
 Each saves the previous state on entry and restores it on exit, and works both as a
-context manager and as a function decorator, as in PyTorch.
+context manager and as a function decorator, as in PyTorch. As in PyTorch, the state is
+thread-local: a mode set in one thread never affects another, and every new thread starts
+with grad mode on and inference mode off.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
 
-class _GradState:
-    """Process-wide switch read by every op before it records history.
+class _GradState(threading.local):
+    """Per-thread switch read by every op before it records history.
 
     `enabled` is whether ops record. Inside `inference_mode` nothing records, even where grad mode is
     turned back on (`enable_grad`): `inference_grad` then holds the grad mode `is_grad_enabled` reports.
+    `threading.local` runs `__init__` afresh in each thread that touches the state, which gives every new
+    thread PyTorch's defaults. No `__slots__`: slots would live on the one shared object, not per thread.
     """
-
-    __slots__ = ("enabled", "inference", "inference_grad")
 
     def __init__(self) -> None:
         self.enabled = True
@@ -45,12 +48,12 @@ STATE = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    """True when grad mode is on (inside `inference_mode`, ops still record nothing)."""
+    """True when grad mode is on in this thread (inside `inference_mode`, ops still record nothing)."""
     return STATE.enabled or STATE.inference_grad
 
 
 def is_inference_mode_enabled() -> bool:
-    """True inside `inference_mode()`."""
+    """True inside `inference_mode()` in this thread."""
     return STATE.inference
 
 
