@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from gradstudio.model.document import Edge, Node
 from gradstudio.model.evaluation import NodeResult
-from gradstudio.ui.canvas import tracking
+from gradstudio.ui.canvas import requires_grad_face
 from gradstudio.ui.canvas.preview import Preview, describe
 from gradstudio.ui.themes import LIGHT, Theme
 
@@ -221,7 +221,7 @@ class NodeItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         theme = self.theme()
         rect = QRectF(0, 0, WIDTH, self.height())
-        header = tracking.header_color(self, theme)
+        header = requires_grad_face.header_color(self, theme)
         border = QPen(theme.selection, 2.5) if self.isSelected() else QPen(theme.node_border, 1)
         if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_SIMPLE:
             painter.setPen(border)
@@ -234,11 +234,11 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(rect, 6, 6)
         self._paint_header(painter, header, theme)
         self._paint_ports(painter, theme)
-        tracking.paint_checkbox(painter, self, theme)
+        requires_grad_face.paint_checkbox(painter, self, theme)
         self._paint_preview(painter, theme)
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if not tracking.press_checkbox(self, event):
+        if not requires_grad_face.press_checkbox(self, event):
             super().mousePressEvent(event)
 
     def _paint_header(self, painter: QPainter, color: QColor, theme: Theme) -> None:

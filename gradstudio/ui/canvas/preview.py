@@ -41,11 +41,12 @@ def compact_values(tensor: engine.Tensor) -> str:
     return f"[{shown}{', …' if flat.size > MAX_SHOWN else ''}]"
 
 
-def autograd_facts(tensor: engine.Tensor) -> str:
-    """What autograd knows of a tensor, for the face: its grad_fn's name, `leaf` (tracked) or `untracked`."""
+def autograd_facts(result: NodeResult) -> str:
+    """What autograd knows of a node's tensor, for the face: its grad_fn's name, `leaf` (tracked) or `untracked`."""
+    tensor = result.tensor
     if tensor.grad_fn is not None:
         return tensor.grad_fn.name()
-    return "leaf" if tensor.requires_grad else "untracked"
+    return "leaf" if result.tracked else "untracked"
 
 
 def autograd_line(tensor: engine.Tensor) -> str:
@@ -72,5 +73,5 @@ def describe(result: NodeResult | None, name_of: Callable[[str], str], unwired: 
         shape = "scalar" if value.dim() == 0 else str(list(value.shape))
         dtype = str(value.dtype).removeprefix("torch.")
         return Preview(f"{shape}  {dtype}", compact_values(value), tooltip=f"{value!r}\n{autograd_line(value)}",
-                       autograd=autograd_facts(value))
+                       autograd=autograd_facts(result))
     return Preview(f"Python {type(value).__name__}", _number(value), tooltip=repr(value))

@@ -1,4 +1,4 @@
-"""Whether autograd tracks a node, drawn on its face: a grey header when not, and a requires_grad checkbox on leaves.
+"""The requires_grad face of a node: a grey header when autograd does not track its value, a checkbox on leaves.
 
 The checkbox is painted by the node item (no child widgets on thousands of
 nodes) and clicking it is an undoable `SetAttribute`, like the context menu's.
