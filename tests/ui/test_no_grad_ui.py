@@ -10,7 +10,7 @@ from backward_helpers import badge, click_toolbar, edge_names, item, node_id, op
 from PySide6.QtCore import QPointF, Qt
 
 from gradstudio.model.explain import NOT_REQUIRING_GRAD
-from gradstudio.ui.canvas import requires_grad_face
+from gradstudio.ui.canvas import requires_grad_face as face
 from gradstudio.ui.canvas.banner import NO_GRAD_TEXT
 from gradstudio.ui.main_window import MainWindow
 
@@ -44,9 +44,9 @@ def test_no_grad_mode_banner_disabled_backward_and_untracked_results(notes: Main
     assert not notes.actions.actionBackward.isEnabled() and not notes.actions.actionStepBackward.isEnabled()
     out = notes.workspace.results()[node_id(notes, "out")].value
     assert out.grad_fn is None and not out.requires_grad and repr(out) == "tensor(27.)"
-    assert requires_grad_face.is_untracked(item(notes, "out").result) and requires_grad_face.is_untracked(item(notes, "y").result)
-    assert not requires_grad_face.is_untracked(item(notes, "x").result)  # the leaf was made with requires_grad=True
-    assert requires_grad_face.header_color(item(notes, "y"), notes.theme) == requires_grad_face.UNTRACKED["light"]
+    assert face.is_untracked(item(notes, "out").result) and face.is_untracked(item(notes, "y").result)
+    assert not face.is_untracked(item(notes, "x").result)  # the leaf was made with requires_grad=True
+    assert face.header_color(item(notes, "y"), notes.theme) == face.UNTRACKED["light"]
     press_backward(qtbot, notes)  # the shortcut of a disabled action does nothing
     assert notes.workspace.model.last_backward is None and notes.backward.pins == {}
     notes.undo_stack.undo()
@@ -72,19 +72,19 @@ def test_backward_invoked_anyway_shows_pytorchs_error_and_the_fix(notes: MainWin
 def test_the_requires_grad_checkbox_on_the_face(window: MainWindow, qtbot: Any) -> None:
     open_example(window, "notes_requires_grad_false")
     x = item(window, "x")
-    box = requires_grad_face.checkbox_rect(x)
-    assert box is not None and requires_grad_face.checkbox_rect(item(window, "two")) is None
-    assert requires_grad_face.is_untracked(x.result)
+    box = face.checkbox_rect(x)
+    assert box is not None and face.checkbox_rect(item(window, "two")) is None
+    assert face.is_untracked(x.result)
     point = window.view.mapFromScene(x.mapToScene(box.center()))
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
     window.workspace.refresh()
     assert window.document.nodes[x.node.id].attributes["requires_grad"] is True
-    assert not requires_grad_face.is_untracked(item(window, "x").result) and not requires_grad_face.is_untracked(item(window, "y").result)
+    assert not face.is_untracked(item(window, "x").result) and not face.is_untracked(item(window, "y").result)
     assert window.document.nodes[x.node.id].position == (0.0, 0.0)  # a click on the box does not drag the node
     window.undo_stack.undo()
     window.workspace.refresh()
     assert window.document.nodes[x.node.id].attributes["requires_grad"] is False
-    assert requires_grad_face.is_untracked(item(window, "y").result)
+    assert face.is_untracked(item(window, "y").result)
 
 
 def test_requires_grad_in_the_menu_and_the_fix_for_an_untracked_graph(window: MainWindow, qtbot: Any) -> None:
