@@ -108,9 +108,9 @@ def feature_tour(window: MainWindow, folder: Path) -> None:
     for _ in range(3):
         window.actions.actionStepBackward.trigger()
     tour_shot(window, folder, "step_through.png")
-    tools.autograd_action.trigger()
+    window.actions.actionAutogradGraph.trigger()
     tour_shot(window, folder, "autograd_graph.png")
-    tools.autograd_action.trigger()
+    window.actions.actionAutogradGraph.trigger()
     tools.stepper.finish()
     tools.step_panel.hide()
     window.actions.actionNoGrad.trigger()

@@ -281,7 +281,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(theme.error_text if preview.is_error else theme.muted_text)
         painter.setFont(SMALL_FONT)
         metrics = QFontMetricsF(SMALL_FONT)
-        facts = metrics.horizontalAdvance(preview.autograd)
+        facts = metrics.horizontalAdvance(preview.autograd) + 4  # slack: hinting at small zoom may widen the text
         painter.drawText(QRectF(WIDTH - 8 - facts, top + 2, facts, LINE),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, preview.autograd)
         summary = metrics.elidedText(preview.summary, Qt.TextElideMode.ElideRight, WIDTH - 16 - facts - 6)
