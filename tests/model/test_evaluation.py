@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from graph_builders import add
 
 import gradstudio.engine as engine
 from gradstudio.model.document import (
@@ -28,13 +29,6 @@ from gradstudio.model.evaluation import Evaluator, NodeResult
 NOT_REQUIRING_GRAD = "element 0 of tensors does not require grad and does not have a grad_fn"
 NOT_SCALAR = "grad can be implicitly created only for scalar outputs"
 MISMATCH = "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 0"
-
-
-def add(document: GraphDocument, node_id: str, kind: str, *inputs: str, **attributes: Any) -> None:
-    """Add a node (id = name) and wire `inputs` into its ports in order."""
-    document.apply(AddNode(Node(node_id, kind, node_id, attributes)))
-    for port, source in zip(document.nodes[node_id].input_ports(), inputs):
-        document.apply(Connect(Edge(source, node_id, port)))
 
 
 def notes_document() -> GraphDocument:

@@ -8,11 +8,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from graph_builders import add
 
 from gradstudio.model.document import (
     AddNode,
-    Connect,
-    Edge,
     GraphDocument,
     MoveNode,
     Node,
@@ -26,13 +25,6 @@ from gradstudio.model.workspace import GraphWorkspace, ShownGradient
 ROOT = Path(__file__).resolve().parents[2]
 NOTES_FILE = ROOT / "resources" / "examples" / "notes_forward_backward.gsg"
 NOT_REQUIRING_GRAD = "element 0 of tensors does not require grad and does not have a grad_fn"
-
-
-def add(document: GraphDocument, node_id: str, kind: str, *inputs: str, **attributes: Any) -> None:
-    """Add a node (id = name) and wire `inputs` into its ports in order."""
-    document.apply(AddNode(Node(node_id, kind, node_id, attributes)))
-    for port, source in zip(document.nodes[node_id].input_ports(), inputs):
-        document.apply(Connect(Edge(source, node_id, port)))
 
 
 def notes_document() -> GraphDocument:
