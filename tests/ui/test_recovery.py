@@ -179,3 +179,25 @@ def test_unreadable_sidecars_and_damaged_graphs_are_handled(qtbot: Any, settings
     assert dialogs.names() == ["critical"]
     assert damaged.graph_file.exists()  # kept for the user to look at
     assert window.document.nodes == {}
+
+
+def test_the_timer_does_not_rewrite_an_unchanged_document(chain: MainWindow) -> None:
+    move_steps(chain, 1)
+    assert chain.autosave.autosave()
+    assert not chain.autosave.autosave()
+    move_steps(chain, 1)
+    assert chain.autosave.autosave()
+
+
+def test_a_failing_autosave_says_so_once_and_editing_and_closing_go_on(chain: MainWindow, tmp_path: Path,
+                                                                       dialogs: DialogRecorder) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    chain.autosave.store = RecoveryStore(blocker / "recovery")
+    messages: list[str] = []
+    chain.workspace.message.connect(messages.append)
+    move_steps(chain, 2 * AUTOSAVE_EDITS)
+    assert len(messages) == 1 and messages[0].startswith("Autosave failed")
+    assert chain.isWindowModified()
+    dialogs.answers["question"] = Buttons.Discard
+    assert chain.close()

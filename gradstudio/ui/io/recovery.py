@@ -1,7 +1,8 @@
 """Autosave and crash recovery of the window's open document (the files themselves: `recovery_files`).
 
 - While the document has unsaved changes it is written to a recovery file every
-  30 s and after every 20 undo-stack index changes (edits, undos and redos).
+  30 s (unless nothing changed since the last write) and after every 20 undo-stack
+  index changes (edits, undos and redos).
 - Saving it, undoing back to the saved state, switching to another document (the
   window asked about unsaved work first) or a clean exit removes the file.
 - At start, `offer_recovery` finds the files of processes that no longer run and
@@ -65,6 +66,7 @@ class Autosaver(QObject):
         self.edits_since_write = 0
         self.workspace: Workspace | None = None
         self._failed = False
+        self._dirty = False  # changed since the last write
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.autosave)
@@ -78,25 +80,29 @@ class Autosaver(QObject):
         self.store.clear()
         self.workspace = workspace
         self.edits_since_write = 0
+        self._dirty = False
         workspace.undo_stack.indexChanged.connect(self._index_changed)
         workspace.undo_stack.cleanChanged.connect(self._clean_changed)
 
     def autosave(self) -> bool:
-        """Write the recovery file now if the document has unsaved changes; True when it was written."""
+        """Write the recovery file if the document has unsaved changes not yet written; True when written."""
         workspace = self.workspace
         self.edits_since_write = 0
         if workspace is None or workspace.undo_stack.isClean():
             self.store.clear()
             return False
+        if not self._dirty and self.store.exists():
+            return False
         try:
             path = self.store.write(workspace.document, workspace.path, workspace.display_name)
-        except (OSError, ValueError) as error:
-            log.warning("autosave to %s failed: %s", self.store.folder, error)
+        except Exception as error:  # autosave must never take the app down: say so once, keep editing
+            log.exception("autosave to %s failed", self.store.folder)
             if not self._failed:
                 workspace.message.emit(f"Autosave failed: {error}")
             self._failed = True
             return False
         self._failed = False
+        self._dirty = False
         self.written.emit(str(path))
         return True
 
@@ -106,11 +112,13 @@ class Autosaver(QObject):
         self.store.clear()
 
     def _index_changed(self, _index: int) -> None:
+        self._dirty = True
         self.edits_since_write += 1
         if self.edits_since_write >= self.edits:
             self.autosave()
 
     def _clean_changed(self, clean: bool) -> None:
+        self._dirty = True
         if clean:
             self.edits_since_write = 0
             self.store.clear()

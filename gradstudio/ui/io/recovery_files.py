@@ -40,6 +40,8 @@ def process_alive(pid: int, start: str | None = None) -> bool:
     """True when process `pid` runs (and, when `start` is known, is the same process that wrote the file)."""
     if pid <= 0:
         return False
+    if os.name == "nt":
+        return _windows_process_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -50,6 +52,22 @@ def process_alive(pid: int, start: str | None = None) -> bool:
         return False
     current = process_start(pid)
     return start is None or current is None or current == start
+
+
+def _windows_process_alive(pid: int) -> bool:
+    """Windows has no signal 0 (os.kill would send Ctrl+C): ask the kernel for the process's exit code."""
+    import ctypes
+
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return False
+    code = ctypes.c_ulong()
+    try:
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+    finally:
+        kernel32.CloseHandle(handle)
+    return not ok or code.value == 259  # STILL_ACTIVE
 
 
 @dataclass(frozen=True)
@@ -71,7 +89,7 @@ class Recovery:
     def discard(self) -> None:
         """Delete the graph file and its sidecar."""
         for path in (self.sidecar, self.graph_file):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # gone already, or the folder is unusable: nothing to remove
                 path.unlink()
 
 
@@ -104,9 +122,9 @@ class RecoveryStore:
         return self.graph_file
 
     def clear(self) -> None:
-        """Remove this writer's recovery file (the work is saved, discarded, or closed cleanly)."""
+        """Remove this writer's recovery file (the work is saved, discarded, or closed cleanly); never raises."""
         for path in (self.sidecar, self.graph_file):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # gone already, or the folder is unusable: nothing to remove
                 path.unlink()
 
     def exists(self) -> bool:
@@ -116,7 +134,11 @@ class RecoveryStore:
     def stale(self) -> list[Recovery]:
         """Recovery files left by processes that no longer run, newest first."""
         found = []
-        for sidecar in sorted(self.folder.glob("recovery-*.json")) if self.folder.is_dir() else []:
+        try:
+            sidecars = sorted(self.folder.glob("recovery-*.json")) if self.folder.is_dir() else []
+        except OSError:
+            return []
+        for sidecar in sidecars:
             recovery = read_sidecar(sidecar)
             if recovery is not None and not process_alive(recovery.pid, recovery.process_start):
                 found.append(recovery)
