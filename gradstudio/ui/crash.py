@@ -39,7 +39,7 @@ ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None]
 def format_report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> str:
     """The report a user can paste into a bug: versions, then the traceback."""
     header = (f"GradStudio {__version__}, Python {platform.python_version()}, Qt {qVersion()}, "
-              f"PySide6 {PySide6.__version__}, {platform.platform()}")
+              f"PySide6 {PySide6.__version__}\n{platform.platform()}")
     return header + "\n\n" + "".join(traceback.format_exception(exc_type, exc, tb))
 
 
@@ -74,6 +74,7 @@ class CrashDialog(QDialog):
         self.copy_button.clicked.connect(self.copy)
         self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.close_button.setObjectName("crashClose")
+        self.close_button.setDefault(True)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
