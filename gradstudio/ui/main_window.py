@@ -18,6 +18,8 @@ from gradstudio.ui.edit.context_menus import ContextMenus
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.edit.selection import SelectionCommands
 from gradstudio.ui.io.files import FileController
+from gradstudio.ui.io.recovery import Autosaver, recovery_folder
+from gradstudio.ui.io.recovery_files import RecoveryStore
 from gradstudio.ui.panels import PANELS, PanelEntry
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.settings import AppSettings
@@ -46,6 +48,7 @@ class MainWindow(QMainWindow):
         self.panels = self._build_panels()
         self.history = self._build_history()
         self.files = FileController(self)
+        self.autosave = Autosaver(RecoveryStore(recovery_folder()), parent=self)
         self.commands = SelectionCommands(self.view)
         self.backward_tools = BackwardTools(self.view, self.step_panel)
         self.backward = self.backward_tools.controller
@@ -128,6 +131,7 @@ class MainWindow(QMainWindow):
         scene = GraphScene(workspace, self.theme)
         scene.snap_to_grid = self.settings.snap_to_grid()
         self.workspace = workspace
+        self.autosave.bind(workspace)
         self.undo_group.addStack(workspace.undo_stack)
         self.undo_group.setActiveStack(workspace.undo_stack)
         workspace.undo_stack.cleanChanged.connect(self._clean_changed)
@@ -211,6 +215,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.autosave.stop()
         self.settings.save_window(self)
         self.scene.close()
         self.workspace.close()

@@ -1,0 +1,169 @@
+"""Uncaught exceptions: log them, show a copyable report, and keep the app running.
+
+`install_crash_handler(folder)` (called at start-up by `app.run_app`, never at import)
+replaces `sys.excepthook`. An exception that reaches it (typically raised in a slot,
+which Qt's event loop survives) is written with its traceback to `crash.log` in the
+state folder through Python logging, printed to stderr, and shown in a dialog (object
+name `crashDialog`) whose report can be copied. Reporting is never recursive: an
+exception while showing the dialog is only logged. It is rate-limited: while a report
+is open, further exceptions are only logged, and the same exception (type and place)
+opens at most one dialog per minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import PySide6
+from PySide6.QtCore import Qt, qVersion
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+
+from gradstudio import __version__
+
+LOG_NAME = "crash.log"
+REPEAT_SECONDS = 60.0
+
+log = logging.getLogger("gradstudio.crash")
+
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
+
+
+def format_report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> str:
+    """The report a user can paste into a bug: versions, then the traceback."""
+    header = (f"GradStudio {__version__}, Python {platform.python_version()}, Qt {qVersion()}, "
+              f"PySide6 {PySide6.__version__}\n{platform.platform()}")
+    return header + "\n\n" + "".join(traceback.format_exception(exc_type, exc, tb))
+
+
+def signature(exc_type: type[BaseException], tb: TracebackType | None) -> tuple[str, str, int]:
+    """What makes two exceptions 'the same' for rate-limiting: the type and where it was raised."""
+    frames = traceback.extract_tb(tb) if tb is not None else []
+    last = frames[-1] if frames else None
+    return exc_type.__qualname__, last.filename if last else "", (last.lineno or 0) if last else 0
+
+
+class CrashDialog(QDialog):
+    """The report of one uncaught exception: read-only text, Copy and Close."""
+
+    def __init__(self, report: str, log_file: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("crashDialog")
+        self.setWindowTitle("GradStudio — unexpected error")
+        self.report = report
+        intro = QLabel("Something went wrong inside GradStudio. The app is still running and your document is "
+                       "open: saving it now under a new name is a good idea.\n"
+                       f"This report was also written to {log_file}.")
+        intro.setWordWrap(True)
+        intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text = QPlainTextEdit(report)
+        self.text.setObjectName("crashReport")
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        buttons = QDialogButtonBox()
+        self.copy_button = buttons.addButton("Copy Report", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.setObjectName("crashCopy")
+        self.copy_button.clicked.connect(self.copy)
+        self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.close_button.setObjectName("crashClose")
+        self.close_button.setDefault(True)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.resize(720, 420)
+
+    def copy(self) -> None:
+        """Put the whole report on the clipboard."""
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.setText(self.report)
+            self.copy_button.setText("Copied")
+
+
+class CrashHandler:
+    """The installed `sys.excepthook`: logs, shows one dialog at a time, and never recurses."""
+
+    def __init__(self, log_file: Path, clock: Callable[[], float] = time.monotonic) -> None:
+        self.log_file = Path(log_file)
+        self.clock = clock
+        self.previous: ExceptHook | None = None
+        self.dialog: CrashDialog | None = None
+        self.shown_at: dict[tuple[str, str, int], float] = {}
+        self.suppressed = 0
+        self._reporting = False
+        self._log_handler: logging.Handler | None = None
+
+    def install(self) -> None:
+        """Start logging to the crash log and take over `sys.excepthook`."""
+        if self._log_handler is None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            self._log_handler = logging.FileHandler(self.log_file, encoding="utf-8", delay=True)
+            self._log_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            log.addHandler(self._log_handler)
+            log.setLevel(logging.INFO)
+        if sys.excepthook != self.handle:
+            self.previous = sys.excepthook
+            sys.excepthook = self.handle
+
+    def uninstall(self) -> None:
+        """Give `sys.excepthook` back and stop logging to the file."""
+        if sys.excepthook == self.handle and self.previous is not None:
+            sys.excepthook = self.previous
+        self.previous = None
+        if self._log_handler is not None:
+            log.removeHandler(self._log_handler)
+            self._log_handler.close()
+            self._log_handler = None
+
+    def handle(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        """Log the exception, print it, and show it (unless reporting already, or shown very recently)."""
+        if issubclass(exc_type, KeyboardInterrupt):
+            (self.previous or sys.__excepthook__)(exc_type, exc, tb)
+            return
+        report = format_report(exc_type, exc, tb)
+        log.error("uncaught exception\n%s", report)
+        if sys.stderr is not None:
+            sys.stderr.write(report)
+        if self._reporting:
+            return
+        self._reporting = True
+        try:
+            self._show(signature(exc_type, tb), report)
+        except Exception:  # the report itself failed: the log has the first one, and this one
+            log.exception("could not show the crash report")
+        finally:
+            self._reporting = False
+
+    def _show(self, key: tuple[str, str, int], report: str) -> None:
+        if QApplication.instance() is None:
+            return
+        if self.dialog is not None and self.dialog.isVisible():
+            self.suppressed += 1
+            return
+        now = self.clock()
+        if now - self.shown_at.get(key, float("-inf")) < REPEAT_SECONDS:
+            self.suppressed += 1
+            return
+        self.shown_at[key] = now
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+        self.dialog = CrashDialog(report, self.log_file, QApplication.activeWindow())
+        self.dialog.show()
+        self.dialog.raise_()
+
+
+def install_crash_handler(state_folder: Path) -> CrashHandler:
+    """Install the handler, logging to `crash.log` in `state_folder`; keep the result to `uninstall()` it."""
+    handler = CrashHandler(Path(state_folder) / LOG_NAME)
+    handler.install()
+    return handler
