@@ -11,6 +11,7 @@ from gradstudio.engine import _dtype
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.random import Generator, resolve
 
+
 def _sizes(size: tuple, check: bool = True) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
@@ -256,3 +257,31 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool 
         if extent is not None and extent < 0:
             raise RuntimeError(f"{label} must be greater or equal to 0, got {extent}")
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), None, requires_grad)
+
+
+def _refill(a: Tensor, values: np.ndarray) -> Tensor:
+    """Write drawn values into `a` in place, in its memory order as PyTorch's kernels do (checked like `copy_`)."""
+    from gradstudio.engine.ops import inplace
+
+    shape, strides = a._data.shape, a._data.strides
+    axes = sorted(range(len(shape)), key=lambda axis: -abs(strides[axis]))
+    laid_out = values.reshape([shape[axis] for axis in axes]).transpose(np.argsort(axes))
+    return inplace.copy_(a, Tensor._make(laid_out.astype(a._data.dtype)))
+
+
+def uniform_(a: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    """Fill `a` with uniform samples in [from_, to), in place."""
+    _float_kind(a.dtype, "check_uniform_bounds")
+    return _refill(a, resolve(generator).uniform(a._data.size, a._data.dtype, from_, to))
+
+
+def normal_(a: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    """Fill `a` with normal samples, in place (a non-contiguous `a` takes the one-at-a-time path, as in PyTorch)."""
+    _float_kind(a.dtype, "normal_kernel_cpu")
+    contiguous = a._data.flags.c_contiguous
+    return _refill(a, resolve(generator).normal(a._data.size, a._data.dtype, mean, std, contiguous))
+
+
+def bernoulli_(a: Tensor, p: float = 0.5, *, generator: Generator | None = None) -> Tensor:
+    """Fill `a` with 1 (probability p) or 0, in place."""
+    return _refill(a, resolve(generator).bernoulli(a._data.size, float(p)))
