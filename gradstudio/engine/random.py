@@ -43,7 +43,10 @@ class Generator:
 
     def manual_seed(self, seed: int) -> Generator:
         """Restart the sequence from `seed` (any int; negative ones wrap to 64 bits as in PyTorch)."""
-        seed = int(seed) & 0xFFFFFFFFFFFFFFFF
+        seed = int(seed)
+        if not -(1 << 63) <= seed < 1 << 64:
+            raise ValueError("Overflow when unpacking long long")
+        seed &= 0xFFFFFFFFFFFFFFFF
         self._seed = seed
         self._bits.state = {"bit_generator": "MT19937", "state": {"key": _twister_key(seed), "pos": _N}}
         self._normal_double: float | None = None
