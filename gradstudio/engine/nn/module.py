@@ -228,7 +228,7 @@ class Module:
             source = state_dict[key]
             source_shape = tuple(np.shape(source._data if isinstance(source, Tensor) else source))
             if source_shape != target._data.shape:
-                errors.append(f"\tsize mismatch for {key}: copying a param with shape {_size(source_shape)} from "
+                errors.append(f"size mismatch for {key}: copying a param with shape {_size(source_shape)} from "
                               f"checkpoint, the shape in current model is {_size(target._data.shape)}.")
                 continue
             with grad_mode.no_grad():
