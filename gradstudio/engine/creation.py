@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -136,7 +137,7 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requ
     """Uniform samples in [0, 1), PyTorch's numbers for the generator's seed."""
     shape = _sizes(size)
     numpy_dtype = _float_kind(dtype, "check_uniform_bounds")
-    return _drawn(resolve(generator).uniform(int(np.prod(shape)), numpy_dtype).reshape(shape), requires_grad)
+    return _drawn(resolve(generator).uniform(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
@@ -144,7 +145,7 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, req
     """Standard normal samples, PyTorch's numbers for the generator's seed."""
     shape = _sizes(size)
     numpy_dtype = _float_kind(dtype, "normal_kernel_cpu")
-    return _drawn(resolve(generator).normal(int(np.prod(shape)), numpy_dtype).reshape(shape), requires_grad)
+    return _drawn(resolve(generator).normal(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
 
 
 def randint(*args: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
@@ -156,7 +157,7 @@ def randint(*args: Any, generator: Generator | None = None, dtype: Any = None, r
     shape = _sizes((shape,))
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    values = resolve(generator).random_below(int(np.prod(shape)), int(high) - int(low)) + int(low)
+    values = resolve(generator).random_below(math.prod(shape), int(high) - int(low)) + int(low)
     numpy_dtype = dtype.numpy_dtype if dtype is not None else _dtype.DEFAULT_INT
     return _drawn(values.reshape(shape).astype(numpy_dtype), requires_grad)
 
@@ -179,11 +180,11 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Generator 
             raise TypeError("normal() missing required argument 'size'")
         shape = _sizes((size,))
         numpy_dtype = _float_kind(dtype, "normal_kernel_cpu")
-        return _drawn(rng.normal(int(np.prod(shape)), numpy_dtype, float(mean), float(std)).reshape(shape),
+        return _drawn(rng.normal(math.prod(shape), numpy_dtype, float(mean), float(std)).reshape(shape),
                       requires_grad)
     like = mean if isinstance(mean, Tensor) else std
     shape = np.broadcast_shapes(*(np.shape(v._data) for v in (mean, std) if isinstance(v, Tensor)))
-    count = int(np.prod(shape))
+    count = math.prod(shape)
     if isinstance(std, Tensor):
         noise = rng.normal(count, like._data.dtype).reshape(shape)
         values = noise * std._data + (mean._data if isinstance(mean, Tensor) else mean)

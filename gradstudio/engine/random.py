@@ -116,18 +116,28 @@ class Generator:
         """`count` normal samples as `normal_(mean, std)` draws them for a tensor of this many elements."""
         if count >= 16 and contiguous:
             return self._normal_fill(count, np.dtype(dtype), mean, std)
-        values = np.array([self._normal_one() for _ in range(count)], np.float64)
-        return _vecmath.fma64(values, std, mean).astype(dtype)
+        if std == 1 and mean == 0:
+            return np.array(self._normal_pairs(count), dtype)
+        return _vecmath.fma64(np.array(self._normal_pairs(count), np.float64), std, mean).astype(dtype)
 
-    def _normal_one(self) -> float:
-        if self._normal_double is not None:
-            value, self._normal_double = self._normal_double, None
-            return value
-        u1, u2 = self.uniform(2, np.float64)
-        radius = math.sqrt(-2.0 * math.log1p(-u2))
-        theta = 2.0 * math.pi * u1
-        self._normal_double = radius * math.sin(theta)
-        return radius * math.cos(theta)
+    def _normal_pairs(self, count: int) -> list[float]:
+        """One at a time in double: a Box-Muller pair gives cos now and caches sin for the next draw."""
+        values = []
+        if count and self._normal_double is not None:
+            values.append(self._normal_double)
+            self._normal_double = None
+        pairs = (count - len(values) + 1) // 2
+        words = self._bits.random_raw(4 * pairs).tolist() if pairs else []
+        for index in range(0, 4 * pairs, 4):
+            high1, low1, high2, low2 = words[index:index + 4]
+            u1 = (((high1 & 0x1FFFFF) << 32) | low1) * 2.0 ** -53
+            u2 = (((high2 & 0x1FFFFF) << 32) | low2) * 2.0 ** -53
+            radius = math.sqrt(-2.0 * math.log1p(-u2))
+            theta = 2.0 * math.pi * u1
+            values += (radius * math.cos(theta), radius * math.sin(theta))
+        if len(values) > count:
+            self._normal_double = values.pop()
+        return values
 
     def _normal_fill(self, count: int, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
         data = self.uniform(count, dtype)
