@@ -132,18 +132,28 @@ def _float_kind(dtype: Any, name: str) -> np.dtype:
     return numpy_dtype
 
 
+def _size_keyword(size: tuple, keywords: dict[str, Any]) -> tuple:
+    """The sizes given positionally or as `size=` (PyTorch accepts either, not both)."""
+    if not keywords:
+        return size
+    if set(keywords) != {"size"} or size:
+        unexpected = next(iter(set(keywords) - {"size"}), "size")
+        raise TypeError(f"got an unexpected keyword argument '{unexpected}'")
+    return (keywords["size"],)
+
+
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
-         device: Any = None) -> Tensor:
-    """Uniform samples in [0, 1), PyTorch's numbers for the generator's seed."""
-    shape = _sizes(size)
+         device: Any = None, **keywords: Any) -> Tensor:
+    """Uniform samples in [0, 1), PyTorch's numbers for the generator's seed (`size=` also accepted)."""
+    shape = _sizes(_size_keyword(size, keywords))
     numpy_dtype = _float_kind(dtype, "check_uniform_bounds")
     return _drawn(resolve(generator).uniform(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
-          device: Any = None) -> Tensor:
-    """Standard normal samples, PyTorch's numbers for the generator's seed."""
-    shape = _sizes(size)
+          device: Any = None, **keywords: Any) -> Tensor:
+    """Standard normal samples, PyTorch's numbers for the generator's seed (`size=` also accepted)."""
+    shape = _sizes(_size_keyword(size, keywords))
     numpy_dtype = _float_kind(dtype, "normal_kernel_cpu")
     return _drawn(resolve(generator).normal(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
 

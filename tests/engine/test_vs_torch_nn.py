@@ -265,3 +265,12 @@ def test_functional_additions(name):
         y.sum().backward()
         return y, x.grad
     assert_same(scenario, torch)
+
+
+def test_buffers_persistent_or_not():
+    def scenario(t):
+        module = t.nn.Module()
+        module.register_buffer("running", t.ones(2))
+        module.register_buffer("scratch", t.zeros(1), persistent=False)
+        return list(module.state_dict()), [name for name, _ in module.named_buffers()], module.running
+    assert_same(scenario, torch)

@@ -135,3 +135,7 @@ def test_refusals_match():
         with pytest.raises(RuntimeError) as ours:
             draw(engine)
         assert str(ours.value) == str(real.value)
+
+
+def test_size_keyword():
+    assert_bitwise(4, lambda t: [t.randn(size=(2, 3)), t.rand(size=[4]), t.randn(size=(20,))])

@@ -41,6 +41,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """What calling the module computes."""
@@ -91,8 +92,12 @@ class Module:
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        """Add a tensor that is state but not a parameter (saved in state_dict)."""
+        """Add a tensor that is state but not a parameter (in state_dict unless not persistent)."""
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Add a submodule under `name`."""
@@ -208,7 +213,7 @@ class Module:
             if value is not None:
                 destination[prefix + name] = value if keep_vars else value.detach()
         for name, value in self._buffers.items():
-            if value is not None:
+            if value is not None and name not in self._non_persistent:
                 destination[prefix + name] = value if keep_vars else value.detach()
         for name, module in self._modules.items():
             if module is not None:
