@@ -49,3 +49,29 @@ def test_notes_match_real_pytorch_line_by_line():
     import gradstudio.engine as engine
 
     assert run_program(notes_program(), engine) == run_program(notes_program(), torch)
+
+
+def section_six() -> str:
+    """The notes' section 6 (the randn example): the only snippet that draws random numbers."""
+    return next(block for block in re.findall(r"```python\n(.*?)```", NOTES.read_text(), flags=re.S)
+                if "torch.randn" in block)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 42, 2024, -5])
+def test_section_six_with_a_seed_prints_what_pytorch_prints(seed):
+    """Seeded, the random tensor itself and everything computed from it print as in PyTorch, digit for digit."""
+    torch = pytest.importorskip("torch", reason=TORCH_MISSING)
+    import gradstudio.engine as engine
+
+    program = f"torch.manual_seed({seed})\n" + section_six() + "print(a)\nprint(b)\nprint(c)\nprint(c.item())\n"
+    printed = run_program(program, engine)
+    assert printed == run_program(program, torch)
+    assert "tensor([[" in printed
+
+
+def test_whole_notes_with_a_seed_match_real_pytorch():
+    torch = pytest.importorskip("torch", reason=TORCH_MISSING)
+    import gradstudio.engine as engine
+
+    program = "torch.manual_seed(7)\n" + notes_program() + "print(a)\n"
+    assert run_program(program, engine) == run_program(program, torch)

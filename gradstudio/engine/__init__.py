@@ -18,18 +18,22 @@ from gradstudio.engine.autograd import is_anomaly_enabled
 from gradstudio.engine.creation import (
     arange,
     as_tensor,
+    bernoulli,
     eye,
     from_numpy,
     full,
     full_like,
     linspace,
-    manual_seed,
+    normal,
     ones,
     ones_like,
     rand,
     rand_like,
+    randint,
+    randint_like,
     randn,
     randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
@@ -76,6 +80,15 @@ from gradstudio.engine.ops.shape import (
     t,
     transpose,
     unsqueeze,
+)
+from gradstudio.engine.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
 )
 
 # The function forms (torch.sin(x)) refuse a non-tensor first argument as PyTorch does; methods need no check.

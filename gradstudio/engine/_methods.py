@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gradstudio.engine import creation
 from gradstudio.engine._dtype import float32, float64, int64
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops import inplace, linalg, pointwise, reduction, selection, shape
@@ -37,6 +38,8 @@ def _bind() -> None:
         "to": shape.to, "select": shape.select, "narrow": shape.narrow,
         "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
         "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,
+        "uniform_": creation.uniform_, "normal_": creation.normal_, "bernoulli_": creation.bernoulli_,
+        "bernoulli": creation.bernoulli,
         "__add__": pointwise.add, "__radd__": pointwise.add, "__sub__": pointwise.sub,
         "__rsub__": pointwise.rsub, "__mul__": pointwise.mul, "__rmul__": pointwise.mul,
         "__truediv__": pointwise.div, "__rtruediv__": pointwise.rdiv, "__pow__": pointwise.pow,

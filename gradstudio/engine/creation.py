@@ -1,7 +1,8 @@
-"""Tensor creation: `tensor ones zeros full *_like rand randn arange linspace eye manual_seed`."""
+"""Tensor creation: `tensor ones zeros full *_like arange linspace eye`, and the seeded random draws."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -9,15 +10,7 @@ import numpy as np
 
 from gradstudio.engine import _dtype
 from gradstudio.engine._tensor import Tensor
-
-_generator = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Seed the engine's random generator (values differ from PyTorch's; the distributions match)."""
-    global _generator
-    _generator = np.random.default_rng(seed)
-    return _generator
+from gradstudio.engine.random import Generator, resolve
 
 
 def _sizes(size: tuple, check: bool = True) -> tuple[int, ...]:
@@ -127,26 +120,117 @@ def full_like(a: Tensor, fill_value: Any, *, dtype: Any = None, requires_grad: b
     return _finish(np.full(a._data.shape, fill_value, _like(a, dtype)), None, requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
-    """Uniform samples in [0, 1)."""
-    rng = generator or _generator
-    return _finish(rng.random(_sizes(size)).astype(_float_dtype(dtype)), None, requires_grad)
+def _drawn(values: np.ndarray, requires_grad: bool) -> Tensor:
+    return _finish(values, None, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
-    """Standard normal samples."""
-    rng = generator or _generator
-    return _finish(rng.standard_normal(_sizes(size)).astype(_float_dtype(dtype)), None, requires_grad)
+def _float_kind(dtype: Any, name: str) -> np.dtype:
+    numpy_dtype = _float_dtype(dtype)
+    if numpy_dtype.kind != "f":
+        legacy = _dtype.legacy_type_name(numpy_dtype)[len("torch."):-len("Tensor")]
+        raise RuntimeError(f'"{name}" not implemented for \'{legacy}\'')
+    return numpy_dtype
 
 
-def rand_like(a: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples with `a`'s shape."""
-    return rand(*a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad)
+def _size_keyword(size: tuple, keywords: dict[str, Any]) -> tuple:
+    """The sizes given positionally or as `size=` (PyTorch accepts either, not both)."""
+    if not keywords:
+        return size
+    if set(keywords) != {"size"} or size:
+        unexpected = next(iter(set(keywords) - {"size"}), "size")
+        raise TypeError(f"got an unexpected keyword argument '{unexpected}'")
+    return (keywords["size"],)
 
 
-def randn_like(a: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Normal samples with `a`'s shape."""
-    return randn(*a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad)
+def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
+         device: Any = None, **keywords: Any) -> Tensor:
+    """Uniform samples in [0, 1), PyTorch's numbers for the generator's seed (`size=` also accepted)."""
+    shape = _sizes(_size_keyword(size, keywords))
+    numpy_dtype = _float_kind(dtype, "check_uniform_bounds")
+    return _drawn(resolve(generator).uniform(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
+
+
+def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
+          device: Any = None, **keywords: Any) -> Tensor:
+    """Standard normal samples, PyTorch's numbers for the generator's seed (`size=` also accepted)."""
+    shape = _sizes(_size_keyword(size, keywords))
+    numpy_dtype = _float_kind(dtype, "normal_kernel_cpu")
+    return _drawn(resolve(generator).normal(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
+
+
+def randint(*args: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
+            device: Any = None, size: Any = None) -> Tensor:
+    """Integers in [low, high) (`randint(high, size)` or `randint(low, high, size)`), PyTorch's for a seed."""
+    if size is not None:
+        args = (*args, size)
+    low, high, shape = (0, *args) if len(args) == 2 else args
+    shape = _sizes((shape,))
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    values = resolve(generator).random_below(math.prod(shape), int(high) - int(low)) + int(low)
+    numpy_dtype = dtype.numpy_dtype if dtype is not None else _dtype.DEFAULT_INT
+    return _drawn(values.reshape(shape).astype(numpy_dtype), requires_grad)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
+             device: Any = None) -> Tensor:
+    """A random permutation of 0..n-1, PyTorch's for a seed."""
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    numpy_dtype = dtype.numpy_dtype if dtype is not None else _dtype.DEFAULT_INT
+    return _drawn(resolve(generator).permutation(int(n)).astype(numpy_dtype), requires_grad)
+
+
+def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Generator | None = None,
+           dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal samples: float mean and std with a size, or tensors broadcast together (then `* std + mean`)."""
+    rng = resolve(generator)
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal() missing required argument 'size'")
+        shape = _sizes((size,))
+        numpy_dtype = _float_kind(dtype, "normal_kernel_cpu")
+        return _drawn(rng.normal(math.prod(shape), numpy_dtype, float(mean), float(std)).reshape(shape),
+                      requires_grad)
+    like = mean if isinstance(mean, Tensor) else std
+    shape = np.broadcast_shapes(*(np.shape(v._data) for v in (mean, std) if isinstance(v, Tensor)))
+    count = math.prod(shape)
+    if isinstance(std, Tensor):
+        noise = rng.normal(count, like._data.dtype).reshape(shape)
+        values = noise * std._data + (mean._data if isinstance(mean, Tensor) else mean)
+    else:
+        values = rng.normal(count, like._data.dtype, 0.0, float(std)).reshape(shape) + mean._data
+    return _drawn(np.asarray(values, like._data.dtype), requires_grad)
+
+
+def bernoulli(probabilities: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
+    """1 with each element's probability, else 0, in its dtype (a float `p` for all elements if given)."""
+    rng = resolve(generator)
+    count = probabilities._data.size
+    if p is not None:
+        return _drawn(rng.bernoulli(count, float(p)).reshape(probabilities._data.shape)
+                      .astype(probabilities._data.dtype), False)
+    unit = rng.uniform(count, probabilities._data.dtype).astype(np.float64).reshape(probabilities._data.shape)
+    return _drawn((unit < probabilities._data).astype(probabilities._data.dtype), False)
+
+
+def rand_like(a: Tensor, *, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+    """Uniform samples with `a`'s shape and dtype."""
+    return rand(*a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad, generator=generator)
+
+
+def randn_like(a: Tensor, *, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+    """Normal samples with `a`'s shape and dtype."""
+    return randn(*a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad, generator=generator)
+
+
+def randint_like(a: Tensor, low: int, high: int | None = None, *, dtype: Any = None,
+                 requires_grad: bool = False, generator: Any = None) -> Tensor:
+    """Integers in [low, high) with `a`'s shape and dtype (`randint_like(a, high)` from 0)."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad,
+                   generator=generator)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -184,3 +268,31 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool 
         if extent is not None and extent < 0:
             raise RuntimeError(f"{label} must be greater or equal to 0, got {extent}")
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), None, requires_grad)
+
+
+def _refill(a: Tensor, values: np.ndarray) -> Tensor:
+    """Write drawn values into `a` in place, in its memory order as PyTorch's kernels do (checked like `copy_`)."""
+    from gradstudio.engine.ops import inplace
+
+    shape, strides = a._data.shape, a._data.strides
+    axes = sorted(range(len(shape)), key=lambda axis: -abs(strides[axis]))
+    laid_out = values.reshape([shape[axis] for axis in axes]).transpose(np.argsort(axes))
+    return inplace.copy_(a, Tensor._make(laid_out.astype(a._data.dtype)))
+
+
+def uniform_(a: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    """Fill `a` with uniform samples in [from_, to), in place."""
+    _float_kind(a.dtype, "check_uniform_bounds")
+    return _refill(a, resolve(generator).uniform(a._data.size, a._data.dtype, from_, to))
+
+
+def normal_(a: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    """Fill `a` with normal samples, in place (a non-contiguous `a` takes the one-at-a-time path, as in PyTorch)."""
+    _float_kind(a.dtype, "normal_kernel_cpu")
+    contiguous = a._data.flags.c_contiguous
+    return _refill(a, resolve(generator).normal(a._data.size, a._data.dtype, mean, std, contiguous))
+
+
+def bernoulli_(a: Tensor, p: float = 0.5, *, generator: Generator | None = None) -> Tensor:
+    """Fill `a` with 1 (probability p) or 0, in place."""
+    return _refill(a, resolve(generator).bernoulli(a._data.size, float(p)))

@@ -44,11 +44,22 @@ def make_leaf(attributes: Mapping[str, Any]) -> engine.Tensor:
     count = element_count(shape)
     dtype = getattr(engine, attributes["dtype"]) if attributes["dtype"] != "bool" else engine.bool
     init = attributes["init"]
-    data = _initial_values(init, shape, count, attributes).astype(dtype.numpy_dtype)
+    if init in ("rand", "randn"):
+        data = _drawn(init, shape, dtype, int(attributes["seed"])).astype(dtype.numpy_dtype)
+    else:
+        data = _initial_values(init, shape, count, attributes).astype(dtype.numpy_dtype)
     tensor = engine.from_numpy(data)
     if attributes["requires_grad"]:
         tensor.requires_grad_(True)
     return tensor
+
+
+def _drawn(init: str, shape: tuple, dtype: engine.dtype, seed: int) -> np.ndarray:
+    """PyTorch's numbers for `torch.manual_seed(seed); torch.rand/randn(shape)`: float leaves draw in their
+    dtype, others draw float64 and are cast, as the exported code does."""
+    generator = engine.Generator().manual_seed(seed)
+    draw_dtype = dtype if dtype in (engine.float32, engine.float64) else engine.float64
+    return getattr(engine, init)(*shape, dtype=draw_dtype, generator=generator).numpy()
 
 
 def _initial_values(init: str, shape: tuple, count: int, attributes: Mapping[str, Any]) -> np.ndarray:
@@ -63,9 +74,6 @@ def _initial_values(init: str, shape: tuple, count: int, attributes: Mapping[str
         if values.size != count:
             raise LeafError(f"shape {list(shape)} needs {count} values, got {values.size}")
         return values.reshape(shape)
-    if init in ("rand", "randn"):
-        generator = np.random.default_rng(int(attributes["seed"]))
-        return generator.random(shape) if init == "rand" else generator.standard_normal(shape)
     if init == "arange":
         return (attributes["start"] + np.arange(count)).reshape(shape)
     if init == "linspace":

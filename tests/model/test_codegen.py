@@ -20,7 +20,7 @@ from codegen_runs import (
 
 from gradstudio.model.catalog import CATALOG
 from gradstudio.model.document import EditError, GraphDocument, SetRetainGrad, SetSetting
-from gradstudio.model.io.codegen import EXPLICIT_LIMIT, generate_code
+from gradstudio.model.io.codegen import generate_code
 from gradstudio.model.io.fileformat import load
 from gradstudio.model.leaves import DTYPES, INITIALISERS
 
@@ -242,14 +242,28 @@ def test_an_unused_number_is_assigned() -> None:
     assert generate_code(document) == "import torch\n\nc = 2.5\n"
 
 
-def test_large_random_leaves_call_the_seeded_generator_and_say_the_numbers_differ() -> None:
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("shape", [(3,), (2, 2), (20,), (1025,)])
+def test_random_leaves_call_the_seeded_generator_which_gives_the_leafs_numbers(dtype: str, shape: tuple) -> None:
     document = GraphDocument()
-    leaf(document, "W", shape=(EXPLICIT_LIMIT + 1,), init="randn", seed=7)
+    leaf(document, "W", shape=shape, init="randn", seed=7, dtype=dtype, requires_grad=dtype != "int64")
     code = generate_code(document)
-    assert "# W: PyTorch's generator gives other numbers than GradStudio's for the same seed\n" in code
-    assert code.endswith("torch.manual_seed(7)\nW = torch.randn(1025, requires_grad=True)\n")
+    assert "PyTorch's generator gives other numbers" not in code
+    assert "torch.manual_seed(7)\nW = torch.randn(" in code
     evaluator = evaluated(document)
-    namespace, _ = run_code(code, "engine")  # the engine's generator is GradStudio's: the same numbers
+    namespace, _ = run_code(code, "engine")
+    assert_matches_evaluator(document, evaluator, namespace, exact=True)
+
+
+@pytest.mark.parametrize("init", ["rand", "randn"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_random_leaves_hold_real_pytorchs_numbers_for_their_seed(init: str, dtype: str) -> None:
+    pytest.importorskip("torch", reason=TORCH_MISSING)
+    document = GraphDocument()
+    for index, shape in enumerate([(1,), (3, 5), (4, 4), (33,), (1025,)]):
+        leaf(document, f"W{index}", shape=shape, init=init, seed=index - 2, dtype=dtype, requires_grad=False)
+    evaluator = evaluated(document)
+    namespace, _ = run_code(generate_code(document, evaluator.results), "torch")
     assert_matches_evaluator(document, evaluator, namespace, exact=True)
 
 

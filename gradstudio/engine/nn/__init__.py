@@ -1,5 +1,26 @@
-"""`torch.nn`: only `functional` is provided."""
+"""`torch.nn`: `Module`, `Parameter`, the common layers and losses, `init` and `functional`."""
 
-from gradstudio.engine.nn import functional
+from gradstudio.engine.nn import functional, init
+from gradstudio.engine.nn.layers import (
+    GELU,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    Flatten,
+    Identity,
+    L1Loss,
+    LeakyReLU,
+    Linear,
+    MSELoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from gradstudio.engine.nn.module import Module
+from gradstudio.engine.nn.parameter import Parameter
 
-__all__ = ["functional"]
+__all__ = ["functional", "init", "Module", "Parameter", "Linear", "Sequential", "Identity", "Flatten", "ReLU",
+           "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "GELU", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss",
+           "CrossEntropyLoss"]

@@ -317,7 +317,8 @@ class ThresholdBackwardBackward0(Node):
 
 def threshold_backward(g: Tensor, result: Tensor) -> Tensor:
     """g where relu's output is positive, else 0, recorded as one op (PyTorch's threshold_backward)."""
-    return record(g._data * (result._data > 0), ThresholdBackwardBackward0, (g, result), save=(result,))
+    data = np.where(result._data > 0, g._data, np.zeros((), g._data.dtype))  # +0 where cut, as PyTorch gives
+    return record(data, ThresholdBackwardBackward0, (g, result), save=(result,))
 
 
 def relu(a: Tensor) -> Tensor:

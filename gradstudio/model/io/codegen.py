@@ -18,8 +18,6 @@ from gradstudio.model.evaluation import Evaluator, NodeResult
 from gradstudio.model.gradients import grad_holders
 from gradstudio.model.leaves import make_leaf
 
-# random leaves up to this many elements are written out value by value; larger ones call the seeded generator
-EXPLICIT_LIMIT = 1024
 NO_GRAD_FN = "element 0 of tensors does not require grad and does not have a grad_fn"
 NOT_SCALAR = "grad can be implicitly created only for scalar outputs"
 INDENT = "    "
@@ -82,7 +80,7 @@ class _Writer:
         problem = self._problem(node)
         try:
             lines = leaf_lines(node)
-        except ValueError as error:  # LeafError, or numpy refusing a seed
+        except ValueError as error:  # LeafError
             return _disabled(node.name, [], problem or str(error))
         return _disabled(node.name, lines, problem) if problem else lines
 
@@ -188,17 +186,12 @@ def leaf_lines(node: Node) -> list[str]:
         return [f"{name} = torch.full({_join(lit.size_tuple(shape), lit.number(a['fill']), *_flags(a))})"]
     if init in ("arange", "linspace"):
         return [f"{name} = {_generated(a, _range_args(a, tensor.numel()), len(shape) != 1)}"]
-    if tensor.numel() > EXPLICIT_LIMIT:
-        return [f"# {name}: PyTorch's generator gives other numbers than GradStudio's for the same seed",
-                f"torch.manual_seed({a['seed']})", f"{name} = {_generated(a, [lit.sizes(shape)], False)}"]
-    lines = []
-    if init in ("rand", "randn"):
-        lines += [f"# {name}: torch.{init}({lit.sizes(shape)}) drawn by GradStudio with seed {a['seed']}, written out:",
-                  "# PyTorch's generator gives other numbers for the same seed"]
+    if init in ("rand", "randn"):  # the leaf holds PyTorch's numbers for its seed
+        return [f"torch.manual_seed({a['seed']})", f"{name} = {_generated(a, [lit.sizes(shape)], False)}"]
     prefix = f"{name} = torch.tensor("
     data = tensor.numpy()
     explicit = _join(lit.nested(data, len(prefix)), *_value_flags(a, data))
-    return [*lines, *(prefix + explicit + ")").splitlines()]
+    return (prefix + explicit + ")").splitlines()
 
 
 def _flags(a: Mapping[str, Any]) -> list[str]:
