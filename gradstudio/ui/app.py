@@ -3,10 +3,35 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from gradstudio.sysdeps import main as check_system_libraries
 
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
+
 DESKTOP_ID = "io.github.gradstudio.GradStudio"
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
+
+
+def app_icon() -> QIcon:
+    """The application icon: every shipped PNG size plus the SVG (an empty icon if none is found)."""
+    from PySide6.QtGui import QIcon
+
+    from gradstudio.resource_files import resource_path
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        try:
+            icon.addFile(str(resource_path("icons", f"{size}x{size}", f"{DESKTOP_ID}.png")))
+        except FileNotFoundError:
+            continue
+    if icon.isNull():
+        try:
+            icon.addFile(str(resource_path("icons", f"{DESKTOP_ID}.svg")))
+        except FileNotFoundError:
+            pass
+    return icon
 
 
 def run_app(path: str | None = None) -> int:
@@ -22,6 +47,7 @@ def run_app(path: str | None = None) -> int:
     app.setApplicationName("GradStudio")
     app.setOrganizationName("GradStudio")
     app.setDesktopFileName(DESKTOP_ID)
+    app.setWindowIcon(app_icon())
     app.setStyle("Fusion")
     window = MainWindow()
     app.setPalette(themes.application_palette(window.theme))
