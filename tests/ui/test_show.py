@@ -47,3 +47,24 @@ def test_after_a_plain_backward_show_says_what_to_do(qtbot, torch):
     total.backward()
     with pytest.raises(FromTorchError, match="retain_graph=True"):
         gradstudio.show(total, block=False)
+
+
+def test_the_readme_script_runs(qtbot, torch, monkeypatch):
+    from pathlib import Path
+
+    from gradstudio.ui.show_tensor import caller_names, show
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    script = readme.split("## Opening a PyTorch computation")[1].split("```python\n")[1].split("```")[0]
+    windows = []
+
+    def show_without_blocking(tensor):
+        windows.append(show(tensor, names=caller_names(), block=False))
+
+    monkeypatch.setattr(gradstudio, "show", show_without_blocking, raising=False)
+    exec(compile(script, "README.md", "exec"), {"__name__": "readme"})  # noqa: S102
+    [window] = windows
+    qtbot.addWidget(window)
+    names = {node.name: node_id for node_id, node in window.document.nodes.items()}
+    assert {"x", "y", "z", "out"} <= set(names)
+    assert window.workspace.model.grad(names["x"]).tolist() == [6.0, 6.0, 6.0]
