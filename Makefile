@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EXAMPLE ?= resources/examples/notes_forward_backward.gsg
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean dist dist-check icons
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,22 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(PY) bench/engine.py
 	$(PY) bench/canvas.py
+
+# PyInstaller one-folder bundle in dist/gradstudio/ (PyInstaller goes into the venv; torch is left out)
+DIST_PY ?= $(PY)
+
+dist: $(VENV)/.installed
+	$(DIST_PY) -m pip install --quiet "pyinstaller>=6,<7"
+	$(DIST_PY) -m PyInstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/pyinstaller/gradstudio.spec
+
+dist-check: dist
+	env -u PYTHONPATH QT_QPA_PLATFORM=offscreen dist/gradstudio/gradstudio --smoke
+	dist/gradstudio/gradstudio --version
+	du -sh dist/gradstudio
+
+icons: $(VENV)/.installed
+	QT_QPA_PLATFORM=offscreen $(PY) tools/make_icons.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

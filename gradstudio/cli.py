@@ -9,10 +9,13 @@ file that cannot be loaded or a usage error.
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
 import sys
 from typing import TYPE_CHECKING, Any
+
+from gradstudio import __version__
 
 if TYPE_CHECKING:
     from gradstudio.model.document import GraphDocument
@@ -22,7 +25,10 @@ COMMANDS = ("run", "check")
 FILE_TARGET = "\0file"  # `--backward` without a node: use the file's backward target
 EPILOG = """commands (no display needed):
   gradstudio run FILE [--backward [NODE]] [--no-grad] [--json]   evaluate and print values and gradients
-  gradstudio check FILE                                           validate a graph file"""
+  gradstudio check FILE                                           validate a graph file
+  gradstudio FILE                                                 open a graph file (.gsg, or a tensor's .pt) in the app
+'gradstudio COMMAND --help' tells more about a command."""
+GRAPH_SUFFIXES = (".gsg", ".pt", ".json")
 
 
 class CommandError(Exception):
@@ -34,7 +40,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradstudio", description="Build autograd graphs and watch them compute.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", nargs="?", help="graph file (.gsg) to open")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--smoke", action="store_true",
+                        help="open an example offscreen, evaluate it, run Backward and exit (0 when all works)")
+    parser.add_argument("--install-desktop", action="store_true",
+                        help="add GradStudio to the desktop menu and open .gsg files with it (this user only)")
+    parser.add_argument("--uninstall-desktop", action="store_true", help="remove what --install-desktop wrote")
     return parser
+
+
+def unknown_command(word: str) -> str | None:
+    """The complaint for a first argument that is neither a command nor a graph file, else None."""
+    if word.startswith("-") or os.path.exists(word) or word.lower().endswith(GRAPH_SUFFIXES) or os.sep in word:
+        return None
+    close = difflib.get_close_matches(word, COMMANDS, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (f"gradstudio: unknown command {word!r}{hint}; the commands are {', '.join(COMMANDS)}, "
+            f"or give a graph file to open (gradstudio --help)")
 
 
 def build_command_parser() -> argparse.ArgumentParser:
@@ -61,7 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in COMMANDS:
         return run_command(build_command_parser().parse_args(argv))
+    complaint = unknown_command(argv[0]) if argv else None
+    if complaint is not None:
+        print(complaint, file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
+    if args.smoke:
+        from gradstudio.smoke import smoke
+
+        return smoke()
+    if args.install_desktop or args.uninstall_desktop:
+        from gradstudio.desktop_install import install_command
+
+        return install_command(remove=args.uninstall_desktop)
     from gradstudio.ui.app import run_app
 
     return run_app(args.file)

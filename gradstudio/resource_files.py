@@ -25,3 +25,14 @@ def resource_path(*parts: str) -> Path:
             return candidate
     tried = ", ".join(str(root) for root in resource_roots())
     raise FileNotFoundError(f"resource {'/'.join(parts)!r} not found (looked in {tried})")
+
+
+def packaging_path(name: str) -> Path:
+    """A freedesktop file of `packaging/` (the .desktop entry, AppStream metainfo, MIME type), wherever we run from."""
+    try:
+        return resource_path("packaging", name)
+    except FileNotFoundError:
+        checkout = PACKAGE.parent / "packaging" / name
+        if checkout.exists():
+            return checkout
+        raise

@@ -201,3 +201,72 @@ def test_python_dash_m_gradstudio_runs_headless():
                             text=True, check=False)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.endswith(": OK (7 nodes, 7 edges, grad mode normal, backward target out)\n")
+
+
+# ----- --version, --help, mistyped commands ---------------------------------------------------------------
+
+
+def test_version(capsys):
+    from gradstudio import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"gradstudio {__version__}"
+
+
+def test_help_lists_every_command_and_flag(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("gradstudio run FILE", "gradstudio check FILE", "gradstudio FILE"):
+        assert sum(line.lstrip().startswith(command) for line in out.splitlines()) == 1, command
+    for flag in ("--version", "--smoke", "--install-desktop", "--uninstall-desktop"):
+        assert flag in out
+
+
+@pytest.mark.parametrize("argv, hint", [(["export-code", "x"], ""), (["chek", "x.gsg"], "did you mean 'check'?")])
+def test_a_mistyped_command_names_the_real_ones(capsys, argv, hint):
+    status, out, err = cli(capsys, *argv)
+    assert status == 2 and out == ""
+    assert f"unknown command {argv[0]!r}" in err and "run, check" in err and hint in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_graph_file_name_is_not_taken_for_a_command(monkeypatch):
+    opened = []
+    monkeypatch.setattr("gradstudio.ui.app.run_app", opened.append)
+    main(["missing.gsg"])
+    assert opened == ["missing.gsg"]
+
+
+def test_smoke_passes_in_process(capsys):
+    from gradstudio.smoke import smoke
+
+    assert smoke() == 0
+    assert capsys.readouterr().out.startswith("gradstudio --smoke: OK")
+
+
+def test_smoke_fails_with_one_line_when_the_example_is_missing(capsys, monkeypatch):
+    import gradstudio.smoke
+
+    monkeypatch.setattr(gradstudio.smoke, "EXAMPLE", ("examples", "no_such_example.gsg"))
+    assert gradstudio.smoke.smoke() == 1
+    err = capsys.readouterr().err
+    assert err.startswith("gradstudio --smoke: FAILED:") and "no_such_example.gsg" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_smoke_fails_when_the_numbers_are_wrong(capsys, monkeypatch):
+    import gradstudio.smoke
+
+    monkeypatch.setattr(gradstudio.smoke, "EXPECTED_GRAD", [1.0, 1.0, 1.0])
+    assert gradstudio.smoke.smoke() == 1
+    assert "x.grad = [6.0, 6.0, 6.0], expected [1.0, 1.0, 1.0]" in capsys.readouterr().err
+
+
+def test_smoke_as_a_command():
+    done = subprocess.run([sys.executable, "-m", "gradstudio", "--smoke"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "x.grad = [6.0, 6.0, 6.0]" in done.stdout

@@ -8,10 +8,33 @@ from typing import TYPE_CHECKING
 from gradstudio.sysdeps import main as check_system_libraries
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
+
     from gradstudio.ui.main_window import MainWindow
     from gradstudio.ui.settings import AppSettings
 
 DESKTOP_ID = "io.github.gradstudio.GradStudio"
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
+
+
+def app_icon() -> QIcon:
+    """The application icon: every shipped PNG size plus the SVG (an empty icon if none is found)."""
+    from PySide6.QtGui import QIcon
+
+    from gradstudio.resource_files import resource_path
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        try:
+            icon.addFile(str(resource_path("icons", f"{size}x{size}", f"{DESKTOP_ID}.png")))
+        except FileNotFoundError:
+            continue
+    if icon.isNull():
+        try:
+            icon.addFile(str(resource_path("icons", f"{DESKTOP_ID}.svg")))
+        except FileNotFoundError:
+            pass
+    return icon
 
 
 def create_window(path: str | None = None, settings: AppSettings | None = None) -> MainWindow:
@@ -44,6 +67,7 @@ def run_app(path: str | None = None) -> int:
     app.setApplicationName("GradStudio")
     app.setOrganizationName("GradStudio")
     app.setDesktopFileName(DESKTOP_ID)
+    app.setWindowIcon(app_icon())
     app.setStyle("Fusion")
     install_crash_handler(state_folder())
     _window = create_window(path)  # referenced until the event loop ends

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QU
 from gradstudio.model.document import GraphDocument
 from gradstudio.ui import themes
 from gradstudio.ui.actions import build_actions
+from gradstudio.ui.app import app_icon
 from gradstudio.ui.backward.tools import BackwardTools
 from gradstudio.ui.canvas.banner import NoGradBanner
 from gradstudio.ui.canvas.minimap import Minimap
@@ -40,6 +41,7 @@ class MainWindow(QMainWindow):
         self.theme = themes.resolve(self.settings.theme())
         self._fitted_on_show = False
         self.resize(1280, 820)
+        self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.view = GraphView(self)
         self.setCentralWidget(self.view)

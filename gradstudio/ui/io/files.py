@@ -16,6 +16,7 @@ from gradstudio.model.document import GraphDocument
 from gradstudio.model.io import fileformat
 from gradstudio.model.io.codegen import generate_code
 from gradstudio.model.io.fileformat import write_atomically
+from gradstudio.model.io.torch_file import TORCH_SUFFIXES, load_any
 from gradstudio.resource_files import resource_path
 from gradstudio.ui.io.export import export_image
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from gradstudio.ui.workspace import Workspace
 
 GRAPH_FILTER = "GradStudio graphs (*.gsg)"
+OPEN_FILTER = "GradStudio graphs (*.gsg);;PyTorch tensors (*.pt *.pth)"
 IMAGE_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
 
 
@@ -87,7 +89,7 @@ class FileController:
     def open(self) -> bool:
         """Ask for a graph file and open it."""
         start = str(Path(self.workspace.path).parent) if self.workspace.path else ""
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open graph", start, GRAPH_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open graph", start, OPEN_FILTER)
         return bool(path) and self.open_path(path)
 
     def open_path(self, path: str, as_example: bool = False) -> bool:
@@ -95,13 +97,16 @@ class FileController:
         if not self.maybe_save():
             return False
         try:
-            document = fileformat.load(path)
+            document = load_any(path)
         except fileformat.GraphFileError as error:
             QMessageBox.critical(self.window, "Cannot open graph", f"{Path(path).name}: {error}")
             return False
         if as_example:
             # an example opens as an untitled copy, so Save never overwrites the shipped file
             self.window.set_document(document, None, f"{example_title(Path(path))} (example)")
+        elif path.lower().endswith(TORCH_SUFFIXES):
+            # a tensor file opens untitled too: Save writes a .gsg, never over the .pt
+            self.window.set_document(document, None, Path(path).stem)
         else:
             self.window.set_document(document, str(Path(path).resolve()))
             self.window.settings.add_recent_file(path)
