@@ -12,6 +12,7 @@ opens at most one dialog per minute.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import platform
 import sys
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, Q
 from gradstudio import __version__
 
 LOG_NAME = "crash.log"
+FATAL_LOG_NAME = "fatal.log"  # what faulthandler writes when the process itself dies (a segfault, an abort)
 REPEAT_SECONDS = 60.0
 
 log = logging.getLogger("gradstudio.crash")
@@ -102,6 +104,8 @@ class CrashHandler:
         self.suppressed = 0
         self._reporting = False
         self._log_handler: logging.Handler | None = None
+        self._fatal_file: object | None = None
+        self._faulthandler_was_on = False
 
     def install(self) -> None:
         """Start logging to the crash log and take over `sys.excepthook`."""
@@ -111,6 +115,10 @@ class CrashHandler:
             self._log_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
             log.addHandler(self._log_handler)
             log.setLevel(logging.INFO)
+        if self._fatal_file is None:
+            self._faulthandler_was_on = faulthandler.is_enabled()
+            self._fatal_file = open(self.log_file.with_name(FATAL_LOG_NAME), "a", encoding="utf-8")  # noqa: SIM115
+            faulthandler.enable(self._fatal_file, all_threads=True)
         if sys.excepthook != self.handle:
             self.previous = sys.excepthook
             sys.excepthook = self.handle
@@ -124,6 +132,12 @@ class CrashHandler:
             log.removeHandler(self._log_handler)
             self._log_handler.close()
             self._log_handler = None
+        if self._fatal_file is not None:
+            faulthandler.disable()
+            self._fatal_file.close()
+            self._fatal_file = None
+            if self._faulthandler_was_on and sys.__stderr__ is not None:
+                faulthandler.enable(sys.__stderr__)
 
     def handle(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         """Log the exception, print it, and show it (unless reporting already, or shown very recently)."""

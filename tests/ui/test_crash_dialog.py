@@ -147,3 +147,22 @@ def test_keyboard_interrupt_goes_to_the_previous_hook(crash_handler: CrashHandle
     finally:
         crash_handler.previous = previous
     assert seen == [KeyboardInterrupt] and crash_dialogs() == []
+
+
+FATAL_CHILD = """
+import faulthandler, sys
+from pathlib import Path
+from gradstudio.ui.crash import install_crash_handler
+install_crash_handler(Path(sys.argv[1]))
+faulthandler._sigsegv()
+"""
+
+
+def test_a_fatal_error_writes_its_report_before_the_process_dies(tmp_path: Path) -> None:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", FATAL_CHILD, str(tmp_path)], capture_output=True, text=True,
+                          timeout=60, env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
+    assert done.returncode != 0
+    report = (tmp_path / crash.FATAL_LOG_NAME).read_text(encoding="utf-8")
+    assert "Fatal Python error: Segmentation fault" in report and "<string>" in report
