@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QUndoView
@@ -162,6 +164,30 @@ class MainWindow(QMainWindow):
     def is_modified(self) -> bool:
         """True when the document has edits that are not saved."""
         return not self.workspace.undo_stack.isClean()
+
+    # ----- undo, redo and commands ------------------------------------------------------------------------------
+
+    def commit_pending_edits(self) -> None:
+        """Turn typing not yet entered in the inspector into its own step, before any command, undo or redo."""
+        if self.workspace is not None:
+            self.inspector.commit_pending()
+
+    def undo(self) -> None:
+        """Undo the last step (after committing pending typing); refused while the stack is already running."""
+        self._run_history(self.undo_group.undo)
+
+    def redo(self) -> None:
+        """Redo the next step (after committing pending typing); refused while the stack is already running."""
+        self._run_history(self.undo_group.redo)
+
+    def _run_history(self, run: Callable[[], None]) -> None:
+        if self.workspace is None:
+            return
+        if self.editor.busy:
+            self.show_message("Undo or Redo is already running")
+            return
+        self.commit_pending_edits()
+        run()
 
     # ----- feedback ----------------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 import gradstudio.engine as engine
@@ -117,6 +117,14 @@ class InspectorDock(PanelDock):
         if node is not None:
             self._sync(result)
 
+    def commit_pending(self) -> None:
+        """Commit what is typed but not yet entered in any field, before Undo, Redo or a command runs."""
+        if self.node is None or self.editor is None or self.editor.busy:
+            return
+        for field in list(self.fields.values()):
+            if self.fields and field.has_pending_input():
+                field.commit_pending()
+
     def _focused_key(self) -> str | None:
         """The key of the field holding the keyboard focus, if one does."""
         focus = QApplication.focusWidget()
@@ -131,6 +139,8 @@ class InspectorDock(PanelDock):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+        for field in self.fields.values():
+            field.retire()  # a doomed field losing the focus must not commit into the next node's form
         self.fields = {}
         self.status = _label("")
         if node is None:
@@ -212,8 +222,8 @@ class InspectorDock(PanelDock):
 
     def _commit(self, key: str, value: Any) -> None:
         """Turn what the user entered in field `key` into one command; show the model's refusal inline."""
-        node, field = self.node, self.fields[key]
-        if node is None or self.editor is None:
+        node, field = self.node, self.fields.get(key)
+        if node is None or field is None or self.editor is None or node.id not in self.editor.document.nodes:
             return
         if value == field.model_value and key != "values":
             field.show_error(None)
@@ -223,7 +233,7 @@ class InspectorDock(PanelDock):
         problem = self.editor.attempt(edit, text)
         field.show_error(problem)
         if problem is None:
-            self.refresh()
+            QTimer.singleShot(0, self, self.refresh)  # later: never rebuild the form while a field is signalling
 
     def _edit_for(self, node: Node, key: str, value: Any) -> tuple[Edit, str]:
         if key == "name":
