@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from panel_helpers import click_node, node_id, settle
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QToolBar, QToolButton
-from ui_helpers import add_node
+from ui_helpers import add_node, drag
 
 from gradstudio.model.document import GraphDocument, SetAttribute
 from gradstudio.ui.main_window import MainWindow
@@ -92,3 +92,31 @@ def test_the_editor_refuses_an_edit_pushed_while_undo_runs(window: MainWindow, q
     settle()
     assert pushed == [False] and any("undo" in m.lower() for m in messages)
     assert window.undo_stack.count() == 1 and window.undo_stack.index() == 0 and window.undo_stack.canRedo()
+
+
+def test_a_refused_auto_layout_leaves_no_dead_undo_step(window: MainWindow, qtbot: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    _one_tensor(window, qtbot)
+    before = window.document.snapshot()
+    messages: list[str] = []
+    window.workspace.message.connect(messages.append)
+    # past the canvas's limits (here: not finite at all), the model refuses the positions
+    monkeypatch.setattr("gradstudio.ui.edit.selection.layered_positions",
+                        lambda document, ids, sizes: {node_id: (float("inf"), 0.0) for node_id in ids})
+    qtbot.keyClick(window.view, Qt.Key.Key_L, CTRL)
+    settle()
+    assert window.undo_stack.count() == 0 and window.document.snapshot() == before
+    assert messages and messages[-1].startswith("Auto layout:")
+    assert window.scene.nodes["x"].pos().x() == window.document.nodes["x"].position[0]
+
+
+def test_a_refused_drag_puts_the_node_back(window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _one_tensor(window, qtbot)
+    item = window.scene.nodes["x"]
+    start = item.sceneBoundingRect().center()
+    start.setY(item.sceneBoundingRect().top() + 10)
+    monkeypatch.setattr("gradstudio.ui.edit.editor.move_edits", lambda *args: SetAttribute("x", "shape", "bad"))
+    drag(qtbot, window, start, start + QPointF(200, 120))
+    settle()
+    assert window.undo_stack.count() == 0
+    assert (item.pos().x(), item.pos().y()) == window.document.nodes["x"].position

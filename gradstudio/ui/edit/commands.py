@@ -67,22 +67,22 @@ class MoveNodes(QUndoCommand):
     """Move nodes and annotations; quick successive moves of the same items merge into one step."""
 
     def __init__(self, document: GraphDocument, moves: Mapping[str, tuple[Position, Position]], text: str,
-                 mergeable: bool = True, guard: StackGuard | None = None) -> None:
+                 mergeable: bool = True, guard: StackGuard | None = None, applied: bool = False) -> None:
         super().__init__(text)
         self._guard = guard or StackGuard()
         self._document = document
         self.moves = dict(moves)
         self._mergeable = mergeable
         self._time = time.monotonic()
+        self._pending_first_redo = applied  # the editor moved them already, to learn whether the model accepts it
 
     def _edits(self, index: int) -> Batch:
-        edits: list[Edit] = []
-        for key, positions in self.moves.items():
-            position = positions[index]
-            edits.append(MoveNode(key, position) if key in self._document.nodes else MoveAnnotation(key, position))
-        return Batch(edits)
+        return move_edits(self._document, self.moves, index)
 
     def redo(self) -> None:
+        if self._pending_first_redo:
+            self._pending_first_redo = False
+            return
         with self._guard.running():
             self._document.apply(self._edits(1))
 
@@ -100,4 +100,14 @@ class MoveNodes(QUndoCommand):
             return False
         self.moves = {key: (self.moves[key][0], other.moves[key][1]) for key in self.moves}
         self._time = other._time
+        self.setObsolete(all(before == after for before, after in self.moves.values()))  # moved back: no step
         return True
+
+
+def move_edits(document: GraphDocument, moves: Mapping[str, tuple[Position, Position]], index: int) -> Batch:
+    """The model edits placing each moved item (node or annotation) at its `index`-th position (0 before, 1 after)."""
+    edits: list[Edit] = []
+    for key, positions in moves.items():
+        position = positions[index]
+        edits.append(MoveNode(key, position) if key in document.nodes else MoveAnnotation(key, position))
+    return Batch(edits)

@@ -22,7 +22,7 @@ from gradstudio.model.document import (
     RemoveNode,
 )
 from gradstudio.model.evaluation import Evaluator
-from gradstudio.ui.edit.commands import ApplyEdit, MoveNodes, Position, StackGuard
+from gradstudio.ui.edit.commands import ApplyEdit, MoveNodes, Position, StackGuard, move_edits
 
 # variable-name stems for new nodes (the rest use their op kind)
 NAME_STEMS = {"tensor": "x", "scalar": "c"}
@@ -64,15 +64,23 @@ class Editor(QObject):
         self.stack.push(ApplyEdit(self.document, edit, inverse, text, self.guard))
         return None
 
-    def move(self, moves: Mapping[str, tuple[Position, Position]], text: str = "", mergeable: bool = True) -> None:
-        """Record items (nodes or annotations) moved from one position to another."""
+    def move(self, moves: Mapping[str, tuple[Position, Position]], text: str = "", mergeable: bool = True) -> bool:
+        """Record items (nodes or annotations) moved from one position to another; False if nothing was moved."""
         moves = {key: (before, after) for key, (before, after) in moves.items() if before != after}
         if moves and self.busy:
             self.refused.emit(f"Move: {BUSY}")
-        elif moves:
+            return False
+        if moves:
             count = len(moves)
             label = text or ("Move " + (f"{count} items" if count > 1 else self._label(next(iter(moves)))))
-            self.stack.push(MoveNodes(self.document, moves, label, mergeable, self.guard))
+            try:  # first: a refused move (beyond the canvas's limits, say) must leave no dead step behind
+                self.document.apply(move_edits(self.document, moves, 1))
+            except EditError as error:
+                self.refused.emit(f"{label}: {error}")
+                return False
+            self.stack.push(MoveNodes(self.document, moves, label, mergeable, self.guard, applied=True))
+            return True
+        return False
 
     def _label(self, key: str) -> str:
         node = self.document.nodes.get(key)
