@@ -23,6 +23,7 @@ from gradstudio.ui.io.files import FileController
 from gradstudio.ui.panels import PANELS, PanelEntry
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.settings import AppSettings
+from gradstudio.ui.text_limits import clip
 from gradstudio.ui.workspace import Workspace
 
 APP_NAME = "GradStudio"
@@ -193,7 +194,7 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str) -> None:
         """Say something in the status bar (a refused edit, a saved file, ...)."""
-        self.statusBar().showMessage(str(text), STATUS_TIMEOUT_MS)
+        self.statusBar().showMessage(clip(text), STATUS_TIMEOUT_MS)  # one line: a long path must not widen the window
 
     def update_zoom_label(self, zoom: float | None = None) -> None:
         """Show the zoom level in the status bar."""

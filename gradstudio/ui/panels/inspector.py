@@ -7,6 +7,7 @@ so a refresh after an edit keeps the focus where the user is typing.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,7 @@ from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.explain import GENERIC, explain
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.panels.base import PanelDock
+from gradstudio.ui.text_limits import short_name
 from gradstudio.ui.widgets.attribute_fields import (
     VALUES_TABLE_LIMIT,
     CheckField,
@@ -72,8 +74,8 @@ def values_shape(node: Node) -> tuple[int, ...] | None:
 def table_values(array: np.ndarray) -> tuple:
     """A computed tensor's values as the table edits them: float32 in its shortest decimals, bools as 0 and 1."""
     flat = array.reshape(-1)
-    if array.dtype == np.float32:
-        return tuple(float(float32(v)) for v in flat)
+    if array.dtype == np.float32:  # float32's shortest decimals; nan and inf as they are
+        return tuple(float(float32(v)) if np.isfinite(v) else float(v) for v in flat)
     return tuple(int(v) if array.dtype == np.bool_ else v.item() for v in flat)
 
 
@@ -192,7 +194,8 @@ class InspectorDock(PanelDock):
 
     def _sync(self, result: NodeResult | None) -> None:
         spec = self.node.spec
-        self.header.setText(f"<b>{self.node.name}</b> — {spec.title} <span style='color:gray'>({spec.kind})</span>")
+        name = html.escape(short_name(self.node.name))
+        self.header.setText(f"<b>{name}</b> — {spec.title} <span style='color:gray'>({spec.kind})</span>")
         for key, field in self.fields.items():
             field.sync(self._model_value(key, result))
         self.status.setText(self._problem(result))
