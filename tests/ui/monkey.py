@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import copy
 import json
+import keyword
 import random
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from panel_helpers import settle
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QKeyEvent
@@ -115,6 +117,8 @@ class Monkey:
         """No exception escaped, and every node, edge and annotation of the model has its item, where it is."""
         if caught:
             raise AssertionError(self.report(f"exception: {caught[0][1]!r}")) from caught[0][1]
+        fields = self.window.inspector.fields.values()
+        assert all(shiboken6.isValid(field.editor) for field in fields), self.report("a field's widget was deleted")
         document, scene = self.window.document, self.window.scene
         assert set(scene.nodes) == set(document.nodes), self.report("scene nodes differ from the model's")
         assert set(scene.edges) == set(document.edges), self.report("scene edges differ from the model's")
@@ -265,6 +269,13 @@ class Monkey:
         """Leave typing pending, then click Undo or Redo, or press Ctrl+D, Ctrl+Shift+N or Ctrl+G."""
         self.type(enter=False)
         command = self.rng.choice(["undo", "redo", "duplicate", "note", "frame", "ctrl+z"])
+        inspector = self.window.inspector
+        node, name = inspector.node, inspector.fields["name"].editor.text() if "name" in inspector.fields else ""
+        # a fresh valid name typed but not entered: the command must not lose it (it becomes its own step first)
+        fresh = (node is not None and "(pending)" in self.log_entry and " in name " in self.log_entry
+                 and name.isidentifier() and not keyword.iskeyword(name) and name.isascii()
+                 and name not in {n.name for n in self.window.document.nodes.values()}
+                 and name not in ("print", "torch", "float", "nn", "F", "None", "True", "False"))
         focus = QGuiApplication.focusObject() or self.window.view
         if command in ("undo", "redo"):
             self.toolbar("actionUndo" if command == "undo" else "actionRedo")
@@ -274,6 +285,10 @@ class Monkey:
             key = {"duplicate": Qt.Key.Key_D, "note": Qt.Key.Key_N, "frame": Qt.Key.Key_G}[command]
             self.qtbot.keyClick(focus, key, CTRL | SHIFT if command == "note" else CTRL)
         self.log_entry += f", then {command}"
+        if fresh and command in ("duplicate", "note", "frame"):
+            settle()
+            kept = self.window.document.nodes.get(node.id)
+            assert kept is not None and kept.name == name, self.report(f"typed name {name!r} lost by {command}")
 
     def paste(self) -> None:
         """Copy a fragment of the document (or a crafted or random one) to the clipboard and press Ctrl+V."""

@@ -120,3 +120,17 @@ def test_a_refused_drag_puts_the_node_back(window: MainWindow, qtbot: Any, monke
     settle()
     assert window.undo_stack.count() == 0
     assert (item.pos().x(), item.pos().y()) == window.document.nodes["x"].position
+
+
+def test_dragging_a_node_away_and_straight_back_leaves_no_undo_step(window: MainWindow, qtbot: Any) -> None:
+    _one_tensor(window, qtbot)
+    item = window.scene.nodes["x"]
+    start = QPointF(item.sceneBoundingRect().left() + 30, item.sceneBoundingRect().top() + 8)
+    away = start + QPointF(160, 80)
+    drag(qtbot, window, start, away)
+    settle()
+    assert window.undo_stack.count() == 1
+    drag(qtbot, window, away, start)
+    settle()
+    assert window.document.nodes["x"].position == (0.0, 0.0)
+    assert window.undo_stack.count() == 0
