@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QLineEdit
 from ui_helpers import DialogRecorder, add_node
 
 from gradstudio.model.document import Connect, Edge, GraphDocument
+from gradstudio.model.io.fileschema import CURRENT_VERSION
+from gradstudio.ui.edit.clipboard import copy_to_clipboard
 from gradstudio.ui.main_window import MainWindow
 from gradstudio.ui.text_limits import MESSAGE_LIMIT
 
@@ -137,3 +139,22 @@ def test_status_messages_and_paths_are_cut_to_one_short_line(window: MainWindow,
     window.workspace.message.emit("x" * 100_000 + "\nsecond line")
     message = window.statusBar().currentMessage()
     assert len(message) <= MESSAGE_LIMIT and "\n" not in message
+
+
+@pytest.mark.parametrize("kind", ["note", "frame"])
+def test_a_pasted_100000_character_note_or_frame_paints_quickly(window: MainWindow, qtbot: Any, kind: str) -> None:
+    text = ("word " * 20_000) if kind == "note" else "t" * 100_000
+    record = {"id": "a1", "kind": kind, "text": text, "position": [0.0, 0.0], "size": [300.0, 200.0]}
+    copy_to_clipboard({"format": "gradstudio-fragment", "version": CURRENT_VERSION, "nodes": [], "edges": [],
+                       "annotations": [record]})
+    width = window.width()
+    qtbot.keyClick(window.view, Qt.Key.Key_V, CTRL)
+    settle()
+    if not window.document.annotations:
+        pytest.skip("the model now refuses texts this long")
+    window.view.fit_all()
+    start = time.perf_counter()
+    for _ in range(10):
+        window.view.viewport().grab()
+    assert time.perf_counter() - start < 1.5  # laying out all 100,000 characters took ~0.35 s a paint
+    assert window.width() <= max(width, 2000)
