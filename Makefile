@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EXAMPLE ?= resources/examples/notes_forward_backward.gsg
 
-.PHONY: run test lint bench clean dist dist-check icons
+.PHONY: run test soak lint bench clean dist dist-check icons
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(PY) -m gradstudio.sysdeps
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+# the long runs: the UI monkey with 20,000 actions over 10 seeds (GRADSTUDIO_SOAK=1 scales up what `test` runs small)
+soak: $(VENV)/.installed-test
+	GRADSTUDIO_SOAK=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/ui/test_monkey.py $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

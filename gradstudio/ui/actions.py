@@ -42,6 +42,8 @@ def _action(window: MainWindow, actions: Actions, name: str, text: str, slot: Ca
         action.setToolTip(tip)
     action.setCheckable(checkable)
     if slot is not None:
+        # first: typing not yet entered in the inspector becomes its own step before the command runs
+        action.triggered.connect(window.commit_pending_edits)
         action.triggered.connect(lambda checked=False: slot(checked) if checkable else slot())
     window.addAction(action)
     return actions.add(action)
@@ -90,7 +92,9 @@ def _edit_actions(window: MainWindow, a: Actions) -> None:
     redo = window.undo_group.createRedoAction(window, "&Redo")
     redo.setObjectName("actionRedo")
     redo.setShortcuts(QKeySequence.keyBindings(Keys.Redo))
-    for action in (undo, redo):
+    for action, run in ((undo, window.undo), (redo, window.redo)):
+        action.triggered.disconnect()  # the group's own slot: undo and redo go through the window instead
+        action.triggered.connect(run)
         window.addAction(action)
         a.add(action)
     _action(window, a, "actionCut", "Cu&t", editing.cut, [Keys.Cut], "Cut the selection")

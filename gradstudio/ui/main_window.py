@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QUndoView
@@ -24,6 +26,7 @@ from gradstudio.ui.io.recovery_files import RecoveryStore
 from gradstudio.ui.panels import PANELS, PanelEntry
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.settings import AppSettings
+from gradstudio.ui.text_limits import clip
 from gradstudio.ui.workspace import Workspace
 
 APP_NAME = "GradStudio"
@@ -169,11 +172,35 @@ class MainWindow(QMainWindow):
         """True when the document has edits that are not saved."""
         return not self.workspace.undo_stack.isClean()
 
+    # ----- undo, redo and commands ------------------------------------------------------------------------------
+
+    def commit_pending_edits(self) -> None:
+        """Turn typing not yet entered in the inspector into its own step, before any command, undo or redo."""
+        if self.workspace is not None:
+            self.inspector.commit_pending()
+
+    def undo(self) -> None:
+        """Undo the last step (after committing pending typing); refused while the stack is already running."""
+        self._run_history(self.undo_group.undo)
+
+    def redo(self) -> None:
+        """Redo the next step (after committing pending typing); refused while the stack is already running."""
+        self._run_history(self.undo_group.redo)
+
+    def _run_history(self, run: Callable[[], None]) -> None:
+        if self.workspace is None:
+            return
+        if self.editor.busy:
+            self.show_message("Undo or Redo is already running")
+            return
+        self.commit_pending_edits()
+        run()
+
     # ----- feedback ----------------------------------------------------------------------------------------------
 
     def show_message(self, text: str) -> None:
         """Say something in the status bar (a refused edit, a saved file, ...)."""
-        self.statusBar().showMessage(str(text), STATUS_TIMEOUT_MS)
+        self.statusBar().showMessage(clip(text), STATUS_TIMEOUT_MS)  # one line: a long path must not widen the window
 
     def update_zoom_label(self, zoom: float | None = None) -> None:
         """Show the zoom level in the status bar."""

@@ -16,10 +16,12 @@ from backward_helpers import (
     open_example,
     press_backward,
 )
+from panel_helpers import settle
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDialogButtonBox
+from ui_helpers import add_node
 
-from gradstudio.model.document import RenameNode, SetAttribute
+from gradstudio.model.document import Connect, Edge, GraphDocument, RenameNode, SetAttribute
 from gradstudio.ui.dialogs.gradient_dialog import GradientDialog
 from gradstudio.ui.main_window import MainWindow
 
@@ -244,3 +246,23 @@ def test_backward_on_a_target_without_a_value_pins_the_error_that_stopped_it(not
     assert "float32" in explanation.explanation
     assert notes.statusBar().currentMessage() == ("out.backward(): out has no value because x cannot be computed: "
                                                   "only Tensors of floating point dtype can require gradients")
+
+
+def test_zero_grad_after_deleting_a_pinned_node_does_not_touch_its_deleted_pin(window: MainWindow, qtbot: Any) -> None:
+    document = GraphDocument()
+    add_node(document, "x", "tensor", (0, 0))
+    add_node(document, "s", "sum", (300, 0))
+    document.apply(Connect(Edge("x", "s", "input")))
+    window.set_document(document)
+    settle()
+    click_node(qtbot, window, "s")
+    qtbot.keyClick(window.view, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    settle()
+    assert "s" in window.backward.pins  # x does not require grad: Backward's error is pinned on s
+    click_node(qtbot, window, "s")
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    settle()
+    shift_ctrl = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(window.view, Qt.Key.Key_G, shift_ctrl)
+    settle()
+    assert window.backward.pins == {}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPoint, QUrl
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from ui_helpers import DialogRecorder, chain_document, send_drop
@@ -206,3 +207,22 @@ def test_save_as_asks_before_replacing_a_file_the_added_suffix_names(chain: Main
     dialogs.answers["question"] = QMessageBox.StandardButton.Yes
     assert chain.files.save_as()
     assert fileformat.load(existing).nodes.keys() == chain.document.nodes.keys()
+
+
+@pytest.mark.parametrize(("answer", "replaced"), [("No", False), ("Yes", True)])
+def test_saving_onto_a_read_only_file_asks_first(chain: MainWindow, dialogs: DialogRecorder, tmp_path: Path,
+                                                 qtbot: Any, answer: str, replaced: bool) -> None:
+    target = tmp_path / "locked.gsg"
+    target.write_text("old contents", encoding="utf-8")
+    target.chmod(0o444)
+    chain.editor.move({"x": ((0.0, 0.0), (20.0, 20.0))})
+    dialogs.answers["getSaveFileName"] = (str(target), "")
+    dialogs.answers["question"] = getattr(QMessageBox.StandardButton, answer)
+    qtbot.keyClick(chain.view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert "question" in dialogs.names()
+    assert (target.read_text(encoding="utf-8") != "old contents") == replaced
+    assert chain.is_modified() != replaced
+    if not replaced:
+        assert "read-only" in chain.statusBar().currentMessage()
+    else:
+        assert target.stat().st_mode & 0o222 == 0  # it stays read-only

@@ -110,6 +110,7 @@ def test_invalid_input_is_refused_inline_and_changes_nothing(window: MainWindow,
     assert field.editor.property("invalid") and "border" in field.editor.styleSheet()
     assert field.editor.text() == text  # the input stays, to be corrected
     type_into(qtbot, window, key, "x2" if key == "name" else "4")
+    field = window.inspector.fields[key]  # a new shape rebuilds the form (once the edit has returned)
     assert not field.refused and field.editor.styleSheet() == "" and window.undo_stack.count() == 1
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QGraphicsView
 
@@ -152,7 +153,8 @@ class BackwardController(QObject):
     def unpin(self, node_id: str) -> None:
         """Remove the node's pin, if it has one."""
         pin = self.pins.pop(node_id, None)
-        if pin is not None and pin.scene() is not None:
+        # a pin goes with its node item: deleting the node (or opening another graph) may have taken it already
+        if pin is not None and shiboken6.isValid(pin) and pin.scene() is not None:
             pin.parentItem().setZValue(0.0)
             pin.scene().removeItem(pin)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFont, QPainter, QPen
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneMouseEvent,
@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
 from gradstudio.model.annotations import MIN_SIZE, Annotation, SetAnnotationRect, SetAnnotationText
 from gradstudio.ui.canvas.items import POSITION_CHANGED, track_move
 from gradstudio.ui.themes import LIGHT, Theme
+
+PAINTED_CHARACTERS = 5000  # of a note or a frame's title: more than the largest box shows
 
 GRIP = 14.0
 TITLE_HEIGHT = 28.0
@@ -133,7 +135,8 @@ class NoteItem(AnnotationItem):
         painter.setPen(theme.note_text)
         painter.setFont(NOTE_FONT)
         flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-        painter.drawText(rect.adjusted(10, 8, -10, -8), flags, self.annotation.text)
+        # laying out more than a box can show costs every paint: its first characters are all it could hold
+        painter.drawText(rect.adjusted(10, 8, -10, -8), flags, self.annotation.text[:PAINTED_CHARACTERS])
         self._paint_grip(painter, theme)
 
 
@@ -177,6 +180,8 @@ class FrameItem(AnnotationItem):
         title = QRectF(rect.left(), rect.top(), rect.width(), TITLE_HEIGHT)
         painter.setPen(theme.text)
         painter.setFont(TITLE_FONT)
-        painter.drawText(title.adjusted(12, 0, -12, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         self.annotation.text)
+        text = QFontMetricsF(TITLE_FONT).elidedText(self.annotation.text[:PAINTED_CHARACTERS],
+                                                    Qt.TextElideMode.ElideRight, max(0.0, title.width() - 24))
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(title.adjusted(12, 0, -12, 0), align, text)
         self._paint_grip(painter, theme)

@@ -22,6 +22,7 @@ from gradstudio.model.document import Edge, Node
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.ui.canvas import requires_grad_face
 from gradstudio.ui.canvas.preview import Preview, describe
+from gradstudio.ui.text_limits import shorten_words
 from gradstudio.ui.themes import LIGHT, Theme
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ class NodeItem(QGraphicsItem):
 
     def hoverEnterEvent(self, event: object) -> None:
         preview = self.preview()
-        self.setToolTip(f"{self.node.name} = {self.node.spec.title}\n{preview.tooltip}".strip())
+        self.setToolTip(shorten_words(f"{self.node.name} = {self.node.spec.title}\n{preview.tooltip}".strip(), 200))
         super().hoverEnterEvent(event)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:

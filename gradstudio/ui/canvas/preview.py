@@ -9,6 +9,7 @@ import numpy as np
 
 import gradstudio.engine as engine
 from gradstudio.model.evaluation import NodeResult
+from gradstudio.ui.text_limits import first_values, int_text, tensor_text
 
 MAX_SHOWN = 4
 
@@ -28,6 +29,8 @@ class Preview:
 def _number(value: object) -> str:
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
+    if isinstance(value, int):
+        return int_text(value, 12)
     return f"{float(value):.4g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
@@ -36,9 +39,8 @@ def compact_values(tensor: engine.Tensor) -> str:
     data = tensor.detach().numpy()
     if data.ndim == 0:
         return _number(data.item() if data.dtype != np.bool_ else bool(data))
-    flat = data.ravel()
-    shown = ", ".join(_number(v) for v in flat[:MAX_SHOWN])
-    return f"[{shown}{', …' if flat.size > MAX_SHOWN else ''}]"
+    shown = ", ".join(_number(v) for v in first_values(data, MAX_SHOWN))  # never ravel: views stay views
+    return f"[{shown}{', …' if data.size > MAX_SHOWN else ''}]"
 
 
 def autograd_facts(result: NodeResult) -> str:
@@ -72,6 +74,6 @@ def describe(result: NodeResult | None, name_of: Callable[[str], str], unwired: 
     if isinstance(value, engine.Tensor):
         shape = "scalar" if value.dim() == 0 else str(list(value.shape))
         dtype = str(value.dtype).removeprefix("torch.")
-        return Preview(f"{shape}  {dtype}", compact_values(value), tooltip=f"{value!r}\n{autograd_line(value)}",
-                       autograd=autograd_facts(result))
-    return Preview(f"Python {type(value).__name__}", _number(value), tooltip=repr(value))
+        tooltip = f"{tensor_text(value)}\n{autograd_line(value)}"
+        return Preview(f"{shape}  {dtype}", compact_values(value), tooltip=tooltip, autograd=autograd_facts(result))
+    return Preview(f"Python {type(value).__name__}", _number(value), tooltip=tensor_text(value))

@@ -202,12 +202,15 @@ class GraphScene(QGraphicsScene):
 
     def commit_moves(self) -> None:
         """Turn the items dragged since the last commit into one undoable move."""
-        moves = {}
+        moves, models = {}, []
         for item in self._dragged:
             model = item.node if isinstance(item, NodeItem) else item.annotation
             moves[model.id] = (model.position, (item.pos().x(), item.pos().y()))
+            models.append((item, model))
         self._dragged.clear()
-        self.editor.move(moves)
+        if not self.editor.move(moves):
+            for item, model in models:  # refused (or nothing moved): the items go back where the model has them
+                self.place(item, model.position)
 
     # ----- queries ---------------------------------------------------------------------------------------------
 

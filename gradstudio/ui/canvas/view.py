@@ -29,6 +29,16 @@ MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
 ZOOM_STEP = 1.25
 WORLD = 100_000.0
 GRID_MAJOR = 5
+MIN_GRID_PIXELS = 8  # grid lines closer than this on screen are drawn GRID_MAJOR times sparser
+MAX_GRID_LINES = 2000  # per paint: a bound whatever the zoom and the exposed area
+
+
+def grid_spacing(zoom: float, base: float = GRID) -> float:
+    """The grid's spacing in scene units at `zoom`: `base` times a power of GRID_MAJOR, at least 8 pixels apart."""
+    spacing = base
+    while spacing * zoom < MIN_GRID_PIXELS and spacing < 1e12:
+        spacing *= GRID_MAJOR
+    return spacing
 
 
 class GraphView(QGraphicsView):
@@ -52,6 +62,7 @@ class GraphView(QGraphicsView):
         self.setSceneRect(QRectF(-WORLD / 2, -WORLD / 2, WORLD, WORLD))
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.grid_lines_drawn = 0  # by the last paint of the background
         self._pan_from: QPointF | None = None
         self._space_held = False
         self._search_at = QPointF()
@@ -115,8 +126,10 @@ class GraphView(QGraphicsView):
             return
         self.grow_world(rect)
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.0:
-            self.zoom_at(1 / self.zoom(), self.mapFromScene(rect.center()))
+        if self.zoom() > 1.0 or self.zoom() < MIN_ZOOM:
+            # never magnified beyond 100 %, never below the minimum zoom (far-apart nodes: show their middle)
+            wanted = min(1.0, max(MIN_ZOOM, self.zoom()))
+            self.scale(wanted / self.zoom(), wanted / self.zoom())
         self.centerOn(rect.center())
         self.zoomed.emit(self.zoom())
 
@@ -135,19 +148,29 @@ class GraphView(QGraphicsView):
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         theme = self.graph_scene().theme
         painter.fillRect(rect, theme.background)
-        spacing = GRID if GRID * self.zoom() >= 8 else GRID * GRID_MAJOR
-        self._draw_grid(painter, rect, spacing, theme.grid_minor)
-        if GRID * GRID_MAJOR * self.zoom() >= 8:
-            self._draw_grid(painter, rect, GRID * GRID_MAJOR, theme.grid_major)
+        self.grid_lines_drawn = 0
+        minor = grid_spacing(self.zoom())
+        self.grid_lines_drawn += self._draw_grid(painter, rect, minor, theme.grid_minor)
+        if minor == GRID:
+            major = grid_spacing(self.zoom(), GRID * GRID_MAJOR)
+            self.grid_lines_drawn += self._draw_grid(painter, rect, major, theme.grid_major)
 
     @staticmethod
-    def _draw_grid(painter: QPainter, rect: QRectF, spacing: float, color: object) -> None:
+    def _draw_grid(painter: QPainter, rect: QRectF, spacing: float, color: object) -> int:
+        """Draw grid lines `spacing` apart over `rect`; how many (none when they would be too many)."""
+        if not all(math.isfinite(v) for v in (rect.left(), rect.right(), rect.top(), rect.bottom())):
+            return 0
+        columns = rect.width() / spacing + 1
+        rows = rect.height() / spacing + 1
+        if columns + rows > MAX_GRID_LINES:
+            return 0
         painter.setPen(QPen(color, 0))
         left = math.floor(rect.left() / spacing) * spacing
         top = math.floor(rect.top() / spacing) * spacing
         lines = [QLineF(x, rect.top(), x, rect.bottom()) for x in _steps(left, rect.right(), spacing)]
         lines += [QLineF(rect.left(), y, rect.right(), y) for y in _steps(top, rect.bottom(), spacing)]
         painter.drawLines(lines)
+        return len(lines)
 
     # ----- mouse: wheel zoom, middle / space panning, double-click quick add -------------------------------------
 

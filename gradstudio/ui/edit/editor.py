@@ -22,10 +22,11 @@ from gradstudio.model.document import (
     RemoveNode,
 )
 from gradstudio.model.evaluation import Evaluator
-from gradstudio.ui.edit.commands import ApplyEdit, MoveNodes, Position
+from gradstudio.ui.edit.commands import ApplyEdit, MoveNodes, Position, StackGuard, move_edits
 
 # variable-name stems for new nodes (the rest use their op kind)
 NAME_STEMS = {"tensor": "x", "scalar": "c"}
+BUSY = "Undo or Redo is running; try again when it is done"
 
 
 class Editor(QObject):
@@ -38,6 +39,12 @@ class Editor(QObject):
         self.document = document
         self.evaluator = evaluator
         self.stack = stack
+        self.guard = StackGuard()
+
+    @property
+    def busy(self) -> bool:
+        """True while the stack undoes or redoes a command: no edit may be pushed then."""
+        return self.guard.active
 
     def apply(self, edit: Edit, text: str) -> bool:
         """Perform `edit` as one undo step; False (and `refused` emitted) if the model refuses it."""
@@ -48,20 +55,32 @@ class Editor(QObject):
 
     def attempt(self, edit: Edit, text: str) -> str | None:
         """Perform `edit` as one undo step; the model's reason if it refuses (nothing changed, nothing emitted)."""
+        if self.busy:
+            return BUSY
         try:
             inverse = self.document.apply(edit)
         except EditError as error:
             return str(error)
-        self.stack.push(ApplyEdit(self.document, edit, inverse, text))
+        self.stack.push(ApplyEdit(self.document, edit, inverse, text, self.guard))
         return None
 
-    def move(self, moves: Mapping[str, tuple[Position, Position]], text: str = "", mergeable: bool = True) -> None:
-        """Record items (nodes or annotations) moved from one position to another."""
+    def move(self, moves: Mapping[str, tuple[Position, Position]], text: str = "", mergeable: bool = True) -> bool:
+        """Record items (nodes or annotations) moved from one position to another; False if nothing was moved."""
         moves = {key: (before, after) for key, (before, after) in moves.items() if before != after}
+        if moves and self.busy:
+            self.refused.emit(f"Move: {BUSY}")
+            return False
         if moves:
             count = len(moves)
             label = text or ("Move " + (f"{count} items" if count > 1 else self._label(next(iter(moves)))))
-            self.stack.push(MoveNodes(self.document, moves, label, mergeable))
+            try:  # first: a refused move (beyond the canvas's limits, say) must leave no dead step behind
+                self.document.apply(move_edits(self.document, moves, 1))
+            except EditError as error:
+                self.refused.emit(f"{label}: {error}")
+                return False
+            self.stack.push(MoveNodes(self.document, moves, label, mergeable, self.guard, applied=True))
+            return True
+        return False
 
     def _label(self, key: str) -> str:
         node = self.document.nodes.get(key)
@@ -82,6 +101,9 @@ class Editor(QObject):
         edits: list[Edit] = [Disconnect(replacing)] if replacing is not None else []
         edit = Batch([*edits, Connect(edge)])
         text = f"Connect {self._label(edge.source)} → {self._label(edge.target)}.{edge.port}"
+        if self.busy:
+            self.refused.emit(f"Cannot connect: {BUSY}")
+            return False
         try:
             inverse = self.document.apply(edit)
         except EditError as error:
@@ -92,7 +114,7 @@ class Editor(QObject):
             inverse.apply(self.document)
             self.refused.emit(f"Cannot connect: {self._label(edge.target)} would fail: {problem}")
             return False
-        self.stack.push(ApplyEdit(self.document, edit, inverse, text))
+        self.stack.push(ApplyEdit(self.document, edit, inverse, text, self.guard))
         return True
 
     def _trial_error(self, target: str) -> str | None:

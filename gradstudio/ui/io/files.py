@@ -7,6 +7,8 @@ leaves the open document as it was.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,11 +16,12 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.io import fileformat
-from gradstudio.model.io.codegen import generate_code
 from gradstudio.model.io.fileformat import write_atomically
 from gradstudio.model.io.torch_file import TORCH_SUFFIXES, load_any
 from gradstudio.resource_files import resource_path
 from gradstudio.ui.io.export import export_image
+from gradstudio.ui.panels.code_panel import safe_code
+from gradstudio.ui.text_limits import clip, elide_path
 
 if TYPE_CHECKING:
     from gradstudio.ui.main_window import MainWindow
@@ -98,8 +101,10 @@ class FileController:
             return False
         try:
             document = load_any(path)
-        except fileformat.GraphFileError as error:
-            QMessageBox.critical(self.window, "Cannot open graph", f"{Path(path).name}: {error}")
+        except (fileformat.GraphFileError, OSError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            message = clip(f"{elide_path(Path(path).name)}: {reason}", 2000)
+            QMessageBox.critical(self.window, "Cannot open graph", message)
             return False
         if as_example:
             # an example opens as an untitled copy, so Save never overwrites the shipped file
@@ -110,7 +115,7 @@ class FileController:
         else:
             self.window.set_document(document, str(Path(path).resolve()))
             self.window.settings.add_recent_file(path)
-        self.say(f"Opened {Path(path).name}")
+        self.say(f"Opened {elide_path(Path(path).name)}")
         return True
 
     # ----- save --------------------------------------------------------------------------------------------------
@@ -129,19 +134,38 @@ class FileController:
 
     def save_to(self, path: str) -> bool:
         """Write the document to `path`; on failure say why and keep everything as it was."""
+        name = elide_path(Path(path).name)
+        if not self._may_replace_read_only(path):
+            self.say(f"Not saved: {name} is read-only")
+            return False
         try:
             fileformat.save(self.workspace.document, path)
         except (OSError, ValueError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            QMessageBox.critical(self.window, "Cannot save graph", f"{Path(path).name}: {reason}")
+            QMessageBox.critical(self.window, "Cannot save graph", clip(f"{name}: {reason}", 2000))
             return False
         self.workspace.path = str(Path(path).resolve())
         self.workspace.display_name = Path(path).name
         self.workspace.undo_stack.setClean()
         self.window.update_title()
         self.window.settings.add_recent_file(path)
-        self.say(f"Saved {Path(path).name}")
+        self.say(f"Saved {name}")
         return True
+
+    def _may_replace_read_only(self, path: str) -> bool:
+        """True unless `path` is an existing read-only file the user does not want replaced (they are asked)."""
+        try:
+            writable_bits = os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+        except OSError:
+            return True  # no such file (or none we can see): nothing to replace
+        if writable_bits and os.access(path, os.W_OK):  # marked read-only even for an administrator who may write
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.window, "Replace read-only file?",
+            f"{elide_path(Path(path).name)} is read-only. Replace it anyway (it stays read-only)?",
+            buttons.Yes | buttons.No, buttons.No)
+        return answer == buttons.Yes
 
     # ----- export ------------------------------------------------------------------------------------------------
 
@@ -152,7 +176,7 @@ class FileController:
         if not path:
             return False
         if not export_image(self.window.view.scene(), path):
-            QMessageBox.critical(self.window, "Cannot export image", f"Could not write {path}")
+            QMessageBox.critical(self.window, "Cannot export image", f"Could not write {elide_path(path)}")
             return False
         self.say(f"Exported {Path(path).name}")
         return True
@@ -163,11 +187,15 @@ class FileController:
         path = self._ask_save_path("Export code", f"{stem}.py", "Python source (*.py)", (".py",))
         if not path:
             return False
-        code = generate_code(self.workspace.document, self.workspace.results())
+        code, problem = safe_code(self.workspace)
+        if problem is not None:
+            QMessageBox.critical(self.window, "Cannot export code", f"This graph cannot be written as code:\n{problem}")
+            return False
         try:
             write_atomically(path, code.encode("utf-8"))
         except OSError as error:
-            QMessageBox.critical(self.window, "Cannot export code", f"Could not write {path}:\n{error.strerror}")
+            message = f"Could not write {elide_path(path)}:\n{error.strerror}"
+            QMessageBox.critical(self.window, "Cannot export code", message)
             return False
         self.say(f"Exported {Path(path).name}")
         return True

@@ -28,6 +28,7 @@ from gradstudio.model.flow_view import magnitude
 from gradstudio.ui.canvas.highlight import DIM_EDGE, DIM_NODE, RING, flow_pen, log_positions
 from gradstudio.ui.canvas.items import bezier
 from gradstudio.ui.panels.base import PanelDock
+from gradstudio.ui.text_limits import shorten_words
 
 BOX = (150.0, 40.0)
 GAP = (70.0, 24.0)
@@ -98,7 +99,8 @@ class AutogradDock(PanelDock):
         self._build()
         if not self.graph.nodes:
             name = self.workspace.name_of(target) if target else "nothing selected"
-            self.empty.setText(EMPTY.format(name=name) if target else "Select a node to see its grad_fn graph.")
+            text = EMPTY.format(name=name) if target else "Select a node to see its grad_fn graph."
+            self.empty.setText(shorten_words(text))
             self.stack.setCurrentWidget(self.empty)
             return
         self.stack.setCurrentWidget(self.view)

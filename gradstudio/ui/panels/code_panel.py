@@ -10,7 +10,18 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 
 from gradstudio.model.io.codegen import generate_code
 from gradstudio.ui.panels.base import PanelDock
+from gradstudio.ui.text_limits import clip
 from gradstudio.ui.widgets.tensor_view import monospace
+from gradstudio.ui.workspace import Workspace
+
+
+def safe_code(workspace: Workspace) -> tuple[str, str | None]:
+    """The graph's PyTorch code and None, or "" and why it cannot be written (a value beyond float range, say)."""
+    try:
+        return generate_code(workspace.document, workspace.results()), None
+    except (ArithmeticError, ValueError, TypeError, MemoryError, RecursionError) as error:
+        return "", f"{type(error).__name__}: {error}"
+
 
 # (pattern, colour) pairs, later ones winning where they overlap
 SYNTAX = [
@@ -101,7 +112,8 @@ class CodeDock(PanelDock):
         return self.text.toPlainText()
 
     def _generate(self) -> str:
-        return generate_code(self.workspace.document, self.workspace.results())
+        code, problem = safe_code(self.workspace)
+        return code if problem is None else f"# This graph cannot be written as code: {clip(problem)}\n"
 
     def copy(self) -> None:
         """Put the code on the clipboard."""

@@ -7,12 +7,13 @@ so a refresh after an edit keeps the focus where the user is typing.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 import gradstudio.engine as engine
@@ -24,6 +25,7 @@ from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.explain import GENERIC, explain
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.panels.base import PanelDock
+from gradstudio.ui.text_limits import short_name
 from gradstudio.ui.widgets.attribute_fields import (
     VALUES_TABLE_LIMIT,
     CheckField,
@@ -72,8 +74,8 @@ def values_shape(node: Node) -> tuple[int, ...] | None:
 def table_values(array: np.ndarray) -> tuple:
     """A computed tensor's values as the table edits them: float32 in its shortest decimals, bools as 0 and 1."""
     flat = array.reshape(-1)
-    if array.dtype == np.float32:
-        return tuple(float(float32(v)) for v in flat)
+    if array.dtype == np.float32:  # float32's shortest decimals; nan and inf as they are
+        return tuple(float(float32(v)) if np.isfinite(v) else float(v) for v in flat)
     return tuple(int(v) if array.dtype == np.bool_ else v.item() for v in flat)
 
 
@@ -117,6 +119,14 @@ class InspectorDock(PanelDock):
         if node is not None:
             self._sync(result)
 
+    def commit_pending(self) -> None:
+        """Commit what is typed but not yet entered in any field, before Undo, Redo or a command runs."""
+        if self.node is None or self.editor is None or self.editor.busy:
+            return
+        for field in list(self.fields.values()):
+            if self.fields and field.has_pending_input():
+                field.commit_pending()
+
     def _focused_key(self) -> str | None:
         """The key of the field holding the keyboard focus, if one does."""
         focus = QApplication.focusWidget()
@@ -131,6 +141,8 @@ class InspectorDock(PanelDock):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+        for field in self.fields.values():
+            field.retire()  # a doomed field losing the focus must not commit into the next node's form
         self.fields = {}
         self.status = _label("")
         if node is None:
@@ -182,7 +194,8 @@ class InspectorDock(PanelDock):
 
     def _sync(self, result: NodeResult | None) -> None:
         spec = self.node.spec
-        self.header.setText(f"<b>{self.node.name}</b> — {spec.title} <span style='color:gray'>({spec.kind})</span>")
+        name = html.escape(short_name(self.node.name))
+        self.header.setText(f"<b>{name}</b> — {spec.title} <span style='color:gray'>({spec.kind})</span>")
         for key, field in self.fields.items():
             field.sync(self._model_value(key, result))
         self.status.setText(self._problem(result))
@@ -212,8 +225,8 @@ class InspectorDock(PanelDock):
 
     def _commit(self, key: str, value: Any) -> None:
         """Turn what the user entered in field `key` into one command; show the model's refusal inline."""
-        node, field = self.node, self.fields[key]
-        if node is None or self.editor is None:
+        node, field = self.node, self.fields.get(key)
+        if node is None or field is None or self.editor is None or node.id not in self.editor.document.nodes:
             return
         if value == field.model_value and key != "values":
             field.show_error(None)
@@ -223,7 +236,7 @@ class InspectorDock(PanelDock):
         problem = self.editor.attempt(edit, text)
         field.show_error(problem)
         if problem is None:
-            self.refresh()
+            QTimer.singleShot(0, self, self.refresh)  # later: never rebuild the form while a field is signalling
 
     def _edit_for(self, node: Node, key: str, value: Any) -> tuple[Edit, str]:
         if key == "name":

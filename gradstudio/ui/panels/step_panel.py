@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from gradstudio.ui.panels.base import PanelDock
+from gradstudio.ui.text_limits import shorten_words
 
 IDLE = "Press Step Backward (Ctrl+Shift+B) to walk the backward pass one grad_fn at a time."
 
@@ -47,7 +48,7 @@ class StepPanel(PanelDock):
 
     def show_step(self, index: int, count: int, html: str, title: str) -> None:
         """Show one step's explanation."""
-        self.title.setText(f"<b>Step {index + 1} of {count}</b> · {title}")
+        self.title.setText(f"<b>Step {index + 1} of {count}</b> · {shorten_words(title)}")
         self.text.setHtml(html)
         self.previous.setEnabled(index > 0)
         self.next.setEnabled(True)

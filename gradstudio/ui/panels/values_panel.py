@@ -7,6 +7,7 @@ on the last Backward, which PyTorch computes but does not keep.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -25,6 +26,7 @@ import gradstudio.engine as engine
 from gradstudio.model.document import Node
 from gradstudio.model.gradients import ShownGradient
 from gradstudio.ui.panels.base import PanelDock
+from gradstudio.ui.text_limits import short_name
 from gradstudio.ui.widgets.tensor_view import TensorView
 
 ERROR_STYLE = "color: #d32f2f"
@@ -119,18 +121,20 @@ class ValuesDock(PanelDock):
         self.node = node
         workspace = self.workspace
         result = workspace.result(node.id) if node is not None and workspace is not None else None
+        name = html.escape(short_name(node.name)) if node is not None else ""
         self.header.setStyleSheet("")
         if node is None:
             self._show_nothing("Select a node to see its value and gradient.")
         elif result is None:
-            self._show_nothing(f"{node.name}: not evaluated yet")
+            self._show_nothing(f"{name}: not evaluated yet")
         elif result.error is not None:
-            self._show_nothing(f"{node.name} cannot be computed: {result.error}", error=True)
+            self._show_nothing(f"{name} cannot be computed: {result.error}", error=True)
         elif result.blocked_by is not None:
-            self._show_nothing(f"{node.name} waits for {workspace.name_of(result.blocked_by)}, which has no value")
+            source = html.escape(short_name(workspace.name_of(result.blocked_by)))
+            self._show_nothing(f"{name} waits for {source}, which has no value")
         else:
-            self.header.setText(f"<b>{node.name}</b> — {describe(result.value)}")
-            self.value_view.show_value(result.value, f"Value of {node.name}", "")
+            self.header.setText(f"<b>{name}</b> — {describe(result.value)}")
+            self.value_view.show_value(result.value, f"Value of {name}", "")
             self.gradient = workspace.shown_gradient(node.id)
             self.grad_view.show_value(self.gradient.value, self.gradient.title, self.gradient.note)
         self.copy_value.setEnabled(self.value_view.value is not None)

@@ -93,6 +93,14 @@ class Field(QWidget):
         """True when the editor holds typing not yet committed (then Ctrl+Z undoes the typing, not the document)."""
         return False
 
+    def commit_pending(self) -> None:
+        """Commit typing not yet entered (fields that commit on every change have none)."""
+
+    def retire(self) -> None:
+        """The form is being replaced: emit nothing more (the editor may still lose its focus on the way out)."""
+        self.blockSignals(True)
+        self.editor.blockSignals(True)
+
 
 class TextField(Field):
     """A line edit for shapes, dims, numbers and text; Enter (or leaving the field) commits."""
@@ -119,6 +127,9 @@ class TextField(Field):
     def has_pending_input(self) -> bool:
         return self.editor.text() != self.text_of(self.model_value)
 
+    def commit_pending(self) -> None:
+        self._finish()
+
 
 class SpinField(Field):
     """A spin box for integer attributes (the range is wide: the model, not the widget, sets the limits)."""
@@ -140,6 +151,9 @@ class SpinField(Field):
 
     def has_pending_input(self) -> bool:
         return self.editor.lineEdit().text() != self.editor.textFromValue(int(self.model_value))
+
+    def commit_pending(self) -> None:
+        self.editor.interpretText()
 
 
 class CheckField(Field):

@@ -22,10 +22,13 @@ from PySide6.QtWidgets import (
 import gradstudio.engine as engine
 from gradstudio.engine.autograd import graph
 from gradstudio.model.code_literals import element
+from gradstudio.ui.text_limits import clip, int_text, shorten_words, tensor_text
 from gradstudio.ui.widgets import charts
 
 Index = QModelIndex | QPersistentModelIndex
 FIT_CELLS = 4096  # up to this many cells each column fits its contents; beyond, measuring every cell takes seconds
+SHOW_LIMIT = 1_000_000  # elements charted and listed; beyond, only the first SHOW_EXTENT along each dimension
+SHOW_EXTENT = 1000
 SAMPLE = 256  # larger tables size all columns alike, from this many values plus the extremes
 
 
@@ -38,9 +41,16 @@ def monospace() -> QFont:
 
 def cell_text(value: Any, dtype: np.dtype) -> str:
     """One element exactly (the shortest text that reads back the same); `nan`, `inf`, `-inf` as PyTorch prints them."""
+    if isinstance(value, np.ndarray) and dtype.kind == "O":
+        value = value.item()  # a Python number the scalar view wraps
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(value)
     if dtype.kind == "f" and not np.isfinite(value):
         return str(float(value))
-    return element(value, dtype)
+    try:
+        return element(value, dtype)
+    except (OverflowError, ValueError, TypeError):  # a Python number beyond float range, say
+        return clip(value, 40) if not isinstance(value, int) else int_text(value)
 
 
 def chart_kind(value: Any) -> str:
@@ -149,8 +159,8 @@ class TensorView(QWidget):
 
     def show_value(self, value: Any, title: str, note: str) -> None:
         """Show `value` (a tensor, a Python number, or None with only the title and note)."""
-        self.title.setText(title)
-        self.note.setText(note)
+        self.title.setText(shorten_words(title))
+        self.note.setText(shorten_words(note))
         self.note.setVisible(bool(note))
         tensor = isinstance(value, engine.Tensor) and not value.is_inference()  # inference tensors keep no version
         version = graph.version(value) if tensor else None
@@ -164,7 +174,7 @@ class TensorView(QWidget):
 
     def copy_text(self) -> str:
         """The value as PyTorch prints it (empty when there is none)."""
-        return "" if self.value is None else repr(self.value)
+        return "" if self.value is None else tensor_text(self.value)
 
     def _draw(self) -> None:
         array = self._array()
@@ -188,10 +198,17 @@ class TensorView(QWidget):
         """Chart and table of the whole value, or of the selected 2-d slice of a higher-rank one."""
         if self.kind == "slices":
             array = array[tuple(spin.value() for spin in self._spins)]
+        whole = array.shape
+        if array.size > SHOW_LIMIT:  # an expanded view can be huge: chart and list only its first rows and columns
+            array = array[tuple(slice(0, SHOW_EXTENT) for _ in whole)]
         self._size_columns(array)  # before the reset: a reset in fit-to-contents mode measures every cell
         self.table_model.set_array(array if array.ndim else array.reshape(1))
         charted = self.kind in ("bar", "heatmap", "slices") and array.size
-        self.caption.setText(charts.nonfinite_caption(array) if charted else "")
+        caption = charts.nonfinite_caption(array) if charted else ""
+        if array.shape != whole:
+            cut = " × ".join(str(n) for n in array.shape)
+            caption = f"showing the first {cut} of {list(whole)}" + (f"; {caption}" if caption else "")
+        self.caption.setText(caption)
         self.caption.setVisible(bool(self.caption.text()))
         if charted:
             self._drop_plot()
