@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EXAMPLE ?= resources/examples/notes_forward_backward.gsg
 
-.PHONY: run test lint bench clean
+.PHONY: run test fuzz lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(PY) -m gradstudio.sysdeps
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+# The differential fuzzer, longer than in `make test`: FUZZ_COUNT programs from seed FUZZ_START.
+FUZZ_COUNT ?= 5000
+FUZZ_START ?= 0
+fuzz: $(VENV)/.installed-test
+	GRADSTUDIO_FUZZ_COUNT=$(FUZZ_COUNT) GRADSTUDIO_FUZZ_START=$(FUZZ_START) \
+		$(PY) -m pytest -q -s tests/engine/test_fuzz_vs_torch.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
