@@ -6,7 +6,7 @@ from typing import Any
 
 from gradstudio.engine._dtype import float32, float64, int64
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops import inplace, linalg, pointwise, reduction, selection, shape
+from gradstudio.engine.ops import indexing, inplace, linalg, pointwise, reduction, selection, shape
 
 
 def _reflected(function: Any) -> Any:
@@ -46,7 +46,7 @@ def _bind() -> None:
         "__imul__": _in_place_operator(inplace.mul_), "__itruediv__": _in_place_operator(inplace.div_),
         "__eq__": selection.eq, "__ne__": selection.ne, "__lt__": selection.lt, "__le__": selection.le,
         "__gt__": selection.gt, "__ge__": selection.ge,
-        "__getitem__": shape.getitem, "__setitem__": inplace.setitem,
+        "__getitem__": indexing.getitem, "__setitem__": inplace.setitem,
     }
     for name, function in methods.items():
         setattr(Tensor, name, function)

@@ -567,6 +567,13 @@ CASES: list[Case] = [
     case("indexing", "index_negative_start_step", lambda x: x[-4::2, 1:], real(5, 3)),
     case("indexing", "index_column", lambda x: x[:, 1], real(2, 3)),
     case("indexing", "index_ellipsis", lambda x: x[..., 0], real(2, 2, 3)),
+    # advanced indexing
+    case("indexing", "index_list", lambda x: x[[0, 2, 0]], real(3, 2)),
+    case("indexing", "index_mask", lambda x: x[torch.tensor([[True, False], [False, True], [True, True]])] ** 2,
+         real(3, 2)),
+    case("indexing", "index_long_tensor", lambda x: x[torch.tensor([[1, 1], [0, 2]])], real(3, 2)),
+    case("indexing", "index_slice_and_list", lambda x: x[1:, [1, 0]] * x[0, [0, 1]], real(3, 2)),
+    case("indexing", "index_separated", lambda x: x[[0, 1], :, [1, 0]], real(2, 3, 2)),
     case("indexing", "index_ellipsis_middle", lambda x: x[-1, ..., ::2], real(2, 2, 3)),
     case("indexing", "index_none", lambda x: x[None], real(2, 3)),
     case("indexing", "index_mixed", lambda x: x[0, None, 1:], real(2, 3)),
