@@ -43,6 +43,7 @@ from gradstudio.engine.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from gradstudio.engine.nn._activations import erf
 from gradstudio.engine.ops._core import tensor_function as _tensor_function
 from gradstudio.engine.ops.integer import (
     all,

@@ -609,6 +609,25 @@ CASES: list[Case] = [
     case("einsum", "einsum", lambda x, y: torch.einsum("ij,jk->ik", x, y) + torch.outer(x[0], y[:, 0]), real(2, 2),
          real(2, 2)),
     case("in-place", "inplace_unary", lambda x: (x * 1).exp_().tanh_().pow_(2), real(2, 3)),
+    # nn.functional, second wave
+    case("leaky_relu", "leaky_relu", lambda x: torch.nn.functional.leaky_relu(x, 0.2) ** 2, off_kinks(2, 3)),
+    case("gelu", "gelu", torch.nn.functional.gelu, real(2, 3)),
+    case("gelu", "gelu_tanh", lambda x: torch.nn.functional.gelu(x, approximate="tanh"), real(2, 3)),
+    case("silu", "silu", torch.nn.functional.silu, real(2, 3)),
+    case("elu", "elu", lambda x: torch.nn.functional.elu(x, alpha=0.7) ** 2, off_kinks(2, 3)),
+    case("softplus", "softplus", lambda x: torch.nn.functional.softplus(x, beta=2.0, threshold=3.0), off_kinks(2, 3)),
+    case("erf", "erf", torch.erf, real(2, 3)),
+    case("l1_loss", "l1_loss", torch.nn.functional.l1_loss, off_kinks(2, 3), real(2, 3)),
+    case("smooth_l1_loss", "smooth_l1_loss", lambda x, y: torch.nn.functional.smooth_l1_loss(x, y, beta=0.5),
+         fixed([0.1, 1.2, -0.9, 0.3]), fixed([0.0, 0.1, 0.2, 0.25])),
+    case("huber_loss", "huber_loss", lambda x, y: torch.nn.functional.huber_loss(x, y, reduction="sum", delta=0.5),
+         fixed([0.1, 1.2, -0.9, 0.3]), fixed([0.0, 0.1, 0.2, 0.25])),
+    case("kl_div", "kl_div", lambda x, y: torch.nn.functional.kl_div(x, y, reduction="batchmean"), real(2, 3),
+         positive(2, 3)),
+    case("kl_div", "kl_div_log_target", lambda x, y: torch.nn.functional.kl_div(x, y, reduction="sum",
+                                                                                  log_target=True), real(2, 3),
+         real(2, 3)),
+    case("normalize", "normalize", torch.nn.functional.normalize, real(2, 3)),
     # copies and casts
     case("clone", "clone", lambda x: x.clone(), real(2, 3)),
     case("clone", "clone_used", lambda x: x.clone() * x, real(3)),
@@ -665,6 +684,8 @@ CONTRACT_OPS = (
     "add_", "sub_", "mul_", "div_", "+=", "-=", "*=", "/=", "zero_", "setitem",
     "%", "sort", "topk", "norm", "logsumexp", "cumsum", "cumprod", "flip", "gather", "masked_fill", "tril", "diag",
     "expand_as", "repeat", "split", "einsum", "in-place",
+    "leaky_relu", "gelu", "silu", "elu", "softplus", "erf", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
+    "normalize",
 )
 
 
