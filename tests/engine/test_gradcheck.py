@@ -375,6 +375,20 @@ def to_float64_squared(x: torch.Tensor) -> torch.Tensor:
     return y * y
 
 
+class Cube(torch.autograd.Function):
+    """A custom Function whose backward is written with engine ops (so it is twice differentiable)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> torch.Tensor:
+        (x,) = ctx.saved_tensors
+        return g * 3 * x * x
+
+
 MATMUL_SHAPES_A = {1: (3,), 2: (2, 3), 3: (2, 2, 3), 4: (3, 1, 2, 3)}
 MATMUL_SHAPES_B = {1: (3,), 2: (3, 2), 3: (1, 3, 2), 4: (1, 2, 3, 2)}
 
@@ -628,6 +642,7 @@ CASES: list[Case] = [
                                                                                   log_target=True), real(2, 3),
          real(2, 3)),
     case("normalize", "normalize", torch.nn.functional.normalize, real(2, 3)),
+    case("autograd.Function", "custom_function", lambda x: Cube.apply(x) * x, real(2, 3)),
     # copies and casts
     case("clone", "clone", lambda x: x.clone(), real(2, 3)),
     case("clone", "clone_used", lambda x: x.clone() * x, real(3)),
@@ -685,7 +700,7 @@ CONTRACT_OPS = (
     "%", "sort", "topk", "norm", "logsumexp", "cumsum", "cumprod", "flip", "gather", "masked_fill", "tril", "diag",
     "expand_as", "repeat", "split", "einsum", "in-place",
     "leaky_relu", "gelu", "silu", "elu", "softplus", "erf", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
-    "normalize",
+    "normalize", "autograd.Function",
 )
 
 

@@ -13,6 +13,11 @@ from gradstudio.engine.ops._core import normalize_dim, record, view_of
 from gradstudio.engine.ops.shape import IndexBackward, expand, permute, reshape, unsqueeze, view
 
 
+def view_as(a: Tensor, other: Tensor) -> Tensor:
+    """`a` viewed with `other`'s shape."""
+    return view(a, other._data.shape)
+
+
 def expand_as(a: Tensor, other: Tensor) -> Tensor:
     """`a` expanded to `other`'s shape (a view)."""
     return expand(a, other._data.shape)
