@@ -107,16 +107,33 @@ LOSS = [
     "torch.nn.functional.binary_cross_entropy_with_logits({x}, torch.sigmoid({y}))",
     "torch.nn.functional.cross_entropy({x}, torch.tensor([0] * {n}))",
 ]
+INDEXING = [
+    "{x}[[0, -1]]", "{x}[{x} > 0]", "{x}[torch.tensor([0, 0])]", "{x}[:, [0]]", "{x}[..., [True]]",
+    "{x}[torch.tensor([{i}, 0]), ...]", "{x}[[0], 0]",
+]
+SURFACE = [
+    "{x} // 2", "{x} % 1.5", "{x} % {y}", "{x}.argmax()", "{x}.argmin(dim={d}, keepdim={k})", "{x}.any()",
+    "{x}.all(dim={d})", "{x}.sort(dim={d}).values", "{x}.sort(descending=True)[0]", "{x}.topk(1, dim={d}).values",
+    "{x}.norm()", "{x}.norm(dim={d})", "torch.norm({x}, p=1)", "{x}.expand_as({y})", "{x}.flip({d})",
+    "{x}.chunk(2, {d})[0]", "{x}.split(1, {d})[-1]", "{x}.unbind({d})[0]", "{x}.cumsum({d})", "{x}.cumprod({d})",
+    "{x}.logsumexp({d})", "{x}.masked_fill({x} > 0, 0.5)", "{x}.tril()", "{x}.triu(1)", "torch.diag({x})",
+    "torch.outer({x}.flatten(), {y}.flatten())", "{x}.isnan()", "{x}.isfinite()", "{x}.sum(axis={d}, keepdims={k})",
+    "torch.mean(input={x})", "{x} & {y}", "{x} | 1", "~{x}", "{x} ^ {y}", "torch.einsum('ij->ji', {x})",
+    "{x}.gather({d}, torch.zeros({x}.shape, dtype=torch.long))", "{x}.repeat(2, *([1] * {x}.dim()))",
+    "torch.allclose({x}, {y})",
+]
+FUNCTIONAL = [
+    "torch.nn.functional.leaky_relu({x}, 0.1)", "torch.nn.functional.gelu({x})", "torch.nn.functional.silu({x})",
+    "torch.nn.functional.elu({x})", "torch.nn.functional.softplus({x})", "torch.nn.functional.l1_loss({x}, {y})",
+    "torch.nn.functional.smooth_l1_loss({x}, {y})", "torch.nn.functional.huber_loss({x}, {y}, delta=0.5)",
+    "torch.nn.functional.normalize({x}, dim={d})", "torch.nn.functional.kl_div({x}, {y}.abs(), reduction='sum')",
+]
 FAMILIES: dict[str, list[str]] = {
     "unary": UNARY, "reduction": REDUCTION, "shape": SHAPE, "binary": BINARY, "matmul": MATMUL, "loss": LOSS,
+    "indexing": INDEXING, "surface": SURFACE, "functional": FUNCTIONAL,
 }
-WEIGHTS = {"unary": 4, "reduction": 3, "shape": 3, "binary": 4, "matmul": 1, "loss": 1}
-
-
-def register(family: str, templates: list[str], weight: float = 1.0) -> None:
-    """Add op templates to the generator (used for families a test module knows both engines support)."""
-    FAMILIES.setdefault(family, []).extend(templates)
-    WEIGHTS.setdefault(family, weight)
+WEIGHTS = {"unary": 4, "reduction": 3, "shape": 3, "binary": 4, "matmul": 1, "loss": 1, "indexing": 2, "surface": 4,
+           "functional": 2}
 
 
 def _fill(rng: np.random.Generator, template: str, x: Value, y: Value) -> str:

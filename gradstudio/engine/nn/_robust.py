@@ -19,6 +19,8 @@ from gradstudio.engine.ops.reduction import mean
 from gradstudio.engine.ops.reduction import sum as sum_
 from gradstudio.engine.ops.selection import where
 
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}
+
 
 def _warn_size(input: Tensor, target: Tensor) -> None:  # noqa: A002
     if target.shape != input.shape:
@@ -45,6 +47,8 @@ class _PiecewiseLoss(Node):
 
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
+        if self.refused_target is not None:  # PyTorch's huber backward refuses a target of another dtype
+            raise RuntimeError(f"Found dtype {self.refused_target} but expected {_TYPE_NAMES[a._data.dtype.name]}")
         diff = a - b
         inside = np.abs(diff._data) < self.width
         sign = Tensor._make(np.sign(diff._data).astype(g._data.dtype))
@@ -68,6 +72,12 @@ def _piecewise(input: Tensor, target: Tensor, reduction: str, width: float, hube
     reduction = reduction_name(reduction)
     a, b = _broadcast_pair(input, target)
     a, b, ad, bd = operands(a, b)
+    if huber and ad.dtype != input._data.dtype:  # huber_loss computes in, and returns, the input's dtype
+        if input._data.dtype.kind != "f":
+            raise RuntimeError(f"result type {_TYPE_NAMES[ad.dtype.name]} can't be cast to the desired output type "
+                               f"{_TYPE_NAMES[input._data.dtype.name]}")
+        ad, bd = ad.astype(input._data.dtype), bd.astype(input._data.dtype)
+    refused = _TYPE_NAMES[target._data.dtype.name] if huber and target._data.dtype != input._data.dtype else None
     distance = np.abs(ad - bd)
     if huber:
         losses = np.where(distance < width, 0.5 * distance * distance, width * (distance - 0.5 * width))
@@ -76,7 +86,7 @@ def _piecewise(input: Tensor, target: Tensor, reduction: str, width: float, hube
         losses = np.where(distance < width, 0.5 * distance * distance / width, distance - 0.5 * width)
         node, inner, outer = SmoothL1LossBackward0, 1.0 / width, 1.0
     return record(_reduce(losses.astype(ad.dtype), reduction), node, (a, b), save=(a, b), reduction=reduction,
-                  count=losses.size, width=width, inner_scale=inner, outer_scale=outer)
+                  count=losses.size, width=width, inner_scale=inner, outer_scale=outer, refused_target=refused)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,  # noqa: A002
@@ -105,6 +115,8 @@ _MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch siz
 def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,  # noqa: A002
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL divergence of `target` from the log-probabilities `input` (target as probabilities, or logs)."""
+    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if size_average is not None or reduce is not None:
         reduction = reduction_name(reduction, size_average, reduce)
     elif reduction == "mean":

@@ -9,7 +9,16 @@ import numpy as np
 
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor, tracking
-from gradstudio.engine.ops._core import binary, needs, normalize_dim, normalize_dims, record, reduce_to, shape_stub
+from gradstudio.engine.ops._core import (
+    binary,
+    broadcast_error,
+    needs,
+    normalize_dim,
+    normalize_dims,
+    record,
+    reduce_to,
+    shape_stub,
+)
 
 _TYPE_NAMES = {"f": {4: "Float", 8: "Double"}, "i": {8: "Long", 4: "Int"}, "b": {1: "Bool"}}
 
@@ -32,10 +41,21 @@ class NotImplementedBackward(Node):
 NotImplementedBackward.__name__ = NotImplementedBackward.__qualname__ = "NotImplemented"  # as PyTorch prints it
 
 
+def _integer_division(function: Any) -> Any:
+    """`function` refusing an integer division by zero as PyTorch does."""
+
+    def divide(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if x.dtype.kind in "biu" and y.dtype.kind in "biu" and not np.all(y):
+            raise RuntimeError("ZeroDivisionError")
+        return function(x, y)
+
+    return divide
+
+
 def floor_divide(a: Any, b: Any) -> Tensor:
     """Floor of a / b (`//`); not differentiable, as in PyTorch."""
     tensors = tuple(x for x in (a, b) if isinstance(x, Tensor))
-    a, b, data = binary(np.floor_divide, a, b)
+    a, b, data = binary(_integer_division(np.floor_divide), a, b)
     return record(data, NotImplementedBackward, tensors, op="floor_divide")
 
 
@@ -64,7 +84,7 @@ def remainder(a: Any, b: Any) -> Tensor:
     if not isinstance(a, Tensor):
         return _rmod(b, a)
     scalar_other = not isinstance(b, Tensor)
-    a, b, data = binary(np.remainder, a, b)
+    a, b, data = binary(_integer_division(np.remainder), a, b)
     if not tracking(a, b):
         return Tensor._make(data)
     if scalar_other:
@@ -75,18 +95,29 @@ def remainder(a: Any, b: Any) -> Tensor:
 
 def _rmod(a: Tensor, other: Any) -> Tensor:
     """number % tensor: PyTorch has no derivative for it."""
-    a, b, data = binary(lambda x, y: np.remainder(y, x), a, other)
+    a, b, data = binary(lambda x, y: _integer_division(np.remainder)(y, x), a, other)
     return record(data, NotImplementedBackward, (a,), op="remainder")
 
 
 def _bitwise(name: str, function: Any) -> Any:
     def op(a: Any, b: Any) -> Tensor:
-        a, b, data = binary(function, a, b) if _integral(a, b) else _refuse(name, a, b)
+        if not _integral(a, b):
+            _broadcastable(a, b)  # PyTorch checks the shapes before the dtypes
+            _refuse(name, a, b)
+        a, b, data = binary(function, a, b)
         return Tensor._make(data)
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} of integer or bool tensors."
     return op
+
+
+def _broadcastable(a: Any, b: Any) -> None:
+    shapes = [x._data.shape for x in (a, b) if isinstance(x, Tensor)]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise broadcast_error(*shapes) from None
 
 
 def _integral(a: Any, b: Any) -> bool:
@@ -125,6 +156,15 @@ def logical_not(a: Tensor) -> Tensor:
 
 
 def _arg(function: Any, a: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    name = function.__name__
+    if a._data.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
+    if a._data.size == 0:
+        if dim is None:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        axis = normalize_dim(dim, a._data.ndim)
+        if a._data.shape[axis] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
     if dim is None:
         index = np.asarray(function(a._data.reshape(-1)), dtype=np.int64)
         return Tensor._make(index.reshape((1,) * a._data.ndim) if keepdim else index)
@@ -176,9 +216,12 @@ def isfinite(a: Tensor) -> Tensor:
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     """Whether |a - b| <= atol + rtol * |b| everywhere."""
-    return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(isclose(a, b, rtol, atol, equal_nan)._data.all())
 
 
 def isclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
-    """Elementwise |a - b| <= atol + rtol * |b|."""
+    """Elementwise |a - b| <= atol + rtol * |b| (both of one dtype, as PyTorch requires)."""
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{_type_name(a._data.dtype)} did not match {_type_name(b._data.dtype)}")
+    _broadcastable(a, b)
     return Tensor._make(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))

@@ -40,7 +40,10 @@ class ScatterAddBackward0(Node):
 def scatter_add_into(values: Tensor, shape: tuple, axis: int, index: np.ndarray) -> Tensor:
     """Zeros of `shape` with `values` added at `index` along `axis` (repeats accumulate)."""
     data = np.zeros(shape, dtype=values._data.dtype)
-    np.add.at(data, _grid(index, axis), values._data)
+    if shape:
+        np.add.at(data, _grid(index, axis), values._data)
+    else:  # a 0-d input: its one element is the one picked
+        data[()] = values._data
     return record(data, ScatterAddBackward0, (values,), axis=axis, index=index)
 
 
@@ -77,9 +80,13 @@ class TopkBackward0(SortBackward0):
 
 def _ordered(a: Tensor, axis: int, descending: bool) -> np.ndarray:
     data = a._data if a._data.ndim else a._data.reshape(1)
-    order = np.argsort(-data if descending else data, axis=axis, kind="stable")
-    if descending and data.dtype.kind == "b":
-        order = np.argsort(~data, axis=axis, kind="stable")
+    if data.dtype.kind == "b":
+        key = ~data if descending else data
+    elif descending:  # NaN counts as the largest value, as in PyTorch (numpy sorts it last either way)
+        key = np.where(np.isnan(data), -np.inf, -data) if data.dtype.kind == "f" else -data
+    else:
+        key = data
+    order = np.argsort(key, axis=axis, kind="stable")
     return order if a._data.ndim else order.reshape(())
 
 
@@ -94,6 +101,8 @@ def sort(a: Tensor, dim: int = -1, descending: bool = False, stable: bool = Fals
 
 def topk(a: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     """The k largest (or smallest) elements along `dim`, with their indices."""
+    if a._data.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     axis = normalize_dim(dim, a._data.ndim)
     extent = a._data.shape[axis] if a._data.ndim else 1
     if not 0 <= k <= extent:
@@ -139,6 +148,8 @@ class CumprodBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (a, result) = self.saved_tensors
         axis = self.axis
+        if a._data.ndim == 0:  # the running product of one element is that element
+            return (g,)
         if not np.any(a._data == 0):  # d out_j / d a_i = out_j / a_i for j >= i
             return (flip(cumsum(flip(g * result, axis), axis), axis) / a,)
         # zeros: sum over j >= i of g_j * prod_{k <= j, k != i} a_k, built from engine ops (so differentiable)

@@ -66,6 +66,7 @@ def _pieces(a: Tensor, axis: int, bounds: list[tuple[int, int]], node: type[Node
 
 def split(a: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of `a` along `dim`: of one size (the last may be smaller) or of the listed sizes (views)."""
+    _refuse_0d("split", a)
     axis = normalize_dim(dim, a._data.ndim)
     extent = a._data.shape[axis]
     if isinstance(split_size_or_sections, int):
@@ -80,16 +81,24 @@ def split(a: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
     return _pieces(a, axis, list(zip(offsets[:-1], offsets[1:])), SplitWithSizesBackward0)
 
 
+def _refuse_0d(name: str, a: Tensor) -> None:
+    if a._data.ndim == 0:
+        raise RuntimeError(f"{name} expects at least a 1-dimensional tensor")
+
+
 def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """`a` cut into at most `chunks` equal pieces along `dim` (views)."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    _refuse_0d("chunk", a)
     extent = a._data.shape[normalize_dim(dim, a._data.ndim)]
     return split(a, max(-(-extent // chunks), 1), dim)
 
 
 def unbind(a: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices of `a` along `dim`, each with that dim removed (views)."""
+    if a._data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     axis = normalize_dim(dim, a._data.ndim)
     pieces = []
     for i in range(a._data.shape[axis]):
@@ -131,6 +140,8 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         aligned = _align(tensor, term, letters)
         product = aligned if product is None else product * aligned
     summed = tuple(range(len(output), len(letters)))
+    if len(operands) == 1 and not summed:
+        return product  # only permuted: PyTorch records the permute alone
     result = sum_(product, summed) if summed else product
     return view(result, result._data.shape)
 
