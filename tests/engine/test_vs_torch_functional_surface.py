@@ -100,6 +100,16 @@ def test_kl_div_mean_warns():
     assert_same(lambda t: warned(lambda: t.nn.functional.kl_div(t.tensor(X), t.tensor(P))), torch)
 
 
+def test_huber_loss_takes_the_input_dtype():
+    def scenario(t):
+        F = t.nn.functional
+        return [F.huber_loss(t.ones(2, dtype=t.float64), t.zeros(2)),
+                F.huber_loss(t.ones(2), t.zeros(2, dtype=t.int64)),
+                F.smooth_l1_loss(t.ones(2), t.zeros(2, dtype=t.float64))]
+
+    assert_same(scenario, torch)
+
+
 def test_one_hot():
     def scenario(t):
         F = t.nn.functional
@@ -130,6 +140,10 @@ ERRORS = {
     "huber_zero_delta": lambda F, t: F.huber_loss(t.ones(2), t.ones(2), delta=0.0),
     "kl_div_reduction": lambda F, t: F.kl_div(t.ones(2), t.ones(2), reduction="avg"),
     "l1_loss_reduction": lambda F, t: F.l1_loss(t.ones(2), t.ones(2), reduction="avg"),
+    "kl_div_integral": lambda F, t: F.kl_div(t.tensor([1, 2]), t.ones(2), reduction="sum"),
+    "huber_integral_input": lambda F, t: F.huber_loss(t.tensor([1, 2]), t.ones(2)),
+    "huber_target_dtype_backward": lambda F, t: F.huber_loss(t.ones(2, requires_grad=True),
+                                                             t.ones(2, dtype=t.float64)).backward(),
 }
 
 

@@ -142,7 +142,18 @@ VALUES = {
     "sort_indices": lambda t: [t.tensor(A23).sort(), t.tensor(A23).sort(descending=True).indices],
     "topk_result": lambda t: t.tensor(A23).topk(2, dim=1),
     "cumsum_int": lambda t: [t.tensor([1, 2, 3]).cumsum(0), t.tensor([True, True]).cumsum(0)],
+    "sort_nan": lambda t: [t.tensor([1.0, float("nan"), -1.0]).sort(descending=True).indices,
+                           t.tensor([1.0, float("nan"), -1.0]).sort().indices,
+                           t.tensor([float("nan"), 2.0, 3.0]).topk(2).indices],
+    "einsum_permute_only": lambda t: t.einsum("ij->ji", t.ones(2, 3, requires_grad=True)),
+    "zero_d_gradients": lambda t: _zero_d_gradients(t),
 }
+
+
+def _zero_d_gradients(t):
+    x = t.tensor(1.5, requires_grad=True)
+    (x.sort().values * x.gather(0, t.tensor(0)) * x.cumprod(0) * x.topk(1).values).backward()
+    return x.grad
 
 
 def _inplace_bits(t):
@@ -171,6 +182,18 @@ ERRORS = {
     "split_sizes_wrong": lambda t: t.tensor(A23).split([1, 1], 1),
     "masked_fill_float_mask": lambda t: t.tensor(B3).masked_fill(t.tensor([1.0, 0.0, 1.0]), 0.0),
     "chunk_zero": lambda t: t.tensor(B3).chunk(0),
+    "chunk_0d": lambda t: t.tensor(1.0).chunk(2),
+    "split_0d": lambda t: t.tensor(1.0).split(1),
+    "unbind_0d": lambda t: t.tensor(1.0).unbind(),
+    "argmax_bool": lambda t: t.tensor([True, False]).argmax(),
+    "argmin_empty": lambda t: t.tensor([]).argmin(),
+    "argmax_empty_dim": lambda t: t.ones(2, 0).argmax(1),
+    "topk_bool": lambda t: t.tensor([True, False]).topk(1),
+    "floor_divide_int_by_zero": lambda t: t.tensor([1, 2]) // t.tensor([1, 0]),
+    "remainder_int_by_zero": lambda t: t.tensor([1, 2]) % 0,
+    "bitwise_shapes_first": lambda t: t.ones(2) & t.ones(3),
+    "allclose_dtypes": lambda t: t.allclose(t.ones(2), t.ones(2, dtype=t.int64)),
+    "allclose_shapes": lambda t: t.allclose(t.ones(2), t.ones(3)),
 }
 
 
