@@ -96,6 +96,15 @@ def test_gelu(approximate):
         assert np.allclose(a, b, rtol=1e-3, atol=1e-6)
 
 
+def test_activations_at_infinities():
+    def scenario(t):
+        x = t.tensor([float("inf"), -float("inf"), float("nan")])
+        F = t.nn.functional
+        return [F.gelu(x), F.gelu(x, approximate="tanh"), F.silu(x), F.elu(x), F.softplus(x), F.leaky_relu(x)]
+
+    assert_same(scenario, torch)
+
+
 def test_kl_div_mean_warns():
     assert_same(lambda t: warned(lambda: t.nn.functional.kl_div(t.tensor(X), t.tensor(P))), torch)
 

@@ -123,6 +123,8 @@ VALUES = {
     "floor_divide_grad": lambda t: t.tensor([1.0, 2.0], requires_grad=True) // 2,
     "floor_divide_backward": lambda t: attempt(lambda: (t.tensor([1.0], requires_grad=True) // 2).sum().backward()),
     "remainder_ints": lambda t: [t.tensor([7, -7, 5]) % 3, t.tensor([5.5, -5.5]) % 2, 7 % t.tensor([3, -3])],
+    "remainder_signed_zero": lambda t: [t.tensor([-3.0, 3.0, -4.5, 0.0, -0.0]) % 1.5, t.tensor([-3.0, 1.0]) % -1.5,
+                                        7.0 % t.tensor([3.5, -3.5])],
     "rmod_backward": lambda t: attempt(lambda: (3 % t.tensor([2.0], requires_grad=True)).sum().backward()),
     "bitwise_ints": lambda t: [t.tensor([6, 3]) & 5, t.tensor([6, 3]) | t.tensor([1, 4]), t.tensor([6, 3]) ^ 1,
                                ~t.tensor([0, 5]), 3 & t.tensor([1, 2])],

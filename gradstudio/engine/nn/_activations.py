@@ -73,8 +73,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     wide = data.astype(np.float64)
     if approximate == "tanh":
         out = 0.5 * wide * (1.0 + np.tanh(_SQRT_TWO_OVER_PI * (wide + _GELU_CUBIC * wide ** 3)))
-    else:
-        out = 0.5 * wide * (1.0 + _ERF(wide * _SQRT_HALF))
+    else:  # PyTorch's exact kernel gives nan at +inf too
+        out = np.where(np.isposinf(wide), np.nan, 0.5 * wide * (1.0 + _ERF(wide * _SQRT_HALF)))
     return record(out.astype(data.dtype), GeluBackward0, (input,), save=(input,), approximate=approximate)
 
 

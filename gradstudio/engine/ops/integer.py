@@ -52,6 +52,14 @@ def _integer_division(function: Any) -> Any:
     return divide
 
 
+def _python_mod(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Remainder with the divisor's sign, computed as PyTorch does (fmod, then shifted): -3.0 % 1.5 is -0.0."""
+    if x.dtype.kind in "biu" and y.dtype.kind in "biu":
+        return np.remainder(x, y)
+    rest = np.fmod(x, y)
+    return np.where((rest != 0) & ((rest < 0) != (y < 0)), rest + y, rest)
+
+
 def floor_divide(a: Any, b: Any) -> Tensor:
     """Floor of a / b (`//`); not differentiable, as in PyTorch."""
     tensors = tuple(x for x in (a, b) if isinstance(x, Tensor))
@@ -84,7 +92,7 @@ def remainder(a: Any, b: Any) -> Tensor:
     if not isinstance(a, Tensor):
         return _rmod(b, a)
     scalar_other = not isinstance(b, Tensor)
-    a, b, data = binary(_integer_division(np.remainder), a, b)
+    a, b, data = binary(_integer_division(_python_mod), a, b)
     if not tracking(a, b):
         return Tensor._make(data)
     if scalar_other:
@@ -95,7 +103,7 @@ def remainder(a: Any, b: Any) -> Tensor:
 
 def _rmod(a: Tensor, other: Any) -> Tensor:
     """number % tensor: PyTorch has no derivative for it."""
-    a, b, data = binary(lambda x, y: _integer_division(np.remainder)(y, x), a, other)
+    a, b, data = binary(lambda x, y: _integer_division(_python_mod)(y, x), a, other)
     return record(data, NotImplementedBackward, (a,), op="remainder")
 
 
