@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EXAMPLE ?= resources/examples/notes_forward_backward.gsg
 
-.PHONY: run test soak lint bench clean dist dist-check icons
+.PHONY: run test soak fuzz lint bench clean dist dist-check icons
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ test: $(VENV)/.installed-test
 # the long runs: the UI monkey with 20,000 actions over 10 seeds (GRADSTUDIO_SOAK=1 scales up what `test` runs small)
 soak: $(VENV)/.installed-test
 	GRADSTUDIO_SOAK=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/ui/test_monkey.py $(PYTEST_ARGS)
+
+# The differential fuzzer, longer than in `make test`: FUZZ_COUNT programs from seed FUZZ_START.
+FUZZ_COUNT ?= 5000
+FUZZ_START ?= 0
+fuzz: $(VENV)/.installed-test
+	GRADSTUDIO_FUZZ_COUNT=$(FUZZ_COUNT) GRADSTUDIO_FUZZ_START=$(FUZZ_START) \
+		$(PY) -m pytest -q -s tests/engine/test_fuzz_vs_torch.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

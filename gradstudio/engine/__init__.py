@@ -11,6 +11,7 @@ from gradstudio.engine import (
     nn,
     optim,
 )
+from gradstudio.engine._aliases import accepting_aliases as _accepting_aliases
 from gradstudio.engine._dtype import Size, dtype, float32, float64, int32, int64
 from gradstudio.engine._dtype import bool_ as bool  # noqa: A001 - torch.bool
 from gradstudio.engine._tensor import Tensor, is_tensor
@@ -46,8 +47,41 @@ from gradstudio.engine.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from gradstudio.engine.nn._activations import erf
 from gradstudio.engine.ops._core import tensor_function as _tensor_function
+from gradstudio.engine.ops.integer import (
+    all,
+    allclose,
+    any,
+    argmax,
+    argmin,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    floor_divide,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    logical_not,
+    remainder,
+)
 from gradstudio.engine.ops.linalg import bmm, dot, matmul, mm, mv
+from gradstudio.engine.ops.ordering import (
+    cumprod,
+    cumsum,
+    diag,
+    flip,
+    gather,
+    logsumexp,
+    masked_fill,
+    norm,
+    sort,
+    topk,
+    tril,
+    triu,
+)
 from gradstudio.engine.ops.pointwise import (
     abs,
     add,
@@ -81,6 +115,7 @@ from gradstudio.engine.ops.shape import (
     transpose,
     unsqueeze,
 )
+from gradstudio.engine.ops.tiling import chunk, einsum, outer, split, unbind
 from gradstudio.engine.random import (
     Generator,
     default_generator,
@@ -96,11 +131,18 @@ for _name in ("abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "rel
               "prod", "var", "std", "softmax", "log_softmax", "reshape", "flatten", "permute", "squeeze", "unsqueeze",
               "transpose", "t", "clamp"):
     globals()[_name] = _tensor_function(globals()[_name])
+for _name in ("sum", "mean", "prod", "max", "min", "var", "std", "softmax", "log_softmax", "argmax", "argmin", "any",
+              "all", "norm", "logsumexp", "cumsum", "cumprod"):
+    globals()[_name] = _accepting_aliases(globals()[_name], casts=_name in ("mean", "prod"))
+for _name in ("add", "sub", "mul", "div", "maximum", "minimum", "matmul", "eq", "ne", "lt", "le", "gt", "ge",
+              "floor_divide", "remainder"):
+    globals()[_name] = _accepting_aliases(globals()[_name], second="other")
 
 float = float32  # noqa: A001 - torch.float
 double = float64
 long = int64
 clip = clamp
+absolute = abs
 concat = cat
 __version__ = "2.13.0+gradstudio"
 

@@ -5,9 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from gradstudio.engine import creation
+from gradstudio.engine._aliases import accepting_aliases
 from gradstudio.engine._dtype import float32, float64, int64
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops import inplace, linalg, pointwise, reduction, selection, shape
+from gradstudio.engine.ops import (
+    indexing,
+    inplace,
+    integer,
+    linalg,
+    ordering,
+    pointwise,
+    reduction,
+    selection,
+    shape,
+    tiling,
+)
 
 
 def _reflected(function: Any) -> Any:
@@ -49,10 +61,16 @@ def _bind() -> None:
         "__imul__": _in_place_operator(inplace.mul_), "__itruediv__": _in_place_operator(inplace.div_),
         "__eq__": selection.eq, "__ne__": selection.ne, "__lt__": selection.lt, "__le__": selection.le,
         "__gt__": selection.gt, "__ge__": selection.ge,
-        "__getitem__": shape.getitem, "__setitem__": inplace.setitem,
+        "__getitem__": indexing.getitem, "__setitem__": inplace.setitem,
     }
+    methods.update(_surface_methods())
     for name, function in methods.items():
         setattr(Tensor, name, function)
+    for name in ("sum", "mean", "prod", "max", "min", "var", "std", "softmax", "log_softmax", "argmax", "argmin",
+                 "any", "all", "norm", "logsumexp", "cumsum", "cumprod"):
+        setattr(Tensor, name, accepting_aliases(methods[name], casts=name in ("mean", "prod")))
+    for name in ("add", "sub", "mul", "div", "maximum", "minimum", "matmul", "eq", "ne", "lt", "le", "gt", "ge"):
+        setattr(Tensor, name, accepting_aliases(methods[name], second="other"))
     Tensor.T = property(shape.reverse_dims, doc="All dimensions reversed (the transpose of a matrix).")
     Tensor.mT = property(lambda self: shape.transpose(self, -2, -1), doc="Transpose of the last two dimensions.")
     Tensor.float = lambda self: shape.to_dtype(self, float32.numpy_dtype)
@@ -61,6 +79,47 @@ def _bind() -> None:
     Tensor.__hash__ = lambda self: id(self)
     Tensor._base = property(lambda self: None, doc="The tensor this is a view of (None: not a view; see _views.py).")
     Tensor._is_view = lambda self: False
+
+
+def _in_place(function: Any) -> Any:
+    return lambda self, *args, **kwargs: inplace.apply_inplace(
+        self, lambda source: function(source, *args, **kwargs), *args)
+
+
+def _surface_methods() -> dict[str, Any]:
+    """The second wave of methods: integer and logical ops, ordering, tiling, and in-place variants."""
+    methods = {
+        "floor_divide": integer.floor_divide, "remainder": integer.remainder,
+        "bitwise_and": integer.bitwise_and, "bitwise_or": integer.bitwise_or, "bitwise_xor": integer.bitwise_xor,
+        "bitwise_not": integer.bitwise_not, "logical_not": integer.logical_not,
+        "argmax": integer.argmax, "argmin": integer.argmin, "any": integer.any, "all": integer.all,
+        "isnan": integer.isnan, "isinf": integer.isinf, "isfinite": integer.isfinite, "allclose": integer.allclose,
+        "isclose": integer.isclose,
+        "sort": ordering.sort, "topk": ordering.topk, "gather": ordering.gather, "flip": ordering.flip,
+        "cumsum": ordering.cumsum, "cumprod": ordering.cumprod, "tril": ordering.tril, "triu": ordering.triu,
+        "diag": ordering.diag, "masked_fill": ordering.masked_fill, "logsumexp": ordering.logsumexp,
+        "norm": ordering.norm,
+        "expand_as": tiling.expand_as, "view_as": tiling.view_as, "repeat": tiling.repeat, "split": tiling.split,
+        "chunk": tiling.chunk,
+        "unbind": tiling.unbind, "outer": tiling.outer,
+        "__floordiv__": integer.floor_divide, "__rfloordiv__": _reflected(integer.floor_divide),
+        "__mod__": integer.remainder, "__rmod__": _reflected(integer.remainder),
+        "__and__": integer.bitwise_and, "__rand__": _reflected(integer.bitwise_and),
+        "__or__": integer.bitwise_or, "__ror__": _reflected(integer.bitwise_or),
+        "__xor__": integer.bitwise_xor, "__rxor__": _reflected(integer.bitwise_xor),
+        "__invert__": integer.bitwise_not,
+    }
+    unary = {"exp": pointwise.exp, "log": pointwise.log, "sqrt": pointwise.sqrt, "sin": pointwise.sin,
+             "cos": pointwise.cos, "tanh": pointwise.tanh, "sigmoid": pointwise.sigmoid, "relu": pointwise.relu,
+             "abs": pointwise.abs, "neg": pointwise.neg, "reciprocal": pointwise.reciprocal, "pow": pointwise.pow,
+             "clamp": selection.clamp, "clip": selection.clamp, "masked_fill": ordering.masked_fill,
+             "floor_divide": integer.floor_divide, "remainder": integer.remainder,
+             "bitwise_and": integer.bitwise_and, "bitwise_or": integer.bitwise_or, "bitwise_xor": integer.bitwise_xor}
+    methods.update({f"{name}_": _in_place(function) for name, function in unary.items()})
+    methods.update({"__ifloordiv__": methods["floor_divide_"], "__imod__": methods["remainder_"],
+                    "__iand__": methods["bitwise_and_"], "__ior__": methods["bitwise_or_"],
+                    "__ixor__": methods["bitwise_xor_"], "__ipow__": methods["pow_"]})
+    return methods
 
 
 _bind()

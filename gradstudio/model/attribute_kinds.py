@@ -145,6 +145,9 @@ def parse_number(text: str) -> Any:
 
 def _index_part(text: str) -> Any:
     text = text.strip()
+    if text.startswith("[") and text.endswith("]"):  # a list of ints: advanced indexing
+        entries = [entry.strip() for entry in text[1:-1].split(",") if entry.strip()]
+        return [int(entry) for entry in entries]
     if text == "...":
         return Ellipsis
     if text == "None":
@@ -158,14 +161,32 @@ def _index_part(text: str) -> Any:
     return int(text)
 
 
+def _index_parts(text: str) -> list[str]:
+    """The comma-separated parts of an index, keeping a bracketed list of ints as one part."""
+    parts, depth, current = [], 0, ""
+    for character in text:
+        depth += {"[": 1, "]": -1}.get(character, 0)
+        if depth < 0 or depth > 1:
+            raise ValueError(text)
+        if character == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += character
+    if depth:
+        raise ValueError(text)
+    return parts + [current]
+
+
 def parse_index(text: str) -> tuple:
-    """`"0, 1:3, None, ..."` as an index tuple; only ints, slices, None and ... are allowed."""
+    """`"0, 1:3, None, ..., [0, 2]"` as an index tuple: ints, slices, None, ... and lists of ints."""
     try:
-        return tuple(_index_part(part) for part in text.split(","))
+        return tuple(_index_part(part) for part in _index_parts(text))
     except EditError:
         raise
     except ValueError:
-        raise EditError(f"index {text!r} must be ints, slices (a:b:c), None or ... separated by commas") from None
+        raise EditError(f"index {text!r} must be ints, slices (a:b:c), None, ... or lists of ints [0, 2] "
+                        "separated by commas") from None
 
 
 def _index_code(part: Any) -> str:
@@ -176,11 +197,14 @@ def _index_code(part: Any) -> str:
     if isinstance(part, slice):
         bounds = [part.start, part.stop] + ([part.step] if part.step is not None else [])
         return ":".join("" if bound is None else str(bound) for bound in bounds)
+    if isinstance(part, list):
+        return "[" + ", ".join(str(entry) for entry in part) + "]"
     return str(part)
 
 
 def _index_literal(text: str) -> str:
-    """An index expression re-written from its parsed form (so only ints, slices, None and ... reach the code)."""
+    """An index expression re-written from its parsed form (only ints, slices, None, ... and int lists reach the
+    code)."""
     return ", ".join(_index_code(part) for part in parse_index(text))
 
 
@@ -327,7 +351,7 @@ _register(AttributeKind("float", _float, _scalar(_number_text), format_number, l
 # a Python number kept as written (int or float): the 2 in x + 2
 _register(AttributeKind("number", _number, _scalar(_number_text), format_number, lit.number, "text"))
 _register(AttributeKind("str", _text, _verbatim, str, repr, "text"))
-_register(AttributeKind("index", _index, _verbatim, str, _index_literal, "text", "e.g. 0, 1:3, ..., None"))
+_register(AttributeKind("index", _index, _verbatim, str, _index_literal, "text", "e.g. 0, 1:3, ..., None, [0, 2]"))
 _register(AttributeKind("choice", _choice, _verbatim, str, repr, "choice"))
 _register(AttributeKind("shape", _integers, _integer_list, _list_text, _sizes_literal, "text",
                         "e.g. 2, 3 (empty: a 0-d tensor)", minimum=-1, entries="extents"))

@@ -174,6 +174,22 @@ _call("softmax", "Softmax", "Activations", engine.softmax, "torch.softmax({input
 _call("log_softmax", "LogSoftmax", "Activations", engine.log_softmax, "torch.log_softmax({input}, dim={dim})",
       "log(softmax(x)) along dim, computed stably.", attributes=(_attr("dim", "dim", -1, "dimension"),))
 
+for _name, _title, _doc, _extra in (
+    ("leaky_relu", "LeakyReLU", "x where x > 0, else negative_slope * x.",
+     (_attr("negative_slope", "float", 0.01, "slope for negative inputs"),)),
+    ("gelu", "GELU", "x * Phi(x), Phi the standard normal CDF (or its tanh approximation).",
+     (_attr("approximate", "choice", "none", "exact, or the tanh approximation", choices=("none", "tanh")),)),
+    ("silu", "SiLU", "x * sigmoid(x).", ()),
+    ("elu", "ELU", "x where x > 0, else alpha * (exp(x) - 1).",
+     (_attr("alpha", "float", 1.0, "scale of the negative part"),)),
+    ("softplus", "Softplus", "log(1 + exp(beta * x)) / beta, linear above the threshold.",
+     (_attr("beta", "float", 1.0, "sharpness"),
+      _attr("threshold", "float", 20.0, "beta * x above which it is linear"))),
+):
+    _arguments = "".join(f", {spec.name}={{{spec.name}}}" for spec in _extra)
+    _call(_name, _title, "Activations", getattr(engine.nn.functional, _name), f"F.{_name}({{input}}{_arguments})",
+          _doc, attributes=_extra)
+
 # ----- reductions ---------------------------------------------------------------------------------------
 for _name, _title, _doc in (("sum", "Sum", "Sum of elements."), ("mean", "Mean", "Mean of elements.")):
     _call(_name, _title, "Reductions", getattr(engine, _name),
@@ -198,6 +214,10 @@ for _name, _title in (("var", "Variance"), ("std", "Std")):
           f"{_title} (Bessel-corrected unless correction=0).",
           attributes=(DIM, KEEPDIM, _attr("correction", "int", 1, "degrees of freedom subtracted")))
 
+_call("norm", "Norm", "Reductions", engine.norm, "torch.norm({input}, p={p}, dim={dim}, keepdim={keepdim})",
+      "The vector p-norm, of all elements or along dim.",
+      attributes=(_attr("p", "float", 2.0, "order of the norm (2: Euclidean, 1: sum of magnitudes)"), DIM, KEEPDIM))
+
 # ----- shape --------------------------------------------------------------------------------------------
 _call("reshape", "Reshape", "Shape", lambda x, shape: engine.reshape(x, shape), "{input}.reshape({shape})",
       "Same values, new shape.",
@@ -221,7 +241,11 @@ _call("expand", "Expand", "Shape", lambda x, shape: x.expand(*shape), "{input}.e
       "Broadcast to a larger shape without copying.", attributes=(_attr("shape", "shape", (2, -1)),))
 COUNT = _attr("count", "int", 2, "number of inputs", minimum=1, maximum=64)
 _call("index", "Index", "Shape", lambda x, index: x[_parse_index(index)], "{input}[{index}]",
-      "Basic indexing: ints, slices, None, ... (e.g. 0, 1:3).", attributes=(_attr("index", "index", "0"),))
+      "Indexing: ints, slices, None, ... and lists of ints (e.g. 0, 1:3, [0, 2]).",
+      attributes=(_attr("index", "index", "0"),))
+_call("gather", "Gather", "Shape", lambda x, index, dim: engine.gather(x, dim, index),
+      "torch.gather({input}, {dim}, {index})", "Pick elements along dim at the positions an int64 index tensor gives.",
+      inputs=("input", "index"), attributes=(_attr("dim", "dim", -1, "dimension to pick along"),))
 _register(OpSpec("cat", "Concatenate", "Shape", ("tensor",),
                  lambda i, a: engine.cat([i[f"tensor{k}"] for k in range(a["count"])], dim=a["dim"]),
                  "torch.cat([{tensors}], dim={dim})", "Join tensors along an existing dimension.",
@@ -242,17 +266,23 @@ REDUCTION = _attr("reduction", "choice", "mean", "how to combine the per-element
                   choices=("mean", "sum", "none"))
 
 
-def _loss(kind: str, title: str, doc: str) -> None:
-    def loss(x: Any, target: Any, reduction: str) -> Any:
-        return getattr(engine.nn.functional, kind)(x, target, reduction=reduction)
+def _loss(kind: str, title: str, doc: str, extra: tuple[AttributeSpec, ...] = ()) -> None:
+    def loss(x: Any, target: Any, reduction: str, **options: Any) -> Any:
+        return getattr(engine.nn.functional, kind)(x, target, reduction=reduction, **options)
 
-    _call(kind, title, "Losses", loss, f"F.{kind}({{input}}, {{target}}, reduction={{reduction}})", doc,
-          inputs=("input", "target"), attributes=(REDUCTION,))
+    arguments = "".join(f", {spec.name}={{{spec.name}}}" for spec in extra)
+    _call(kind, title, "Losses", loss, f"F.{kind}({{input}}, {{target}}, reduction={{reduction}}{arguments})", doc,
+          inputs=("input", "target"), attributes=(REDUCTION, *extra))
 
 
 _loss("mse_loss", "MSE loss", "Mean squared error.")
 _loss("cross_entropy", "Cross entropy", "Softmax cross-entropy against class indices or probabilities.")
 _loss("binary_cross_entropy", "BCE loss", "Binary cross-entropy of probabilities.")
+_loss("l1_loss", "L1 loss", "Mean absolute error.")
+_loss("smooth_l1_loss", "Smooth L1 loss", "Quadratic below beta, absolute error above.",
+      (_attr("beta", "float", 1.0, "where the quadratic part ends", minimum=0.0),))
+_loss("huber_loss", "Huber loss", "Quadratic below delta, delta times the absolute error above.",
+      (_attr("delta", "float", 1.0, "where the quadratic part ends", minimum=1e-12),))
 
 def _parse_index(text: str) -> tuple:
     from gradstudio.model.attribute_kinds import parse_index

@@ -375,6 +375,20 @@ def to_float64_squared(x: torch.Tensor) -> torch.Tensor:
     return y * y
 
 
+class Cube(torch.autograd.Function):
+    """A custom Function whose backward is written with engine ops (so it is twice differentiable)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> torch.Tensor:
+        (x,) = ctx.saved_tensors
+        return g * 3 * x * x
+
+
 MATMUL_SHAPES_A = {1: (3,), 2: (2, 3), 3: (2, 2, 3), 4: (3, 1, 2, 3)}
 MATMUL_SHAPES_B = {1: (3,), 2: (3, 2), 3: (1, 3, 2), 4: (1, 2, 3, 2)}
 
@@ -567,6 +581,13 @@ CASES: list[Case] = [
     case("indexing", "index_negative_start_step", lambda x: x[-4::2, 1:], real(5, 3)),
     case("indexing", "index_column", lambda x: x[:, 1], real(2, 3)),
     case("indexing", "index_ellipsis", lambda x: x[..., 0], real(2, 2, 3)),
+    # advanced indexing
+    case("indexing", "index_list", lambda x: x[[0, 2, 0]], real(3, 2)),
+    case("indexing", "index_mask", lambda x: x[torch.tensor([[True, False], [False, True], [True, True]])] ** 2,
+         real(3, 2)),
+    case("indexing", "index_long_tensor", lambda x: x[torch.tensor([[1, 1], [0, 2]])], real(3, 2)),
+    case("indexing", "index_slice_and_list", lambda x: x[1:, [1, 0]] * x[0, [0, 1]], real(3, 2)),
+    case("indexing", "index_separated", lambda x: x[[0, 1], :, [1, 0]], real(2, 3, 2)),
     case("indexing", "index_ellipsis_middle", lambda x: x[-1, ..., ::2], real(2, 2, 3)),
     case("indexing", "index_none", lambda x: x[None], real(2, 3)),
     case("indexing", "index_mixed", lambda x: x[0, None, 1:], real(2, 3)),
@@ -575,6 +596,53 @@ CASES: list[Case] = [
     case("indexing", "index_scalar_element", lambda x: x[1, -2], real(2, 3)),
     case("indexing", "index_twice", lambda x: x[0][1] * x[1], real(2, 3)),
     case("indexing", "index_everything", lambda x: x[...], real(2, 3)),
+    # ordering, scans, tiling and products
+    case("%", "remainder_scalar", lambda x: x % 0.7, Arg((2, 3), lambda r, s: r.uniform(0.05, 0.65, s))),
+    case("%", "remainder_tensor", lambda x, y: x % y, fixed([0.3, 1.2, -0.5]), fixed([0.7, 0.5, 0.9])),
+    case("sort", "sort", lambda x: x.sort(1).values * x.sort(0).values, real(2, 3)),
+    case("topk", "topk", lambda x: x.topk(2, dim=0).values, real(3, 2)),
+    case("norm", "norm", lambda x: x.norm(), real(2, 3)),
+    case("norm", "norm_dim_p1", lambda x: x.norm(p=1, dim=1) ** 2, nonzero(2, 3)),
+    case("norm", "norm_p3_keepdim", lambda x: torch.norm(x, p=3, dim=0, keepdim=True), nonzero(2, 3)),
+    case("logsumexp", "logsumexp", lambda x: x.logsumexp(1), real(2, 3)),
+    case("logsumexp", "logsumexp_keepdim", lambda x: torch.logsumexp(x, (0, 1), keepdim=True), real(2, 3)),
+    case("cumsum", "cumsum", lambda x: x.cumsum(1) ** 2, real(2, 3)),
+    case("cumprod", "cumprod", lambda x: x.cumprod(0), real(3, 2)),
+    case("cumprod", "cumprod_zero", lambda x: x.cumprod(1), fixed([[0.5, 0.0, 2.0, 1.5], [1.5, 0.7, 0.0, 0.0]])),
+    case("flip", "flip", lambda x: x.flip(0) * x, real(3, 2)),
+    case("gather", "gather", lambda x: x.gather(1, torch.tensor([[0, 0], [2, 1]])), real(2, 3)),
+    case("masked_fill", "masked_fill", lambda x: x.masked_fill(x > 0, 1.0) * x, off_kinks(2, 3)),
+    case("tril", "tril", lambda x: x.tril(-1) + x.triu(1) * 2, real(3, 3)),
+    case("diag", "diag", lambda x: torch.diag(x) * x.diag(-1).sum(), real(3, 3)),
+    case("diag", "diag_embed", lambda x: torch.diag(x, -1), real(3)),
+    case("expand_as", "expand_as", lambda x, y: x.expand_as(y) * y, real(3), real(2, 3)),
+    case("repeat", "repeat", lambda x: x.repeat(2, 1, 3), real(2, 2)),
+    case("split", "chunk_split_unbind",
+         lambda x: x.chunk(2, 1)[1] * x.split([2, 1], 1)[0] + x.unbind(1)[0].unsqueeze(1),
+         real(3, 3)),
+    case("einsum", "einsum", lambda x, y: torch.einsum("ij,jk->ik", x, y) + torch.outer(x[0], y[:, 0]), real(2, 2),
+         real(2, 2)),
+    case("in-place", "inplace_unary", lambda x: (x * 1).exp_().tanh_().pow_(2), real(2, 3)),
+    # nn.functional, second wave
+    case("leaky_relu", "leaky_relu", lambda x: torch.nn.functional.leaky_relu(x, 0.2) ** 2, off_kinks(2, 3)),
+    case("gelu", "gelu", torch.nn.functional.gelu, real(2, 3)),
+    case("gelu", "gelu_tanh", lambda x: torch.nn.functional.gelu(x, approximate="tanh"), real(2, 3)),
+    case("silu", "silu", torch.nn.functional.silu, real(2, 3)),
+    case("elu", "elu", lambda x: torch.nn.functional.elu(x, alpha=0.7) ** 2, off_kinks(2, 3)),
+    case("softplus", "softplus", lambda x: torch.nn.functional.softplus(x, beta=2.0, threshold=3.0), off_kinks(2, 3)),
+    case("erf", "erf", torch.erf, real(2, 3)),
+    case("l1_loss", "l1_loss", torch.nn.functional.l1_loss, off_kinks(2, 3), real(2, 3)),
+    case("smooth_l1_loss", "smooth_l1_loss", lambda x, y: torch.nn.functional.smooth_l1_loss(x, y, beta=0.5),
+         fixed([0.1, 1.2, -0.9, 0.3]), fixed([0.0, 0.1, 0.2, 0.25])),
+    case("huber_loss", "huber_loss", lambda x, y: torch.nn.functional.huber_loss(x, y, reduction="sum", delta=0.5),
+         fixed([0.1, 1.2, -0.9, 0.3]), fixed([0.0, 0.1, 0.2, 0.25])),
+    case("kl_div", "kl_div", lambda x, y: torch.nn.functional.kl_div(x, y, reduction="batchmean"), real(2, 3),
+         positive(2, 3)),
+    case("kl_div", "kl_div_log_target", lambda x, y: torch.nn.functional.kl_div(x, y, reduction="sum",
+                                                                                  log_target=True), real(2, 3),
+         real(2, 3)),
+    case("normalize", "normalize", torch.nn.functional.normalize, real(2, 3)),
+    case("autograd.Function", "custom_function", lambda x: Cube.apply(x) * x, real(2, 3)),
     # copies and casts
     case("clone", "clone", lambda x: x.clone(), real(2, 3)),
     case("clone", "clone_used", lambda x: x.clone() * x, real(3)),
@@ -629,6 +697,10 @@ CONTRACT_OPS = (
     "reshape", "view", "transpose", "t", ".T", "permute", "unsqueeze", "squeeze", "flatten", "expand", "cat",
     "stack", "indexing", "clone", "to", "float", "double",
     "add_", "sub_", "mul_", "div_", "+=", "-=", "*=", "/=", "zero_", "setitem",
+    "%", "sort", "topk", "norm", "logsumexp", "cumsum", "cumprod", "flip", "gather", "masked_fill", "tril", "diag",
+    "expand_as", "repeat", "split", "einsum", "in-place",
+    "leaky_relu", "gelu", "silu", "elu", "softplus", "erf", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
+    "normalize", "autograd.Function",
 )
 
 

@@ -144,8 +144,8 @@ def test_limits_refuse_values_outside_and_keep_their_bounds(kind: str, spec: Att
 
 
 def test_limits_are_data_on_the_spec_not_names() -> None:
-    assert {(kind, spec.name) for kind, spec in LIMITED if spec.minimum is not None} == {("cat", "count"),
-                                                                                        ("stack", "count")}
+    assert {(kind, spec.name) for kind, spec in LIMITED if spec.minimum is not None} == {
+        ("cat", "count"), ("stack", "count"), ("smooth_l1_loss", "beta"), ("huber_loss", "delta")}
     assert check_attribute(AttributeSpec("count", "int", 2), 100) == 100  # no rule hides in a name
     assert check_attribute(AttributeSpec("index", "str", "0"), "a:b") == "a:b"
 
@@ -162,8 +162,10 @@ def test_limits_are_data_on_the_spec_not_names() -> None:
     (AttributeSpec("steps", "int", 1, minimum=1), 0, "steps must be at least 1, got 0"),
     (AttributeSpec("rate", "float", 0.5, maximum=1), 1.5, "rate must be at most 1, got 1.5"),
     (AttributeSpec("order", "dims", (0,), minimum=0), (1, -1), "order entries must be at least 0, got [1, -1]"),
-    (CATALOG["index"].attribute("index"), "a:b", "index 'a:b' must be ints, slices (a:b:c), None or ... separated "
-                                                 "by commas"),
+    (CATALOG["index"].attribute("index"), "a:b", "index 'a:b' must be ints, slices (a:b:c), None, ... or lists of "
+                                                 "ints [0, 2] separated by commas"),
+    (CATALOG["index"].attribute("index"), "[0, [1]]", "index '[0, [1]]' must be ints, slices (a:b:c), None, ... or "
+                                                      "lists of ints [0, 2] separated by commas"),
     (CATALOG["index"].attribute("index"), 3, "index must be text, got 3"),
 ])
 def test_refusals_name_the_limit(spec: AttributeSpec, value: Any, message: str) -> None:
@@ -205,7 +207,7 @@ def test_other_attributes_always_apply(kind: str, spec: AttributeSpec) -> None:
     (CATALOG["tensor"].attribute("values"), "table", ""),
     (CATALOG["tensor"].attribute("shape"), "text", "e.g. 2, 3 (empty: a 0-d tensor)"),
     (CATALOG["permute"].attribute("dims"), "text", "e.g. 1, 0"),
-    (CATALOG["index"].attribute("index"), "text", "e.g. 0, 1:3, ..., None"),
+    (CATALOG["index"].attribute("index"), "text", "e.g. 0, 1:3, ..., None, [0, 2]"),
     (CATALOG["sum"].attribute("dim"), "text", "empty: all"),
     (CATALOG["clamp"].attribute("max"), "text", "empty: none"),
     (CATALOG["unsqueeze"].attribute("dim"), "text", ""),

@@ -93,6 +93,7 @@ PORT_LEAVES: dict[str, dict[str, dict[str, Any]]] = {
     "binary_cross_entropy": {"target": dict(requires_grad=False)},
     "where": {"condition": dict(dtype="bool", init="values", values=(1, 0, 1, 0, 0, 1), requires_grad=False)},
     "expand": {"input": dict(shape=(1, 3))},
+    "gather": {"index": dict(shape=(2, 2), dtype="int64", init="values", values=(0, 2, 1, 1), requires_grad=False)},
 }
 # attribute variants beyond the defaults (reductions along a dim, optional bounds, index expressions, ...)
 VARIANTS: list[tuple[str, dict[str, Any]]] = [
@@ -100,7 +101,8 @@ VARIANTS: list[tuple[str, dict[str, Any]]] = [
     ("min", dict(dim=1, keepdim=True)), ("prod", dict(dim=0)), ("var", dict(dim=1, correction=0)),
     ("std", dict(correction=0)),
     ("clamp", dict(min=None, max=0.5)), ("clamp", dict(min=-0.25, max=0.75)), ("index", dict(index="1, 0:3:2")),
-    ("index", dict(index="..., None")), ("softmax", dict(dim=0)), ("reshape", dict(shape=(3, 2))),
+    ("index", dict(index="..., None")), ("index", dict(index="[1, 0, 1], 1:")), ("softmax", dict(dim=0)),
+    ("reshape", dict(shape=(3, 2))),
     ("view", dict(shape=(6,))), ("transpose", dict(dim0=1, dim1=0)), ("unsqueeze", dict(dim=1)),
     ("squeeze", dict(dim=0)), ("flatten", dict(start_dim=1)), ("stack", dict(count=3, dim=1)),
     ("cat", dict(count=1)), ("mse_loss", dict(reduction="sum")), ("cross_entropy", dict(reduction="none")),

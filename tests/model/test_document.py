@@ -258,7 +258,8 @@ def test_set_attribute_stores_the_normalised_value_and_undoes(kind: str, name: s
         ("scalar", "value", False, "value must be a number, got False"),
         ("scalar", "value", None, "value needs a value"),
         ("index", "index", 3, "index must be text, got 3"),
-        ("index", "index", "a:b", "index 'a:b' must be ints, slices (a:b:c), None or ... separated by commas"),
+        ("index", "index", "a:b", "index 'a:b' must be ints, slices (a:b:c), None, ... or lists of ints [0, 2] "
+         "separated by commas"),
         ("index", "index", "1:2:3:4", "bad slice '1:2:3:4'"),
         ("tensor", "dtype", "float16", "dtype must be one of float32, float64, int64, bool, got 'float16'"),
         ("tensor", "init", "normal", "init must be one of"),

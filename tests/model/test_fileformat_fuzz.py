@@ -130,6 +130,8 @@ def attribute_values(spec: AttributeSpec) -> st.SearchStrategy:
         "values": st.lists(st.integers(-9, 9) | finite | st.booleans(), max_size=12),
     }
     strategy = kinds[spec.kind]
+    if spec.kind == "float" and (spec.minimum is not None or spec.maximum is not None):  # limits are data on the spec
+        strategy = st.floats(spec.minimum, spec.maximum, allow_nan=False, allow_infinity=False)
     return st.none() | strategy if spec.optional else strategy
 
 

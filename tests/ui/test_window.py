@@ -61,7 +61,7 @@ def test_palette_filter(window: MainWindow, qtbot: Any) -> None:
     shown = [tree.topLevelItem(i).child(j).data(0, Qt.ItemDataRole.UserRole)
              for i in range(tree.topLevelItemCount()) for j in range(tree.topLevelItem(i).childCount())
              if not tree.topLevelItem(i).child(j).isHidden()]
-    assert set(shown) == {"softmax", "log_softmax", "cross_entropy"}
+    assert set(shown) == {"softmax", "log_softmax", "softplus", "cross_entropy"}
     assert tree.topLevelItem(CATEGORIES.index("Shape")).isHidden()
 
 

@@ -1,4 +1,4 @@
-"""`torch.autograd`: `backward`, `grad`, `gradcheck`, anomaly detection."""
+"""`torch.autograd`: `backward`, `grad`, `gradcheck`, anomaly detection, `Function` and `functional`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from gradstudio.engine import grad_mode
 from gradstudio.engine._backward import ANOMALY, BackwardObserver
 from gradstudio.engine._graph import Node, gradient_edge
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.autograd import graph  # noqa: F401 - `torch.autograd.graph`, a public submodule
+from gradstudio.engine.autograd import (
+    functional,  # noqa: F401 - `torch.autograd.functional`, a public submodule
+    graph,  # noqa: F401 - `torch.autograd.graph`, a public submodule
+)
+from gradstudio.engine.autograd.function import Function, FunctionCtx  # noqa: F401 - public names
 from gradstudio.engine.autograd.gradcheck import gradcheck, gradgradcheck
 
 ANOMALY_WARNING = ("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "

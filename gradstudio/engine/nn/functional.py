@@ -6,16 +6,18 @@ import warnings
 
 from gradstudio.engine import _dtype
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.nn._activations import gelu, l1_loss, leaky_relu
+from gradstudio.engine.nn._activations import dropout, elu, gelu, leaky_relu, normalize, one_hot, silu, softplus
 from gradstudio.engine.nn._elementwise import binary_cross_entropy, binary_cross_entropy_with_logits, mse_loss
 from gradstudio.engine.nn._nll import cross_entropy, nll_loss
+from gradstudio.engine.nn._robust import huber_loss, kl_div, l1_loss, smooth_l1_loss
 from gradstudio.engine.ops import linalg, pointwise, reduction
 from gradstudio.engine.ops.inplace import apply_inplace
 from gradstudio.engine.ops.pointwise import sigmoid, tanh
 from gradstudio.engine.ops.shape import reshape, t, to_dtype
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "mse_loss", "nll_loss", "cross_entropy",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "leaky_relu", "gelu", "l1_loss"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "leaky_relu", "gelu", "silu", "elu", "softplus",
+           "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "one_hot", "dropout", "normalize"]
 
 # How PyTorch's matrix-product dtype message names element types.
 _C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool"}

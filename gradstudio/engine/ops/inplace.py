@@ -407,7 +407,7 @@ def setitem(a: Tensor, key: Any, value: Any) -> None:
         numpy_key = _numpy_key(key)
         apply_inplace(a, lambda s: _index_put(s, numpy_key, source), source)
         return
-    from gradstudio.engine.ops.shape import getitem
+    from gradstudio.engine.ops.indexing import getitem
 
     destination = getitem(a, key)
     if _same_memory(destination._data, a._data):  # the key selects all of `a`: PyTorch writes into `a` itself

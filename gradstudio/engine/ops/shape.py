@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 import warnings
 from typing import Any
 
@@ -356,62 +355,6 @@ def slice_dim(a: Tensor, dim: int, bounds: slice) -> Tensor:
         raise ValueError("step must be greater than zero")
     key = (slice(None),) * dim + (bounds,)
     return view_of(a, record(a._data[key], SliceBackward0, (a,), input_shape=a._data.shape, key=key))
-
-
-def getitem(a: Tensor, key: Any) -> Tensor:
-    """Basic indexing (ints, slices, None, Ellipsis), recorded one step per dimension as PyTorch does."""
-    if isinstance(key, slice) and a._data.ndim:  # a lone slice is always recorded, even `x[:]`
-        return slice_dim(a, 0, key)
-    if not isinstance(key, tuple):
-        key = (key,)
-    if any(isinstance(k, (Tensor, list, np.ndarray)) for k in key):
-        raise NotImplementedError("advanced (tensor or list) indexing is not supported; use basic indexing")
-    if key == (Ellipsis,):
-        return alias_view(a)
-    key = tuple(_index_entry(k) for k in key)
-    consumed = sum(1 for k in key if k is not None and k is not Ellipsis)
-    if consumed > a._data.ndim:
-        raise IndexError(f"too many indices for tensor of dimension {a._data.ndim}")
-    positions = list(range(len(key)))  # where each entry stands in the key: PyTorch's messages name that
-    if Ellipsis in key:
-        position = key.index(Ellipsis)
-        fill = a._data.ndim - consumed
-        rest = [i for i in range(position + 1, len(key)) if key[i] is not Ellipsis]  # PyTorch ignores repeats
-        positions = list(range(position)) + [position] * fill + rest
-        key = key[:position] + (slice(None),) * fill + tuple(key[i] for i in rest)
-    result, dim = a, 0
-    for entry, position in zip(key, positions):
-        if entry is None:
-            result = unsqueeze(result, dim)
-            dim += 1
-        elif isinstance(entry, slice):
-            if not _whole(entry, result._data.shape[dim]):
-                result = slice_dim(result, dim, entry)
-            dim += 1
-        else:
-            extent = result._data.shape[dim]
-            if not -extent <= entry < extent:
-                raise IndexError(f"index {entry} is out of bounds for dimension {position} with size {extent}")
-            result = select(result, dim, entry)
-    return alias_view(a) if result is a else result
-
-
-def _index_entry(entry: Any) -> Any:
-    """One entry of a basic index: None, Ellipsis, a slice or an int (PyTorch's message for anything else)."""
-    if entry is None or entry is Ellipsis or isinstance(entry, slice):
-        return entry
-    if isinstance(entry, (bool, np.bool_)):
-        raise NotImplementedError("advanced (boolean) indexing is not supported; use basic indexing")
-    try:
-        return operator.index(entry)
-    except TypeError:
-        raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
-                         f"indices (got {type(entry).__name__})") from None
-
-
-def _whole(entry: slice, length: int) -> bool:
-    """Whether a slice inside an index tuple covers the whole dimension (PyTorch then records nothing)."""
-    return entry.start in (None, 0) and entry.step in (None, 1) and (entry.stop is None or entry.stop >= length)
 
 
 # ----- copies and casts ----------------------------------------------------------------------------------

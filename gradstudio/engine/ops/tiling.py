@@ -1,0 +1,164 @@
+"""Ops that tile or cut a tensor (`expand_as repeat chunk split unbind`) and products built from primitives
+(`outer einsum`, which need no gradient rule of their own)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradstudio.engine._graph import Node
+from gradstudio.engine._tensor import Tensor
+from gradstudio.engine.ops._core import normalize_dim, record, view_of
+from gradstudio.engine.ops.shape import IndexBackward, expand, permute, reshape, unsqueeze, view
+
+
+def view_as(a: Tensor, other: Tensor) -> Tensor:
+    """`a` viewed with `other`'s shape."""
+    return view(a, other._data.shape)
+
+
+def expand_as(a: Tensor, other: Tensor) -> Tensor:
+    """`a` expanded to `other`'s shape (a view)."""
+    return expand(a, other._data.shape)
+
+
+class RepeatBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        from gradstudio.engine.ops.reduction import sum as sum_
+
+        # the gradient of each copy, summed: split every dim into (repeats, extent) and add up the repeats
+        split = tuple(size for pair in zip(self.repeats, self.padded_shape) for size in pair)
+        total = sum_(reshape(g, split), tuple(range(0, len(split), 2)))
+        return (reshape(total, self.input_shape),)
+
+
+def repeat(a: Tensor, *sizes: Any) -> Tensor:
+    """`a` tiled `sizes` times along each dim (leading new dims allowed)."""
+    repeats = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+    if len(repeats) < a._data.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                           "tensor")
+    padded = (1,) * (len(repeats) - a._data.ndim) + a._data.shape
+    data = np.tile(a._data.reshape(padded), repeats)
+    return record(data, RepeatBackward0, (a,), repeats=repeats, padded_shape=padded, input_shape=a._data.shape)
+
+
+class SplitBackward0(IndexBackward):
+    pass
+
+
+class SplitWithSizesBackward0(IndexBackward):
+    pass
+
+
+class UnbindBackward0(IndexBackward):
+    pass
+
+
+def _pieces(a: Tensor, axis: int, bounds: list[tuple[int, int]], node: type[Node]) -> tuple[Tensor, ...]:
+    pieces = []
+    for start, stop in bounds:
+        key = (slice(None),) * axis + (slice(start, stop),)
+        pieces.append(view_of(a, record(a._data[key], node, (a,), input_shape=a._data.shape, key=key)))
+    return tuple(pieces)
+
+
+def split(a: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of `a` along `dim`: of one size (the last may be smaller) or of the listed sizes (views)."""
+    _refuse_0d("split", a)
+    axis = normalize_dim(dim, a._data.ndim)
+    extent = a._data.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        starts = range(0, extent, size) if size else [0]
+        return _pieces(a, axis, [(s, min(s + size, extent)) for s in starts], SplitBackward0)
+    sizes = list(split_size_or_sections)
+    if sum(sizes) != extent:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {extent} (input tensor's size at "
+                           f"dimension {axis}), but got split_sizes={sizes}")
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
+    return _pieces(a, axis, list(zip(offsets[:-1], offsets[1:])), SplitWithSizesBackward0)
+
+
+def _refuse_0d(name: str, a: Tensor) -> None:
+    if a._data.ndim == 0:
+        raise RuntimeError(f"{name} expects at least a 1-dimensional tensor")
+
+
+def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """`a` cut into at most `chunks` equal pieces along `dim` (views)."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    _refuse_0d("chunk", a)
+    extent = a._data.shape[normalize_dim(dim, a._data.ndim)]
+    return split(a, max(-(-extent // chunks), 1), dim)
+
+
+def unbind(a: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices of `a` along `dim`, each with that dim removed (views)."""
+    if a._data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    axis = normalize_dim(dim, a._data.ndim)
+    pieces = []
+    for i in range(a._data.shape[axis]):
+        key = (slice(None),) * axis + (i,)
+        pieces.append(view_of(a, record(a._data[key + (Ellipsis,)], UnbindBackward0, (a,),
+                                        input_shape=a._data.shape, key=key)))
+    return tuple(pieces)
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """The outer product of two vectors (a column times a row)."""
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {a._data.ndim}-D")
+    return reshape(a, (-1, 1)) * b
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation, built from permute, broadcasting multiply and sum (so its gradient needs no rule)."""
+    from gradstudio.engine.ops.reduction import sum as sum_
+
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    equation = equation.replace(" ", "")
+    inputs, _, output = equation.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(operands):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
+                           if len(operands) > len(terms) else
+                           "einsum(): fewer operands were provided than specified in the equation")
+    if "->" not in equation:
+        output = "".join(sorted(c for c in set(inputs) - {","} if inputs.count(c) == 1))
+    letters = list(output) + sorted(set(inputs) - set(output) - {","})
+    product = None
+    for term, tensor in zip(terms, operands):
+        if len(term) != tensor._data.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(term)}) does not match "
+                               f"the number of dimensions ({tensor._data.ndim}) for operand {terms.index(term)} "
+                               "and no ellipsis was given")
+        aligned = _align(tensor, term, letters)
+        product = aligned if product is None else product * aligned
+    summed = tuple(range(len(output), len(letters)))
+    if len(operands) == 1 and not summed:
+        return product  # only permuted: PyTorch records the permute alone
+    result = sum_(product, summed) if summed else product
+    return view(result, result._data.shape)
+
+
+def _align(tensor: Tensor, term: str, letters: list[str]) -> Tensor:
+    """`tensor` with its dims ordered as `letters` (size 1 where its term lacks a letter); repeated letters in
+    one term take the diagonal."""
+    if len(set(term)) != len(term):
+        raise RuntimeError("einsum(): repeated subscripts within one operand are not supported")
+    order = sorted(range(len(term)), key=lambda i: letters.index(term[i]))
+    if order != list(range(len(term))):
+        tensor = permute(tensor, *order)
+    present = [term[i] for i in order]
+    for position, letter in enumerate(letters):
+        if letter not in present:
+            tensor = unsqueeze(tensor, position)
+            present.insert(position, letter)
+    return tensor
+
+
