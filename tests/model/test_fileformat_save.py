@@ -28,9 +28,10 @@ from gradstudio.model.io.fileformat import dumps, load, loads, save
 
 def test_dumps_layout():
     text = dumps(loads(json.dumps(base_data())))
-    assert text.startswith('{\n  "format": "gradstudio-graph",\n  "version": 2,\n')
+    assert text.startswith('{\n  "format": "gradstudio-graph",\n  "version": 3,\n')
     assert text.endswith("\n}\n")
-    assert '\n  "settings": {"grad_mode": "normal", "backward_target": "n4"},\n' in text
+    assert ('\n  "settings": {\n    "grad_mode": "normal",\n    "backward_target": "n4",\n    "training": null,\n'
+            '    "loss_history": []\n  },\n') in text
     assert '\n        "values": [\n          [1, 2],\n          [3, 4]\n        ],\n' in text
     assert '\n    {"source": "n1", "target": "n3", "port": "a"},\n' in text
     assert list(json.loads(text)) == ["format", "version", "settings", "nodes", "edges", "annotations"]

@@ -24,6 +24,7 @@ from gradstudio.model.document import Edge, GraphDocument, Node
 from gradstudio.model.io.filereader import read_document
 from gradstudio.model.io.fileschema import CURRENT_VERSION, FORMAT, MAX_FILE_BYTES, GraphFileError
 from gradstudio.model.leaves import LeafError, element_count
+from gradstudio.model.train_settings import history_record
 
 __all__ = ["FORMAT", "CURRENT_VERSION", "MAX_FILE_BYTES", "GraphFileError", "dumps", "save", "loads", "load",
            "format_json", "node_record", "edge_record", "annotation_record", "edge_order"]
@@ -83,7 +84,9 @@ def to_data(document: GraphDocument) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": CURRENT_VERSION,
-        "settings": {"grad_mode": settings.grad_mode, "backward_target": settings.backward_target},
+        "settings": {"grad_mode": settings.grad_mode, "backward_target": settings.backward_target,
+                     "training": settings.training.record() if settings.training is not None else None,
+                     "loss_history": history_record(settings.loss_history)},
         "nodes": [node_record(node) for node in document.nodes.values()],
         "edges": [edge_record(edge) for edge in sorted(document.edges.values(), key=edge_order(document))],
         "annotations": [annotation_record(item) for item in document.annotations.values()],

@@ -8,6 +8,7 @@ a GraphFileError carrying the place in the file.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -42,6 +43,7 @@ from gradstudio.model.io.fileschema import (
 )
 from gradstudio.model.io.migrations import migrate
 from gradstudio.model.leaves import element_count
+from gradstudio.model.train_settings import TrainSettingsError, from_record
 from gradstudio.model.validation import check_node_attribute
 
 NODE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -235,7 +237,7 @@ def _add_annotation(document: GraphDocument, raw: Any, path: str) -> None:
 
 
 def _apply_settings(document: GraphDocument, raw: Any) -> None:
-    settings = expect_object(raw, "settings", (), ("grad_mode", "backward_target"))
+    settings = expect_object(raw, "settings", (), ("grad_mode", "backward_target", "training", "loss_history"))
     mode = settings.get("grad_mode", "normal")
     if mode not in GRAD_MODES:
         raise GraphFileError("settings.grad_mode", f"expected one of {', '.join(GRAD_MODES)}, got {mode!r}")
@@ -245,3 +247,25 @@ def _apply_settings(document: GraphDocument, raw: Any) -> None:
         if expect_str(target, "settings.backward_target") not in document.nodes:
             raise GraphFileError("settings.backward_target", f"no node with id {target!r}")
         _apply(document, SetSetting("backward_target", target), "settings.backward_target")
+    _apply_training(document, settings)
+
+
+def _apply_training(document: GraphDocument, settings: dict) -> None:
+    """The training settings (their loss and parameters must be nodes of this graph) and the loss history."""
+    raw = settings.get("training")
+    if raw is not None:
+        try:
+            training = from_record(raw)
+        except TrainSettingsError as error:
+            raise GraphFileError(child("settings.training", error.key) if error.key else "settings.training",
+                                 error.message) from None
+        for key, node_id in [("loss", training.loss), *(("parameters", p) for p in training.parameters or ())]:
+            if node_id is not None and node_id not in document.nodes:
+                raise GraphFileError(child("settings.training", key), f"no node with id {node_id!r}")
+        _apply(document, SetSetting("training", training), "settings.training")
+    history = expect_list(settings.get("loss_history", []), "settings.loss_history")
+    losses = []
+    for index, value in enumerate(history):
+        losses.append(math.nan if value is None else expect_finite(value, child("settings.loss_history", index)))
+    if losses:
+        _apply(document, SetSetting("loss_history", losses), "settings.loss_history")
