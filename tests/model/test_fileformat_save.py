@@ -106,7 +106,7 @@ def _fail(*args: Any, **kwargs: Any) -> None:
     raise OSError(28, "No space left on device")
 
 
-@pytest.mark.parametrize("broken", ["write", "fsync", "replace", "dumps"])
+@pytest.mark.parametrize("broken", ["write", "fsync", "replace", "format_json"])
 def test_a_failed_save_leaves_the_old_file_and_the_document_untouched(tmp_path, monkeypatch, broken):
     path = tmp_path / "graph.gsg"
     path.write_bytes(b"the old file")
@@ -115,8 +115,8 @@ def test_a_failed_save_leaves_the_old_file_and_the_document_untouched(tmp_path, 
     before = document.snapshot()
     if broken == "write":
         monkeypatch.setattr(fileformat.os, "fdopen", lambda fd, mode: _BrokenStream(fd))
-    elif broken == "dumps":
-        monkeypatch.setattr(fileformat, "dumps", _fail)
+    elif broken == "format_json":
+        monkeypatch.setattr(fileformat, "format_json", _fail)
     else:
         monkeypatch.setattr(fileformat.os, broken, _fail)
     with pytest.raises(OSError, match="No space left on device"):
