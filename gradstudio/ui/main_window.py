@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         workspace.undo_stack.cleanChanged.connect(self._clean_changed)
         workspace.settings_changed.connect(self.sync_settings)
         workspace.message.connect(self.show_message)
+        workspace.busy_changed.connect(self._busy_changed)
         self.view.setScene(scene)
         self.minimap.set_scene(scene)
         for bound in (*self.panels.values(), self.commands, self.backward_tools, self.context_menus):
@@ -151,6 +152,12 @@ class MainWindow(QMainWindow):
         self.undo_group.removeStack(workspace.undo_stack)
         workspace.close()
         workspace.deleteLater()
+
+    def _busy_changed(self, reason: str | None) -> None:
+        """While a job owns the graph, undo, redo and the gradient actions wait (the editor refuses edits)."""
+        self.undo_group.setActiveStack(None if reason else self.workspace.undo_stack)
+        for name in ("actionBackward", "actionStepBackward", "actionZeroGrad", "actionNoGrad"):
+            self.actions.all[name].setEnabled(reason is None)
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
@@ -211,6 +218,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.train_panel.abandon()
         self.settings.save_window(self)
         self.scene.close()
         self.workspace.close()

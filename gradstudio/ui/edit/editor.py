@@ -38,6 +38,7 @@ class Editor(QObject):
         self.document = document
         self.evaluator = evaluator
         self.stack = stack
+        self.busy: str | None = None  # set by the workspace while a job (training) owns the graph
 
     def apply(self, edit: Edit, text: str) -> bool:
         """Perform `edit` as one undo step; False (and `refused` emitted) if the model refuses it."""
@@ -48,6 +49,8 @@ class Editor(QObject):
 
     def attempt(self, edit: Edit, text: str) -> str | None:
         """Perform `edit` as one undo step; the model's reason if it refuses (nothing changed, nothing emitted)."""
+        if self.busy is not None:
+            return self.busy
         try:
             inverse = self.document.apply(edit)
         except EditError as error:
@@ -82,6 +85,9 @@ class Editor(QObject):
         edits: list[Edit] = [Disconnect(replacing)] if replacing is not None else []
         edit = Batch([*edits, Connect(edge)])
         text = f"Connect {self._label(edge.source)} → {self._label(edge.target)}.{edge.port}"
+        if self.busy is not None:
+            self.refused.emit(f"Cannot connect: {self.busy}")
+            return False
         try:
             inverse = self.document.apply(edit)
         except EditError as error:
