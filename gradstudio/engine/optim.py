@@ -209,6 +209,7 @@ class Adam(Optimizer):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "differentiable": differentiable, "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
+        self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         super().__init__(params, defaults)
 
     def _state_for(self, param: Tensor, amsgrad: bool) -> dict[str, Any]:
@@ -237,18 +238,35 @@ class Adam(Optimizer):
             param._data *= real(1 - lr * group["weight_decay"])
             _bump(param)
         grad = self._gradient(param, group)
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg._data += (grad - exp_avg._data) * real(1 - beta1)
-        exp_avg_sq._data *= real(beta2)
-        exp_avg_sq._data += grad * grad * real(1 - beta2)
-        second_moment = exp_avg_sq._data
+        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        # fused: every intermediate goes through two scratch arrays, in PyTorch's order of rounding
+        scratch, other = self._scratch(param)
+        np.subtract(grad, exp_avg, out=scratch)
+        scratch *= real(1 - beta1)
+        exp_avg += scratch
+        np.multiply(grad, grad, out=scratch)
+        scratch *= real(1 - beta2)
+        exp_avg_sq *= real(beta2)
+        exp_avg_sq += scratch
+        second_moment = exp_avg_sq
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"]._data, second_moment, out=state["max_exp_avg_sq"]._data)
             second_moment = state["max_exp_avg_sq"]._data
-        denominator = np.sqrt(second_moment) / real(math.sqrt(1 - beta2 ** step)) + real(eps)
-        param._data += real(-lr / (1 - beta1 ** step)) * exp_avg._data / denominator
-        for tensor in (exp_avg, exp_avg_sq, param):
+        np.sqrt(second_moment, out=scratch)
+        scratch /= real(math.sqrt(1 - beta2 ** step))
+        scratch += real(eps)
+        np.multiply(exp_avg, real(-lr / (1 - beta1 ** step)), out=other)
+        other /= scratch
+        param._data += other
+        for tensor in (state["exp_avg"], state["exp_avg_sq"], param):
             _bump(tensor)
+
+    def _scratch(self, param: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Two work arrays shaped like `param`, kept between steps (not part of the PyTorch-visible state)."""
+        buffers = self._buffers.get(id(param))
+        if buffers is None or buffers[0].shape != param._data.shape or buffers[0].dtype != param._data.dtype:
+            buffers = self._buffers[id(param)] = (np.empty_like(param._data), np.empty_like(param._data))
+        return buffers
 
 
 class AdamW(Adam):
