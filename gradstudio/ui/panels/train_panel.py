@@ -10,11 +10,12 @@ result becomes one undoable edit, "Train N steps"; undo restores the parameters.
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -34,6 +35,9 @@ from gradstudio.ui.widgets.charts import new_plot
 from gradstudio.ui.workspace import Workspace
 
 POLL_MS = 200  # how often a running job is looked at: progress, curve and canvas values
+# While the worker runs, every return of the UI thread from Qt waits for the GIL until the worker gives it up:
+# a short switch interval keeps each wait, and so the event loop's pauses, short.
+SWITCH_INTERVAL = 0.0005
 BUSY = "a training run is changing the parameters; pause or stop it first"
 
 
@@ -59,6 +63,7 @@ class TrainDock(PanelDock):
         self._owner: Workspace | None = None
         self._shown_history: list[float] = []
         self._form_key: tuple | None = None
+        self._switch_interval = sys.getswitchinterval()
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -143,6 +148,9 @@ class TrainDock(PanelDock):
         self.progress.setValue(0)
         self.status.setText(f"Training {len(run.parameters)} parameters for {settings.steps} steps…")
         workspace.set_busy(BUSY)
+        self._ensure_plot()
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         self._thread = threading.Thread(target=self._work, name="gradstudio-train", daemon=True)
         self._thread.start()
         self.timer.start()
@@ -218,12 +226,18 @@ class TrainDock(PanelDock):
 
     def _end(self, owner: Workspace | None) -> None:
         self.timer.stop()
+        sys.setswitchinterval(self._switch_interval)
         self.run, self._thread, self._owner = None, None, None
         if owner is not None:
             owner.set_busy(None)
         self._sync_actions()
 
     # ----- drawing -----------------------------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # the plot's first paint is slow (pyqtgraph loads): pay it when the panel opens, not when a run starts
+        super().showEvent(event)
+        self._ensure_plot()
 
     def _ensure_plot(self) -> None:
         if self.plot is None:
