@@ -126,6 +126,8 @@ class TrainRun:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._free = threading.Event()  # cleared while a viewer holds the run for a moment (`hold`)
+        self._free.set()
 
     def _check(self, document: GraphDocument, results: Any, loss: str) -> None:
         name = document.nodes[loss].name
@@ -163,6 +165,15 @@ class TrainRun:
         """End the run before its next step (a paused run ends too)."""
         self._stop.set()
         self._running.set()
+        self._free.set()
+
+    def hold(self) -> None:
+        """Keep the run from starting its next step until `release()` (a viewer reads the values meanwhile)."""
+        self._free.clear()
+
+    def release(self) -> None:
+        """End a `hold()`."""
+        self._free.set()
 
     @property
     def paused(self) -> bool:
@@ -180,6 +191,7 @@ class TrainRun:
         with engine.enable_grad():
             for step in range(1, self.settings.steps + 1):
                 self._running.wait()
+                self._free.wait()
                 if self._stop.is_set():
                     break
                 optimiser.zero_grad()

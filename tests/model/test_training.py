@@ -149,3 +149,24 @@ def test_the_document_refuses_settings_that_are_not_train_settings() -> None:
     workspace = _open("linear_regression")
     with pytest.raises(EditError, match="expected TrainSettings"):
         workspace.document.apply(SetSetting("training", {"lr": 1}))
+
+
+def test_a_held_run_waits_and_moved_leaves_recompute_what_they_feed() -> None:
+    workspace = _open("xor_mlp")
+    loss_id = _node(workspace, "loss")
+    before = workspace.value(loss_id).item()
+    run = TrainRun(workspace, TrainSettings(loss=loss_id, steps=100_000))
+    run.hold()
+    worker = threading.Thread(target=run.run)
+    worker.start()
+    worker.join(0.3)
+    assert run.history == [] and worker.is_alive()
+    run.release()
+    while len(run.history) < 20:
+        worker.join(0.01)
+    run.hold()
+    workspace.leaves_moved(run.parameters)
+    assert workspace.value(loss_id).item() < before
+    run.stop()
+    worker.join(10)
+    assert not worker.is_alive()

@@ -55,8 +55,11 @@ def test_train_pause_resume_stop_undo_save_and_reopen(qtbot: Any, window: MainWi
     history = list(panel.run.history)
     assert history[-1] < history[0]
     assert panel.curve.getData()[1] is not None and len(panel.curve.getData()[1]) >= 30
-    # the canvas shows the parameters moving while the run goes on
+    # the canvas shows the parameters and the loss moving while the run goes on
+    first_loss = window.workspace.model.value(node_id(window, "loss")).item()
     qtbot.waitUntil(lambda: not np.array_equal(_values(window)["W1"], before["W1"]), timeout=5_000)
+    qtbot.waitUntil(lambda: window.workspace.model.value(node_id(window, "loss")).item() < first_loss,
+                    timeout=5_000)
 
     # edits and Backward wait for the run, saying why; undo is off
     click_node(qtbot, window, "b2")

@@ -202,7 +202,12 @@ class TrainDock(PanelDock):
         self.status.setText(f"Step {steps} of {run.settings.steps}{last} ({state})")
         self._draw()
         if self._owner is not None:
-            self._owner.refresh()
+            run.hold()  # the worker waits between steps while the values are read and painted
+            try:
+                self._owner.model.leaves_moved(run.parameters)
+                self._owner.refresh()
+            finally:
+                run.release()
         if self._thread is not None and not self._thread.is_alive():
             self._finish()
 
