@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from panel_helpers import click_node, node_id, open_example, settle
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QPushButton, QToolButton
+from PySide6.QtWidgets import QApplication, QPushButton, QToolButton, QWidget
 from ui_helpers import DialogRecorder
 
 from gradstudio.ui.main_window import MainWindow
@@ -149,3 +149,15 @@ def test_load_data_fills_a_tensor_and_a_bad_file_changes_nothing(qtbot: Any, win
     QApplication.processEvents()
     assert window.document.nodes[node_id(window, "X")].attributes["shape"] == (4,)
     assert window.undo_stack.undoText() == "Load data into X"
+
+
+def test_the_values_panel_draws_a_classifiers_decision_regions(qtbot: Any, window: MainWindow) -> None:
+    open_example(window, "softmax_classifier")
+    window.values_panel.show()
+    click_node(qtbot, window, "logits")
+    plot = window.values_panel.findChild(QWidget, "regionsPlot")
+    assert plot is not None and plot.isVisibleTo(window)
+    image = next(item for item in plot.getPlotItem().items if type(item).__name__ == "ImageItem")
+    assert image.image.shape[:2] == (80, 80)
+    click_node(qtbot, window, "loss")
+    assert not plot.isVisibleTo(window)
