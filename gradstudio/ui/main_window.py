@@ -215,10 +215,10 @@ class MainWindow(QMainWindow):
             self.view.fit_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.train_panel.stop()  # what a running job trained becomes an edit first, so the save prompt sees it
         if not self.files.maybe_save():
             event.ignore()
             return
-        self.train_panel.abandon()
         self.settings.save_window(self)
         self.scene.close()
         self.workspace.close()

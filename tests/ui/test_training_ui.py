@@ -161,3 +161,16 @@ def test_the_values_panel_draws_a_classifiers_decision_regions(qtbot: Any, windo
     assert image.image.shape[:2] == (80, 80)
     click_node(qtbot, window, "loss")
     assert not plot.isVisibleTo(window)
+
+
+def test_closing_the_window_stops_the_run_and_asks_to_save_what_it_trained(qtbot: Any, window: MainWindow,
+                                                                          dialogs: DialogRecorder) -> None:
+    open_example(window, "xor_mlp")
+    panel = window.train_panel
+    panel.show()
+    _type_steps(qtbot, window, 200_000)
+    _click(qtbot, window, "actionTrainStart")
+    qtbot.waitUntil(lambda: panel.progress.value() >= 5, timeout=20_000)
+    window.close()  # the prompt answers Cancel: the window stays, with the run applied as an edit
+    assert not panel.running and window.isVisible() and window.isWindowModified()
+    assert window.undo_stack.undoText().startswith("Train ") and "question" in dialogs.names()
