@@ -53,6 +53,7 @@ class Optimizer:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
+        self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, but "
                             f"got {_type_name(params)}")
@@ -122,6 +123,13 @@ class Optimizer:
     def _update(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def _scratch(self, param: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Two work arrays shaped like `param`, kept between steps (not part of the PyTorch-visible state)."""
+        buffers = self._buffers.get(id(param))
+        if buffers is None or buffers[0].shape != param._data.shape or buffers[0].dtype != param._data.dtype:
+            buffers = self._buffers[id(param)] = (np.empty_like(param._data), np.empty_like(param._data))
+        return buffers
+
     def _gradient(self, param: Tensor, group: dict[str, Any]) -> np.ndarray:
         """The gradient the update uses: negated to maximize, plus weight decay when not decoupled."""
         grad = param._grad._data
@@ -175,7 +183,9 @@ class SGD(Optimizer):
             step = self._gradient(param, group)
             if momentum != 0:
                 step = self._momentum_step(param, step, momentum, dampening, group["nesterov"])
-            param._data -= step * param._data.dtype.type(lr)
+            scratch = self._scratch(param)[0]
+            np.multiply(step, param._data.dtype.type(lr), out=scratch)
+            param._data -= scratch
             _bump(param)
 
     def _momentum_step(self, param: Tensor, grad: np.ndarray, momentum: float, dampening: float,
@@ -209,7 +219,6 @@ class Adam(Optimizer):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "differentiable": differentiable, "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
-        self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         super().__init__(params, defaults)
 
     def _state_for(self, param: Tensor, amsgrad: bool) -> dict[str, Any]:
@@ -260,14 +269,6 @@ class Adam(Optimizer):
         param._data += other
         for tensor in (state["exp_avg"], state["exp_avg_sq"], param):
             _bump(tensor)
-
-    def _scratch(self, param: Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """Two work arrays shaped like `param`, kept between steps (not part of the PyTorch-visible state)."""
-        buffers = self._buffers.get(id(param))
-        if buffers is None or buffers[0].shape != param._data.shape or buffers[0].dtype != param._data.dtype:
-            buffers = self._buffers[id(param)] = (np.empty_like(param._data), np.empty_like(param._data))
-        return buffers
-
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (PyTorch's `AdamW`: `Adam(..., decoupled_weight_decay=True)`, decay 1e-2)."""
