@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # so the script runs from a checkout without installing GradStudio
@@ -27,6 +29,7 @@ from gradstudio.model.document import (  # noqa: E402
     SetSetting,
 )
 from gradstudio.model.io.fileformat import save  # noqa: E402
+from gradstudio.model.train_settings import TrainSettings  # noqa: E402
 
 EXAMPLES_FOLDER = ROOT / "resources" / "examples"
 COLUMN_WIDTH = 220.0
@@ -53,13 +56,15 @@ class GraphBuilder:
         """Add a leaf tensor."""
         return self.add("tensor", name, shape=shape, **attributes)
 
-    def finish(self, backward: str | None = None, grad_mode: str = "normal") -> GraphDocument:
-        """Lay the graph out in columns by depth and set the document's settings."""
+    def finish(self, backward: str | None = None, grad_mode: str = "normal", **training: Any) -> GraphDocument:
+        """Lay the graph out in columns by depth and set the document's settings (training ones if given)."""
         for node_id, position in layered_positions(self.document).items():
             MoveNode(node_id, position).apply(self.document)
         SetSetting("grad_mode", grad_mode).apply(self.document)
         if backward is not None:
             SetSetting("backward_target", self.ids[backward]).apply(self.document)
+        if training:
+            SetSetting("training", TrainSettings(loss=self.ids[backward], **training)).apply(self.document)
         return self.document
 
 
@@ -133,7 +138,7 @@ def linear_regression() -> GraphDocument:
     g.add("matmul", "Xw", "X", "w")
     g.add("add", "pred", "Xw", "b")
     g.add("mse_loss", "loss", "pred", "y")
-    return g.finish(backward="loss")
+    return g.finish(backward="loss", optimiser="sgd", lr=0.1, momentum=0.9, steps=300)
 
 
 def xor_mlp() -> GraphDocument:
@@ -152,7 +157,7 @@ def xor_mlp() -> GraphDocument:
     g.add("add", "z2", "hW2", "b2")
     g.add("sigmoid", "p", "z2")
     g.add("binary_cross_entropy", "loss", "p", "y")
-    return g.finish(backward="loss")
+    return g.finish(backward="loss", optimiser="adam", lr=0.05, steps=500)
 
 
 def softmax_classifier() -> GraphDocument:
@@ -165,7 +170,36 @@ def softmax_classifier() -> GraphDocument:
     g.add("matmul", "XW", "X", "W")
     g.add("add", "logits", "XW", "b")
     g.add("cross_entropy", "loss", "logits", "labels")
-    return g.finish(backward="loss")
+    return g.finish(backward="loss", optimiser="adam", lr=0.1, steps=200)
+
+
+def two_moons(count: int = 64, seed: int = 0) -> tuple[list[float], list[int]]:
+    """`count` points on two interleaved half circles with a little noise, and their class (0 or 1)."""
+    rng = np.random.default_rng(seed)
+    angles = np.pi * rng.random(count)
+    labels = np.arange(count) % 2
+    x = np.where(labels == 0, np.cos(angles), 1 - np.cos(angles))
+    y = np.where(labels == 0, np.sin(angles), 0.5 - np.sin(angles))
+    points = np.stack([x, y], axis=1) + rng.normal(0, 0.1, (count, 2))
+    return [round(float(v), 4) for v in points.reshape(-1)], [int(v) for v in labels]
+
+
+def moons_mlp() -> GraphDocument:
+    """A 2-16-2 MLP on generated two-moons data, trained with AdamW on mini-batches of 16."""
+    points, labels = two_moons()
+    g = GraphBuilder()
+    g.tensor("X", (len(labels), 2), init="values", values=tuple(points))
+    g.tensor("W1", (16, 2), init="randn", seed=4, requires_grad=True)
+    g.tensor("b1", (16,), init="zeros", requires_grad=True)
+    g.tensor("W2", (2, 16), init="randn", seed=5, requires_grad=True)
+    g.tensor("b2", (2,), init="zeros", requires_grad=True)
+    g.tensor("labels", (len(labels),), dtype="int64", init="values", values=tuple(labels))
+    g.add("linear", "z1", "X", "W1", "b1")
+    g.add("relu", "h", "z1")
+    g.add("linear", "logits", "h", "W2", "b2")
+    g.add("cross_entropy", "loss", "logits", "labels")
+    return g.finish(backward="loss", optimiser="adamw", lr=0.02, steps=600, batch_size=16, seed=1,
+                    schedule="cosine")
 
 
 EXAMPLES: dict[str, Callable[[], GraphDocument]] = {
@@ -176,6 +210,7 @@ EXAMPLES: dict[str, Callable[[], GraphDocument]] = {
     "linear_regression": linear_regression,
     "xor_mlp": xor_mlp,
     "softmax_classifier": softmax_classifier,
+    "moons_mlp": moons_mlp,
 }
 
 

@@ -1,4 +1,4 @@
-"""`torch.optim`: the `Optimizer` base, `SGD` (with momentum) and `Adam`, with PyTorch's update formulas.
+"""`torch.optim`: `Optimizer`, `SGD` (momentum, Nesterov), `Adam`, `AdamW`, `RMSprop`, as PyTorch computes them.
 
 Updates run under `no_grad` and write into each parameter's own array, bumping
 its version counter once per in-place update as PyTorch's `add_`/`addcdiv_` do.
@@ -19,7 +19,7 @@ import numpy as np
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._tensor import Tensor
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
 
 _DUPLICATE_WARNING = ("optimizer contains a parameter group with duplicate parameters; in future, this will cause an "
                       "error; see github.com/pytorch/pytorch/issues/40967 for more information")
@@ -53,6 +53,7 @@ class Optimizer:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
+        self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, but "
                             f"got {_type_name(params)}")
@@ -122,6 +123,13 @@ class Optimizer:
     def _update(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def _scratch(self, param: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Two work arrays shaped like `param`, kept between steps (not part of the PyTorch-visible state)."""
+        buffers = self._buffers.get(id(param))
+        if buffers is None or buffers[0].shape != param._data.shape or buffers[0].dtype != param._data.dtype:
+            buffers = self._buffers[id(param)] = (np.empty_like(param._data), np.empty_like(param._data))
+        return buffers
+
     def _gradient(self, param: Tensor, group: dict[str, Any]) -> np.ndarray:
         """The gradient the update uses: negated to maximize, plus weight decay when not decoupled."""
         grad = param._grad._data
@@ -175,7 +183,9 @@ class SGD(Optimizer):
             step = self._gradient(param, group)
             if momentum != 0:
                 step = self._momentum_step(param, step, momentum, dampening, group["nesterov"])
-            param._data -= step * param._data.dtype.type(lr)
+            scratch = self._scratch(param)[0]
+            np.multiply(step, param._data.dtype.type(lr), out=scratch)
+            param._data -= scratch
             _bump(param)
 
     def _momentum_step(self, param: Tensor, grad: np.ndarray, momentum: float, dampening: float,
@@ -237,15 +247,98 @@ class Adam(Optimizer):
             param._data *= real(1 - lr * group["weight_decay"])
             _bump(param)
         grad = self._gradient(param, group)
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg._data += (grad - exp_avg._data) * real(1 - beta1)
-        exp_avg_sq._data *= real(beta2)
-        exp_avg_sq._data += grad * grad * real(1 - beta2)
-        second_moment = exp_avg_sq._data
+        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        # fused: every intermediate goes through two scratch arrays, in PyTorch's order of rounding
+        scratch, other = self._scratch(param)
+        np.subtract(grad, exp_avg, out=scratch)
+        scratch *= real(1 - beta1)
+        exp_avg += scratch
+        np.multiply(grad, grad, out=scratch)
+        scratch *= real(1 - beta2)
+        exp_avg_sq *= real(beta2)
+        exp_avg_sq += scratch
+        second_moment = exp_avg_sq
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"]._data, second_moment, out=state["max_exp_avg_sq"]._data)
             second_moment = state["max_exp_avg_sq"]._data
-        denominator = np.sqrt(second_moment) / real(math.sqrt(1 - beta2 ** step)) + real(eps)
-        param._data += real(-lr / (1 - beta1 ** step)) * exp_avg._data / denominator
-        for tensor in (exp_avg, exp_avg_sq, param):
+        np.sqrt(second_moment, out=scratch)
+        scratch /= real(math.sqrt(1 - beta2 ** step))
+        scratch += real(eps)
+        np.multiply(exp_avg, real(-lr / (1 - beta1 ** step)), out=other)
+        other /= scratch
+        param._data += other
+        for tensor in (state["exp_avg"], state["exp_avg_sq"], param):
             _bump(tensor)
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (PyTorch's `AdamW`: `Adam(..., decoupled_weight_decay=True)`, decay 1e-2)."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: steps scaled by a running root-mean-square of the gradient; optional momentum and centering."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
+        _check_non_negative("learning rate", lr)
+        _check_non_negative("epsilon value", eps)
+        _check_non_negative("momentum value", momentum)
+        _check_non_negative("weight_decay value", weight_decay)
+        _check_non_negative("alpha value", alpha)
+        _check_unsupported(differentiable)
+        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
+                    "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def _state_for(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        state = self.state[param]
+        if not state:
+            state["step"] = Tensor._make(np.zeros((), np.float32))
+            state["square_avg"] = Tensor._make(np.zeros_like(param._data))
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = Tensor._make(np.zeros_like(param._data))
+            if group["centered"]:
+                state["grad_avg"] = Tensor._make(np.zeros_like(param._data))
+        return state
+
+    def _update(self, group: dict[str, Any]) -> None:
+        lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        for param in group["params"]:
+            if param._grad is None:
+                continue
+            real = param._data.dtype.type
+            state = self._state_for(param, group)
+            state["step"]._data += 1
+            grad = self._gradient(param, group)
+            square_avg = state["square_avg"]._data
+            square_avg *= real(alpha)
+            square_avg += grad * grad * real(1 - alpha)
+            if group["centered"]:
+                grad_avg = state["grad_avg"]._data
+                grad_avg += (grad - grad_avg) * real(1 - alpha)
+                average = np.sqrt(square_avg - grad_avg * grad_avg)
+            else:
+                average = np.sqrt(square_avg)
+            average += real(eps)
+            if momentum > 0:
+                buffer = state["momentum_buffer"]._data
+                buffer *= real(momentum)
+                buffer += grad / average
+                param._data -= buffer * real(lr)
+            else:
+                param._data += real(-lr) * grad / average
+            for tensor in state.values():
+                _bump(tensor)
+            _bump(param)
+
+
+from gradstudio.engine import lr_scheduler  # noqa: E402  (it names optimizers in messages only; no cycle at import)

@@ -18,6 +18,7 @@ import networkx as nx
 
 from gradstudio.model.catalog import CATALOG, OpSpec
 from gradstudio.model.structure import StructureIndex
+from gradstudio.model.train_settings import TrainSettings, TrainSettingsError, checked_setting
 
 if TYPE_CHECKING:
     from gradstudio.model.annotations import Annotation
@@ -62,10 +63,12 @@ class Edge:
 
 @dataclass
 class Settings:
-    """Document-wide settings: grad mode and the node Backward starts from."""
+    """Document-wide settings: grad mode, the node Backward starts from, training settings and last loss history."""
 
     grad_mode: str = "normal"
     backward_target: str | None = None
+    training: TrainSettings | None = None
+    loss_history: tuple[float, ...] = ()
 
 
 Observer = Callable[[str, Any], None]
@@ -358,7 +361,7 @@ class SetRetainGrad(Edit):
 
 @dataclass
 class SetSetting(Edit):
-    """Change a document setting (`grad_mode` or `backward_target`)."""
+    """Change a document setting (`grad_mode`, `backward_target`, `training` or `loss_history`)."""
 
     name: str
     value: Any
@@ -368,10 +371,14 @@ class SetSetting(Edit):
             raise EditError(f"grad mode must be one of {', '.join(GRAD_MODES)}")
         if self.name == "backward_target" and self.value is not None:
             document.node(self.value)
-        if self.name not in ("grad_mode", "backward_target"):
+        if self.name not in ("grad_mode", "backward_target", "training", "loss_history"):
             raise EditError(f"unknown setting {self.name!r}")
+        try:
+            value = checked_setting(self.name, self.value)
+        except TrainSettingsError as error:
+            raise EditError(str(error)) from None
         old = getattr(document.settings, self.name)
-        setattr(document.settings, self.name, self.value)
+        setattr(document.settings, self.name, value)
         document.notify("settings_changed", self.name)
         return SetSetting(self.name, old)
 

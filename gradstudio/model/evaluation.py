@@ -120,6 +120,12 @@ class Evaluator:
         if not keeps_backward and not event.startswith("annotation_"):
             self.last_backward = None
 
+    def recompute_downstream(self, node_ids: list[str]) -> None:
+        """Recompute, on the next evaluate, every non-leaf fed by these leaves (changed in place, as by training)."""
+        downstream = self.document.descendants(node_ids)
+        self._dirty |= {node_id for node_id in downstream if self.document.nodes[node_id].input_ports()}
+        self.last_backward = None
+
     def mark_all_dirty(self) -> None:
         """Recompute everything on the next evaluate (leaves too: fresh tensors, no .grad)."""
         self._dirty = set(self.document.nodes)

@@ -101,6 +101,11 @@ class GraphWorkspace:
         result = self.result(node_id)
         return result is not None and result.tracked
 
+    def leaves_moved(self, node_ids: list[str]) -> None:
+        """These leaves' tensors were changed in place (a training run): what they feed is recomputed next."""
+        self.evaluator.recompute_downstream(node_ids)
+        self._sync_backward()
+
     # ----- backward state ----------------------------------------------------------------------------------------
 
     @property

@@ -163,6 +163,24 @@ def _graph_actions(window: MainWindow, a: Actions) -> None:
     a.add(_autograd_action(window))
     _action(window, a, "actionNoGrad", "&No Grad", tools.controller.set_no_grad, [], checkable=True,
             tip="Evaluate the whole graph under torch.no_grad()")
+    panel = window.train_panel
+    start = _action(window, a, "actionTrainStart", "&Train", _show_and(window, panel.start), ["Ctrl+T"],
+                    "Train the parameters with the Train panel's settings")
+    pause = _action(window, a, "actionTrainPause", "&Pause Training", panel.set_paused, [], checkable=True,
+                    tip="Hold the training run between steps")
+    stop = _action(window, a, "actionTrainStop", "St&op Training", panel.stop, [],
+                   "Stop the run; the steps taken so far become one undoable edit")
+    panel.use_actions(start, pause, stop)
+
+
+def _show_and(window: MainWindow, start: Callable[[], bool]) -> Callable[[], None]:
+    """Raise the Train panel, then start a run (its refusal shows there)."""
+    def show_and_start() -> None:
+        window.train_panel.show()
+        window.train_panel.raise_()
+        start()
+
+    return show_and_start
 
 
 def _autograd_action(window: MainWindow) -> QAction:
@@ -211,6 +229,8 @@ def _menus(window: MainWindow, a: Actions) -> None:
         panels.addAction(dock.toggleViewAction())
     graph_menu = bar.addMenu("&Graph")
     graph_menu.addActions([a.actionBackward, a.actionStepBackward, a.actionZeroGrad, a.actionNoGrad])
+    graph_menu.addSeparator()
+    graph_menu.addActions([a.actionTrainStart, a.actionTrainPause, a.actionTrainStop])
     help_menu = bar.addMenu("&Help")
     help_menu.addAction("&About GradStudio", lambda: QMessageBox.about(
         window, "About GradStudio", "GradStudio: build autograd graphs by hand and watch them compute."))

@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         workspace.undo_stack.cleanChanged.connect(self._clean_changed)
         workspace.settings_changed.connect(self.sync_settings)
         workspace.message.connect(self.show_message)
+        workspace.busy_changed.connect(self._busy_changed)
         self.view.setScene(scene)
         self.minimap.set_scene(scene)
         for bound in (*self.panels.values(), self.commands, self.backward_tools, self.context_menus):
@@ -160,6 +161,12 @@ class MainWindow(QMainWindow):
         self.undo_group.removeStack(workspace.undo_stack)
         workspace.close()
         workspace.deleteLater()
+
+    def _busy_changed(self, reason: str | None) -> None:
+        """While a job owns the graph, undo, redo and the gradient actions wait (the editor refuses edits)."""
+        self.undo_group.setActiveStack(None if reason else self.workspace.undo_stack)
+        for name in ("actionBackward", "actionStepBackward", "actionZeroGrad", "actionNoGrad"):
+            self.actions.all[name].setEnabled(reason is None)
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
@@ -190,8 +197,9 @@ class MainWindow(QMainWindow):
     def _run_history(self, run: Callable[[], None]) -> None:
         if self.workspace is None:
             return
-        if self.editor.busy:
-            self.show_message("Undo or Redo is already running")
+        reason = self.editor.busy
+        if reason is not None:
+            self.show_message(reason)
             return
         self.commit_pending_edits()
         run()
@@ -241,6 +249,7 @@ class MainWindow(QMainWindow):
             self.view.fit_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.train_panel.stop()  # what a running job trained becomes an edit first, so the save prompt sees it
         if not self.files.maybe_save():
             event.ignore()
             return

@@ -9,7 +9,8 @@ and repaints on its signals, so there is one path from a change to the screen:
   display did (a whole pass, one step of it, or nothing);
 - `settings_changed(str)`: a document setting changed (`grad_mode`, `backward_target`);
 - `selection_changed(list[str])`: the selected node ids changed;
-- `message(str)`: something to say in the status bar (a refused edit, a result).
+- `message(str)`: something to say in the status bar (a refused edit, a result);
+- `busy_changed(str | None)`: a job (a training run) started, with the reason edits are refused, or ended.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Workspace(QObject):
     settings_changed = Signal(str)
     selection_changed = Signal(object)
     message = Signal(str)
+    busy_changed = Signal(object)
 
     def __init__(self, document: GraphDocument | None = None, path: str | None = None,
                  display_name: str | None = None, parent: QObject | None = None) -> None:
@@ -48,6 +50,7 @@ class Workspace(QObject):
         self.undo_stack = QUndoStack(self)
         self.editor = Editor(self.model.document, self.model.evaluator, self.undo_stack)
         self.editor.refused.connect(self.message)
+        self.busy: str | None = None  # why edits are refused now (a training run is changing the parameters)
         self.path = path
         self.display_name = display_name or (Path(path).name if path else "Untitled")
         self.selection: list[str] = []
@@ -125,6 +128,15 @@ class Workspace(QObject):
                 self.show_backward(payload)
         elif event == "grads_changed":
             self.backward_changed.emit(self.flow)
+
+    # ----- jobs --------------------------------------------------------------------------------------------------
+
+    def set_busy(self, reason: str | None) -> None:
+        """A job owns the graph (`reason` says which: edits are refused with it) or, with None, gave it back."""
+        if reason != self.busy:
+            self.busy = reason
+            self.editor.job = reason
+            self.busy_changed.emit(reason)
 
     # ----- settings ----------------------------------------------------------------------------------------------
 

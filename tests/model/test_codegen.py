@@ -34,6 +34,7 @@ PRINTED_GRADS = {
     "notes_requires_grad_false": None,
     "softmax_classifier": ["W", "b"],
     "xor_mlp": ["W1", "b1", "W2", "b2"],
+    "moons_mlp": ["W1", "b1", "W2", "b2"],
 }
 
 

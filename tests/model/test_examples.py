@@ -102,6 +102,16 @@ def softmax_classifier(t: Any, leaf: Callable[[str], Any]) -> dict[str, Any]:
     return dict(X=X, W=W, b=b, labels=labels, XW=XW, logits=logits, loss=loss)
 
 
+def moons_mlp(t: Any, leaf: Callable[[str], Any]) -> dict[str, Any]:
+    F = t.nn.functional
+    X, W1, b1, W2, b2, labels = (leaf(name) for name in ("X", "W1", "b1", "W2", "b2", "labels"))
+    z1 = F.linear(X, W1, b1)
+    h = t.relu(z1)
+    logits = F.linear(h, W2, b2)
+    loss = F.cross_entropy(logits, labels)
+    return dict(X=X, W1=W1, b1=b1, W2=W2, b2=b2, labels=labels, z1=z1, h=h, logits=logits, loss=loss)
+
+
 PROGRAMS: dict[str, Callable[..., dict[str, Any]]] = {
     "notes_forward_backward": forward_backward,
     "notes_no_grad": no_grad,
@@ -110,6 +120,7 @@ PROGRAMS: dict[str, Callable[..., dict[str, Any]]] = {
     "linear_regression": linear_regression,
     "xor_mlp": xor_mlp,
     "softmax_classifier": softmax_classifier,
+    "moons_mlp": moons_mlp,
 }
 
 

@@ -28,9 +28,10 @@ from gradstudio.model.io.fileformat import dumps, load, loads, save
 
 def test_dumps_layout():
     text = dumps(loads(json.dumps(base_data())))
-    assert text.startswith('{\n  "format": "gradstudio-graph",\n  "version": 2,\n')
+    assert text.startswith('{\n  "format": "gradstudio-graph",\n  "version": 3,\n')
     assert text.endswith("\n}\n")
-    assert '\n  "settings": {"grad_mode": "normal", "backward_target": "n4"},\n' in text
+    assert ('\n  "settings": {\n    "grad_mode": "normal",\n    "backward_target": "n4",\n    "training": null,\n'
+            '    "loss_history": []\n  },\n') in text
     assert '\n        "values": [\n          [1, 2],\n          [3, 4]\n        ],\n' in text
     assert '\n    {"source": "n1", "target": "n3", "port": "a"},\n' in text
     assert list(json.loads(text)) == ["format", "version", "settings", "nodes", "edges", "annotations"]
@@ -105,7 +106,7 @@ def _fail(*args: Any, **kwargs: Any) -> None:
     raise OSError(28, "No space left on device")
 
 
-@pytest.mark.parametrize("broken", ["write", "fsync", "replace", "dumps"])
+@pytest.mark.parametrize("broken", ["write", "fsync", "replace", "format_json"])
 def test_a_failed_save_leaves_the_old_file_and_the_document_untouched(tmp_path, monkeypatch, broken):
     path = tmp_path / "graph.gsg"
     path.write_bytes(b"the old file")
@@ -114,8 +115,8 @@ def test_a_failed_save_leaves_the_old_file_and_the_document_untouched(tmp_path, 
     before = document.snapshot()
     if broken == "write":
         monkeypatch.setattr(fileformat.os, "fdopen", lambda fd, mode: _BrokenStream(fd))
-    elif broken == "dumps":
-        monkeypatch.setattr(fileformat, "dumps", _fail)
+    elif broken == "format_json":
+        monkeypatch.setattr(fileformat, "format_json", _fail)
     else:
         monkeypatch.setattr(fileformat.os, broken, _fail)
     with pytest.raises(OSError, match="No space left on device"):

@@ -36,7 +36,7 @@ def test_version_1_is_migrated():
     assert document.edges[("n3", "b")] == Edge("n2", "n3", "b")
     assert (document.settings.grad_mode, document.settings.backward_target) == ("no_grad", "n3")
     migrated = json.loads(dumps(document))
-    assert migrated["version"] == 2
+    assert migrated["version"] == 3
     assert migrated["edges"][0] == {"source": "n1", "target": "n3", "port": "a"}
     assert migrated["nodes"][0]["position"] == [10.0, 20.5]
 
@@ -87,3 +87,13 @@ def test_the_documented_version_1_example_migrates():
     document = loads(old)
     assert document.edges[("n2", "input")] == Edge("n1", "n2", "input")
     assert document.settings.backward_target == "n2"
+
+
+def test_version_2_gains_empty_training_settings():
+    data = json.loads(dumps(loads(json.dumps(V1))))
+    data["version"] = 2
+    data["settings"] = {"grad_mode": "no_grad", "backward_target": "n3"}
+    document = loads(json.dumps(data))
+    assert (document.settings.training, document.settings.loss_history) == (None, ())
+    assert json.loads(dumps(document))["settings"] == {"grad_mode": "no_grad", "backward_target": "n3",
+                                                       "training": None, "loss_history": []}

@@ -21,9 +21,11 @@ from typing import Any
 
 from gradstudio.model.annotations import Annotation
 from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.io.datafiles import write_large
 from gradstudio.model.io.filereader import read_document
 from gradstudio.model.io.fileschema import CURRENT_VERSION, FORMAT, MAX_FILE_BYTES, GraphFileError
 from gradstudio.model.leaves import LeafError, element_count
+from gradstudio.model.train_settings import history_record
 
 __all__ = ["FORMAT", "CURRENT_VERSION", "MAX_FILE_BYTES", "GraphFileError", "dumps", "save", "loads", "load",
            "format_json", "node_record", "edge_record", "annotation_record", "edge_order"]
@@ -37,8 +39,10 @@ def dumps(document: GraphDocument) -> str:
 
 
 def save(document: GraphDocument, path: str | os.PathLike[str]) -> None:
-    """Write the document to `path` atomically: on any failure the old file is left as it was."""
-    write_atomically(path, dumps(document).encode("utf-8"))
+    """Write the document to `path` atomically (large leaf data to sibling `.npy` files first)."""
+    data = to_data(document)
+    write_large(document, data, path, write_atomically)
+    write_atomically(path, (format_json(data) + "\n").encode("utf-8"))
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
@@ -83,7 +87,9 @@ def to_data(document: GraphDocument) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": CURRENT_VERSION,
-        "settings": {"grad_mode": settings.grad_mode, "backward_target": settings.backward_target},
+        "settings": {"grad_mode": settings.grad_mode, "backward_target": settings.backward_target,
+                     "training": settings.training.record() if settings.training is not None else None,
+                     "loss_history": history_record(settings.loss_history)},
         "nodes": [node_record(node) for node in document.nodes.values()],
         "edges": [edge_record(edge) for edge in sorted(document.edges.values(), key=edge_order(document))],
         "annotations": [annotation_record(item) for item in document.annotations.values()],
@@ -185,11 +191,11 @@ def load(path: str | os.PathLike[str]) -> GraphDocument:
             data = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise GraphFileError("", f"cannot read the file: {error.strerror or error}") from error
-    return loads(data)
+    return loads(data, Path(os.path.realpath(path)).parent)
 
 
-def loads(text: str | bytes) -> GraphDocument:
-    """The document a `.gsg` file's text (or bytes) describes; GraphFileError naming the first problem."""
+def loads(text: str | bytes, base: Path | None = None) -> GraphDocument:
+    """The document a `.gsg` file's text (or bytes) describes (data files read from `base`); GraphFileError."""
     if len(text) > MAX_FILE_BYTES:
         raise GraphFileError("", _too_big())
     if isinstance(text, bytes):
@@ -197,7 +203,7 @@ def loads(text: str | bytes) -> GraphDocument:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
             raise GraphFileError("", f"not UTF-8 text (byte {error.start} is {text[error.start]:#04x})") from None
-    return read_document(text.removeprefix("\ufeff"))
+    return read_document(text.removeprefix("\ufeff"), base)
 
 
 def _too_big() -> str:

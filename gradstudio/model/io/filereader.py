@@ -8,7 +8,9 @@ a GraphFileError carrying the place in the file.
 from __future__ import annotations
 
 import json
+import math
 import re
+from pathlib import Path
 from typing import Any
 
 from gradstudio.model.annotations import ANNOTATION_KINDS, AddAnnotation, Annotation
@@ -26,6 +28,7 @@ from gradstudio.model.document import (
     SetSetting,
     check_name,
 )
+from gradstudio.model.io.datafiles import read_large
 from gradstudio.model.io.fileschema import (
     CURRENT_VERSION,
     FORMAT,
@@ -42,14 +45,15 @@ from gradstudio.model.io.fileschema import (
 )
 from gradstudio.model.io.migrations import migrate
 from gradstudio.model.leaves import element_count
+from gradstudio.model.train_settings import TrainSettingsError, from_record
 from gradstudio.model.validation import check_node_attribute
 
 NODE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
-def read_document(text: str) -> GraphDocument:
-    """The document a file's decoded text describes; GraphFileError naming the first problem."""
-    return _build(upgrade(parse_json(text)))
+def read_document(text: str, base: Path | None = None) -> GraphDocument:
+    """The document a file's decoded text describes (sibling data files read from `base`); GraphFileError."""
+    return _build(upgrade(parse_json(text)), base)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
@@ -96,18 +100,18 @@ def upgrade(data: Any, tag: str = FORMAT, what: str = "graph file") -> dict:
     return migrate(data, version)
 
 
-def _build(data: dict) -> GraphDocument:
+def _build(data: dict, base: Path | None) -> GraphDocument:
     expect_object(data, "", ("format", "version", "nodes"), ("settings", "edges", "annotations"))
     document = GraphDocument()
-    add_records(document, data)
+    add_records(document, data, base)
     _apply_settings(document, data.get("settings", {}))
     return document
 
 
-def add_records(document: GraphDocument, data: dict) -> None:
+def add_records(document: GraphDocument, data: dict, base: Path | None = None) -> None:
     """Check and add the `nodes`, `edges` (optional) and `annotations` (optional) record lists of `data`."""
     for index, node in enumerate(expect_list(data["nodes"], "nodes")):
-        _add_node(document, node, child("nodes", index))
+        _add_node(document, node, child("nodes", index), base)
     for index, edge in enumerate(expect_list(data.get("edges", []), "edges")):
         _add_edge(document, edge, child("edges", index))
     for index, item in enumerate(expect_list(data.get("annotations", []), "annotations")):
@@ -130,8 +134,8 @@ def _new_id(document: GraphDocument, raw: Any, path: str) -> str:
     return item_id
 
 
-def _add_node(document: GraphDocument, raw: Any, path: str) -> None:
-    node = expect_object(raw, path, ("id", "kind", "name"), ("position", "retain_grad", "attributes"))
+def _add_node(document: GraphDocument, raw: Any, path: str, base: Path | None = None) -> None:
+    node = expect_object(raw, path, ("id", "kind", "name"), ("position", "retain_grad", "attributes", "data"))
     node_id = _new_id(document, node["id"], child(path, "id"))
     kind = expect_str(node["kind"], child(path, "kind"))
     if kind not in CATALOG:
@@ -142,6 +146,12 @@ def _add_node(document: GraphDocument, raw: Any, path: str) -> None:
     except EditError as error:
         raise GraphFileError(child(path, "name"), str(error)) from None
     attributes = _attributes(CATALOG[kind], node.get("attributes", {}), child(path, "attributes"))
+    if "data" in node:
+        if kind != "tensor" or attributes.get("init") != "values" or "values" in node.get("attributes", {}):
+            raise GraphFileError(child(path, "data"), "only a tensor with init \"values\" and no listed values "
+                                                      "takes its values from a data file")
+        values = read_large(node["data"], child(path, "data"), base, tuple(attributes["shape"]), attributes["dtype"])
+        attributes["values"] = check_node_attribute(kind, CATALOG[kind].attribute("values"), values)
     position = _position(node.get("position", [0.0, 0.0]), child(path, "position"))
     retain_grad = expect_bool(node.get("retain_grad", False), child(path, "retain_grad"))
     _apply(document, AddNode(Node(node_id, kind, name, attributes, position, retain_grad)), path)
@@ -235,7 +245,7 @@ def _add_annotation(document: GraphDocument, raw: Any, path: str) -> None:
 
 
 def _apply_settings(document: GraphDocument, raw: Any) -> None:
-    settings = expect_object(raw, "settings", (), ("grad_mode", "backward_target"))
+    settings = expect_object(raw, "settings", (), ("grad_mode", "backward_target", "training", "loss_history"))
     mode = settings.get("grad_mode", "normal")
     if mode not in GRAD_MODES:
         raise GraphFileError("settings.grad_mode", f"expected one of {', '.join(GRAD_MODES)}, got {mode!r}")
@@ -245,3 +255,25 @@ def _apply_settings(document: GraphDocument, raw: Any) -> None:
         if expect_str(target, "settings.backward_target") not in document.nodes:
             raise GraphFileError("settings.backward_target", f"no node with id {target!r}")
         _apply(document, SetSetting("backward_target", target), "settings.backward_target")
+    _apply_training(document, settings)
+
+
+def _apply_training(document: GraphDocument, settings: dict) -> None:
+    """The training settings (their loss and parameters must be nodes of this graph) and the loss history."""
+    raw = settings.get("training")
+    if raw is not None:
+        try:
+            training = from_record(raw)
+        except TrainSettingsError as error:
+            raise GraphFileError(child("settings.training", error.key) if error.key else "settings.training",
+                                 error.message) from None
+        for key, node_id in [("loss", training.loss), *(("parameters", p) for p in training.parameters or ())]:
+            if node_id is not None and node_id not in document.nodes:
+                raise GraphFileError(child("settings.training", key), f"no node with id {node_id!r}")
+        _apply(document, SetSetting("training", training), "settings.training")
+    history = expect_list(settings.get("loss_history", []), "settings.loss_history")
+    losses = []
+    for index, value in enumerate(history):
+        losses.append(math.nan if value is None else expect_finite(value, child("settings.loss_history", index)))
+    if losses:
+        _apply(document, SetSetting("loss_history", losses), "settings.loss_history")

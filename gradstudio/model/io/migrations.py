@@ -63,7 +63,16 @@ def v1_to_v2(data: dict) -> dict:
     }
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: v1_to_v2}
+def v2_to_v3(data: dict) -> dict:
+    """Version 3 adds the training settings and the last run's loss history to `settings` (none in older files)."""
+    upgraded = dict(data, version=3)
+    settings = data.get("settings", {})
+    if isinstance(settings, dict):
+        upgraded["settings"] = {**settings, "training": None, "loss_history": []}
+    return upgraded
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: v1_to_v2, 2: v2_to_v3}
 
 
 def migrate(data: dict, version: int) -> dict:

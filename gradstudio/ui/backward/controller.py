@@ -76,6 +76,9 @@ class BackwardController(QObject):
     def run(self, target: str | None = None, gradient: Any = None, ask: bool = True) -> BackwardResult | None:
         """`target.backward(gradient)`; asks for the gradient of a non-scalar; a refusal is pinned to the node."""
         workspace = self.workspace
+        if workspace.busy is not None:
+            self.say(f"Backward: {workspace.busy}")
+            return None
         workspace.flush()
         target = target or self.target_id()
         if target is None:
@@ -126,6 +129,9 @@ class BackwardController(QObject):
 
     def zero_grad(self) -> None:
         """Clear every `.grad` (as `optimizer.zero_grad()` with set_to_none) and the display."""
+        if self.workspace.busy is not None:
+            self.say(f"Zero Grad: {self.workspace.busy}")
+            return
         self.clear_pins()
         self.workspace.zero_grad()
         self.say("Zero Grad: every .grad is None again")

@@ -40,11 +40,12 @@ class Editor(QObject):
         self.evaluator = evaluator
         self.stack = stack
         self.guard = StackGuard()
+        self.job: str | None = None  # set by the workspace while a job (training) owns the graph
 
     @property
-    def busy(self) -> bool:
-        """True while the stack undoes or redoes a command: no edit may be pushed then."""
-        return self.guard.active
+    def busy(self) -> str | None:
+        """Why no edit may be pushed now (undo or redo running, a job owning the graph), or None."""
+        return BUSY if self.guard.active else self.job
 
     def apply(self, edit: Edit, text: str) -> bool:
         """Perform `edit` as one undo step; False (and `refused` emitted) if the model refuses it."""
@@ -55,8 +56,8 @@ class Editor(QObject):
 
     def attempt(self, edit: Edit, text: str) -> str | None:
         """Perform `edit` as one undo step; the model's reason if it refuses (nothing changed, nothing emitted)."""
-        if self.busy:
-            return BUSY
+        if self.busy is not None:
+            return self.busy
         try:
             inverse = self.document.apply(edit)
         except EditError as error:
@@ -67,8 +68,8 @@ class Editor(QObject):
     def move(self, moves: Mapping[str, tuple[Position, Position]], text: str = "", mergeable: bool = True) -> bool:
         """Record items (nodes or annotations) moved from one position to another; False if nothing was moved."""
         moves = {key: (before, after) for key, (before, after) in moves.items() if before != after}
-        if moves and self.busy:
-            self.refused.emit(f"Move: {BUSY}")
+        if moves and self.busy is not None:
+            self.refused.emit(f"Move: {self.busy}")
             return False
         if moves:
             count = len(moves)
@@ -101,8 +102,8 @@ class Editor(QObject):
         edits: list[Edit] = [Disconnect(replacing)] if replacing is not None else []
         edit = Batch([*edits, Connect(edge)])
         text = f"Connect {self._label(edge.source)} → {self._label(edge.target)}.{edge.port}"
-        if self.busy:
-            self.refused.emit(f"Cannot connect: {BUSY}")
+        if self.busy is not None:
+            self.refused.emit(f"Cannot connect: {self.busy}")
             return False
         try:
             inverse = self.document.apply(edit)

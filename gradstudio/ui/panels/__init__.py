@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QWidget
 from gradstudio.ui.panels.autograd_view import AutogradDock
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.panels.code_panel import CodeDock
-from gradstudio.ui.panels.coming import train_dock
 from gradstudio.ui.panels.inspector import InspectorDock
 from gradstudio.ui.panels.palette import Palette
 from gradstudio.ui.panels.step_panel import StepPanel
+from gradstudio.ui.panels.train_panel import TrainDock
 from gradstudio.ui.panels.values_panel import ValuesDock
 
 Area = Qt.DockWidgetArea
@@ -42,7 +42,7 @@ PANELS: tuple[PanelEntry, ...] = (
     # value and gradient side by side need the window's width: the values panel sits below the canvas
     PanelEntry("values_panel", ValuesDock, Area.BottomDockWidgetArea, size=290),
     PanelEntry("code_panel", CodeDock, Area.BottomDockWidgetArea),
-    PanelEntry("train_panel", train_dock, Area.BottomDockWidgetArea, shown=False),
+    PanelEntry("train_panel", TrainDock, Area.BottomDockWidgetArea, shown=False),
     PanelEntry("step_panel", StepPanel, Area.BottomDockWidgetArea, shown=False),
     PanelEntry("autograd_panel", AutogradDock, Area.BottomDockWidgetArea, shown=False),
 )

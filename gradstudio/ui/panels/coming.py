@@ -7,8 +7,6 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from gradstudio.ui.panels.base import PanelDock
 
-TRAIN_TEXT = "Training with an optimizer (SGD, Adam) arrives in a later release."
-
 
 class ComingDock(PanelDock):
     """A dock whose panel a later release fills, with one line saying what it will hold."""
@@ -24,7 +22,3 @@ class ComingDock(PanelDock):
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWidget(label)
 
-
-def train_dock(parent: QWidget | None = None) -> ComingDock:
-    """The `trainPanel` placeholder."""
-    return ComingDock("Train", "trainPanel", TRAIN_TEXT, parent)

@@ -14,12 +14,22 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 import gradstudio.engine as engine
 from gradstudio.model.attribute_kinds import placeholder, widget_role
 from gradstudio.model.catalog import AttributeSpec
 from gradstudio.model.code_literals import float32
+from gradstudio.model.data import DataFileError, load_data_edit, read_data
 from gradstudio.model.document import Batch, Edit, Node, RenameNode, SetAttribute, SetRetainGrad
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.explain import GENERIC, explain
@@ -38,6 +48,8 @@ from gradstudio.ui.widgets.attribute_fields import (
 )
 
 NAME_TIP = "The node's variable name: unique, a Python identifier; the exported code uses it"
+DATA_TIP = "Fill this tensor from a CSV file (rows of numbers, an optional header) or a .npy array"
+DATA_FILTER = "Data files (*.csv *.npy);;All files (*)"
 RETAIN_TIP = "Keep .grad on this non-leaf after Backward, as y.retain_grad() does (PyTorch drops it otherwise)"
 # the field class for each widget role an attribute kind names (the values table is built apart: it needs the shape)
 FIELDS: dict[str, Callable[[AttributeSpec, str, str], Field]] = {
@@ -180,7 +192,32 @@ class InspectorDock(PanelDock):
         elif node.kind == "tensor":
             form.addRow(_label("values"), _label(f"more than {VALUES_TABLE_LIMIT} elements: not edited here",
                                                  muted=True))
+        if node.kind == "tensor":
+            button = QPushButton("Load Data…")
+            button.setObjectName("loadDataButton")
+            button.setToolTip(DATA_TIP)
+            button.clicked.connect(self.load_data)
+            form.addRow("", button)
         return form
+
+    def load_data(self) -> None:
+        """Ask for a CSV or .npy file and fill the tensor from it as one command; a bad file changes nothing."""
+        node, editor = self.node, self.editor
+        if node is None or editor is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, f"Load Data into {node.name}", "", DATA_FILTER)
+        if not path:
+            return
+        try:
+            array = read_data(path)
+        except DataFileError as error:
+            problem = f"{path.rsplit('/', 1)[-1]}: {error}"
+        else:
+            problem = editor.attempt(load_data_edit(editor.document, node.id, array), f"Load data into {node.name}")
+        self.status.setText(f"Data not loaded: {problem}" if problem else "")
+        self.status.setVisible(problem is not None)
+        if self.workspace is not None:
+            self.workspace.message.emit(f"Data not loaded: {problem}" if problem else f"Loaded data into {node.name}")
 
     def _field_for(self, spec: AttributeSpec, tip: str) -> Field:
         return FIELDS[widget_role(spec)](spec, tip, placeholder(spec))

@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
 import gradstudio.engine as engine
 from gradstudio.model.document import Node
 from gradstudio.model.gradients import ShownGradient
+from gradstudio.model.regions import decision_regions
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.text_limits import short_name
+from gradstudio.ui.widgets.charts import new_plot, show_regions
 from gradstudio.ui.widgets.tensor_view import TensorView
 
 ERROR_STYLE = "color: #d32f2f"
@@ -84,6 +86,8 @@ class ValuesDock(PanelDock):
         self.copy_value.clicked.connect(lambda: self.copy("value"))
         self.copy_grad.clicked.connect(lambda: self.copy("gradient"))
         self.gradient = ShownGradient(None, "none", "Gradient")
+        self.regions = None  # pyqtgraph plot of a 2-D classifier's decision regions, made on first need
+        self.regions_box = QVBoxLayout()
         self.setWidget(self._body())
         self._install_copy_keys()
         self.show_node(None)
@@ -96,12 +100,36 @@ class ValuesDock(PanelDock):
         columns = QSplitter(Qt.Orientation.Horizontal)
         columns.addWidget(self.value_view)
         columns.addWidget(self.grad_view)
+        columns.addWidget(self._regions_holder())
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(top)
         layout.addWidget(columns, 1)
         return body
+
+    def _regions_holder(self) -> QWidget:
+        holder = QWidget()
+        holder.setLayout(self.regions_box)
+        self.regions_box.setContentsMargins(0, 0, 0, 0)
+        holder.setVisible(False)
+        self.regions_holder = holder
+        return holder
+
+    def _show_regions(self, node: Node | None) -> None:
+        """Draw the decision regions when the node is a 2-D classifier's output; hide the plot otherwise."""
+        regions = None
+        if node is not None and self.workspace is not None:
+            regions = decision_regions(self.workspace.model, node.id)
+        self.regions_holder.setVisible(regions is not None)
+        if regions is None:
+            return
+        if self.regions is None:
+            self.regions = new_plot()
+            self.regions.setObjectName("regionsPlot")
+            self.regions.setToolTip("Decision regions: the class this node gives each point of the data's plane")
+            self.regions_box.addWidget(self.regions)
+        show_regions(self.regions, regions)
 
     def _install_copy_keys(self) -> None:
         keys = CopyKeys(self)
@@ -139,6 +167,7 @@ class ValuesDock(PanelDock):
             self.grad_view.show_value(self.gradient.value, self.gradient.title, self.gradient.note)
         self.copy_value.setEnabled(self.value_view.value is not None)
         self.copy_grad.setEnabled(self.grad_view.value is not None)
+        self._show_regions(node if result is not None and result.ok else None)
 
     def _show_nothing(self, text: str, error: bool = False) -> None:
         self.header.setText(text)

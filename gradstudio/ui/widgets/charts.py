@@ -111,3 +111,23 @@ def show_heatmap(plot: Any, values: np.ndarray) -> Any:
 def _index_ticks(axis: Any, count: int) -> None:
     """Label every integer position of a short axis; leave long ones to pyqtgraph."""
     axis.setTicks([[(i, str(i)) for i in range(count)]] if count <= TICKS_LIMIT else None)
+
+
+REGION_COLOURS = ((66, 133, 244), (219, 68, 55), (15, 157, 88), (244, 180, 0), (171, 71, 188), (0, 172, 193))
+
+
+def show_regions(plot: Any, regions: Any) -> None:
+    """Decision regions as a pale image of classes under the data points, coloured by their labels."""
+    import pyqtgraph as pg
+
+    plot.clear()
+    colours = np.array([REGION_COLOURS[i % len(REGION_COLOURS)] for i in range(max(regions.count, 1))])
+    pale = (colours * 0.35 + 255 * 0.65).astype(np.ubyte)
+    image = pg.ImageItem(pale[regions.classes].transpose(1, 0, 2))  # ImageItem indexes [x, y]
+    xs, ys = regions.xs, regions.ys
+    image.setRect(float(xs[0]), float(ys[0]), float(xs[-1] - xs[0]), float(ys[-1] - ys[0]))
+    plot.addItem(image)
+    labels = regions.labels if regions.labels is not None else np.zeros(len(regions.points), np.int64)
+    brushes = [pg.mkBrush(*REGION_COLOURS[int(label) % len(REGION_COLOURS)]) for label in labels]
+    plot.addItem(pg.ScatterPlotItem(regions.points[:, 0], regions.points[:, 1], brush=brushes, size=8,
+                                    pen=pg.mkPen("w")))

@@ -1,0 +1,137 @@
+"""Training benchmark: optimiser steps per second, the engine against PyTorch eager in the same run.
+
+Run `python bench/train.py [--threads N] [--rounds R] [--quick]`. Workloads (each step is zero_grad,
+forward, backward and an optimiser step, written once and run by both frameworks, since the engine is a
+drop-in `torch`):
+
+- xor: the XOR MLP (2-4-1, tanh, sigmoid, binary cross-entropy), Adam on the full batch of 4: overhead-bound.
+  Target: 0.6x PyTorch's time per step.
+- mlp: a 784-256-10 MLP (relu, cross-entropy), Adam at batch 64, float32: GEMM-bound. Target: 0.9x.
+
+Frameworks alternate in blocks (A B A B ...); the figure is the median over rounds of the per-round ratio
+engine / torch. Threads are pinned before numpy and torch load (`OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`,
+`torch.set_num_threads`): on a shared two-core machine multi-threaded timings are dominated by spin-waits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1, help="threads for BLAS and PyTorch (default 1)")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
+    parser.add_argument("--quick", action="store_true", help="3 short rounds")
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402 - after pinning the threads
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import gradstudio.engine as engine  # noqa: E402
+
+TARGETS = {"xor": 0.6, "mlp": 0.9}
+Step = Callable[[], None]
+
+
+def xor_step(t: Any) -> Step:
+    """One Adam step of the XOR MLP in framework `t`."""
+    rng = np.random.default_rng(0)
+    x = t.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = t.tensor([[0.0], [1.0], [1.0], [0.0]])
+    params = [t.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+              for shape in ((2, 4), (4,), (4, 1), (1,))]
+    w1, b1, w2, b2 = params
+    optimiser = t.optim.Adam(params, lr=0.05)
+    functional = t.nn.functional
+
+    def step() -> None:
+        optimiser.zero_grad()
+        p = t.sigmoid(t.tanh(x @ w1 + b1) @ w2 + b2)
+        functional.binary_cross_entropy(p, y).backward()
+        optimiser.step()
+
+    return step
+
+
+def mlp_step(t: Any) -> Step:
+    """One Adam step of a 784-256-10 MLP with cross-entropy at batch 64 in framework `t`."""
+    rng = np.random.default_rng(1)
+    x = t.tensor(rng.standard_normal((64, 784)).astype(np.float32))
+    labels = t.tensor(rng.integers(0, 10, 64))
+    params = [t.tensor((rng.standard_normal(shape) * scale).astype(np.float32), requires_grad=True)
+              for shape, scale in (((784, 256), 0.05), ((256,), 0.0), ((256, 10), 0.06), ((10,), 0.0))]
+    w1, b1, w2, b2 = params
+    optimiser = t.optim.Adam(params, lr=1e-3)
+    functional = t.nn.functional
+
+    def step() -> None:
+        optimiser.zero_grad()
+        logits = t.relu(x @ w1 + b1) @ w2 + b2
+        functional.cross_entropy(logits, labels).backward()
+        optimiser.step()
+
+    return step
+
+
+def block(step: Step, iterations: int) -> float:
+    """Seconds per step over `iterations` steps."""
+    start = time.perf_counter()
+    for _ in range(iterations):
+        step()
+    return (time.perf_counter() - start) / iterations
+
+
+def measure(make: Callable[[Any], Step], frameworks: dict[str, Any], rounds: int, seconds: float) -> dict:
+    """Per-round seconds per step of each framework, alternating blocks, and the per-round ratios."""
+    steps = {name: make(t) for name, t in frameworks.items()}
+    iterations = {}
+    for name, step in steps.items():
+        probe = block(step, 3)
+        iterations[name] = max(3, int(seconds / probe))
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            samples[name].append(block(step, iterations[name]))
+    ratios = [a / b for a, b in zip(samples["engine"], samples.get("torch", samples["engine"]), strict=True)]
+    return {"samples": samples, "ratio": statistics.median(ratios)}
+
+
+def main() -> int:
+    """Print the table: median time per step in each framework and the median engine/torch ratio."""
+    frameworks: dict[str, Any] = {"engine": engine}
+    try:
+        import torch
+
+        torch.set_num_threads(ARGS.threads)
+        frameworks["torch"] = torch
+        version = torch.__version__
+    except ImportError:
+        version = None
+    rounds, seconds = (3, 0.2) if ARGS.quick else (ARGS.rounds, 0.5)
+    print(f"threads {ARGS.threads}; numpy {np.__version__}; torch {version or 'not installed'}; "
+          f"{rounds} rounds A B A B")
+    print(f"{'workload':<8} {'engine':>10} {'torch':>10} {'ratio':>7} {'target':>7}")
+    for name, make in (("xor", xor_step), ("mlp", mlp_step)):
+        result = measure(make, frameworks, rounds, seconds)
+        medians = {key: statistics.median(values) * 1e6 for key, values in result["samples"].items()}
+        torch_text = f"{medians['torch']:8.1f}us" if "torch" in medians else "       -"
+        ratio = f"{result['ratio']:.2f}x" if "torch" in medians else "-"
+        print(f"{name:<8} {medians['engine']:8.1f}us {torch_text:>10} {ratio:>7} {TARGETS[name]:>6.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
