@@ -143,13 +143,15 @@ def normalize_dim(dim: int, ndim: int) -> int:
 
 
 def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
-    """All dimensions when `dim` is None, else the given one or ones, normalised.
+    """All dimensions when `dim` is None or empty, else the given one or ones, normalised.
 
     A 0-d tensor has no axes: its "dim 0" (or -1) is accepted, as PyTorch does, and reduces nothing.
     """
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:  # an empty dim list reduces over every dimension, as in PyTorch
+        return tuple(range(ndim))
     normalized = tuple(sorted(normalize_dim(d, ndim) for d in dims))
     return normalized if ndim else ()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -148,8 +147,11 @@ class PowBackward1(Node):
 
 class PowBackward2(Node):
     def apply(self, g: Tensor) -> tuple:
-        (result,) = self.saved_tensors
-        return (g * result * math.log(self.base),)
+        (exponent, result) = self.saved_tensors
+        log_base = float(np.log(np.float64(self.base)))  # -inf for 0, nan for a negative base, as in PyTorch
+        if self.base == 0:  # PyTorch: 0 ** x has gradient 0 wherever x >= 0
+            return (g * where(exponent._data >= 0, 0.0, result * log_base),)
+        return (g * result * log_base,)
 
 
 def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
@@ -159,7 +161,7 @@ def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
         data = np.power(float_data(base_data), float_data(exponent_data))
         if exponent_data.dtype.kind in "iub":  # an integer base and exponent stay integer, as in PyTorch
             data = data.astype(exponent_data.dtype)
-        return record(data, PowBackward2, (exponent,), save_output=True, base=a)
+        return record(data, PowBackward2, (exponent,), save=(exponent,), save_output=True, base=a)
     if isinstance(exponent, Tensor):
         a, b, data = binary(np.power, a, exponent)
         return record(data, PowBackward1, (a, b), save=(a, b), save_output=True)
@@ -183,7 +185,12 @@ def neg(a: Tensor) -> Tensor:
 class AbsBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
-        return (g * record(np.sign(a._data), SgnBackward0, (a,)),)
+        return (g * record(_sign(a._data), SgnBackward0, (a,)),)
+
+
+def _sign(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1, and 0 for NaN (PyTorch's sgn; numpy's sign keeps NaN)."""
+    return (x > 0).astype(x.dtype) - (x < 0)
 
 
 class SgnBackward0(Node):
@@ -295,10 +302,10 @@ def sigmoid_backward(g: Tensor, result: Tensor) -> Tensor:
 
 
 def sigmoid(a: Tensor) -> Tensor:
-    """Logistic sigmoid 1 / (1 + e ** -a), computed without overflow."""
+    """Logistic sigmoid 1 / (1 + e ** -a), in the input's precision: it saturates to 0 where e ** -a overflows,
+    as PyTorch's does."""
     x = float_data(a._data)
-    exp_neg_abs = np.exp(-np.abs(x))
-    data = np.where(x >= 0, 1 / (1 + exp_neg_abs), exp_neg_abs / (1 + exp_neg_abs)).astype(x.dtype, copy=False)
+    data = np.reciprocal(np.exp(-x) + 1, dtype=x.dtype)
     return record(data, SigmoidBackward0, (a,), save_output=True)
 
 
@@ -317,7 +324,8 @@ class ThresholdBackwardBackward0(Node):
 
 def threshold_backward(g: Tensor, result: Tensor) -> Tensor:
     """g where relu's output is positive, else 0, recorded as one op (PyTorch's threshold_backward)."""
-    return record(g._data * (result._data > 0), ThresholdBackwardBackward0, (g, result), save=(result,))
+    # PyTorch zeroes where result <= 0, so a NaN passes its gradient through
+    return record(g._data * ~(result._data <= 0), ThresholdBackwardBackward0, (g, result), save=(result,))
 
 
 def relu(a: Tensor) -> Tensor:

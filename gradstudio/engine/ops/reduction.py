@@ -123,7 +123,8 @@ class MaxBackward1(Node):
 
     def apply(self, g: Tensor) -> tuple:
         (a, result) = self.saved_tensors
-        mask = (a._data == result._data).astype(g._data.dtype)
+        # a NaN maximum came from the NaNs: they share the gradient, as in PyTorch's evenly_distribute_backward
+        mask = (np.isnan(a._data) if np.isnan(result._data) else a._data == result._data).astype(g._data.dtype)
         return (g * Tensor._make(mask / mask.sum()),)
 
 
@@ -253,9 +254,13 @@ class VarBackward0(Node):
 
 class StdBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
+        from gradstudio.engine.ops.selection import where
+
         a, result = self.saved_tensors
         centred = a - mean(a, self.dims, keepdim=True)
-        return (_inverse_dof(self, 2.0) * expand_back(g / (result * 2), self) * centred,)
+        # PyTorch masks the gradient where the deviation is 0 (a constant slice): 0, not 0 / 0
+        grad_var = where(result._data == 0, 0.0, g / (result * 2))
+        return (_inverse_dof(self, 2.0) * expand_back(grad_var, self) * centred,)
 
 
 def _inverse_dof(node: Node, scale: float) -> float:

@@ -41,7 +41,8 @@ class ClampBackward0(Node):
         below, above = a._data < low._data, a._data > high._data
         # crossed bounds (min > max) give max everywhere, so max takes the gradient there, as in PyTorch
         crossed = high._data < low._data
-        return (reduce_to(g * _mask(~below & ~above, g), a) if needs(self, 0) else None,
+        inside = (a._data >= low._data) & (a._data <= high._data)  # False for a NaN anywhere, as in PyTorch
+        return (reduce_to(g * _mask(inside, g), a) if needs(self, 0) else None,
                 reduce_to(g * _mask(below & (low._data < high._data), g), low) if needs(self, 1) else None,
                 reduce_to(g * _mask(above | crossed, g), high) if needs(self, 2) else None)
 
@@ -67,20 +68,21 @@ def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 
 class MaximumBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
-        return _split_ties(self, g, a, b, a._data > b._data)
+        return _split_ties(self, g, a, b, a._data < b._data, a._data > b._data)
 
 
 class MinimumBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
-        return _split_ties(self, g, a, b, a._data < b._data)
+        return _split_ties(self, g, a, b, a._data > b._data, a._data < b._data)
 
 
-def _split_ties(node: Node, g: Tensor, a: Tensor, b: Tensor, a_wins: np.ndarray) -> tuple:
-    """Gradient to the winner of each comparison; ties share it half and half, as PyTorch does."""
+def _split_ties(node: Node, g: Tensor, a: Tensor, b: Tensor, a_loses: np.ndarray, b_loses: np.ndarray) -> tuple:
+    """Gradient to the winner of each comparison; ties share it half and half, as PyTorch does, and where a
+    NaN makes the comparison undecided, both sides get all of it (PyTorch masks only the loser)."""
     ties = np.broadcast_to(a._data == b._data, g._data.shape)
-    a_share = np.where(ties, 0.5, a_wins).astype(g._data.dtype)
-    b_share = np.where(ties, 0.5, ~a_wins).astype(g._data.dtype)
+    a_share = np.where(ties, 0.5, ~a_loses).astype(g._data.dtype)
+    b_share = np.where(ties, 0.5, ~b_loses).astype(g._data.dtype)
     return (reduce_to(g * Tensor._make(a_share), a) if needs(node, 0) else None,
             reduce_to(g * Tensor._make(b_share), b) if needs(node, 1) else None)
 
