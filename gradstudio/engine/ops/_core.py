@@ -54,6 +54,39 @@ def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
     return np.promote_types(da, db)
 
 
+def promote_all(dtypes: Any) -> np.dtype:
+    """PyTorch's promotion of dimensioned tensors' dtypes (cat, stack): the highest category wins, and
+    within it the wider type."""
+    dtypes = iter(dtypes)
+    result = next(dtypes)
+    for other in dtypes:
+        if other != result:
+            category, other_category = _dtype.category_of(result), _dtype.category_of(other)
+            if category == other_category:
+                result = np.promote_types(result, other)
+            elif other_category > category:
+                result = other
+    return result
+
+
+def result_type_of(*values: Any) -> np.dtype:
+    """PyTorch's result_type over tensors and Python numbers: dimensioned tensors, then 0-d tensors, then
+    numbers, each later group counting only when its category is higher."""
+    groups: tuple[list, list, list] = ([], [], [])
+    for value in values:
+        if isinstance(value, Tensor):
+            groups[0 if value._data.ndim else 1].append(value._data.dtype)
+        elif value is not None:
+            groups[2].append(_SCALAR_DTYPES.get(type(value)) or np.asarray(value).dtype)
+    result = None
+    for group in groups:
+        if group:
+            candidate = promote_all(group)
+            if result is None or _dtype.category_of(candidate) > _dtype.category_of(result):
+                result = candidate
+    return result
+
+
 def operands(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
     """Both operands as tensors, plus their data cast to the promoted dtype."""
     if type(a) is not Tensor:

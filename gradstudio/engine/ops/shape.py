@@ -11,7 +11,7 @@ import numpy as np
 from gradstudio.engine import _dtype
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import normalize_dim, record, shape_stub, view_of
+from gradstudio.engine.ops._core import normalize_dim, promote_all, record, shape_stub, view_of
 
 
 def _sizes(args: tuple) -> tuple:
@@ -257,8 +257,8 @@ def _broadcast_view(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 class CatBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         grads, start = [], 0
-        for extent in self.extents:
-            grads.append(narrow(g, self.dim, start, extent))
+        for extent, input_dtype in zip(self.extents, self.dtypes):
+            grads.append(to_dtype(narrow(g, self.dim, start, extent), input_dtype))
             start += extent
         return tuple(grads)
 
@@ -277,13 +277,15 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
             if d != axis and expected != got:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size "
                                    f"{expected} but got size {got} for tensor number {number} in the list.")
-    data = np.concatenate([x._data for x in tensors], axis=axis)
-    return record(data, CatBackward0, tuple(tensors), dim=axis, extents=[x._data.shape[axis] for x in tensors])
+    target = promote_all(x._data.dtype for x in tensors)
+    data = np.concatenate([x._data for x in tensors], axis=axis, dtype=target)
+    return record(data, CatBackward0, tuple(tensors), dim=axis, extents=[x._data.shape[axis] for x in tensors],
+                  dtypes=[x._data.dtype for x in tensors])
 
 
 class StackBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
-        return tuple(select(g, self.dim, i) for i in range(self.count))
+        return tuple(to_dtype(select(g, self.dim, i), input_dtype) for i, input_dtype in enumerate(self.dtypes))
 
 
 def stack(tensors: Any, dim: int = 0) -> Tensor:
@@ -298,8 +300,8 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
         raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
                            f"{list(tensors[index]._data.shape)} at entry {index}")
     axis = normalize_dim(dim, tensors[0]._data.ndim + 1)
-    data = np.stack([x._data for x in tensors], axis=axis)
-    return record(data, StackBackward0, tuple(tensors), dim=axis, count=len(tensors))
+    data = np.stack([x._data for x in tensors], axis=axis, dtype=promote_all(x._data.dtype for x in tensors))
+    return record(data, StackBackward0, tuple(tensors), dim=axis, dtypes=[x._data.dtype for x in tensors])
 
 
 # ----- indexing ------------------------------------------------------------------------------------------
