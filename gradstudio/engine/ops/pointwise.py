@@ -14,6 +14,7 @@ from gradstudio.engine.ops._core import (
     float_data,
     needs,
     operands,
+    precise,
     record,
     reduce_to,
     shape_stub,
@@ -211,7 +212,7 @@ class ExpBackward0(Node):
 
 def exp(a: Tensor) -> Tensor:
     """e ** a."""
-    return record(np.exp(float_data(a._data)), ExpBackward0, (a,), save_output=True)
+    return record(precise(np.exp, a._data), ExpBackward0, (a,), save_output=True)
 
 
 class LogBackward0(Node):
@@ -222,7 +223,7 @@ class LogBackward0(Node):
 
 def log(a: Tensor) -> Tensor:
     """Natural logarithm."""
-    return record(np.log(float_data(a._data)), LogBackward0, (a,), save=(a,))
+    return record(precise(np.log, a._data), LogBackward0, (a,), save=(a,))
 
 
 class SqrtBackward0(Node):
@@ -244,7 +245,7 @@ class SinBackward0(Node):
 
 def sin(a: Tensor) -> Tensor:
     """Sine."""
-    return record(np.sin(float_data(a._data)), SinBackward0, (a,), save=(a,))
+    return record(precise(np.sin, a._data), SinBackward0, (a,), save=(a,))
 
 
 class CosBackward0(Node):
@@ -255,7 +256,7 @@ class CosBackward0(Node):
 
 def cos(a: Tensor) -> Tensor:
     """Cosine."""
-    return record(np.cos(float_data(a._data)), CosBackward0, (a,), save=(a,))
+    return record(precise(np.cos, a._data), CosBackward0, (a,), save=(a,))
 
 
 class TanhBackward0(Node):
@@ -279,7 +280,7 @@ def tanh_backward(g: Tensor, result: Tensor) -> Tensor:
 
 def tanh(a: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return record(np.tanh(float_data(a._data)), TanhBackward0, (a,), save_output=True)
+    return record(precise(np.tanh, a._data), TanhBackward0, (a,), save_output=True)
 
 
 class SigmoidBackward0(Node):
@@ -305,7 +306,7 @@ def sigmoid(a: Tensor) -> Tensor:
     """Logistic sigmoid 1 / (1 + e ** -a), in the input's precision: it saturates to 0 where e ** -a overflows,
     as PyTorch's does."""
     x = float_data(a._data)
-    data = np.reciprocal(np.exp(-x) + 1, dtype=x.dtype)
+    data = np.reciprocal(precise(np.exp, -x) + 1, dtype=x.dtype)
     return record(data, SigmoidBackward0, (a,), save_output=True)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import needs, normalize_dim, normalize_dims, record
+from gradstudio.engine.ops._core import needs, normalize_dim, normalize_dims, precise, record
 
 _KEEPDIM_MISMATCH = "      didn't match because some of the keywords were incorrect: keepdim\n"
 _DIMLESS_SIGNATURES = {
@@ -368,7 +368,7 @@ def softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(a) normalised to sum to one along `dim` (after casting to `dtype`, when given)."""
     a = _cast(a, dtype)
     shifted, axis = _shifted(a, dim)
-    e = np.exp(shifted)
+    e = precise(np.exp, shifted)
     data = e / (np.sum(e, axis=axis, keepdims=True) if e.ndim else e)
     return record(data, SoftmaxBackward0, (a,), save_output=True, dim=axis)
 
@@ -377,5 +377,6 @@ def log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """log(softmax(a)) along `dim`, computed stably (after casting to `dtype`, when given)."""
     a = _cast(a, dtype)
     shifted, axis = _shifted(a, dim)
-    data = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True) if shifted.ndim else np.exp(shifted))
+    e = precise(np.exp, shifted)
+    data = shifted - precise(np.log, np.sum(e, axis=axis, keepdims=True) if shifted.ndim else e)
     return record(data, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
