@@ -166,6 +166,15 @@ def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
     return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
 
 
+def kept_if(tensor: Tensor, needed: bool) -> Tensor:
+    """`tensor` when a gradient formula reads it, else a stand-in that only un-broadcasts.
+
+    PyTorch saves an operand only for the gradients it enters, so changing it in
+    place afterwards (`y += y * 2`, an optimiser step on `W` in `x @ W`) is no error when nothing will read it.
+    """
+    return tensor if needed else shape_stub(tensor)
+
+
 def view_of(base: Tensor, out: Tensor) -> Tensor:
     """Mark `out` as a view of `base`: in-place changes to either bump one shared version counter, and an
     in-place change through the view rewrites the history of `base`'s root (see _views.py)."""

@@ -12,6 +12,7 @@ from gradstudio.engine.ops._core import (
     binary,
     broadcast_error,
     float_data,
+    kept_if,
     needs,
     operands,
     precise,
@@ -74,21 +75,12 @@ class MulBackward0(Node):
                 reduce_to(g * a, b) if needs(self, 1) else None)
 
 
-def _kept_if(tensor: Tensor, needed: bool) -> Tensor:
-    """`tensor` when a gradient formula reads it, else a stand-in that only un-broadcasts.
-
-    PyTorch saves an operand only for the gradients it enters, so changing it in
-    place afterwards (`y += y * 2`) is no error when nothing will read it.
-    """
-    return tensor if needed else shape_stub(tensor)
-
-
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise product, broadcast."""
     a, b, data = binary(np.multiply, a, b)
     if not tracking(a, b):
         return Tensor._make(data)
-    return record(data, MulBackward0, (a, b), save=(_kept_if(a, b._requires_grad), _kept_if(b, a._requires_grad)))
+    return record(data, MulBackward0, (a, b), save=(kept_if(a, b._requires_grad), kept_if(b, a._requires_grad)))
 
 
 class DivBackward0(Node):
@@ -107,7 +99,7 @@ def div(a: Any, b: Any) -> Tensor:
         raise broadcast_error(ad.shape, bd.shape) from None
     if not tracking(a, b):
         return Tensor._make(data)
-    return record(data, DivBackward0, (a, b), save=(_kept_if(a, b._requires_grad), b))
+    return record(data, DivBackward0, (a, b), save=(kept_if(a, b._requires_grad), b))
 
 
 class ReciprocalBackward0(Node):
