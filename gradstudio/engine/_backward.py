@@ -163,7 +163,7 @@ def execute(
             if node is not None:
                 captures[node] = index
             results.append(None)
-    runnable = _needed(root_nodes, set(captures)) if inputs is not None and not accumulate else None
+    runnable = _needed(root_nodes, set(captures)) if inputs is not None else None
 
     tiebreak = itertools.count()
     ready: list[tuple[float, int, Node]] = []
@@ -188,6 +188,8 @@ def execute(
                     grad = _run_prehooks(node, grad)
                 if node in captures:
                     results[captures[node]] = grad
+                    if accumulate and not isinstance(node, AccumulateGrad):  # backward(inputs=[non-leaf])
+                        _accumulate(inputs[captures[node]], grad, create_graph)
                 if isinstance(node, AccumulateGrad):
                     if accumulate and (inputs is None or node in captures):
                         _accumulate(node.variable, grad, create_graph)

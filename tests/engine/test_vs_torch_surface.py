@@ -71,3 +71,116 @@ SAVED = {
 @pytest.mark.parametrize("name", SAVED)
 def test_saved_operands(name):
     assert_same(SAVED[name], torch)
+
+
+def _backward_into(inputs_of):
+    def scenario(t):
+        x = t.tensor([1.0, 2.0], requires_grad=True)
+        w = t.tensor([3.0, 4.0], requires_grad=True)
+        y = x * w
+        z = (y * y).sum()
+        outcome = attempt(lambda: z.backward(inputs=inputs_of(x, w, y)))
+        return outcome, x.grad, w.grad, y.grad if y.retains_grad or outcome is None else None
+
+    return scenario
+
+
+def _grad_assignments(t):
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    outcomes = []
+    for value in (t.ones(3), t.ones(2, dtype=t.float64), [1.0, 2.0], 3, t.ones(2, dtype=t.int64), t.ones(2), None):
+        def assign(value=value):
+            x.grad = value
+            return x.grad
+
+        outcomes.append(attempt(assign))
+    return outcomes
+
+
+def _batched_grads(t):
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x * 3
+    (first,) = t.autograd.grad(y, x, t.eye(2), retain_graph=True, is_grads_batched=True)
+    (second,) = t.autograd.grad(y, [x], [t.tensor([[1.0, 1.0], [2.0, 0.5], [0.0, 1.0]])], is_grads_batched=True)
+    return first, second
+
+
+def _generator_under(mode):
+    def scenario(t):
+        @mode(t)
+        def steps():
+            yield t.is_grad_enabled()
+            yield (t.ones(1, requires_grad=True) * 2).requires_grad
+
+        generator = steps()
+        first = next(generator)
+        between = t.is_grad_enabled()
+        return first, between, next(generator), t.is_grad_enabled()
+
+    return scenario
+
+
+def _zero_grad_in_place(t):
+    p = t.tensor([1.0, 2.0], requires_grad=True)
+    (p * 2).sum().backward()
+    optimizer = t.optim.SGD([p], lr=0.1)
+    version = p.grad._version
+    optimizer.zero_grad(set_to_none=False)
+    return p.grad, p.grad._version - version
+
+
+def _copies(t):
+    a = t.tensor([1.0, 2.0])
+    copies = [a.to(copy=True), a.to(t.float32, copy=True), a.to("cpu", copy=True), a.to(t.float32, False, True)]
+    for index, copy in enumerate(copies):
+        copy[0] = 10.0 + index
+    leaf = t.ones(2, requires_grad=True)
+    return a, [c is a for c in copies], copies, leaf.to(copy=True), a.to(t.float32) is a
+
+
+SURFACE = {
+    "backward_inputs_non_leaf": _backward_into(lambda x, w, y: [y]),
+    "backward_inputs_leaf_only": _backward_into(lambda x, w, y: [x]),
+    "backward_inputs_single_tensor": _backward_into(lambda x, w, y: w),
+    "backward_inputs_leaf_and_non_leaf": _backward_into(lambda x, w, y: (x, y)),
+    "backward_inputs_empty": _backward_into(lambda x, w, y: []),
+    "grad_of_no_inputs": lambda t: attempt(lambda: t.autograd.grad((t.ones(1, requires_grad=True) * 2).sum(), [])),
+    "grad_only_inputs": lambda t: t.autograd.grad((t.ones(2, requires_grad=True) * 2).sum(),
+                                                  t.ones(2, requires_grad=True), allow_unused=True, only_inputs=True),
+    "grad_batched": _batched_grads,
+    "grad_assignment_checks": _grad_assignments,
+    "size_slice_and_concat": lambda t: [t.Size([2, 3, 4])[1:], t.Size([2]) + t.Size([3]), t.Size([2]) + (3,),
+                                        (1,) + t.Size([2]), t.ones(2, 3).shape[:1], t.Size([2, 3])[0],
+                                        type(t.ones(2, 3).shape[::-1]).__name__, t.Size([True, 2])],
+    "size_refuses_float": lambda t: attempt(lambda: t.Size([1.5])),
+    "size_refuses_string": lambda t: attempt(lambda: t.Size([2, "a"])),
+    "size_plus_list": lambda t: attempt(lambda: t.Size([2]) + [3]),
+    "set_grad_enabled_int": lambda t: attempt(lambda: t.set_grad_enabled(0)),
+    "set_grad_enabled_none": lambda t: attempt(lambda: t.set_grad_enabled(None)),
+    "no_grad_generator": _generator_under(lambda t: t.no_grad()),
+    "set_grad_enabled_generator": _generator_under(lambda t: t.set_grad_enabled(False)),
+    "enable_grad_generator": lambda t: t.no_grad()(lambda: _generator_under(lambda t: t.enable_grad())(t))(),
+    "zero_grad_in_place_bumps_version": _zero_grad_in_place,
+    "to_copy": _copies,
+}
+
+
+@pytest.mark.parametrize("name", SURFACE)
+def test_surface(name):
+    assert_same(lambda t: attempt(lambda: SURFACE[name](t)), torch)
+
+
+def test_T_on_other_than_matrices_warns_once_per_process(monkeypatch):
+    import warnings
+
+    import gradstudio.engine as engine
+    from gradstudio.engine.ops import shape
+
+    monkeypatch.setattr(shape, "WARNED_ONCE", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            engine.ones(2, 2, 2).T
+            engine.ones(()).T
+        engine.ones(2, 3).T
+    assert [str(w.message)[:20] for w in caught] == ["The use of `x.T` on ", "Tensor.T is deprecat"]

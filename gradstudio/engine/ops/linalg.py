@@ -25,9 +25,6 @@ def _matrix_error(a: np.ndarray, b: np.ndarray) -> RuntimeError:
                         f"{b.shape[0]}x{b.shape[1]})")
 
 
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool"}
-
-
 def _check_dtypes(kind: str, a: Tensor, b: Tensor) -> None:
     """PyTorch's matrix products take no mixed dtypes (and no bool): its message for each kernel."""
     da, db = a._data.dtype, b._data.dtype
@@ -36,12 +33,12 @@ def _check_dtypes(kind: str, a: Tensor, b: Tensor) -> None:
             kernel = {"mm": "addmm_impl_cpu_", "mv": "addmv_impl_cpu"}.get(kind, kind)
             raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
         return
-    from gradstudio.engine._dtype import _LEGACY_NAMES, from_numpy_dtype
+    from gradstudio.engine._dtype import _LEGACY_NAMES, C_TYPE_NAMES, from_numpy_dtype
 
     name_a, name_b = from_numpy_dtype(da).name, from_numpy_dtype(db).name
     title_a, title_b = _LEGACY_NAMES[name_a], _LEGACY_NAMES[name_b]
     messages = {
-        "mm": f"expected m1 and m2 to have the same dtype, but got: {_C_TYPE_NAMES[name_a]} != {_C_TYPE_NAMES[name_b]}",
+        "mm": f"expected m1 and m2 to have the same dtype, but got: {C_TYPE_NAMES[name_a]} != {C_TYPE_NAMES[name_b]}",
         "mv": f"addmv input tensors must have the same dtype, but got {title_b}, {title_a}, and {title_b}",
         "dot": f"dot : expected both vectors to have same dtype, but found {title_a} and {title_b}",
         "bmm": f"expected scalar type {title_a} but found {title_b}",

@@ -158,12 +158,16 @@ T_DEPRECATION = (
 )
 
 
+WARNED_ONCE: set[str] = set()
+
+
 def reverse_dims(a: Tensor) -> Tensor:
     """`x.T`: all dimensions reversed (PyTorch warns unless the tensor is a matrix)."""
-    if a._data.ndim == 0:
-        warnings.warn(T_DEPRECATION_0D, UserWarning, stacklevel=3)
-    elif a._data.ndim != 2:
-        warnings.warn(T_DEPRECATION, UserWarning, stacklevel=3)
+    if a._data.ndim != 2:
+        message = T_DEPRECATION_0D if a._data.ndim == 0 else T_DEPRECATION
+        if message not in WARNED_ONCE:  # PyTorch warns once per process (TORCH_WARN_ONCE)
+            WARNED_ONCE.add(message)
+            warnings.warn(message, UserWarning, stacklevel=3)
     return permute(a, *reversed(range(a._data.ndim)))
 
 
@@ -452,12 +456,18 @@ def to_dtype(a: Tensor, numpy_dtype: np.dtype) -> Tensor:
 
 def to(a: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Convert to a dtype (device arguments other than 'cpu' are refused)."""
-    target = kwargs.get("dtype")
-    for arg in args:
+    target, copy = kwargs.get("dtype"), kwargs.get("copy", False)
+    flags = [arg for arg in args if isinstance(arg, bool)]  # to(dtype, non_blocking, copy) positionally
+    if len(flags) > 1:
+        copy = flags[1]
+    for arg in (arg for arg in args if not isinstance(arg, bool)):
         if isinstance(arg, _dtype.dtype):
             target = arg
         elif isinstance(arg, Tensor):
             target = arg.dtype
         elif str(arg) != "cpu":
             raise RuntimeError(f"Expected one of cpu device type at start of device string: {arg}")
-    return a if target is None else to_dtype(a, target.numpy_dtype)
+    numpy_dtype = a._data.dtype if target is None else target.numpy_dtype
+    if copy and numpy_dtype == a._data.dtype:
+        return record(a._data.copy(), ToCopyBackward0, (a,), input_dtype=a._data.dtype)
+    return to_dtype(a, numpy_dtype)
