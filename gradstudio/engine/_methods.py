@@ -18,6 +18,18 @@ def _in_place_operator(function: Any) -> Any:
     return lambda self, other: function(self, other)
 
 
+def _comparison_operator(function: Any) -> Any:
+    """`t == None` is False (and `!=` True), `t < None` Python's TypeError, as PyTorch: an operand it cannot
+    compare is NotImplemented."""
+    def operator(self: Tensor, other: Any) -> Any:
+        try:
+            return function(self, other)
+        except TypeError:
+            return NotImplemented
+
+    return operator
+
+
 def _bind() -> None:
     methods = {
         "add": pointwise.add, "sub": pointwise.sub, "mul": pointwise.mul, "div": pointwise.div,
@@ -45,8 +57,9 @@ def _bind() -> None:
         "__rmatmul__": _reflected(linalg.matmul), "__neg__": pointwise.neg, "__abs__": pointwise.abs,
         "__iadd__": _in_place_operator(inplace.add_), "__isub__": _in_place_operator(inplace.sub_),
         "__imul__": _in_place_operator(inplace.mul_), "__itruediv__": _in_place_operator(inplace.div_),
-        "__eq__": selection.eq, "__ne__": selection.ne, "__lt__": selection.lt, "__le__": selection.le,
-        "__gt__": selection.gt, "__ge__": selection.ge,
+        "__eq__": _comparison_operator(selection.eq), "__ne__": _comparison_operator(selection.ne),
+        "__lt__": _comparison_operator(selection.lt), "__le__": _comparison_operator(selection.le),
+        "__gt__": _comparison_operator(selection.gt), "__ge__": _comparison_operator(selection.ge),
         "__getitem__": shape.getitem, "__setitem__": inplace.setitem,
     }
     for name, function in methods.items():

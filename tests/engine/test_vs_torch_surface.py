@@ -179,8 +179,42 @@ def test_T_on_other_than_matrices_warns_once_per_process(monkeypatch):
     monkeypatch.setattr(shape, "WARNED_ONCE", set())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for _ in range(3):
-            engine.ones(2, 2, 2).T
-            engine.ones(()).T
-        engine.ones(2, 3).T
+        shapes = [tensor.T.shape for _ in range(3) for tensor in (engine.ones(2, 2, 3), engine.ones(()))]
+        shapes.append(engine.ones(2, 3).T.shape)
+    assert shapes[-3:] == [(3, 2, 2), (), (3, 2)]
     assert [str(w.message)[:20] for w in caught] == ["The use of `x.T` on ", "Tensor.T is deprecat"]
+
+
+MISUSE = {
+    "eq_none": lambda t: [t.tensor([1.0]) == None, t.tensor([1.0]) != None, t.tensor(1.0) == "a"],  # noqa: E711
+    "lt_none": lambda t: t.tensor([1.0]) < None,
+    "duplicate_dims": lambda t: t.ones(2, 3).sum((0, 0)),
+    "duplicate_dims_negative": lambda t: t.ones(2, 3).mean((1, -1)),
+    "duplicate_dims_keepdim": lambda t: t.ones(2, 3).sum((0, -2), keepdim=True),
+    "duplicate_dims_std": lambda t: t.ones(2, 3).std((0, 0)),
+    "int_negative_scalar_power": lambda t: t.tensor([2, 3]) ** -1,
+    "int_0d_negative_power": lambda t: t.tensor(2) ** -1,
+    "bool_negative_power": lambda t: t.tensor([True]) ** -1,
+    "int_negative_tensor_powers": lambda t: t.tensor([-1, 1, 2, 0, -1, 3]) ** t.tensor([-1, -2, -1, -1, -2, 2]),
+    "int_base_negative_exponents": lambda t: 2 ** t.tensor([-1, 2]),
+    "int_float_negative_power": lambda t: t.tensor([2]) ** -1.0,
+    "bool_negation": lambda t: -t.tensor([True]),
+    "bool_neg_method": lambda t: t.tensor([True, False]).neg(),
+    "bool_subtraction": lambda t: t.tensor([True]) - t.tensor([False]),
+    "bool_minus_bool_scalar": lambda t: t.tensor([True]) - True,
+    "bool_scalar_minus_bool": lambda t: True - t.tensor([True]),
+    "bool_minus_int": lambda t: t.tensor([True]) - 1,
+    "bool_sub_function": lambda t: t.sub(t.tensor([True]), t.tensor([True])),
+    "int_softmax_lastdim": lambda t: t.tensor([[1, 2]]).softmax(1),
+    "int_softmax_dim0": lambda t: t.tensor([[1, 2]]).softmax(0),
+    "int_log_softmax": lambda t: [attempt(lambda: t.tensor([1, 2]).log_softmax(0)),
+                                  attempt(lambda: t.tensor([[1, 2]]).log_softmax(0))],
+    "bool_softmax": lambda t: t.tensor([True]).softmax(0),
+    "int_0d_softmax": lambda t: t.tensor(3).softmax(0),
+    "int_softmax_with_dtype": lambda t: t.softmax(t.tensor([1, 2]), 0, dtype=t.float32),
+}
+
+
+@pytest.mark.parametrize("name", MISUSE)
+def test_misuse(name):
+    assert_same(lambda t: attempt(lambda: MISUSE[name](t)), torch)

@@ -207,6 +207,10 @@ def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
     if not dims:  # an empty dim list reduces over every dimension, as in PyTorch
         return tuple(range(ndim))
     normalized = tuple(sorted(normalize_dim(d, ndim) for d in dims))
+    if len(normalized) > 1:
+        for first, second in zip(normalized, normalized[1:]):
+            if first == second:
+                raise RuntimeError(f"dim {first} appears multiple times in the list of dims")
     return normalized if ndim else ()
 
 

@@ -52,9 +52,27 @@ def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     return record(data, AddBackward0, (a, b), inputs_like=(shape_stub(a), shape_stub(b)), alpha=alpha)
 
 
+BOOL_SUBTRACTION = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                    "`logical_xor()` operator instead.")
+BOOL_TENSOR_SUBTRACTION = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _subtract(a: Any, b: Any, alpha: float) -> tuple[Tensor, Tensor, np.ndarray]:
+    """Both operands and a - alpha * b; any bool operand refused, as PyTorch does (numpy refuses only two)."""
+    a, b, ad, bd = operands(a, b)
+    a_bool, b_bool = a._data.dtype.kind == "b", b._data.dtype.kind == "b"
+    if a_bool or b_bool:
+        raise RuntimeError(BOOL_SUBTRACTION if a_bool and b_bool else BOOL_TENSOR_SUBTRACTION)
+    try:
+        return a, b, np.subtract(ad, bd) if alpha == 1 else ad - alpha * bd
+    except ValueError:
+        raise broadcast_error(ad.shape, bd.shape) from None
+
+
 def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a - alpha * b, broadcast."""
-    a, b, data = binary(np.subtract if alpha == 1 else lambda x, y: x - alpha * y, a, b)
+    a, b, data = _subtract(a, b, alpha)
     if not tracking(a, b):
         return Tensor._make(data)
     return record(data, SubBackward0, (a, b), inputs_like=(shape_stub(a), shape_stub(b)), alpha=alpha)
@@ -62,7 +80,7 @@ def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
 
 def rsub(a: Tensor, scalar: Any) -> Tensor:
     """scalar - a (PyTorch records RsubBackward1)."""
-    a, b, data = binary(lambda x, y: np.subtract(y, x), a, scalar)
+    b, a, data = _subtract(scalar, a, 1)
     if not tracking(a):
         return Tensor._make(data)
     return record(data, RsubBackward1, (a,), inputs_like=(shape_stub(a),))
@@ -156,10 +174,22 @@ def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
             data = data.astype(exponent_data.dtype)
         return record(data, PowBackward2, (exponent,), save=(exponent,), save_output=True, base=a)
     if isinstance(exponent, Tensor):
-        a, b, data = binary(np.power, a, exponent)
+        a, b, data = binary(_power, a, exponent)
         return record(data, PowBackward1, (a, b), save=(a, b), save_output=True)
+    if type(exponent) is int and exponent < 0 and a._data.dtype.kind in "iub":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     a, _, data = binary(np.power, a, exponent)
     return record(data, PowBackward0, (a,), save=(a,), exponent=exponent)
+
+
+def _power(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x ** y; integers to negative integer powers as PyTorch: 1 / x ** |y| truncated (numpy refuses them)."""
+    if y.dtype.kind not in "iu" or not (y < 0).any():
+        return np.power(x, y)
+    negative = y < 0
+    magnitude = np.power(x, np.where(negative, 0, y))
+    unit = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0))
+    return np.where(negative, unit, magnitude).astype(magnitude.dtype)
 
 
 class NegBackward0(Node):
@@ -169,6 +199,9 @@ class NegBackward0(Node):
 
 def neg(a: Tensor) -> Tensor:
     """-a."""
+    if a._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
     return record(np.negative(a._data), NegBackward0, (a,))
 
 

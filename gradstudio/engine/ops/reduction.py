@@ -347,9 +347,12 @@ def log_softmax_backward_data(g: Tensor, result: Tensor, dim: int) -> Tensor:
     return record(data, LogSoftmaxBackwardDataBackward0, (g, result), save=(g, result), dim=dim)
 
 
-def _shifted(a: Tensor, dim: int) -> tuple[np.ndarray, int]:
+def _shifted(a: Tensor, dim: int, name: str) -> tuple[np.ndarray, int]:
     axis = normalize_dim(dim, a._data.ndim)
-    x = a._data if a._data.dtype.kind == "f" else a._data.astype(_dtype.DEFAULT_FLOAT)
+    if a._data.dtype.kind != "f":  # PyTorch's kernels take only floating tensors (cast with dtype= first)
+        kernel = f"{name}_lastdim_kernel_impl" if axis >= a._data.ndim - 1 else f"{name}_kernel_impl"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.legacy_type_name(a._data.dtype)[6:-6]}'")
+    x = a._data
     if x.ndim == 0:
         return x - x, axis
     return x - np.max(x, axis=axis, keepdims=True), axis
@@ -367,7 +370,7 @@ def _cast(a: Tensor, dtype: Any) -> Tensor:
 def softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(a) normalised to sum to one along `dim` (after casting to `dtype`, when given)."""
     a = _cast(a, dtype)
-    shifted, axis = _shifted(a, dim)
+    shifted, axis = _shifted(a, dim, "softmax")
     e = precise(np.exp, shifted)
     data = e / (np.sum(e, axis=axis, keepdims=True) if e.ndim else e)
     return record(data, SoftmaxBackward0, (a,), save_output=True, dim=axis)
@@ -376,7 +379,7 @@ def softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
 def log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """log(softmax(a)) along `dim`, computed stably (after casting to `dtype`, when given)."""
     a = _cast(a, dtype)
-    shifted, axis = _shifted(a, dim)
+    shifted, axis = _shifted(a, dim, "log_softmax")
     e = precise(np.exp, shifted)
     data = shifted - precise(np.log, np.sum(e, axis=axis, keepdims=True) if shifted.ndim else e)
     return record(data, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
