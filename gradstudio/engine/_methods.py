@@ -6,6 +6,7 @@ from typing import Any
 
 from gradstudio.engine._dtype import float32, float64, int64
 from gradstudio.engine._formatting import format_with_spec
+from gradstudio.engine._graph import register_post_accumulate_grad_hook
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops import inplace, linalg, pointwise, reduction, selection, shape
 
@@ -71,6 +72,7 @@ def _bind() -> None:
     Tensor.long = lambda self: shape.to_dtype(self, int64.numpy_dtype)
     Tensor.__hash__ = lambda self: id(self)
     Tensor.__format__ = format_with_spec
+    Tensor.register_post_accumulate_grad_hook = register_post_accumulate_grad_hook
     Tensor._base = property(lambda self: None, doc="The tensor this is a view of (None: not a view; see _views.py).")
     Tensor._is_view = lambda self: False
 

@@ -217,7 +217,7 @@ class Tensor:
         edge = gradient_edge(self)
         if edge is None:  # a view made under no_grad: no gradient ever reaches it, so the hook never runs
             return RemovableHandle([hook], hook)
-        return edge.register_prehook(hook)
+        return edge.register_tensor_hook(hook)
 
     @property
     def _version(self) -> int:

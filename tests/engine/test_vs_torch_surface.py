@@ -218,3 +218,73 @@ MISUSE = {
 @pytest.mark.parametrize("name", MISUSE)
 def test_misuse(name):
     assert_same(lambda t: attempt(lambda: MISUSE[name](t)), torch)
+
+
+def _hook_order(t):
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    log = []
+    y.grad_fn.register_prehook(lambda grad_outputs: log.append(("pre", grad_outputs)))
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: log.append(("post", grad_inputs, grad_outputs)))
+    y.register_hook(lambda grad: log.append(("tensor", grad)))
+    x.register_post_accumulate_grad_hook(lambda leaf: log.append(("accumulated", leaf.grad.clone())))
+    y.sum().backward()
+    return log
+
+
+def _hook_replacements(t):
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    w = t.tensor([0.5, 0.5], requires_grad=True)
+    y = x * w
+    y.grad_fn.register_prehook(lambda grad_outputs: (grad_outputs[0] * 10,))
+    handle = y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0] + 1, None))
+    y.sum().backward(retain_graph=True)
+    first = x.grad.clone(), w.grad
+    handle.remove()
+    x.grad, w.grad = None, None
+    y.sum().backward()
+    return first, x.grad, w.grad
+
+
+def _bad_hook(register):
+    def scenario(t):
+        x = t.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        register(y)
+        return attempt(lambda: y.sum().backward())
+
+    return scenario
+
+
+def _saved(t):
+    w = t.tensor([1.0, 2.0], requires_grad=True)
+    o = t.tensor([3.0, 4.0])
+    product, both = w * o, w * w.detach().requires_grad_()
+    square, power = w ** 2, w ** t.tensor([2.0, 3.0])
+    return [product.grad_fn._saved_self, product.grad_fn._saved_other, both.grad_fn._saved_self,
+            w.exp().grad_fn._saved_result, square.grad_fn._saved_exponent, square.grad_fn._saved_self,
+            w.tanh().grad_fn._saved_result, w.sin().grad_fn._saved_self, (w / o).grad_fn._saved_other,
+            power.grad_fn._saved_exponent, t.mm(w.view(1, 2), o.view(2, 1)).grad_fn._saved_mat2,
+            attempt(lambda: (w + o).grad_fn._saved_self)]
+
+
+HOOKS = {
+    "hook_order": _hook_order,
+    "hook_replacements": _hook_replacements,
+    "tensor_hook_returns_int": _bad_hook(lambda y: y.register_hook(lambda g: 5)),
+    "prehook_returns_int": _bad_hook(lambda y: y.grad_fn.register_prehook(lambda g: 5)),
+    "prehook_returns_tuple_of_int": _bad_hook(lambda y: y.grad_fn.register_prehook(lambda g: (5,))),
+    "prehook_returns_too_many": _bad_hook(lambda y: y.grad_fn.register_prehook(lambda g: (g[0], g[0]))),
+    "post_hook_returns_int": _bad_hook(lambda y: y.grad_fn.register_hook(lambda gi, go: 5)),
+    "post_hook_returns_too_few": _bad_hook(lambda y: y.grad_fn.register_hook(lambda gi, go: (gi[0],))),
+    "post_accumulate_on_non_leaf": lambda t: attempt(
+        lambda: (t.ones(2, requires_grad=True) * 3).register_post_accumulate_grad_hook(lambda p: None)),
+    "post_accumulate_without_grad": lambda t: attempt(
+        lambda: t.ones(2).register_post_accumulate_grad_hook(lambda p: None)),
+    "saved_tensors": _saved,
+}
+
+
+@pytest.mark.parametrize("name", HOOKS)
+def test_node_hooks(name):
+    assert_same(lambda t: attempt(lambda: HOOKS[name](t)), torch)

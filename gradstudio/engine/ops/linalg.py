@@ -58,6 +58,8 @@ def _for_each_other(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 
 
 class MmBackward0(Node):
+    _saved_names = ("self", "mat2")
+
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
         return (mm(g, t(b)) if needs(self, 0) else None, mm(t(a), g) if needs(self, 1) else None)

@@ -87,6 +87,8 @@ def rsub(a: Tensor, scalar: Any) -> Tensor:
 
 
 class MulBackward0(Node):
+    _saved_names = ("self", "other")
+
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
         return (reduce_to(g * b, a) if needs(self, 0) else None,
@@ -102,6 +104,8 @@ def mul(a: Any, b: Any) -> Tensor:
 
 
 class DivBackward0(Node):
+    _saved_names = ("self", "other")
+
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
         return (reduce_to(g / b, a) if needs(self, 0) else None,
@@ -121,6 +125,8 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 class ReciprocalBackward0(Node):
+    _saved_names = ("result",)
+
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
         return (-g * result * result,)
@@ -137,6 +143,8 @@ def rdiv(a: Tensor, scalar: Any) -> Tensor:
 
 
 class PowBackward0(Node):
+    _saved_names, _saved_scalars = ("self",), ("exponent",)
+
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
         if self.exponent == 0:
@@ -145,6 +153,8 @@ class PowBackward0(Node):
 
 
 class PowBackward1(Node):
+    _saved_names = ("self", "exponent", "result")
+
     def apply(self, g: Tensor) -> tuple:
         a, b, result = self.saved_tensors
         grad_a = reduce_to(where(b._data == 0, 0.0, g * (b * pow(a, b - 1))), a) if needs(self, 0) else None
@@ -209,6 +219,8 @@ def neg(a: Tensor) -> Tensor:
 
 
 class AbsBackward0(Node):
+    _saved_names = ("self",)
+
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
         return (g * record(_sign(a._data), SgnBackward0, (a,)),)
@@ -230,6 +242,8 @@ def abs(a: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 class ExpBackward0(Node):
+    _saved_names = ("result",)
+
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
         return (g * result,)
@@ -241,6 +255,8 @@ def exp(a: Tensor) -> Tensor:
 
 
 class LogBackward0(Node):
+    _saved_names = ("self",)
+
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
         return (g / a,)
@@ -252,6 +268,8 @@ def log(a: Tensor) -> Tensor:
 
 
 class SqrtBackward0(Node):
+    _saved_names = ("result",)
+
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
         return (g / (result * 2),)
@@ -263,6 +281,8 @@ def sqrt(a: Tensor) -> Tensor:
 
 
 class SinBackward0(Node):
+    _saved_names = ("self",)
+
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
         return (g * cos(a),)
@@ -274,6 +294,8 @@ def sin(a: Tensor) -> Tensor:
 
 
 class CosBackward0(Node):
+    _saved_names = ("self",)
+
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
         return (-g * sin(a),)
@@ -285,6 +307,8 @@ def cos(a: Tensor) -> Tensor:
 
 
 class TanhBackward0(Node):
+    _saved_names = ("result",)
+
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
         return (tanh_backward(g, result),)
@@ -309,6 +333,8 @@ def tanh(a: Tensor) -> Tensor:
 
 
 class SigmoidBackward0(Node):
+    _saved_names = ("result",)
+
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
         return (sigmoid_backward(g, result),)
@@ -336,6 +362,8 @@ def sigmoid(a: Tensor) -> Tensor:
 
 
 class ReluBackward0(Node):
+    _saved_names = ("result",)
+
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
         return (threshold_backward(g, result),)
