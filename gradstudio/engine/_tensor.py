@@ -299,9 +299,9 @@ class Tensor:
         return self._data.dtype.kind == "f"
 
     @property
-    def device(self) -> str:
+    def device(self) -> _dtype.device:
         """Always the CPU."""
-        return "cpu"
+        return _dtype.CPU
 
     # ----- conversions ----------------------------------------------------------------------------------
 

@@ -288,3 +288,48 @@ HOOKS = {
 @pytest.mark.parametrize("name", HOOKS)
 def test_node_hooks(name):
     assert_same(lambda t: attempt(lambda: HOOKS[name](t)), torch)
+
+
+def _optimiser_round_trip(make):
+    def scenario(t):
+        w = t.tensor([1.0, 2.0], requires_grad=True)
+        b = t.tensor([0.5], requires_grad=True)
+        optimizer = make(t, [{"params": [w]}, {"params": [b], "lr": 0.5}])
+        fresh = optimizer.state_dict()
+        for _ in range(2):
+            optimizer.zero_grad()
+            ((w * w).sum() + (b * 3).sum()).backward()
+            optimizer.step()
+        saved = optimizer.state_dict()
+        w2 = t.tensor([1.0, 2.0], requires_grad=True)
+        b2 = t.tensor([0.5], requires_grad=True)
+        restored = make(t, [{"params": [w2]}, {"params": [b2]}])
+        restored.load_state_dict(saved)
+        w2.grad, b2.grad = t.ones(2), t.ones(1)
+        restored.step()
+        wrong = make(t, [w2, b2])
+        return [repr(optimizer), fresh, saved, restored.state_dict(), w2, b2,
+                attempt(lambda: wrong.load_state_dict(saved)),
+                attempt(lambda: make(t, [{"params": [w2]}, {"params": [b2, w]}]).load_state_dict(saved))]
+
+    return scenario
+
+
+OTHERS = {
+    "device_object": lambda t: [t.ones(1).device, t.ones(1).device.type, str(t.ones(1).device), t.ones(1).device.index,
+                                t.device("cpu") == t.ones(1).device, t.ones(1).device == "cpu", t.device("cpu:0"),
+                                t.device("cpu", 0), t.device(t.device("cpu")), t.ones(1).to(t.device("cpu")).device],
+    "device_unknown": lambda t: attempt(lambda: t.device("xyz")),
+    "max_structseq": lambda t: [type(t.ones(2, 2).max(1)).__module__, type(t.ones(2, 2).min(1)).__name__,
+                                t.ones(2, 2).max(1), isinstance(t.ones(2, 2).max(dim=0), tuple),
+                                t.return_types.max.__name__],
+    "gradcheck_without_requires_grad": lambda t: attempt(
+        lambda: t.autograd.gradcheck(lambda x: x * 2, (t.ones(2, dtype=t.float64),))),
+    "sgd_state_dict": _optimiser_round_trip(lambda t, groups: t.optim.SGD(groups, lr=0.1, momentum=0.9)),
+    "adam_state_dict": _optimiser_round_trip(lambda t, groups: t.optim.Adam(groups, lr=0.01)),
+}
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_other_surface(name):
+    assert_same(lambda t: attempt(lambda: OTHERS[name](t)), torch)

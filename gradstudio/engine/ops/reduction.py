@@ -111,11 +111,12 @@ class ReturnTypes(NamedTuple):
 def _return_type(name: str) -> type:
     cls = type(name, (ReturnTypes,), {
         "__repr__": lambda self: f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})",
+        "__module__": "torch.return_types",  # as PyTorch's structseq (the class also lives in `return_types`)
     })
     return cls
 
 
-_MAX_RESULT, _MIN_RESULT = _return_type("max"), _return_type("min")
+MAX_RESULT, MIN_RESULT = _return_type("max"), _return_type("min")
 
 
 class MaxBackward1(Node):
@@ -171,7 +172,7 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
     node = MaxBackward0 if is_max else MinBackward0
     values_tensor = record(values, node, (a,), input_shape=a._data.shape, dims=(axis,) if a._data.ndim else (),
                            keepdim=keepdim or not a._data.ndim, onehot=onehot)
-    result_type = _MAX_RESULT if is_max else _MIN_RESULT
+    result_type = MAX_RESULT if is_max else MIN_RESULT
     return result_type(values_tensor, Tensor._make(indices.astype(np.int64)))
 
 
