@@ -31,6 +31,13 @@ def _comparison_operator(function: Any) -> Any:
     return operator
 
 
+def _matrix_transpose(self: Tensor) -> Tensor:
+    if self._data.ndim == 1:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                           f"{self._data.ndim}-D tensor.")
+    return shape.transpose(self, -2, -1)
+
+
 def _bind() -> None:
     methods = {
         "add": pointwise.add, "sub": pointwise.sub, "mul": pointwise.mul, "div": pointwise.div,
@@ -66,7 +73,7 @@ def _bind() -> None:
     for name, function in methods.items():
         setattr(Tensor, name, function)
     Tensor.T = property(shape.reverse_dims, doc="All dimensions reversed (the transpose of a matrix).")
-    Tensor.mT = property(lambda self: shape.transpose(self, -2, -1), doc="Transpose of the last two dimensions.")
+    Tensor.mT = property(_matrix_transpose, doc="Transpose of the last two dimensions.")
     Tensor.float = lambda self: shape.to_dtype(self, float32.numpy_dtype)
     Tensor.double = lambda self: shape.to_dtype(self, float64.numpy_dtype)
     Tensor.long = lambda self: shape.to_dtype(self, int64.numpy_dtype)

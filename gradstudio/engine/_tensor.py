@@ -268,6 +268,8 @@ class Tensor:
         """The shape, or the extent of one dimension."""
         if dim is None:
             return self.shape
+        if not self._data.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         from gradstudio.engine.ops._core import normalize_dim
 
         return self._data.shape[normalize_dim(dim, self._data.ndim)]

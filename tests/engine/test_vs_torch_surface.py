@@ -333,3 +333,21 @@ OTHERS = {
 @pytest.mark.parametrize("name", OTHERS)
 def test_other_surface(name):
     assert_same(lambda t: attempt(lambda: OTHERS[name](t)), torch)
+
+
+SHAPES = {
+    "size_of_0d": lambda t: [attempt(lambda: t.tensor(1.0).size(0)), attempt(lambda: t.tensor(1.0).size(-1)),
+                             t.tensor(1.0).size()],
+    "mT_of_vector": lambda t: attempt(lambda: t.ones(3).mT),
+    "mT_of_batch": lambda t: t.arange(6.0).view(1, 2, 3).mT,
+    "max_over_empty_dim": lambda t: [attempt(lambda: t.ones(0, 3).max(0)), attempt(lambda: t.ones(0, 3).min(0))],
+    "max_along_non_empty_dim_of_empty": lambda t: [t.ones(0, 3).max(1), t.ones(0, 3).min(1, keepdim=True)],
+    "max_of_empty_without_dim": lambda t: attempt(lambda: t.ones(0, 3).max()),
+    "softmax_of_empty": lambda t: [t.ones(0, 3).softmax(0), t.ones(0, 3).log_softmax(1)],
+    "cat_0d": lambda t: attempt(lambda: t.cat([t.ones(1), t.tensor(2.0)])),
+}
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_shape_edges(name):
+    assert_same(lambda t: attempt(lambda: SHAPES[name](t)), torch)

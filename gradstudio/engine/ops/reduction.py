@@ -150,9 +150,12 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
 
     if isinstance(dim, Tensor):
         return maximum(a, dim) if is_max else minimum(a, dim)
-    if a._data.size == 0:
-        raise RuntimeError(f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for input.numel() "
+    name = "max" if is_max else "min"
+    if a._data.size == 0 and dim is None:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
                            "== 0. Specify the reduction dim with the 'dim' argument.")
+    if a._data.size == 0 and a._data.ndim and a._data.shape[normalize_dim(dim, a._data.ndim)] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {normalize_dim(dim, a._data.ndim)} to have non-zero size.")
     if dim is None:
         data = a._data.max() if is_max else a._data.min()
         node = MaxBackward1 if is_max else MinBackward1
@@ -354,7 +357,7 @@ def _shifted(a: Tensor, dim: int, name: str) -> tuple[np.ndarray, int]:
         kernel = f"{name}_lastdim_kernel_impl" if axis >= a._data.ndim - 1 else f"{name}_kernel_impl"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.legacy_type_name(a._data.dtype)[6:-6]}'")
     x = a._data
-    if x.ndim == 0:
+    if x.ndim == 0 or x.size == 0:  # nothing to shift (numpy's max has no identity for an empty slice)
         return x - x, axis
     return x - np.max(x, axis=axis, keepdims=True), axis
 

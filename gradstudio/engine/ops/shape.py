@@ -272,6 +272,9 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for position, x in enumerate(tensors):
+        if not x._data.ndim:
+            raise RuntimeError(f"zero-dimensional tensor (at position {position}) cannot be concatenated")
     axis = normalize_dim(dim, tensors[0]._data.ndim)
     first = tensors[0]._data.shape
     for number, x in enumerate(tensors):
