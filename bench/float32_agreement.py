@@ -4,7 +4,8 @@ Run `python bench/float32_agreement.py` (needs torch). For each transcendental f
 inputs from the function's usual domain (fixed seed) and compares three float32 results with torch's CPU result:
 numpy's float32 kernel, the float64 kernel rounded to float32, and the engine's own result. The engine computes
 each function with whichever path agrees better (`precise` in `ops/_core.py`); this table is how that was
-chosen (sigmoid: the float64 exp rounded, then float32 arithmetic, as PyTorch's kernel).
+chosen (sigmoid: the float64 exp rounded, then float32 arithmetic, as PyTorch's kernel; sin and cos keep numpy's
+float32 kernels, for speed).
 """
 
 from __future__ import annotations
