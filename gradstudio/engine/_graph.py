@@ -173,31 +173,21 @@ class Node:
         self._post_hooks.append(hook)
         return RemovableHandle(self._post_hooks, hook)
 
-    def __getattr__(self, name: str) -> Any:
-        """PyTorch's `_saved_self`, `_saved_other`, `_saved_result`...: a saved tensor (None where the gradient
-        that reads it is not needed, so it was not kept) or a saved scalar."""
-        if name.startswith("_saved_"):
-            key = name[len("_saved_"):]
-            names = type(self)._saved_names
-            if key in names:
-                saved = self.saved_tensors[names.index(key)]
-                return None if is_stub(saved) else saved
-            if key in type(self).__dict__.get("_saved_scalars", ()):
-                return getattr(self, key)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+    def _saved_named(self, key: str) -> Any:
+        """PyTorch's `_saved_<key>`: a saved tensor (None where the gradient that reads it is not needed, so it
+        was not kept) or a saved scalar; AttributeError where this node saves no such thing."""
+        names = type(self)._saved_names
+        if key in names:
+            saved = self.saved_tensors[names.index(key)]
+            return None if is_stub(saved) else saved
+        if key in type(self).__dict__.get("_saved_scalars", ()):
+            return getattr(self, key)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{key}'")
 
-    def retain_output(self, tensor: Tensor) -> None:
-        """Give `tensor` (this node's output) the gradient flowing into this node, as `.grad` (`retain_grad()`)."""
-        if self._retained is None:
-            self._retained = []
-        self._retained.append(weakref.ref(tensor))
 
-    def apply(self, grad: Tensor) -> tuple[Tensor | None, ...]:
-        """Gradients for each input, given the gradient of the output."""
-        raise NotImplementedError(f"the derivative for '{self.name()}' is not implemented.")
-
-    def __call__(self, grad: Tensor) -> tuple[Tensor | None, ...]:
-        return self.apply(grad)
+# Properties, not __getattr__: a class with __getattr__ slows every attribute access of every node in backward.
+for _key in ("self", "other", "result", "exponent", "mat2"):
+    setattr(Node, f"_saved_{_key}", property(lambda node, key=_key: node._saved_named(key)))
 
 
 class AccumulateGrad(Node):
