@@ -184,6 +184,19 @@ class Node:
             return getattr(self, key)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{key}'")
 
+    def retain_output(self, tensor: Tensor) -> None:
+        """Give `tensor` (this node's output) the gradient flowing into this node, as `.grad` (`retain_grad()`)."""
+        if self._retained is None:
+            self._retained = []
+        self._retained.append(weakref.ref(tensor))
+
+    def apply(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        """Gradients for each input, given the gradient of the output."""
+        raise NotImplementedError(f"the derivative for '{self.name()}' is not implemented.")
+
+    def __call__(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        return self.apply(grad)
+
 
 # Properties, not __getattr__: a class with __getattr__ slows every attribute access of every node in backward.
 for _key in ("self", "other", "result", "exponent", "mat2"):
