@@ -4,6 +4,8 @@ Use it as `import gradstudio.engine as torch`: typical autograd snippets run
 unchanged and print what PyTorch prints.
 """
 
+from types import SimpleNamespace as _SimpleNamespace
+
 from gradstudio.engine import (
     _methods,  # noqa: F401 - attaches ops to Tensor
     autograd,
@@ -12,7 +14,7 @@ from gradstudio.engine import (
     optim,
 )
 from gradstudio.engine._aliases import accepting_aliases as _accepting_aliases
-from gradstudio.engine._dtype import Size, dtype, float32, float64, int32, int64
+from gradstudio.engine._dtype import Size, device, dtype, float32, float64, int32, int64
 from gradstudio.engine._dtype import bool_ as bool  # noqa: A001 - torch.bool
 from gradstudio.engine._tensor import Tensor, is_tensor
 from gradstudio.engine.autograd import is_anomaly_enabled
@@ -48,6 +50,7 @@ from gradstudio.engine.grad_mode import (
     set_grad_enabled,
 )
 from gradstudio.engine.nn._activations import erf
+from gradstudio.engine.ops import reduction as _reduction
 from gradstudio.engine.ops._core import tensor_function as _tensor_function
 from gradstudio.engine.ops.integer import (
     all,
@@ -138,6 +141,7 @@ for _name in ("add", "sub", "mul", "div", "maximum", "minimum", "matmul", "eq", 
               "floor_divide", "remainder"):
     globals()[_name] = _accepting_aliases(globals()[_name], second="other")
 
+return_types = _SimpleNamespace(max=_reduction.MAX_RESULT, min=_reduction.MIN_RESULT)  # torch.return_types
 float = float32  # noqa: A001 - torch.float
 double = float64
 long = int64

@@ -14,7 +14,7 @@ import math
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -121,9 +121,28 @@ def _check_hook_result(hook: Callable, grad: Tensor, replaced: Tensor) -> None:
                            f"got {legacy_type_name(replaced._data.dtype)})")
 
 
+def _checked_tensor(value: Any) -> Any:
+    from gradstudio.engine._tensor import Tensor
+
+    if value is not None and not isinstance(value, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(value).__name__}'")
+    return value
+
+
+def _checked_tuple(hook: Callable, value: Any, expected: int) -> tuple:
+    """A node hook's replacement gradients, refused as PyTorch refuses them."""
+    if not isinstance(value, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(value).__name__}'")
+    if len(value) != expected:
+        name = getattr(hook, "__name__", type(hook).__name__)
+        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(value)}, but "
+                           f"expected {expected})")
+    return tuple(_checked_tensor(item) for item in value)
+
+
 def _run_prehooks(node: Node, grad: Tensor) -> Tensor:
     for hook in list(node._pre_hooks or ()):
-        replaced = hook(grad)
+        replaced = _checked_tensor(hook(grad))
         if replaced is not None:
             _check_hook_result(hook, grad, replaced)
             grad = replaced
@@ -131,7 +150,21 @@ def _run_prehooks(node: Node, grad: Tensor) -> Tensor:
         tensor = retained()
         if tensor is not None:
             tensor._grad = grad.detach()._own_copy() if tensor._grad is None else tensor._grad + grad.detach()
+    for hook in list(node._node_pre_hooks or ()):
+        replaced = hook((grad,))
+        if replaced is not None:
+            (grad,) = _checked_tuple(hook, replaced, 1)
     return grad
+
+
+def _run_post_hooks(node: Node, grads: tuple, grad: Tensor) -> tuple:
+    """`grad_fn.register_hook` hooks: each sees (grad_inputs, grad_outputs) and may replace grad_inputs."""
+    grads = tuple(grads) + (None,) * (len(node._edges) - len(grads))
+    for hook in list(node._post_hooks):
+        replaced = hook(grads, (grad,))
+        if replaced is not None:
+            grads = _checked_tuple(hook, replaced, len(grads))
+    return grads
 
 
 def execute(
@@ -163,7 +196,7 @@ def execute(
             if node is not None:
                 captures[node] = index
             results.append(None)
-    runnable = _needed(root_nodes, set(captures)) if inputs is not None and not accumulate else None
+    runnable = _needed(root_nodes, set(captures)) if inputs is not None else None
 
     tiebreak = itertools.count()
     ready: list[tuple[float, int, Node]] = []
@@ -184,15 +217,23 @@ def execute(
             grad = buffers.pop(node, None)
             grads: tuple = ()
             if grad is not None and (runnable is None or node in runnable):
-                if node._pre_hooks or node._retained:
+                if node._pre_hooks or node._retained or node._node_pre_hooks:
                     grad = _run_prehooks(node, grad)
                 if node in captures:
                     results[captures[node]] = grad
+                    if accumulate and not isinstance(node, AccumulateGrad):  # backward(inputs=[non-leaf])
+                        _accumulate(inputs[captures[node]], grad, create_graph)
                 if isinstance(node, AccumulateGrad):
                     if accumulate and (inputs is None or node in captures):
                         _accumulate(node.variable, grad, create_graph)
+                        for hook in list(node._post_accumulate_hooks or ()):
+                            hook(node.variable)
+                    if node._post_hooks:
+                        _run_post_hooks(node, (), grad)
                 elif runnable is None or any(child in runnable for child in node._edges):
                     grads = node.apply(grad)
+                    if node._post_hooks:
+                        grads = _run_post_hooks(node, grads, grad)
                     executed.append(node)
                     if ANOMALY.enabled and ANOMALY.check_nan:
                         _check_nan(node, grads)

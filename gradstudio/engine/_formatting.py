@@ -7,6 +7,7 @@ Only PyTorch's default print options are reproduced: precision 4, threshold
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -192,3 +193,11 @@ def _append_suffixes(text: str, suffixes: list[str], indent: int) -> str:
             line_length += len(suffix) + 2
     parts.append(")")
     return "".join(parts)
+
+
+def format_with_spec(tensor: Any, format_spec: str) -> str:
+    """`format(tensor, spec)` as PyTorch: a 0-d tensor formats its Python value, any other tensor only with
+    an empty spec (its str)."""
+    if tensor._data.ndim == 0 and type(tensor).__name__ == "Tensor":
+        return tensor.item().__format__(format_spec)
+    return object.__format__(tensor, format_spec)

@@ -96,8 +96,11 @@ class Node:
     # hooks, retained tensors or metadata, and those are created on first use.
     _edges: tuple[Node | None, ...] = ()  # per input: the node its gradient goes to, None if it needs none
     _saved: tuple[SavedTensor, ...] | None = ()
-    _pre_hooks: list[Callable] | None = None
+    _pre_hooks: list[Callable] | None = None  # tensor hooks (`Tensor.register_hook`): grad -> grad
+    _node_pre_hooks: list[Callable] | None = None  # `register_prehook`: grad_outputs tuple -> tuple
+    _post_hooks: list[Callable] | None = None  # `register_hook`: (grad_inputs, grad_outputs) -> grad_inputs
     _retained: list[weakref.ref] | None = None
+    _saved_names: tuple[str, ...] = ()  # what PyTorch calls each saved tensor: `_saved_self`, `_saved_result`...
     _metadata: dict[str, Any] | None = None
 
     def __init__(self) -> None:
@@ -149,12 +152,37 @@ class Node:
         if self._saved:
             self._saved = None
 
-    def register_prehook(self, hook: Callable) -> RemovableHandle:
-        """Call `hook(grad)` before this node runs; a non-None return replaces the gradient."""
+    def register_tensor_hook(self, hook: Callable) -> RemovableHandle:
+        """Call `hook(grad)` before this node runs; a non-None return replaces the gradient (a tensor's hook)."""
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(hook)
         return RemovableHandle(self._pre_hooks, hook)
+
+    def register_prehook(self, hook: Callable) -> RemovableHandle:
+        """Call `hook(grad_outputs)` before this node runs; a returned tuple replaces the gradients."""
+        if self._node_pre_hooks is None:
+            self._node_pre_hooks = []
+        self._node_pre_hooks.append(hook)
+        return RemovableHandle(self._node_pre_hooks, hook)
+
+    def register_hook(self, hook: Callable) -> RemovableHandle:
+        """Call `hook(grad_inputs, grad_outputs)` after this node runs; a returned tuple replaces grad_inputs."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        return RemovableHandle(self._post_hooks, hook)
+
+    def _saved_named(self, key: str) -> Any:
+        """PyTorch's `_saved_<key>`: a saved tensor (None where the gradient that reads it is not needed, so it
+        was not kept) or a saved scalar; AttributeError where this node saves no such thing."""
+        names = type(self)._saved_names
+        if key in names:
+            saved = self.saved_tensors[names.index(key)]
+            return None if is_stub(saved) else saved
+        if key in type(self).__dict__.get("_saved_scalars", ()):
+            return getattr(self, key)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{key}'")
 
     def retain_output(self, tensor: Tensor) -> None:
         """Give `tensor` (this node's output) the gradient flowing into this node, as `.grad` (`retain_grad()`)."""
@@ -170,8 +198,15 @@ class Node:
         return self.apply(grad)
 
 
+# Properties, not __getattr__: a class with __getattr__ slows every attribute access of every node in backward.
+for _key in ("self", "other", "result", "exponent", "mat2"):
+    setattr(Node, f"_saved_{_key}", property(lambda node, key=_key: node._saved_named(key)))
+
+
 class AccumulateGrad(Node):
     """The sink for a leaf: adds the incoming gradient into `leaf.grad`."""
+
+    _post_accumulate_hooks: list[Callable] | None = None
 
     def __init__(self, leaf: Tensor) -> None:
         super().__init__()
@@ -183,6 +218,27 @@ class AccumulateGrad(Node):
 
     def apply(self, grad: Tensor) -> tuple[()]:
         return ()
+
+
+def is_stub(tensor: Tensor) -> bool:
+    """Whether `tensor` is a shape stand-in (ops/_core.shape_stub): read-only, every stride 0."""
+    data = tensor._data
+    return not data.flags.writeable and not any(data.strides) and data.base is not None
+
+
+def register_post_accumulate_grad_hook(tensor: Tensor, hook: Callable) -> RemovableHandle:
+    """Call `hook(tensor)` after a leaf's `.grad` has been accumulated (PyTorch's message otherwise)."""
+    if not tensor._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if tensor.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    node = gradient_edge(tensor)
+    if node is None:
+        return RemovableHandle([hook], hook)
+    if node._post_accumulate_hooks is None:
+        node._post_accumulate_hooks = []
+    node._post_accumulate_hooks.append(hook)
+    return RemovableHandle(node._post_accumulate_hooks, hook)
 
 
 def gradient_edge(tensor: Tensor) -> Node | None:

@@ -7,6 +7,8 @@ from typing import Any
 from gradstudio.engine import creation
 from gradstudio.engine._aliases import accepting_aliases
 from gradstudio.engine._dtype import float32, float64, int64
+from gradstudio.engine._formatting import format_with_spec
+from gradstudio.engine._graph import register_post_accumulate_grad_hook
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops import (
     indexing,
@@ -28,6 +30,25 @@ def _reflected(function: Any) -> Any:
 
 def _in_place_operator(function: Any) -> Any:
     return lambda self, other: function(self, other)
+
+
+def _comparison_operator(function: Any) -> Any:
+    """`t == None` is False (and `!=` True), `t < None` Python's TypeError, as PyTorch: an operand it cannot
+    compare is NotImplemented."""
+    def operator(self: Tensor, other: Any) -> Any:
+        try:
+            return function(self, other)
+        except TypeError:
+            return NotImplemented
+
+    return operator
+
+
+def _matrix_transpose(self: Tensor) -> Tensor:
+    if self._data.ndim == 1:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                           f"{self._data.ndim}-D tensor.")
+    return shape.transpose(self, -2, -1)
 
 
 def _bind() -> None:
@@ -59,8 +80,9 @@ def _bind() -> None:
         "__rmatmul__": _reflected(linalg.matmul), "__neg__": pointwise.neg, "__abs__": pointwise.abs,
         "__iadd__": _in_place_operator(inplace.add_), "__isub__": _in_place_operator(inplace.sub_),
         "__imul__": _in_place_operator(inplace.mul_), "__itruediv__": _in_place_operator(inplace.div_),
-        "__eq__": selection.eq, "__ne__": selection.ne, "__lt__": selection.lt, "__le__": selection.le,
-        "__gt__": selection.gt, "__ge__": selection.ge,
+        "__eq__": _comparison_operator(selection.eq), "__ne__": _comparison_operator(selection.ne),
+        "__lt__": _comparison_operator(selection.lt), "__le__": _comparison_operator(selection.le),
+        "__gt__": _comparison_operator(selection.gt), "__ge__": _comparison_operator(selection.ge),
         "__getitem__": indexing.getitem, "__setitem__": inplace.setitem,
     }
     methods.update(_surface_methods())
@@ -72,11 +94,13 @@ def _bind() -> None:
     for name in ("add", "sub", "mul", "div", "maximum", "minimum", "matmul", "eq", "ne", "lt", "le", "gt", "ge"):
         setattr(Tensor, name, accepting_aliases(methods[name], second="other"))
     Tensor.T = property(shape.reverse_dims, doc="All dimensions reversed (the transpose of a matrix).")
-    Tensor.mT = property(lambda self: shape.transpose(self, -2, -1), doc="Transpose of the last two dimensions.")
+    Tensor.mT = property(_matrix_transpose, doc="Transpose of the last two dimensions.")
     Tensor.float = lambda self: shape.to_dtype(self, float32.numpy_dtype)
     Tensor.double = lambda self: shape.to_dtype(self, float64.numpy_dtype)
     Tensor.long = lambda self: shape.to_dtype(self, int64.numpy_dtype)
     Tensor.__hash__ = lambda self: id(self)
+    Tensor.__format__ = format_with_spec
+    Tensor.register_post_accumulate_grad_hook = register_post_accumulate_grad_hook
     Tensor._base = property(lambda self: None, doc="The tensor this is a view of (None: not a view; see _views.py).")
     Tensor._is_view = lambda self: False
 

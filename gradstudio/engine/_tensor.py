@@ -185,10 +185,15 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                            f"{type(value).__name__}")
         if value is not None and value._data.shape != self._data.shape:
             raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of "
                                f"size '{list(self._data.shape)}'. Please ensure that the gradient and the tensor are "
                                "the same size")
+        if value is not None:
+            _dtype.check_assigned_grad_dtype(self._data.dtype, value._data.dtype)
         self._grad = value
 
     @property
@@ -212,7 +217,7 @@ class Tensor:
         edge = gradient_edge(self)
         if edge is None:  # a view made under no_grad: no gradient ever reaches it, so the hook never runs
             return RemovableHandle([hook], hook)
-        return edge.register_prehook(hook)
+        return edge.register_tensor_hook(hook)
 
     @property
     def _version(self) -> int:
@@ -257,12 +262,14 @@ class Tensor:
     @property
     def shape(self) -> _dtype.Size:
         """The tensor's shape as `torch.Size`."""
-        return _dtype.Size(self._data.shape)
+        return _dtype.Size._of(self._data.shape)
 
     def size(self, dim: int | None = None) -> _dtype.Size | int:
         """The shape, or the extent of one dimension."""
         if dim is None:
             return self.shape
+        if not self._data.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         from gradstudio.engine.ops._core import normalize_dim
 
         return self._data.shape[normalize_dim(dim, self._data.ndim)]
@@ -294,9 +301,9 @@ class Tensor:
         return self._data.dtype.kind == "f"
 
     @property
-    def device(self) -> str:
+    def device(self) -> _dtype.device:
         """Always the CPU."""
-        return "cpu"
+        return _dtype.CPU
 
     # ----- conversions ----------------------------------------------------------------------------------
 

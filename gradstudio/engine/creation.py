@@ -37,14 +37,27 @@ def check_can_require_grad_created(numpy_dtype: np.dtype) -> None:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
 
 
+_PYTHON_DTYPES = {bool: np.dtype(np.bool_), int: _dtype.DEFAULT_INT, float: _dtype.DEFAULT_FLOAT}
+
+
 def _infer_dtype(data: Any) -> np.dtype:
-    """Python floats give float32, ints int64, bools bool, as torch.tensor does."""
-    array = np.asarray(data)
-    if array.dtype.kind == "f" and not isinstance(data, np.ndarray):
-        return _dtype.DEFAULT_FLOAT
-    if array.dtype.kind in "iu" and not isinstance(data, np.ndarray):
-        return _dtype.DEFAULT_INT
-    return array.dtype
+    """As torch.tensor infers: Python floats give float32, ints int64, bools bool; numpy scalars and arrays
+    and tensors keep their dtype; a sequence promotes its items' dtypes."""
+    from gradstudio.engine.ops._core import promote_all
+
+    python = _PYTHON_DTYPES.get(type(data))
+    if python is not None:
+        return python
+    if isinstance(data, Tensor):
+        return data._data.dtype
+    if isinstance(data, (np.ndarray, np.generic)):
+        return data.dtype
+    if isinstance(data, (list, tuple)):
+        kinds = {type(item) for item in data}
+        if kinds and kinds <= _PYTHON_DTYPES.keys():  # the common case: a flat list of Python numbers
+            return promote_all(_PYTHON_DTYPES[kind] for kind in kinds)
+        return promote_all([_infer_dtype(item) for item in data]) if data else _dtype.DEFAULT_FLOAT
+    return np.asarray(data).dtype
 
 
 COPY_CONSTRUCT_WARNING = (
@@ -55,13 +68,13 @@ COPY_CONSTRUCT_WARNING = (
 
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of `data` (numbers, nested lists, arrays or tensors)."""
+    numpy_dtype = dtype.numpy_dtype if dtype is not None else _infer_dtype(data)
     if isinstance(data, Tensor):
         warnings.warn(COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
         data = data._data
     elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in np.ravel(np.asarray(data, object))):
         data = np.asarray([x.item() if isinstance(x, Tensor) else x for x in np.ravel(np.asarray(data, object))]
                           ).reshape(np.shape(np.asarray(data, object)))
-    numpy_dtype = dtype.numpy_dtype if dtype is not None else _infer_dtype(data)
     array = np.array(data, dtype=numpy_dtype)
     return _finish(array, None, requires_grad)
 
@@ -97,7 +110,9 @@ def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: An
 
 def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor filled with `fill_value` (its dtype follows the value unless given)."""
-    numpy_dtype = dtype.numpy_dtype if dtype is not None else _infer_dtype(fill_value)
+    # a fill value is a Scalar to PyTorch: a numpy float64 fills the default float dtype
+    numpy_dtype = dtype.numpy_dtype if dtype is not None else _infer_dtype(
+        fill_value.item() if isinstance(fill_value, np.generic) else fill_value)
     return _finish(np.full(_sizes((size,)), fill_value, numpy_dtype), None, requires_grad)
 
 

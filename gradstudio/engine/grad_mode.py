@@ -9,6 +9,7 @@ with grad mode on and inference mode off.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -66,12 +67,42 @@ class _GradModeContext:
         return super().__new__(cls)
 
     def __call__(self, function: Callable) -> Callable:
+        if inspect.isgeneratorfunction(function):
+            return self._wrap_generator(function)
+
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.__class__(*self._args()):
                 return function(*args, **kwargs)
 
         return wrapper
+
+    def _wrap_generator(self, function: Callable) -> Callable:
+        """A generator function whose every step runs in this mode (and the caller's code between steps not)."""
+
+        @functools.wraps(function)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            inner = function(*args, **kwargs)
+            try:
+                with self.clone():
+                    response = inner.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.clone():
+                            inner.close()
+                        raise
+                    except BaseException as error:  # noqa: BLE001 - thrown into the generator, as PyTorch does
+                        with self.clone():
+                            response = inner.throw(error)
+                    else:
+                        with self.clone():
+                            response = inner.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
 
     def _args(self) -> tuple:
         return ()
@@ -109,6 +140,9 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
     """Set grad mode to `mode` now; as a context manager, restore the old mode on exit."""
 
     def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                            f"{type(mode).__name__}")
         self._previous = STATE.save()
         self._mode = bool(mode)
         STATE.set_grad(self._mode)

@@ -140,12 +140,50 @@ class Optimizer:
             grad = grad + param._data * decay
         return grad
 
+    def state_dict(self) -> dict[str, Any]:
+        """PyTorch's layout: parameters numbered in group order, `state` by number, groups with numbers."""
+        numbers: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: value for key, value in group.items() if key != "params"}
+            for param in group["params"]:
+                numbers.setdefault(id(param), len(numbers))
+            packed["params"] = [numbers[id(param)] for param in group["params"]]
+            groups.append(packed)
+        state = {numbers[id(param)]: dict(values) for param, values in self.state.items() if id(param) in numbers}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyper-parameters and per-parameter state saved by `state_dict()`."""
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(saved["params"]) != len(group["params"]) for saved, group in zip(saved_groups, self.param_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             "optimizer's group")
+        by_number = {number: param for saved, group in zip(saved_groups, self.param_groups)
+                     for number, param in zip(saved["params"], group["params"])}
+        self.state = defaultdict(dict)
+        for number, values in state_dict["state"].items():
+            param = by_number[number]
+            self.state[param] = {key: _restored(value, param, key) for key, value in values.items()}
+        self.param_groups = [{**{key: value for key, value in saved.items() if key != "params"},
+                              "params": group["params"]} for saved, group in zip(saved_groups, self.param_groups)]
+
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__} ("]
-        for index, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {index}")
-            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
-        return "\n".join(lines) + "\n)"
+        text = f"{type(self).__name__} ("
+        for index, group in enumerate(self.param_groups):  # PyTorch's layout: a blank line between groups
+            text += f"\nParameter Group {index}\n"
+            text += "".join(f"    {key}: {group[key]}\n" for key in sorted(group) if key != "params")
+        return text + ")"
+
+
+def _restored(value: Any, param: Tensor, key: str) -> Any:
+    """A saved state value as PyTorch loads it: floating tensors converted to the parameter's dtype (the same
+    tensor, shared with the state dict, when it already has it); the step count as it is."""
+    if not isinstance(value, Tensor) or key == "step" or value._data.dtype.kind != "f":
+        return value
+    return value if value._data.dtype == param._data.dtype else Tensor._make(value._data.astype(param._data.dtype))
 
 
 def _check_unsupported(differentiable: bool) -> None:

@@ -70,16 +70,29 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     outputs = _as_list(tensors)
     grads = _root_gradients(outputs, _as_list(grad_tensors))
     retain = create_graph if retain_graph is None else retain_graph
-    chosen = _as_list(inputs) or None
+    chosen = None if inputs is None else _as_list(inputs)
+    if chosen is not None and not chosen:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     engine.execute(outputs, grads, retain_graph=retain, create_graph=create_graph, inputs=chosen,
                    accumulate=True, observer=observer)
 
 
+ONLY_INPUTS_WARNING = ("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                       "gradient for other parts of the graph, please use torch.autograd.backward.")
+
+
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool | None = None, materialize_grads: bool = False
-         ) -> tuple[Tensor | None, ...]:
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
     """Gradients of `outputs` with respect to `inputs`, returned instead of accumulated."""
+    if not only_inputs:
+        warnings.warn(ONLY_INPUTS_WARNING, FutureWarning, stacklevel=2)
     outputs_list, inputs_list = _as_list(outputs), _as_list(inputs)
+    if not inputs_list:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    if is_grads_batched:
+        return _batched_grad(outputs_list, inputs_list, _as_list(grad_outputs), retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     for tensor in inputs_list:
         if not tensor._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -98,6 +111,20 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     if not create_graph:
         results = [None if r is None else r.detach() for r in results]
     return tuple(results)
+
+
+def _batched_grad(outputs: list, inputs: list, grad_outputs: list, retain_graph: bool | None, create_graph: bool,
+                  allow_unused: bool | None, materialize_grads: bool) -> tuple[Tensor | None, ...]:
+    """`grad(..., is_grads_batched=True)`: one backward per row of the grad_outputs, the results stacked."""
+    from gradstudio.engine.ops.shape import stack
+
+    count = grad_outputs[0]._data.shape[0]
+    rows = []
+    for index in range(count):
+        keep = True if index < count - 1 else retain_graph
+        rows.append(grad(outputs, inputs, [g[index] for g in grad_outputs], keep, create_graph,
+                         allow_unused=allow_unused, materialize_grads=materialize_grads))
+    return tuple(None if row[0] is None else stack(list(row)) for row in zip(*rows))
 
 
 class set_detect_anomaly:  # noqa: N801 - PyTorch's name

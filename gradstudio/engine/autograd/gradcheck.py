@@ -76,6 +76,9 @@ def gradcheck(function: Callable, inputs: Any, *, eps: float = 1e-6, atol: float
               raise_exception: bool = True, **_: Any) -> bool:
     """True when backward agrees with finite differences for every input and output element."""
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not any(isinstance(x, Tensor) and x._requires_grad for x in inputs):
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
+                         "requires_grad=True.")
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x._requires_grad and x._data.dtype != np.float64:
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "

@@ -44,6 +44,8 @@ def _grad_scale(node: Node, g: Tensor) -> Tensor:
 class MseLossBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
+        if b._data.dtype != a._data.dtype:  # a bool or int target: PyTorch's backward works in the input's dtype
+            b = b.to(a.dtype)
         grad = g * (a - b) * 2.0
         if self.reduction == "mean":
             grad = grad / self.count

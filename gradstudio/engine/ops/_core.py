@@ -54,6 +54,39 @@ def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
     return np.promote_types(da, db)
 
 
+def promote_all(dtypes: Any) -> np.dtype:
+    """PyTorch's promotion of dimensioned tensors' dtypes (cat, stack): the highest category wins, and
+    within it the wider type."""
+    dtypes = iter(dtypes)
+    result = next(dtypes)
+    for other in dtypes:
+        if other != result:
+            category, other_category = _dtype.category_of(result), _dtype.category_of(other)
+            if category == other_category:
+                result = np.promote_types(result, other)
+            elif other_category > category:
+                result = other
+    return result
+
+
+def result_type_of(*values: Any) -> np.dtype:
+    """PyTorch's result_type over tensors and Python numbers: dimensioned tensors, then 0-d tensors, then
+    numbers, each later group counting only when its category is higher."""
+    groups: tuple[list, list, list] = ([], [], [])
+    for value in values:
+        if isinstance(value, Tensor):
+            groups[0 if value._data.ndim else 1].append(value._data.dtype)
+        elif value is not None:
+            groups[2].append(_SCALAR_DTYPES.get(type(value)) or np.asarray(value).dtype)
+    result = None
+    for group in groups:
+        if group:
+            candidate = promote_all(group)
+            if result is None or _dtype.category_of(candidate) > _dtype.category_of(result):
+                result = candidate
+    return result
+
+
 def operands(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
     """Both operands as tensors, plus their data cast to the promoted dtype."""
     if type(a) is not Tensor:
@@ -81,6 +114,21 @@ def binary(function: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray]:
 def float_data(array: np.ndarray) -> np.ndarray:
     """Integer and bool data promoted to the default float dtype (for ops such as exp or division)."""
     return array if array.dtype.kind == "f" else array.astype(_dtype.DEFAULT_FLOAT)
+
+
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def precise(function: Callable[[np.ndarray], np.ndarray], array: np.ndarray) -> np.ndarray:
+    """`function` of float data, a float32 result computed in float64 and rounded once: numpy's float32 exp,
+    log and tanh agree with PyTorch's bit for bit on only 60-93% of inputs, this on 99-99.98%
+    (bench/float32_agreement.py). Float64 data is computed as it is."""
+    dtype = array.dtype
+    if dtype is _FLOAT64:  # identity, not ==: the check runs on every transcendental op of every step
+        return function(array)
+    if dtype is _FLOAT32 or dtype.kind != "f":
+        return function(array.astype(_FLOAT64)).astype(_FLOAT32)
+    return function(array)
 
 
 def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save: tuple = (),
@@ -121,6 +169,15 @@ def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
     return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
 
 
+def kept_if(tensor: Tensor, needed: bool) -> Tensor:
+    """`tensor` when a gradient formula reads it, else a stand-in that only un-broadcasts.
+
+    PyTorch saves an operand only for the gradients it enters, so changing it in
+    place afterwards (`y += y * 2`, an optimiser step on `W` in `x @ W`) is no error when nothing will read it.
+    """
+    return tensor if needed else shape_stub(tensor)
+
+
 def view_of(base: Tensor, out: Tensor) -> Tensor:
     """Mark `out` as a view of `base`: in-place changes to either bump one shared version counter, and an
     in-place change through the view rewrites the history of `base`'s root (see _views.py)."""
@@ -143,14 +200,20 @@ def normalize_dim(dim: int, ndim: int) -> int:
 
 
 def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
-    """All dimensions when `dim` is None, else the given one or ones, normalised.
+    """All dimensions when `dim` is None or empty, else the given one or ones, normalised.
 
     A 0-d tensor has no axes: its "dim 0" (or -1) is accepted, as PyTorch does, and reduces nothing.
     """
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:  # an empty dim list reduces over every dimension, as in PyTorch
+        return tuple(range(ndim))
     normalized = tuple(sorted(normalize_dim(d, ndim) for d in dims))
+    if len(normalized) > 1:
+        for first, second in zip(normalized, normalized[1:]):
+            if first == second:
+                raise RuntimeError(f"dim {first} appears multiple times in the list of dims")
     return normalized if ndim else ()
 
 

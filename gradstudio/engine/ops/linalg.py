@@ -6,7 +6,7 @@ import numpy as np
 
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import broadcast_error, needs, operands, record, reduce_to
+from gradstudio.engine.ops._core import broadcast_error, kept_if, needs, operands, record, reduce_to, shape_stub
 from gradstudio.engine.ops.shape import (
     contiguous,
     expand,
@@ -25,9 +25,6 @@ def _matrix_error(a: np.ndarray, b: np.ndarray) -> RuntimeError:
                         f"{b.shape[0]}x{b.shape[1]})")
 
 
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool"}
-
-
 def _check_dtypes(kind: str, a: Tensor, b: Tensor) -> None:
     """PyTorch's matrix products take no mixed dtypes (and no bool): its message for each kernel."""
     da, db = a._data.dtype, b._data.dtype
@@ -36,12 +33,12 @@ def _check_dtypes(kind: str, a: Tensor, b: Tensor) -> None:
             kernel = {"mm": "addmm_impl_cpu_", "mv": "addmv_impl_cpu"}.get(kind, kind)
             raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
         return
-    from gradstudio.engine._dtype import _LEGACY_NAMES, from_numpy_dtype
+    from gradstudio.engine._dtype import _LEGACY_NAMES, C_TYPE_NAMES, from_numpy_dtype
 
     name_a, name_b = from_numpy_dtype(da).name, from_numpy_dtype(db).name
     title_a, title_b = _LEGACY_NAMES[name_a], _LEGACY_NAMES[name_b]
     messages = {
-        "mm": f"expected m1 and m2 to have the same dtype, but got: {_C_TYPE_NAMES[name_a]} != {_C_TYPE_NAMES[name_b]}",
+        "mm": f"expected m1 and m2 to have the same dtype, but got: {C_TYPE_NAMES[name_a]} != {C_TYPE_NAMES[name_b]}",
         "mv": f"addmv input tensors must have the same dtype, but got {title_b}, {title_a}, and {title_b}",
         "dot": f"dot : expected both vectors to have same dtype, but found {title_a} and {title_b}",
         "bmm": f"expected scalar type {title_a} but found {title_b}",
@@ -55,7 +52,14 @@ def _require_dims(name: str, a: Tensor, expected: int, label: str = "") -> None:
                            f"{label or 'self'} must be a matrix")
 
 
+def _for_each_other(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """What a product saves, as PyTorch: each operand only when the other one's gradient needs it."""
+    return kept_if(a, b._requires_grad), kept_if(b, a._requires_grad)
+
+
 class MmBackward0(Node):
+    _saved_names = ("self", "mat2")
+
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
         return (mm(g, t(b)) if needs(self, 0) else None, mm(t(a), g) if needs(self, 1) else None)
@@ -69,7 +73,7 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     a, b, ad, bd = operands(a, b)
     if ad.shape[1] != bd.shape[0]:
         raise _matrix_error(ad, bd)
-    return record(ad @ bd, MmBackward0, (a, b), save=(a, b))
+    return record(ad @ bd, MmBackward0, (a, b), save=_for_each_other(a, b))
 
 
 class AddmmBackward0(Node):
@@ -99,7 +103,9 @@ def _check_addmm(bias: Tensor, a: Tensor, b: Tensor) -> None:
 def addmm(bias: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """bias + a @ b for matrices a and b (bias broadcast)."""
     _check_addmm(bias, a, b)
-    return record(bias._data + a._data @ b._data, AddmmBackward0, (bias, a, b), save=(bias, a, b))
+    # as PyTorch: the bias is not saved (only its shape), each matrix only for the other's gradient
+    return record(bias._data + a._data @ b._data, AddmmBackward0, (bias, a, b),
+                  save=(shape_stub(bias), *_for_each_other(a, b)))
 
 
 class MvBackward0(Node):
@@ -118,7 +124,7 @@ def mv(a: Tensor, v: Tensor) -> Tensor:
     if ad.shape[1] != vd.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({ad.shape[0]}), mat ({ad.shape[0]}x{ad.shape[1]}), "
                            f"vec ({vd.shape[0]})")
-    return record(ad @ vd, MvBackward0, (a, v), save=(a, v))
+    return record(ad @ vd, MvBackward0, (a, v), save=_for_each_other(a, v))
 
 
 class DotBackward0(Node):
@@ -137,7 +143,7 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
         n, m = ad.shape[0], bd.shape[0]
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
                            f"number of elements, but got {n} and {m} elements respectively")
-    return record(np.dot(ad, bd), DotBackward0, (a, b), save=(a, b))
+    return record(np.dot(ad, bd), DotBackward0, (a, b), save=_for_each_other(a, b))
 
 
 class BmmBackward0(Node):
@@ -156,7 +162,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     if ad.shape[0] != bd.shape[0] or ad.shape[2] != bd.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{ad.shape[0]}, "
                            f"{ad.shape[2]}] but got: [{bd.shape[0]}, {bd.shape[1]}].")
-    return record(np.matmul(ad, bd), BmmBackward0, (a, b), save=(a, b))
+    return record(np.matmul(ad, bd), BmmBackward0, (a, b), save=_for_each_other(a, b))
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

@@ -10,7 +10,7 @@ import numpy as np
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import needs, normalize_dim, normalize_dims, record
+from gradstudio.engine.ops._core import needs, normalize_dim, normalize_dims, precise, record
 
 _KEEPDIM_MISMATCH = "      didn't match because some of the keywords were incorrect: keepdim\n"
 _DIMLESS_SIGNATURES = {
@@ -111,11 +111,12 @@ class ReturnTypes(NamedTuple):
 def _return_type(name: str) -> type:
     cls = type(name, (ReturnTypes,), {
         "__repr__": lambda self: f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})",
+        "__module__": "torch.return_types",  # as PyTorch's structseq (the class also lives in `return_types`)
     })
     return cls
 
 
-_MAX_RESULT, _MIN_RESULT = _return_type("max"), _return_type("min")
+MAX_RESULT, MIN_RESULT = _return_type("max"), _return_type("min")
 
 
 class MaxBackward1(Node):
@@ -123,7 +124,8 @@ class MaxBackward1(Node):
 
     def apply(self, g: Tensor) -> tuple:
         (a, result) = self.saved_tensors
-        mask = (a._data == result._data).astype(g._data.dtype)
+        # a NaN maximum came from the NaNs: they share the gradient, as in PyTorch's evenly_distribute_backward
+        mask = (np.isnan(a._data) if np.isnan(result._data) else a._data == result._data).astype(g._data.dtype)
         return (g * Tensor._make(mask / mask.sum()),)
 
 
@@ -148,9 +150,12 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
 
     if isinstance(dim, Tensor):
         return maximum(a, dim) if is_max else minimum(a, dim)
-    if a._data.size == 0:
-        raise RuntimeError(f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for input.numel() "
+    name = "max" if is_max else "min"
+    if a._data.size == 0 and dim is None:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
                            "== 0. Specify the reduction dim with the 'dim' argument.")
+    if a._data.size == 0 and a._data.ndim and a._data.shape[normalize_dim(dim, a._data.ndim)] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {normalize_dim(dim, a._data.ndim)} to have non-zero size.")
     if dim is None:
         data = a._data.max() if is_max else a._data.min()
         node = MaxBackward1 if is_max else MinBackward1
@@ -170,7 +175,7 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
     node = MaxBackward0 if is_max else MinBackward0
     values_tensor = record(values, node, (a,), input_shape=a._data.shape, dims=(axis,) if a._data.ndim else (),
                            keepdim=keepdim or not a._data.ndim, onehot=onehot)
-    result_type = _MAX_RESULT if is_max else _MIN_RESULT
+    result_type = MAX_RESULT if is_max else MIN_RESULT
     return result_type(values_tensor, Tensor._make(indices.astype(np.int64)))
 
 
@@ -253,9 +258,13 @@ class VarBackward0(Node):
 
 class StdBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
+        from gradstudio.engine.ops.selection import where
+
         a, result = self.saved_tensors
         centred = a - mean(a, self.dims, keepdim=True)
-        return (_inverse_dof(self, 2.0) * expand_back(g / (result * 2), self) * centred,)
+        # PyTorch masks the gradient where the deviation is 0 (a constant slice): 0, not 0 / 0
+        grad_var = where(result._data == 0, 0.0, g / (result * 2))
+        return (_inverse_dof(self, 2.0) * expand_back(grad_var, self) * centred,)
 
 
 def _inverse_dof(node: Node, scale: float) -> float:
@@ -342,10 +351,13 @@ def log_softmax_backward_data(g: Tensor, result: Tensor, dim: int) -> Tensor:
     return record(data, LogSoftmaxBackwardDataBackward0, (g, result), save=(g, result), dim=dim)
 
 
-def _shifted(a: Tensor, dim: int) -> tuple[np.ndarray, int]:
+def _shifted(a: Tensor, dim: int, name: str) -> tuple[np.ndarray, int]:
     axis = normalize_dim(dim, a._data.ndim)
-    x = a._data if a._data.dtype.kind == "f" else a._data.astype(_dtype.DEFAULT_FLOAT)
-    if x.ndim == 0:
+    if a._data.dtype.kind != "f":  # PyTorch's kernels take only floating tensors (cast with dtype= first)
+        kernel = f"{name}_lastdim_kernel_impl" if axis >= a._data.ndim - 1 else f"{name}_kernel_impl"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.legacy_type_name(a._data.dtype)[6:-6]}'")
+    x = a._data
+    if x.ndim == 0 or x.size == 0:  # nothing to shift (numpy's max has no identity for an empty slice)
         return x - x, axis
     return x - np.max(x, axis=axis, keepdims=True), axis
 
@@ -362,8 +374,8 @@ def _cast(a: Tensor, dtype: Any) -> Tensor:
 def softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(a) normalised to sum to one along `dim` (after casting to `dtype`, when given)."""
     a = _cast(a, dtype)
-    shifted, axis = _shifted(a, dim)
-    e = np.exp(shifted)
+    shifted, axis = _shifted(a, dim, "softmax")
+    e = precise(np.exp, shifted)
     data = e / (np.sum(e, axis=axis, keepdims=True) if e.ndim else e)
     return record(data, SoftmaxBackward0, (a,), save_output=True, dim=axis)
 
@@ -371,6 +383,7 @@ def softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
 def log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """log(softmax(a)) along `dim`, computed stably (after casting to `dtype`, when given)."""
     a = _cast(a, dtype)
-    shifted, axis = _shifted(a, dim)
-    data = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True) if shifted.ndim else np.exp(shifted))
+    shifted, axis = _shifted(a, dim, "log_softmax")
+    e = precise(np.exp, shifted)
+    data = shifted - precise(np.log, np.sum(e, axis=axis, keepdims=True) if shifted.ndim else e)
     return record(data, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)

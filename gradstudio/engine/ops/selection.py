@@ -15,6 +15,7 @@ from gradstudio.engine.ops._core import (
     operands,
     record,
     reduce_to,
+    result_type_of,
     scalar_tensor,
     shape_stub,
 )
@@ -41,46 +42,53 @@ class ClampBackward0(Node):
         below, above = a._data < low._data, a._data > high._data
         # crossed bounds (min > max) give max everywhere, so max takes the gradient there, as in PyTorch
         crossed = high._data < low._data
-        return (reduce_to(g * _mask(~below & ~above, g), a) if needs(self, 0) else None,
+        inside = (a._data >= low._data) & (a._data <= high._data)  # False for a NaN anywhere, as in PyTorch
+        return (reduce_to(g * _mask(inside, g), a) if needs(self, 0) else None,
                 reduce_to(g * _mask(below & (low._data < high._data), g), low) if needs(self, 1) else None,
                 reduce_to(g * _mask(above | crossed, g), high) if needs(self, 2) else None)
 
 
-def _bound(value: Any, default: float, like: Tensor) -> Tensor:
+def _bound(value: Any, high: bool, numpy_dtype: np.dtype) -> Tensor:
     if isinstance(value, Tensor):
         return value
-    return scalar_tensor(default if value is None else value, like._data.dtype)
+    if value is None:  # no bound: the far end of the result's range
+        limits = np.finfo(numpy_dtype) if numpy_dtype.kind == "f" else np.iinfo(numpy_dtype)
+        value = (np.inf if high else -np.inf) if numpy_dtype.kind == "f" else (limits.max if high else limits.min)
+    return scalar_tensor(value, numpy_dtype)
 
 
 def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
     """Limit values to [min, max]; either bound may be None or a tensor."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    target = result_type_of(a, min, max)
+    x = a._data.astype(target, copy=False)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        low, high = _bound(min, -np.inf, a), _bound(max, np.inf, a)
-        data = np.minimum(np.maximum(a._data, low._data), high._data).astype(a._data.dtype, copy=False)
+        low, high = _bound(min, False, target), _bound(max, True, target)
+        data = np.minimum(np.maximum(x, low._data), high._data).astype(target, copy=False)
         return record(data, ClampBackward0, (a, low, high), save=(a, low, high))
-    data = np.clip(a._data, min, max).astype(a._data.dtype, copy=False)
+    data = np.clip(x, min, max).astype(target, copy=False)
     return record(data, ClampBackward1, (a,), save=(a,), low=min, high=max)
 
 
 class MaximumBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
-        return _split_ties(self, g, a, b, a._data > b._data)
+        return _split_ties(self, g, a, b, a._data < b._data, a._data > b._data)
 
 
 class MinimumBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
-        return _split_ties(self, g, a, b, a._data < b._data)
+        return _split_ties(self, g, a, b, a._data > b._data, a._data < b._data)
 
 
-def _split_ties(node: Node, g: Tensor, a: Tensor, b: Tensor, a_wins: np.ndarray) -> tuple:
-    """Gradient to the winner of each comparison; ties share it half and half, as PyTorch does."""
+def _split_ties(node: Node, g: Tensor, a: Tensor, b: Tensor, a_loses: np.ndarray, b_loses: np.ndarray) -> tuple:
+    """Gradient to the winner of each comparison; ties share it half and half, as PyTorch does, and where a
+    NaN makes the comparison undecided, both sides get all of it (PyTorch masks only the loser)."""
     ties = np.broadcast_to(a._data == b._data, g._data.shape)
-    a_share = np.where(ties, 0.5, a_wins).astype(g._data.dtype)
-    b_share = np.where(ties, 0.5, ~a_wins).astype(g._data.dtype)
+    a_share = np.where(ties, 0.5, ~a_loses).astype(g._data.dtype)
+    b_share = np.where(ties, 0.5, ~b_loses).astype(g._data.dtype)
     return (reduce_to(g * Tensor._make(a_share), a) if needs(node, 0) else None,
             reduce_to(g * Tensor._make(b_share), b) if needs(node, 1) else None)
 
@@ -109,7 +117,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Pick from a where condition holds, else from b."""
     mask = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = scalar_tensor(a, np.result_type(type(a), np.float32) if isinstance(a, float) else np.asarray(a).dtype)
+        a = scalar_tensor(a, result_type_of(a, b))
     a, b, ad, bd = operands(a, b)
     try:
         data = np.where(mask, ad, bd)

@@ -10,7 +10,7 @@ import numpy as np
 from gradstudio.engine import _dtype
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import normalize_dim, record, shape_stub, view_of
+from gradstudio.engine.ops._core import normalize_dim, promote_all, record, shape_stub, view_of
 
 
 def _sizes(args: tuple) -> tuple:
@@ -157,12 +157,16 @@ T_DEPRECATION = (
 )
 
 
+WARNED_ONCE: set[str] = set()
+
+
 def reverse_dims(a: Tensor) -> Tensor:
     """`x.T`: all dimensions reversed (PyTorch warns unless the tensor is a matrix)."""
-    if a._data.ndim == 0:
-        warnings.warn(T_DEPRECATION_0D, UserWarning, stacklevel=3)
-    elif a._data.ndim != 2:
-        warnings.warn(T_DEPRECATION, UserWarning, stacklevel=3)
+    if a._data.ndim != 2:
+        message = T_DEPRECATION_0D if a._data.ndim == 0 else T_DEPRECATION
+        if message not in WARNED_ONCE:  # PyTorch warns once per process (TORCH_WARN_ONCE)
+            WARNED_ONCE.add(message)
+            warnings.warn(message, UserWarning, stacklevel=3)
     return permute(a, *reversed(range(a._data.ndim)))
 
 
@@ -256,8 +260,8 @@ def _broadcast_view(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 class CatBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         grads, start = [], 0
-        for extent in self.extents:
-            grads.append(narrow(g, self.dim, start, extent))
+        for extent, input_dtype in zip(self.extents, self.dtypes):
+            grads.append(to_dtype(narrow(g, self.dim, start, extent), input_dtype))
             start += extent
         return tuple(grads)
 
@@ -267,6 +271,9 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for position, x in enumerate(tensors):
+        if not x._data.ndim:
+            raise RuntimeError(f"zero-dimensional tensor (at position {position}) cannot be concatenated")
     axis = normalize_dim(dim, tensors[0]._data.ndim)
     first = tensors[0]._data.shape
     for number, x in enumerate(tensors):
@@ -276,13 +283,15 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
             if d != axis and expected != got:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size "
                                    f"{expected} but got size {got} for tensor number {number} in the list.")
-    data = np.concatenate([x._data for x in tensors], axis=axis)
-    return record(data, CatBackward0, tuple(tensors), dim=axis, extents=[x._data.shape[axis] for x in tensors])
+    target = promote_all(x._data.dtype for x in tensors)
+    data = np.concatenate([x._data for x in tensors], axis=axis, dtype=target)
+    return record(data, CatBackward0, tuple(tensors), dim=axis, extents=[x._data.shape[axis] for x in tensors],
+                  dtypes=[x._data.dtype for x in tensors])
 
 
 class StackBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
-        return tuple(select(g, self.dim, i) for i in range(self.count))
+        return tuple(to_dtype(select(g, self.dim, i), input_dtype) for i, input_dtype in enumerate(self.dtypes))
 
 
 def stack(tensors: Any, dim: int = 0) -> Tensor:
@@ -297,8 +306,8 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
         raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
                            f"{list(tensors[index]._data.shape)} at entry {index}")
     axis = normalize_dim(dim, tensors[0]._data.ndim + 1)
-    data = np.stack([x._data for x in tensors], axis=axis)
-    return record(data, StackBackward0, tuple(tensors), dim=axis, count=len(tensors))
+    data = np.stack([x._data for x in tensors], axis=axis, dtype=promote_all(x._data.dtype for x in tensors))
+    return record(data, StackBackward0, tuple(tensors), dim=axis, dtypes=[x._data.dtype for x in tensors])
 
 
 # ----- indexing ------------------------------------------------------------------------------------------
@@ -393,12 +402,18 @@ def to_dtype(a: Tensor, numpy_dtype: np.dtype) -> Tensor:
 
 def to(a: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Convert to a dtype (device arguments other than 'cpu' are refused)."""
-    target = kwargs.get("dtype")
-    for arg in args:
+    target, copy = kwargs.get("dtype"), kwargs.get("copy", False)
+    flags = [arg for arg in args if isinstance(arg, bool)]  # to(dtype, non_blocking, copy) positionally
+    if len(flags) > 1:
+        copy = flags[1]
+    for arg in (arg for arg in args if not isinstance(arg, bool)):
         if isinstance(arg, _dtype.dtype):
             target = arg
         elif isinstance(arg, Tensor):
             target = arg.dtype
         elif str(arg) != "cpu":
             raise RuntimeError(f"Expected one of cpu device type at start of device string: {arg}")
-    return a if target is None else to_dtype(a, target.numpy_dtype)
+    numpy_dtype = a._data.dtype if target is None else target.numpy_dtype
+    if copy and numpy_dtype == a._data.dtype:
+        return record(a._data.copy(), ToCopyBackward0, (a,), input_dtype=a._data.dtype)
+    return to_dtype(a, numpy_dtype)
