@@ -10,20 +10,24 @@ from __future__ import annotations
 import copy
 import itertools
 import keyword
+import numbers
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from gradstudio.model import limits
 from gradstudio.model.catalog import CATALOG, OpSpec
+from gradstudio.model.limits import CANVAS_LIMIT, LimitError, name_key
 from gradstudio.model.structure import StructureIndex
 
 if TYPE_CHECKING:
     from gradstudio.model.annotations import Annotation
 
 GRAD_MODES = ("normal", "no_grad")
-CANVAS_LIMIT = 1e7  # far beyond any real graph; keeps the canvas's integer scroll range sane
+ITEM_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 class EditError(ValueError):
@@ -117,10 +121,11 @@ class GraphDocument:
         base = "".join(c if c.isalnum() or c == "_" else "_" for c in base.lower()) or "v"
         if base[0].isdigit():
             base = f"v{base}"
+        base = base[: limits.MAX_NAME_LENGTH - 8]
         names = self._structure.names()
-        if base not in names and base not in RESERVED_NAMES:
+        if name_key(base) not in names and name_key(base) not in RESERVED_NAMES:
             return base
-        return next(f"{base}{i}" for i in itertools.count(1) if f"{base}{i}" not in names)
+        return next(f"{base}{i}" for i in itertools.count(1) if name_key(f"{base}{i}") not in names)
 
     def inputs_of(self, node_id: str) -> dict[str, Edge]:
         """The edges into `node_id`, by port."""
@@ -194,13 +199,19 @@ class AddNode(Edit):
     def apply(self, document: GraphDocument) -> Edit:
         # a shallow copy suffices: the attributes dict is rebuilt below from checked, immutable values
         node = replace(self.node)
-        if node.kind not in CATALOG:
-            raise EditError(f"unknown op kind {node.kind!r}")
-        if node.id in document.nodes:
+        if not isinstance(node.kind, str) or node.kind not in CATALOG:
+            raise EditError(f"unknown op kind {limits.short_repr(node.kind)}")
+        if isinstance(node.id, str) and node.id in document.nodes:
             raise EditError(f"a node with id {node.id!r} already exists")
+        check_id(document, node.id)
         check_name(document, node.name, node.id)
         node.position = canvas_point(node.position)
+        if not isinstance(node.attributes, dict):
+            raise EditError(f"attributes must be a mapping of names to values, got "
+                            f"{limits.short_repr(node.attributes)}")
         node.attributes = _checked_attributes(CATALOG[node.kind], node.attributes)
+        if not isinstance(node.retain_grad, bool):
+            raise EditError(f"retain_grad must be true or false, got {limits.short_repr(node.retain_grad)}")
         if self.index is None or self.index >= len(document.nodes):
             document.nodes[node.id] = node
         else:
@@ -396,18 +407,41 @@ class Batch(Edit):
 
 def canvas_point(value: Any, what: str = "position") -> tuple[float, float]:
     """`value` as two finite floats; EditError otherwise (a NaN position would break drawing and saving)."""
-    try:
-        point = tuple(float(number) for number in value if not isinstance(number, (str, bytes)))
-    except (TypeError, ValueError):
-        point = ()
+    items = list(value) if isinstance(value, (list, tuple)) else []
+    point: tuple[float, ...] = ()
+    if len(items) == 2 and all(isinstance(n, numbers.Real) and not isinstance(n, bool) for n in items):
+        try:
+            point = tuple(float(number) for number in items)
+        except OverflowError:
+            point = ()
     if len(point) != 2 or not all(abs(number) <= CANVAS_LIMIT for number in point):  # NaN fails too
-        raise EditError(f"{what} must be two finite numbers within ±{CANVAS_LIMIT:.0e}, got {value!r}")
+        raise EditError(f"{what} must be two finite numbers within ±{CANVAS_LIMIT:.0e}, got "
+                        f"{limits.short_repr(value)}")
     return point
 
 
-def check_name(document: GraphDocument, name: str, node_id: str) -> None:
-    """Variable names are unique Python identifiers (they become the exported code's names)."""
-    if not name.isidentifier() or name in RESERVED_NAMES or keyword.iskeyword(name):
+def check_id(document: GraphDocument, item_id: Any) -> None:
+    """Ids are 1 to 64 letters, digits, '_', '-' or '.' (what a file accepts), unused by nodes and annotations."""
+    if not isinstance(item_id, str) or not ITEM_ID.fullmatch(item_id):
+        raise EditError(f"an id must be 1 to 64 letters, digits, '_', '-' or '.', got {limits.short_repr(item_id)}")
+    if item_id in document.nodes or item_id in document.annotations:
+        raise EditError(f"the id {item_id!r} is already used")
+
+
+def check_name(document: GraphDocument, name: Any, node_id: str) -> None:
+    """Variable names are unique Python identifiers (they become the exported code's names), compared as Python
+    compares them (NFKC: `ﬁ` is `fi`, full-width `ｐｒｉｎｔ` is `print`), and at most 64 characters."""
+    if not isinstance(name, str):
+        raise EditError(f"a variable name must be text, got {limits.short_repr(name)}")
+    try:
+        limits.check_name_length(name)
+    except LimitError as error:
+        raise EditError(str(error)) from None
+    key = name_key(name)
+    if not name.isidentifier() or key in RESERVED_NAMES or keyword.iskeyword(key):
         raise EditError(f"{name!r} is not a valid variable name")
-    if document.name_owner(name) not in (None, node_id):
-        raise EditError(f"the name {name!r} is already used")
+    owner = document.name_owner(name)
+    if owner not in (None, node_id):
+        other = document.nodes[owner].name if owner in document.nodes else name
+        same = "" if other == name else f" (Python reads it as {other!r})"
+        raise EditError(f"the name {name!r} is already used{same}")

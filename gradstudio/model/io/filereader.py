@@ -8,7 +8,6 @@ a GraphFileError carrying the place in the file.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from gradstudio.model.annotations import ANNOTATION_KINDS, AddAnnotation, Annotation
@@ -16,6 +15,7 @@ from gradstudio.model.catalog import CATALOG, OpSpec
 from gradstudio.model.document import (
     CANVAS_LIMIT,
     GRAD_MODES,
+    ITEM_ID,
     AddNode,
     Connect,
     Edge,
@@ -44,7 +44,7 @@ from gradstudio.model.io.migrations import migrate
 from gradstudio.model.leaves import element_count
 from gradstudio.model.validation import check_node_attribute
 
-NODE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+NODE_ID = ITEM_ID  # the one id rule, the document's
 
 
 def read_document(text: str) -> GraphDocument:
