@@ -14,6 +14,7 @@ from gradstudio.model.annotations import ANNOTATION_KINDS, AddAnnotation, Annota
 from gradstudio.model.catalog import CATALOG, OpSpec
 from gradstudio.model.document import (
     CANVAS_LIMIT,
+    CYCLE_MESSAGE,
     GRAD_MODES,
     ITEM_ID,
     AddNode,
@@ -25,6 +26,7 @@ from gradstudio.model.document import (
     Node,
     SetSetting,
     check_name,
+    find_cycle_edge,
 )
 from gradstudio.model.io.fileschema import (
     CURRENT_VERSION,
@@ -108,8 +110,13 @@ def add_records(document: GraphDocument, data: dict) -> None:
     """Check and add the `nodes`, `edges` (optional) and `annotations` (optional) record lists of `data`."""
     for index, node in enumerate(expect_list(data["nodes"], "nodes")):
         _add_node(document, node, child("nodes", index))
-    for index, edge in enumerate(expect_list(data.get("edges", []), "edges")):
-        _add_edge(document, edge, child("edges", index))
+    added: list[Edge] = []
+    try:
+        for index, edge in enumerate(expect_list(data.get("edges", []), "edges")):
+            added.append(_add_edge(document, edge, child("edges", index)))
+    finally:
+        # one acyclicity check per load; an earlier cycle is the first problem even if a later edge failed too
+        _check_acyclic(added)
     for index, item in enumerate(expect_list(data.get("annotations", []), "annotations")):
         _add_annotation(document, item, child("annotations", index))
 
@@ -204,7 +211,13 @@ def _rectangular_shape(value: Any) -> tuple[int, ...] | None:
     return (len(value), *(inner.pop() if inner else ()))
 
 
-def _add_edge(document: GraphDocument, raw: Any, path: str) -> None:
+def _check_acyclic(edges: list[Edge]) -> None:
+    cycle = find_cycle_edge(edges)
+    if cycle is not None:
+        raise GraphFileError(child("edges", cycle), CYCLE_MESSAGE)
+
+
+def _add_edge(document: GraphDocument, raw: Any, path: str) -> Edge:
     edge = expect_object(raw, path, ("source", "target", "port"))
     ends = {}
     for end in ("source", "target"):
@@ -219,7 +232,9 @@ def _add_edge(document: GraphDocument, raw: Any, path: str) -> None:
         expected = f"its inputs are {', '.join(ports)}" if ports else "it has no inputs"
         raise GraphFileError(child(path, "port"), f"{target.kind} node {target.name!r} has no input {port!r}; "
                                                   f"{expected}")
-    _apply(document, Connect(Edge(ends["source"], ends["target"], port)), path)
+    added = Edge(ends["source"], ends["target"], port)
+    _apply(document, Connect(added, check_cycle=False), path)
+    return added
 
 
 def _add_annotation(document: GraphDocument, raw: Any, path: str) -> None:
