@@ -76,6 +76,11 @@ def _small(items: list | tuple) -> bool:
         for item in items)
 
 
+def short_message(text: str, width: int = 300) -> str:
+    """An error message cut to `width` characters (engine messages may quote a huge value)."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def bounded_product(extents: Any, limit: int) -> int | None:
     """The product of non-negative int `extents`, or None once it passes `limit` (no huge intermediate)."""
     extents = list(extents)
