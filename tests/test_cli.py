@@ -84,7 +84,8 @@ def test_run_json(capsys):
     assert list(nodes) == ["x", "two", "y", "y_squared", "three", "z", "out"]
     assert nodes["x"] == {"id": "n1", "name": "x", "kind": "tensor", "value": [1.0, 1.0, 1.0], "shape": [3],
                           "dtype": "torch.float32", "requires_grad": True, "is_leaf": True, "grad_fn": None,
-                          "grad": [6.0, 6.0, 6.0], "error": None, "blocked_by": None}
+                          "grad": [6.0, 6.0, 6.0], "summary": None, "grad_summary": None, "error": None,
+                          "blocked_by": None}
     assert (nodes["out"]["value"], nodes["out"]["grad_fn"], nodes["out"]["grad"]) == (27.0, "MeanBackward0", None)
     assert nodes["two"]["value"] == 2 and nodes["two"]["dtype"] is None
 
