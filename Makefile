@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EXAMPLE ?= resources/examples/notes_forward_backward.gsg
 
-.PHONY: run test lint bench clean
+.PHONY: run test soak lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(PY) -m gradstudio.sysdeps
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+# the long runs: GRADSTUDIO_SOAK=1 scales the fuzzers' counts (10,000 file cases in-process and through the CLI)
+# and -s prints their figures
+soak: $(VENV)/.installed-test
+	$(PY) -m gradstudio.sysdeps
+	GRADSTUDIO_SOAK=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -s -q $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
