@@ -183,3 +183,13 @@ def test_random_accepted_edits_always_save_and_reload_to_an_equal_document(data:
     assert dumps(reopened) == text
     assert list(reopened.nodes) == list(document.nodes)
     assert len(json.loads(text)["nodes"]) + len(json.loads(text)["annotations"]) <= accepted
+
+
+def test_a_huge_unexpected_key_is_quoted_shortened_in_the_error() -> None:
+    document = GraphDocument()
+    AddNode(Node("n1", "exp", "x")).apply(document)
+    data = json.loads(dumps(document))
+    data["nodes"][0]["attribute" + "1" * 5000] = 1  # found by the file fuzzer (seed 30977)
+    with pytest.raises(GraphFileError, match=r"^nodes\[0\]\.attribute1111.*\.\.\.: unexpected key") as refused:
+        loads(json.dumps(data))
+    assert len(str(refused.value)) < 700
