@@ -62,7 +62,8 @@ def _mutate(data: dict, rng: random.Random) -> None:
     """One structure-aware change of `data` in place."""
     nodes = data.get("nodes") if isinstance(data.get("nodes"), list) else []
     edges = data.get("edges") if isinstance(data.get("edges"), list) else []
-    node = rng.choice(nodes) if nodes and isinstance(nodes[0], dict) else None
+    records = [item for item in nodes if isinstance(item, dict)]
+    node = rng.choice(records) if records else None
     how = rng.randrange(12)
     if how == 0 and node is not None:  # an attribute set to something hostile
         attributes = node.setdefault("attributes", {})
@@ -103,7 +104,7 @@ def _mutate(data: dict, rng: random.Random) -> None:
                 parent[rng.choice(["extra", "kind", "id", "attributes"])] = _hostile(rng)
     elif how == 8:  # settings
         data["settings"] = rng.choice([{"grad_mode": "no_grad"}, {"backward_target": "missing"}, [],
-                                       {"grad_mode": []}, {"backward_target": rng.choice(nodes).get("id")
+                                       {"grad_mode": []}, {"backward_target": node.get("id")
                                                            if node is not None else None}])
     elif how == 9:  # the version
         data["version"] = rng.choice([0, 1, 2, 3, 2**70, "2", 1.5, None])
