@@ -36,8 +36,8 @@ def annotation(document: GraphDocument, annotation_id: str) -> Annotation:
     """The annotation with `annotation_id` (EditError if there is none)."""
     try:
         return document.annotations[annotation_id]
-    except KeyError:
-        raise EditError(f"no annotation with id {annotation_id!r}") from None
+    except (KeyError, TypeError):  # TypeError: an unhashable id
+        raise EditError(f"no annotation with id {short_repr(annotation_id)}") from None
 
 
 def _size(size: tuple[float, float]) -> tuple[float, float]:

@@ -107,8 +107,8 @@ class GraphDocument:
         """The node with `node_id` (EditError if there is none)."""
         try:
             return self.nodes[node_id]
-        except KeyError:
-            raise EditError(f"no node with id {node_id!r}") from None
+        except (KeyError, TypeError):  # TypeError: an unhashable id from a paste or a script
+            raise EditError(f"no node with id {limits.short_repr(node_id)}") from None
 
     def new_id(self) -> str:
         """An id no node or annotation has."""

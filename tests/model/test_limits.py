@@ -14,14 +14,18 @@ from gradstudio.model.annotations import AddAnnotation, Annotation, SetAnnotatio
 from gradstudio.model.catalog import CATALOG
 from gradstudio.model.document import (
     AddNode,
+    Connect,
+    Edge,
     Edit,
     EditError,
     GraphDocument,
     MoveNode,
     Node,
+    RemoveNode,
     RenameNode,
     SetAttribute,
     SetRetainGrad,
+    SetSetting,
 )
 from gradstudio.model.io.fileformat import dumps, loads
 from gradstudio.model.io.fileschema import GraphFileError
@@ -140,7 +144,7 @@ KINDS = st.one_of(st.sampled_from(sorted(CATALOG)), HOSTILE)
 def hostile_edits(draw: st.DrawFn, document: GraphDocument) -> Edit:
     """A random edit with values from everything a paste, a file or a typed field could offer."""
     ids = sorted(document.nodes) or ["n1"]
-    choice = draw(st.integers(0, 6))
+    choice = draw(st.integers(0, 8))
     if choice == 0 or not document.nodes:
         kind = draw(KINDS)
         attributes = {}
@@ -161,6 +165,14 @@ def hostile_edits(draw: st.DrawFn, document: GraphDocument) -> Edit:
         return MoveNode(node_id, draw(st.one_of(st.tuples(HOSTILE_NUMBERS, HOSTILE_NUMBERS), HOSTILE)))
     if choice == 4:
         return SetRetainGrad(node_id, draw(st.booleans()))
+    if choice == 5:
+        return SetSetting(draw(st.sampled_from(["grad_mode", "backward_target"])),
+                          draw(st.one_of(st.sampled_from(["normal", "no_grad", *ids]), HOSTILE)))
+    if choice == 6:
+        return Connect(Edge(draw(st.sampled_from(ids)), node_id, draw(st.one_of(st.sampled_from(
+            ["a", "b", "input", "tensor0"]), HOSTILE))))
+    if choice == 7:
+        return RemoveNode(draw(st.one_of(st.just(node_id), HOSTILE)))
     item = Annotation(draw(st.one_of(st.just(document.new_id()), HOSTILE)), draw(st.sampled_from(["note", "frame"])),
                       draw(HOSTILE), draw(st.tuples(HOSTILE_NUMBERS, HOSTILE_NUMBERS)))
     return AddAnnotation(item)
@@ -183,6 +195,13 @@ def test_random_accepted_edits_always_save_and_reload_to_an_equal_document(data:
     assert dumps(reopened) == text
     assert list(reopened.nodes) == list(document.nodes)
     assert len(json.loads(text)["nodes"]) + len(json.loads(text)["annotations"]) <= accepted
+
+
+@pytest.mark.parametrize("edit", [SetSetting("backward_target", []), RenameNode([], "x"), MoveNode({}, (0, 0)),
+                                  SetAnnotationText([], "x")])
+def test_an_unhashable_id_is_an_edit_error(edit: Edit) -> None:
+    with pytest.raises(EditError, match="no (node|annotation) with id"):
+        edit.apply(GraphDocument())
 
 
 def test_a_huge_unexpected_key_is_quoted_shortened_in_the_error() -> None:
