@@ -66,4 +66,8 @@ def run_folder(folder: Path) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run_folder(Path(sys.argv[1]))))
+    import gradstudio
+
+    figures = run_folder(Path(sys.argv[1]))
+    figures["gradstudio"] = str(Path(gradstudio.__file__).parent)
+    print(json.dumps(figures))

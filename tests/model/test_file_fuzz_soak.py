@@ -103,12 +103,16 @@ def test_mutated_files_through_check_and_run_exit_0_1_or_2_with_one_line(tmp_pat
     rng = random.Random(20261206)
     for index in range(CLI_CASES):
         (tmp_path / f"case{index:05}.gsg").write_bytes(case_bytes(rng.randrange(2**32)))
+    # this checkout's gradstudio first (a script's own folder leads sys.path, not the working directory)
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
+                                                                             os.environ.get("PYTHONPATH")]))}
     done = subprocess.run([sys.executable, str(Path(__file__).with_name("fuzz_driver.py")), str(tmp_path)],
-                          capture_output=True, text=True, cwd=ROOT, preexec_fn=_limit_memory,
+                          capture_output=True, text=True, cwd=ROOT, env=environment, preexec_fn=_limit_memory,
                           timeout=60 + CLI_CASES * 3 * TIME_LIMIT)
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout)
     print(f"\ncommand-line fuzz figures: {json.dumps({k: v for k, v in figures.items() if k != 'failures'})}")
+    assert figures["gradstudio"] == str(ROOT / "gradstudio")  # the code under test, not another checkout's
     assert figures["cases"] == CLI_CASES
     assert figures["failures"] == []
     assert figures["max_seconds"] < TIME_LIMIT
