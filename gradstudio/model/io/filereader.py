@@ -14,9 +14,7 @@ from gradstudio.model.annotations import ANNOTATION_KINDS, AddAnnotation, Annota
 from gradstudio.model.catalog import CATALOG, OpSpec
 from gradstudio.model.document import (
     CANVAS_LIMIT,
-    CYCLE_MESSAGE,
     GRAD_MODES,
-    ITEM_ID,
     AddNode,
     Connect,
     Edge,
@@ -26,7 +24,6 @@ from gradstudio.model.document import (
     Node,
     SetSetting,
     check_name,
-    find_cycle_edge,
 )
 from gradstudio.model.io.fileschema import (
     CURRENT_VERSION,
@@ -44,6 +41,7 @@ from gradstudio.model.io.fileschema import (
 )
 from gradstudio.model.io.migrations import migrate
 from gradstudio.model.leaves import element_count
+from gradstudio.model.rules import CYCLE_MESSAGE, ITEM_ID, find_cycle_edge
 from gradstudio.model.validation import check_node_attribute
 
 NODE_ID = ITEM_ID  # the one id rule, the document's
