@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -94,8 +95,17 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Run `check` or `run`: a CommandError is one line on stderr and status 2, a bug one line and status 3."""
+    """Run `check` or `run`: a CommandError is one line on stderr and status 2, a bug one line and status 3;
+    the engine's warnings (PyTorch's, such as mse_loss broadcasting) follow as one line each."""
     shown = shown_path(args.file)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status = _run_guarded(args, shown)
+    _report_warnings(shown, caught)
+    return status
+
+
+def _run_guarded(args: argparse.Namespace, shown: str) -> int:
     try:
         document = _load(args.file)
         if args.command == "check":
@@ -113,6 +123,18 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except Exception as error:  # noqa: BLE001 - a bug: reported, never a traceback
         return internal_error(shown, error)
+
+
+def _report_warnings(shown: str, caught: list[warnings.WarningMessage]) -> None:
+    """Each distinct warning the engine gave (PyTorch's own, e.g. mse_loss broadcasting) as one line on stderr."""
+    from gradstudio.model.limits import short_message
+
+    seen = set()
+    for warning in caught:
+        text = short_message(" ".join(str(warning.message).split()))
+        if text not in seen:
+            seen.add(text)
+            print(f"gradstudio: {shown}: warning: {text}", file=sys.stderr)
 
 
 def internal_error(shown: str, error: BaseException) -> int:

@@ -127,3 +127,19 @@ def test_bad_files_give_one_line_and_no_traceback_in_a_subprocess(tmp_path, text
                               text=True, timeout=60, cwd=ROOT)
         assert done.returncode == 2, done.stderr
         assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_engine_warnings_are_one_line_each(capsys, tmp_path):
+    document = GraphDocument()
+    document.apply(AddNode(Node("n1", "tensor", "x", {"shape": (3, 1)})))
+    document.apply(AddNode(Node("n2", "tensor", "t", {"shape": (3,)})))
+    document.apply(AddNode(Node("n3", "mse_loss", "loss")))
+    document.apply(Connect(Edge("n1", "n3", "input")))
+    document.apply(Connect(Edge("n2", "n3", "target")))
+    path = tmp_path / "warns.gsg"
+    save(document, path)
+    status, out, err = run_cli(capsys, "run", str(path))
+    assert status == 0 and "\nloss = tensor(0.)\n" in out
+    assert err == (f"gradstudio: {path}: warning: Using a target size (torch.Size([3])) that is different to the "
+                   "input size (torch.Size([3, 1])). This will likely lead to incorrect results due to broadcasting. "
+                   "Please ensure they have the same size.\n")

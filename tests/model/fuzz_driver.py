@@ -2,8 +2,9 @@
 
 Used by the file fuzzer through a subprocess (with a 4 GiB address-space limit), so thousands of files go
 through the real command-line entry point without starting thousands of interpreters. Each call runs under
-a 10 s alarm; a call that lets an exception out of `main`, prints a traceback, exits 3 or times out is a
-failure. Prints one JSON object: cases, calls, failures (with the file and reason), max seconds, statuses.
+a 10 s alarm; a call that lets an exception out of `main`, prints anything but `gradstudio: ...` lines on
+stderr (a traceback, a raw warning), exits 3 or times out is a failure. Prints one JSON object: cases,
+calls, failures (with the file and reason), max seconds, statuses.
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def run_folder(folder: Path) -> dict:
                 figures["max_seconds"] = max(figures["max_seconds"], seconds)
                 figures["statuses"][str(status)] = figures["statuses"].get(str(status), 0) + 1
                 text = errors.getvalue()
-                if status not in (0, 1, 2) or "Traceback" in text or len(text.splitlines()) > 1:
+                # one line per problem, each the command's own (a warning or an error, never a raw report)
+                lines = text.splitlines()
+                if status not in (0, 1, 2) or any(not line.startswith("gradstudio: ") for line in lines):
                     figures["failures"].append({"file": path.name, "argv": argv[0], "status": str(status),
                                                 "stderr": text[:500]})
     figures["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
