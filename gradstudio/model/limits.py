@@ -120,13 +120,6 @@ def check_number(value: Any, what: str) -> Any:
     return value
 
 
-def check_coordinate(value: float, what: str = "position") -> float:
-    """A finite coordinate within ±CANVAS_LIMIT."""
-    if not abs(value) <= CANVAS_LIMIT:  # NaN fails too
-        raise LimitError(f"{what} must be finite and within ±{CANVAS_LIMIT:.0e}, got {short_repr(value)}")
-    return value
-
-
 def name_key(name: str) -> str:
     """The form Python compares identifiers in (NFKC): `ﬁ` and `fi` are one variable in exported code."""
     return unicodedata.normalize("NFKC", name)
