@@ -26,9 +26,11 @@ test: $(VENV)/.installed-test
 	$(PY) -m gradstudio.sysdeps
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
-# the long runs: the UI monkey with 20,000 actions over 10 seeds (GRADSTUDIO_SOAK=1 scales up what `test` runs small)
+# the long runs: GRADSTUDIO_SOAK=1 scales the fuzzers' counts (10,000 file cases in-process and through the CLI)
+# and -s prints their figures
 soak: $(VENV)/.installed-test
-	GRADSTUDIO_SOAK=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/ui/test_monkey.py $(PYTEST_ARGS)
+	$(PY) -m gradstudio.sysdeps
+	GRADSTUDIO_SOAK=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -s -q $(PYTEST_ARGS)
 
 # The differential fuzzer, longer than in `make test`: FUZZ_COUNT programs from seed FUZZ_START.
 FUZZ_COUNT ?= 5000

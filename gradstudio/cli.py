@@ -3,7 +3,8 @@
 `gradstudio FILE` opens the app (Qt is imported only then). `gradstudio run` and
 `gradstudio check` never import Qt, so they work on machines without a display.
 Exit status: 0 when all went well, 1 when a node or Backward failed, 2 for a
-file that cannot be loaded or a usage error.
+file that cannot be loaded or a usage error, 3 for an internal error (a bug): one
+line on stderr naming the report written with the details. Never a traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ import difflib
 import math
 import os
 import sys
+import tempfile
+import time
+import traceback
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from gradstudio import __version__
@@ -22,6 +27,9 @@ if TYPE_CHECKING:
     from gradstudio.model.workspace import GraphWorkspace
 
 COMMANDS = ("run", "check")
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+JSON_ELEMENTS = 1000  # larger tensors are summarised in --json as PyTorch's repr summarises them
+MAX_PATH_SHOWN = 200  # characters of a file's path quoted in a message
 FILE_TARGET = "\0file"  # `--backward` without a node: use the file's backward target
 EPILOG = """commands (no display needed):
   gradstudio run FILE [--backward [NODE]] [--no-grad] [--json]   evaluate and print values and gradients
@@ -81,13 +89,16 @@ def build_command_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `gradstudio` script."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in COMMANDS:
-        return run_command(build_command_parser().parse_args(argv))
-    complaint = unknown_command(argv[0]) if argv else None
-    if complaint is not None:
-        print(complaint, file=sys.stderr)
-        return 2
-    args = build_parser().parse_args(argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            return run_command(_parse(build_command_parser(), argv))
+        complaint = unknown_command(argv[0]) if argv else None
+        if complaint is not None:
+            print(complaint, file=sys.stderr)
+            return 2
+        args = _parse(build_parser(), argv)
+    except _UsageExit as done:
+        return done.status
     if args.smoke:
         from gradstudio.smoke import smoke
 
@@ -101,20 +112,89 @@ def main(argv: list[str] | None = None) -> int:
     return run_app(args.file)
 
 
+class _UsageExit(Exception):
+    """argparse finished (a usage error, or --help) with this exit status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """`parser.parse_args(argv)`, its exit (usage errors: 2, --help: 0) as a status main() returns."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as done:
+        raise _UsageExit(done.code if isinstance(done.code, int) else EXIT_BAD_INPUT) from None
+
+
 def run_command(args: argparse.Namespace) -> int:
-    """Run `check` or `run`; a CommandError becomes one line on stderr and exit status 2."""
+    """Run `check` or `run`: a CommandError is one line on stderr and status 2, a bug one line and status 3;
+    the engine's warnings (PyTorch's, such as mse_loss broadcasting) follow as one line each."""
+    shown = shown_path(args.file)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status = _run_guarded(args, shown)
+    _report_warnings(shown, caught)
+    return status
+
+
+def _run_guarded(args: argparse.Namespace, shown: str) -> int:
     try:
         document = _load(args.file)
         if args.command == "check":
-            return check(args.file, document)
+            return check(shown, document)
         return run(args, document)
     except CommandError as error:
-        print(f"gradstudio: {args.file}: {error}", file=sys.stderr)
-        return 2
+        print(f"gradstudio: {shown}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except BrokenPipeError:
         # the reader went away (`gradstudio run FILE | head`): stop quietly, as other Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return EXIT_FAILED
+    except MemoryError:
+        print(f"gradstudio: {shown}: not enough memory", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:  # noqa: BLE001 - a bug: reported, never a traceback
+        return internal_error(shown, error)
+
+
+def _report_warnings(shown: str, caught: list[warnings.WarningMessage]) -> None:
+    """Each distinct warning the engine gave (PyTorch's own, e.g. mse_loss broadcasting) as one line on stderr."""
+    from gradstudio.model.limits import short_message
+
+    seen = set()
+    for warning in caught:
+        text = short_message(" ".join(str(warning.message).split()))
+        if text not in seen:
+            seen.add(text)
+            print(f"gradstudio: {shown}: warning: {text}", file=sys.stderr)
+
+
+def internal_error(shown: str, error: BaseException) -> int:
+    """Write the traceback to a report file and say where in one line on stderr (the report itself if that fails)."""
+    from gradstudio.model.limits import short_message
+
+    report = "".join(traceback.format_exception(error))
+    summary = short_message(f"{type(error).__name__}: {error}", 200)
+    try:
+        descriptor, path = tempfile.mkstemp(prefix=f"gradstudio-error-{time.strftime('%Y%m%d-%H%M%S')}-",
+                                            suffix=".txt")
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(f"gradstudio {' '.join(sys.argv[1:2])} {shown}\n\n{report}")
+    except OSError:
+        print(f"gradstudio: {shown}: internal error: {summary}; the report follows\n{report}", file=sys.stderr, end="")
+        return EXIT_INTERNAL
+    print(f"gradstudio: {shown}: internal error: {summary} (report written to {path})", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
+def shown_path(path: str) -> str:
+    """A file's path as messages quote it: long ones cut in the middle."""
+    if len(path) <= MAX_PATH_SHOWN:
+        return path
+    half = MAX_PATH_SHOWN // 2 - 2
+    return f"{path[:half]}...{path[-half:]}"
 
 
 def _load(path: str) -> GraphDocument:
@@ -163,30 +243,48 @@ def run(args: argparse.Namespace, document: GraphDocument) -> int:
     results = workspace.results()
     backward_error = None
     if target is not None:
-        try:
-            workspace.backward(target)
-        except RuntimeError as error:
-            backward_error = str(error)
+        backward_error = _run_backward(workspace, target)
+    shown = shown_path(args.file)
     if args.json:
         from gradstudio.model.io.fileformat import format_json
 
-        print(format_json(json_report(args.file, workspace, target, backward_error)))
+        print(format_json(json_report(shown, workspace, target, backward_error)))
     else:
-        print(text_report(args.file, workspace, target, backward_error), end="")
+        print(text_report(shown, workspace, target, backward_error), end="")
     if backward_error is not None:
         name = document.nodes[target].name
-        print(f"gradstudio: {args.file}: backward from {name}: {backward_error}", file=sys.stderr)
+        print(f"gradstudio: {shown}: backward from {name}: {backward_error}", file=sys.stderr)
     failed = backward_error is not None or any(not r.ok for r in results.values())
     return 1 if failed else 0
+
+
+def _run_backward(workspace: GraphWorkspace, target: str) -> str | None:
+    """Backward from `target`; the one-line reason it failed (engine errors, or memory), or None."""
+    from gradstudio.model.limits import short_message
+
+    try:
+        workspace.backward(target)
+    except MemoryError:
+        return "not enough memory for backward"
+    except (RuntimeError, ValueError, TypeError, ArithmeticError) as error:
+        return short_message(str(error) or type(error).__name__).splitlines()[0]
+    return None
 
 
 # ----- reports --------------------------------------------------------------------------------------------
 
 
+def _repr(value: Any) -> str:
+    """PyTorch's repr of a value (already a bounded summary for big tensors); huge Python ints bounded too."""
+    from gradstudio.model.limits import short_repr
+
+    return short_repr(value) if isinstance(value, int) and not isinstance(value, bool) else repr(value)
+
+
 def _assignment(name: str, value: Any) -> str:
     """`name = repr(value)`, continuation lines indented so multi-line tensors stay aligned."""
     prefix = f"{name} = "
-    return prefix + repr(value).replace("\n", "\n" + " " * len(prefix))
+    return prefix + _repr(value).replace("\n", "\n" + " " * len(prefix))
 
 
 def text_report(path: str, workspace: GraphWorkspace, target: str | None, backward_error: str | None) -> str:
@@ -211,12 +309,24 @@ def text_report(path: str, workspace: GraphWorkspace, target: str | None, backwa
     return "\n".join(lines) + "\n"
 
 
-def _plain(value: Any) -> Any:
-    """A value as JSON-safe data: tensors as nested lists, non-finite floats as strings."""
+def _summarised(value: Any) -> bool:
+    """True for a tensor too big to list in --json (its `summary` is PyTorch's repr instead)."""
     from gradstudio.engine import Tensor
 
+    return isinstance(value, Tensor) and value.numel() > JSON_ELEMENTS
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON-safe data: tensors as nested lists (None when summarised), non-finite floats as strings."""
+    from gradstudio.engine import Tensor
+    from gradstudio.model.limits import short_repr
+
+    if _summarised(value):
+        return None
     if isinstance(value, Tensor):
         value = value.tolist()
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1100:
+        return short_repr(value)
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, float) and not math.isfinite(value):
@@ -241,6 +351,8 @@ def _node_report(workspace: GraphWorkspace, node_id: str) -> dict[str, Any]:
         "is_leaf": bool(tensor is not None and tensor.is_leaf),
         "grad_fn": tensor.grad_fn.name() if tensor is not None and tensor.grad_fn is not None else None,
         "grad": _plain(grad),
+        "summary": repr(value) if _summarised(value) else None,
+        "grad_summary": repr(grad) if _summarised(grad) else None,
         "error": result.error,
         "blocked_by": document.nodes[result.blocked_by].name if result.blocked_by else None,
     }

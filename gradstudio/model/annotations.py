@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from gradstudio.model.document import Edit, EditError, GraphDocument, canvas_point
+from gradstudio.model.document import Edit, EditError, GraphDocument, canvas_point, check_id
+from gradstudio.model.limits import LimitError, check_text_length, short_repr
 
 ANNOTATION_KINDS = ("note", "frame")
 MIN_SIZE = 40.0
@@ -35,8 +36,8 @@ def annotation(document: GraphDocument, annotation_id: str) -> Annotation:
     """The annotation with `annotation_id` (EditError if there is none)."""
     try:
         return document.annotations[annotation_id]
-    except KeyError:
-        raise EditError(f"no annotation with id {annotation_id!r}") from None
+    except (KeyError, TypeError):  # TypeError: an unhashable id
+        raise EditError(f"no annotation with id {short_repr(annotation_id)}") from None
 
 
 def _size(size: tuple[float, float]) -> tuple[float, float]:
@@ -44,6 +45,16 @@ def _size(size: tuple[float, float]) -> tuple[float, float]:
     if width < MIN_SIZE or height < MIN_SIZE:
         raise EditError(f"an annotation must be at least {MIN_SIZE:g} x {MIN_SIZE:g}, got {width:g} x {height:g}")
     return width, height
+
+
+def checked_text(text: object) -> str:
+    """A note's text or a frame's title: a string within the text length limit (EditError otherwise)."""
+    if not isinstance(text, str):
+        raise EditError(f"annotation text must be text, got {short_repr(text)}")
+    try:
+        return check_text_length(text, "annotation text")
+    except LimitError as error:
+        raise EditError(str(error)) from None
 
 
 @dataclass
@@ -54,10 +65,11 @@ class AddAnnotation(Edit):
 
     def apply(self, document: GraphDocument) -> Edit:
         item = copy.deepcopy(self.annotation)
-        if item.kind not in ANNOTATION_KINDS:
-            raise EditError(f"annotation kind must be one of {', '.join(ANNOTATION_KINDS)}, got {item.kind!r}")
-        if item.id in document.annotations or item.id in document.nodes:
-            raise EditError(f"the id {item.id!r} is already used")
+        if not isinstance(item.kind, str) or item.kind not in ANNOTATION_KINDS:
+            raise EditError(f"annotation kind must be one of {', '.join(ANNOTATION_KINDS)}, got "
+                            f"{short_repr(item.kind)}")
+        check_id(document, item.id)
+        item.text = checked_text(item.text)
         item.size = _size(item.size)
         item.position = canvas_point(item.position)
         document.annotations[item.id] = item
@@ -87,9 +99,8 @@ class SetAnnotationText(Edit):
 
     def apply(self, document: GraphDocument) -> Edit:
         item = annotation(document, self.annotation_id)
-        if not isinstance(self.text, str):
-            raise EditError(f"annotation text must be text, got {self.text!r}")
-        old, item.text = item.text, self.text
+        text = checked_text(self.text)
+        old, item.text = item.text, text
         document.notify("annotation_changed", item)
         return SetAnnotationText(self.annotation_id, old)
 

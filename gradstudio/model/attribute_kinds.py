@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from gradstudio.model import code_literals as lit
 from gradstudio.model.document import EditError
+from gradstudio.model.limits import MAX_INT, LimitError, check_int, check_number, max_elements, short_repr
 
 if TYPE_CHECKING:
     from gradstudio.model.catalog import AttributeSpec
@@ -92,6 +93,8 @@ def _bounds(minimum: float | None, maximum: float | None) -> str:
 
 
 KINDS: dict[str, AttributeKind] = {}
+MAX_TEXT = 1000  # an index expression or other typed text attribute
+MAX_DIMS = 64  # entries of a shape or a dims list (numpy allows 64 dimensions)
 
 
 def _register(kind: AttributeKind) -> None:
@@ -219,28 +222,41 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _flatten(values: Any) -> list:
+MAX_NESTING = 32  # the file reader's limit too
+
+
+def _flatten(values: Any, depth: int = 0) -> list:
     if isinstance(values, (list, tuple)):
-        return [x for item in values for x in _flatten(item)]
+        if depth > MAX_NESTING:
+            raise EditError(f"values nested more than {MAX_NESTING} deep")
+        return [x for item in values for x in _flatten(item, depth + 1)]
     return [values]
+
+
+def _within(check: Callable[[Any, str], Any], value: Any, what: str) -> Any:
+    """`check(value, what)` from `limits`, its LimitError as the EditError the document raises."""
+    try:
+        return check(value, what)
+    except LimitError as error:
+        raise EditError(str(error)) from None
 
 
 def _boolean(spec: AttributeSpec, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise EditError(f"{spec.name} must be true or false, got {value!r}")
+        raise EditError(f"{spec.name} must be true or false, got {short_repr(value)}")
     return value
 
 
 def _integer(spec: AttributeSpec, value: Any) -> int:
     if not _is_int(value):
-        raise EditError(f"{spec.name} must be an integer, got {value!r}")
-    return value
+        raise EditError(f"{spec.name} must be an integer, got {short_repr(value)}")
+    return _within(check_int, value, spec.name)
 
 
 def _number(spec: AttributeSpec, value: Any) -> Any:
     if not _is_number(value):
-        raise EditError(f"{spec.name} must be a number, got {value!r}")
-    return value
+        raise EditError(f"{spec.name} must be a number, got {short_repr(value)}")
+    return _within(check_number, value, spec.name)
 
 
 def _float(spec: AttributeSpec, value: Any) -> float:
@@ -249,7 +265,9 @@ def _float(spec: AttributeSpec, value: Any) -> float:
 
 def _text(spec: AttributeSpec, value: Any) -> str:
     if not isinstance(value, str):
-        raise EditError(f"{spec.name} must be text, got {value!r}")
+        raise EditError(f"{spec.name} must be text, got {short_repr(value)}")
+    if len(value) > MAX_TEXT:
+        raise EditError(f"{spec.name} may have at most {MAX_TEXT} characters, got {len(value):,}")
     return value
 
 
@@ -259,21 +277,29 @@ def _index(spec: AttributeSpec, value: Any) -> str:
 
 
 def _choice(spec: AttributeSpec, value: Any) -> str:
-    if value not in spec.choices:
-        raise EditError(f"{spec.name} must be one of {', '.join(spec.choices)}, got {value!r}")
+    if not isinstance(value, str) or value not in spec.choices:
+        raise EditError(f"{spec.name} must be one of {', '.join(spec.choices)}, got {short_repr(value)}")
     return value
 
 
 def _integers(spec: AttributeSpec, value: Any) -> tuple[int, ...]:
     if not isinstance(value, (list, tuple)) or not all(_is_int(v) for v in value):
-        raise EditError(f"{spec.name} must be a list of integers, got {value!r}")
+        raise EditError(f"{spec.name} must be a list of integers, got {short_repr(value)}")
+    if len(value) > MAX_DIMS:
+        raise EditError(f"{spec.name} may have at most {MAX_DIMS} entries, got {len(value)}")
+    if any(abs(v) > MAX_INT for v in value):
+        raise EditError(f"{spec.name} entries must be within ±{MAX_INT}, got {short_repr(value)}")
     return tuple(value)
 
 
 def _numbers(spec: AttributeSpec, value: Any) -> tuple:
     flat = _flatten(value)
     if not all(isinstance(v, (int, float, bool)) for v in flat):
-        raise EditError(f"{spec.name} must be numbers, got {value!r}")
+        raise EditError(f"{spec.name} must be numbers, got {short_repr(value)}")
+    if len(flat) > max_elements():
+        raise EditError(f"{spec.name} has {len(flat):,} numbers; the limit for one tensor is {max_elements():,}")
+    for item in flat:
+        _within(check_number, item, spec.name)
     return tuple(flat)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import gradstudio.engine as engine
 from gradstudio.model.leaves import DTYPES, INITIALISERS, element_count, make_leaf, uses_attribute
+from gradstudio.model.limits import check_python_result, python_power
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,22 @@ DIM_REQUIRED = _attr("dim", "dim", 0, "dimension")
 KEEPDIM = _attr("keepdim", "bool", False, "keep reduced dimensions with size one")
 
 
+def _is_python_number(value: Any) -> bool:
+    return isinstance(value, (int, float))  # bool is an int; a Tensor is neither
+
+
 def _binary(kind: str, title: str, symbol: str, function: Callable[[Any, Any], Any], doc: str,
             category: str = "Arithmetic") -> None:
-    _register(OpSpec(kind, title, category, ("a", "b"), lambda i, a: function(i["a"], i["b"]),
-                     f"{{a}} {symbol} {{b}}", doc))
+    def compute(inputs: Mapping[str, Any], attributes: Mapping[str, Any]) -> Any:
+        a, b = inputs["a"], inputs["b"]
+        if not (_is_python_number(a) and _is_python_number(b)):
+            return function(a, b)
+        # two Python numbers compute in Python: exact ints can grow without bound (10 ** 10**15 never ends)
+        if kind == "pow":
+            return python_power(a, b)
+        return check_python_result(function(a, b))
+
+    _register(OpSpec(kind, title, category, ("a", "b"), compute, f"{{a}} {symbol} {{b}}", doc))
 
 
 def _call(kind: str, title: str, category: str, function: Callable[..., Any], template: str, doc: str,

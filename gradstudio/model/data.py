@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradstudio.model.document import Batch, Edit, EditError, GraphDocument, SetAttribute
-from gradstudio.model.leaves import MAX_ELEMENTS
+from gradstudio.model.limits import max_elements
 
 MAX_DATA_BYTES = 200 * 1024 * 1024
 DTYPES = {"f": "float32", "i": "int64", "u": "int64", "b": "bool"}
@@ -82,8 +82,8 @@ def _is_number(cell: str) -> bool:
 
 
 def _checked(array: np.ndarray) -> np.ndarray:
-    if array.size > MAX_ELEMENTS:
-        raise DataFileError(f"{array.size} elements; the limit is {MAX_ELEMENTS}")
+    if array.size > max_elements():
+        raise DataFileError(f"{array.size} elements; the limit is {max_elements()}")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         position = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise DataFileError(f"element {list(position)}: expected a finite number, got {array[position]}")

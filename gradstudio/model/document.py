@@ -9,26 +9,36 @@ from __future__ import annotations
 
 import copy
 import itertools
-import keyword
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from gradstudio.model import limits
 from gradstudio.model.catalog import CATALOG, OpSpec
+from gradstudio.model.limits import CANVAS_LIMIT, name_key
+from gradstudio.model.rules import (
+    CYCLE_MESSAGE,
+    RESERVED_NAMES,
+    EditError,
+    canvas_point,
+    check_id,
+    check_name,
+    find_cycle_edge,
+)
 from gradstudio.model.structure import StructureIndex
 from gradstudio.model.train_settings import TrainSettings, TrainSettingsError, checked_setting
+
+# names other modules import from here, where they used to live
+__all__ = ["CANVAS_LIMIT", "GRAD_MODES", "RESERVED_NAMES", "EditError", "GraphDocument", "Node", "Edge", "Settings",
+           "Edit", "AddNode", "RemoveNode", "Connect", "Disconnect", "SetAttribute", "RenameNode", "MoveNode",
+           "SetRetainGrad", "SetSetting", "Batch", "canvas_point", "check_id", "check_name", "find_cycle_edge"]
 
 if TYPE_CHECKING:
     from gradstudio.model.annotations import Annotation
 
 GRAD_MODES = ("normal", "no_grad")
-CANVAS_LIMIT = 1e7  # far beyond any real graph; keeps the canvas's integer scroll range sane
-
-
-class EditError(ValueError):
-    """An edit the document refuses (unknown node, occupied input, cycle, ...); nothing changed."""
 
 
 @dataclass
@@ -105,8 +115,8 @@ class GraphDocument:
         """The node with `node_id` (EditError if there is none)."""
         try:
             return self.nodes[node_id]
-        except KeyError:
-            raise EditError(f"no node with id {node_id!r}") from None
+        except (KeyError, TypeError):  # TypeError: an unhashable id from a paste or a script
+            raise EditError(f"no node with id {limits.short_repr(node_id)}") from None
 
     def new_id(self) -> str:
         """An id no node or annotation has."""
@@ -120,10 +130,11 @@ class GraphDocument:
         base = "".join(c if c.isalnum() or c == "_" else "_" for c in base.lower()) or "v"
         if base[0].isdigit():
             base = f"v{base}"
+        base = base[: limits.MAX_NAME_LENGTH - 8]
         names = self._structure.names()
-        if base not in names and base not in RESERVED_NAMES:
+        if name_key(base) not in names and name_key(base) not in RESERVED_NAMES:
             return base
-        return next(f"{base}{i}" for i in itertools.count(1) if f"{base}{i}" not in names)
+        return next(f"{base}{i}" for i in itertools.count(1) if name_key(f"{base}{i}") not in names)
 
     def inputs_of(self, node_id: str) -> dict[str, Edge]:
         """The edges into `node_id`, by port."""
@@ -170,12 +181,6 @@ class GraphDocument:
                 copy.deepcopy(list(self.annotations.values())))
 
 
-# names the exported code itself uses (a variable called `print` or `float` would break it), and keywords
-RESERVED_NAMES = frozenset({"torch", "F", "nn", "print", "float", "None", "True", "False", "and", "or", "not", "in",
-                            "is", "if", "else", "for", "while", "def", "class", "return", "import", "from", "as",
-                            "with", "lambda", "pass", "del", "global", "try", "except", "raise", "yield", "assert"})
-
-
 # ----- edits ------------------------------------------------------------------------------------------------
 
 
@@ -197,13 +202,19 @@ class AddNode(Edit):
     def apply(self, document: GraphDocument) -> Edit:
         # a shallow copy suffices: the attributes dict is rebuilt below from checked, immutable values
         node = replace(self.node)
-        if node.kind not in CATALOG:
-            raise EditError(f"unknown op kind {node.kind!r}")
-        if node.id in document.nodes:
+        if not isinstance(node.kind, str) or node.kind not in CATALOG:
+            raise EditError(f"unknown op kind {limits.short_repr(node.kind)}")
+        if isinstance(node.id, str) and node.id in document.nodes:
             raise EditError(f"a node with id {node.id!r} already exists")
+        check_id(document, node.id)
         check_name(document, node.name, node.id)
         node.position = canvas_point(node.position)
+        if not isinstance(node.attributes, dict):
+            raise EditError(f"attributes must be a mapping of names to values, got "
+                            f"{limits.short_repr(node.attributes)}")
         node.attributes = _checked_attributes(CATALOG[node.kind], node.attributes)
+        if not isinstance(node.retain_grad, bool):
+            raise EditError(f"retain_grad must be true or false, got {limits.short_repr(node.retain_grad)}")
         if self.index is None or self.index >= len(document.nodes):
             document.nodes[node.id] = node
         else:
@@ -252,9 +263,14 @@ class RemoveNode(Edit):
 
 @dataclass
 class Connect(Edit):
-    """Feed the output of `edge.source` into `edge.port` of `edge.target`."""
+    """Feed the output of `edge.source` into `edge.port` of `edge.target`.
+
+    `check_cycle=False` leaves the (graph-sized) cycle check to the caller: the file reader checks a whole
+    load once with `find_cycle_edge` instead of once per edge, which made target-first files quadratic.
+    """
 
     edge: Edge
+    check_cycle: bool = True
 
     def apply(self, document: GraphDocument) -> Edit:
         edge = self.edge
@@ -264,8 +280,8 @@ class Connect(Edit):
             raise EditError(f"{target.name} has no input {edge.port!r}")
         if (edge.target, edge.port) in document.edges:
             raise EditError(f"input {edge.port!r} of {target.name} is already connected")
-        if edge.source == edge.target or document.reaches(edge.target, edge.source):
-            raise EditError("connecting these ports would make a cycle")
+        if edge.source == edge.target or (self.check_cycle and document.reaches(edge.target, edge.source)):
+            raise EditError(CYCLE_MESSAGE)
         document.edges[(edge.target, edge.port)] = edge
         document.notify("edge_added", edge)
         return Disconnect(edge)
@@ -399,22 +415,3 @@ class Batch(Edit):
                 inverse.apply(document)
             raise
         return Batch(list(reversed(inverses)))
-
-
-def canvas_point(value: Any, what: str = "position") -> tuple[float, float]:
-    """`value` as two finite floats; EditError otherwise (a NaN position would break drawing and saving)."""
-    try:
-        point = tuple(float(number) for number in value if not isinstance(number, (str, bytes)))
-    except (TypeError, ValueError):
-        point = ()
-    if len(point) != 2 or not all(abs(number) <= CANVAS_LIMIT for number in point):  # NaN fails too
-        raise EditError(f"{what} must be two finite numbers within ±{CANVAS_LIMIT:.0e}, got {value!r}")
-    return point
-
-
-def check_name(document: GraphDocument, name: str, node_id: str) -> None:
-    """Variable names are unique Python identifiers (they become the exported code's names)."""
-    if not name.isidentifier() or name in RESERVED_NAMES or keyword.iskeyword(name):
-        raise EditError(f"{name!r} is not a valid variable name")
-    if document.name_owner(name) not in (None, node_id):
-        raise EditError(f"the name {name!r} is already used")

@@ -17,6 +17,8 @@ from typing import Any
 import gradstudio.engine as engine
 from gradstudio.engine.autograd.graph import AccumulateGrad, gradient_node, sequence_mark, sequence_nr, stored_grad
 from gradstudio.model.document import Edge, GraphDocument
+from gradstudio.model.limits import check_element_count, short_message
+from gradstudio.model.result_size import check_result_size
 
 # what a node computes: a tensor, or the Python number of a scalar node; None when it has no value
 NodeValue = engine.Tensor | float | int | bool | None
@@ -162,9 +164,14 @@ class Evaluator:
             inputs[port] = upstream.value
         start = sequence_mark()
         try:
+            check_result_size(node.kind, inputs, node.attributes)
             value = node.spec.compute(inputs, node.attributes)
+            if isinstance(value, engine.Tensor):
+                check_element_count(tuple(value.shape), "the result's shape")
+        except MemoryError:
+            return NodeResult(error="not enough memory to compute this node")
         except Exception as error:  # noqa: BLE001 - any engine error becomes the node's message
-            return NodeResult(error=str(error) or type(error).__name__)
+            return NodeResult(error=short_message(str(error)) or type(error).__name__)
         if node.retain_grad and isinstance(value, engine.Tensor) and value.grad_fn is not None:
             value.retain_grad()
         return NodeResult(value=value, sequence=(start, sequence_mark()))

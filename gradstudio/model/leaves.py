@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 import gradstudio.engine as engine
+from gradstudio.model.limits import LimitError, check_element_count, short_repr
 
 DTYPES = ("float32", "float64", "int64", "bool")
 INITIALISERS = ("ones", "zeros", "full", "values", "rand", "randn", "arange", "linspace", "eye")
-MAX_ELEMENTS = 10**8
 # the attributes each initialiser reads besides shape, dtype and requires_grad
 INIT_ATTRIBUTES = {"full": ("fill",), "values": ("values",), "rand": ("seed",), "randn": ("seed",),
                    "arange": ("start",), "linspace": ("start", "end")}
@@ -23,13 +22,13 @@ class LeafError(ValueError):
 
 
 def element_count(shape: tuple[int, ...]) -> int:
-    """How many elements a tensor of `shape` holds (validated: non-negative ints, at most MAX_ELEMENTS)."""
+    """How many elements a tensor of `shape` holds (validated: non-negative ints, within `limits.max_elements`)."""
     if any(not isinstance(extent, int) or isinstance(extent, bool) or extent < 0 for extent in shape):
-        raise LeafError(f"shape must be a list of non-negative integers, got {list(shape)}")
-    count = math.prod(shape)
-    if count > MAX_ELEMENTS:
-        raise LeafError(f"shape {list(shape)} has {count} elements; the limit is {MAX_ELEMENTS}")
-    return count
+        raise LeafError(f"shape must be a list of non-negative integers, got {short_repr(list(shape))}")
+    try:
+        return check_element_count(shape)
+    except LimitError as error:
+        raise LeafError(str(error)) from None
 
 
 def uses_attribute(init: str, name: str) -> bool:

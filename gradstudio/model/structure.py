@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from gradstudio.model.limits import name_key
+
 if TYPE_CHECKING:
     from gradstudio.model.document import GraphDocument
 
@@ -43,7 +45,7 @@ class StructureIndex:
         for edge in document.edges.values():
             self._link(edge.source, edge.target)
         self._names = {node_id: node.name for node_id, node in document.nodes.items()}
-        self._owners = {name: node_id for node_id, name in self._names.items()}
+        self._owners = {name_key(name): node_id for node_id, name in self._names.items()}
         self._order = None
         self._sizes = self._current_sizes()
 
@@ -66,11 +68,11 @@ class StructureIndex:
 
     def _rename(self, node_id: str, name: str | None) -> None:
         old = self._names.pop(node_id, None)
-        if old is not None and self._owners.get(old) == node_id:
-            del self._owners[old]
+        if old is not None and self._owners.get(name_key(old)) == node_id:
+            del self._owners[name_key(old)]
         if name is not None:
             self._names[node_id] = name
-            self._owners[name] = node_id
+            self._owners[name_key(name)] = node_id
 
     def track(self, event: str, payload: Any) -> None:
         """Bring the index up to date with one change the document just made."""
@@ -109,9 +111,9 @@ class StructureIndex:
         return self._order
 
     def owner(self, name: str) -> str | None:
-        """The id of the node named `name`, if any."""
-        return self._current()._owners.get(name)
+        """The id of the node named `name` (compared as Python compares identifiers, NFKC), if any."""
+        return self._current()._owners.get(name_key(name))
 
     def names(self) -> set[str]:
-        """Every variable name in use."""
+        """Every variable name in use, in NFKC form (as Python identifiers compare)."""
         return set(self._current()._owners)

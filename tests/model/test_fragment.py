@@ -148,7 +148,7 @@ BAD_FRAGMENTS = {
     "unknown attribute": (changed((("nodes", 3, "attributes"), {"axis": 0})),
                           "nodes[3].attributes.axis: unexpected key; expected only dim, keepdim"),
     "huge shape": (changed((("nodes", 0, "attributes", "shape"), [100000, 100000])),
-                   "nodes[0].attributes.shape: shape [100000, 100000] has 10000000000 elements"),
+                   "nodes[0].attributes.shape: shape [100000, 100000] has more than 10,000,000 elements"),
     "edge to a missing node": (changed((("edges", 2, "target"), "n99")), "edges[2].target: no node with id 'n99'"),
     "duplicate input port": (changed((("edges", 1, "port"), "a")), "edges[1]: input 'a' of y is already connected"),
     "a port the node lacks": (changed((("edges", 1, "port"), "c")),

@@ -93,7 +93,7 @@ def test_typed_shape_changes_the_model_re_evaluates_and_undoes_exactly(window: M
 @pytest.mark.parametrize(("key", "text", "reason"), [
     ("shape", "2, a", "shape must be a list of integers, got '2, a'"),
     ("shape", "-2", "shape extents must be non-negative (or -1 to infer), got [-2]"),
-    ("shape", "100000, 100000", "has 10000000000 elements; the limit is 100000000"),
+    ("shape", "100000, 100000", "has more than 10,000,000 elements, the limit for one tensor"),
     ("name", "y", "the name 'y' is already used"),
     ("name", "2x", "'2x' is not a valid variable name"),
     ("name", "break", "'break' is not a valid variable name"),

@@ -53,7 +53,10 @@ class _Writer:
         leaves = [line for node in order if not node.input_ports() for line in self._leaf(node)]
         ops = [line for node in order if node.input_ports() for line in self._op(node)]
         if self.no_grad and ops:
-            ops = ["with torch.no_grad():", *(INDENT + line if line else line for line in ops)]
+            # a block of nothing but comments is an IndentationError: give it a statement
+            runs = any(line and not line.startswith("#") for line in ops)
+            ops = ["with torch.no_grad():", *(INDENT + line if line else line for line in ops),
+                   *([] if runs else [INDENT + "pass"])]
         imports = ["import torch"] + (["import torch.nn.functional as F"] if self.uses_functional else [])
         blocks = [imports, leaves, ops, self._backward()]
         return "\n\n".join("\n".join(block) for block in blocks if block) + "\n"

@@ -11,10 +11,13 @@ so save -> load -> save gives the same bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import secrets
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,8 @@ from gradstudio.model.io.fileschema import CURRENT_VERSION, FORMAT, MAX_FILE_BYT
 from gradstudio.model.leaves import LeafError, element_count
 from gradstudio.model.train_settings import history_record
 
-__all__ = ["FORMAT", "CURRENT_VERSION", "MAX_FILE_BYTES", "GraphFileError", "dumps", "save", "loads", "load",
+__all__ = ["FORMAT", "CURRENT_VERSION", "MAX_FILE_BYTES", "GraphFileError", "ReadOnlyTargetError", "dumps", "save",
+           "write_atomically", "remove_stale_temps", "loads", "load",
            "format_json", "node_record", "edge_record", "annotation_record", "edge_order"]
 
 # ----- writing ----------------------------------------------------------------------------------------------
@@ -38,17 +42,46 @@ def dumps(document: GraphDocument) -> str:
     return format_json(to_data(document)) + "\n"
 
 
-def save(document: GraphDocument, path: str | os.PathLike[str]) -> None:
-    """Write the document to `path` atomically (large leaf data to sibling `.npy` files first)."""
+class ReadOnlyTargetError(PermissionError):
+    """The file a save would replace is read-only; nothing was written.
+
+    The UI catches it to ask whether to replace the file anyway, then saves again with
+    `replace_read_only=True` (the new file keeps the old one's read-only permissions).
+    """
+
+
+STALE_TEMP_SECONDS = 60.0  # a temporary file this old belongs to no save still running
+
+
+def save(document: GraphDocument, path: str | os.PathLike[str], replace_read_only: bool = False) -> None:
+    """Write the document to `path` atomically: on any failure the old file is left as it was.
+
+    Large leaf data goes to sibling `.npy` files first. Raises ReadOnlyTargetError when `path` is a
+    read-only file, unless `replace_read_only` (checked before anything is written).
+    """
+    if not replace_read_only and _read_only(Path(os.path.realpath(path))):
+        raise ReadOnlyTargetError(errno.EACCES, "the file is read-only; saving would replace it", str(path))
     data = to_data(document)
     write_large(document, data, path, write_atomically)
-    write_atomically(path, (format_json(data) + "\n").encode("utf-8"))
+    write_atomically(path, (format_json(data) + "\n").encode("utf-8"), replace_read_only)
 
 
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
-    """Replace `path` with `data` via a synced temporary file and a rename: never a half-written file."""
+def temp_name(target: Path) -> Path:
+    """The name of one save's temporary file beside `target` (`.name.<8 hex digits>.tmp`)."""
+    return target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes, replace_read_only: bool = False) -> None:
+    """Replace `path` with `data` via a synced temporary file and a rename: never a half-written file.
+
+    A read-only `path` raises ReadOnlyTargetError (unless `replace_read_only`); stale temporary files of
+    earlier saves to `path` that were killed midway are removed first.
+    """
     target = Path(os.path.realpath(path))
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    if not replace_read_only and _read_only(target):
+        raise ReadOnlyTargetError(errno.EACCES, "the file is read-only; saving would replace it", str(target))
+    remove_stale_temps(target)
+    temp = temp_name(target)
     descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(descriptor, "wb") as stream:
@@ -62,6 +95,33 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
             os.unlink(temp)
         raise
     _sync_directory(target.parent)
+
+
+def _read_only(target: Path) -> bool:
+    """True when `target` exists as a file nobody may write (root may, but a read-only mark is a wish to respect)."""
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) and (not stat.S_IMODE(mode) & 0o222 or not os.access(target, os.W_OK))
+
+
+def remove_stale_temps(target: Path, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Delete temporary files our saves to `target` left behind (killed midway), if older than `older_than`
+    seconds; only names of our exact pattern, so nobody else's files are touched. Returns what was removed."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{8}}\.tmp")
+    removed = []
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            if not pattern.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                age = now - entry.stat(follow_symlinks=False).st_mtime
+                if entry.is_file(follow_symlinks=False) and age > older_than:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
 def _keep_mode(target: Path, temp: Path) -> None:

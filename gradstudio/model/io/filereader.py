@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +44,11 @@ from gradstudio.model.io.fileschema import (
 )
 from gradstudio.model.io.migrations import migrate
 from gradstudio.model.leaves import element_count
+from gradstudio.model.rules import CYCLE_MESSAGE, ITEM_ID, find_cycle_edge
 from gradstudio.model.train_settings import TrainSettingsError, from_record
 from gradstudio.model.validation import check_node_attribute
 
-NODE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+NODE_ID = ITEM_ID  # the one id rule, the document's
 
 
 def read_document(text: str, base: Path | None = None) -> GraphDocument:
@@ -112,8 +112,13 @@ def add_records(document: GraphDocument, data: dict, base: Path | None = None) -
     """Check and add the `nodes`, `edges` (optional) and `annotations` (optional) record lists of `data`."""
     for index, node in enumerate(expect_list(data["nodes"], "nodes")):
         _add_node(document, node, child("nodes", index), base)
-    for index, edge in enumerate(expect_list(data.get("edges", []), "edges")):
-        _add_edge(document, edge, child("edges", index))
+    added: list[Edge] = []
+    try:
+        for index, edge in enumerate(expect_list(data.get("edges", []), "edges")):
+            added.append(_add_edge(document, edge, child("edges", index)))
+    finally:
+        # one acyclicity check per load; an earlier cycle is the first problem even if a later edge failed too
+        _check_acyclic(added)
     for index, item in enumerate(expect_list(data.get("annotations", []), "annotations")):
         _add_annotation(document, item, child("annotations", index))
 
@@ -214,7 +219,13 @@ def _rectangular_shape(value: Any) -> tuple[int, ...] | None:
     return (len(value), *(inner.pop() if inner else ()))
 
 
-def _add_edge(document: GraphDocument, raw: Any, path: str) -> None:
+def _check_acyclic(edges: list[Edge]) -> None:
+    cycle = find_cycle_edge(edges)
+    if cycle is not None:
+        raise GraphFileError(child("edges", cycle), CYCLE_MESSAGE)
+
+
+def _add_edge(document: GraphDocument, raw: Any, path: str) -> Edge:
     edge = expect_object(raw, path, ("source", "target", "port"))
     ends = {}
     for end in ("source", "target"):
@@ -229,7 +240,9 @@ def _add_edge(document: GraphDocument, raw: Any, path: str) -> None:
         expected = f"its inputs are {', '.join(ports)}" if ports else "it has no inputs"
         raise GraphFileError(child(path, "port"), f"{target.kind} node {target.name!r} has no input {port!r}; "
                                                   f"{expected}")
-    _apply(document, Connect(Edge(ends["source"], ends["target"], port)), path)
+    added = Edge(ends["source"], ends["target"], port)
+    _apply(document, Connect(added, check_cycle=False), path)
+    return added
 
 
 def _add_annotation(document: GraphDocument, raw: Any, path: str) -> None:

@@ -22,6 +22,8 @@ class GraphFileError(ValueError):
     def __init__(self, path: str, message: str) -> None:
         if len(message) > MAX_MESSAGE:  # messages quote the offending value, which may be huge
             message = message[: MAX_MESSAGE - 3] + "..."
+        if len(path) > MAX_MESSAGE:  # so may the path: it quotes unexpected keys
+            path = path[: MAX_MESSAGE - 3] + "..."
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
         self.message = message

@@ -20,6 +20,7 @@ from gradstudio.model.document import RESERVED_NAMES, AddNode, Batch, Connect, E
 from gradstudio.model.io.fileformat import annotation_record, edge_order, edge_record, node_record
 from gradstudio.model.io.filereader import add_records, upgrade
 from gradstudio.model.io.fileschema import CURRENT_VERSION, expect_object
+from gradstudio.model.limits import MAX_NAME_LENGTH, name_key
 
 __all__ = ["FRAGMENT_FORMAT", "PASTE_OFFSET", "Fragment", "fragment", "read_fragment", "paste_edit"]
 
@@ -84,13 +85,13 @@ def paste_edit(document: GraphDocument, piece: Fragment,
 
 
 def _fresh_names(document: GraphDocument, names: list[str]) -> dict[str, str]:
-    taken = {node.name for node in document.nodes.values()} | RESERVED_NAMES
+    taken = {name_key(node.name) for node in document.nodes.values()} | RESERVED_NAMES
     fresh: dict[str, str] = {}
     for name in names:
         stem, candidate, counter = name.rstrip("0123456789") or name, name, 1
-        while candidate in taken:
-            candidate, counter = f"{stem}{counter}", counter + 1
-        taken.add(candidate)
+        while name_key(candidate) in taken:
+            candidate, counter = f"{stem[:MAX_NAME_LENGTH - 8]}{counter}", counter + 1
+        taken.add(name_key(candidate))
         fresh[name] = candidate
     return fresh
 

@@ -7,8 +7,6 @@ leaves the open document as it was.
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,16 +131,15 @@ class FileController:
         return self.save_to(path) if path else False
 
     def save_to(self, path: str) -> bool:
-        """Write the document to `path`; on failure say why and keep everything as it was."""
+        """Write the document to `path` (asking first if it is read-only); on failure say why, change nothing."""
         name = elide_path(Path(path).name)
-        if not self._may_replace_read_only(path):
-            self.say(f"Not saved: {name} is read-only")
-            return False
-        try:
-            fileformat.save(self.workspace.document, path)
-        except (OSError, ValueError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            QMessageBox.critical(self.window, "Cannot save graph", clip(f"{name}: {reason}", 2000))
+        written = self._write(path, replace_read_only=False)
+        if written is None:  # the model refused to replace a read-only file: the user decides
+            if not self._confirm_replace_read_only(path):
+                self.say(f"Not saved: {name} is read-only")
+                return False
+            written = self._write(path, replace_read_only=True)
+        if not written:
             return False
         self.workspace.path = str(Path(path).resolve())
         self.workspace.display_name = Path(path).name
@@ -152,14 +149,21 @@ class FileController:
         self.say(f"Saved {name}")
         return True
 
-    def _may_replace_read_only(self, path: str) -> bool:
-        """True unless `path` is an existing read-only file the user does not want replaced (they are asked)."""
+    def _write(self, path: str, replace_read_only: bool) -> bool | None:
+        """Save to `path`: True when written, None for a read-only target left alone, False after an error box."""
         try:
-            writable_bits = os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
-        except OSError:
-            return True  # no such file (or none we can see): nothing to replace
-        if writable_bits and os.access(path, os.W_OK):  # marked read-only even for an administrator who may write
-            return True
+            fileformat.save(self.workspace.document, path, replace_read_only=replace_read_only)
+        except fileformat.ReadOnlyTargetError:
+            return None
+        except (OSError, ValueError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            message = clip(f"{elide_path(Path(path).name)}: {reason}", 2000)
+            QMessageBox.critical(self.window, "Cannot save graph", message)
+            return False
+        return True
+
+    def _confirm_replace_read_only(self, path: str) -> bool:
+        """Ask whether a read-only file may be replaced (it stays read-only)."""
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self.window, "Replace read-only file?",
