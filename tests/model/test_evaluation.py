@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from graph_builders import add
+from graph_builders import add, add_notes_chain
 
 import gradstudio.engine as engine
 from gradstudio.model.document import (
@@ -33,14 +33,7 @@ MISMATCH = "The size of tensor a (3) must match the size of tensor b (4) at non-
 
 def notes_document() -> GraphDocument:
     """x = ones(3, requires_grad=True); y = x + 2; z = y * y * 3; out = z.mean(); side = y.exp() (off the path)."""
-    document = GraphDocument()
-    add(document, "x", "tensor", shape=(3,), requires_grad=True)
-    add(document, "two", "scalar", value=2)
-    add(document, "y", "add", "x", "two")
-    add(document, "yy", "mul", "y", "y")
-    add(document, "three", "scalar", value=3)
-    add(document, "z", "mul", "yy", "three")
-    add(document, "out", "mean", "z")
+    document = add_notes_chain(GraphDocument())
     add(document, "side", "exp", "y")
     document.apply(SetSetting("backward_target", "out"))
     return document

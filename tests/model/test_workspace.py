@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from graph_builders import add
+from graph_builders import add, add_notes_chain
 
 from gradstudio.model.document import (
     AddNode,
@@ -29,14 +29,7 @@ NOT_REQUIRING_GRAD = "element 0 of tensors does not require grad and does not ha
 
 def notes_document() -> GraphDocument:
     """x = ones(3, requires_grad=True); y = x + 2; yy = y * y; z = yy * 3; out = z.mean(); c = ones(3) off the path."""
-    document = GraphDocument()
-    add(document, "x", "tensor", shape=(3,), requires_grad=True)
-    add(document, "two", "scalar", value=2)
-    add(document, "y", "add", "x", "two")
-    add(document, "yy", "mul", "y", "y")
-    add(document, "three", "scalar", value=3)
-    add(document, "z", "mul", "yy", "three")
-    add(document, "out", "mean", "z")
+    document = add_notes_chain(GraphDocument())
     add(document, "c", "tensor", shape=(3,), requires_grad=False)
     document.apply(SetSetting("backward_target", "out"))
     return document
