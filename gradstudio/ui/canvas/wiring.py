@@ -118,8 +118,11 @@ class WireTool:
         edges = self.scene.document.edges
         if anchor.is_output:
             upstream = nx.ancestors(graph, anchor.node_id) | {anchor.node_id}
+            # an occupied input counts (dropping there replaces its wire, as node editors do); one fed by this
+            # very output already does not
             free = {item: frozenset(name for name in item.inputs
-                                    if (node_id, name) not in edges or edges[(node_id, name)] == self.picked)
+                                    if (edge := edges.get((node_id, name))) is None or edge == self.picked
+                                    or edge.source != anchor.node_id)
                     for node_id, item in self.scene.nodes.items() if node_id not in upstream}
             return {item: ports for item, ports in free.items() if ports}
         downstream = nx.descendants(graph, anchor.node_id) | {anchor.node_id}

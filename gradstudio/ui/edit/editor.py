@@ -98,8 +98,13 @@ class Editor(QObject):
         return node_id if self.apply(AddNode(node), f"Add {CATALOG[kind].title}") else None
 
     def connect(self, edge: Edge, replacing: Edge | None = None) -> bool:
-        """Connect `edge` (instead of `replacing`); refused on a model error or when the target then fails."""
-        edits: list[Edit] = [Disconnect(replacing)] if replacing is not None else []
+        """Connect `edge` (instead of `replacing`, and of any edge already into its input) as one undo step.
+
+        Refused on a model error or when the target then fails.
+        """
+        occupant = self.document.edges.get((edge.target, edge.port))
+        displaced = [old for old in (replacing, occupant) if old is not None and old != edge]
+        edits: list[Edit] = [Disconnect(old) for old in dict.fromkeys(displaced)]
         edit = Batch([*edits, Connect(edge)])
         text = f"Connect {self._label(edge.source)} → {self._label(edge.target)}.{edge.port}"
         if self.busy is not None:
