@@ -387,3 +387,53 @@ def test_an_unwired_node_waits_instead_of_failing(window: MainWindow) -> None:
     window.workspace.refresh()
     preview = window.scene.nodes[node_id].preview()
     assert (preview.summary, preview.values, preview.is_error) == ("needs input", "input", False)
+
+
+def shown_kinds(window: MainWindow) -> list[str]:
+    """The op kinds the quick-add box lists now."""
+    found = window.view.search.list
+    return [found.item(row).data(Qt.ItemDataRole.UserRole) for row in range(found.count())]
+
+
+def test_a_wire_dropped_on_empty_canvas_quick_adds_a_wired_node(chain: MainWindow, qtbot: Any) -> None:
+    chain.undo_stack.clear()
+    before = chain.document.snapshot()
+    start = chain.scene.nodes["z"].output_anchor()
+    drop = start + QPointF(160, 60)
+    drag(qtbot, chain, start, drop)
+    search = chain.view.search
+    assert search.isVisible() and chain.document.snapshot() == before
+    kinds = shown_kinds(chain)
+    assert "relu" in kinds and "mean" in kinds and "add" in kinds
+    assert "tensor" not in kinds and "scalar" not in kinds  # nothing to wire into
+    qtbot.keyClicks(search.line, "relu")
+    qtbot.keyClick(search.line, Qt.Key.Key_Return)
+    [relu] = [node for node in chain.document.nodes.values() if node.kind == "relu"]
+    assert chain.document.edges[(relu.id, "input")] == Edge("z", relu.id, "input")
+    assert chain.scene.nodes[relu.id].input_anchor("input") == drop
+    assert chain.undo_stack.count() == 1
+    assert_undo_redo(chain, before, qtbot)
+
+
+def test_quick_add_from_a_wire_offers_only_ops_that_take_its_tensor(chain: MainWindow, qtbot: Any) -> None:
+    drag(qtbot, chain, chain.scene.nodes["x"].output_anchor(), QPointF(200, -150))
+    kinds = shown_kinds(chain)
+    assert "sigmoid" in kinds
+    assert "transpose" not in kinds  # x is 1-D: transpose(0, 1) is refused
+    qtbot.keyClick(chain.view.search.line, Qt.Key.Key_Escape)
+    assert not chain.view.search.isVisible()
+    qtbot.keyClick(chain.view, Qt.Key.Key_Tab)
+    assert "tensor" in shown_kinds(chain)  # an unwired quick add offers every op again
+
+
+def test_a_wire_dragged_from_an_input_quick_adds_its_source(window: MainWindow, qtbot: Any) -> None:
+    add_node(window.document, "s", "sigmoid", (300, 0))
+    window.view.reset_zoom()
+    window.view.centerOn(QPointF(200, 50))
+    start = window.scene.nodes["s"].input_anchor("input")
+    drag(qtbot, window, start, start - QPointF(220, 0))
+    qtbot.keyClicks(window.view.search.line, "scalar")
+    qtbot.keyClick(window.view.search.line, Qt.Key.Key_Return)
+    [scalar] = [node for node in window.document.nodes.values() if node.kind == "scalar"]
+    assert window.document.edges[("s", "input")] == Edge(scalar.id, "s", "input")
+    assert window.scene.nodes[scalar.id].output_anchor() == start - QPointF(220, 0)

@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Collection
+from typing import Any
+
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from gradstudio import engine
 from gradstudio.model.catalog import CATALOG
+
+TRIAL_LIMIT = 10_000  # elements: a larger tensor is not tried on every one-input op
+
+
+def accepting(value: Any) -> list[str]:
+    """Op kinds a wire carrying `value` can feed: every op with an input, less one-input ops that refuse it."""
+    kinds = [kind for kind, spec in CATALOG.items() if spec.input_ports(spec.default_attributes())]
+    trial = isinstance(value, engine.Tensor) and value.numel() <= TRIAL_LIMIT
+    return [kind for kind in kinds if not trial or _takes(kind, value)]
+
+
+def _takes(kind: str, tensor: Any) -> bool:
+    """True unless `kind` has one input and fails on `tensor` with its default attributes."""
+    spec = CATALOG[kind]
+    ports = spec.input_ports(spec.default_attributes())
+    if len(ports) != 1:
+        return True
+    try:
+        with engine.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a deprecation warning is not a refusal
+            spec.compute({ports[0]: tensor.detach()}, spec.default_attributes())
+    except Exception:  # noqa: BLE001 - any refusal means the op does not take this tensor
+        return False
+    return True
 
 
 def matches(kind: str, text: str) -> bool:
@@ -47,12 +76,15 @@ class NodeSearch(QFrame):
         self.line.textChanged.connect(self._filter)
         self.line.installEventFilter(self)
         self.list.itemActivated.connect(self._activate)
+        self.kinds: Collection[str] = CATALOG
         self._filter("")
         self.hide()
 
-    def popup(self, position: QPoint) -> None:
-        """Show the box at a viewport position, cleared and focused."""
+    def popup(self, position: QPoint, kinds: Collection[str] | None = None) -> None:
+        """Show the box at a viewport position, cleared and focused, offering `kinds` (default: every op)."""
+        self.kinds = CATALOG if kinds is None else kinds
         self.line.clear()
+        self._filter("")
         parent = self.parentWidget()
         x = min(position.x(), max(0, parent.width() - self.width()))
         y = min(position.y(), max(0, parent.height() - self.height()))
@@ -63,7 +95,7 @@ class NodeSearch(QFrame):
 
     def _filter(self, text: str) -> None:
         self.list.clear()
-        found = sorted((kind for kind in CATALOG if matches(kind, text)), key=lambda kind: rank(kind, text))
+        found = sorted((kind for kind in self.kinds if matches(kind, text)), key=lambda kind: rank(kind, text))
         for kind in found:
             spec = CATALOG[kind]
             item = QListWidgetItem(f"{spec.title}   ·   {spec.category}")

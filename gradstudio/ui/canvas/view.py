@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 from PySide6.QtCore import QEvent, QLineF, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -20,7 +21,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
-from gradstudio.ui.canvas.items import GRID
+from gradstudio.ui.canvas.items import GRID, HEADER, ROW, WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.search import NodeSearch
 
@@ -66,6 +67,7 @@ class GraphView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space_held = False
         self._search_at = QPointF()
+        self._search_wire: tuple[str | None, tuple[str, str] | None] = (None, None)
         self.search = NodeSearch(self.viewport())
         self.search.chosen.connect(self._add_searched)
 
@@ -248,13 +250,21 @@ class GraphView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
         super().focusOutEvent(event)
 
-    def open_search(self, position: QPoint) -> None:
-        """Open the quick-add box; the chosen op lands at this viewport position."""
+    def open_search(self, position: QPoint, kinds: Collection[str] | None = None, source: str | None = None,
+                    target: tuple[str, str] | None = None) -> None:
+        """Open the quick-add box offering `kinds`; the chosen op lands at this viewport position.
+
+        With `source` (a node id) the new node's first input is wired from it; with `target` (node id, port)
+        its output feeds that input.
+        """
         self._search_at = self.mapToScene(position)
-        self.search.popup(position)
+        self._search_wire = (source, target)
+        self.search.popup(position, kinds)
 
     def _add_searched(self, kind: str) -> None:
-        node_id = self.graph_scene().editor.add_node(kind, (self._search_at.x(), self._search_at.y()))
+        source, target = self._search_wire
+        at = self._search_at - wired_offset(source, target)
+        node_id = self.graph_scene().editor.add_node(kind, (at.x(), at.y()), source, target)
         if node_id is not None:
             self.graph_scene().select([node_id])
         self.setFocus()
@@ -294,6 +304,15 @@ class GraphView(QGraphicsView):
             self.file_dropped.emit(paths[0])
             return
         event.ignore()
+
+
+def wired_offset(source: str | None, target: tuple[str, str] | None) -> QPointF:
+    """From a quick-added node's top-left corner to the port its wire ends on (none unwired)."""
+    if source is not None:
+        return QPointF(0.0, HEADER + ROW / 2)
+    if target is not None:
+        return QPointF(WIDTH, HEADER + ROW / 2)
+    return QPointF()
 
 
 def graph_file_paths(mime: QMimeData) -> list[str]:

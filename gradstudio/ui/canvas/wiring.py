@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGraphicsSceneMouseEvent
 
 from gradstudio.model.document import Edge
 from gradstudio.ui.canvas.items import NodeItem, Port, WireItem
+from gradstudio.ui.canvas.search import accepting
 
 if TYPE_CHECKING:
     from gradstudio.ui.canvas.scene import GraphScene
@@ -62,12 +63,15 @@ class WireTool:
         return True
 
     def release(self, event: QGraphicsSceneMouseEvent) -> bool:
-        """Finish the wire on a port (connect), or off any port (disconnect a picked-up edge)."""
+        """Finish the wire on a port (connect), on empty canvas (quick add) or off a port (drop a picked-up edge)."""
         if not self.active:
             return False
         anchor, picked = self.anchor, self.picked
         target = self.scene.port_at(event.scenePos())
         self.cancel()
+        if target is None and picked is None:
+            self._quick_add(anchor, event.scenePos())
+            return True
         if target is None or target == anchor:
             if picked is not None:
                 self.scene.editor.disconnect(picked)
@@ -96,6 +100,19 @@ class WireTool:
         if node_id in {self.anchor.node_id, *picked_nodes} or (edge is not None and edge == self.picked):
             self.picked = None  # its item is gone with it
             self.cancel()
+
+    def _quick_add(self, anchor: Port, position: QPointF) -> None:
+        """A fresh wire dropped on empty canvas: offer the ops it can feed (or feed it); the chosen one comes wired."""
+        views = self.scene.views()
+        if not views:
+            return
+        view = views[0]
+        at = view.mapFromScene(position)
+        if anchor.is_output:
+            result = self.scene.workspace.results().get(anchor.node_id)
+            view.open_search(at, accepting(result.value if result is not None else None), source=anchor.node_id)
+        else:
+            view.open_search(at, target=(anchor.node_id, anchor.port))
 
     @staticmethod
     def _edge_between(anchor: Port, target: Port) -> Edge | None:

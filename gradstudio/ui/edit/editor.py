@@ -87,15 +87,28 @@ class Editor(QObject):
         node = self.document.nodes.get(key)
         return node.name if node is not None else "annotation"
 
-    def add_node(self, kind: str, position: Position) -> str | None:
-        """Add a node of `kind` with its top-left corner at `position`; its id, or None if refused."""
+    def add_node(self, kind: str, position: Position, source: str | None = None,
+                 target: tuple[str, str] | None = None) -> str | None:
+        """Add a node of `kind` with its top-left corner at `position`; its id, or None if refused.
+
+        With `source` the new node's first input is wired from that node, with `target` its output feeds that
+        (node id, port): the node and its wire are one undo step.
+        """
         if kind not in CATALOG:
             self.refused.emit(f"Add node: unknown op kind {kind!r}")
             return None
         node_id = self.document.new_id()
         name = self.document.new_name(NAME_STEMS.get(kind, kind))
         node = Node(node_id, kind, name, position=(float(position[0]), float(position[1])))
-        return node_id if self.apply(AddNode(node), f"Add {CATALOG[kind].title}") else None
+        edits: list[Edit] = [AddNode(node)]
+        if source is not None and node.input_ports():
+            edits.append(Connect(Edge(source, node_id, node.input_ports()[0])))
+        if target is not None:
+            occupant = self.document.edges.get(target)
+            edits += [Disconnect(occupant)] if occupant is not None else []
+            edits.append(Connect(Edge(node_id, *target)))
+        edit = edits[0] if len(edits) == 1 else Batch(edits)
+        return node_id if self.apply(edit, f"Add {CATALOG[kind].title}") else None
 
     def connect(self, edge: Edge, replacing: Edge | None = None) -> bool:
         """Connect `edge` (instead of `replacing`, and of any edge already into its input) as one undo step.
