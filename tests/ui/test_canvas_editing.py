@@ -437,3 +437,21 @@ def test_a_wire_dragged_from_an_input_quick_adds_its_source(window: MainWindow, 
     [scalar] = [node for node in window.document.nodes.values() if node.kind == "scalar"]
     assert window.document.edges[("s", "input")] == Edge(scalar.id, "s", "input")
     assert window.scene.nodes[scalar.id].output_anchor() == start - QPointF(220, 0)
+
+
+@pytest.mark.parametrize("typed, kind", [("+", "add"), ("plus", "add"), ("times", "mul"), ("*", "mul"),
+                                         ("@", "matmul"), ("matmul", "matmul"), ("relu", "relu"),
+                                         ("mean", "mean"), ("-", "sub"), ("transpose", "transpose")])
+def test_quick_add_understands_what_people_type(window: MainWindow, qtbot: Any, typed: str, kind: str) -> None:
+    qtbot.keyClick(window.view, Qt.Key.Key_Tab)
+    qtbot.keyClicks(window.view.search.line, typed)
+    qtbot.keyClick(window.view.search.line, Qt.Key.Key_Return)
+    assert [node.kind for node in window.document.nodes.values()] == [kind]
+
+
+def test_every_synonym_names_a_catalog_op() -> None:
+    from gradstudio.model.catalog import CATALOG
+    from gradstudio.ui.canvas.search import SYNONYMS
+
+    assert set(SYNONYMS) <= set(CATALOG)
+    assert all(word == word.lower() for words in SYNONYMS.values() for word in words)

@@ -38,20 +38,59 @@ def _takes(kind: str, tensor: Any) -> bool:
     return True
 
 
+# what people type for an op besides its kind and title: operators, spoken names, other libraries' names
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "add": ("+", "plus", "sum of two", "addition"),
+    "sub": ("-", "minus", "difference", "subtraction"),
+    "mul": ("*", "times", "product of two", "multiplication", "hadamard"),
+    "div": ("/", "divided by", "over", "division", "quotient"),
+    "pow": ("**", "^", "power", "square", "exponent"),
+    "matmul": ("@", "matrix multiply", "matrix product", "dot"),
+    "mm": ("matrix multiply",),
+    "neg": ("-", "minus", "negative"),
+    "relu": ("rectifier", "rectified linear"),
+    "mean": ("average", "avg"),
+    "sum": ("total", "reduce sum"),
+    "max": ("largest", "amax"),
+    "min": ("smallest", "amin"),
+    "gt": (">",),
+    "lt": ("<",),
+    "index": ("[]", "slice", "subscript"),
+    "tensor": ("leaf", "input", "variable", "parameter", "weight"),
+    "scalar": ("constant", "number"),
+    "cat": ("concat", "join"),
+    "mse_loss": ("mse", "mean squared error", "l2 loss"),
+    "T": ("transpose",),
+}
+
+
+def _names(kind: str) -> tuple[str, ...]:
+    """The op's kind, title and synonyms, lower case."""
+    return (kind.lower(), CATALOG[kind].title.lower(), *SYNONYMS.get(kind, ()))
+
+
 def matches(kind: str, text: str) -> bool:
-    """True when every word of `text` appears in the op's kind, title, category or doc."""
+    """True when `text` is one of the op's names, or every word of it appears in its names, category or doc."""
     spec = CATALOG[kind]
-    haystack = f"{spec.kind} {spec.title} {spec.category} {spec.doc}".lower()
-    return all(word in haystack for word in text.lower().split())
+    text = text.strip().lower()
+    if text in _names(kind):
+        return True
+    haystack = f"{' '.join(_names(kind))} {spec.category} {spec.doc}".lower()
+    return all(word in haystack for word in text.split())
 
 
 def rank(kind: str, text: str) -> int:
-    """How well an op matches (lower first): its title or kind starts with the text, contains it, or only the doc."""
+    """How well an op matches (lower first): its kind or title is the text, a synonym is, a name starts with it,
+    a name contains it, or only the category or doc does."""
     text = text.strip().lower()
-    names = (CATALOG[kind].title.lower(), kind.lower())
-    if any(name.startswith(text) for name in names):
+    names = _names(kind)
+    if text in names[:2]:
         return 0
-    return 1 if any(text in name for name in names) else 2
+    if text in names:
+        return 1
+    if any(name.startswith(text) for name in names):
+        return 2
+    return 3 if any(text in name for name in names) else 4
 
 
 class NodeSearch(QFrame):
