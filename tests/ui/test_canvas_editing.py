@@ -455,3 +455,36 @@ def test_every_synonym_names_a_catalog_op() -> None:
 
     assert set(SYNONYMS) <= set(CATALOG)
     assert all(word == word.lower() for words in SYNONYMS.values() for word in words)
+
+
+def test_dropping_a_node_on_a_wire_inserts_it(chain: MainWindow, qtbot: Any) -> None:
+    add_node(chain.document, "s", "sigmoid", (260, 300))
+    chain.undo_stack.clear()
+    before = chain.document.snapshot()
+    on_wire = (chain.scene.nodes["x"].output_anchor() + chain.scene.nodes["y"].input_anchor("a")) / 2
+    grip = chain.scene.nodes["s"].pos() + QPointF(60, 10)
+    drag(qtbot, chain, grip, on_wire)
+    edges = chain.document.edges
+    assert edges[("s", "input")] == Edge("x", "s", "input") and edges[("y", "a")] == Edge("s", "y", "a")
+    assert chain.undo_stack.count() == 1
+    assert_undo_redo(chain, before, qtbot)
+
+
+def test_a_wired_node_dropped_on_a_wire_only_moves(chain: MainWindow, qtbot: Any) -> None:
+    on_wire = (chain.scene.nodes["x"].output_anchor() + chain.scene.nodes["y"].input_anchor("a")) / 2
+    drag(qtbot, chain, chain.scene.nodes["z"].pos() + QPointF(60, 10), on_wire)
+    assert chain.document.edges[("y", "a")] == Edge("x", "y", "a")
+    assert chain.document.nodes["z"].position != (520, 0)
+
+
+def test_a_palette_op_dropped_on_a_wire_is_inserted(chain: MainWindow, qtbot: Any) -> None:
+    chain.undo_stack.clear()
+    before = chain.document.snapshot()
+    on_wire = (chain.scene.nodes["x"].output_anchor() + chain.scene.nodes["y"].input_anchor("a")) / 2
+    tree = chain.palette.tree
+    send_drop(chain, tree.mimeData([tree.op_item("tanh")]), viewport_point(chain, on_wire))
+    [tanh] = [node for node in chain.document.nodes.values() if node.kind == "tanh"]
+    assert chain.document.edges[(tanh.id, "input")] == Edge("x", tanh.id, "input")
+    assert chain.document.edges[("y", "a")] == Edge(tanh.id, "y", "a")
+    assert chain.undo_stack.count() == 1
+    assert_undo_redo(chain, before, qtbot)

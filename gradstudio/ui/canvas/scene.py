@@ -200,17 +200,41 @@ class GraphScene(QGraphicsScene):
         if not self._syncing:
             self._dragged.add(item)
 
-    def commit_moves(self) -> None:
-        """Turn the items dragged since the last commit into one undoable move."""
+    def commit_moves(self, drop: QPointF | None = None) -> None:
+        """Turn the items dragged since the last commit into one undoable move.
+
+        One unwired node dropped (at scene point `drop`) on a wire is inserted into it, in the same undo step.
+        """
         moves, models = {}, []
         for item in self._dragged:
             model = item.node if isinstance(item, NodeItem) else item.annotation
             moves[model.id] = (model.position, (item.pos().x(), item.pos().y()))
             models.append((item, model))
         self._dragged.clear()
-        if not self.editor.move(moves):
+        wire = self._insertion(models, drop)
+        if wire is not None:
+            self.editor.stack.beginMacro(f"Insert {models[0][1].name}")
+        moved = self.editor.move(moves, mergeable=wire is None)
+        if wire is not None:
+            if moved:
+                self.editor.insert(models[0][1].id, wire)
+            self.editor.stack.endMacro()
+        if not moved:
             for item, model in models:  # refused (or nothing moved): the items go back where the model has them
                 self.place(item, model.position)
+
+    def _insertion(self, models: list[tuple[QGraphicsItem, Any]], drop: QPointF | None) -> Edge | None:
+        """The wire a lone unwired node with inputs was dropped on, if any."""
+        if drop is None or len(models) != 1 or not isinstance(models[0][0], NodeItem):
+            return None
+        node_id = models[0][1].id
+        if self._edges_at.get(node_id) or not models[0][0].inputs or self.editor.busy is not None:
+            return None
+        return self.edge_at(drop)
+
+    def edge_at(self, point: QPointF) -> Edge | None:
+        """The edge drawn under a scene point, if any."""
+        return next((item.edge for item in self.items(point) if isinstance(item, EdgeItem)), None)
 
     # ----- queries ---------------------------------------------------------------------------------------------
 
@@ -266,4 +290,4 @@ class GraphScene(QGraphicsScene):
         if self.wires.release(event):
             return
         super().mouseReleaseEvent(event)
-        self.commit_moves()
+        self.commit_moves(event.scenePos())

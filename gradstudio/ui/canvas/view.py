@@ -21,6 +21,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
+from gradstudio.model.catalog import CATALOG
 from gradstudio.ui.canvas.items import GRID, HEADER, ROW, WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.search import NodeSearch
@@ -292,7 +293,9 @@ class GraphView(QGraphicsView):
         if mime.hasFormat(OP_MIME):
             kind = bytes(mime.data(OP_MIME).data()).decode("utf-8")
             point = self.mapToScene(event.position().toPoint())
-            node_id = self.graph_scene().editor.add_node(kind, (point.x(), point.y()))
+            wire = self.graph_scene().edge_at(point) if kind in CATALOG and CATALOG[kind].inputs else None
+            source, target = (wire.source, (wire.target, wire.port)) if wire is not None else (None, None)
+            node_id = self.graph_scene().editor.add_node(kind, (point.x(), point.y()), source, target)
             if node_id is not None:
                 self.graph_scene().select([node_id])
             event.setDropAction(Qt.DropAction.CopyAction)

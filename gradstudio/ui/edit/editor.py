@@ -136,6 +136,16 @@ class Editor(QObject):
         self.stack.push(ApplyEdit(self.document, edit, inverse, text, self.guard))
         return True
 
+    def insert(self, node_id: str, edge: Edge) -> bool:
+        """Put an unwired node into `edge`: its source feeds the node's first input, the node feeds its target."""
+        ports = self.document.node(node_id).input_ports()
+        if not ports:
+            self.refused.emit(f"Insert {self._label(node_id)}: it has no input")
+            return False
+        edit = Batch([Disconnect(edge), Connect(Edge(edge.source, node_id, ports[0])),
+                      Connect(Edge(node_id, edge.target, edge.port))])
+        return self.apply(edit, f"Insert {self._label(node_id)}")
+
     def _trial_error(self, target: str) -> str | None:
         """The error the target reports once all its inputs are wired (a shape mismatch, say), else None."""
         if len(self.document.inputs_of(target)) < len(self.document.node(target).input_ports()):
