@@ -15,6 +15,7 @@ from gradstudio.model.document import Connect, Disconnect, Edge
 from gradstudio.model.io.fileformat import to_data
 from gradstudio.model.io.fileschema import CURRENT_VERSION
 from gradstudio.ui.edit.clipboard import FRAGMENT_MIME
+from gradstudio.ui.edit.placement import node_rect
 from gradstudio.ui.main_window import MainWindow
 
 
@@ -26,6 +27,12 @@ def assert_undo_redo(window: MainWindow, before: tuple, qtbot: Any) -> None:
     assert window.document.snapshot() == before
     window.actions.actionRedo.trigger()
     assert window.document.snapshot() == after
+
+
+def overlaps(window: MainWindow) -> list[tuple[str, str]]:
+    """Pairs of nodes whose faces overlap on the canvas."""
+    rects = {node.id: node_rect(node) for node in window.document.nodes.values()}
+    return [(a, b) for a in rects for b in rects if a < b and rects[a].intersects(rects[b])]
 
 
 def test_palette_drop_adds_the_node_at_the_drop_point(window: MainWindow, qtbot: Any) -> None:
@@ -230,7 +237,7 @@ def test_copy_paste_gives_fresh_ids_names_and_an_offset(chain: MainWindow, qtbot
     new = [node for node in chain.document.nodes.values() if node.id not in {"x", "two", "y", "z", "w"}]
     assert sorted(node.name for node in new) == ["x1", "y1"]
     copy_of = {node.name: node for node in new}
-    assert copy_of["x1"].position == (30.0, 30.0)
+    assert overlaps(chain) == []
     assert copy_of["x1"].attributes == chain.document.nodes["x"].attributes
     assert chain.document.edges[(copy_of["y1"].id, "a")].source == copy_of["x1"].id
     assert (copy_of["y1"].id, "b") not in chain.document.edges
@@ -245,7 +252,8 @@ def test_repeated_pastes_cascade_instead_of_stacking(chain: MainWindow, qtbot: A
     for _ in range(3):
         qtbot.keyClick(chain.view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     copies = {node.name: node.position for node in chain.document.nodes.values() if node.name.startswith("x")}
-    assert copies == {"x": (0, 0), "x1": (30.0, 30.0), "x2": (60.0, 60.0), "x3": (90.0, 90.0)}
+    assert len(set(copies.values())) == 4
+    assert overlaps(chain) == []
 
 
 FRAGMENT = '{"format": "gradstudio-fragment", "version": 2, "nodes": [%s], "edges": [], "annotations": [%s]}'
@@ -488,3 +496,19 @@ def test_a_palette_op_dropped_on_a_wire_is_inserted(chain: MainWindow, qtbot: An
     assert chain.document.edges[("y", "a")] == Edge(tanh.id, "y", "a")
     assert chain.undo_stack.count() == 1
     assert_undo_redo(chain, before, qtbot)
+
+
+def test_new_and_quick_added_nodes_land_beside_existing_ones(chain: MainWindow, qtbot: Any) -> None:
+    assert overlaps(chain) == []
+    on_y = chain.scene.nodes["y"].pos() + QPointF(30, 30)
+    tree = chain.palette.tree
+    send_drop(chain, tree.mimeData([tree.op_item("exp")]), viewport_point(chain, on_y))
+    qtbot.mouseDClick(chain.view.viewport(), Qt.MouseButton.LeftButton,
+                      pos=viewport_point(chain, chain.scene.nodes["z"].pos() + QPointF(185, 10)))
+    qtbot.keyClicks(chain.view.search.line, "exp")
+    qtbot.keyClick(chain.view.search.line, Qt.Key.Key_Return)
+    kinds = [node.kind for node in chain.document.nodes.values()]
+    assert kinds.count("exp") == 2
+    assert overlaps(chain) == []
+    [first, _] = [node for node in chain.document.nodes.values() if node.kind == "exp"]
+    assert abs(first.position[0] - on_y.x()) + abs(first.position[1] - on_y.y()) < 400  # nearby, not far off

@@ -23,6 +23,7 @@ from gradstudio.model.document import (
 )
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.ui.edit.commands import ApplyEdit, MoveNodes, Position, StackGuard, move_edits
+from gradstudio.ui.edit.placement import free_position
 
 # variable-name stems for new nodes (the rest use their op kind)
 NAME_STEMS = {"tensor": "x", "scalar": "c"}
@@ -89,7 +90,7 @@ class Editor(QObject):
 
     def add_node(self, kind: str, position: Position, source: str | None = None,
                  target: tuple[str, str] | None = None) -> str | None:
-        """Add a node of `kind` with its top-left corner at `position`; its id, or None if refused.
+        """Add a node of `kind` with its top-left corner at `position` (or the nearest free spot); its id, or None.
 
         With `source` the new node's first input is wired from that node, with `target` its output feeds that
         (node id, port): the node and its wire are one undo step.
@@ -100,6 +101,7 @@ class Editor(QObject):
         node_id = self.document.new_id()
         name = self.document.new_name(NAME_STEMS.get(kind, kind))
         node = Node(node_id, kind, name, position=(float(position[0]), float(position[1])))
+        node.position = free_position(self.document, node)
         edits: list[Edit] = [AddNode(node)]
         if source is not None and node.input_ports():
             edits.append(Connect(Edge(source, node_id, node.input_ports()[0])))
