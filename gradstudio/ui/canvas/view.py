@@ -137,11 +137,17 @@ class GraphView(QGraphicsView):
         self.zoomed.emit(self.zoom())
 
     def fit_all(self) -> None:
-        """Fit the selection, or the whole graph when nothing is selected."""
+        """Fit the whole graph."""
+        self._fit_items(self.graph_scene().items())
+
+    def fit_selection(self) -> None:
+        """Fit the selection (the whole graph when nothing is selected)."""
         scene = self.graph_scene()
-        selected = scene.selectedItems()
+        self._fit_items(scene.selectedItems() or scene.items())
+
+    def _fit_items(self, items: list) -> None:
         rect = QRectF()
-        for item in selected or scene.items():
+        for item in items:
             if item.parentItem() is None and item.isVisible():
                 rect = rect.united(item.sceneBoundingRect())
         self.fit_rect(rect)
