@@ -124,7 +124,8 @@ class StepController(QObject):
         out = name(self.result.target)
         here = name(chain.owner) if chain.owner else "?"
         incoming = f"∂{out}/∂{here}"
-        lines = [f"<p>incoming gradient <b>{incoming}</b> = <code>{format_array(chain.grad_in)}</code></p>"]
+        lines = [self._seed_html(out)] if self.index == 0 else []
+        lines.append(f"<p>incoming gradient <b>{incoming}</b> = <code>{format_array(chain.grad_in)}</code></p>")
         if chain.accumulates:
             grad = self.workspace.model.grad(chain.owner) if chain.owner else None
             total = format_array(grad.numpy()) if grad is not None else "None"
@@ -132,7 +133,32 @@ class StepController(QObject):
                          f"<code>{format_array(chain.grad_in)}</code> → {here}.grad = <code>{total}</code></p>")
         for term in chain.terms:
             lines.append(self._term_html(term, incoming, here, out, chain))
+        lines += self._sums_html(chain, out)
         return "".join(lines)
+
+    def _seed_html(self, out: str) -> str:
+        """Where every pass starts: the output's gradient with respect to itself (1 for a scalar loss)."""
+        seed = self.result.steps[0].grad_in
+        if seed.numel() == 1 and float(seed.detach().numpy().reshape(())) == 1.0:
+            return f"<p>Backward starts at {out}: <b>∂{out}/∂{out} = 1</b> (a scalar's gradient by itself)</p>"
+        given = format_array(seed.detach().numpy())
+        return f"<p>Backward starts at {out} with the gradient given: <b>∂{out}/∂{out}</b> = <code>{given}</code></p>"
+
+    def _sums_html(self, chain: ChainRuleStep, out: str) -> list[str]:
+        """Where two inputs of this step are the same tensor (`y * y`), their contributions add up."""
+        by_destination: dict[str, list[Any]] = {}
+        for term in chain.terms:
+            if term.destination is not None:
+                by_destination.setdefault(term.destination, []).append(term)
+        lines = []
+        for destination, terms in by_destination.items():
+            if len(terms) > 1:
+                parts = " + ".join(f"<code>{format_array(term.product)}</code>" for term in terms)
+                total = format_array(sum(term.product for term in terms))
+                source = self.backward.name_of(destination)
+                lines.append(f"<p>{source} feeds {len(terms)} inputs here: its contributions add up, "
+                             f"<b>∂{out}/∂{source}</b> = {parts} = <code>{total}</code></p>")
+        return lines
 
     def _term_html(self, term: Any, incoming: str, here: str, out: str, chain: ChainRuleStep) -> str:
         source = self.backward.name_of(term.destination) if term.destination else "?"
