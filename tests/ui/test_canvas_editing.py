@@ -512,3 +512,30 @@ def test_new_and_quick_added_nodes_land_beside_existing_ones(chain: MainWindow, 
     assert overlaps(chain) == []
     [first, _] = [node for node in chain.document.nodes.values() if node.kind == "exp"]
     assert abs(first.position[0] - on_y.x()) + abs(first.position[1] - on_y.y()) < 400  # nearby, not far off
+
+
+def test_each_wire_shows_the_shape_of_its_tensor(chain: MainWindow) -> None:
+    from gradstudio.model.document import SetAttribute
+
+    chain.workspace.refresh()
+    labels = {key: item.label for key, item in chain.scene.edges.items()}
+    # two is a Python number; y feeds z twice: one label says it
+    assert labels == {("y", "a"): "[3]", ("y", "b"): None, ("z", "a"): "[3]", ("z", "b"): None}
+    assert chain.editor.apply(SetAttribute("x", "shape", (4, 2)), "reshape x")
+    chain.workspace.refresh()
+    assert chain.scene.edges[("y", "a")].label == "[4, 2]" and chain.scene.edges[("z", "a")].label == "[4, 2]"
+
+
+def test_the_shape_is_drawn_at_the_wires_midpoint(chain: MainWindow) -> None:
+    from gradstudio.ui.canvas.wire_labels import label_rect
+
+    chain.workspace.refresh()
+    edge = chain.scene.edges[("y", "a")]
+    middle = (chain.scene.nodes["x"].output_anchor() + chain.scene.nodes["y"].input_anchor("a")) / 2  # level wire
+    area = chain.view.mapFromScene(label_rect("[3]", middle)).boundingRect()
+    shown = chain.view.viewport().grab(area).toImage()
+    edge.set_label(None)
+    chain.view.viewport().repaint()
+    bare = chain.view.viewport().grab(area).toImage()
+    assert shown != bare
+    assert edge.boundingRect().contains(label_rect("[3]", middle))

@@ -18,6 +18,7 @@ from gradstudio.model.flow_view import FlowView
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
 from gradstudio.ui.canvas.highlight import CanvasHighlight
 from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, EdgeItem, NodeItem, Port
+from gradstudio.ui.canvas.wire_labels import shape_label
 from gradstudio.ui.canvas.wiring import WireTool
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.themes import LIGHT, Theme
@@ -148,6 +149,7 @@ class GraphScene(QGraphicsScene):
         self._edges_at.setdefault(edge.target, set()).add(key)
         self._set_edge_ends(item)
         self.addItem(item)
+        self._label_edges(edge.source)
 
     def _add_annotation(self, annotation: Annotation) -> None:
         item = AnnotationItem.create(annotation)
@@ -171,6 +173,21 @@ class GraphScene(QGraphicsScene):
             result = results.get(node_id)
             if result is not item.result:
                 item.set_result(result)
+                self._label_edges(node_id)
+
+    def _label_edges(self, source: str) -> None:
+        """Label the wires leaving `source` with its tensor's shape, once per node they feed."""
+        label = shape_label(self.nodes[source].result)
+        fed: set[str] = set()
+        for item in sorted((self.edges[key] for key in self._edges_at.get(source, ())
+                            if self.edges[key].edge.source == source), key=self._port_order):
+            item.set_label(label if item.edge.target not in fed else None)
+            fed.add(item.edge.target)
+
+    def _port_order(self, item: EdgeItem) -> tuple[str, int]:
+        """Sort key of an edge item: its target, then its port's place among the target's inputs."""
+        inputs = self.nodes[item.edge.target].inputs
+        return item.edge.target, inputs.index(item.edge.port) if item.edge.port in inputs else len(inputs)
 
     def show_backward(self, flow: FlowView | None) -> None:
         """Paint a backward pass (or one step of it) on the items; None takes it off."""
@@ -291,3 +308,4 @@ class GraphScene(QGraphicsScene):
             return
         super().mouseReleaseEvent(event)
         self.commit_moves(event.scenePos())
+
