@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject
 
-from gradstudio.model.chain_rule import ELEMENTWISE, JACOBIAN, SCALAR_OUTPUT, ChainRuleStep, explain_step
+from gradstudio.model.chain_rule import (
+    ELEMENTWISE,
+    JACOBIAN,
+    SCALAR_OUTPUT,
+    ChainRuleStep,
+    contributions,
+    explain_step,
+)
 from gradstudio.model.evaluation import BackwardResult
 from gradstudio.ui.backward.controller import BackwardController
 from gradstudio.ui.panels.step_panel import IDLE, StepPanel
@@ -125,7 +132,11 @@ class StepController(QObject):
         here = name(chain.owner) if chain.owner else "?"
         incoming = f"∂{out}/∂{here}"
         lines = [self._seed_html(out)] if self.index == 0 else []
-        lines.append(f"<p>incoming gradient <b>{incoming}</b> = <code>{format_array(chain.grad_in)}</code></p>")
+        sent = contributions(self.result.steps, self.index) if self.index is not None else []
+        summed = " + ".join(f"<code>{format_array(part)}</code>" for part in sent) + " = " if len(sent) > 1 else ""
+        lines.append(f"<p>incoming gradient <b>{incoming}</b> = {summed}<code>{format_array(chain.grad_in)}</code>"
+                     + (f" ({here} is used {len(sent)} times: the gradients it gets back add up)" if summed else "")
+                     + "</p>")
         if chain.accumulates:
             grad = self.workspace.model.grad(chain.owner) if chain.owner else None
             total = format_array(grad.numpy()) if grad is not None else "None"
