@@ -95,6 +95,19 @@ def test_dropping_a_node_on_a_wire_inserts_it(chain: MainWindow, qtbot: Any) -> 
     assert_undo_redo(chain, before, qtbot)
 
 
+def test_a_wire_lights_up_while_a_node_hovers_over_it(chain: MainWindow, qtbot: Any) -> None:
+    add_node(chain.document, "s", "sigmoid", (260, 300))
+    on_wire = (chain.scene.nodes["x"].output_anchor() + chain.scene.nodes["y"].input_anchor("a")) / 2
+    grip = chain.scene.nodes["s"].pos() + QPointF(60, 10)
+    viewport = chain.view.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=viewport_point(chain, grip))
+    for step in range(1, 5):
+        qtbot.mouseMove(viewport, viewport_point(chain, grip + (on_wire - grip) * (step / 4)))
+    assert [key for key, item in chain.scene.edges.items() if item.hinted] == [("y", "a")]
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=viewport_point(chain, on_wire))
+    assert not any(item.hinted for item in chain.scene.edges.values())
+
+
 def test_a_wired_node_dropped_on_a_wire_only_moves(chain: MainWindow, qtbot: Any) -> None:
     on_wire = (chain.scene.nodes["x"].output_anchor() + chain.scene.nodes["y"].input_anchor("a")) / 2
     drag(qtbot, chain, chain.scene.nodes["z"].pos() + QPointF(60, 10), on_wire)

@@ -305,6 +305,7 @@ class EdgeItem(QGraphicsItem):
         self._shape: QPainterPath | None = None
         self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
         self.label: str | None = None  # the shape of the tensor it carries (ui/canvas/wire_labels.py)
+        self.hinted = False  # a node dragged over it would be inserted on release
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
 
@@ -340,6 +341,8 @@ class EdgeItem(QGraphicsItem):
         pen = QPen(color, 3 if self.isSelected() else 2)
         if self.flow_pen is not None and not self.isSelected():
             pen = self.flow_pen
+        if self.hinted:
+            pen = QPen(theme.port_highlight, 4)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)

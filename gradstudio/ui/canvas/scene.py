@@ -41,6 +41,7 @@ class GraphScene(QGraphicsScene):
         self._edges_at: dict[str, set[tuple[str, str]]] = {}
         self._syncing = False
         self._dragged: set[QGraphicsItem] = set()
+        self._hinted: EdgeItem | None = None  # the wire a dragged node would be inserted into
         self.wires = WireTool(self)
         self._build()
         self.highlight = CanvasHighlight(self.nodes, self.edges, workspace.name_of)
@@ -93,6 +94,8 @@ class GraphScene(QGraphicsScene):
     def _on_edge_removed(self, edge: Edge) -> None:
         self.wires.forget(edge=edge)
         key = (edge.target, edge.port)
+        if self._hinted is self.edges[key]:
+            self._hinted = None
         self.removeItem(self.edges.pop(key))
         for node_id in (edge.source, edge.target):
             self._edges_at[node_id].discard(key)
@@ -228,6 +231,7 @@ class GraphScene(QGraphicsScene):
             moves[model.id] = (model.position, (item.pos().x(), item.pos().y()))
             models.append((item, model))
         self._dragged.clear()
+        self._hint(None)
         wire = self._insertion(models, drop)
         if wire is not None:
             self.editor.stack.beginMacro(f"Insert {models[0][1].name}")
@@ -248,6 +252,16 @@ class GraphScene(QGraphicsScene):
         if self._edges_at.get(node_id) or not models[0][0].inputs or self.editor.busy is not None:
             return None
         return self.edge_at(drop)
+
+    def _hint(self, edge: Edge | None) -> None:
+        """Light the wire a dragged node would go into (None: none)."""
+        item = self.edges.get((edge.target, edge.port)) if edge is not None else None
+        if item is not self._hinted:
+            for old, new in ((self._hinted, False), (item, True)):
+                if old is not None:
+                    old.hinted = new
+                    old.update()
+            self._hinted = item
 
     def edge_at(self, point: QPointF) -> Edge | None:
         """The edge drawn under a scene point, if any."""
@@ -302,6 +316,9 @@ class GraphScene(QGraphicsScene):
         if self.wires.move(event):
             return
         super().mouseMoveEvent(event)
+        if self._dragged:
+            models = [(item, item.node if isinstance(item, NodeItem) else None) for item in self._dragged]
+            self._hint(self._insertion(models, event.scenePos()))
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.wires.release(event):
