@@ -11,10 +11,29 @@ from test_canvas_editing import assert_undo_redo
 from ui_helpers import add_node, drag, overlaps, send_drop, viewport_point
 
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.document import Edge, SetAttribute
+from gradstudio.model.document import Connect, Edge, SetAttribute
 from gradstudio.ui.canvas.search import SYNONYMS
 from gradstudio.ui.canvas.wire_labels import label_rect
 from gradstudio.ui.main_window import MainWindow
+
+
+def test_a_wire_dropped_on_a_nodes_face_takes_its_first_free_input(chain: MainWindow, qtbot: Any) -> None:
+    add_node(chain.document, "s", "add", (520, 250))
+    chain.document.apply(Connect(Edge("x", "s", "a")))
+    chain.undo_stack.clear()
+    face = chain.scene.nodes["s"].pos() + QPointF(90, 60)
+    drag(qtbot, chain, chain.scene.nodes["two"].output_anchor(), face)
+    assert chain.document.edges[("s", "b")] == Edge("two", "s", "b")
+    assert not chain.view.search.isVisible() and chain.undo_stack.count() == 1
+    drag(qtbot, chain, chain.scene.nodes["w"].output_anchor(), face)
+    assert "every input of s is taken" in chain.statusBar().currentMessage()
+    assert chain.undo_stack.count() == 1
+
+
+def test_a_wire_from_an_input_dropped_on_a_face_takes_its_output(chain: MainWindow, qtbot: Any) -> None:
+    add_node(chain.document, "s", "sigmoid", (520, 250))
+    drag(qtbot, chain, chain.scene.nodes["s"].input_anchor("input"), chain.scene.nodes["w"].pos() + QPointF(90, 60))
+    assert chain.document.edges[("s", "input")] == Edge("w", "s", "input")
 
 
 def shown_kinds(window: MainWindow) -> list[str]:

@@ -69,6 +69,13 @@ class WireTool:
         anchor, picked = self.anchor, self.picked
         target = self.scene.port_at(event.scenePos())
         self.cancel()
+        body = self._node_at(event.scenePos()) if target is None else None
+        if body is not None:  # on a node's face: its first free input (or its output), as node editors do
+            target = self._body_port(anchor, body)
+            if target is None:
+                self.scene.editor.refused.emit(f"Cannot connect: every input of {body.node.name} is taken; "
+                                               "drop the wire on one to replace it")
+                return True
         if target is None and picked is None:
             self._quick_add(anchor, event.scenePos())
             return True
@@ -100,6 +107,20 @@ class WireTool:
         if node_id in {self.anchor.node_id, *picked_nodes} or (edge is not None and edge == self.picked):
             self.picked = None  # its item is gone with it
             self.cancel()
+
+    def _node_at(self, position: QPointF) -> NodeItem | None:
+        """The node whose face is under a scene point, if any."""
+        return next((item for item in self.scene.items(position) if isinstance(item, NodeItem)), None)
+
+    def _body_port(self, anchor: Port, node: NodeItem) -> Port | None:
+        """The port a wire dropped on `node`'s face ends on: its first free input, or its output."""
+        if node.node.id == anchor.node_id:
+            return anchor
+        if not anchor.is_output:
+            return Port(node, None)
+        edges = self.scene.document.edges
+        free = [name for name in node.inputs if (node.node.id, name) not in edges]
+        return Port(node, free[0]) if free else None
 
     def _quick_add(self, anchor: Port, position: QPointF) -> None:
         """A fresh wire dropped on empty canvas: offer the ops it can feed (or feed it); the chosen one comes wired."""
