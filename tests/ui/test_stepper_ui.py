@@ -60,7 +60,7 @@ def test_each_step_shows_the_chain_rule_with_the_right_numbers(notes: MainWindow
     assert square.count("[1, 1, 1] ⊙ [3, 3, 3] → ∂out/∂y = [3, 3, 3]") == 2
     assert "∂out/∂y = [3, 3, 3] + [3, 3, 3] = [6, 6, 6]" in square  # y feeds both inputs of y * y
     assert " + " not in scale
-    assert "incoming gradient ∂out/∂y = [3, 3, 3] + [3, 3, 3] = [6, 6, 6] (y is used 2 times" in add
+    assert "incoming gradient ∂out/∂y = [3, 3, 3] + [3, 3, 3] = [6, 6, 6] (y is used twice" in add
     assert "local derivative ∂y/∂x (elementwise) = [1, 1, 1]" in add and "→ ∂out/∂x = [6, 6, 6]" in add
     assert "x.grad += [6, 6, 6] → x.grad = [6, 6, 6]" in accumulate
 

@@ -36,6 +36,10 @@ def format_array(values: Any) -> str:
                            formatter={"float_kind": lambda v: f"{v:.4g}", "int_kind": str})
 
 
+def _times(count: int) -> str:
+    return "twice" if count == 2 else f"{count} times"
+
+
 class StepController(QObject):
     """Walks the steps of a BackwardResult and keeps canvas and panel in step."""
 
@@ -135,7 +139,7 @@ class StepController(QObject):
         sent = contributions(self.result.steps, self.index) if self.index is not None else []
         summed = " + ".join(f"<code>{format_array(part)}</code>" for part in sent) + " = " if len(sent) > 1 else ""
         lines.append(f"<p>incoming gradient <b>{incoming}</b> = {summed}<code>{format_array(chain.grad_in)}</code>"
-                     + (f" ({here} is used {len(sent)} times: the gradients it gets back add up)" if summed else "")
+                     + (f" ({here} is used {_times(len(sent))}: the gradients it gets back add up)" if summed else "")
                      + "</p>")
         if chain.accumulates:
             grad = self.workspace.model.grad(chain.owner) if chain.owner else None
@@ -151,7 +155,8 @@ class StepController(QObject):
         """Where every pass starts: the output's gradient with respect to itself (1 for a scalar loss)."""
         seed = self.result.steps[0].grad_in
         if seed.numel() == 1 and float(seed.detach().numpy().reshape(())) == 1.0:
-            return f"<p>Backward starts at {out}: <b>∂{out}/∂{out} = 1</b> (a scalar's gradient by itself)</p>"
+            return (f"<p>Backward starts at {out}: <b>∂{out}/∂{out} = 1</b> "
+                    "(the gradient of a scalar with respect to itself)</p>")
         given = format_array(seed.detach().numpy())
         return f"<p>Backward starts at {out} with the gradient given: <b>∂{out}/∂{out}</b> = <code>{given}</code></p>"
 
