@@ -11,9 +11,10 @@ from test_canvas_editing import assert_undo_redo
 from ui_helpers import add_node, drag, overlaps, send_drop, viewport_point
 
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.document import Connect, Edge, SetAttribute
+from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node, SetAttribute
 from gradstudio.ui.canvas.search import SYNONYMS
 from gradstudio.ui.canvas.wire_labels import label_rect
+from gradstudio.ui.edit.placement import free_position, node_rect
 from gradstudio.ui.main_window import MainWindow
 
 
@@ -184,3 +185,14 @@ def test_the_shape_is_drawn_at_the_wires_midpoint(chain: MainWindow) -> None:
     bare = chain.view.viewport().grab(area).toImage()
     assert shown != bare
     assert edge.boundingRect().contains(label_rect("[3]", middle))
+
+
+def test_a_crowded_canvas_puts_the_new_node_below_everything() -> None:
+    document = GraphDocument()
+    for i in range(40):
+        for j in range(40):
+            document.apply(AddNode(Node(f"n{i}_{j}", "sigmoid", f"n{i}_{j}", position=(i * 190.0, j * 100.0))))
+    node = Node("q", "sigmoid", "q", position=(3000.0, 2000.0))
+    node.position = free_position(document, node)
+    assert node.position[1] > 39 * 100.0 + 84
+    assert not any(node_rect(node).intersects(node_rect(other)) for other in document.nodes.values())
