@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from test_canvas_editing import assert_undo_redo
 from ui_helpers import add_node, drag, overlaps, send_drop, viewport_point
 
@@ -196,3 +196,12 @@ def test_a_crowded_canvas_puts_the_new_node_below_everything() -> None:
     node.position = free_position(document, node)
     assert node.position[1] > 39 * 100.0 + 84
     assert not any(node_rect(node).intersects(node_rect(other)) for other in document.nodes.values())
+
+
+def test_the_quick_add_box_opens_above_the_overview(chain: MainWindow, qtbot: Any) -> None:
+    chain.minimap.show()
+    corner = chain.minimap.geometry().center()
+    chain.view.open_search(chain.view.viewport().mapFrom(chain.view, corner) - QPoint(60, 60))
+    search = chain.view.search
+    assert search.geometry().contains(corner)
+    assert search.isAncestorOf(chain.view.childAt(corner)) or chain.view.childAt(corner) is search

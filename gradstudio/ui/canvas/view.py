@@ -69,7 +69,7 @@ class GraphView(QGraphicsView):
         self._space_held = False
         self._search_at = QPointF()
         self._search_wire: tuple[str | None, tuple[str, str] | None] = (None, None)
-        self.search = NodeSearch(self.viewport())
+        self.search = NodeSearch(self)  # over the viewport and its overlays (the minimap)
         self.search.chosen.connect(self._add_searched)
 
     def setScene(self, scene: GraphScene) -> None:
@@ -266,7 +266,7 @@ class GraphView(QGraphicsView):
         """
         self._search_at = self.mapToScene(position)
         self._search_wire = (source, target)
-        self.search.popup(position, kinds)
+        self.search.popup(position + self.viewport().pos(), kinds)
 
     def _add_searched(self, kind: str) -> None:
         source, target = self._search_wire
