@@ -80,11 +80,11 @@ def test_a_wire_dragged_from_an_input_quick_adds_its_source(window: MainWindow, 
     window.view.centerOn(QPointF(200, 50))
     start = window.scene.nodes["s"].input_anchor("input")
     drag(qtbot, window, start, start - QPointF(220, 0))
-    qtbot.keyClicks(window.view.search.line, "scalar")
+    qtbot.keyClicks(window.view.search.line, "tensor")
     qtbot.keyClick(window.view.search.line, Qt.Key.Key_Return)
-    [scalar] = [node for node in window.document.nodes.values() if node.kind == "scalar"]
-    assert window.document.edges[("s", "input")] == Edge(scalar.id, "s", "input")
-    assert window.scene.nodes[scalar.id].output_anchor() == start - QPointF(220, 0)
+    [leaf] = [node for node in window.document.nodes.values() if node.kind == "tensor"]
+    assert window.document.edges[("s", "input")] == Edge(leaf.id, "s", "input")
+    assert window.scene.nodes[leaf.id].output_anchor() == start - QPointF(220, 0)
 
 
 @pytest.mark.parametrize("typed, kind", [("+", "add"), ("plus", "add"), ("times", "mul"), ("*", "mul"),
@@ -205,3 +205,16 @@ def test_the_quick_add_box_opens_above_the_overview(chain: MainWindow, qtbot: An
     search = chain.view.search
     assert search.geometry().contains(corner)
     assert search.isAncestorOf(chain.view.childAt(corner)) or chain.view.childAt(corner) is search
+
+
+def test_an_insert_that_would_fail_is_refused(chain: MainWindow, qtbot: Any) -> None:
+    add_node(chain.document, "t", "transpose", (260, 300))  # x is 1-D: transpose(0, 1) fails
+    on_wire = (chain.scene.nodes["x"].output_anchor() + chain.scene.nodes["y"].input_anchor("a")) / 2
+    drag(qtbot, chain, chain.scene.nodes["t"].pos() + QPointF(60, 10), on_wire)
+    assert chain.document.edges[("y", "a")] == Edge("x", "y", "a") and ("t", "input") not in chain.document.edges
+    assert "Cannot insert t: t would fail" in chain.statusBar().currentMessage()
+    tree = chain.palette.tree
+    send_drop(chain, tree.mimeData([tree.op_item("transpose")]), viewport_point(chain, on_wire))
+    [added] = [node for node in chain.document.nodes.values() if node.kind == "transpose" and node.id != "t"]
+    assert chain.document.edges[("y", "a")] == Edge("x", "y", "a")  # added, but left unwired
+    assert "would fail" in chain.statusBar().currentMessage()

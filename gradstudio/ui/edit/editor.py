@@ -93,7 +93,7 @@ class Editor(QObject):
         """Add a node of `kind` with its top-left corner at `position` (or the nearest free spot); its id, or None.
 
         With `source` the new node's first input is wired from that node, with `target` its output feeds that
-        (node id, port): the node and its wire are one undo step.
+        (node id, port): the node and its wires are one undo step. Wiring that would fail leaves the node unwired.
         """
         if kind not in CATALOG:
             self.refused.emit(f"Add node: unknown op kind {kind!r}")
@@ -109,8 +109,11 @@ class Editor(QObject):
             occupant = self.document.edges.get(target)
             edits += [Disconnect(occupant)] if occupant is not None else []
             edits.append(Connect(Edge(node_id, *target)))
-        edit = edits[0] if len(edits) == 1 else Batch(edits)
-        return node_id if self.apply(edit, f"Add {CATALOG[kind].title}") else None
+        title = f"Add {CATALOG[kind].title}"
+        checked = [node_id, *([target[0]] if target is not None else [])]
+        if len(edits) > 1 and self._apply_trying(Batch(edits), title, f"Cannot wire {name}", checked):
+            return node_id
+        return node_id if self.apply(edits[0], title) else None  # unwired (a refused wiring said why)
 
     def connect(self, edge: Edge, replacing: Edge | None = None) -> bool:
         """Connect `edge` (instead of `replacing`, and of any edge already into its input) as one undo step.
@@ -122,31 +125,40 @@ class Editor(QObject):
         edits: list[Edit] = [Disconnect(old) for old in dict.fromkeys(displaced)]
         edit = Batch([*edits, Connect(edge)])
         text = f"Connect {self._label(edge.source)} → {self._label(edge.target)}.{edge.port}"
+        return self._apply_trying(edit, text, "Cannot connect", [edge.target])
+
+    def _apply_trying(self, edit: Edit, text: str, refusal: str, checked: list[str]) -> bool:
+        """Apply `edit` as one undo step unless the model refuses it or a `checked` node would then fail."""
         if self.busy is not None:
-            self.refused.emit(f"Cannot connect: {self.busy}")
+            self.refused.emit(f"{refusal}: {self.busy}")
             return False
         try:
             inverse = self.document.apply(edit)
         except EditError as error:
-            self.refused.emit(f"Cannot connect: {error}")
+            self.refused.emit(f"{refusal}: {error}")
             return False
-        problem = self._trial_error(edge.target)
-        if problem is not None:
-            inverse.apply(self.document)
-            self.refused.emit(f"Cannot connect: {self._label(edge.target)} would fail: {problem}")
-            return False
+        for node_id in checked:
+            problem = self._trial_error(node_id)
+            if problem is not None:
+                inverse.apply(self.document)
+                self.refused.emit(f"{refusal}: {self._label(node_id)} would fail: {problem}")
+                return False
         self.stack.push(ApplyEdit(self.document, edit, inverse, text, self.guard))
         return True
 
     def insert(self, node_id: str, edge: Edge) -> bool:
-        """Put an unwired node into `edge`: its source feeds the node's first input, the node feeds its target."""
+        """Put an unwired node into `edge`: its source feeds the node's first input, the node feeds its target.
+
+        Refused, as a connection is, when the node or the wire's target would then fail.
+        """
         ports = self.document.node(node_id).input_ports()
         if not ports:
             self.refused.emit(f"Insert {self._label(node_id)}: it has no input")
             return False
         edit = Batch([Disconnect(edge), Connect(Edge(edge.source, node_id, ports[0])),
                       Connect(Edge(node_id, edge.target, edge.port))])
-        return self.apply(edit, f"Insert {self._label(node_id)}")
+        name = self._label(node_id)
+        return self._apply_trying(edit, f"Insert {name}", f"Cannot insert {name}", [node_id, edge.target])
 
     def _trial_error(self, target: str) -> str | None:
         """The error the target reports once all its inputs are wired (a shape mismatch, say), else None."""
