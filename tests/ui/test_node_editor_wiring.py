@@ -57,6 +57,7 @@ def test_a_wire_dropped_on_empty_canvas_quick_adds_a_wired_node(chain: MainWindo
     qtbot.keyClicks(search.line, "relu")
     qtbot.keyClick(search.line, Qt.Key.Key_Return)
     [relu] = [node for node in chain.document.nodes.values() if node.kind == "relu"]
+    assert chain.scene.wires.pending is None
     assert chain.document.edges[(relu.id, "input")] == Edge("z", relu.id, "input")
     assert chain.scene.nodes[relu.id].input_anchor("input") == drop
     assert chain.undo_stack.count() == 1
@@ -68,8 +69,10 @@ def test_quick_add_from_a_wire_offers_only_ops_that_take_its_tensor(chain: MainW
     kinds = shown_kinds(chain)
     assert "sigmoid" in kinds
     assert "transpose" not in kinds  # x is 1-D: transpose(0, 1) is refused
+    assert chain.scene.wires.pending is not None and chain.scene.wires.pending.scene() is chain.scene  # still hangs
     qtbot.keyClick(chain.view.search.line, Qt.Key.Key_Escape)
     assert not chain.view.search.isVisible()
+    assert chain.scene.wires.pending is None
     qtbot.keyClick(chain.view, Qt.Key.Key_Tab)
     assert "tensor" in shown_kinds(chain)  # an unwired quick add offers every op again
 

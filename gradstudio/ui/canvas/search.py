@@ -7,7 +7,7 @@ from collections.abc import Collection
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from gradstudio import engine
@@ -97,6 +97,7 @@ class NodeSearch(QFrame):
     """A small floating box with a filter line and the matching ops; emits `chosen(kind)`."""
 
     chosen = Signal(object)
+    closed = Signal()
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -147,6 +148,10 @@ class NodeSearch(QFrame):
         if item is not None:
             self.hide()
             self.chosen.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self.closed.emit()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.line and event.type() == QEvent.Type.KeyPress:

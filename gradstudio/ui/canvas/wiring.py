@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import networkx as nx
+import shiboken6
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QGraphicsSceneMouseEvent
 
@@ -28,6 +29,7 @@ class WireTool:
         self.anchor: Port | None = None
         self.picked: Edge | None = None
         self.wire: WireItem | None = None
+        self.pending: WireItem | None = None  # the dropped wire, shown while the quick-add box is open
         self._highlighted: list[NodeItem] = []
 
     @property
@@ -99,6 +101,14 @@ class WireTool:
         self._highlight({})
         self.anchor = self.picked = self.wire = None
 
+    def drop_pending(self) -> None:
+        """Take down the wire left hanging for the quick-add box."""
+        if self.pending is not None:
+            # the box may close as the window does, after the scene (and the wire with it) is gone
+            if shiboken6.isValid(self.pending) and self.pending.scene() is self.scene:
+                self.scene.removeItem(self.pending)
+            self.pending = None
+
     def forget(self, node_id: str | None = None, edge: Edge | None = None) -> None:
         """Drop the wire when the document loses a node or edge it hangs from (deleted or undone mid-drag)."""
         if self.anchor is None:
@@ -129,6 +139,12 @@ class WireTool:
             return
         view = views[0]
         at = view.mapFromScene(position)
+        self.drop_pending()
+        self.pending = WireItem(self.scene.theme.port_highlight)
+        start = anchor.scene_pos()
+        self.pending.set_ends(*((start, position) if anchor.is_output else (position, start)))
+        self.scene.addItem(self.pending)
+        view.search.closed.connect(self.drop_pending, Qt.ConnectionType.SingleShotConnection)
         if anchor.is_output:
             result = self.scene.workspace.results().get(anchor.node_id)
             view.open_search(at, accepting(result.value if result is not None else None), source=anchor.node_id)
