@@ -72,6 +72,23 @@ def explain_step(step: BackwardStep, owner_of: Callable[[Any], str | None] = lam
     return ChainRuleStep(step.name, step.owner, grad_in, tuple(terms))
 
 
+def contributions(steps: list[BackwardStep], index: int) -> list[np.ndarray]:
+    """The gradients the earlier steps sent to step `index`'s function, which the engine summed into its grad_in.
+
+    Two or more when one tensor was used more than once (`y * y`, or `y` feeding two ops).
+    """
+    function = steps[index].function
+    if function is None:
+        return []
+    sent = []
+    for step in steps[:index]:
+        children = step.function.next_functions if step.function is not None else ()
+        for (child, _), grad in zip(children, step.grads_out):
+            if child is function and grad is not None:
+                sent.append(_array(grad))
+    return sent
+
+
 def _array(tensor: Any) -> np.ndarray:
     return np.asarray(tensor.detach().numpy())
 

@@ -91,7 +91,8 @@ def _edit_actions(window: MainWindow, a: Actions) -> None:
     undo.setShortcuts(QKeySequence.keyBindings(Keys.Undo))
     redo = window.undo_group.createRedoAction(window, "&Redo")
     redo.setObjectName("actionRedo")
-    redo.setShortcuts(QKeySequence.keyBindings(Keys.Redo))
+    # the platform's keys, and Ctrl+Y wherever that is not already one of them
+    redo.setShortcuts(list(dict.fromkeys([*QKeySequence.keyBindings(Keys.Redo), QKeySequence("Ctrl+Y")])))
     for action, run in ((undo, window.undo), (redo, window.redo)):
         action.triggered.disconnect()  # the group's own slot: undo and redo go through the window instead
         action.triggered.connect(run)
@@ -118,7 +119,9 @@ def _view_actions(window: MainWindow, a: Actions) -> None:
     _action(window, a, "actionZoomIn", "Zoom &In", view.zoom_in, [Keys.ZoomIn, "Ctrl+="], "Zoom in")
     _action(window, a, "actionZoomOut", "Zoom &Out", view.zoom_out, [Keys.ZoomOut], "Zoom out")
     _action(window, a, "actionZoomReset", "&Actual Size", view.reset_zoom, ["Ctrl+0"], "Zoom to 100 %")
-    _action(window, a, "actionFitView", "&Fit View", view.fit_all, ["F"], "Show the selection or the whole graph")
+    _action(window, a, "actionFitView", "&Fit View", view.fit_all, ["F"], "Show the whole graph")
+    _action(window, a, "actionFitSelection", "Fit &Selection", view.fit_selection, ["Shift+F"],
+            "Show the selected nodes")
     _action(window, a, "actionAutoLayout", "Auto &Layout", window.commands.auto_layout, ["Ctrl+L"],
             "Arrange the selection (or the whole graph) in columns by depth")
     snap = _action(window, a, "actionSnapToGrid", "&Snap to Grid", _snap_setter(window), [], checkable=True,
@@ -219,7 +222,8 @@ def _menus(window: MainWindow, a: Actions) -> None:
     edit_menu.addSeparator()
     edit_menu.addActions([a.actionSelectAll, a.actionAddNote, a.actionAddFrame])
     view_menu = bar.addMenu("&View")
-    view_menu.addActions([a.actionZoomIn, a.actionZoomOut, a.actionZoomReset, a.actionFitView])
+    view_menu.addActions([a.actionZoomIn, a.actionZoomOut, a.actionZoomReset, a.actionFitView,
+                              a.actionFitSelection])
     view_menu.addSeparator()
     view_menu.addActions([a.actionAutoLayout, a.actionSnapToGrid, a.actionMinimap, a.actionAutogradGraph])
     theme_menu = view_menu.addMenu("&Theme")

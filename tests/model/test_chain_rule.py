@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradstudio.model.chain_rule import ELEMENTWISE, JACOBIAN, SCALAR_OUTPUT, explain_step
+from gradstudio.model.chain_rule import ELEMENTWISE, JACOBIAN, SCALAR_OUTPUT, contributions, explain_step
+from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.io.fileformat import load
 
@@ -76,3 +77,21 @@ def test_matrix_products_show_the_whole_jacobian() -> None:
     assert jacobians
     for term in jacobians:
         assert term.local.ndim == 2
+
+
+def test_contributions_are_what_each_use_of_a_tensor_sent_back() -> None:
+    document = GraphDocument()
+    for node in [Node("x", "tensor", "x", {"requires_grad": True}), Node("s", "sin", "s"), Node("c", "cos", "c"),
+                 Node("a", "add", "a"), Node("m", "sum", "m")]:
+        document.apply(AddNode(node))
+    for edge in [Edge("x", "s", "input"), Edge("x", "c", "input"), Edge("s", "a", "a"), Edge("c", "a", "b"),
+                 Edge("a", "m", "input")]:
+        document.apply(Connect(edge))
+    evaluator = Evaluator(document)
+    steps = evaluator.backward("m").steps
+    [leaf] = [index for index, step in enumerate(steps) if step.name.endswith("AccumulateGrad")]
+    sent = contributions(steps, leaf)
+    assert len(sent) == 2  # from sin and from cos
+    np.testing.assert_allclose(sent[0] + sent[1], steps[leaf].grad_in.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(sorted(float(part[0]) for part in sent), sorted([np.cos(1.0), -np.sin(1.0)]), rtol=1e-6)
+    assert contributions(steps, 0) == []  # the first step gets the seed, from no step

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from backward_helpers import press_backward
 from panel_helpers import click_node, node_id, open_example, settle
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from test_inspector import type_into
+from ui_helpers import add_node
 
-from gradstudio.model.document import SetSetting
+from gradstudio.model.document import Connect, Edge, SetSetting
 from gradstudio.model.io.codegen import generate_code
 from gradstudio.ui.main_window import MainWindow
 
@@ -73,3 +75,16 @@ def test_copy_puts_the_code_on_the_clipboard(window: MainWindow, qtbot: Any) -> 
     assert QGuiApplication.clipboard().text() == code
     assert code.startswith("import torch\nimport torch.nn.functional as F\n")
     assert node_id(window, "loss")
+
+
+def test_the_code_shows_the_backward_just_run_without_a_target(chain: MainWindow, qtbot: Any) -> None:
+    add_node(chain.document, "m", "mean", (780, 0))
+    chain.document.apply(Connect(Edge("z", "m", "input")))
+    chain.workspace.refresh()
+    assert chain.document.settings.backward_target in (None, "")
+    assert ".backward()" not in show_code(chain)
+    click_node(qtbot, chain, "m")
+    press_backward(qtbot, chain)
+    code = show_code(chain)
+    assert code.endswith("print(m)\nm.backward()\nprint(x.grad)\n")
+    assert code == generate_code(chain.document, chain.workspace.results(), "m")

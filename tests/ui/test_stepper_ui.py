@@ -48,7 +48,9 @@ def test_step_through_visits_the_grad_fns_in_the_engines_order(notes: MainWindow
 def test_each_step_shows_the_chain_rule_with_the_right_numbers(notes: MainWindow, qtbot: Any) -> None:
     texts = [text for _, _, text in walk(qtbot, notes)]
     mean, scale, square, add, accumulate = texts
+    assert mean.startswith("Backward starts at out: ∂out/∂out = 1")
     assert "incoming gradient ∂out/∂out = 1" in mean
+    assert "Backward starts" not in scale
     assert "local derivative ∂out/∂z = [0.3333, 0.3333, 0.3333]" in mean
     assert "∂out/∂z = [0.3333, 0.3333, 0.3333]" in mean.split("chain rule")[1]
     assert "incoming gradient ∂out/∂z = [0.3333, 0.3333, 0.3333]" in scale
@@ -56,7 +58,9 @@ def test_each_step_shows_the_chain_rule_with_the_right_numbers(notes: MainWindow
     assert "→ ∂out/∂y_squared = [1, 1, 1]" in scale
     assert square.count("local derivative ∂y_squared/∂y (elementwise) = [3, 3, 3]") == 2
     assert square.count("[1, 1, 1] ⊙ [3, 3, 3] → ∂out/∂y = [3, 3, 3]") == 2
-    assert "incoming gradient ∂out/∂y = [6, 6, 6]" in add
+    assert "∂out/∂y = [3, 3, 3] + [3, 3, 3] = [6, 6, 6]" in square  # y feeds both inputs of y * y
+    assert " + " not in scale
+    assert "incoming gradient ∂out/∂y = [3, 3, 3] + [3, 3, 3] = [6, 6, 6] (y is used twice" in add
     assert "local derivative ∂y/∂x (elementwise) = [1, 1, 1]" in add and "→ ∂out/∂x = [6, 6, 6]" in add
     assert "x.grad += [6, 6, 6] → x.grad = [6, 6, 6]" in accumulate
 

@@ -65,10 +65,21 @@ def test_fit_view_with_f_shows_the_whole_graph(chain: MainWindow, qtbot: Any) ->
         assert visible.contains(item.sceneBoundingRect())
 
 
-def test_fit_view_fits_the_selection(chain: MainWindow) -> None:
+def test_fit_view_fits_the_whole_graph_even_with_a_selection(chain: MainWindow, qtbot: Any) -> None:
+    chain.view.zoom_at(3.0)
+    chain.scene.select(["z"])
+    qtbot.keyClick(chain.view, Qt.Key.Key_F)
+    visible = chain.view.mapToScene(chain.view.viewport().rect()).boundingRect()
+    assert all(visible.contains(item.sceneBoundingRect()) for item in chain.scene.nodes.values())
+
+
+def test_fit_selection_is_its_own_action_on_shift_f(chain: MainWindow, qtbot: Any) -> None:
+    [view_menu] = [action.menu() for action in chain.menuBar().actions() if action.text() == "&View"]
+    assert chain.actions.actionFitSelection in view_menu.actions()
+    assert [key.toString() for key in chain.actions.actionFitSelection.shortcuts()] == ["Shift+F"]
     chain.view.zoom_at(0.1)
     chain.scene.select(["z"])
-    chain.actions.actionFitView.trigger()
+    qtbot.keyClick(chain.view, Qt.Key.Key_F, Qt.KeyboardModifier.ShiftModifier)
     assert chain.view.zoom() == 1.0
     centre = chain.view.mapToScene(chain.view.viewport().rect().center())
     target = chain.scene.nodes["z"].sceneBoundingRect().center()
@@ -79,7 +90,7 @@ def test_far_away_nodes_stay_reachable(chain: MainWindow, qtbot: Any) -> None:
     chain.editor.apply(MoveNode("w", (90_000.0, -70_000.0)), "far away")
     qtbot.waitUntil(lambda: chain.view.sceneRect().contains(QPointF(90_000, -70_000)), timeout=2000)
     chain.scene.select(["w"])
-    qtbot.keyClick(chain.view, Qt.Key.Key_F)
+    qtbot.keyClick(chain.view, Qt.Key.Key_F, Qt.KeyboardModifier.ShiftModifier)
     visible = chain.view.mapToScene(chain.view.viewport().rect()).boundingRect()
     assert visible.contains(chain.scene.nodes["w"].sceneBoundingRect())
 

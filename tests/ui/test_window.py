@@ -17,8 +17,8 @@ from gradstudio.ui.main_window import MainWindow
 
 WIDGETS = ["canvas", "palette", "inspector", "valuesPanel", "codePanel", "trainPanel"]
 ACTIONS = ("actionNew actionOpen actionSave actionSaveAs actionUndo actionRedo actionBackward actionStepBackward "
-           "actionZeroGrad actionNoGrad actionAutoLayout actionFitView actionExportImage actionExportCode "
-           "actionImportCode").split()
+           "actionZeroGrad actionNoGrad actionAutoLayout actionFitView actionFitSelection actionExportImage "
+           "actionExportCode actionImportCode").split()
 
 
 @pytest.mark.parametrize("name", WIDGETS)
@@ -43,6 +43,17 @@ def test_standard_shortcuts(window: MainWindow) -> None:
     assert "Ctrl+S" in shortcuts["actionSave"] and "Ctrl+Z" in shortcuts["actionUndo"]
     assert {"Del", "Backspace"} <= set(shortcuts["actionDelete"])
     assert shortcuts["actionDuplicate"] == ["Ctrl+D"] and shortcuts["actionFitView"] == ["F"]
+    assert shortcuts["actionFitSelection"] == ["Shift+F"]
+    assert {"Ctrl+Shift+Z", "Ctrl+Y"} <= set(shortcuts["actionRedo"])
+
+
+def test_ctrl_y_redoes(chain: MainWindow, qtbot: Any) -> None:
+    chain.scene.select(["w"])
+    chain.actions.actionDelete.trigger()
+    qtbot.keyClick(chain.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert "w" in chain.document.nodes
+    qtbot.keyClick(chain.view, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert "w" not in chain.document.nodes
 
 
 def test_palette_lists_every_op_by_category_with_tool_tips(window: MainWindow) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
+from gradstudio.ui.edit.placement import node_rect
 from gradstudio.ui.main_window import MainWindow
 
 
@@ -85,3 +86,9 @@ def send_drop(window: MainWindow, mime: QMimeData, at: QPoint) -> None:
     QApplication.sendEvent(viewport, move)
     assert move.isAccepted()
     QApplication.sendEvent(viewport, QDropEvent(point, action, mime, buttons, modifiers))
+
+
+def overlaps(window: MainWindow) -> list[tuple[str, str]]:
+    """Pairs of nodes whose faces overlap on the canvas."""
+    rects = {node.id: node_rect(node) for node in window.document.nodes.values()}
+    return [(a, b) for a in rects for b in rects if a < b and rects[a].intersects(rects[b])]

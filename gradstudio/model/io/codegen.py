@@ -23,11 +23,16 @@ NOT_SCALAR = "grad can be implicitly created only for scalar outputs"
 INDENT = "    "
 
 
-def generate_code(document: GraphDocument, results: Mapping[str, NodeResult] | None = None) -> str:
-    """Python source computing what `document` computes with PyTorch; `results` from its evaluator, if at hand."""
+def generate_code(document: GraphDocument, results: Mapping[str, NodeResult] | None = None,
+                  backward_target: str | None = None) -> str:
+    """Python source computing what `document` computes with PyTorch; `results` from its evaluator, if at hand.
+
+    The backward pass runs from `backward_target` (a node id: the Backward just run, say), else from the
+    document's backward target.
+    """
     if results is None:
         results = _evaluate(document)
-    return _Writer(document, results).code()
+    return _Writer(document, results, backward_target).code()
 
 
 def _evaluate(document: GraphDocument) -> dict[str, NodeResult]:
@@ -41,8 +46,10 @@ def _evaluate(document: GraphDocument) -> dict[str, NodeResult]:
 class _Writer:
     """Builds the lines of one document's code."""
 
-    def __init__(self, document: GraphDocument, results: Mapping[str, NodeResult]) -> None:
+    def __init__(self, document: GraphDocument, results: Mapping[str, NodeResult],
+                 backward_target: str | None = None) -> None:
         self.document = document
+        self.backward_target = backward_target
         self.results = results
         self.no_grad = document.settings.grad_mode == "no_grad"
         self.uses_functional = False
@@ -118,7 +125,7 @@ class _Writer:
     # ----- backward ------------------------------------------------------------------------------------------
 
     def _backward(self) -> list[str]:
-        target_id = self.document.settings.backward_target
+        target_id = self.backward_target or self.document.settings.backward_target
         target = self.document.nodes.get(target_id) if target_id else None
         if target is None:
             return []

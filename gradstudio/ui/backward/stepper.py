@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject
 
-from gradstudio.model.chain_rule import ELEMENTWISE, JACOBIAN, SCALAR_OUTPUT, ChainRuleStep, explain_step
+from gradstudio.model.chain_rule import (
+    ELEMENTWISE,
+    JACOBIAN,
+    SCALAR_OUTPUT,
+    ChainRuleStep,
+    contributions,
+    explain_step,
+)
 from gradstudio.model.evaluation import BackwardResult
 from gradstudio.ui.backward.controller import BackwardController
 from gradstudio.ui.panels.step_panel import IDLE, StepPanel
@@ -27,6 +34,10 @@ def format_array(values: Any) -> str:
         return f"{float(array):.4g}"
     return np.array2string(array, separator=", ", threshold=24, edgeitems=3, max_line_width=100,
                            formatter={"float_kind": lambda v: f"{v:.4g}", "int_kind": str})
+
+
+def _times(count: int) -> str:
+    return "twice" if count == 2 else f"{count} times"
 
 
 class StepController(QObject):
@@ -124,7 +135,12 @@ class StepController(QObject):
         out = name(self.result.target)
         here = name(chain.owner) if chain.owner else "?"
         incoming = f"∂{out}/∂{here}"
-        lines = [f"<p>incoming gradient <b>{incoming}</b> = <code>{format_array(chain.grad_in)}</code></p>"]
+        lines = [self._seed_html(out)] if self.index == 0 else []
+        sent = contributions(self.result.steps, self.index) if self.index is not None else []
+        summed = " + ".join(f"<code>{format_array(part)}</code>" for part in sent) + " = " if len(sent) > 1 else ""
+        lines.append(f"<p>incoming gradient <b>{incoming}</b> = {summed}<code>{format_array(chain.grad_in)}</code>"
+                     + (f" ({here} is used {_times(len(sent))}: the gradients it gets back add up)" if summed else "")
+                     + "</p>")
         if chain.accumulates:
             grad = self.workspace.model.grad(chain.owner) if chain.owner else None
             total = format_array(grad.numpy()) if grad is not None else "None"
@@ -132,7 +148,33 @@ class StepController(QObject):
                          f"<code>{format_array(chain.grad_in)}</code> → {here}.grad = <code>{total}</code></p>")
         for term in chain.terms:
             lines.append(self._term_html(term, incoming, here, out, chain))
+        lines += self._sums_html(chain, out)
         return "".join(lines)
+
+    def _seed_html(self, out: str) -> str:
+        """Where every pass starts: the output's gradient with respect to itself (1 for a scalar loss)."""
+        seed = self.result.steps[0].grad_in
+        if seed.numel() == 1 and float(seed.detach().numpy().reshape(())) == 1.0:
+            return (f"<p>Backward starts at {out}: <b>∂{out}/∂{out} = 1</b> "
+                    "(the gradient of a scalar with respect to itself)</p>")
+        given = format_array(seed.detach().numpy())
+        return f"<p>Backward starts at {out} with the gradient given: <b>∂{out}/∂{out}</b> = <code>{given}</code></p>"
+
+    def _sums_html(self, chain: ChainRuleStep, out: str) -> list[str]:
+        """Where two inputs of this step are the same tensor (`y * y`), their contributions add up."""
+        by_destination: dict[str, list[Any]] = {}
+        for term in chain.terms:
+            if term.destination is not None:
+                by_destination.setdefault(term.destination, []).append(term)
+        lines = []
+        for destination, terms in by_destination.items():
+            if len(terms) > 1:
+                parts = " + ".join(f"<code>{format_array(term.product)}</code>" for term in terms)
+                total = format_array(sum(term.product for term in terms))
+                source = self.backward.name_of(destination)
+                lines.append(f"<p>{source} feeds {len(terms)} inputs here: its contributions add up, "
+                             f"<b>∂{out}/∂{source}</b> = {parts} = <code>{total}</code></p>")
+        return lines
 
     def _term_html(self, term: Any, incoming: str, here: str, out: str, chain: ChainRuleStep) -> str:
         source = self.backward.name_of(term.destination) if term.destination else "?"

@@ -22,6 +22,7 @@ from gradstudio.model.document import Edge, Node
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.ui.canvas import requires_grad_face
 from gradstudio.ui.canvas.preview import Preview, describe
+from gradstudio.ui.canvas.wire_labels import LABEL_REACH, paint_label
 from gradstudio.ui.text_limits import shorten_words
 from gradstudio.ui.themes import LIGHT, Theme
 
@@ -303,6 +304,8 @@ class EdgeItem(QGraphicsItem):
         self._bounds = QRectF()
         self._shape: QPainterPath | None = None
         self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
+        self.label: str | None = None  # the shape of the tensor it carries (ui/canvas/wire_labels.py)
+        self.hinted = False  # a node dragged over it would be inserted on release
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
 
@@ -310,8 +313,15 @@ class EdgeItem(QGraphicsItem):
         """Redraw between two scene points."""
         self.prepareGeometryChange()
         self._path = bezier(start, end)
-        self._bounds = self._path.boundingRect().adjusted(-5, -5, 5, 5)
+        middle = LABEL_REACH.translated(self._path.pointAtPercent(0.5))
+        self._bounds = self._path.boundingRect().adjusted(-5, -5, 5, 5).united(middle)
         self._shape = None
+
+    def set_label(self, label: str | None) -> None:
+        """Show `label` (the carried tensor's shape) at the midpoint, or nothing."""
+        if label != self.label:
+            self.label = label
+            self.update()
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -331,9 +341,13 @@ class EdgeItem(QGraphicsItem):
         pen = QPen(color, 3 if self.isSelected() else 2)
         if self.flow_pen is not None and not self.isSelected():
             pen = self.flow_pen
+        if self.hinted:
+            pen = QPen(theme.port_highlight, 4)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
+        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= LOD_SIMPLE:
+            paint_label(painter, self._path, self.label, theme)
 
 
 class WireItem(QGraphicsPathItem):

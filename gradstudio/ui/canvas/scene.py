@@ -18,6 +18,7 @@ from gradstudio.model.flow_view import FlowView
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
 from gradstudio.ui.canvas.highlight import CanvasHighlight
 from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, EdgeItem, NodeItem, Port
+from gradstudio.ui.canvas.wire_labels import shape_label
 from gradstudio.ui.canvas.wiring import WireTool
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.themes import LIGHT, Theme
@@ -40,6 +41,7 @@ class GraphScene(QGraphicsScene):
         self._edges_at: dict[str, set[tuple[str, str]]] = {}
         self._syncing = False
         self._dragged: set[QGraphicsItem] = set()
+        self._hinted: EdgeItem | None = None  # the wire a dragged node would be inserted into
         self.wires = WireTool(self)
         self._build()
         self.highlight = CanvasHighlight(self.nodes, self.edges, workspace.name_of)
@@ -92,6 +94,8 @@ class GraphScene(QGraphicsScene):
     def _on_edge_removed(self, edge: Edge) -> None:
         self.wires.forget(edge=edge)
         key = (edge.target, edge.port)
+        if self._hinted is self.edges[key]:
+            self._hinted = None
         self.removeItem(self.edges.pop(key))
         for node_id in (edge.source, edge.target):
             self._edges_at[node_id].discard(key)
@@ -148,6 +152,7 @@ class GraphScene(QGraphicsScene):
         self._edges_at.setdefault(edge.target, set()).add(key)
         self._set_edge_ends(item)
         self.addItem(item)
+        self._label_edges(edge.source)
 
     def _add_annotation(self, annotation: Annotation) -> None:
         item = AnnotationItem.create(annotation)
@@ -171,6 +176,21 @@ class GraphScene(QGraphicsScene):
             result = results.get(node_id)
             if result is not item.result:
                 item.set_result(result)
+                self._label_edges(node_id)
+
+    def _label_edges(self, source: str) -> None:
+        """Label the wires leaving `source` with its tensor's shape, once per node they feed."""
+        label = shape_label(self.nodes[source].result)
+        fed: set[str] = set()
+        for item in sorted((self.edges[key] for key in self._edges_at.get(source, ())
+                            if self.edges[key].edge.source == source), key=self._port_order):
+            item.set_label(label if item.edge.target not in fed else None)
+            fed.add(item.edge.target)
+
+    def _port_order(self, item: EdgeItem) -> tuple[str, int]:
+        """Sort key of an edge item: its target, then its port's place among the target's inputs."""
+        inputs = self.nodes[item.edge.target].inputs
+        return item.edge.target, inputs.index(item.edge.port) if item.edge.port in inputs else len(inputs)
 
     def show_backward(self, flow: FlowView | None) -> None:
         """Paint a backward pass (or one step of it) on the items; None takes it off."""
@@ -200,17 +220,52 @@ class GraphScene(QGraphicsScene):
         if not self._syncing:
             self._dragged.add(item)
 
-    def commit_moves(self) -> None:
-        """Turn the items dragged since the last commit into one undoable move."""
+    def commit_moves(self, drop: QPointF | None = None) -> None:
+        """Turn the items dragged since the last commit into one undoable move.
+
+        One unwired node dropped (at scene point `drop`) on a wire is inserted into it, in the same undo step.
+        """
         moves, models = {}, []
         for item in self._dragged:
             model = item.node if isinstance(item, NodeItem) else item.annotation
             moves[model.id] = (model.position, (item.pos().x(), item.pos().y()))
             models.append((item, model))
         self._dragged.clear()
-        if not self.editor.move(moves):
+        self._hint(None)
+        wire = self._insertion(models, drop)
+        if wire is not None:
+            self.editor.stack.beginMacro(f"Insert {models[0][1].name}")
+        moved = self.editor.move(moves, mergeable=wire is None)
+        if wire is not None:
+            if moved:
+                self.editor.insert(models[0][1].id, wire)
+            self.editor.stack.endMacro()
+        if not moved:
             for item, model in models:  # refused (or nothing moved): the items go back where the model has them
                 self.place(item, model.position)
+
+    def _insertion(self, models: list[tuple[QGraphicsItem, Any]], drop: QPointF | None) -> Edge | None:
+        """The wire a lone unwired node with inputs was dropped on, if any."""
+        if drop is None or len(models) != 1 or not isinstance(models[0][0], NodeItem):
+            return None
+        node_id = models[0][1].id
+        if self._edges_at.get(node_id) or not models[0][0].inputs or self.editor.busy is not None:
+            return None
+        return self.edge_at(drop)
+
+    def _hint(self, edge: Edge | None) -> None:
+        """Light the wire a dragged node would go into (None: none)."""
+        item = self.edges.get((edge.target, edge.port)) if edge is not None else None
+        if item is not self._hinted:
+            for old, new in ((self._hinted, False), (item, True)):
+                if old is not None:
+                    old.hinted = new
+                    old.update()
+            self._hinted = item
+
+    def edge_at(self, point: QPointF) -> Edge | None:
+        """The edge drawn under a scene point, if any."""
+        return next((item.edge for item in self.items(point) if isinstance(item, EdgeItem)), None)
 
     # ----- queries ---------------------------------------------------------------------------------------------
 
@@ -261,9 +316,13 @@ class GraphScene(QGraphicsScene):
         if self.wires.move(event):
             return
         super().mouseMoveEvent(event)
+        if self._dragged:
+            models = [(item, item.node if isinstance(item, NodeItem) else None) for item in self._dragged]
+            self._hint(self._insertion(models, event.scenePos()))
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.wires.release(event):
             return
         super().mouseReleaseEvent(event)
-        self.commit_moves()
+        self.commit_moves(event.scenePos())
+

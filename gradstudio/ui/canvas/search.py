@@ -2,33 +2,102 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Collection
+from typing import Any
+
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from gradstudio import engine
 from gradstudio.model.catalog import CATALOG
+
+TRIAL_LIMIT = 10_000  # elements: a larger tensor is not tried on every one-input op
+
+
+def accepting(value: Any) -> list[str]:
+    """Op kinds a wire carrying `value` can feed: every op with an input, less one-input ops that refuse it."""
+    kinds = [kind for kind, spec in CATALOG.items() if spec.input_ports(spec.default_attributes())]
+    trial = isinstance(value, engine.Tensor) and value.numel() <= TRIAL_LIMIT
+    return [kind for kind in kinds if not trial or _takes(kind, value)]
+
+
+def _takes(kind: str, tensor: Any) -> bool:
+    """True unless `kind` has one input and fails on `tensor` with its default attributes."""
+    spec = CATALOG[kind]
+    ports = spec.input_ports(spec.default_attributes())
+    if len(ports) != 1:
+        return True
+    try:
+        with engine.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a deprecation warning is not a refusal
+            spec.compute({ports[0]: tensor.detach()}, spec.default_attributes())
+    except Exception:  # noqa: BLE001 - any refusal means the op does not take this tensor
+        return False
+    return True
+
+
+# what people type for an op besides its kind and title: operators, spoken names, other libraries' names
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "add": ("+", "plus", "sum of two", "addition"),
+    "sub": ("-", "minus", "difference", "subtraction"),
+    "mul": ("*", "times", "product of two", "multiplication", "hadamard"),
+    "div": ("/", "divided by", "over", "division", "quotient"),
+    "pow": ("**", "^", "power", "square", "exponent"),
+    "matmul": ("@", "matrix multiply", "matrix product", "dot"),
+    "mm": ("matrix multiply",),
+    "neg": ("-", "minus", "negative"),
+    "relu": ("rectifier", "rectified linear"),
+    "mean": ("average", "avg"),
+    "sum": ("total", "reduce sum"),
+    "max": ("largest", "amax"),
+    "min": ("smallest", "amin"),
+    "gt": (">",),
+    "lt": ("<",),
+    "index": ("[]", "slice", "subscript"),
+    "tensor": ("leaf", "input", "variable", "parameter", "weight"),
+    "scalar": ("constant", "number"),
+    "cat": ("concat", "join"),
+    "mse_loss": ("mse", "mean squared error", "l2 loss"),
+    "T": ("transpose",),
+}
+
+
+def _names(kind: str) -> tuple[str, ...]:
+    """The op's kind, title and synonyms, lower case."""
+    return (kind.lower(), CATALOG[kind].title.lower(), *SYNONYMS.get(kind, ()))
 
 
 def matches(kind: str, text: str) -> bool:
-    """True when every word of `text` appears in the op's kind, title, category or doc."""
+    """True when `text` is one of the op's names, or every word of it appears in its names, category or doc."""
     spec = CATALOG[kind]
-    haystack = f"{spec.kind} {spec.title} {spec.category} {spec.doc}".lower()
-    return all(word in haystack for word in text.lower().split())
+    text = text.strip().lower()
+    if text in _names(kind):
+        return True
+    haystack = f"{' '.join(_names(kind))} {spec.category} {spec.doc}".lower()
+    return all(word in haystack for word in text.split())
 
 
 def rank(kind: str, text: str) -> int:
-    """How well an op matches (lower first): its title or kind starts with the text, contains it, or only the doc."""
+    """How well an op matches (lower first): its kind or title is the text, a synonym is, a name starts with it,
+    a name contains it, or only the category or doc does."""
     text = text.strip().lower()
-    names = (CATALOG[kind].title.lower(), kind.lower())
-    if any(name.startswith(text) for name in names):
+    names = _names(kind)
+    if text in names[:2]:
         return 0
-    return 1 if any(text in name for name in names) else 2
+    if text in names:
+        return 1
+    if any(name.startswith(text) for name in names):
+        return 2
+    return 3 if any(text in name for name in names) else 4
 
 
 class NodeSearch(QFrame):
     """A small floating box with a filter line and the matching ops; emits `chosen(kind)`."""
 
     chosen = Signal(object)
+    closed = Signal()
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -47,12 +116,15 @@ class NodeSearch(QFrame):
         self.line.textChanged.connect(self._filter)
         self.line.installEventFilter(self)
         self.list.itemActivated.connect(self._activate)
+        self.kinds: Collection[str] = CATALOG
         self._filter("")
         self.hide()
 
-    def popup(self, position: QPoint) -> None:
-        """Show the box at a viewport position, cleared and focused."""
+    def popup(self, position: QPoint, kinds: Collection[str] | None = None) -> None:
+        """Show the box at a viewport position, cleared and focused, offering `kinds` (default: every op)."""
+        self.kinds = CATALOG if kinds is None else kinds
         self.line.clear()
+        self._filter("")
         parent = self.parentWidget()
         x = min(position.x(), max(0, parent.width() - self.width()))
         y = min(position.y(), max(0, parent.height() - self.height()))
@@ -63,7 +135,7 @@ class NodeSearch(QFrame):
 
     def _filter(self, text: str) -> None:
         self.list.clear()
-        found = sorted((kind for kind in CATALOG if matches(kind, text)), key=lambda kind: rank(kind, text))
+        found = sorted((kind for kind in self.kinds if matches(kind, text)), key=lambda kind: rank(kind, text))
         for kind in found:
             spec = CATALOG[kind]
             item = QListWidgetItem(f"{spec.title}   ·   {spec.category}")
@@ -76,6 +148,10 @@ class NodeSearch(QFrame):
         if item is not None:
             self.hide()
             self.chosen.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self.closed.emit()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.line and event.type() == QEvent.Type.KeyPress:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 from PySide6.QtCore import QEvent, QLineF, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -20,7 +21,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
-from gradstudio.ui.canvas.items import GRID
+from gradstudio.model.catalog import CATALOG
+from gradstudio.ui.canvas.items import GRID, HEADER, ROW, WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.search import NodeSearch
 
@@ -66,7 +68,8 @@ class GraphView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space_held = False
         self._search_at = QPointF()
-        self.search = NodeSearch(self.viewport())
+        self._search_wire: tuple[str | None, tuple[str, str] | None] = (None, None)
+        self.search = NodeSearch(self)  # over the viewport and its overlays (the minimap)
         self.search.chosen.connect(self._add_searched)
 
     def setScene(self, scene: GraphScene) -> None:
@@ -134,11 +137,17 @@ class GraphView(QGraphicsView):
         self.zoomed.emit(self.zoom())
 
     def fit_all(self) -> None:
-        """Fit the selection, or the whole graph when nothing is selected."""
+        """Fit the whole graph."""
+        self._fit_items(self.graph_scene().items())
+
+    def fit_selection(self) -> None:
+        """Fit the selection (the whole graph when nothing is selected)."""
         scene = self.graph_scene()
-        selected = scene.selectedItems()
+        self._fit_items(scene.selectedItems() or scene.items())
+
+    def _fit_items(self, items: list) -> None:
         rect = QRectF()
-        for item in selected or scene.items():
+        for item in items:
             if item.parentItem() is None and item.isVisible():
                 rect = rect.united(item.sceneBoundingRect())
         self.fit_rect(rect)
@@ -248,13 +257,21 @@ class GraphView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
         super().focusOutEvent(event)
 
-    def open_search(self, position: QPoint) -> None:
-        """Open the quick-add box; the chosen op lands at this viewport position."""
+    def open_search(self, position: QPoint, kinds: Collection[str] | None = None, source: str | None = None,
+                    target: tuple[str, str] | None = None) -> None:
+        """Open the quick-add box offering `kinds`; the chosen op lands at this viewport position.
+
+        With `source` (a node id) the new node's first input is wired from it; with `target` (node id, port)
+        its output feeds that input.
+        """
         self._search_at = self.mapToScene(position)
-        self.search.popup(position)
+        self._search_wire = (source, target)
+        self.search.popup(position + self.viewport().pos(), kinds)
 
     def _add_searched(self, kind: str) -> None:
-        node_id = self.graph_scene().editor.add_node(kind, (self._search_at.x(), self._search_at.y()))
+        source, target = self._search_wire
+        at = self._search_at - wired_offset(source, target)
+        node_id = self.graph_scene().editor.add_node(kind, (at.x(), at.y()), source, target)
         if node_id is not None:
             self.graph_scene().select([node_id])
         self.setFocus()
@@ -282,7 +299,9 @@ class GraphView(QGraphicsView):
         if mime.hasFormat(OP_MIME):
             kind = bytes(mime.data(OP_MIME).data()).decode("utf-8")
             point = self.mapToScene(event.position().toPoint())
-            node_id = self.graph_scene().editor.add_node(kind, (point.x(), point.y()))
+            wire = self.graph_scene().edge_at(point) if kind in CATALOG and CATALOG[kind].inputs else None
+            source, target = (wire.source, (wire.target, wire.port)) if wire is not None else (None, None)
+            node_id = self.graph_scene().editor.add_node(kind, (point.x(), point.y()), source, target)
             if node_id is not None:
                 self.graph_scene().select([node_id])
             event.setDropAction(Qt.DropAction.CopyAction)
@@ -294,6 +313,15 @@ class GraphView(QGraphicsView):
             self.file_dropped.emit(paths[0])
             return
         event.ignore()
+
+
+def wired_offset(source: str | None, target: tuple[str, str] | None) -> QPointF:
+    """From a quick-added node's top-left corner to the port its wire ends on (none unwired)."""
+    if source is not None:
+        return QPointF(0.0, HEADER + ROW / 2)
+    if target is not None:
+        return QPointF(WIDTH, HEADER + ROW / 2)
+    return QPointF()
 
 
 def graph_file_paths(mime: QMimeData) -> list[str]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import networkx as nx
+import shiboken6
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QGraphicsSceneMouseEvent
 
 from gradstudio.model.document import Edge
 from gradstudio.ui.canvas.items import NodeItem, Port, WireItem
+from gradstudio.ui.canvas.search import accepting
 
 if TYPE_CHECKING:
     from gradstudio.ui.canvas.scene import GraphScene
@@ -27,6 +29,7 @@ class WireTool:
         self.anchor: Port | None = None
         self.picked: Edge | None = None
         self.wire: WireItem | None = None
+        self.pending: WireItem | None = None  # the dropped wire, shown while the quick-add box is open
         self._highlighted: list[NodeItem] = []
 
     @property
@@ -62,12 +65,22 @@ class WireTool:
         return True
 
     def release(self, event: QGraphicsSceneMouseEvent) -> bool:
-        """Finish the wire on a port (connect), or off any port (disconnect a picked-up edge)."""
+        """Finish the wire on a port (connect), on empty canvas (quick add) or off a port (drop a picked-up edge)."""
         if not self.active:
             return False
         anchor, picked = self.anchor, self.picked
         target = self.scene.port_at(event.scenePos())
         self.cancel()
+        body = self._node_at(event.scenePos()) if target is None else None
+        if body is not None:  # on a node's face: its first free input (or its output), as node editors do
+            target = self._body_port(anchor, body)
+            if target is None:
+                self.scene.editor.refused.emit(f"Cannot connect: every input of {body.node.name} is taken; "
+                                               "drop the wire on one to replace it")
+                return True
+        if target is None and picked is None:
+            self._quick_add(anchor, event.scenePos())
+            return True
         if target is None or target == anchor:
             if picked is not None:
                 self.scene.editor.disconnect(picked)
@@ -88,6 +101,14 @@ class WireTool:
         self._highlight({})
         self.anchor = self.picked = self.wire = None
 
+    def drop_pending(self) -> None:
+        """Take down the wire left hanging for the quick-add box."""
+        if self.pending is not None:
+            # the box may close as the window does, after the scene (and the wire with it) is gone
+            if shiboken6.isValid(self.pending) and self.pending.scene() is self.scene:
+                self.scene.removeItem(self.pending)
+            self.pending = None
+
     def forget(self, node_id: str | None = None, edge: Edge | None = None) -> None:
         """Drop the wire when the document loses a node or edge it hangs from (deleted or undone mid-drag)."""
         if self.anchor is None:
@@ -96,6 +117,39 @@ class WireTool:
         if node_id in {self.anchor.node_id, *picked_nodes} or (edge is not None and edge == self.picked):
             self.picked = None  # its item is gone with it
             self.cancel()
+
+    def _node_at(self, position: QPointF) -> NodeItem | None:
+        """The node whose face is under a scene point, if any."""
+        return next((item for item in self.scene.items(position) if isinstance(item, NodeItem)), None)
+
+    def _body_port(self, anchor: Port, node: NodeItem) -> Port | None:
+        """The port a wire dropped on `node`'s face ends on: its first free input, or its output."""
+        if node.node.id == anchor.node_id:
+            return anchor
+        if not anchor.is_output:
+            return Port(node, None)
+        edges = self.scene.document.edges
+        free = [name for name in node.inputs if (node.node.id, name) not in edges]
+        return Port(node, free[0]) if free else None
+
+    def _quick_add(self, anchor: Port, position: QPointF) -> None:
+        """A fresh wire dropped on empty canvas: offer the ops it can feed (or feed it); the chosen one comes wired."""
+        views = self.scene.views()
+        if not views:
+            return
+        view = views[0]
+        at = view.mapFromScene(position)
+        self.drop_pending()
+        self.pending = WireItem(self.scene.theme.port_highlight)
+        start = anchor.scene_pos()
+        self.pending.set_ends(*((start, position) if anchor.is_output else (position, start)))
+        self.scene.addItem(self.pending)
+        view.search.closed.connect(self.drop_pending, Qt.ConnectionType.SingleShotConnection)
+        if anchor.is_output:
+            result = self.scene.workspace.results().get(anchor.node_id)
+            view.open_search(at, accepting(result.value if result is not None else None), source=anchor.node_id)
+        else:
+            view.open_search(at, target=(anchor.node_id, anchor.port))
 
     @staticmethod
     def _edge_between(anchor: Port, target: Port) -> Edge | None:
@@ -118,8 +172,11 @@ class WireTool:
         edges = self.scene.document.edges
         if anchor.is_output:
             upstream = nx.ancestors(graph, anchor.node_id) | {anchor.node_id}
+            # an occupied input counts (dropping there replaces its wire, as node editors do); one fed by this
+            # very output already does not
             free = {item: frozenset(name for name in item.inputs
-                                    if (node_id, name) not in edges or edges[(node_id, name)] == self.picked)
+                                    if (edge := edges.get((node_id, name))) is None or edge == self.picked
+                                    or edge.source != anchor.node_id)
                     for node_id, item in self.scene.nodes.items() if node_id not in upstream}
             return {item: ports for item, ports in free.items() if ports}
         downstream = nx.descendants(graph, anchor.node_id) | {anchor.node_id}

@@ -23,6 +23,7 @@ from gradstudio.model.document import (
 )
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.ui.edit.commands import ApplyEdit, MoveNodes, Position, StackGuard, move_edits
+from gradstudio.ui.edit.placement import free_position
 
 # variable-name stems for new nodes (the rest use their op kind)
 NAME_STEMS = {"tensor": "x", "scalar": "c"}
@@ -87,36 +88,77 @@ class Editor(QObject):
         node = self.document.nodes.get(key)
         return node.name if node is not None else "annotation"
 
-    def add_node(self, kind: str, position: Position) -> str | None:
-        """Add a node of `kind` with its top-left corner at `position`; its id, or None if refused."""
+    def add_node(self, kind: str, position: Position, source: str | None = None,
+                 target: tuple[str, str] | None = None) -> str | None:
+        """Add a node of `kind` with its top-left corner at `position` (or the nearest free spot); its id, or None.
+
+        With `source` the new node's first input is wired from that node, with `target` its output feeds that
+        (node id, port): the node and its wires are one undo step. Wiring that would fail leaves the node unwired.
+        """
         if kind not in CATALOG:
             self.refused.emit(f"Add node: unknown op kind {kind!r}")
             return None
         node_id = self.document.new_id()
         name = self.document.new_name(NAME_STEMS.get(kind, kind))
         node = Node(node_id, kind, name, position=(float(position[0]), float(position[1])))
-        return node_id if self.apply(AddNode(node), f"Add {CATALOG[kind].title}") else None
+        node.position = free_position(self.document, node)
+        edits: list[Edit] = [AddNode(node)]
+        if source is not None and node.input_ports():
+            edits.append(Connect(Edge(source, node_id, node.input_ports()[0])))
+        if target is not None:
+            occupant = self.document.edges.get(target)
+            edits += [Disconnect(occupant)] if occupant is not None else []
+            edits.append(Connect(Edge(node_id, *target)))
+        title = f"Add {CATALOG[kind].title}"
+        checked = [node_id, *([target[0]] if target is not None else [])]
+        if len(edits) > 1 and self._apply_trying(Batch(edits), title, f"Cannot wire {name}", checked):
+            return node_id
+        return node_id if self.apply(edits[0], title) else None  # unwired (a refused wiring said why)
 
     def connect(self, edge: Edge, replacing: Edge | None = None) -> bool:
-        """Connect `edge` (instead of `replacing`); refused on a model error or when the target then fails."""
-        edits: list[Edit] = [Disconnect(replacing)] if replacing is not None else []
+        """Connect `edge` (instead of `replacing`, and of any edge already into its input) as one undo step.
+
+        Refused on a model error or when the target then fails.
+        """
+        occupant = self.document.edges.get((edge.target, edge.port))
+        displaced = [old for old in (replacing, occupant) if old is not None and old != edge]
+        edits: list[Edit] = [Disconnect(old) for old in dict.fromkeys(displaced)]
         edit = Batch([*edits, Connect(edge)])
         text = f"Connect {self._label(edge.source)} → {self._label(edge.target)}.{edge.port}"
+        return self._apply_trying(edit, text, "Cannot connect", [edge.target])
+
+    def _apply_trying(self, edit: Edit, text: str, refusal: str, checked: list[str]) -> bool:
+        """Apply `edit` as one undo step unless the model refuses it or a `checked` node would then fail."""
         if self.busy is not None:
-            self.refused.emit(f"Cannot connect: {self.busy}")
+            self.refused.emit(f"{refusal}: {self.busy}")
             return False
         try:
             inverse = self.document.apply(edit)
         except EditError as error:
-            self.refused.emit(f"Cannot connect: {error}")
+            self.refused.emit(f"{refusal}: {error}")
             return False
-        problem = self._trial_error(edge.target)
-        if problem is not None:
-            inverse.apply(self.document)
-            self.refused.emit(f"Cannot connect: {self._label(edge.target)} would fail: {problem}")
-            return False
+        for node_id in checked:
+            problem = self._trial_error(node_id)
+            if problem is not None:
+                inverse.apply(self.document)
+                self.refused.emit(f"{refusal}: {self._label(node_id)} would fail: {problem}")
+                return False
         self.stack.push(ApplyEdit(self.document, edit, inverse, text, self.guard))
         return True
+
+    def insert(self, node_id: str, edge: Edge) -> bool:
+        """Put an unwired node into `edge`: its source feeds the node's first input, the node feeds its target.
+
+        Refused, as a connection is, when the node or the wire's target would then fail.
+        """
+        ports = self.document.node(node_id).input_ports()
+        if not ports:
+            self.refused.emit(f"Insert {self._label(node_id)}: it has no input")
+            return False
+        edit = Batch([Disconnect(edge), Connect(Edge(edge.source, node_id, ports[0])),
+                      Connect(Edge(node_id, edge.target, edge.port))])
+        name = self._label(node_id)
+        return self._apply_trying(edit, f"Insert {name}", f"Cannot insert {name}", [node_id, edge.target])
 
     def _trial_error(self, target: str) -> str | None:
         """The error the target reports once all its inputs are wired (a shape mismatch, say), else None."""

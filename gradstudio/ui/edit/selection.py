@@ -8,13 +8,14 @@ from PySide6.QtWidgets import QInputDialog
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import EditError, GraphDocument, RenameNode, SetRetainGrad, SetSetting
 from gradstudio.model.io.fileschema import GraphFileError
-from gradstudio.model.io.fragment import fragment, paste_edit, read_fragment
+from gradstudio.model.io.fragment import PASTE_OFFSET, fragment, paste_edit, read_fragment
 from gradstudio.model.layout import layered_positions
 from gradstudio.ui.canvas.items import WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.view import GraphView
 from gradstudio.ui.edit import clipboard
 from gradstudio.ui.edit.editor import Editor
+from gradstudio.ui.edit.placement import free_offset, node_rect
 from gradstudio.ui.workspace import Workspace
 
 FRAME_MARGIN = 30.0
@@ -93,7 +94,9 @@ class SelectionCommands:
 
     def _insert(self, data: dict, text: str) -> bool:
         try:
-            edit, new_ids = paste_edit(self.document, read_fragment(data))
+            piece = read_fragment(data)
+            offset = free_offset(self.document, [node_rect(node) for node in piece.nodes], PASTE_OFFSET)
+            edit, new_ids = paste_edit(self.document, piece, offset)
         except (GraphFileError, EditError) as error:
             self.say(f"{text}: {error}")
             return False

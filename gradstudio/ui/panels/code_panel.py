@@ -18,7 +18,8 @@ from gradstudio.ui.workspace import Workspace
 def safe_code(workspace: Workspace) -> tuple[str, str | None]:
     """The graph's PyTorch code and None, or "" and why it cannot be written (a value beyond float range, say)."""
     try:
-        return generate_code(workspace.document, workspace.results()), None
+        last = workspace.backward_result  # the Backward just run, whichever node it started from
+        return generate_code(workspace.document, workspace.results(), last.target if last else None), None
     except (ArithmeticError, ValueError, TypeError, MemoryError, RecursionError) as error:
         return "", f"{type(error).__name__}: {error}"
 
@@ -53,7 +54,7 @@ class PythonHighlighter(QSyntaxHighlighter):
 class CodeDock(PanelDock):
     """The `codePanel` dock: read-only code, regenerated after every evaluation while the panel is visible."""
 
-    follows = ("values_changed",)
+    follows = ("values_changed", "backward_changed")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Code", "codePanel", parent)

@@ -1,0 +1,44 @@
+"""The shape of the tensor a wire carries (`[3]`, `[4, 2]`), drawn at its midpoint as Orange shows data on links."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+
+from gradstudio.model.evaluation import NodeResult
+from gradstudio.ui.themes import Theme
+
+LABEL_FONT = QFont()
+LABEL_FONT.setPointSizeF(7.5)
+LABEL_REACH = QRectF(-70.0, -24.0, 140.0, 26.0)  # around the midpoint: room for the longest label drawn
+MAX_LABEL = 24  # characters; a longer shape is cut with an ellipsis
+
+
+def shape_label(result: NodeResult | None) -> str | None:
+    """`[3]`, `[4, 2]` or `[]` for a tensor result; None for no value or a Python number."""
+    tensor = result.tensor if result is not None else None
+    if tensor is None:
+        return None
+    text = "[" + ", ".join(str(size) for size in tensor.shape) + "]"
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 2] + "…]"
+
+
+def label_rect(text: str, middle: QPointF) -> QRectF:
+    """Where the label of a wire whose midpoint is `middle` goes: just above the curve, centred."""
+    metrics = QFontMetricsF(LABEL_FONT)
+    width = metrics.horizontalAdvance(text) + 8
+    height = metrics.height() + 2
+    return QRectF(middle.x() - width / 2, middle.y() - height - 3, width, height)
+
+
+def paint_label(painter: QPainter, path: QPainterPath, text: str, theme: Theme) -> None:
+    """Draw `text` in a small pill at the midpoint of `path`, if it fits between the wire's ends."""
+    rect = label_rect(text, path.pointAtPercent(0.5))
+    if rect.width() + 8 > abs(path.currentPosition().x() - path.elementAt(0).x):
+        return  # a short wire: the label would cover the nodes' faces
+    painter.setPen(QPen(theme.edge, 0.8))
+    painter.setBrush(theme.background)
+    painter.drawRoundedRect(rect, 4, 4)
+    painter.setFont(LABEL_FONT)
+    painter.setPen(theme.muted_text)
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
