@@ -226,3 +226,24 @@ def test_saving_onto_a_read_only_file_asks_first(chain: MainWindow, dialogs: Dia
         assert "read-only" in chain.statusBar().currentMessage()
     else:
         assert target.stat().st_mode & 0o222 == 0  # it stays read-only
+
+
+def test_opening_a_shipped_example_by_path_opens_an_untitled_copy(window: MainWindow, dialogs: DialogRecorder) -> None:
+    example = next(path for path in example_files() if path.name == "notes_forward_backward.gsg")
+    before = example.read_bytes()
+    assert window.open_path(str(example))  # what `gradstudio FILE` and `make run` do
+    assert window.workspace.path is None
+    assert window.windowTitle() == "Notes forward backward (example)[*] — GradStudio"
+    window.editor.apply(MoveNode(next(iter(window.document.nodes)), (5, 5)), "Move")
+    dialogs.answers["question"] = Buttons.Save  # Enter on the prompt
+    window.actions.actionNew.trigger()
+    assert "getSaveFileName" in dialogs.names() and example.read_bytes() == before
+
+
+def test_save_never_writes_over_a_shipped_example(window: MainWindow, dialogs: DialogRecorder) -> None:
+    example = example_files()[0]
+    before = example.read_bytes()
+    window.set_document(fileformat.load(example), str(example.resolve()))  # e.g. restored from a recovery file
+    window.editor.apply(MoveNode(next(iter(window.document.nodes)), (5, 5)), "Move")
+    window.actions.actionSave.trigger()
+    assert dialogs.names() == ["getSaveFileName"] and example.read_bytes() == before
