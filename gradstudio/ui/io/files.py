@@ -161,7 +161,7 @@ class FileController:
             return False
         self.workspace.path = str(Path(path).resolve())
         self.workspace.display_name = Path(path).name
-        self.workspace.undo_stack.setClean()
+        self.workspace.mark_saved()
         self.window.update_title()
         self.window.settings.add_recent_file(path)
         self.say(f"Saved {name}")
