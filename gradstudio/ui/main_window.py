@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QUndoView
 
@@ -31,6 +31,18 @@ from gradstudio.ui.workspace import Workspace
 
 APP_NAME = "GradStudio"
 STATUS_TIMEOUT_MS = 8000
+DEFAULT_SIZE = QSize(1280, 820)
+FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's borders and title bar
+
+
+def default_size(wanted: QSize = DEFAULT_SIZE) -> QSize:
+    """`wanted`, shrunk to the screen's available area (less room for the window frame) so nothing falls off."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return wanted
+    available = screen.availableGeometry()
+    return wanted.boundedTo(QSize(available.width() - FRAME_ALLOWANCE.width(),
+                                  available.height() - FRAME_ALLOWANCE.height()))
 
 
 class MainWindow(QMainWindow):
@@ -43,7 +55,7 @@ class MainWindow(QMainWindow):
         self.workspace: Workspace | None = None
         self.theme = themes.resolve(self.settings.theme())
         self._fitted_on_show = False
-        self.resize(1280, 820)
+        self.resize(default_size())
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.view = GraphView(self)
@@ -67,7 +79,8 @@ class MainWindow(QMainWindow):
         self.palette.activated.connect(self.commands.add_at_centre)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._follow_system_theme)
         self.set_document(GraphDocument())
-        self.settings.restore_window(self)
+        if self.settings.restore_window(self):
+            self.resize(self.size().boundedTo(default_size(self.size())))
         self.minimap.setVisible(self.settings.show_minimap())
 
     def _build_panels(self) -> dict[str, PanelDock]:
@@ -152,7 +165,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(False)
         self.update_title()
         self.sync_settings()
-        self.view.fit_all()
+        self.view.show_on_open()
 
     def _retire(self, workspace: Workspace, scene: GraphScene) -> None:
         """Let a replaced workspace go: its scene, its undo stack, its signals."""
@@ -246,7 +259,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted_on_show:
             self._fitted_on_show = True
-            self.view.fit_all()
+            self.view.show_on_open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.train_panel.stop()  # what a running job trained becomes an edit first, so the save prompt sees it

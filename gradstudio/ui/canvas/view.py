@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -26,6 +27,8 @@ from gradstudio.ui.canvas.search import NodeSearch
 
 OP_MIME = "application/x-gradstudio-op"
 MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
+FIT_ON_OPEN_ZOOM = 0.7  # a graph that fits at this zoom or more opens whole
+OPEN_ZOOM = 0.8  # a larger one opens at this zoom, its text readable, from its top-left; the overview shows the rest
 ZOOM_STEP = 1.25
 WORLD = 100_000.0
 GRID_MAJOR = 5
@@ -129,8 +132,33 @@ class GraphView(QGraphicsView):
         if self.zoom() > 1.0 or self.zoom() < MIN_ZOOM:
             # never magnified beyond 100 %, never below the minimum zoom (far-apart nodes: show their middle)
             wanted = min(1.0, max(MIN_ZOOM, self.zoom()))
-            self.scale(wanted / self.zoom(), wanted / self.zoom())
+            self.setTransform(QTransform.fromScale(wanted, wanted))  # exact: no rounding from relative scales
         self.centerOn(rect.center())
+        self.zoomed.emit(self.zoom())
+
+    def graph_rect(self) -> QRectF:
+        """The scene rectangle of every visible top-level item (empty on an empty canvas)."""
+        rect = QRectF()
+        for item in self.graph_scene().items():
+            if item.parentItem() is None and item.isVisible():
+                rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    def show_on_open(self) -> None:
+        """Fit the whole graph if it reads at FIT_ON_OPEN_ZOOM or more, else show its top-left at OPEN_ZOOM."""
+        rect = self.graph_rect()
+        if rect.isEmpty():
+            return
+        self.fit_rect(rect)
+        if self.zoom() >= FIT_ON_OPEN_ZOOM:
+            return
+        self.setTransform(QTransform.fromScale(OPEN_ZOOM, OPEN_ZOOM))
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        margin = 30 / OPEN_ZOOM
+        x = rect.left() - margin + visible.width() / 2
+        fits = rect.height() + 2 * margin <= visible.height()
+        y = rect.center().y() if fits else rect.top() - margin + visible.height() / 2
+        self.centerOn(QPointF(x, y))
         self.zoomed.emit(self.zoom())
 
     def fit_all(self) -> None:
