@@ -147,7 +147,7 @@ def _snap_setter(window: MainWindow) -> Callable[[bool], None]:
 def _minimap_setter(window: MainWindow) -> Callable[[bool], None]:
     def set_minimap(on: bool) -> None:
         window.settings.set_show_minimap(on)
-        window.minimap.setVisible(on)
+        window.minimap.set_enabled(on)
 
     return set_minimap
 

@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         self.set_document(GraphDocument())
         if self.settings.restore_window(self):
             self.resize(self.size().boundedTo(default_size(self.size())))
-        self.minimap.setVisible(self.settings.show_minimap())
+        self.minimap.set_enabled(self.settings.show_minimap())
 
     def _build_panels(self) -> dict[str, PanelDock]:
         """Every registered panel, docked where its entry says, bottom ones sharing tabs."""
@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         workspace.busy_changed.connect(self._busy_changed)
         self.view.setScene(scene)
         self.minimap.set_scene(scene)
+        self.minimap.bind(workspace)
         for bound in (*self.panels.values(), self.commands, self.backward_tools, self.context_menus):
             bound.bind(workspace)
         if old is not None:
