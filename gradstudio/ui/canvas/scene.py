@@ -34,6 +34,7 @@ class GraphScene(QGraphicsScene):
         self.document: GraphDocument = workspace.document
         self.theme = theme
         self.snap_to_grid = False
+        self.exporting = False  # drawing into an image: items leave out their interactive chrome
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
         self.annotations: dict[str, AnnotationItem] = {}
