@@ -33,6 +33,8 @@ ZOOM_STEP = 1.25
 WORLD = 100_000.0
 GRID_MAJOR = 5
 MIN_GRID_PIXELS = 8  # grid lines closer than this on screen are drawn GRID_MAJOR times sparser
+EMPTY_HINT = ("Drag an op from the palette onto the canvas,\npress Tab to add one by name,\n"
+              "or open an example: File ▸ Examples")
 MAX_GRID_LINES = 2000  # per paint: a bound whatever the zoom and the exposed area
 
 
@@ -66,6 +68,7 @@ class GraphView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.grid_lines_drawn = 0  # by the last paint of the background
+        self._showing_hint = False
         self._pan_from: QPointF | None = None
         self._space_held = False
         self._search_at = QPointF()
@@ -76,6 +79,8 @@ class GraphView(QGraphicsView):
         super().setScene(scene)
         self.setSceneRect(QRectF(-WORLD / 2, -WORLD / 2, WORLD, WORLD))
         scene.sceneRectChanged.connect(self.grow_world)
+        scene.changed.connect(self._repaint_if_emptiness_changed)
+        self._showing_hint = not scene.items()
         self.grow_world(scene.itemsBoundingRect())
 
     def grow_world(self, rect: QRectF) -> None:
@@ -170,6 +175,30 @@ class GraphView(QGraphicsView):
             if item.parentItem() is None and item.isVisible():
                 rect = rect.united(item.sceneBoundingRect())
         self.fit_rect(rect)
+
+    # ----- the empty canvas's hint -------------------------------------------------------------------------------
+
+    def _repaint_if_emptiness_changed(self, _regions: object = None) -> None:
+        """The hint spans the viewport: repaint it whole when it appears or goes (edits repaint only their items)."""
+        empty = not self.graph_scene().items()
+        if empty != self._showing_hint:
+            self._showing_hint = empty
+            self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawForeground(painter, rect)
+        if self.graph_scene().items():
+            return
+        self._showing_hint = True
+        painter.save()
+        painter.resetTransform()
+        font = painter.font()
+        font.setPixelSize(15)
+        painter.setFont(font)
+        painter.setPen(self.graph_scene().theme.muted_text)
+        area = QRectF(self.viewport().rect()).adjusted(24, 24, -24, -24)
+        painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, EMPTY_HINT)
+        painter.restore()
 
     # ----- background --------------------------------------------------------------------------------------------
 
