@@ -35,14 +35,16 @@ DEFAULT_SIZE = QSize(1280, 820)
 FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's borders and title bar
 
 
-def default_size(wanted: QSize = DEFAULT_SIZE) -> QSize:
-    """`wanted`, shrunk to the screen's available area (less room for the window frame) so nothing falls off."""
+def default_size(wanted: QSize | None = None) -> QSize:
+    """`wanted` (by default 1280x820, or 85 % of a larger screen), shrunk to the screen's available area less
+    room for the window frame, so the status bar and the bottom tabs never fall off the screen."""
     screen = QGuiApplication.primaryScreen()
     if screen is None:
-        return wanted
+        return wanted or DEFAULT_SIZE
     available = screen.availableGeometry()
-    return wanted.boundedTo(QSize(available.width() - FRAME_ALLOWANCE.width(),
-                                  available.height() - FRAME_ALLOWANCE.height()))
+    if wanted is None:
+        wanted = DEFAULT_SIZE.expandedTo(QSize(round(available.width() * 0.85), round(available.height() * 0.85)))
+    return wanted.boundedTo(available.size() - FRAME_ALLOWANCE)
 
 
 class MainWindow(QMainWindow):

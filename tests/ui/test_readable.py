@@ -90,3 +90,24 @@ def test_right_aligned_labels_have_room_for_their_first_letter(window: MainWindo
             if flags & Qt.AlignmentFlag.AlignRight.value and text:
                 # the box must not be cut to the measured width: hinting at this zoom may draw the text wider
                 assert rect.width() >= QFontMetricsF(font).horizontalAdvance(text) * 1.3, text
+
+
+class FakeScreen:
+    """A screen of a given available size."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.size = (width, height)
+
+    def availableGeometry(self) -> Any:  # noqa: N802 - Qt's name
+        from PySide6.QtCore import QRect
+
+        return QRect(0, 0, *self.size)
+
+
+@pytest.mark.parametrize(("screen", "expected"), [((1366, 768), (1280, 720)), ((1920, 1080), (1632, 918)),
+                                                  ((1024, 600), (1008, 552))])
+def test_the_default_size_fits_each_screen(monkeypatch: pytest.MonkeyPatch, screen: Any, expected: Any) -> None:
+    from gradstudio.ui import main_window
+
+    monkeypatch.setattr(main_window.QGuiApplication, "primaryScreen", lambda: FakeScreen(*screen))
+    assert main_window.default_size() == QSize(*expected)
