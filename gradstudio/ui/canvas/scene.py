@@ -184,6 +184,10 @@ class GraphScene(QGraphicsScene):
         """Repaint everything in another colour theme."""
         self.theme = theme
         for item in self.items():
+            mode = item.cacheMode()
+            if mode != QGraphicsItem.CacheMode.NoCache:  # a cached face would keep the old colours on some displays
+                item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+                item.setCacheMode(mode)
             item.update()
 
     # ----- moves -----------------------------------------------------------------------------------------------
