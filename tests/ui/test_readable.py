@@ -75,11 +75,19 @@ def test_every_example_opens_readable_on_a_small_screen(window: MainWindow, path
 def test_far_out_nodes_keep_their_name_and_value_in_large_letters(window: MainWindow) -> None:
     open_example(window, "notes_forward_backward")
     node = item(window, "y_squared")
-    for zoom in (0.3, 0.2, 0.1):  # below the level of detail of the full face
-        texts = {text: font for _, _, text, font in painted_texts(node, zoom)}
-        assert set(texts) == {"y_squared", "[9, 9, 9]"}
+    texts = {text: font for _, _, text, font in painted_texts(node, 0.3)}  # below the full face's level of detail
+    assert set(texts) == {"y_squared", "[9, 9, 9]"}
+    for zoom in (0.2, 0.1):  # too small for the whole text at a readable size: it is elided
+        name, value = [text for _, _, text, _ in painted_texts(node, zoom)]
+        assert name.startswith("y_s") and value.startswith("[9")
     texts = {text: font for _, _, text, font in painted_texts(node, 0.3)}
     assert all(font.pixelSize() * 0.3 >= 9 for font in texts.values())
+
+    open_example(window, "xor_mlp")
+    w1 = item(window, "W1")  # its values are too long for the face
+    for zoom in (0.45, 0.3):
+        fonts = [font for _, _, text, font in painted_texts(w1, zoom) if text.startswith("[")]
+        assert fonts and all(font.pixelSize() * zoom >= 8.9 for font in fonts)  # elided rather than shrunk away
 
 
 @pytest.mark.parametrize("zoom", [0.55, 0.7, 1.0, 1.6])

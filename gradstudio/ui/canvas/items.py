@@ -34,7 +34,7 @@ ROW = 20.0
 LINE = 16.0
 PADDING = 6.0
 PORT_RADIUS = 5.0
-LOD_SIMPLE = 0.4
+LOD_SIMPLE = 0.5  # below this zoom a face shows only its name and value, in letters large enough to read
 GRID = 20.0
 # looked up once: itemChange runs for every flag, cache and position change of every item
 POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
@@ -51,6 +51,7 @@ MONO_FONT = QFont("DejaVu Sans Mono")
 MONO_FONT.setStyleHint(QFont.StyleHint.Monospace)
 MONO_FONT.setPixelSize(13)
 LOD_TEXT_PIXELS = 11.0  # on screen, the name and value of a node drawn simply (zoomed far out)
+LOD_MIN_PIXELS = 9.0  # a long name or value shrinks to fit down to this size on screen, then is elided
 
 
 def node_height(port_count: int) -> float:
@@ -256,8 +257,9 @@ class NodeItem(QGraphicsItem):
             big = QFont(font)
             big.setPixelSize(max(1, round(pixels)))
             advance = QFontMetricsF(big).horizontalAdvance(text)
-            if advance > WIDTH - 8:  # a long name shrinks to the node's width before it is elided
-                big.setPixelSize(max(1, int(pixels * (WIDTH - 8) / advance)))
+            if advance > WIDTH - 8:  # a long text shrinks towards the node's width, never below readable, then elides
+                readable = min(pixels, LOD_MIN_PIXELS / max(lod, 1e-3))
+                big.setPixelSize(max(1, int(max(pixels * (WIDTH - 8) / advance, readable))))
             painter.setFont(big)
             shown = QFontMetricsF(big).elidedText(text, Qt.TextElideMode.ElideRight, WIDTH - 8)
             painter.drawText(QRectF(4, row * height / 2, WIDTH - 8, height / 2), Qt.AlignmentFlag.AlignCenter, shown)
