@@ -80,3 +80,14 @@ def test_follows_a_rename_and_a_paste(window: MainWindow, qtbot: Any, dialogs: A
     qtbot.keyClick(window.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(window.view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: picture(minimap) != before, timeout=2000)
+
+
+def test_an_idle_canvas_is_not_redrawn_over_and_over(window: MainWindow, qtbot: Any) -> None:
+    open_example(window, "xor_mlp")
+    minimap = zoomed_in(window, qtbot)
+    qtbot.wait(600)  # the redraw resets the items' caches: that must not count as a change of the scene
+    pictures = set()
+    for _ in range(8):
+        qtbot.wait(100)
+        pictures.add(minimap._picture.cacheKey())
+    assert len(pictures) == 1
