@@ -46,7 +46,6 @@ class Minimap(QWidget):
         self._graph = QRectF()
         self._scene: QGraphicsScene | None = None
         self._workspace: Workspace | None = None
-        self._own_change = False
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
@@ -60,7 +59,7 @@ class Minimap(QWidget):
     def set_scene(self, scene: QGraphicsScene) -> None:
         """Follow the canvas's (new) scene."""
         self._scene = scene
-        scene.changed.connect(self._scene_changed)
+        scene.changed.connect(self.schedule)
         self._picture = QPixmap()
         self._source = QRectF()
         self._graph = QRectF()
@@ -84,12 +83,6 @@ class Minimap(QWidget):
     def schedule(self, *_args: object) -> None:
         """Redraw a moment after the graph stops changing."""
         self._settle.start()
-
-    def _scene_changed(self, _regions: object) -> None:
-        if self._own_change:  # the cache reset of our own last redraw
-            self._own_change = False
-            return
-        self.schedule()
 
     def set_enabled(self, on: bool) -> None:
         """Turn the overview on or off (View > Overview)."""
@@ -161,7 +154,6 @@ class Minimap(QWidget):
         scene.render(painter, QRectF(0, 0, *SIZE), self._source)
         for item, mode in cached:
             item.setCacheMode(mode)
-        self._own_change = bool(cached)
 
     def to_scene(self, point: QPointF) -> QPointF:
         """The scene point under a widget position."""
