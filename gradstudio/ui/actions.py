@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
+from gradstudio.ui.icons import ACTION_ICONS, action_icon
 from gradstudio.ui.themes import THEME_CHOICES
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def _snap_setter(window: MainWindow) -> Callable[[bool], None]:
 def _minimap_setter(window: MainWindow) -> Callable[[bool], None]:
     def set_minimap(on: bool) -> None:
         window.settings.set_show_minimap(on)
-        window.minimap.setVisible(on)
+        window.minimap.set_enabled(on)
 
     return set_minimap
 
@@ -243,7 +244,10 @@ def _menus(window: MainWindow, a: Actions) -> None:
 def _toolbar(window: MainWindow, a: Actions) -> None:
     toolbar = window.addToolBar("Main")
     toolbar.setObjectName("mainToolbar")
-    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    toolbar.setIconSize(QSize(18, 18))
+    for name, (theme_name, stem) in ACTION_ICONS.items():
+        a.all[name].setIcon(action_icon(theme_name, stem))
     toolbar.addActions([a.actionNew, a.actionOpen, a.actionSave])
     toolbar.addSeparator()
     toolbar.addActions([a.actionUndo, a.actionRedo])

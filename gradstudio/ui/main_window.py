@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QUndoView
 
@@ -31,6 +31,20 @@ from gradstudio.ui.workspace import Workspace
 
 APP_NAME = "GradStudio"
 STATUS_TIMEOUT_MS = 8000
+DEFAULT_SIZE = QSize(1280, 820)
+FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's borders and title bar
+
+
+def default_size(wanted: QSize | None = None) -> QSize:
+    """`wanted` (by default 1280x820, or 85 % of a larger screen), shrunk to the screen's available area less
+    room for the window frame, so the status bar and the bottom tabs never fall off the screen."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return wanted or DEFAULT_SIZE
+    available = screen.availableGeometry()
+    if wanted is None:
+        wanted = DEFAULT_SIZE.expandedTo(QSize(round(available.width() * 0.85), round(available.height() * 0.85)))
+    return wanted.boundedTo(available.size() - FRAME_ALLOWANCE)
 
 
 class MainWindow(QMainWindow):
@@ -43,7 +57,7 @@ class MainWindow(QMainWindow):
         self.workspace: Workspace | None = None
         self.theme = themes.resolve(self.settings.theme())
         self._fitted_on_show = False
-        self.resize(1280, 820)
+        self.resize(default_size())
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.view = GraphView(self)
@@ -67,8 +81,9 @@ class MainWindow(QMainWindow):
         self.palette.activated.connect(self.commands.add_at_centre)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._follow_system_theme)
         self.set_document(GraphDocument())
-        self.settings.restore_window(self)
-        self.minimap.setVisible(self.settings.show_minimap())
+        if self.settings.restore_window(self):
+            self.resize(self.size().boundedTo(default_size(self.size())))
+        self.minimap.set_enabled(self.settings.show_minimap())
 
     def _build_panels(self) -> dict[str, PanelDock]:
         """Every registered panel, docked where its entry says, bottom ones sharing tabs."""
@@ -145,6 +160,7 @@ class MainWindow(QMainWindow):
         workspace.busy_changed.connect(self._busy_changed)
         self.view.setScene(scene)
         self.minimap.set_scene(scene)
+        self.minimap.bind(workspace)
         for bound in (*self.panels.values(), self.commands, self.backward_tools, self.context_menus):
             bound.bind(workspace)
         if old is not None:
@@ -152,7 +168,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(False)
         self.update_title()
         self.sync_settings()
-        self.view.fit_all()
+        self.view.show_on_open()
 
     def _retire(self, workspace: Workspace, scene: GraphScene) -> None:
         """Let a replaced workspace go: its scene, its undo stack, its signals."""
@@ -246,7 +262,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted_on_show:
             self._fitted_on_show = True
-            self.view.fit_all()
+            self.view.show_on_open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.train_panel.stop()  # what a running job trained becomes an edit first, so the save prompt sees it

@@ -61,6 +61,28 @@ class Workspace(QObject):
         self._running = False  # inside our own Backward or Zero Grad: they signal once, at the end
         self._unsubscribe_document = self.document.subscribe(self._on_document_event)
         self._unsubscribe_model = self.model.subscribe(self._on_model_event)
+        self._saved_state = self.document.snapshot()
+        self.undo_stack.indexChanged.connect(self._index_changed)
+
+    def mark_saved(self) -> None:
+        """The document as it is now is what its file holds: the undo stack is clean here."""
+        self._saved_state = self.document.snapshot()
+        self.undo_stack.setClean()
+
+    def _index_changed(self, _index: int) -> None:
+        """An edit undone by its inverse (No Grad on, then off) brings the stack back to clean."""
+        stack = self.undo_stack
+        if stack.isClean() or stack.cleanIndex() < 0 or self._closed:
+            return  # already clean, or no state of the stack is the saved one (a restored recovery file)
+        document = self.document
+        live = (list(document.nodes.values()), dict(document.edges), document.settings,
+                list(document.annotations.values()))
+        try:
+            same = live == self._saved_state
+        except ValueError:  # an attribute holding an array: not comparable cheaply, so call it changed
+            same = False
+        if same:
+            stack.setClean()
 
     @property
     def document(self) -> GraphDocument:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QSettings
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from ui_helpers import DialogRecorder, chain_document
 
-from gradstudio.ui.main_window import MainWindow
+from gradstudio.ui.main_window import DEFAULT_SIZE, MainWindow
 from gradstudio.ui.settings import AppSettings
 
 
@@ -39,6 +39,7 @@ def settings(tmp_path: Any) -> AppSettings:
 def window(qtbot: Any, settings: AppSettings, dialogs: DialogRecorder) -> Iterator[MainWindow]:
     """A shown main window on an empty document."""
     main = MainWindow(settings)
+    main.resize(DEFAULT_SIZE)  # offscreen's screen is 800x800: the tests' window is the default one on a larger screen
     # closing asks about unsaved work; at teardown the answer is: discard it
     qtbot.addWidget(main, before_close_func=lambda widget: widget.undo_stack.setClean())
     main.show()

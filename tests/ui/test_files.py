@@ -15,7 +15,7 @@ from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import MoveNode
 from gradstudio.model.io import fileformat
 from gradstudio.model.io.codegen import generate_code
-from gradstudio.ui.io import export
+from gradstudio.ui.io import export, files
 from gradstudio.ui.io.export import PNG_SCALE, export_png, graph_rect
 from gradstudio.ui.io.files import example_files
 from gradstudio.ui.main_window import MainWindow
@@ -226,3 +226,36 @@ def test_saving_onto_a_read_only_file_asks_first(chain: MainWindow, dialogs: Dia
         assert "read-only" in chain.statusBar().currentMessage()
     else:
         assert target.stat().st_mode & 0o222 == 0  # it stays read-only
+
+
+@pytest.fixture
+def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped examples standing in for the real ones (a failing test must not touch the checkout)."""
+    root = tmp_path / "resources"
+    (root / "examples").mkdir(parents=True)
+    for path in example_files():
+        (root / "examples" / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(files, "resource_roots", lambda: [root])
+    return root / "examples"
+
+
+def test_opening_a_shipped_example_by_path_opens_an_untitled_copy(window: MainWindow, dialogs: DialogRecorder,
+                                                                  shipped: Path) -> None:
+    example = shipped / "notes_forward_backward.gsg"
+    before = example.read_bytes()
+    assert window.open_path(str(example))  # what `gradstudio FILE` and `make run` do
+    assert window.workspace.path is None
+    assert window.windowTitle() == "Notes forward backward (example)[*] — GradStudio"
+    window.editor.apply(MoveNode(next(iter(window.document.nodes)), (5, 5)), "Move")
+    dialogs.answers["question"] = Buttons.Save  # Enter on the prompt
+    window.actions.actionNew.trigger()
+    assert "getSaveFileName" in dialogs.names() and example.read_bytes() == before
+
+
+def test_save_never_writes_over_a_shipped_example(window: MainWindow, dialogs: DialogRecorder, shipped: Path) -> None:
+    example = shipped / "linear_regression.gsg"
+    before = example.read_bytes()
+    window.set_document(fileformat.load(example), str(example.resolve()))  # e.g. restored from a recovery file
+    window.editor.apply(MoveNode(next(iter(window.document.nodes)), (5, 5)), "Move")
+    window.actions.actionSave.trigger()
+    assert dialogs.names() == ["getSaveFileName"] and example.read_bytes() == before

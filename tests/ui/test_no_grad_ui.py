@@ -151,3 +151,28 @@ def test_node_faces_say_grad_fn_leaf_or_untracked(notes: MainWindow, qtbot: Any)
     notes.workspace.refresh()
     assert item(notes, "y").preview().autograd == "untracked" and item(notes, "x").preview().autograd == "leaf"
     assert item(notes, "out").preview().tooltip == "tensor(27.)\nis_leaf=True  requires_grad=False  grad_fn=None"
+
+
+def test_toggling_no_grad_on_and_off_leaves_the_document_clean(notes: MainWindow, qtbot: Any) -> None:
+    click_toolbar(qtbot, notes, notes.actions.actionNoGrad)
+    assert notes.isWindowModified()
+    click_toolbar(qtbot, notes, notes.actions.actionNoGrad)
+    assert not notes.isWindowModified() and notes.undo_stack.isClean()
+    assert notes.files.maybe_save()  # switching examples does not ask
+    notes.undo_stack.undo()  # undoing the "off" is a change again, undoing the "on" clean again
+    assert notes.isWindowModified()
+    notes.undo_stack.undo()
+    assert not notes.isWindowModified()
+
+
+def test_a_checkbox_click_undone_by_a_second_click_leaves_the_document_clean(window: MainWindow, qtbot: Any) -> None:
+    open_example(window, "notes_requires_grad_false")
+    x = item(window, "x")
+    point = window.view.mapFromScene(x.mapToScene(face.checkbox_rect(x).center()))
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert window.isWindowModified()
+    x = item(window, "x")
+    point = window.view.mapFromScene(x.mapToScene(face.checkbox_rect(x).center()))
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert window.document.nodes[x.node.id].attributes["requires_grad"] is False
+    assert not window.isWindowModified()

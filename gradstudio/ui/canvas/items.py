@@ -35,20 +35,24 @@ ROW = 20.0
 LINE = 16.0
 PADDING = 6.0
 PORT_RADIUS = 5.0
-LOD_SIMPLE = 0.4
+LOD_SIMPLE = 0.5  # below this zoom a face shows only its name and value, in letters large enough to read
 GRID = 20.0
 # looked up once: itemChange runs for every flag, cache and position change of every item
 POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
 POSITION_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 
+# sizes in scene pixels (not points: the same on every screen), so a graph opened at 70 % zoom shows
+# names and values at least 9 px tall
 NAME_FONT = QFont()
-NAME_FONT.setPointSizeF(9.5)
+NAME_FONT.setPixelSize(13)
 NAME_FONT.setBold(True)
 SMALL_FONT = QFont()
-SMALL_FONT.setPointSizeF(8.0)
+SMALL_FONT.setPixelSize(11)
 MONO_FONT = QFont("DejaVu Sans Mono")
 MONO_FONT.setStyleHint(QFont.StyleHint.Monospace)
-MONO_FONT.setPointSizeF(8.0)
+MONO_FONT.setPixelSize(13)
+LOD_TEXT_PIXELS = 11.0  # on screen, the name and value of a node drawn simply (zoomed far out)
+LOD_MIN_PIXELS = 9.0  # a long name or value shrinks to fit down to this size on screen, then is elided
 
 
 def node_height(port_count: int) -> float:
@@ -225,10 +229,12 @@ class NodeItem(QGraphicsItem):
         rect = QRectF(0, 0, WIDTH, self.height())
         header = requires_grad_face.header_color(self, theme)
         border = QPen(theme.selection, 2.5) if self.isSelected() else QPen(theme.node_border, 1)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_SIMPLE:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LOD_SIMPLE:
             painter.setPen(border)
             painter.setBrush(header)
             painter.drawRect(rect)
+            self._paint_simple_text(painter, lod)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(border)
@@ -243,6 +249,22 @@ class NodeItem(QGraphicsItem):
         if not requires_grad_face.press_checkbox(self, event):
             super().mousePressEvent(event)
 
+    def _paint_simple_text(self, painter: QPainter, lod: float) -> None:
+        """Zoomed far out: the name and the value in large letters, readable where ports and facts are not."""
+        height = self.height()
+        pixels = min(LOD_TEXT_PIXELS / max(lod, 1e-3), height * 0.42)
+        painter.setPen(QColor("white"))
+        for row, (font, text) in enumerate(((NAME_FONT, self.node.name), (MONO_FONT, self.preview().values))):
+            big = QFont(font)
+            big.setPixelSize(max(1, round(pixels)))
+            advance = QFontMetricsF(big).horizontalAdvance(text)
+            if advance > WIDTH - 8:  # a long text shrinks towards the node's width, never below readable, then elides
+                readable = min(pixels, LOD_MIN_PIXELS / max(lod, 1e-3))
+                big.setPixelSize(max(1, int(max(pixels * (WIDTH - 8) / advance, readable))))
+            painter.setFont(big)
+            shown = QFontMetricsF(big).elidedText(text, Qt.TextElideMode.ElideRight, WIDTH - 8)
+            painter.drawText(QRectF(4, row * height / 2, WIDTH - 8, height / 2), Qt.AlignmentFlag.AlignCenter, shown)
+
     def _paint_header(self, painter: QPainter, color: QColor, theme: Theme) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(color)
@@ -252,7 +274,7 @@ class NodeItem(QGraphicsItem):
         title = self.node.spec.title
         painter.setFont(SMALL_FONT)
         title_width = QFontMetricsF(SMALL_FONT).horizontalAdvance(title) + 8
-        painter.drawText(QRectF(WIDTH - title_width - 4, 0, title_width, HEADER),
+        painter.drawText(QRectF(8, 0, WIDTH - 12, HEADER),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, title)
         painter.setFont(NAME_FONT)
         name = QFontMetricsF(NAME_FONT).elidedText(self.node.name, Qt.TextElideMode.ElideRight,
@@ -283,8 +305,10 @@ class NodeItem(QGraphicsItem):
         painter.setPen(theme.error_text if preview.is_error else theme.muted_text)
         painter.setFont(SMALL_FONT)
         metrics = QFontMetricsF(SMALL_FONT)
-        facts = metrics.horizontalAdvance(preview.autograd) + 4  # slack: hinting at small zoom may widen the text
-        painter.drawText(QRectF(WIDTH - 8 - facts, top + 2, facts, LINE),
+        facts = metrics.horizontalAdvance(preview.autograd)
+        # right-aligned in the whole line, not in a box of the measured width: at any zoom the text's hinted
+        # width may differ from the measure, and a box too narrow would clip its first letter
+        painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, preview.autograd)
         summary = metrics.elidedText(preview.summary, Qt.TextElideMode.ElideRight, WIDTH - 16 - facts - 6)
         painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, summary)

@@ -83,7 +83,9 @@ class PinItem(QGraphicsItem):
         painter.setPen(accent)
         painter.setFont(TITLE_FONT)
         painter.drawText(QRectF(PAD, PAD - 2, inner, 16), Qt.AlignmentFlag.AlignVCenter, TITLES[self.severity])
-        painter.drawText(self.close_rect(), Qt.AlignmentFlag.AlignCenter, "×")
+        chrome = not getattr(self.scene(), "exporting", False)  # buttons only on screen, not in exported images
+        if chrome:
+            painter.drawText(self.close_rect(), Qt.AlignmentFlag.AlignCenter, "×")
         top = PAD + 16
         painter.setFont(MONO_FONT)
         painter.drawText(QRectF(PAD, top, inner, self._message_height), FLAGS, self.explanation.message)
@@ -92,7 +94,7 @@ class PinItem(QGraphicsItem):
         painter.setFont(SMALL_FONT)
         painter.drawText(QRectF(PAD, top, inner, self._explanation_height), FLAGS, self.explanation.explanation)
         button = self.fix_rect()
-        if button is not None:
+        if button is not None and chrome:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(accent)
             painter.drawRoundedRect(button, 4, 4)

@@ -35,6 +35,7 @@ class GraphScene(QGraphicsScene):
         self.document: GraphDocument = workspace.document
         self.theme = theme
         self.snap_to_grid = False
+        self.exporting = False  # drawing into an image: items leave out their interactive chrome
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
         self.annotations: dict[str, AnnotationItem] = {}
@@ -203,6 +204,10 @@ class GraphScene(QGraphicsScene):
         """Repaint everything in another colour theme."""
         self.theme = theme
         for item in self.items():
+            mode = item.cacheMode()
+            if mode != QGraphicsItem.CacheMode.NoCache:  # a cached face would keep the old colours on some displays
+                item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+                item.setCacheMode(mode)
             item.update()
 
     # ----- moves -----------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -28,10 +29,14 @@ from gradstudio.ui.canvas.search import NodeSearch
 
 OP_MIME = "application/x-gradstudio-op"
 MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
+FIT_ON_OPEN_ZOOM = 0.7  # a graph that fits at this zoom or more opens whole
+OPEN_ZOOM = 0.8  # a larger one opens at this zoom, its text readable, from its top-left; the overview shows the rest
 ZOOM_STEP = 1.25
 WORLD = 100_000.0
 GRID_MAJOR = 5
 MIN_GRID_PIXELS = 8  # grid lines closer than this on screen are drawn GRID_MAJOR times sparser
+EMPTY_HINT = ("Drag an op from the palette onto the canvas,\npress Tab to add one by name,\n"
+              "or open an example: File ▸ Examples")
 MAX_GRID_LINES = 2000  # per paint: a bound whatever the zoom and the exposed area
 
 
@@ -65,6 +70,7 @@ class GraphView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.grid_lines_drawn = 0  # by the last paint of the background
+        self._showing_hint = False
         self._pan_from: QPointF | None = None
         self._space_held = False
         self._search_at = QPointF()
@@ -76,6 +82,8 @@ class GraphView(QGraphicsView):
         super().setScene(scene)
         self.setSceneRect(QRectF(-WORLD / 2, -WORLD / 2, WORLD, WORLD))
         scene.sceneRectChanged.connect(self.grow_world)
+        scene.changed.connect(self._repaint_if_emptiness_changed)
+        self._showing_hint = not scene.items()
         self.grow_world(scene.itemsBoundingRect())
 
     def grow_world(self, rect: QRectF) -> None:
@@ -132,8 +140,33 @@ class GraphView(QGraphicsView):
         if self.zoom() > 1.0 or self.zoom() < MIN_ZOOM:
             # never magnified beyond 100 %, never below the minimum zoom (far-apart nodes: show their middle)
             wanted = min(1.0, max(MIN_ZOOM, self.zoom()))
-            self.scale(wanted / self.zoom(), wanted / self.zoom())
+            self.setTransform(QTransform.fromScale(wanted, wanted))  # exact: no rounding from relative scales
         self.centerOn(rect.center())
+        self.zoomed.emit(self.zoom())
+
+    def graph_rect(self) -> QRectF:
+        """The scene rectangle of every visible top-level item (empty on an empty canvas)."""
+        rect = QRectF()
+        for item in self.graph_scene().items():
+            if item.parentItem() is None and item.isVisible():
+                rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    def show_on_open(self) -> None:
+        """Fit the whole graph if it reads at FIT_ON_OPEN_ZOOM or more, else show its top-left at OPEN_ZOOM."""
+        rect = self.graph_rect()
+        if rect.isEmpty():
+            return
+        self.fit_rect(rect)
+        if self.zoom() >= FIT_ON_OPEN_ZOOM:
+            return
+        self.setTransform(QTransform.fromScale(OPEN_ZOOM, OPEN_ZOOM))
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        margin = 30 / OPEN_ZOOM
+        x = rect.left() - margin + visible.width() / 2
+        fits = rect.height() + 2 * margin <= visible.height()
+        y = rect.center().y() if fits else rect.top() - margin + visible.height() / 2
+        self.centerOn(QPointF(x, y))
         self.zoomed.emit(self.zoom())
 
     def fit_all(self) -> None:
@@ -151,6 +184,30 @@ class GraphView(QGraphicsView):
             if item.parentItem() is None and item.isVisible():
                 rect = rect.united(item.sceneBoundingRect())
         self.fit_rect(rect)
+
+    # ----- the empty canvas's hint -------------------------------------------------------------------------------
+
+    def _repaint_if_emptiness_changed(self, _regions: object = None) -> None:
+        """The hint spans the viewport: repaint it whole when it appears or goes (edits repaint only their items)."""
+        empty = not self.graph_scene().items()
+        if empty != self._showing_hint:
+            self._showing_hint = empty
+            self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawForeground(painter, rect)
+        if self.graph_scene().items():
+            return
+        self._showing_hint = True
+        painter.save()
+        painter.resetTransform()
+        font = painter.font()
+        font.setPixelSize(15)
+        painter.setFont(font)
+        painter.setPen(self.graph_scene().theme.muted_text)
+        area = QRectF(self.viewport().rect()).adjusted(24, 24, -24, -24)
+        painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, EMPTY_HINT)
+        painter.restore()
 
     # ----- background --------------------------------------------------------------------------------------------
 

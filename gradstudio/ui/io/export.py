@@ -23,17 +23,19 @@ def graph_rect(scene: QGraphicsScene) -> QRectF:
 
 
 def _render(scene: QGraphicsScene, painter: QPainter, source: QRectF, target: QRectF) -> None:
-    """Draw the graph without selection marks, and without item caches (an SVG gets vectors and text)."""
+    """Draw the graph without selection marks, buttons or item caches (an SVG gets vectors and text)."""
     selected = scene.selectedItems()
     scene.clearSelection()
     cached = [item for item in scene.items() if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]
     modes = [item.cacheMode() for item in cached]
     for item in cached:
         item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    scene.exporting = True  # no close crosses or fix buttons in a picture
     try:
         painter.fillRect(target, scene.theme.background)
         scene.render(painter, target, source, Qt.AspectRatioMode.KeepAspectRatio)
     finally:
+        scene.exporting = False
         for item, mode in zip(cached, modes):
             item.setCacheMode(mode)
         for item in selected:

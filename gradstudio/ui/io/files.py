@@ -16,7 +16,7 @@ from gradstudio.model.document import GraphDocument
 from gradstudio.model.io import fileformat
 from gradstudio.model.io.fileformat import write_atomically
 from gradstudio.model.io.torch_file import TORCH_SUFFIXES, load_any
-from gradstudio.resource_files import resource_path
+from gradstudio.resource_files import resource_path, resource_roots
 from gradstudio.ui.io.export import export_image
 from gradstudio.ui.panels.code_panel import safe_code
 from gradstudio.ui.text_limits import clip, elide_path
@@ -37,6 +37,21 @@ def example_files() -> list[Path]:
     except FileNotFoundError:
         return []
     return sorted(folder.glob("*.gsg"))
+
+
+def is_shipped_example(path: str | Path) -> bool:
+    """True when `path` is one of the shipped example files (in the package, the checkout or a bundle)."""
+    try:
+        resolved = Path(path).resolve()
+    except OSError:
+        return False
+    for root in resource_roots():
+        try:
+            if resolved.is_relative_to((root / "examples").resolve()):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def example_title(path: Path) -> str:
@@ -104,7 +119,7 @@ class FileController:
             message = clip(f"{elide_path(Path(path).name)}: {reason}", 2000)
             QMessageBox.critical(self.window, "Cannot open graph", message)
             return False
-        if as_example:
+        if as_example or is_shipped_example(path):
             # an example opens as an untitled copy, so Save never overwrites the shipped file
             self.window.set_document(document, None, f"{example_title(Path(path))} (example)")
         elif path.lower().endswith(TORCH_SUFFIXES):
@@ -120,8 +135,8 @@ class FileController:
 
     def save(self) -> bool:
         """Save to the document's file (asking for one if it has none)."""
-        if self.workspace.path is None:
-            return self.save_as()
+        if self.workspace.path is None or is_shipped_example(self.workspace.path):
+            return self.save_as()  # never over a shipped example, whichever way it was opened
         return self.save_to(self.workspace.path)
 
     def save_as(self) -> bool:
@@ -143,7 +158,7 @@ class FileController:
             return False
         self.workspace.path = str(Path(path).resolve())
         self.workspace.display_name = Path(path).name
-        self.workspace.undo_stack.setClean()
+        self.workspace.mark_saved()
         self.window.update_title()
         self.window.settings.add_recent_file(path)
         self.say(f"Saved {name}")

@@ -37,10 +37,11 @@ class PanelEntry:
 
 
 PANELS: tuple[PanelEntry, ...] = (
-    PanelEntry("palette", Palette, Area.LeftDockWidgetArea, size=210),
-    PanelEntry("inspector", InspectorDock, Area.RightDockWidgetArea, size=330),
-    # value and gradient side by side need the window's width: the values panel sits below the canvas
-    PanelEntry("values_panel", ValuesDock, Area.BottomDockWidgetArea, size=290),
+    PanelEntry("palette", Palette, Area.LeftDockWidgetArea, size=170),
+    PanelEntry("inspector", InspectorDock, Area.RightDockWidgetArea, size=270),
+    # value and gradient side by side need the window's width: the values panel sits below the canvas,
+    # low at first (it says "select a node" until there is something to show), so the canvas gets the room
+    PanelEntry("values_panel", ValuesDock, Area.BottomDockWidgetArea, size=130),
     PanelEntry("code_panel", CodeDock, Area.BottomDockWidgetArea),
     PanelEntry("train_panel", TrainDock, Area.BottomDockWidgetArea, shown=False),
     PanelEntry("step_panel", StepPanel, Area.BottomDockWidgetArea, shown=False),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QEvent, QObject, QRectF
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
@@ -39,6 +39,16 @@ def new_plot(parent: QWidget | None = None) -> Any:
     import pyqtgraph as pg
 
     plot = pg.PlotWidget(parent)
+    follow_palette(plot)
+    plot.setMenuEnabled(False)
+    plot.getPlotItem().hideButtons()
+    plot.setMinimumSize(120, 100)
+    plot.installEventFilter(PaletteFollower(plot))  # a live theme switch recolours the chart
+    return plot
+
+
+def follow_palette(plot: Any) -> None:
+    """Paint `plot`'s background and axes in its widget palette's colours."""
     palette = plot.palette()
     plot.setBackground(palette.color(QPalette.ColorRole.Base))
     foreground = palette.color(QPalette.ColorRole.Text)
@@ -47,10 +57,15 @@ def new_plot(parent: QWidget | None = None) -> Any:
         axis = item.getAxis(name)
         axis.setPen(foreground)
         axis.setTextPen(foreground)
-    plot.setMenuEnabled(False)
-    item.hideButtons()
-    plot.setMinimumSize(120, 100)
-    return plot
+
+
+class PaletteFollower(QObject):
+    """Recolours the plot it filters whenever its palette changes (the application's theme switched)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            follow_palette(watched)
+        return False
 
 
 def show_bars(plot: Any, values: np.ndarray) -> None:
