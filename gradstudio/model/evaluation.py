@@ -110,6 +110,7 @@ class Evaluator:
         self.results: dict[str, NodeResult] = {}
         self.last_backward: BackwardResult | None = None
         self._dirty: set[str] = set(document.nodes)
+        self.held = False  # a cancelled evaluation: the rest waits, unevaluated, until a caller clears this
         self._evaluating = threading.Lock()  # one evaluation at a time; another thread sees the results as they are
         self._unsubscribe = document.subscribe(self._on_change)
 
@@ -161,9 +162,10 @@ class Evaluator:
 
         `progress(done, total)` is called after each node and `should_stop()` before each: when it answers
         True, `EvaluationCancelled` is raised and the nodes not computed yet stay dirty for the next call.
-        While another thread evaluates, the results are returned as they are, without waiting.
+        While another thread evaluates, or while `held` (after a cancel, until the caller clears it), the
+        results are returned as they are, without waiting or computing.
         """
-        if not self._dirty or not self._evaluating.acquire(blocking=False):
+        if self.held or not self._dirty or not self._evaluating.acquire(blocking=False):
             return self.results
         try:
             self._evaluate_dirty(progress, should_stop)
@@ -232,6 +234,8 @@ class Evaluator:
         if target is None:
             raise RuntimeError("choose a node to run backward from")
         results = self.evaluate()
+        if self.held and self._dirty:
+            raise RuntimeError("the evaluation was cancelled: refresh to finish it before running backward")
         result = results.get(target)
         if result is None or not result.ok:
             raise RuntimeError(f"node {self.document.node(target).name} has no value to run backward from")

@@ -71,3 +71,17 @@ def test_another_thread_gets_the_results_as_they_are_while_one_evaluates() -> No
 
     evaluator.evaluate(progress=look)
     assert inner == [0] and not evaluator.dirty and len(evaluator.results) == 4
+
+
+def test_a_held_evaluator_computes_nothing_and_refuses_backward_until_released() -> None:
+    document = chain_document(3)
+    evaluator = Evaluator(document)
+    seen: list[int] = []
+    with pytest.raises(EvaluationCancelled):
+        evaluator.evaluate(progress=lambda done, _total: seen.append(done), should_stop=lambda: bool(seen))
+    evaluator.held = True
+    assert set(evaluator.evaluate()) == {"x"}
+    with pytest.raises(RuntimeError, match="cancelled"):
+        evaluator.backward("n3", None)
+    evaluator.held = False
+    assert len(evaluator.evaluate()) == 4
