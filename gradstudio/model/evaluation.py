@@ -18,7 +18,7 @@ from typing import Any
 import gradstudio.engine as engine
 from gradstudio.engine.autograd.graph import AccumulateGrad, gradient_node, sequence_mark, sequence_nr, stored_grad
 from gradstudio.model.document import Edge, GraphDocument
-from gradstudio.model.limits import check_element_count, short_message
+from gradstudio.model.limits import check_element_count, max_elements, short_message
 from gradstudio.model.result_size import check_result_size
 
 # evaluate()'s callbacks: progress(done, total) after each node, should_stop() before each node
@@ -144,6 +144,21 @@ class Evaluator:
         downstream = self.document.descendants(node_ids)
         self._dirty |= {node_id for node_id in downstream if self.document.nodes[node_id].input_ports()}
         self.last_backward = None
+
+    def limit_changed(self) -> bool:
+        """Recompute, on the next evaluate, what the element limit may now judge otherwise; True if any.
+
+        Those are the nodes without a value (refused under the old limit, or blocked by one that was) and
+        those holding more elements than the new limit, with everything downstream of them.
+        """
+        limit = max_elements()
+        affected = [node_id for node_id, result in self.results.items()
+                    if not result.ok or (result.tensor is not None and result.tensor.numel() > limit)]
+        if not affected:
+            return False
+        self._dirty |= self.document.descendants(affected)
+        self.last_backward = None
+        return True
 
     def mark_all_dirty(self) -> None:
         """Recompute everything on the next evaluate (leaves too: fresh tensors, no .grad)."""

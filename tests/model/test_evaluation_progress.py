@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from graph_builders import add
 
+from gradstudio.model import limits
 from gradstudio.model.document import GraphDocument, SetSetting
 from gradstudio.model.evaluation import EvaluationCancelled, Evaluator
 
@@ -85,3 +86,23 @@ def test_a_held_evaluator_computes_nothing_and_refuses_backward_until_released()
         evaluator.backward("n3", None)
     evaluator.held = False
     assert len(evaluator.evaluate()) == 4
+
+
+def test_a_new_element_limit_recomputes_what_it_judges_otherwise() -> None:
+    document = chain_document(2)
+    add(document, "other", "tensor", shape=(2,))
+    evaluator = Evaluator(document)
+    evaluator.evaluate()
+    other = evaluator.results["other"].value
+    previous = limits.set_max_elements(2)
+    try:
+        assert evaluator.limit_changed()
+        assert evaluator.dirty == {"x", "n1", "n2"}
+        evaluator.evaluate()
+        assert not evaluator.results["x"].ok and evaluator.results["n2"].blocked_by == "x"
+        assert evaluator.results["other"].value is other  # untouched: a leaf keeps its tensor (and .grad)
+    finally:
+        limits.set_max_elements(previous)
+    assert evaluator.limit_changed() and evaluator.dirty == {"x", "n1", "n2"}
+    assert evaluator.evaluate()["n2"].ok
+    assert not evaluator.limit_changed()
