@@ -75,6 +75,10 @@ class Workspace(QObject):
         self._running = False  # inside our own Backward or Zero Grad: they signal once, at the end
         self._unsubscribe_document = self.document.subscribe(self._on_document_event)
         self._unsubscribe_model = self.model.subscribe(self._on_model_event)
+        if len(self.model.evaluator.dirty) > self.background_nodes:
+            # a large graph is not evaluated by the first view to look: the first refresh does it, in a worker
+            self.model.evaluator.held = True
+            self.schedule_refresh()
 
     @property
     def document(self) -> GraphDocument:
@@ -219,7 +223,13 @@ class Workspace(QObject):
     # ----- backward ----------------------------------------------------------------------------------------------
 
     def run_backward(self, target: str, gradient: Any = None) -> BackwardResult:
-        """`target.backward(gradient)` on the model, then show the whole pass (engine errors propagate)."""
+        """`target.backward(gradient)` on the model, then show the whole pass (engine errors propagate).
+
+        After a cancelled evaluation the rest is evaluated first (in the background when large); cancelled
+        again, the model refuses the pass.
+        """
+        if self.model.evaluator.held:
+            self.refresh()
         self._running = True
         try:
             result = self.model.backward(target, gradient)

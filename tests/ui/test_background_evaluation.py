@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QProgressDialog, QPushButton
 from ui_helpers import add_node
 
+import gradstudio.engine as engine
 from gradstudio.model.document import Connect, Edge, GraphDocument
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.ui.main_window import MainWindow
@@ -118,3 +119,38 @@ def test_a_small_refresh_stays_synchronous(qtbot: Any, window: MainWindow, slow_
     window.workspace.model.evaluator.recompute_downstream(["n35"])
     window.workspace.refresh()
     assert shown == [None] and not window.workspace.model.evaluator.dirty
+
+
+def test_opening_a_large_graph_evaluates_it_in_the_background(
+        qtbot: Any, window: MainWindow, slow_worker: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    on_ui_thread: list[str] = []
+    compute = Evaluator._compute
+
+    def watched(self: Evaluator, node_id: str, results: dict) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            on_ui_thread.append(node_id)
+        return compute(self, node_id, results)
+
+    monkeypatch.setattr(Evaluator, "_compute", watched)
+    dialogs: list[bool] = []
+    watcher = QTimer()
+    watcher.timeout.connect(lambda: dialogs.append(progress_dialog() is not None))
+    watcher.start(20)
+    window.set_document(long_chain())
+    assert not window.workspace.results()  # the views drew the graph without computing it
+    qtbot.waitUntil(lambda: not window.workspace.model.evaluator.dirty, timeout=30000)
+    watcher.stop()
+    assert not on_ui_thread and any(dialogs) and window.workspace.result("n40").ok
+
+
+def test_backward_after_a_cancel_finishes_the_evaluation_first(
+        qtbot: Any, window: MainWindow, slow_worker: None) -> None:
+    window.set_document(long_chain())
+    qtbot.waitUntil(lambda: not window.workspace.model.evaluator.dirty, timeout=30000)
+    workspace = window.workspace
+    workspace.model.evaluator.held = True  # as a cancel leaves it
+    workspace.model.evaluator.mark_all_dirty()
+    result = workspace.run_backward("n40", engine.ones(3))
+    assert not workspace.model.evaluator.dirty and not workspace.model.evaluator.held
+    assert np.array_equal(workspace.model.grad("x").numpy(), np.full(3, 41.0, dtype=np.float32))
+    assert result.target == "n40"
