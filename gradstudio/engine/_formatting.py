@@ -134,13 +134,15 @@ def _edge_positions(length: int, summarize: bool) -> tuple[list[int], list[int]]
 
 
 def _shown_elements(array: np.ndarray, summarize: bool) -> np.ndarray:
-    """The sub-array of elements that appear in the printed text."""
+    """The sub-array of elements that appear in the printed text, gathered alone.
+
+    One open-mesh index reads only the shown elements (at most 6 per axis when summarised), so a huge
+    expanded view (zero strides) is never made contiguous just to be printed.
+    """
     if not summarize:
         return array
-    for axis, length in enumerate(array.shape):
-        head, tail = _edge_positions(length, summarize)
-        array = np.take(array, head + tail, axis=axis)
-    return array
+    positions = [head + tail for head, tail in (_edge_positions(length, summarize) for length in array.shape)]
+    return array[np.ix_(*positions)]
 
 
 def _body_text(array: np.ndarray, indent: int) -> str:

@@ -10,6 +10,7 @@ gradient that flowed along every edge and the order the engine visited grad_fns.
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +18,22 @@ from typing import Any
 import gradstudio.engine as engine
 from gradstudio.engine.autograd.graph import AccumulateGrad, gradient_node, sequence_mark, sequence_nr, stored_grad
 from gradstudio.model.document import Edge, GraphDocument
-from gradstudio.model.limits import check_element_count, short_message
+from gradstudio.model.limits import check_element_count, max_elements, short_message
 from gradstudio.model.result_size import check_result_size
+
+# evaluate()'s callbacks: progress(done, total) after each node, should_stop() before each node
+Progress = Callable[[int, int], None]
+ShouldStop = Callable[[], bool]
+
+
+class EvaluationCancelled(Exception):
+    """An evaluation stopped on request between nodes; the nodes not computed yet stay dirty."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(f"evaluation cancelled after {done} of {total} nodes")
+        self.done = done
+        self.total = total
+
 
 # what a node computes: a tensor, or the Python number of a scalar node; None when it has no value
 NodeValue = engine.Tensor | float | int | bool | None
@@ -95,6 +110,8 @@ class Evaluator:
         self.results: dict[str, NodeResult] = {}
         self.last_backward: BackwardResult | None = None
         self._dirty: set[str] = set(document.nodes)
+        self.held = False  # a cancelled evaluation: the rest waits, unevaluated, until a caller clears this
+        self._evaluating = threading.Lock()  # one evaluation at a time; another thread sees the results as they are
         self._unsubscribe = document.subscribe(self._on_change)
 
     def close(self) -> None:
@@ -128,6 +145,21 @@ class Evaluator:
         self._dirty |= {node_id for node_id in downstream if self.document.nodes[node_id].input_ports()}
         self.last_backward = None
 
+    def limit_changed(self) -> bool:
+        """Recompute, on the next evaluate, what the element limit may now judge otherwise; True if any.
+
+        Those are the nodes without a value (refused under the old limit, or blocked by one that was) and
+        those holding more elements than the new limit, with everything downstream of them.
+        """
+        limit = max_elements()
+        affected = [node_id for node_id, result in self.results.items()
+                    if not result.ok or (result.tensor is not None and result.tensor.numel() > limit)]
+        if not affected:
+            return False
+        self._dirty |= self.document.descendants(affected)
+        self.last_backward = None
+        return True
+
     def mark_all_dirty(self) -> None:
         """Recompute everything on the next evaluate (leaves too: fresh tensors, no .grad)."""
         self._dirty = set(self.document.nodes)
@@ -139,26 +171,54 @@ class Evaluator:
 
     # ----- forward --------------------------------------------------------------------------------------
 
-    def evaluate(self) -> dict[str, NodeResult]:
-        """Recompute the dirty nodes (and only those); returns all results."""
-        if not self._dirty:
+    def evaluate(self, progress: Progress | None = None, should_stop: ShouldStop | None = None,
+                 ) -> dict[str, NodeResult]:
+        """Recompute the dirty nodes (and only those); returns all results.
+
+        `progress(done, total)` is called after each node and `should_stop()` before each: when it answers
+        True, `EvaluationCancelled` is raised and the nodes not computed yet stay dirty for the next call.
+        While another thread evaluates, or while `held` (after a cancel, until the caller clears it), the
+        results are returned as they are, without waiting or computing.
+        """
+        if self.held or not self._dirty or not self._evaluating.acquire(blocking=False):
             return self.results
-        enabled = self.document.settings.grad_mode == "normal"
-        with engine.set_grad_enabled(enabled):
-            for node_id in self.document.topological_order():
-                if node_id in self._dirty:
-                    self.results[node_id] = self._compute(node_id)
-        self._dirty.clear()
+        try:
+            self._evaluate_dirty(progress, should_stop)
+        finally:
+            self._evaluating.release()
         return self.results
 
-    def _compute(self, node_id: str) -> NodeResult:
+    def _evaluate_dirty(self, progress: Progress | None, should_stop: ShouldStop | None) -> None:
+        """Compute the dirty nodes in topological order into a copy of the results, published at the end."""
+        order = [node_id for node_id in self.document.topological_order() if node_id in self._dirty]
+        results = dict(self.results)  # readers in other threads keep a consistent mapping meanwhile
+        enabled = self.document.settings.grad_mode == "normal"
+        try:
+            with engine.set_grad_enabled(enabled):  # grad mode is thread-local: set in the evaluating thread
+                for done, node_id in enumerate(order):
+                    if should_stop is not None and should_stop():
+                        raise EvaluationCancelled(done, len(order))
+                    results[node_id] = self._compute(node_id, results)
+                    self._dirty.discard(node_id)
+                    if progress is not None:
+                        progress(done + 1, len(order))
+            self._dirty.clear()
+        finally:
+            self.results = results
+
+    @property
+    def evaluating(self) -> bool:
+        """True while some thread is evaluating."""
+        return self._evaluating.locked()
+
+    def _compute(self, node_id: str, results: dict[str, NodeResult]) -> NodeResult:
         node = self.document.nodes[node_id]
         inputs: dict[str, Any] = {}
         for port in node.input_ports():
             edge = self.document.edges.get((node_id, port))
             if edge is None:
                 return NodeResult(error=f"input '{port}' is not connected")
-            upstream = self.results.get(edge.source)
+            upstream = results.get(edge.source)
             if upstream is None or not upstream.ok:
                 return NodeResult(blocked_by=upstream.blocked_by or edge.source if upstream else edge.source)
             inputs[port] = upstream.value
@@ -189,6 +249,8 @@ class Evaluator:
         if target is None:
             raise RuntimeError("choose a node to run backward from")
         results = self.evaluate()
+        if self.held and self._dirty:
+            raise RuntimeError("the evaluation was cancelled: refresh to finish it before running backward")
         result = results.get(target)
         if result is None or not result.ok:
             raise RuntimeError(f"node {self.document.node(target).name} has no value to run backward from")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_MAX_ELEMENTS = 10**7
+MAX_ELEMENTS_CEILING = 10**9  # the highest element limit a user may set (4 GB of float32 in one tensor)
 MAX_NAME_LENGTH = 64
 MAX_TEXT_LENGTH = 100_000  # a note's text or a frame's title
 CANVAS_LIMIT = 1e7  # far beyond any real graph; keeps the canvas's integer scroll range sane
@@ -44,8 +45,9 @@ def max_elements() -> int:
 
 def set_max_elements(count: int) -> int:
     """Change the element limit (a setting); returns the previous one so a caller can restore it."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise LimitError(f"the element limit must be a positive integer, got {short_repr(count)}")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_ELEMENTS_CEILING:
+        raise LimitError(f"the element limit must be an integer from 1 to {MAX_ELEMENTS_CEILING:,}, got "
+                         f"{short_repr(count)}")
     previous, LIMITS.max_elements = LIMITS.max_elements, count
     return previous
 

@@ -106,6 +106,11 @@ class GraphWorkspace:
         self.evaluator.recompute_downstream(node_ids)
         self._sync_backward()
 
+    def limit_changed(self) -> None:
+        """The element limit changed: what it may now judge otherwise is recomputed on the next evaluate."""
+        if self.evaluator.limit_changed():
+            self._sync_backward()
+
     # ----- backward state ----------------------------------------------------------------------------------------
 
     @property

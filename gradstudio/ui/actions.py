@@ -109,6 +109,9 @@ def _edit_actions(window: MainWindow, a: Actions) -> None:
     _action(window, a, "actionAddNote", "Add &Note", editing.add_note, ["Ctrl+Shift+N"], "Add a comment note")
     _action(window, a, "actionAddFrame", "Add &Frame", editing.add_frame, ["Ctrl+G"],
             "Frame the selected nodes with a titled backdrop")
+    preferences = _action(window, a, "actionPreferences", "Pre&ferences…", window.open_preferences,
+                          [Keys.Preferences], "Change the limit on a tensor's elements")
+    preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
     history = window.history.toggleViewAction()
     history.setText("&History")
     history.setObjectName("actionHistory")
@@ -222,6 +225,8 @@ def _menus(window: MainWindow, a: Actions) -> None:
     edit_menu.addActions([a.actionCut, a.actionCopy, a.actionPaste, a.actionDuplicate, a.actionDelete])
     edit_menu.addSeparator()
     edit_menu.addActions([a.actionSelectAll, a.actionAddNote, a.actionAddFrame])
+    edit_menu.addSeparator()
+    edit_menu.addAction(a.actionPreferences)
     view_menu = bar.addMenu("&View")
     view_menu.addActions([a.actionZoomIn, a.actionZoomOut, a.actionZoomReset, a.actionFitView,
                               a.actionFitSelection])

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent, QUndoGroup, QUndoStack
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QUndoView
+from PySide6.QtWidgets import QApplication, QDialog, QDockWidget, QLabel, QMainWindow, QUndoView
 
+from gradstudio.model import limits
 from gradstudio.model.document import GraphDocument
 from gradstudio.ui import themes
 from gradstudio.ui.actions import build_actions
@@ -17,6 +18,7 @@ from gradstudio.ui.canvas.banner import NoGradBanner
 from gradstudio.ui.canvas.minimap import Minimap
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.view import GraphView, graph_file_paths
+from gradstudio.ui.dialogs.preferences_dialog import PreferencesDialog
 from gradstudio.ui.edit.context_menus import ContextMenus
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.edit.selection import SelectionCommands
@@ -80,6 +82,7 @@ class MainWindow(QMainWindow):
         self.view.context_menu_requested.connect(self.context_menus.show)
         self.palette.activated.connect(self.commands.add_at_centre)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._follow_system_theme)
+        limits.set_max_elements(self.settings.max_elements())
         self.set_document(GraphDocument())
         if self.settings.restore_window(self):
             self.resize(self.size().boundedTo(default_size(self.size())))
@@ -221,6 +224,18 @@ class MainWindow(QMainWindow):
         run()
 
     # ----- feedback ----------------------------------------------------------------------------------------------
+
+    def open_preferences(self) -> None:
+        """Edit > Preferences…: a new element limit is remembered, applied and the graph evaluated again."""
+        dialog = PreferencesDialog(limits.max_elements(), self)
+        count = dialog.max_elements() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        if count is None or count == limits.max_elements():
+            return
+        self.settings.set_max_elements(count)
+        limits.set_max_elements(count)
+        self.workspace.model.limit_changed()
+        self.workspace.refresh()
+        self.show_message(f"One tensor may now hold up to {count:,} elements")
 
     def show_message(self, text: str) -> None:
         """Say something in the status bar (a refused edit, a saved file, ...)."""

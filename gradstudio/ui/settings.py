@@ -1,4 +1,4 @@
-"""What the app remembers between runs (QSettings): window geometry and docks, recent files, theme, snapping."""
+"""What the app remembers between runs (QSettings): window and docks, recent files, theme, snapping, limits."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
+from gradstudio.model.limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_CEILING
 from gradstudio.ui.themes import THEME_CHOICES
 
 MAX_RECENT = 10
@@ -73,3 +74,16 @@ class AppSettings:
     def set_show_minimap(self, on: bool) -> None:
         """Remember whether the overview is shown."""
         self.store.setValue("view/minimap", on)
+
+    def max_elements(self) -> int:
+        """The limit on one tensor's elements (default 10**7); a stored value out of range reads as the default."""
+        value = self.store.value("limits/max_elements", DEFAULT_MAX_ELEMENTS)
+        try:
+            count = int(value)
+        except (TypeError, ValueError):
+            return DEFAULT_MAX_ELEMENTS
+        return count if 1 <= count <= MAX_ELEMENTS_CEILING else DEFAULT_MAX_ELEMENTS
+
+    def set_max_elements(self, count: int) -> None:
+        """Remember the limit on one tensor's elements."""
+        self.store.setValue("limits/max_elements", int(count))

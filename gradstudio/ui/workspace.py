@@ -11,10 +11,15 @@ and repaints on its signals, so there is one path from a change to the screen:
 - `selection_changed(list[str])`: the selected node ids changed;
 - `message(str)`: something to say in the status bar (a refused edit, a result);
 - `busy_changed(str | None)`: a job (a training run) started, with the reason edits are refused, or ended.
+
+A refresh of many dirty nodes, or one after an evaluation that took long, evaluates in a worker thread
+behind a modal progress dialog (`background.py`); Cancel leaves the rest dirty and held until the next
+refresh, so no view computes it on the UI thread meanwhile.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,7 @@ from gradstudio.model.document import GraphDocument, Node
 from gradstudio.model.evaluation import BackwardResult, NodeResult
 from gradstudio.model.flow_view import FlowView, flow_view
 from gradstudio.model.workspace import GraphWorkspace, ShownGradient
+from gradstudio.ui.background import evaluate_in_background
 from gradstudio.ui.edit.editor import Editor
 
 # document events that change no value: they never call for a new evaluation
@@ -33,8 +39,14 @@ LAYOUT_EVENTS = frozenset({"node_moved", "annotation_moved", "annotation_changed
                            "annotation_removed"})
 
 
+EVALUATING = "an evaluation is running"
+
+
 class Workspace(QObject):
     """One open graph in the window; panels bind to it, the window swaps it when another document opens."""
+
+    background_nodes = 200  # a refresh of more dirty nodes than this runs in a worker thread
+    background_seconds = 0.3  # so does one after an evaluation that took longer than this
 
     values_changed = Signal()
     backward_changed = Signal(object)
@@ -57,12 +69,18 @@ class Workspace(QObject):
         self.flow: FlowView | None = None
         self.backward_result: BackwardResult | None = None
         self._refresh_pending = False
+        self._evaluating = False
+        self._last_seconds = 0.0
         self._closed = False
         self._running = False  # inside our own Backward or Zero Grad: they signal once, at the end
         self._unsubscribe_document = self.document.subscribe(self._on_document_event)
         self._unsubscribe_model = self.model.subscribe(self._on_model_event)
         self._saved_state = self.document.snapshot()
         self.undo_stack.indexChanged.connect(self._index_changed)
+        if len(self.model.evaluator.dirty) > self.background_nodes:
+            # a large graph is not evaluated by the first view to look: the first refresh does it, in a worker
+            self.model.evaluator.held = True
+            self.schedule_refresh()
 
     def mark_saved(self) -> None:
         """The document as it is now is what its file holds: the undo stack is clean here."""
@@ -120,12 +138,46 @@ class Workspace(QObject):
             QTimer.singleShot(0, self, self.refresh)
 
     def refresh(self) -> None:
-        """Evaluate now and tell every view that values may have changed."""
+        """Evaluate now (a large set in a worker thread, with progress and Cancel) and tell every view."""
         self._refresh_pending = False
         if self._closed:
             return
-        self.model.results()
+        if self._evaluating:  # a refresh asked for inside the background one's event loop: run it after
+            self._refresh_pending = True
+            return
+        evaluator = self.model.evaluator
+        evaluator.held = False
+        dirty = len(evaluator.dirty)
+        started = time.monotonic()
+        if dirty and (dirty > self.background_nodes or self._last_seconds > self.background_seconds):
+            completed = self._evaluate_in_background()
+        else:
+            self.model.results()
+            completed = True
+        if dirty:
+            self._last_seconds = time.monotonic() - started
+        if not completed:
+            evaluator.held = True
+            left = len(evaluator.dirty)
+            self.message.emit(f"Evaluation cancelled: {left:,} node{'s' if left != 1 else ''} not computed yet")
         self.values_changed.emit()
+        if self._refresh_pending:  # asked for meanwhile: after a cancel the next edit asks again
+            self._refresh_pending = False
+            if completed:
+                self.schedule_refresh()
+
+    def _evaluate_in_background(self) -> bool:
+        """Evaluate the dirty nodes in a worker thread with edits refused; False when cancelled."""
+        self._evaluating = True
+        previous = self.busy
+        if previous is None:
+            self.set_busy(EVALUATING)
+        try:
+            return evaluate_in_background(self.model.evaluator)
+        finally:
+            self._evaluating = False
+            if previous is None:
+                self.set_busy(None)
 
     def _on_document_event(self, event: str, payload: Any) -> None:
         if event == "settings_changed":
@@ -193,7 +245,13 @@ class Workspace(QObject):
     # ----- backward ----------------------------------------------------------------------------------------------
 
     def run_backward(self, target: str, gradient: Any = None) -> BackwardResult:
-        """`target.backward(gradient)` on the model, then show the whole pass (engine errors propagate)."""
+        """`target.backward(gradient)` on the model, then show the whole pass (engine errors propagate).
+
+        After a cancelled evaluation the rest is evaluated first (in the background when large); cancelled
+        again, the model refuses the pass.
+        """
+        if self.model.evaluator.held:
+            self.refresh()
         self._running = True
         try:
             result = self.model.backward(target, gradient)
