@@ -1,7 +1,9 @@
-"""Screenshots of the main window (offscreen): one PNG per example graph, the README's picture and its feature tour.
+"""Screenshots of the main window (offscreen): each example per screen size and theme, the README's picture and tour.
 
-Usage: `.venv/bin/python tools/screenshots.py [FOLDER]` (default `shots/`). The README
-images go to `docs/images/`: `main_window.png` and the tour (`backward.png`,
+Usage: `.venv/bin/python tools/screenshots.py [FOLDER] [--sizes 1366x768,1920x1080] [--examples NAME,...]
+[--no-tour]` (default folder `shots/`). Each example is shot per screen size, in a window sized as the app
+sizes itself on that screen, light and dark: `NAME-1366x768.png`, `NAME-1366x768-dark.png`, ... The README
+images (skipped with `--no-tour`) go to `docs/images/`: `main_window.png` and the tour (`backward.png`,
 `step_through.png`, `no_grad.png`, `autograd_graph.png`, `gradient_check.png`, `values_vector.png`,
 `values_matrix.png`, `inspector_tensor.png`, `code_panel.png`).
 """
@@ -18,20 +20,37 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, QSize  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gradstudio.model.annotations import AddAnnotation, Annotation  # noqa: E402
 from gradstudio.ui import themes  # noqa: E402
 from gradstudio.ui.io.files import example_files  # noqa: E402
-from gradstudio.ui.main_window import MainWindow  # noqa: E402
+from gradstudio.ui.main_window import MainWindow, size_for_screen  # noqa: E402
 from gradstudio.ui.settings import AppSettings  # noqa: E402
 
-SIZE = (1400, 860)
+SIZE = (1400, 860)  # the README's pictures and tour
+SCREENS = ((1366, 768), (1920, 1080))
 IMAGES = ROOT / "docs" / "images"
 README_IMAGE = IMAGES / "main_window.png"
 README_EXAMPLE = "notes_forward_backward"
 EXAMPLES = ROOT / "resources" / "examples"
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    """Screen sizes written `1366x768,1920x1080`."""
+    sizes = []
+    for part in text.split(","):
+        width, _, height = part.strip().lower().partition("x")
+        if not (width.isdigit() and height.isdigit()):
+            raise argparse.ArgumentTypeError(f"not a screen size WIDTHxHEIGHT: {part!r}")
+        sizes.append((int(width), int(height)))
+    return sizes
+
+
+def window_size(screen: tuple[int, int]) -> QSize:
+    """The size the app gives its window on a screen of this size."""
+    return size_for_screen(QSize(*screen))
 
 
 def make_window(settings_dir: Path, theme: str = "light") -> MainWindow:
@@ -174,27 +193,60 @@ def annotate(window: MainWindow) -> None:
         window.editor.apply(AddAnnotation(item), "annotate")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write the screenshots."""
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line: the folder, the screen sizes, which examples, whether to make the README's pictures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", default="shots", help="where the PNGs go (default: shots/)")
-    folder = Path(parser.parse_args(argv).folder)
+    parser.add_argument("--sizes", type=parse_sizes, default=list(SCREENS),
+                        help="screen sizes to shoot each example for (default: 1366x768,1920x1080)")
+    parser.add_argument("--examples", type=lambda text: text.split(","), default=None,
+                        help="example names, comma-separated (default: every example)")
+    parser.add_argument("--no-tour", action="store_true", help="skip the README's pictures and feature tour")
+    return parser.parse_args(argv)
+
+
+def loss_name(window: MainWindow) -> str | None:
+    """The name of the node Backward starts from (the one worth selecting in a picture), if the graph has one."""
+    target = window.document.settings.backward_target
+    return window.document.nodes[target].name if target in window.document.nodes else None
+
+
+def shoot_examples(window: MainWindow, folder: Path, screens: list[tuple[int, int]], theme: str,
+                   names: list[str] | None) -> None:
+    """Each example once per screen size, in the window the app would open on that screen."""
+    suffix = "" if theme == "light" else "-dark"
+    examples = [path for path in example_files() if names is None or path.stem in names]
+    for screen in screens:
+        window.resize(window_size(screen))
+        for example in examples:
+            window.files.open_path(str(example), as_example=True)
+            shoot(window, folder / f"{example.stem}-{screen[0]}x{screen[1]}{suffix}.png", select=loss_name(window))
+            window.undo_stack.setClean()
+
+
+def readme_shots(window: MainWindow, folder: Path) -> None:
+    """The README's main picture (annotated) and its tours, in the light theme at the README's size."""
+    window.resize(*SIZE)
+    open_notes(window)
+    annotate(window)
+    shoot(window, folder / f"{README_EXAMPLE}-annotated.png", select="out")
+    shoot(window, README_IMAGE, select="out")
+    window.undo_stack.setClean()
+    feature_tour(window, folder)
+    panels_tour(window, folder)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the screenshots."""
+    args = parse_args(argv)
+    folder = Path(args.folder)
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as scratch:
         for theme in ("light", "dark"):
             window = make_window(Path(scratch), theme)
-            for example in example_files():
-                window.files.open_path(str(example), as_example=True)
-                suffix = "" if theme == "light" else "-dark"
-                shoot(window, folder / f"{example.stem}{suffix}.png", select="out")
-                if theme == "light" and example.stem == README_EXAMPLE:
-                    annotate(window)
-                    shoot(window, folder / f"{example.stem}-annotated.png", select="out")
-                    shoot(window, README_IMAGE, select="out")
-                window.undo_stack.setClean()
-            if theme == "light":
-                feature_tour(window, folder)
-                panels_tour(window, folder)
+            shoot_examples(window, folder, args.sizes, theme, args.examples)
+            if theme == "light" and not args.no_tour:
+                readme_shots(window, folder)
             window.close()
     app.setPalette(themes.application_palette(themes.LIGHT))
     return 0

@@ -43,10 +43,14 @@ def default_size(wanted: QSize | None = None) -> QSize:
     screen = QGuiApplication.primaryScreen()
     if screen is None:
         return wanted or DEFAULT_SIZE
-    available = screen.availableGeometry()
+    return size_for_screen(screen.availableGeometry().size(), wanted)
+
+
+def size_for_screen(available: QSize, wanted: QSize | None = None) -> QSize:
+    """The window size `default_size` picks on a screen whose available area is `available`."""
     if wanted is None:
         wanted = DEFAULT_SIZE.expandedTo(QSize(round(available.width() * 0.85), round(available.height() * 0.85)))
-    return wanted.boundedTo(available.size() - FRAME_ALLOWANCE)
+    return wanted.boundedTo(available - FRAME_ALLOWANCE)
 
 
 class MainWindow(QMainWindow):
