@@ -221,3 +221,17 @@ def test_an_insert_that_would_fail_is_refused(chain: MainWindow, qtbot: Any) -> 
     [added] = [node for node in chain.document.nodes.values() if node.kind == "transpose" and node.id != "t"]
     assert chain.document.edges[("y", "a")] == Edge("x", "y", "a")  # added, but left unwired
     assert "would fail" in chain.statusBar().currentMessage()
+
+
+def test_quick_add_names_the_node_as_code_is_written(chain: MainWindow, qtbot: Any) -> None:
+    """`total = +` in the quick-add box adds an Add named total; a taken name gives way to a fresh one."""
+    for typed, kind, expected in (("total = +", "add", "total"), ("y = *", "mul", None)):
+        chain.view.setFocus()
+        qtbot.keyClick(chain.view, Qt.Key.Key_Tab)
+        line = chain.view.search.line
+        qtbot.keyClicks(line, typed)
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+        [node_id] = chain.scene.selected_node_ids()
+        node = chain.document.nodes[node_id]
+        assert node.kind == kind
+        assert node.name == expected if expected else node.name not in ("y", "")

@@ -1,10 +1,8 @@
 """Rebuilding the notes' example (out = mean(3 (x + 2)²)) from an empty canvas, counting every user action.
 
-Finding: the graph, its values and its gradients take 18 actions. The notes' variable names do not come with
-them: new nodes are named after their op (`add`, `mul`, `mul1`, `c`, `c1`, `mean`; only the leaf gets `x`),
-and naming one takes two more actions (a click into the inspector's Name field, then the name typed with
-Enter), so y, y_squared, z, out, two and three would cost 12 more: 30 in all. Renaming is not part of the
-count below; the structure, the numbers and Backward's result are those of the example.
+The graph, its values, its gradients and the notes' own variable names take 18 actions: quick-add reads
+`y = +` as code is written, so a node is named in the same keystrokes that choose its op (naming each node
+afterwards in the inspector used to cost two more actions per node: 30 in all).
 """
 
 from __future__ import annotations
@@ -107,19 +105,19 @@ def test_the_notes_example_is_rebuilt_in_at_most_20_actions(window: MainWindow, 
     x = act.drop_op("tensor", QPointF(-60, 0))  # shape 3, ones: the defaults
     act.click_requires_grad(x)
     act.wire(scene.nodes[x].output_anchor(), scene.nodes[x].output_anchor() + QPointF(60, 0))
-    y = act.quick_add("+")
+    y = act.quick_add("y = +")
     act.wire(scene.nodes[y].input_anchor("b"), scene.nodes[y].input_anchor("b") + QPointF(-40, 120))
-    two = act.quick_add("scalar")  # a Scalar's default value is 2
+    two = act.quick_add("two = scalar")  # a Scalar's default value is 2
     act.wire(scene.nodes[y].output_anchor(), scene.nodes[y].output_anchor() + QPointF(60, 0))
-    y_squared = act.quick_add("*")
+    y_squared = act.quick_add("y_squared = *")
     act.wire(scene.nodes[y].output_anchor(), scene.nodes[y_squared].input_anchor("b"))
     act.wire(scene.nodes[y_squared].output_anchor(), scene.nodes[y_squared].output_anchor() + QPointF(60, 0))
-    z = act.quick_add("*")
+    z = act.quick_add("z = *")
     act.wire(scene.nodes[z].input_anchor("b"), scene.nodes[z].input_anchor("b") + QPointF(-40, 120))
-    three = act.quick_add("scalar")
+    three = act.quick_add("three = scalar")
     act.type_enter(act.click_field("value"), "3")
     act.wire(scene.nodes[z].output_anchor(), scene.nodes[z].output_anchor() + QPointF(60, 0))
-    out = act.quick_add("mean")
+    out = act.quick_add("out = mean")
     act.key(Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
 
     kinds = {node_id: node.kind for node_id, node in document.nodes.items()}
@@ -132,5 +130,7 @@ def test_the_notes_example_is_rebuilt_in_at_most_20_actions(window: MainWindow, 
     assert float(results[out].tensor.item()) == 27.0
     assert results[x].grad is not None and results[x].grad.numpy().tolist() == [6.0, 6.0, 6.0]
     assert np.allclose(results[z].tensor.detach().numpy(), [27.0, 27.0, 27.0])
+    names = {node_id: node.name for node_id, node in document.nodes.items()}
+    assert names == {x: "x", two: "two", y: "y", y_squared: "y_squared", three: "three", z: "z", out: "out"}
     assert act.count == 18, act.log
     assert act.count <= BUDGET

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Collection
 from typing import Any
@@ -93,8 +94,20 @@ def rank(kind: str, text: str) -> int:
     return 3 if any(text in name for name in names) else 4
 
 
+NAMED_QUERY = re.compile(r"^\s*([A-Za-z_]\w*)\s*=(?!=)\s*(.*)$")
+
+
+def split_name(text: str) -> tuple[str | None, str]:
+    """`"y = +"` -> ("y", "+"): the variable name typed before `=` (as code is written) and the op query after it."""
+    match = NAMED_QUERY.match(text)
+    return (match.group(1), match.group(2)) if match else (None, text)
+
+
 class NodeSearch(QFrame):
-    """A small floating box with a filter line and the matching ops; emits `chosen(kind)`."""
+    """A small floating box with a filter line and the matching ops; emits `chosen(kind)`.
+
+    Typing `name = op` (`y = +`) names the new node as code would; `name` holds it until the next popup.
+    """
 
     chosen = Signal(object)
     closed = Signal()
@@ -105,7 +118,7 @@ class NodeSearch(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self.line = QLineEdit(self)
-        self.line.setPlaceholderText("Add node…")
+        self.line.setPlaceholderText("Add node…  (y = + names it y)")
         self.line.setClearButtonEnabled(True)
         self.list = QListWidget(self)
         layout = QVBoxLayout(self)
@@ -117,12 +130,14 @@ class NodeSearch(QFrame):
         self.line.installEventFilter(self)
         self.list.itemActivated.connect(self._activate)
         self.kinds: Collection[str] = CATALOG
+        self.name: str | None = None
         self._filter("")
         self.hide()
 
     def popup(self, position: QPoint, kinds: Collection[str] | None = None) -> None:
         """Show the box at a viewport position, cleared and focused, offering `kinds` (default: every op)."""
         self.kinds = CATALOG if kinds is None else kinds
+        self.name = None
         self.line.clear()
         self._filter("")
         parent = self.parentWidget()
@@ -134,6 +149,7 @@ class NodeSearch(QFrame):
         self.line.setFocus()
 
     def _filter(self, text: str) -> None:
+        self.name, text = split_name(text)
         self.list.clear()
         found = sorted((kind for kind in self.kinds if matches(kind, text)), key=lambda kind: rank(kind, text))
         for kind in found:

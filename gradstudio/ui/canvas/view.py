@@ -328,7 +328,7 @@ class GraphView(QGraphicsView):
     def _add_searched(self, kind: str) -> None:
         source, target = self._search_wire
         at = self._search_at - wired_offset(source, target)
-        node_id = self.graph_scene().editor.add_node(kind, (at.x(), at.y()), source, target)
+        node_id = self.graph_scene().editor.add_node(kind, (at.x(), at.y()), source, target, self.search.name)
         if node_id is not None:
             self.graph_scene().select([node_id])
         self.setFocus()

@@ -22,6 +22,7 @@ from gradstudio.model.document import (
     RemoveNode,
 )
 from gradstudio.model.evaluation import Evaluator
+from gradstudio.model.rules import check_name
 from gradstudio.ui.edit.commands import ApplyEdit, MoveNodes, Position, StackGuard, move_edits
 from gradstudio.ui.edit.placement import free_position
 
@@ -89,17 +90,18 @@ class Editor(QObject):
         return node.name if node is not None else "annotation"
 
     def add_node(self, kind: str, position: Position, source: str | None = None,
-                 target: tuple[str, str] | None = None) -> str | None:
+                 target: tuple[str, str] | None = None, name: str | None = None) -> str | None:
         """Add a node of `kind` with its top-left corner at `position` (or the nearest free spot); its id, or None.
 
         With `source` the new node's first input is wired from that node, with `target` its output feeds that
         (node id, port): the node and its wires are one undo step. Wiring that would fail leaves the node unwired.
+        A `name` the document cannot take (used, reserved, not an identifier) gives way to a fresh one, said so.
         """
         if kind not in CATALOG:
             self.refused.emit(f"Add node: unknown op kind {kind!r}")
             return None
         node_id = self.document.new_id()
-        name = self.document.new_name(NAME_STEMS.get(kind, kind))
+        name = self._usable_name(name, node_id) or self.document.new_name(NAME_STEMS.get(kind, kind))
         node = Node(node_id, kind, name, position=(float(position[0]), float(position[1])))
         node.position = free_position(self.document, node)
         edits: list[Edit] = [AddNode(node)]
@@ -114,6 +116,17 @@ class Editor(QObject):
         if len(edits) > 1 and self._apply_trying(Batch(edits), title, f"Cannot wire {name}", checked):
             return node_id
         return node_id if self.apply(edits[0], title) else None  # unwired (a refused wiring said why)
+
+    def _usable_name(self, name: str | None, node_id: str) -> str | None:
+        """`name` if a new node may take it, else None (and the reason said)."""
+        if not name:
+            return None
+        try:
+            check_name(self.document, name, node_id)
+        except EditError as error:
+            self.refused.emit(f"Add node: {error}; a fresh name is used")
+            return None
+        return name
 
     def connect(self, edge: Edge, replacing: Edge | None = None) -> bool:
         """Connect `edge` (instead of `replacing`, and of any edge already into its input) as one undo step.
