@@ -66,3 +66,14 @@ def test_exported_images_leave_out_the_pins_buttons(window: MainWindow, tmp_path
     spot = window.view.mapFromScene(fix)
     if window.view.viewport().rect().contains(spot):
         assert on_screen.pixelColor(spot) == accent
+
+
+def test_a_long_grad_fn_name_is_elided_at_its_end_not_clipped_at_its_start(window: MainWindow) -> None:
+    from PySide6.QtGui import QFontMetricsF
+
+    from gradstudio.ui.canvas.items import AUTOGRAD_SHARE, SMALL_FONT, WIDTH, fitted_autograd
+
+    long_name = fitted_autograd("BinaryCrossEntropyWithLogitsBackward0")
+    assert long_name.startswith("Binary") and long_name.endswith("…")
+    assert QFontMetricsF(SMALL_FONT).horizontalAdvance(long_name) <= AUTOGRAD_SHARE * (WIDTH - 16)
+    assert fitted_autograd("MulBackward0") == "MulBackward0"

@@ -112,6 +112,14 @@ class Port:
         return self.node_item.mapToScene(self.node_item.port_position(self.port))
 
 
+AUTOGRAD_SHARE = 0.6  # of a face's line at most, for the grad_fn name; the shape and dtype keep the rest
+
+
+def fitted_autograd(text: str) -> str:
+    """A face's grad_fn label, elided at its end to its share of the line (never clipped at its start)."""
+    return QFontMetricsF(SMALL_FONT).elidedText(text, Qt.TextElideMode.ElideRight, AUTOGRAD_SHARE * (WIDTH - 16))
+
+
 class NodeItem(QGraphicsItem):
     """A node: variable name and op title in a coloured header, ports, shape and a value preview."""
 
@@ -305,11 +313,12 @@ class NodeItem(QGraphicsItem):
         painter.setPen(theme.error_text if preview.is_error else theme.muted_text)
         painter.setFont(SMALL_FONT)
         metrics = QFontMetricsF(SMALL_FONT)
-        facts = metrics.horizontalAdvance(preview.autograd)
+        autograd = fitted_autograd(preview.autograd)
+        facts = metrics.horizontalAdvance(autograd)
         # right-aligned in the whole line, not in a box of the measured width: at any zoom the text's hinted
         # width may differ from the measure, and a box too narrow would clip its first letter
         painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, preview.autograd)
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, autograd)
         summary = metrics.elidedText(preview.summary, Qt.TextElideMode.ElideRight, WIDTH - 16 - facts - 6)
         painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, summary)
         painter.setPen(theme.error_text if preview.is_error else theme.text)
