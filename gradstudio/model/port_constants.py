@@ -27,7 +27,10 @@ def check_port_constant(node: Node, port: Any, value: Any) -> Number:
     if not isinstance(value, (int, float)):  # bool is an int
         raise EditError(f"the constant of input {port!r} must be a number or true/false, got "
                         f"{limits.short_repr(value)}")
-    return limits.check_number(value, f"the constant of input {port!r}")
+    try:
+        return limits.check_number(value, f"the constant of input {port!r}")
+    except limits.LimitError as error:
+        raise EditError(str(error)) from None
 
 
 def checked_port_constants(node: Node, given: Any) -> dict[str, Number]:
