@@ -78,3 +78,27 @@ def drop_vanished_constants(document: GraphDocument, node: Node, kept: set[str])
     gone = [port for port in node.port_constants if port not in kept]
     return [SetPortConstant(node.id, port, None).apply(document) for port in gone]
 
+
+
+def constant_text(value: Number | None) -> str:
+    """How a port constant reads as typed text (`2`, `2.5`, `True`, `nan`); empty for none."""
+    if value is None:
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def parse_constant(text: str) -> Number | None:
+    """A port constant from typed text: an int, a float (`1e-3`, `nan`, `inf`), `True` or `False`; None when empty."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise EditError(f"expected a number, True or False, got {limits.short_repr(text)}") from None
