@@ -51,6 +51,7 @@ class Node:
     attributes: dict[str, Any] = field(default_factory=dict)
     position: tuple[float, float] = (0.0, 0.0)
     retain_grad: bool = False
+    port_constants: dict[str, Any] = field(default_factory=dict)  # typed constants on input ports (see port_constants)
 
     @property
     def spec(self) -> OpSpec:
@@ -200,6 +201,8 @@ class AddNode(Edit):
     index: int | None = None
 
     def apply(self, document: GraphDocument) -> Edit:
+        from gradstudio.model.port_constants import checked_port_constants
+
         # a shallow copy suffices: the attributes dict is rebuilt below from checked, immutable values
         node = replace(self.node)
         if not isinstance(node.kind, str) or node.kind not in CATALOG:
@@ -215,6 +218,7 @@ class AddNode(Edit):
         node.attributes = _checked_attributes(CATALOG[node.kind], node.attributes)
         if not isinstance(node.retain_grad, bool):
             raise EditError(f"retain_grad must be true or false, got {limits.short_repr(node.retain_grad)}")
+        node.port_constants = checked_port_constants(node, node.port_constants)
         if self.index is None or self.index >= len(document.nodes):
             document.nodes[node.id] = node
         else:
@@ -328,8 +332,10 @@ class SetAttribute(Edit):
         if not node.spec.variadic or self.name != "count":
             return []
         kept = set(node.spec.input_ports({**node.attributes, "count": value}))
+        from gradstudio.model.port_constants import drop_vanished_constants
+
         gone = [e for (target, port), e in document.edges.items() if target == node.id and port not in kept]
-        return [Disconnect(edge).apply(document) for edge in gone]
+        return [Disconnect(edge).apply(document) for edge in gone] + drop_vanished_constants(document, node, kept)
 
 
 @dataclass

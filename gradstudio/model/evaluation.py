@@ -216,6 +216,9 @@ class Evaluator:
         inputs: dict[str, Any] = {}
         for port in node.input_ports():
             edge = self.document.edges.get((node_id, port))
+            if edge is None and port in node.port_constants:  # a typed constant; an edge would win over it
+                inputs[port] = node.port_constants[port]
+                continue
             if edge is None:
                 return NodeResult(error=f"input '{port}' is not connected")
             upstream = results.get(edge.source)

@@ -19,6 +19,7 @@ import numpy as np
 import gradstudio.engine as engine
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.evaluation import Evaluator
+from gradstudio.model.port_constants import unconnected_constants
 
 EPS = 1e-6
 ATOL = 1e-5
@@ -128,7 +129,7 @@ def _forward(document: GraphDocument, results: Mapping[str, Any], chain: list[st
     values: dict[str, Any] = {start: value}
     for node_id in chain:
         node = document.nodes[node_id]
-        inputs = {}
+        inputs: dict[str, Any] = dict(unconnected_constants(document, node))
         for port, edge in document.inputs_of(node_id).items():
             inputs[port] = values[edge.source] if edge.source in values else _as_float64(results[edge.source].value)
         values[node_id] = node.spec.compute(inputs, node.attributes)

@@ -15,6 +15,7 @@ import networkx as nx
 import numpy as np
 
 import gradstudio.engine as engine
+from gradstudio.model.port_constants import unconnected_constants
 from gradstudio.model.workspace import GraphWorkspace
 
 RESOLUTION = 80
@@ -89,7 +90,8 @@ def _run(workspace: GraphWorkspace, target: str, upstream: set[str], data: str, 
             elif not node.input_ports():
                 values[node_id] = workspace.value(node_id)
             else:
-                inputs = {port: values[edge.source] for port, edge in document.inputs_of(node_id).items()}
+                inputs = {**unconnected_constants(document, node),
+                          **{port: values[edge.source] for port, edge in document.inputs_of(node_id).items()}}
                 values[node_id] = node.spec.compute(inputs, node.attributes)
     return values[target].detach().numpy()
 

@@ -24,6 +24,7 @@ import numpy as np
 
 import gradstudio.engine as engine
 from gradstudio.model.document import Batch, Edit, GraphDocument, SetAttribute, SetSetting
+from gradstudio.model.port_constants import unconnected_constants
 from gradstudio.model.train_settings import TrainSettings, TrainSettingsError
 from gradstudio.model.workspace import GraphWorkspace
 
@@ -237,7 +238,8 @@ class TrainRun:
                     value = engine.from_numpy(value.detach().numpy()[batch])
                 values[node_id] = value
                 continue
-            inputs = {port: values[edge.source] for port, edge in document.inputs_of(node_id).items()}
+            inputs = {**unconnected_constants(document, node),
+                      **{port: values[edge.source] for port, edge in document.inputs_of(node_id).items()}}
             values[node_id] = node.spec.compute(inputs, node.attributes)
         loss = values[self.loss]
         return loss.sum() if loss.dim() else loss

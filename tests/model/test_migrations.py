@@ -36,7 +36,7 @@ def test_version_1_is_migrated():
     assert document.edges[("n3", "b")] == Edge("n2", "n3", "b")
     assert (document.settings.grad_mode, document.settings.backward_target) == ("no_grad", "n3")
     migrated = json.loads(dumps(document))
-    assert migrated["version"] == 3
+    assert migrated["version"] == 4
     assert migrated["edges"][0] == {"source": "n1", "target": "n3", "port": "a"}
     assert migrated["nodes"][0]["position"] == [10.0, 20.5]
 

@@ -33,6 +33,7 @@ from ui_helpers import DialogRecorder, drag, send_drop
 from gradstudio.model.catalog import CATALOG
 from gradstudio.model.io.fileformat import dumps
 from gradstudio.model.io.fragment import fragment
+from gradstudio.model.limits import MAX_NAME_LENGTH
 from gradstudio.ui.canvas.view import OP_MIME
 from gradstudio.ui.edit.clipboard import copy_to_clipboard
 from gradstudio.ui.main_window import MainWindow
@@ -274,6 +275,7 @@ class Monkey:
         # a fresh valid name typed but not entered: the command must not lose it (it becomes its own step first)
         fresh = (node is not None and "(pending)" in self.log_entry and " in name " in self.log_entry
                  and name.isidentifier() and not keyword.iskeyword(name) and name.isascii()
+                 and len(name) <= MAX_NAME_LENGTH
                  and name not in {n.name for n in self.window.document.nodes.values()}
                  and name not in ("print", "torch", "float", "nn", "F", "None", "True", "False"))
         focus = QGuiApplication.focusObject() or self.window.view

@@ -1,8 +1,8 @@
 """The PyTorch code equivalent to a graph document, written from the catalog's templates.
 
 Leaves come first (created outside any `torch.no_grad()` block, as a session would), then every op in
-topological order under its variable name, Python-number nodes inlined (`y = x + 2`), `.retain_grad()`
-where asked, and the backward pass from the document's target with the gradients it leaves printed.
+topological order under its variable name, Python-number nodes and port constants inlined (`y = x + 2`),
+`.retain_grad()` where asked, and the backward pass from the document's target with the gradients it leaves printed.
 A node that cannot compute is written as a comment saying why, so the code always runs.
 """
 
@@ -17,6 +17,7 @@ from gradstudio.model.document import GraphDocument, Node
 from gradstudio.model.evaluation import Evaluator, NodeResult
 from gradstudio.model.gradients import grad_holders
 from gradstudio.model.leaves import make_leaf
+from gradstudio.model.port_constants import unconnected_constants
 
 NO_GRAD_FN = "element 0 of tensors does not require grad and does not have a grad_fn"
 NOT_SCALAR = "grad can be implicitly created only for scalar outputs"
@@ -109,8 +110,8 @@ class _Writer:
         return [line]
 
     def _operands(self, node: Node) -> dict[str, str] | None:
-        """Each input port's source as code (a variable name or an inlined number); None if one is unwired."""
-        operands = {}
+        """Each input port's source as code (a name, or an inlined number or constant); None if one is unwired."""
+        operands = {port: lit.operand(value) for port, value in unconnected_constants(self.document, node).items()}
         for port, edge in self.document.inputs_of(node.id).items():
             source = self.document.nodes[edge.source]
             is_number = source.kind == "scalar"

@@ -173,7 +173,7 @@ def node_record(node: Node) -> dict[str, Any]:
     attributes = {name: _plain(node.attributes[name]) for name in names}
     if "values" in attributes and node.kind == "tensor":
         attributes["values"] = _nest(attributes["values"], node.attributes.get("shape", ()))
-    return {
+    record = {
         "id": node.id,
         "kind": node.kind,
         "name": node.name,
@@ -181,6 +181,10 @@ def node_record(node: Node) -> dict[str, Any]:
         "retain_grad": bool(node.retain_grad),
         "attributes": attributes,
     }
+    if node.port_constants:  # only when there are some: files without them keep their bytes
+        constants = node.port_constants
+        record["port_constants"] = {port: constants[port] for port in node.input_ports() if port in constants}
+    return record
 
 
 def edge_record(edge: Edge) -> dict[str, Any]:

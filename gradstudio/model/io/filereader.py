@@ -44,6 +44,7 @@ from gradstudio.model.io.fileschema import (
 )
 from gradstudio.model.io.migrations import migrate
 from gradstudio.model.leaves import element_count
+from gradstudio.model.port_constants import check_port_constant
 from gradstudio.model.rules import CYCLE_MESSAGE, ITEM_ID, find_cycle_edge
 from gradstudio.model.train_settings import TrainSettingsError, from_record
 from gradstudio.model.validation import check_node_attribute
@@ -140,7 +141,8 @@ def _new_id(document: GraphDocument, raw: Any, path: str) -> str:
 
 
 def _add_node(document: GraphDocument, raw: Any, path: str, base: Path | None = None) -> None:
-    node = expect_object(raw, path, ("id", "kind", "name"), ("position", "retain_grad", "attributes", "data"))
+    node = expect_object(raw, path, ("id", "kind", "name"),
+                         ("position", "retain_grad", "attributes", "port_constants", "data"))
     node_id = _new_id(document, node["id"], child(path, "id"))
     kind = expect_str(node["kind"], child(path, "kind"))
     if kind not in CATALOG:
@@ -159,7 +161,21 @@ def _add_node(document: GraphDocument, raw: Any, path: str, base: Path | None = 
         attributes["values"] = check_node_attribute(kind, CATALOG[kind].attribute("values"), values)
     position = _position(node.get("position", [0.0, 0.0]), child(path, "position"))
     retain_grad = expect_bool(node.get("retain_grad", False), child(path, "retain_grad"))
-    _apply(document, AddNode(Node(node_id, kind, name, attributes, position, retain_grad)), path)
+    added = Node(node_id, kind, name, attributes, position, retain_grad)
+    added.port_constants = _port_constants(added, node.get("port_constants", {}), child(path, "port_constants"))
+    _apply(document, AddNode(added), path)
+
+
+def _port_constants(node: Node, raw: Any, path: str) -> dict[str, Any]:
+    """The constants typed on a node's input ports, each checked at its place in the file."""
+    expect_object(raw, path, (), node.input_ports())
+    constants = {}
+    for port, value in raw.items():
+        try:
+            constants[port] = check_port_constant(node, port, value)
+        except EditError as error:
+            raise GraphFileError(child(path, port), str(error)) from None
+    return constants
 
 
 def _position(raw: Any, path: str, expected: str = "[x, y]") -> tuple[float, float]:

@@ -72,7 +72,17 @@ def v2_to_v3(data: dict) -> dict:
     return upgraded
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: v1_to_v2, 2: v2_to_v3}
+def v3_to_v4(data: dict) -> dict:
+    """Version 4 adds `port_constants` to node records (none in older files, where the key is refused)."""
+    nodes = data.get("nodes")
+    for index, node in enumerate(nodes if isinstance(nodes, list) else []):
+        if isinstance(node, dict) and "port_constants" in node:
+            raise GraphFileError(child(child("nodes", index), "port_constants"),
+                                 "unexpected key; files of version 3 have no port constants")
+    return dict(data, version=4)
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: v1_to_v2, 2: v2_to_v3, 3: v3_to_v4}
 
 
 def migrate(data: dict, version: int) -> dict:

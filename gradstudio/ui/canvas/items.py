@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from gradstudio.model.document import Edge, Node
 from gradstudio.model.evaluation import NodeResult
+from gradstudio.model.port_constants import constant_text
 from gradstudio.ui.canvas import requires_grad_face
 from gradstudio.ui.canvas.preview import Preview, describe
 from gradstudio.ui.canvas.wire_labels import LABEL_REACH, paint_label
@@ -187,6 +188,13 @@ class NodeItem(QGraphicsItem):
             self._bounds = self._outline()
             self.update()
 
+    def port_label(self, port: str) -> str:
+        """The text beside an input port: its name, with the constant it uses when no edge feeds it (`b = 2`)."""
+        value = self.node.port_constants.get(port)
+        if value is None or self.is_connected(port):
+            return port
+        return f"{port} = {constant_text(value)}"
+
     def set_result(self, result: NodeResult | None) -> None:
         """Show a new evaluation result."""
         self.result = result
@@ -198,7 +206,8 @@ class NodeItem(QGraphicsItem):
         if self._preview is None:
             scene = self.graph_scene()
             nodes = scene.document.nodes if scene is not None else {}
-            unwired = tuple(port for port in self.inputs if not self.is_connected(port))
+            unwired = tuple(port for port in self.inputs
+                            if not self.is_connected(port) and port not in self.node.port_constants)
             self._preview = describe(self.result, lambda node_id: nodes[node_id].name if node_id in nodes else "?",
                                      unwired)
         return self._preview
@@ -292,9 +301,11 @@ class NodeItem(QGraphicsItem):
     def _paint_ports(self, painter: QPainter, theme: Theme) -> None:
         painter.setFont(SMALL_FONT)
         painter.setPen(theme.muted_text)
+        metrics = QFontMetricsF(SMALL_FONT)
         for index, name in enumerate(self.inputs):
+            label = metrics.elidedText(self.port_label(name), Qt.TextElideMode.ElideRight, WIDTH / 2)
             painter.drawText(QRectF(12, HEADER + index * ROW, WIDTH / 2, ROW),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
         painter.drawText(QRectF(WIDTH / 2, HEADER, WIDTH / 2 - 12, ROW),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "out")
         for port in [*self.inputs, None]:

@@ -105,6 +105,7 @@ class GraphScene(QGraphicsScene):
     def _on_attribute_changed(self, payload: tuple[Node, str]) -> None:
         item = self.nodes[payload[0].id]
         item.sync_ports()
+        item.update()  # a port constant shows beside its port
         self._update_edges(item.node.id)
 
     def _on_node_renamed(self, node: Node) -> None:

@@ -30,9 +30,10 @@ from gradstudio.model.attribute_kinds import placeholder, widget_role
 from gradstudio.model.catalog import AttributeSpec
 from gradstudio.model.code_literals import float32
 from gradstudio.model.data import DataFileError, load_data_edit, read_data
-from gradstudio.model.document import Batch, Edit, Node, RenameNode, SetAttribute, SetRetainGrad
+from gradstudio.model.document import Batch, Edit, EditError, Node, RenameNode, SetAttribute, SetRetainGrad
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.explain import GENERIC, explain
+from gradstudio.model.port_constants import SetPortConstant, constant_text, parse_constant
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.text_limits import short_name
@@ -50,6 +51,8 @@ from gradstudio.ui.widgets.attribute_fields import (
 NAME_TIP = "The node's variable name: unique, a Python identifier; the exported code uses it"
 DATA_TIP = "Fill this tensor from a CSV file (rows of numbers, an optional header) or a .npy array"
 DATA_FILTER = "Data files (*.csv *.npy);;All files (*)"
+CONSTANT_TIP = "A constant for the unconnected input {port}: a number, True or False (empty: none; an edge wins)"
+PORT_KEY = "port_"  # field keys of port constants: port_b
 RETAIN_TIP = "Keep .grad on this non-leaf after Backward, as y.retain_grad() does (PyTorch drops it otherwise)"
 # the field class for each widget role an attribute kind names (the values table is built apart: it needs the shape)
 FIELDS: dict[str, Callable[[AttributeSpec, str, str], Field]] = {
@@ -67,6 +70,12 @@ def _label(text: str, tip: str = "", muted: bool = False) -> QLabel:
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setEnabled(not muted)
     return label
+
+
+def _unwired(node: Node, editor: Editor | None) -> tuple[str, ...]:
+    """The node's input ports no edge feeds (each gets a field for its constant)."""
+    edges = editor.document.edges if editor is not None else {}
+    return tuple(port for port in node.input_ports() if (node.id, port) not in edges)
 
 
 def visible_attributes(node: Node) -> list[AttributeSpec]:
@@ -120,7 +129,8 @@ class InspectorDock(PanelDock):
     def show_node(self, node: Node | None, editor: Editor | None, result: NodeResult | None = None) -> None:
         """Edit `node` through `editor` (None: say that nothing is selected); `result` is its current value."""
         signature = None if node is None else (id(editor), node.id, node.kind, node.input_ports(),
-                                               tuple(s.name for s in visible_attributes(node)), values_shape(node))
+                                               tuple(s.name for s in visible_attributes(node)), values_shape(node),
+                                               _unwired(node, editor))
         self.node, self.editor = node, editor
         if signature != self._signature:
             focused = self._focused_key()
@@ -183,6 +193,9 @@ class InspectorDock(PanelDock):
         if node.input_ports():
             self._add(form, "retain_grad", "retain_grad", CheckField("", RETAIN_TIP), RETAIN_TIP)
             form.addRow(_label("inputs", "The input ports, in order"), _label(", ".join(node.input_ports())))
+            for port in _unwired(node, self.editor):
+                tip = CONSTANT_TIP.format(port=port)
+                self._add(form, PORT_KEY + port, f"{port} =", TextField(None, tip, "not connected"), tip)
         shape = values_shape(node)
         if shape is not None:
             tip = node.spec.attribute("values").doc
@@ -244,6 +257,8 @@ class InspectorDock(PanelDock):
             return node.name
         if key == "retain_grad":
             return node.retain_grad
+        if key.startswith(PORT_KEY):
+            return constant_text(node.port_constants.get(key.removeprefix(PORT_KEY)))
         if key == "values" and node.attributes["init"] != "values":
             value = result.value if result is not None and result.ok else None
             if isinstance(value, engine.Tensor):
@@ -269,13 +284,25 @@ class InspectorDock(PanelDock):
             field.show_error(None)
             field.sync(value)  # the same value typed differently: nothing to do
             return
-        edit, text = self._edit_for(node, key, value)
-        problem = self.editor.attempt(edit, text)
+        try:
+            edit, text = self._edit_for(node, key, value)
+        except EditError as error:  # typed text that is no port constant
+            field.show_error(str(error))
+            return
+        problem = self.editor.attempt(edit, text) if edit is not None else None
         field.show_error(problem)
         if problem is None:
             QTimer.singleShot(0, self, self.refresh)  # later: never rebuild the form while a field is signalling
 
-    def _edit_for(self, node: Node, key: str, value: Any) -> tuple[Edit, str]:
+    def _edit_for(self, node: Node, key: str, value: Any) -> tuple[Edit | None, str]:
+        if key.startswith(PORT_KEY):
+            port = key.removeprefix(PORT_KEY)
+            constant = parse_constant(value)
+            if constant is None and port not in node.port_constants:
+                return None, ""  # blanks typed into an empty field: nothing to remove
+            what = f"Set {node.name}.{port} = {constant_text(constant)}" if constant is not None else \
+                f"Clear the constant of {node.name}.{port}"
+            return SetPortConstant(node.id, port, constant), what
         if key == "name":
             return RenameNode(node.id, value), f"Rename {node.name} to {value}"
         if key == "retain_grad":
