@@ -176,10 +176,13 @@ class GraphDocument:
         """Perform `edit`; return the edit that undoes it."""
         return edit.apply(self)
 
+    def state(self) -> tuple:
+        """The whole document state as one comparable tuple of the live objects (copy it with `snapshot`)."""
+        return list(self.nodes.values()), dict(self.edges), self.settings, list(self.annotations.values())
+
     def snapshot(self) -> tuple:
-        """A comparable copy of the whole document state (tests use it to check undo)."""
-        return (copy.deepcopy(list(self.nodes.values())), dict(self.edges), replace(self.settings),
-                copy.deepcopy(list(self.annotations.values())))
+        """A comparable copy of the whole document state (undo checks and the saved state compare with it)."""
+        return copy.deepcopy(self.state())
 
 
 # ----- edits ------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from gradstudio.model.document import GraphDocument, Node
+from gradstudio.model.document import GraphDocument
 from gradstudio.model.evaluation import BackwardResult, NodeResult
 from gradstudio.model.flow_view import FlowView, flow_view
 from gradstudio.model.workspace import GraphWorkspace, ShownGradient
@@ -62,7 +62,6 @@ class Workspace(QObject):
         self.undo_stack = QUndoStack(self)
         self.editor = Editor(self.model.document, self.model.evaluator, self.undo_stack)
         self.editor.refused.connect(self.message)
-        self.busy: str | None = None  # why edits are refused now (a training run is changing the parameters)
         self.path = path
         self.display_name = display_name or (Path(path).name if path else "Untitled")
         self.selection: list[str] = []
@@ -92,11 +91,8 @@ class Workspace(QObject):
         stack = self.undo_stack
         if stack.isClean() or stack.cleanIndex() < 0 or self._closed:
             return  # already clean, or no state of the stack is the saved one (a restored recovery file)
-        document = self.document
-        live = (list(document.nodes.values()), dict(document.edges), document.settings,
-                list(document.annotations.values()))
         try:
-            same = live == self._saved_state
+            same = self.document.state() == self._saved_state
         except ValueError:  # an attribute holding an array: not comparable cheaply, so call it changed
             same = False
         if same:
@@ -205,10 +201,14 @@ class Workspace(QObject):
 
     # ----- jobs --------------------------------------------------------------------------------------------------
 
+    @property
+    def busy(self) -> str | None:
+        """Why edits are refused now (a training run or an evaluation owns the graph), or None."""
+        return self.editor.job
+
     def set_busy(self, reason: str | None) -> None:
         """A job owns the graph (`reason` says which: edits are refused with it) or, with None, gave it back."""
-        if reason != self.busy:
-            self.busy = reason
+        if reason != self.editor.job:
             self.editor.job = reason
             self.busy_changed.emit(reason)
 
@@ -226,12 +226,6 @@ class Workspace(QObject):
         if node_ids != self.selection:
             self.selection = node_ids
             self.selection_changed.emit(list(node_ids))
-
-    def selected_node(self) -> Node | None:
-        """The single selected node, or None when none or several are selected."""
-        if len(self.selection) != 1:
-            return None
-        return self.document.nodes.get(self.selection[0])
 
     def backward_start(self) -> str | None:
         """The node Backward starts from: the single selected node, else the document's backward target."""
