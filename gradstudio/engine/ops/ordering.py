@@ -131,16 +131,25 @@ class CumsumBackward0(Node):
         return (flip(cumsum(flip(g, self.axis), self.axis), self.axis),)
 
 
-def cumsum(a: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    """Running sums along `dim`."""
+def _running(a: Tensor, dim: int, dtype: Any, accumulate: Any) -> tuple[Tensor, np.ndarray, int]:
+    """The input (cast to `dtype` first when given), its running sums or products along `dim`, and the axis.
+
+    Bools and narrower integers accumulate in int64, as PyTorch's cumsum and cumprod do.
+    """
     from gradstudio.engine.ops.shape import to_dtype
 
     if dtype is not None:
         a = to_dtype(a, dtype.numpy_dtype)
     axis = normalize_dim(dim, a._data.ndim)
-    data = np.cumsum(a._data, axis=axis) if a._data.ndim else a._data.copy()
+    data = accumulate(a._data, axis=axis) if a._data.ndim else a._data.copy()
     if data.dtype.kind == "b" or (data.dtype.kind in "iu" and data.dtype != np.int64):
         data = data.astype(np.int64)
+    return a, data, axis
+
+
+def cumsum(a: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sums along `dim`."""
+    a, data, axis = _running(a, dim, dtype, np.cumsum)
     return record(data, CumsumBackward0, (a,), axis=axis)
 
 
@@ -168,14 +177,7 @@ class CumprodBackward0(Node):
 
 def cumprod(a: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running products along `dim`."""
-    from gradstudio.engine.ops.shape import to_dtype
-
-    if dtype is not None:
-        a = to_dtype(a, dtype.numpy_dtype)
-    axis = normalize_dim(dim, a._data.ndim)
-    data = np.cumprod(a._data, axis=axis) if a._data.ndim else a._data.copy()
-    if data.dtype.kind == "b" or (data.dtype.kind in "iu" and data.dtype != np.int64):
-        data = data.astype(np.int64)
+    a, data, axis = _running(a, dim, dtype, np.cumprod)
     return record(data, CumprodBackward0, (a,), save=(a,), save_output=True, axis=axis)
 
 
