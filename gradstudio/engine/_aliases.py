@@ -25,11 +25,12 @@ def accepting_aliases(function: Callable[..., Any], *, second: str | None = None
                 args = (kwargs.pop("input"), *args)
             if second is not None and second in kwargs and len(args) == 1:
                 args = (*args, kwargs.pop(second))
-            if casts and kwargs.get("dtype") is not None:
-                from gradstudio.engine.ops.shape import to_dtype
+            if casts:
+                dtype = kwargs.pop("dtype", None)
+                if dtype is not None:
+                    from gradstudio.engine.ops.shape import to_dtype
 
-                args = (to_dtype(args[0], kwargs.pop("dtype").numpy_dtype), *args[1:])
-            kwargs.pop("dtype", None) if casts else None
+                    args = (to_dtype(args[0], dtype.numpy_dtype), *args[1:])
         return function(*args, **kwargs)
 
     return aliased
