@@ -13,6 +13,8 @@ from gradstudio.model.document import Edit, EditError, GraphDocument, canvas_poi
 from gradstudio.model.limits import LimitError, check_text_length, short_repr
 
 ANNOTATION_KINDS = ("note", "frame")
+# The grad mode a frame puts its nodes under: "none" (the graph's own mode), or a torch context manager's block.
+FRAME_GRAD_MODES = ("none", "no_grad", "enable_grad", "inference_mode")
 MIN_SIZE = 40.0
 
 
@@ -25,6 +27,7 @@ class Annotation:
     text: str = ""
     position: tuple[float, float] = (0.0, 0.0)
     size: tuple[float, float] = (200.0, 120.0)
+    grad_mode: str = "none"
 
     def contains(self, point: tuple[float, float]) -> bool:
         """True when `point` lies inside the annotation's rectangle."""
