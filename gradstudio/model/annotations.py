@@ -50,6 +50,15 @@ def _size(size: tuple[float, float]) -> tuple[float, float]:
     return width, height
 
 
+def check_grad_mode(kind: str, mode: object) -> str:
+    """`mode` as the grad mode of an annotation of `kind` (EditError: not one of FRAME_GRAD_MODES, or a note's)."""
+    if not isinstance(mode, str) or mode not in FRAME_GRAD_MODES:
+        raise EditError(f"a frame's grad mode must be one of {', '.join(FRAME_GRAD_MODES)}, got {short_repr(mode)}")
+    if kind != "frame" and mode != "none":
+        raise EditError(f"only frames have a grad mode, not a {kind}")
+    return mode
+
+
 def checked_text(text: object) -> str:
     """A note's text or a frame's title: a string within the text length limit (EditError otherwise)."""
     if not isinstance(text, str):
@@ -73,6 +82,7 @@ class AddAnnotation(Edit):
                             f"{short_repr(item.kind)}")
         check_id(document, item.id)
         item.text = checked_text(item.text)
+        item.grad_mode = check_grad_mode(item.kind, item.grad_mode)
         item.size = _size(item.size)
         item.position = canvas_point(item.position)
         document.annotations[item.id] = item

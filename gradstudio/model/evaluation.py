@@ -18,6 +18,7 @@ from typing import Any
 import gradstudio.engine as engine
 from gradstudio.engine.autograd.graph import AccumulateGrad, gradient_node, sequence_mark, sequence_nr, stored_grad
 from gradstudio.model.document import Edge, GraphDocument
+from gradstudio.model.grad_regions import mode_context, node_modes, region_at, regions
 from gradstudio.model.limits import check_element_count, max_elements, short_message
 from gradstudio.model.result_size import check_result_size
 
@@ -110,6 +111,7 @@ class Evaluator:
         self.results: dict[str, NodeResult] = {}
         self.last_backward: BackwardResult | None = None
         self._dirty: set[str] = set(document.nodes)
+        self._modes: dict[str, str] = node_modes(document)  # the nodes inside grad-mode regions, with their mode
         self.held = False  # a cancelled evaluation: the rest waits, unevaluated, until a caller clears this
         self._evaluating = threading.Lock()  # one evaluation at a time; another thread sees the results as they are
         self._unsubscribe = document.subscribe(self._on_change)
@@ -124,8 +126,14 @@ class Evaluator:
         if event == "node_removed":
             self.results.pop(payload.id, None)
             self._dirty.discard(payload.id)
+            self._modes.pop(payload.id, None)
         elif event == "node_added":
             self._dirty.add(payload.id)
+            self._set_mode(payload.id, self._mode_at(payload.id))
+        elif event == "node_moved":
+            self._regions_changed([payload.id], {payload.id: self._mode_at(payload.id)})
+        elif event.startswith("annotation_"):
+            self._regions_changed(list(self.document.nodes), node_modes(self.document))
         elif event in ("edge_added", "edge_removed"):
             self._dirty |= self.document.descendants([payload.target])
         elif event == "attribute_changed":
@@ -138,6 +146,35 @@ class Evaluator:
                                                                                           "backward_target")
         if not keeps_backward and not event.startswith("annotation_"):
             self.last_backward = None
+
+    def _mode_at(self, node_id: str) -> str | None:
+        region = region_at(regions(self.document), self.document.nodes[node_id].position)
+        return region.grad_mode if region is not None else None
+
+    def _set_mode(self, node_id: str, mode: str | None) -> None:
+        if mode is None:
+            self._modes.pop(node_id, None)
+        else:
+            self._modes[node_id] = mode
+
+    def _regions_changed(self, node_ids: list[str], modes: dict[str, str | None]) -> None:
+        """Give these nodes their new grad modes (`modes`; a node missing there is in no region) and mark dirty
+        what changed: an op node and everything downstream. A leaf is made alike under no_grad and enable_grad,
+        so it keeps its tensor (and .grad) unless inference_mode comes or goes."""
+        changed = [node_id for node_id in node_ids if self._modes.get(node_id) != modes.get(node_id)]
+        if not changed:
+            return
+        affected = [node_id for node_id in changed if self.document.nodes[node_id].input_ports()
+                    or "inference_mode" in (self._modes.get(node_id), modes.get(node_id))]
+        for node_id in changed:
+            self._set_mode(node_id, modes.get(node_id))
+        if affected:
+            self._dirty |= self.document.descendants(affected)
+            self.last_backward = None
+
+    def grad_mode_of(self, node_id: str) -> str | None:
+        """The grad mode of the region the node is evaluated in, or None outside every region."""
+        return self._modes.get(node_id)
 
     def recompute_downstream(self, node_ids: list[str]) -> None:
         """Recompute, on the next evaluate, every non-leaf fed by these leaves (changed in place, as by training)."""
@@ -198,7 +235,8 @@ class Evaluator:
                 for done, node_id in enumerate(order):
                     if should_stop is not None and should_stop():
                         raise EvaluationCancelled(done, len(order))
-                    results[node_id] = self._compute(node_id, results)
+                    with mode_context(self._modes.get(node_id)):  # nested in the graph's mode, as PyTorch nests
+                        results[node_id] = self._compute(node_id, results)
                     self._dirty.discard(node_id)
                     if progress is not None:
                         progress(done + 1, len(order))

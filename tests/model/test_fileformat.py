@@ -49,9 +49,9 @@ BAD_FILES = {
     "missing version": (changed((("version",),)), "version: missing"),
     "version as text": (changed((("version",), "2")), "version: expected an integer, got a string"),
     "version as boolean": (changed((("version",), True)), "version: expected an integer, got a boolean"),
-    "future version": (changed((("version",), 5)),
-                       "version: format version 5 was written by a newer GradStudio; this one reads versions 1 to 4"),
-    "version zero": (changed((("version",), 0)), "version: expected a format version from 1 to 4, got 0"),
+    "future version": (changed((("version",), 6)),
+                       "version: format version 6 was written by a newer GradStudio; this one reads versions 1 to 5"),
+    "version zero": (changed((("version",), 0)), "version: expected a format version from 1 to 5, got 0"),
     # nodes
     "unknown op": (changed((("nodes", 2, "kind"), "foo")), "nodes[2].kind: unknown op kind 'foo'"),
     "missing kind": (changed((("nodes", 2, "kind"),)), "nodes[2].kind: missing"),
@@ -131,6 +131,18 @@ BAD_FILES = {
                              "annotations[0]: an annotation must be at least 40 x 40, got 10 x 10"),
     "annotation id of a node": (changed((("annotations",), [{"id": "n1", "kind": "note"}])),
                                 "annotations[0].id: duplicate id 'n1'; every node and annotation needs its own"),
+    # grad-mode frames (version 5)
+    "unknown frame grad mode": (changed((("version",), 5), (("annotations",), [
+        {"id": "a1", "kind": "frame", "grad_mode": "no_grad"}, {"id": "a2", "kind": "frame", "grad_mode": "off"}])),
+        "annotations[1].grad_mode: expected one of none, no_grad, enable_grad, inference_mode, got 'off'"),
+    "frame grad mode not text": (changed((("version",), 5), (("annotations",), [
+        {"id": "a1", "kind": "frame", "grad_mode": False}])),
+        "annotations[0].grad_mode: expected a string, got a boolean"),
+    "grad mode on a note": (changed((("version",), 5), (("annotations",), [
+        {"id": "a1", "kind": "note", "grad_mode": "none"}])), "annotations[0].grad_mode: only frames have a grad mode"),
+    "grad mode in a version 4 file": (changed((("version",), 4), (("annotations",), [
+        {"id": "a1", "kind": "frame", "grad_mode": "no_grad"}])),
+        "annotations[0].grad_mode: unexpected key; files of version 4 have no grad-mode frames"),
 }
 
 

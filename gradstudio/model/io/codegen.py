@@ -1,13 +1,15 @@
 """The PyTorch code equivalent to a graph document, written from the catalog's templates.
 
 Leaves come first (created outside any `torch.no_grad()` block, as a session would), then every op in
-topological order under its variable name, Python-number nodes and port constants inlined (`y = x + 2`),
+topological order under its variable name (a grad-mode region's nodes, its leaves too, inside its `with` block, kept
+together as far as the dependencies allow), Python-number nodes and port constants inlined (`y = x + 2`),
 `.retain_grad()` where asked, and the backward pass from the document's target with the gradients it leaves printed.
 A node that cannot compute is written as a comment saying why, so the code always runs.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +17,7 @@ from gradstudio.model import code_literals as lit
 from gradstudio.model.attribute_kinds import kind_of
 from gradstudio.model.document import GraphDocument, Node
 from gradstudio.model.evaluation import Evaluator, NodeResult
+from gradstudio.model.grad_regions import MODE_CALLS, node_regions
 from gradstudio.model.gradients import grad_holders
 from gradstudio.model.leaves import make_leaf
 from gradstudio.model.port_constants import unconnected_constants
@@ -57,17 +60,26 @@ class _Writer:
 
     def code(self) -> str:
         """The whole program as text."""
-        order = [self.document.nodes[node_id] for node_id in self.document.topological_order()]
-        leaves = [line for node in order if not node.input_ports() for line in self._leaf(node)]
-        ops = [line for node in order if node.input_ports() for line in self._op(node)]
+        order = self.document.topological_order()
+        regions = node_regions(self.document)
+        nodes = self.document.nodes
+        leaves = [line for node_id in order if not nodes[node_id].input_ports() and node_id not in regions
+                  for line in self._leaf(nodes[node_id])]
+        body = [node_id for node_id in order if nodes[node_id].input_ports() or node_id in regions]
+        groups = {node_id: regions[node_id].id if node_id in regions else None for node_id in body}
+        ops: list[str] = []
+        for region_id, run in _runs(grouped_order(self.document, body, groups), groups):
+            lines = [line for node_id in run for line in self._node_lines(nodes[node_id])]
+            region = self.document.annotations.get(region_id) if region_id else None
+            ops += _block(f"with {MODE_CALLS[region.grad_mode]}:", lines) if region and lines else lines
         if self.no_grad and ops:
-            # a block of nothing but comments is an IndentationError: give it a statement
-            runs = any(line and not line.startswith("#") for line in ops)
-            ops = ["with torch.no_grad():", *(INDENT + line if line else line for line in ops),
-                   *([] if runs else [INDENT + "pass"])]
+            ops = _block("with torch.no_grad():", ops)
         imports = ["import torch"] + (["import torch.nn.functional as F"] if self.uses_functional else [])
         blocks = [imports, leaves, ops, self._backward()]
         return "\n\n".join("\n".join(block) for block in blocks if block) + "\n"
+
+    def _node_lines(self, node: Node) -> list[str]:
+        return self._op(node) if node.input_ports() else self._leaf(node)
 
     # ----- nodes ---------------------------------------------------------------------------------------------
 
@@ -148,6 +160,64 @@ class _Writer:
         """Names of the nodes upstream of `target` whose `.grad` backward fills (leaves and retained non-leaves)."""
         holders = grad_holders(self.document, self.results, target.id)
         return [self.document.nodes[node_id].name for node_id in holders]
+
+
+def _block(header: str, lines: list[str]) -> list[str]:
+    """`lines` indented under `header` (a `with` statement); a block of nothing but comments gets a `pass`."""
+    runs = any(line and not line.lstrip().startswith("#") for line in lines)
+    return [header, *(INDENT + line if line else line for line in lines), *([] if runs else [INDENT + "pass"])]
+
+
+def _runs(order: list[str], groups: Mapping[str, str | None]) -> list[tuple[str | None, list[str]]]:
+    """`order` cut into maximal runs of nodes of one group."""
+    runs: list[tuple[str | None, list[str]]] = []
+    for node_id in order:
+        if runs and runs[-1][0] == groups[node_id]:
+            runs[-1][1].append(node_id)
+        else:
+            runs.append((groups[node_id], [node_id]))
+    return runs
+
+
+def grouped_order(document: GraphDocument, body: list[str], groups: Mapping[str, str | None]) -> list[str]:
+    """`body` (in topological order) reordered so that nodes of one group follow each other wherever the edges
+    allow: a topological sort that stays in the current group while it can, else takes the earliest ready node."""
+    if not any(groups.values()):
+        return body
+    rank = {node_id: index for index, node_id in enumerate(body)}
+    graph = document.graph()
+    waiting = {node_id: sum(1 for p in graph.predecessors(node_id) if p in rank) for node_id in body}
+    ready: list[int] = []
+    ready_in: dict[str | None, list[int]] = {}
+
+    def release(node_id: str) -> None:
+        heapq.heappush(ready, rank[node_id])
+        heapq.heappush(ready_in.setdefault(groups[node_id], []), rank[node_id])
+
+    for node_id in body:
+        if not waiting[node_id]:
+            release(node_id)
+    done: set[int] = set()
+    result: list[str] = []
+    current: str | None = None
+    while len(result) < len(body):
+        same = ready_in.get(current, [])
+        while same and same[0] in done:
+            heapq.heappop(same)
+        heap = same if same else ready
+        while heap[0] in done:
+            heapq.heappop(heap)
+        index = heapq.heappop(heap)
+        done.add(index)
+        node_id = body[index]
+        result.append(node_id)
+        current = groups[node_id]
+        for successor in graph.successors(node_id):
+            if successor in rank:
+                waiting[successor] -= 1
+                if not waiting[successor]:
+                    release(successor)
+    return result
 
 
 def _disabled(name: str, lines: list[str], problem: str) -> list[str]:

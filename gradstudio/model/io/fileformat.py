@@ -193,9 +193,12 @@ def edge_record(edge: Edge) -> dict[str, Any]:
 
 
 def annotation_record(item: Annotation) -> dict[str, Any]:
-    """One note or frame as its file record."""
-    return {"id": item.id, "kind": item.kind, "text": item.text, "position": [float(v) for v in item.position],
-            "size": [float(v) for v in item.size]}
+    """One note or frame as its file record (a frame with its grad mode; a note has none)."""
+    record = {"id": item.id, "kind": item.kind, "text": item.text, "position": [float(v) for v in item.position],
+              "size": [float(v) for v in item.size]}
+    if item.kind == "frame":
+        record["grad_mode"] = item.grad_mode
+    return record
 
 
 def _plain(value: Any) -> Any:

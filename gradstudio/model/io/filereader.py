@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from gradstudio.model.annotations import ANNOTATION_KINDS, AddAnnotation, Annotation
+from gradstudio.model.annotations import ANNOTATION_KINDS, FRAME_GRAD_MODES, AddAnnotation, Annotation
 from gradstudio.model.catalog import CATALOG, OpSpec
 from gradstudio.model.document import (
     CANVAS_LIMIT,
@@ -262,7 +262,7 @@ def _add_edge(document: GraphDocument, raw: Any, path: str) -> Edge:
 
 
 def _add_annotation(document: GraphDocument, raw: Any, path: str) -> None:
-    item = expect_object(raw, path, ("id", "kind"), ("text", "position", "size"))
+    item = expect_object(raw, path, ("id", "kind"), ("text", "position", "size", "grad_mode"))
     item_id = _new_id(document, item["id"], child(path, "id"))
     kind = expect_str(item["kind"], child(path, "kind"))
     if kind not in ANNOTATION_KINDS:
@@ -270,7 +270,20 @@ def _add_annotation(document: GraphDocument, raw: Any, path: str) -> None:
     text = expect_str(item.get("text", ""), child(path, "text"))
     position = _position(item.get("position", [0.0, 0.0]), child(path, "position"))
     size = _position(item.get("size", list(Annotation.size)), child(path, "size"), "[width, height]")
-    _apply(document, AddAnnotation(Annotation(item_id, kind, text, position, size)), path)
+    _apply(document, AddAnnotation(Annotation(item_id, kind, text, position, size, _grad_mode(kind, item, path))),
+           path)
+
+
+def _grad_mode(kind: str, item: dict, path: str) -> str:
+    """A frame's grad mode (default "none"); a note may not have one."""
+    if "grad_mode" not in item:
+        return "none"
+    if kind != "frame":
+        raise GraphFileError(child(path, "grad_mode"), "only frames have a grad mode")
+    mode = expect_str(item["grad_mode"], child(path, "grad_mode"))
+    if mode not in FRAME_GRAD_MODES:
+        raise GraphFileError(child(path, "grad_mode"), f"expected one of {', '.join(FRAME_GRAD_MODES)}, got {mode!r}")
+    return mode
 
 
 def _apply_settings(document: GraphDocument, raw: Any) -> None:

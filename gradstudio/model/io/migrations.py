@@ -82,7 +82,18 @@ def v3_to_v4(data: dict) -> dict:
     return dict(data, version=4)
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: v1_to_v2, 2: v2_to_v3, 3: v3_to_v4}
+def v4_to_v5(data: dict) -> dict:
+    """Version 5 adds `grad_mode` to frame records (none in older files, where the key is refused; frames load as
+    plain frames, grad mode "none")."""
+    annotations = data.get("annotations")
+    for index, item in enumerate(annotations if isinstance(annotations, list) else []):
+        if isinstance(item, dict) and "grad_mode" in item:
+            raise GraphFileError(child(child("annotations", index), "grad_mode"),
+                                 "unexpected key; files of version 4 have no grad-mode frames")
+    return dict(data, version=5)
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: v1_to_v2, 2: v2_to_v3, 3: v3_to_v4, 4: v4_to_v5}
 
 
 def migrate(data: dict, version: int) -> dict:
