@@ -1,7 +1,7 @@
 """The `gradstudio` command: opens the desktop app, or runs and checks graph files headless.
 
 `gradstudio FILE` opens the app (Qt is imported only then). `gradstudio run` and
-`gradstudio check` never import Qt, so they work on machines without a display.
+`gradstudio check` and `gradstudio export-code` never import Qt, so they work on machines without a display.
 Exit status: 0 when all went well, 1 when a node or Backward failed, 2 for a
 file that cannot be loaded or a usage error, 3 for an internal error (a bug): one
 line on stderr naming the report written with the details. Never a traceback.
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from gradstudio.model.document import GraphDocument
     from gradstudio.model.workspace import GraphWorkspace
 
-COMMANDS = ("run", "check")
+COMMANDS = ("run", "check", "export-code")
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 JSON_ELEMENTS = 1000  # larger tensors are summarised in --json as PyTorch's repr summarises them
 MAX_PATH_SHOWN = 200  # characters of a file's path quoted in a message
@@ -34,6 +34,7 @@ FILE_TARGET = "\0file"  # `--backward` without a node: use the file's backward t
 EPILOG = """commands (no display needed):
   gradstudio run FILE [--backward [NODE]] [--no-grad] [--json]   evaluate and print values and gradients
   gradstudio check FILE                                           validate a graph file
+  gradstudio export-code FILE [-o SCRIPT]                         write the graph as a PyTorch script
   gradstudio FILE                                                 open a graph file (.gsg, or a tensor's .pt) in the app
 'gradstudio COMMAND --help' tells more about a command."""
 GRAPH_SUFFIXES = (".gsg", ".pt", ".json")
@@ -83,6 +84,12 @@ def build_command_parser() -> argparse.ArgumentParser:
                                                          "errors (non-finite numbers as \"nan\", \"inf\", \"-inf\")")
     check = commands.add_parser("check", help="validate a graph file", description="Validate a graph file.")
     check.add_argument("file", help="graph file (.gsg)")
+    export = commands.add_parser("export-code", help="write a graph as a runnable PyTorch script",
+                                 description="Write the PyTorch code computing what a graph file computes (its "
+                                             "Backward included) to stdout, or to SCRIPT.")
+    export.add_argument("file", help="graph file (.gsg)")
+    export.add_argument("-o", "--output", metavar="SCRIPT", help="write the script here (atomically) instead of "
+                                                                 "to stdout")
     return parser
 
 
@@ -144,6 +151,8 @@ def _run_guarded(args: argparse.Namespace, shown: str) -> int:
         document = _load(args.file)
         if args.command == "check":
             return check(shown, document)
+        if args.command == "export-code":
+            return export_code(document, args.output)
         return run(args, document)
     except CommandError as error:
         print(f"gradstudio: {shown}: {error}", file=sys.stderr)
@@ -215,6 +224,22 @@ def check(path: str, document: GraphDocument) -> int:
         details.append(f"backward target {document.nodes[target].name}")
     print(f"{path}: OK ({', '.join(details)})")
     return 0
+
+
+def export_code(document: GraphDocument, output: str | None) -> int:
+    """Print the graph's PyTorch code, or write it atomically to `output`."""
+    from gradstudio.model.io.codegen import generate_code
+    from gradstudio.model.io.fileformat import write_atomically
+
+    code = generate_code(document)
+    if output is None:
+        sys.stdout.write(code)
+        return EXIT_OK
+    try:
+        write_atomically(output, code.encode("utf-8"))
+    except OSError as error:
+        raise CommandError(f"cannot write {shown_path(output)}: {error.strerror or error}") from None
+    return EXIT_OK
 
 
 def resolve_node(document: GraphDocument, wanted: str) -> str:

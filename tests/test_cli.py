@@ -145,7 +145,7 @@ def test_a_bad_file_exits_2_with_one_line(capsys, tmp_path, command):
 @pytest.mark.parametrize(("text", "message"), [
     ("not json", "not valid JSON: Expecting value (line 1, column 1)"),
     ('{"format": "gradstudio-graph", "version": 9, "nodes": []}',
-     "version: format version 9 was written by a newer GradStudio; this one reads versions 1 to 4"),
+     "version: format version 9 was written by a newer GradStudio; this one reads versions 1 to 5"),
 ])
 def test_other_bad_files(capsys, tmp_path, text, message):
     path = write(tmp_path, text)
@@ -185,6 +185,7 @@ sys.modules["PySide6"] = None  # any import of Qt now fails
 from gradstudio.cli import main
 assert main(["run", sys.argv[1], "--backward", "--json"]) == 0
 assert main(["check", sys.argv[1]]) == 0
+assert main(["export-code", sys.argv[1]]) == 0
 loaded = sorted(name for name in sys.modules if name.startswith(("PySide6", "gradstudio.ui", "pyqtgraph")))
 assert loaded == ["PySide6"] and sys.modules["PySide6"] is None, loaded
 """
@@ -217,17 +218,18 @@ def test_version(capsys):
 def test_help_lists_every_command_and_flag(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for command in ("gradstudio run FILE", "gradstudio check FILE", "gradstudio FILE"):
+    for command in ("gradstudio run FILE", "gradstudio check FILE", "gradstudio export-code FILE", "gradstudio FILE"):
         assert sum(line.lstrip().startswith(command) for line in out.splitlines()) == 1, command
     for flag in ("--version", "--smoke", "--install-desktop", "--uninstall-desktop"):
         assert flag in out
 
 
-@pytest.mark.parametrize("argv, hint", [(["export-code", "x"], ""), (["chek", "x.gsg"], "did you mean 'check'?")])
+@pytest.mark.parametrize("argv, hint", [(["export-cod", "x"], "did you mean 'export-code'?"),
+                                        (["chek", "x.gsg"], "did you mean 'check'?")])
 def test_a_mistyped_command_names_the_real_ones(capsys, argv, hint):
     status, out, err = cli(capsys, *argv)
     assert status == 2 and out == ""
-    assert f"unknown command {argv[0]!r}" in err and "run, check" in err and hint in err
+    assert f"unknown command {argv[0]!r}" in err and "run, check, export-code" in err and hint in err
     assert len(err.strip().splitlines()) == 1
 
 
