@@ -72,9 +72,9 @@ class SetFrameGradMode(Edit):
 
     def apply(self, document: GraphDocument) -> Edit:
         item = annotation(document, self.annotation_id)
-        mode = check_grad_mode(item.kind, self.grad_mode)
         if item.kind != "frame":
             raise EditError(f"only frames have a grad mode; {item.id!r} is a {item.kind}")
+        mode = check_grad_mode(item.kind, self.grad_mode)
         old, item.grad_mode = item.grad_mode, mode
         document.notify("annotation_changed", item)
         return SetFrameGradMode(self.annotation_id, old)
