@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # so the script runs from a checkout without installing GradStudio
 
+from gradstudio.model.annotations import AddAnnotation, Annotation  # noqa: E402
 from gradstudio.model.document import (  # noqa: E402
     AddNode,
     Connect,
@@ -101,12 +102,18 @@ def notes_forward_backward() -> GraphDocument:
 
 
 def notes_no_grad() -> GraphDocument:
-    """Notes section 5: `with torch.no_grad(): y = x * 2` - y is not tracked, so Backward fails as in PyTorch."""
+    """Notes section 5: `with torch.no_grad(): y = x * 2` - y, in a no_grad frame, is not tracked (x still is),
+    so Backward fails as in PyTorch."""
     g = GraphBuilder()
     g.tensor("x", (3,), init="ones", requires_grad=True)
     g.add("scalar", "two", value=2)
-    g.add("mul", "y", "x", "two")
-    return g.finish(backward="y", grad_mode="no_grad")
+    y = g.add("mul", "y", "x", "two")
+    document = g.finish(backward="y")
+    x, y = document.nodes[y].position
+    frame = Annotation(document.new_id(), "frame", "Stopping gradient tracking", (x - 24, y - 48), (224, 196),
+                       grad_mode="no_grad")
+    AddAnnotation(frame).apply(document)
+    return document
 
 
 def notes_requires_grad_false() -> GraphDocument:

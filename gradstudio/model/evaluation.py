@@ -112,6 +112,7 @@ class Evaluator:
         self.last_backward: BackwardResult | None = None
         self._dirty: set[str] = set(document.nodes)
         self._modes: dict[str, str] = node_modes(document)  # the nodes inside grad-mode regions, with their mode
+        self.regions_version = 0  # counts changes of any node's region mode (the exported code changes with it)
         self.held = False  # a cancelled evaluation: the rest waits, unevaluated, until a caller clears this
         self._evaluating = threading.Lock()  # one evaluation at a time; another thread sees the results as they are
         self._unsubscribe = document.subscribe(self._on_change)
@@ -164,6 +165,7 @@ class Evaluator:
         changed = [node_id for node_id in node_ids if self._modes.get(node_id) != modes.get(node_id)]
         if not changed:
             return
+        self.regions_version += 1
         affected = [node_id for node_id in changed if self.document.nodes[node_id].input_ports()
                     or "inference_mode" in (self._modes.get(node_id), modes.get(node_id))]
         for node_id in changed:

@@ -31,10 +31,15 @@ class Theme:
     note_text: QColor
     frame: QColor
     headers: dict[str, QColor] = field(default_factory=dict)
+    regions: dict[str, QColor] = field(default_factory=dict)  # a grad-mode frame's colour, by its mode
 
     def header(self, category: str) -> QColor:
         """Header colour of a node in `category`."""
         return self.headers.get(category, self.node_border)
+
+    def region(self, mode: str) -> QColor:
+        """Border and badge colour of a frame in grad mode `mode` (no_grad, enable_grad, inference_mode)."""
+        return self.regions.get(mode, self.node_border)
 
 
 _HEADERS = {
@@ -47,9 +52,9 @@ def _colors(mapping: dict[str, str]) -> dict[str, QColor]:
     return {key: QColor(value) for key, value in mapping.items()}
 
 
-def _theme(name: str, **colors: str | tuple[int, int, int, int]) -> Theme:
+def _theme(name: str, regions: dict[str, str], **colors: str | tuple[int, int, int, int]) -> Theme:
     converted = {key: QColor(*value) if isinstance(value, tuple) else QColor(value) for key, value in colors.items()}
-    return Theme(name, headers=_colors(_HEADERS), **converted)
+    return Theme(name, headers=_colors(_HEADERS), regions=_colors(regions), **converted)
 
 
 LIGHT = _theme(
@@ -57,6 +62,7 @@ LIGHT = _theme(
     node_border="#9aa3ad", text="#1d2329", muted_text="#66707a", error_text="#c0392b", selection="#f39c12",
     port="#5d6873", port_highlight="#27ae60", edge="#6b7784", note="#fff3b0", note_text="#3d3520",
     frame=(80, 120, 170, 40),
+    regions={"no_grad": "#7d3c98", "enable_grad": "#1e8449", "inference_mode": "#a04000"},
 )
 
 DARK = _theme(
@@ -64,6 +70,7 @@ DARK = _theme(
     node_border="#4a525c", text="#e6e9ed", muted_text="#98a2ad", error_text="#ff6b5b", selection="#f5b041",
     port="#aab4be", port_highlight="#58d68d", edge="#8d99a6", note="#5c5326", note_text="#f4ecd0",
     frame=(120, 160, 220, 45),
+    regions={"no_grad": "#c39bd3", "enable_grad": "#7dcea0", "inference_mode": "#f0b27a"},
 )
 
 

@@ -68,6 +68,7 @@ class Workspace(QObject):
         self.flow: FlowView | None = None
         self.backward_result: BackwardResult | None = None
         self._refresh_pending = False
+        self._regions_seen = 0
         self._evaluating = False
         self._last_seconds = 0.0
         self._closed = False
@@ -180,7 +181,9 @@ class Workspace(QObject):
             self.settings_changed.emit(payload)
         if event == "node_removed" and payload.id in self.selection:
             self.set_selection([node_id for node_id in self.selection if node_id != payload.id])
-        if event not in LAYOUT_EVENTS:
+        regions_version = self.model.evaluator.regions_version  # a node moved into or out of a grad-mode region
+        if event not in LAYOUT_EVENTS or regions_version != self._regions_seen:
+            self._regions_seen = regions_version
             self.schedule_refresh()
 
     def flush(self) -> None:

@@ -1,11 +1,16 @@
-"""Comment notes and titled frames on the canvas; a dragged frame carries the nodes inside it."""
+"""Comment notes and titled frames on the canvas; a dragged frame carries the nodes inside it.
+
+A grad-mode frame (a `with torch.no_grad():` region) is tinted in its mode's colour, with a dashed border and a
+badge in its title bar naming its `with` statement.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
+    QGraphicsSceneHoverEvent,
     QGraphicsSceneMouseEvent,
     QInputDialog,
     QLineEdit,
@@ -14,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio.model.annotations import MIN_SIZE, Annotation, SetAnnotationRect, SetAnnotationText
+from gradstudio.model.grad_regions import MODE_CALLS, node_regions
 from gradstudio.ui.canvas.items import POSITION_CHANGED, track_move
 from gradstudio.ui.themes import LIGHT, Theme
 
@@ -26,6 +32,10 @@ TITLE_FONT.setPointSizeF(11)
 TITLE_FONT.setBold(True)
 NOTE_FONT = QFont()
 NOTE_FONT.setPointSizeF(9.5)
+BADGE_FONT = QFont("monospace")
+BADGE_FONT.setStyleHint(QFont.StyleHint.Monospace)
+BADGE_FONT.setPointSizeF(9)
+BADGE_HEIGHT = 20.0
 
 
 class AnnotationItem(QGraphicsItem):
@@ -148,6 +158,27 @@ class FrameItem(AnnotationItem):
         self.setZValue(-10)
         self._carried: list[tuple[QGraphicsItem, QPointF]] = []
         self._origin = QPointF()
+        self.setAcceptHoverEvents(True)
+
+    @property
+    def badge(self) -> str | None:
+        """The `with` statement a grad-mode frame stands for (None for a plain frame)."""
+        call = MODE_CALLS.get(self.annotation.grad_mode)
+        return f"with {call}:" if call else None
+
+    def members(self) -> list[str]:
+        """Names of the nodes this region decides the grad mode of (the model's rule: innermost region wins)."""
+        document = self.scene().document
+        regions = node_regions(document)
+        return [document.nodes[node_id].name for node_id, region in regions.items() if region.id == self.annotation.id]
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        if self.badge is not None:
+            names = ", ".join(self.members()) or "no node yet: drag nodes inside"
+            self.setToolTip(f"{self.badge} evaluates {names}")
+        else:
+            self.setToolTip("")
+        super().hoverEnterEvent(event)
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         super().mousePressEvent(event)
@@ -172,12 +203,21 @@ class FrameItem(AnnotationItem):
         theme = self.theme()
         rect = self.rect()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        border = theme.frame.darker(150)
-        border.setAlpha(160)
-        painter.setPen(QPen(theme.selection, 2) if self.isSelected() else QPen(border, 1.5))
-        painter.setBrush(theme.frame)
+        badge = self.badge
+        if badge is None:
+            border = theme.frame.darker(150)
+            border.setAlpha(160)
+            pen, fill = QPen(border, 1.5), theme.frame
+        else:
+            color = theme.region(self.annotation.grad_mode)
+            pen, fill = QPen(color, 2, Qt.PenStyle.DashLine), QColor(color)
+            fill.setAlpha(34)
+        painter.setPen(QPen(theme.selection, 2) if self.isSelected() else pen)
+        painter.setBrush(fill)
         painter.drawRoundedRect(rect, 8, 8)
         title = QRectF(rect.left(), rect.top(), rect.width(), TITLE_HEIGHT)
+        if badge is not None:
+            title.setRight(title.right() - self._paint_badge(painter, theme, badge))
         painter.setPen(theme.text)
         painter.setFont(TITLE_FONT)
         text = QFontMetricsF(TITLE_FONT).elidedText(self.annotation.text[:PAINTED_CHARACTERS],
@@ -185,3 +225,19 @@ class FrameItem(AnnotationItem):
         align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         painter.drawText(title.adjusted(12, 0, -12, 0), align, text)
         self._paint_grip(painter, theme)
+
+    def _paint_badge(self, painter: QPainter, theme: Theme, badge: str) -> float:
+        """Draw the `with` statement as a filled pill at the title bar's right end; returns the width it takes."""
+        rect = self.rect()
+        metrics = QFontMetricsF(BADGE_FONT)
+        width = min(metrics.horizontalAdvance(badge) + 14, rect.width() - 12)
+        pill = QRectF(rect.right() - width - 6, rect.top() + (TITLE_HEIGHT - BADGE_HEIGHT) / 2 + 2, width, BADGE_HEIGHT)
+        color = theme.region(self.annotation.grad_mode)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(pill, BADGE_HEIGHT / 2, BADGE_HEIGHT / 2)
+        painter.setPen(QColor("#ffffff") if color.lightness() < 140 else QColor("#1d2329"))
+        painter.setFont(BADGE_FONT)
+        shown = metrics.elidedText(badge, Qt.TextElideMode.ElideRight, width - 10)
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, shown)
+        return width + 6

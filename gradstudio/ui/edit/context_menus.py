@@ -5,8 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtWidgets import QGraphicsItem, QMenu
 
+from gradstudio.model.annotations import FRAME_GRAD_MODES
+from gradstudio.model.grad_regions import MODE_LABELS, SetFrameGradMode
 from gradstudio.ui.backward.tools import BackwardTools
-from gradstudio.ui.canvas.annotation_items import AnnotationItem
+from gradstudio.ui.canvas.annotation_items import AnnotationItem, FrameItem
 from gradstudio.ui.canvas.items import EdgeItem, NodeItem
 from gradstudio.ui.canvas.view import GraphView
 from gradstudio.ui.edit.selection import SelectionCommands
@@ -40,6 +42,8 @@ class ContextMenus:
             menu.addAction("&Disconnect", lambda: self.workspace.editor.disconnect(item.edge))
         elif isinstance(item, AnnotationItem):
             menu.addAction("&Edit Text…", item.edit_text)
+            if isinstance(item, FrameItem):
+                self._grad_mode_menu(menu, item)
             menu.addAction(actions.actionDelete)
         else:
             menu.addAction("Add &Node…", lambda: self.canvas.open_search(self.canvas.mapFromScene(at)))
@@ -49,6 +53,18 @@ class ContextMenus:
             menu.addSeparator()
             menu.addActions([actions.actionSelectAll, actions.actionFitView, actions.actionAutoLayout])
         return menu
+
+    def _grad_mode_menu(self, menu: QMenu, item: FrameItem) -> None:
+        """A submenu making the frame a plain frame or a no_grad / enable_grad / inference_mode block."""
+        modes = menu.addMenu("&Grad Mode")
+        modes.setObjectName("frameGradModeMenu")
+        frame = item.annotation
+        for mode in FRAME_GRAD_MODES:
+            action = modes.addAction(MODE_LABELS[mode], lambda mode=mode: self.workspace.editor.apply(
+                SetFrameGradMode(frame.id, mode), "Set Frame Grad Mode"))
+            action.setCheckable(True)
+            action.setChecked(frame.grad_mode == mode)
+            action.setObjectName(f"frameGradMode_{mode}")
 
     def _node_menu(self, menu: QMenu, item: NodeItem) -> None:
         node = item.node
