@@ -110,7 +110,7 @@ def notes_no_grad() -> GraphDocument:
     y = g.add("mul", "y", "x", "two")
     document = g.finish(backward="y")
     x, y = document.nodes[y].position
-    frame = Annotation(document.new_id(), "frame", "Stopping gradient tracking", (x - 24, y - 48), (224, 196),
+    frame = Annotation(document.new_id(), "frame", "Stopping gradient tracking", (x - 24, y - 48), (440, 196),
                        grad_mode="no_grad")
     AddAnnotation(frame).apply(document)
     return document

@@ -222,8 +222,9 @@ class FrameItem(AnnotationItem):
         painter.setFont(TITLE_FONT)
         text = QFontMetricsF(TITLE_FONT).elidedText(self.annotation.text[:PAINTED_CHARACTERS],
                                                     Qt.TextElideMode.ElideRight, max(0.0, title.width() - 24))
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(title.adjusted(12, 0, -12, 0), align, text)
+        if text != "…":  # a title squeezed out by the badge is left out rather than shown as a lone ellipsis
+            painter.drawText(title.adjusted(12, 0, -12, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             text)
         self._paint_grip(painter, theme)
 
     def _paint_badge(self, painter: QPainter, theme: Theme, badge: str) -> float:
