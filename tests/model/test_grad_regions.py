@@ -308,3 +308,15 @@ def test_a_leaf_inside_a_region_is_made_inside_its_block() -> None:
     assert generate_code(document) == (
         "import torch\n\nwith torch.inference_mode():\n    x = torch.ones(3, requires_grad=True)\n"
         "    y = x * 2\nz = y.sum()\n")
+
+
+def test_a_copied_region_pastes_as_a_region_with_its_nodes() -> None:
+    from gradstudio.model.io.fragment import fragment, paste_edit, read_fragment
+
+    document = notes_section_5()
+    piece = read_fragment(json.loads(json.dumps(fragment(document, ["x", "y"], ["f"]))))
+    edit, new_ids = paste_edit(document, piece, (0.0, 600.0))
+    document.apply(edit)
+    pasted = {document.nodes[node_id].name: mode for node_id, mode in node_modes(document).items()}
+    assert pasted == {"y": "no_grad", "y1": "no_grad"}
+    assert sum(item.grad_mode == "no_grad" for item in document.annotations.values()) == 2
