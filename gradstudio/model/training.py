@@ -24,6 +24,7 @@ import numpy as np
 
 import gradstudio.engine as engine
 from gradstudio.model.document import Batch, Edit, GraphDocument, SetAttribute, SetSetting
+from gradstudio.model.grad_regions import mode_context, node_modes
 from gradstudio.model.port_constants import unconnected_constants
 from gradstudio.model.train_settings import TrainSettings, TrainSettingsError
 from gradstudio.model.workspace import GraphWorkspace
@@ -119,6 +120,7 @@ class TrainRun:
         self.loss = loss
         self._order = [node_id for node_id in document.topological_order() if node_id in _ancestors(document, loss)]
         self._values = {node_id: results[node_id].value for node_id in self._order}
+        self._modes = node_modes(document)  # a node in a no_grad region passes no gradient back, as in PyTorch
         self._tensors = [self._values[node_id] for node_id in self.parameters]
         self.initial = {node_id: tensor.detach().numpy().copy()
                         for node_id, tensor in zip(self.parameters, self._tensors, strict=True)}
@@ -240,7 +242,8 @@ class TrainRun:
                 continue
             inputs = {**unconnected_constants(document, node),
                       **{port: values[edge.source] for port, edge in document.inputs_of(node_id).items()}}
-            values[node_id] = node.spec.compute(inputs, node.attributes)
+            with mode_context(self._modes.get(node_id)):
+                values[node_id] = node.spec.compute(inputs, node.attributes)
         loss = values[self.loss]
         return loss.sum() if loss.dim() else loss
 

@@ -320,3 +320,25 @@ def test_a_copied_region_pastes_as_a_region_with_its_nodes() -> None:
     pasted = {document.nodes[node_id].name: mode for node_id, mode in node_modes(document).items()}
     assert pasted == {"y": "no_grad", "y1": "no_grad"}
     assert sum(item.grad_mode == "no_grad" for item in document.annotations.values()) == 2
+
+
+def test_training_passes_no_gradient_back_through_a_no_grad_region() -> None:
+    from pathlib import Path
+
+    from gradstudio.model.io.fileformat import load
+    from gradstudio.model.training import train
+    from gradstudio.model.workspace import GraphWorkspace
+
+    document = load(Path(__file__).resolve().parents[2] / "resources" / "examples" / "xor_mlp.gsg")
+    ids = {node.name: node_id for node_id, node in document.nodes.items()}
+    first_layer = [document.nodes[ids[name]].position for name in ("XW1", "z1", "h")]
+    left, top = min(x for x, _ in first_layer) - 10, min(y for _, y in first_layer) - 10
+    right, bottom = max(x for x, _ in first_layer) + 10, max(y for _, y in first_layer) + 50
+    frame(document, "frozen", (left, top), (right - left, bottom - top), "no_grad")
+    workspace = GraphWorkspace(document)
+    before = {name: workspace.value(ids[name]).detach().numpy().copy() for name in ("W1", "b1", "W2", "b2")}
+    settings = document.settings.training
+    train(workspace, type(settings)(**{**settings.__dict__, "steps": 20}))
+    after = {name: GraphWorkspace(document).value(ids[name]).detach().numpy() for name in before}
+    assert (after["W1"] == before["W1"]).all() and (after["b1"] == before["b1"]).all()
+    assert not (after["W2"] == before["W2"]).all()
