@@ -100,6 +100,7 @@ def test_the_notes_no_grad_block_is_built_on_the_canvas(window: MainWindow, qtbo
     assert results[ids["x"]].tracked and not results[ids["y"]].tracked
     assert repr(results[ids["y"]].value) == "tensor([2., 2., 2.])"
     assert window.scene.annotations[frame.id].badge == "with torch.no_grad():"
+    assert window.scene.annotations[frame.id].members() == ["y"]  # the frame's tooltip lists them
 
     code = window.code_panel.code()
     assert "x = torch.ones(3, requires_grad=True)\n\nwith torch.no_grad():\n    y = x * 2.0\n" in code
