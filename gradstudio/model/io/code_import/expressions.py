@@ -9,15 +9,15 @@ from __future__ import annotations
 import ast
 import difflib
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from gradstudio.model.document import AddNode, Connect, Edge, Edit, EditError, GraphDocument, Node, SetAttribute
 from gradstudio.model.io.code_import.errors import CodeImportError
 from gradstudio.model.io.code_import.forms import FORMS, VARIADIC, CallForm
 from gradstudio.model.io.code_import.leaf_calls import CREATORS, leaf_attributes, literal, refusal
 
-Number = Union[int, float, bool]
-Operand = Union[str, Number]  # a node id, or a Python number not yet given a node
+Number = int | float | bool
+Operand = str | Number  # a node id, or a Python number not yet given a node
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 FORBIDDEN_CALLS = {
     "open": "reading or writing files", "eval": "running code from a string", "exec": "running code from a string",
@@ -35,9 +35,10 @@ class GradOf:
     """A name bound to `node.grad` (`i = x.grad`): something Backward shows, not a node."""
 
     node_id: str
+    variable: str
 
 
-Binding = Union[str, GradOf]
+Binding = str | GradOf
 
 
 @dataclass
@@ -46,7 +47,8 @@ class ExpressionBuilder:
 
     document: GraphDocument
     env: dict[str, Binding] = field(default_factory=dict)
-    modules: dict[str, str] = field(default_factory=dict)  # local name -> "torch" | "F"
+    # local name -> "torch" | "F"; snippets often leave out their imports, so both names are known from the start
+    modules: dict[str, str] = field(default_factory=lambda: {"torch": "torch", "F": "F"})
     edits: list[Edit] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -127,7 +129,7 @@ class ExpressionBuilder:
             raise forbidden(node, node.id)
         binding = self.env.get(node.id)
         if isinstance(binding, GradOf):
-            holder = self.document.nodes[binding.node_id].name
+            holder = binding.variable
             raise refusal(node, f"{node.id} holds {holder}.grad, which Backward shows, not a node of the graph",
                           f"read {holder}.grad after Backward, or use {holder} itself")
         if binding is None:

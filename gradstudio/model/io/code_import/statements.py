@@ -117,7 +117,7 @@ class Translator(ExpressionBuilder):
         if not isinstance(target, ast.Name):
             raise refusal(target, "only plain names can be assigned", "y = x * 2")
         if isinstance(value, ast.Attribute) and value.attr == "grad" and isinstance(value.value, ast.Name):
-            self.env[target.id] = GradOf(self.lookup(value.value))
+            self.env[target.id] = GradOf(self.lookup(value.value), value.value.id)
             return
         if isinstance(value, ast.Name):  # an alias: both names stand for the same tensor, as in Python
             self.env[target.id] = self.lookup(value)
