@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from gradstudio.model.document import GraphDocument
     from gradstudio.model.workspace import GraphWorkspace
 
-COMMANDS = ("run", "check")
+COMMANDS = ("run", "check", "import-code")
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 JSON_ELEMENTS = 1000  # larger tensors are summarised in --json as PyTorch's repr summarises them
 MAX_PATH_SHOWN = 200  # characters of a file's path quoted in a message
@@ -34,6 +34,7 @@ FILE_TARGET = "\0file"  # `--backward` without a node: use the file's backward t
 EPILOG = """commands (no display needed):
   gradstudio run FILE [--backward [NODE]] [--no-grad] [--json]   evaluate and print values and gradients
   gradstudio check FILE                                           validate a graph file
+  gradstudio import-code SOURCE -o FILE.gsg                       PyTorch code (.py, .ipynb, .md) into a graph
   gradstudio FILE                                                 open a graph file (.gsg, or a tensor's .pt) in the app
 'gradstudio COMMAND --help' tells more about a command."""
 GRAPH_SUFFIXES = (".gsg", ".pt", ".json")
@@ -83,6 +84,12 @@ def build_command_parser() -> argparse.ArgumentParser:
                                                          "errors (non-finite numbers as \"nan\", \"inf\", \"-inf\")")
     check = commands.add_parser("check", help="validate a graph file", description="Validate a graph file.")
     check.add_argument("file", help="graph file (.gsg)")
+    code = commands.add_parser("import-code", help="turn PyTorch code into a graph file",
+                               description="Read PyTorch code (a .py file, a notebook's code cells, or the fenced "
+                                           "python blocks of Markdown notes) without running it, and save the "
+                                           "graph it builds. Notes become one frame per code block.")
+    code.add_argument("file", metavar="SOURCE", help="code to read (.py, .ipynb, .md or .txt)")
+    code.add_argument("-o", "--output", required=True, metavar="FILE.gsg", help="graph file to write")
     return parser
 
 
@@ -141,6 +148,8 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _run_guarded(args: argparse.Namespace, shown: str) -> int:
     try:
+        if args.command == "import-code":
+            return import_code(args.file, args.output)
         document = _load(args.file)
         if args.command == "check":
             return check(shown, document)
@@ -204,6 +213,24 @@ def _load(path: str) -> GraphDocument:
         return load(path)
     except GraphFileError as error:
         raise CommandError(str(error)) from None
+
+
+def import_code(source: str, output: str) -> int:
+    """Import `source` into a new graph and save it to `output`; a refusal is one line (status 2), nothing written."""
+    from gradstudio.model.io.code_import import CodeImportError, import_file_as_document
+    from gradstudio.model.io.fileformat import save
+
+    try:
+        document = import_file_as_document(source)
+    except CodeImportError as error:
+        raise CommandError(str(error)) from None
+    try:
+        save(document, output)
+    except OSError as error:
+        raise CommandError(f"cannot write {shown_path(output)}: {error.strerror or error}") from None
+    frames = sum(item.kind == "frame" for item in document.annotations.values())
+    print(f"{shown_path(output)}: {len(document.nodes)} nodes, {len(document.edges)} edges, {frames} frames")
+    return EXIT_OK
 
 
 def check(path: str, document: GraphDocument) -> int:
