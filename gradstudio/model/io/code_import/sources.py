@@ -169,6 +169,13 @@ def _plain(text: str) -> str:
     return re.sub(r"[*_`]+", "", text).strip()
 
 
+def _unmarked(line: str) -> str:
+    """A prose line as a note shows it: bold marks and empty code spans dropped, code spans kept as quotes."""
+    line = re.sub(r"(\*\*|__)(.+?)\1", r"\2", line)
+    line = line.replace("``", "")
+    return re.sub(r"`([^`]+)`", r"'\1'", line)
+
+
 def _prose(lines: list[str], title: str) -> str:
     """The prose worth a note: rules and blank runs dropped, and the heading that titles the next frame."""
     kept: list[str] = []
@@ -178,7 +185,7 @@ def _prose(lines: list[str], title: str) -> str:
         match = HEADING.match(line)
         if match and _plain(match.group(2)) == title:
             continue
-        text = _plain(match.group(2)) if match else line.rstrip()
+        text = _plain(match.group(2)) if match else _unmarked(line.rstrip())
         if text or (kept and kept[-1]):
             kept.append(text)
     return "\n".join(kept).strip()
