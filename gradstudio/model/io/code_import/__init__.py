@@ -227,7 +227,7 @@ def _lesson_row(translator: Translator, block: CodeBlock, segments: list[Segment
     height = placed.bounds[3] + TITLE + PAD if has_nodes else EMPTY_FRAME[1]
     annotations = [_annotation(translator, "frame", title, (frame_x, 0.0, width, height))]
     annotations += [_annotation(translator, "frame", _block_title(mode), rect, mode) for rect, mode in placed.frames]
-    text = _note_text(block)
+    text = _note_text(block, has_nodes)
     note_height = 0.0
     if text:
         note_width, note_height = note_size(text)
@@ -256,7 +256,12 @@ def _lesson_title(block: CodeBlock, seen: dict[str, int]) -> str:
     return heading if seen[heading] == 1 else f"{heading} (part {seen[heading]})"
 
 
-def _note_text(block: CodeBlock) -> str:
-    """The block's prose, and what a block without nodes does (its statements), so every frame is explained."""
-    parts = [part for part in (block.prose, block.after) if part]
-    return "\n\n".join(parts)
+def _note_text(block: CodeBlock, has_nodes: bool) -> str:
+    """The block's prose, and what a block without nodes does (its statements), so its empty frame is explained."""
+    parts = [block.prose]
+    if not has_nodes:
+        statements = [line.split("#")[0].rstrip() for line in block.code.splitlines()]
+        shown = [line for line in statements if line and not line.startswith("print(")]
+        parts.append("This block runs: " + "; ".join(shown))
+    parts.append(block.after)
+    return "\n\n".join(part for part in parts if part)
