@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 import pytest
 
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.io.code_import import CodeImportError, plan_import
+from gradstudio.model.io.code_import.statements import PARSED_NAME
 from tests.model.code_import_helpers import imported
 
 PRELUDE = "import torch\nx = torch.ones(3, requires_grad=True)\n"  # lines 1-2; the refused code is on line 3
@@ -71,6 +73,43 @@ def test_refused_code_never_runs(tmp_path, monkeypatch):
     assert not probe.exists()
     assert started == []
     assert not os.path.exists("/tmp/gradstudio_import_probe")
+
+
+AUDITED: list[tuple[str, tuple]] | None = None  # set while a test listens
+WATCHED = ("exec", "os.system", "subprocess.Popen", "os.exec", "os.posix_spawn", "os.fork", "os.spawn", "open",
+           "os.remove", "import")
+
+
+def _audit(event: str, arguments: tuple) -> None:
+    if AUDITED is not None and event in WATCHED:
+        AUDITED.append((event, arguments))
+
+
+sys.addaudithook(_audit)  # a hook cannot be removed: it only records while a test sets AUDITED
+
+
+@pytest.mark.parametrize("code", [code for code, *_ in REFUSALS] + ["x = torch.ones(3)\ny = x * 2\n"])
+def test_import_executes_no_code_opens_no_file_and_starts_no_process(code):
+    """Python's audit events while an import is planned: no code object runs (`exec`), no module is imported,
+    no file is opened, no process is started, whether the code is refused or not. (A first run loads the
+    importer's own lazily imported modules, which would count; the code itself would run every time.)"""
+    global AUDITED
+
+    def attempt() -> None:
+        try:
+            plan_import(GraphDocument(), PRELUDE + code + "\n")
+        except CodeImportError:
+            pass
+
+    attempt()
+    AUDITED = []
+    try:
+        attempt()
+        seen = AUDITED
+    finally:
+        AUDITED = None
+    # on a syntax error CPython's parser looks for the named file to quote its line: a name no file has
+    assert [event for event in seen if event != ("open", (PARSED_NAME, "rb", 0))] == []
 
 
 def test_a_refusal_in_a_later_block_of_notes_names_its_line_in_the_file_and_changes_nothing():

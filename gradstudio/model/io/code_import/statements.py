@@ -19,6 +19,7 @@ from gradstudio.model.io.code_import.expressions import (
 from gradstudio.model.io.code_import.forms import FORMS
 from gradstudio.model.io.code_import.leaf_calls import literal, refusal
 
+PARSED_NAME = "<gradstudio import>"  # the file name ast.parse gives the code (no such file exists)
 GRAD_BLOCKS = tuple(mode for mode in FRAME_GRAD_MODES if mode != "none")  # torch.no_grad(), ...
 UNSUPPORTED = {
     ast.For: ("loops are not supported: a graph is one pass of the code", "write the steps out one by one "
@@ -56,7 +57,7 @@ class Translator(ExpressionBuilder):
     def run(self, code: str) -> None:
         """Translate a whole piece of code (CodeImportError at the first thing refused)."""
         try:
-            tree = ast.parse(code)
+            tree = ast.parse(code, PARSED_NAME)
         except SyntaxError as error:
             raise CodeImportError(f"not valid Python: {error.msg}", error.lineno or 0, error.offset or 0,
                                   "Python code as PyTorch runs it") from None
