@@ -9,6 +9,7 @@ refused import changes nothing.
 
 from __future__ import annotations
 
+import ast
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,6 @@ from gradstudio.model.io.code_import.statements import GradBlock, Translator
 
 __all__ = ["CodeImportError", "ImportPlan", "Source", "plan_import", "read_source", "source_from_text",
            "import_file_as_document", "looks_like_code"]
-
 
 
 @dataclass
@@ -73,8 +73,6 @@ def looks_like_code(text: str) -> bool:
     source = source_from_text(text)
     if source.notes:
         return bool(source.blocks)
-    import ast
-
     try:
         tree = ast.parse(text)
     except SyntaxError:

@@ -67,7 +67,10 @@ class ExpressionBuilder:
         self.edits.append(edit)
 
     def add_node(self, kind: str, name: str, attributes: dict[str, Any], at: ast.AST) -> str:
-        """A new node named like `name` (made unique); its id."""
+        """A new node named like `name` (made unique); its id. A name ending in "_" is an intermediate's: it gets
+        the op (or a leaf's initialiser) added, `h_matmul` inside `h = torch.relu(x @ w)`."""
+        if name.endswith("_"):
+            name += attributes.get("init", kind) if kind == "tensor" else kind
         node = Node(self.document.new_id(), kind, self.document.new_name(name), attributes)
         self.record(AddNode(node), at)
         self.created.append(node.id)
@@ -86,7 +89,7 @@ class ExpressionBuilder:
     def number_node(self, value: Number, name: str, at: ast.AST) -> str:
         """A Scalar node holding `value`, named after it where it is a small whole number (`two`)."""
         small = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(NUMBER_WORDS)
-        return self.add_node("scalar", NUMBER_WORDS[value] if small else f"{name}_value", {"value": value}, at)
+        return self.add_node("scalar", NUMBER_WORDS[value] if small else f"{_root(name)}value", {"value": value}, at)
 
     # ----- expressions ------------------------------------------------------------------------------------------
 
@@ -152,10 +155,10 @@ class ExpressionBuilder:
     def op(self, kind: str, inputs: dict[str, ast.AST], attributes: dict[str, Any], name: str,
            at: ast.AST) -> str:
         """An op node of `kind` fed by the given input expressions (intermediate nodes named after the op)."""
-        operands = {port: self.expression(source, f"{name}_{kind}") for port, source in inputs.items()}
+        operands = {port: self.expression(source, _root(name)) for port, source in inputs.items()}
         node_id = self.add_node(kind, name, attributes, at)
         for port, operand in operands.items():
-            self.feed(operand, node_id, port, f"{name}_{port}", inputs[port])
+            self.feed(operand, node_id, port, _root(name), inputs[port])
         return node_id
 
     # ----- calls ------------------------------------------------------------------------------------------------
@@ -241,14 +244,14 @@ class ExpressionBuilder:
         if VARIADIC in arguments:
             attributes["count"] = len(arguments[VARIADIC])
             inputs.update({f"{spec.inputs[0]}{i}": item for i, item in enumerate(arguments[VARIADIC])})
-        operands = {port: self.expression(source, f"{name}_{form.kind}") for port, source in inputs.items()}
+        operands = {port: self.expression(source, _root(name)) for port, source in inputs.items()}
         if receiver is None and form.receiver is not None:
-            receiver = self.expression(node.func.value, f"{name}_{form.kind}")
+            receiver = self.expression(node.func.value, _root(name))
         node_id = self.add_node(form.kind, name, attributes, node)
         if form.receiver is not None:
-            self.feed(receiver, node_id, form.receiver, f"{name}_input", node)
+            self.feed(receiver, node_id, form.receiver, _root(name), node)
         for port, operand in operands.items():
-            self.feed(operand, node_id, port, f"{name}_{port}", inputs[port])
+            self.feed(operand, node_id, port, _root(name), inputs[port])
         return node_id
 
     def bind(self, form: CallForm, node: ast.Call) -> dict[str, Any]:
@@ -308,6 +311,11 @@ class ExpressionBuilder:
         self.drawn_since_seed = True
         self.seed += 1
         return seed
+
+
+def _root(name: str) -> str:
+    """The name prefix of the nodes feeding one named `name`: `z_` (their own op is added: `z_mul`)."""
+    return name if name.endswith("_") else f"{name}_"
 
 
 def _shape_arguments(node: ast.Call, start: int = 0) -> tuple | None:

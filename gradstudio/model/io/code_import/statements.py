@@ -142,7 +142,7 @@ class Translator(ExpressionBuilder):
             self.check_in_place(target.id, old, at)
         new = self.add_node(kind, target.id, {}, at)
         self.feed(old, new, "a", target.id, at)
-        self.feed(self.expression(value, f"{target.id}_{kind}"), new, "b", f"{target.id}_b", value)
+        self.feed(self.expression(value, f"{target.id}_"), new, "b", f"{target.id}_", value)
         self.env[target.id] = new
 
     def check_in_place(self, name: str, node_id: str, at: ast.AST) -> None:
