@@ -279,3 +279,25 @@ def test_one_edit_that_undoes_whole():
     assert document.snapshot() != before
     inverse.apply(document)
     assert document.snapshot() == before
+
+
+def test_nested_grad_mode_blocks_nest_their_frames():
+    code = ("x = torch.ones(2, requires_grad=True)\nwith torch.no_grad():\n    a = x * 2\n"
+            "    with torch.enable_grad():\n        b = x * 3\n    c = a + b\nd = c.sum()\n")
+    document = imported(code)
+    modes = {}
+    for name in ("x", "a", "b", "c", "d"):
+        frame = innermost_frame(document, document.name_owner(name))
+        modes[name] = frame.grad_mode if frame else None
+    assert modes == {"x": None, "a": "no_grad", "b": "enable_grad", "c": "no_grad", "d": None}
+    outer, inner = sorted(document.annotations.values(), key=lambda item: item.grad_mode != "no_grad")
+    assert _inside((*inner.position, *inner.size), (*outer.position, *outer.size))
+    for node in document.nodes.values():  # a node's whole face lies in its frames, or outside all of them
+        face = (*node.position, 180.0, 70.0 + 20 * len(node.input_ports()))
+        for frame in (outer, inner):
+            box = (*frame.position, *frame.size)
+            assert _inside(face, box) or not _overlap(face, box), (node.name, frame.grad_mode)
+
+
+def _inside(a, b) -> bool:
+    return b[0] <= a[0] and b[1] <= a[1] and a[0] + a[2] <= b[0] + b[2] and a[1] + a[3] <= b[1] + b[3]

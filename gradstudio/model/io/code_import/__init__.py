@@ -136,20 +136,31 @@ def _run_block(translator: Translator, block: CodeBlock) -> list[Segment]:
     except CodeImportError as error:
         where = block.label or (block.heading if block.first_line > 1 else "")
         raise error.moved(block.first_line - 1, where) from None
-    return _segments(translator.created[start:], translator.blocks[first_block:])
+    return _segments(translator.created[start:], translator.blocks[first_block:], first_block)
 
 
-def _segments(node_ids: list[str], blocks: list[GradBlock]) -> list[Segment]:
-    owner = {node_id: index for index, block in enumerate(blocks) for node_id in block.node_ids}
+def _segments(node_ids: list[str], blocks: list[GradBlock], first: int) -> list[Segment]:
+    """Runs of nodes inside the same `with` blocks (`first`: the index of `blocks[0]` among all blocks)."""
+    owner: dict[str, int] = {}
+    for index, block in enumerate(blocks):  # inner blocks come later: the last owner is the innermost
+        owner.update(dict.fromkeys(block.node_ids, index))
     segments: list[Segment] = []
-    current: int | None = -1
     for node_id in node_ids:
-        block = owner.get(node_id)
-        if not segments or block != current:
-            segments.append(Segment([], blocks[block].grad_mode if block is not None else None))
-            current = block
+        frames = _chain(blocks, owner.get(node_id), first)
+        if not segments or segments[-1].frames != frames:
+            segments.append(Segment([], frames))
         segments[-1].node_ids.append(node_id)
     return segments
+
+
+def _chain(blocks: list[GradBlock], index: int | None, first: int) -> tuple[tuple[int, str], ...]:
+    """The blocks around block `index`, outermost first, as (number, grad mode)."""
+    chain: list[tuple[int, str]] = []
+    while index is not None:
+        chain.insert(0, (first + index, blocks[index].grad_mode))
+        parent = blocks[index].parent
+        index = None if parent is None else parent - first
+    return tuple(chain)
 
 
 def _placed(edit: Edit, positions: dict[str, tuple[float, float]]) -> Edit:

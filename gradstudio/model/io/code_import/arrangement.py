@@ -28,10 +28,10 @@ def estimated_size(node: Node) -> Size:
 
 @dataclass
 class Segment:
-    """A run of nodes laid out together; `frame` is the grad mode of the `with` block they came from, if any."""
+    """A run of nodes laid out together, inside the `with` blocks `frames` (outermost first: number, grad mode)."""
 
     node_ids: list[str]
-    grad_mode: str | None = None
+    frames: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass
@@ -39,34 +39,70 @@ class Placed:
     """Positions of nodes and the rectangles of the frames around segments, relative to the arrangement's origin."""
 
     positions: dict[str, tuple[float, float]]
-    frames: list[tuple[Rect, str]]  # rect, grad mode
+    frames: list[tuple[Rect, str]]  # rect, grad mode (outer frames before the frames inside them)
     bounds: Rect
 
 
 def arrange_segments(document: GraphDocument, segments: Sequence[Segment], origin: tuple[float, float],
                      size_of: Callable[[Node], Size] = estimated_size) -> Placed:
-    """Lay out each segment in layered columns, the segments left to right; framed ones get a frame around."""
-    positions: dict[str, tuple[float, float]] = {}
-    frames: list[tuple[Rect, str]] = []
-    x, top = origin
-    right, bottom = x, top
+    """Lay out each segment in layered columns, the segments left to right, each `with` block framed: a frame's
+    title band above the nodes of every level inside it, PAD of room around each level."""
+    segments = [segment for segment in segments if segment.node_ids]
+    deepest: dict[tuple[int, str], int] = {}  # frame -> how many frames deep its deepest nodes lie
     for segment in segments:
-        if not segment.node_ids:
-            continue
+        for frame in segment.frames:
+            deepest[frame] = max(deepest.get(frame, 0), len(segment.frames))
+    positions: dict[str, tuple[float, float]] = {}
+    boxes: dict[tuple[int, str], list[float]] = {}  # frame -> [left, right, bottom] of its nodes
+    x, top = origin
+    previous: tuple[tuple[int, str], ...] = ()
+    for index, segment in enumerate(segments):
+        x += _room(segment.frames, _shared(previous, segment.frames), deepest)
         sizes = {node_id: size_of(document.nodes[node_id]) for node_id in segment.node_ids}
         laid = layered_positions(document, segment.node_ids, sizes, GAP)
         left = min(px for px, _ in laid.values())
         upper = min(py for _, py in laid.values())
-        inset = (PAD, TITLE) if segment.grad_mode else (0.0, 0.0)
+        inset = TITLE * len(segment.frames)
         for node_id, (px, py) in laid.items():
-            positions[node_id] = (x + inset[0] + px - left, top + inset[1] + py - upper)
-        width = max(positions[n][0] + sizes[n][0] for n in segment.node_ids) - x + inset[0]
-        height = max(positions[n][1] + sizes[n][1] for n in segment.node_ids) - top + (PAD if inset[1] else 0.0)
-        if segment.grad_mode:
-            frames.append(((x, top, width, height), segment.grad_mode))
-        x += width + GAP[0]
-        right, bottom = max(right, x - GAP[0]), max(bottom, top + height)
-    return Placed(positions, frames, (origin[0], origin[1], right - origin[0], bottom - origin[1]))
+            positions[node_id] = (x + px - left, top + inset + py - upper)
+        segment_right = max(positions[n][0] + sizes[n][0] for n in segment.node_ids)
+        segment_bottom = max(positions[n][1] + sizes[n][1] for n in segment.node_ids)
+        for frame in segment.frames:
+            box = boxes.setdefault(frame, [x, segment_right, segment_bottom])
+            box[1], box[2] = max(box[1], segment_right), max(box[2], segment_bottom)
+        following = segments[index + 1].frames if index + 1 < len(segments) else ()
+        x = segment_right + GAP[0] + _room(segment.frames, _shared(segment.frames, following), deepest)
+        previous = segment.frames
+    frames: list[tuple[Rect, str]] = []
+    for (number, mode), (left, right, bottom) in boxes.items():
+        depth = next(s.frames.index((number, mode)) for s in segments if (number, mode) in s.frames)
+        room = PAD * (deepest[(number, mode)] - depth)
+        frames.append(((left - room, top + TITLE * depth, right - left + 2 * room, bottom + room - top - TITLE * depth),
+                       mode))
+    rects = [(*positions[n], *size_of(document.nodes[n])) for s in segments for n in s.node_ids]
+    rects += [rect for rect, _ in frames]
+    if not rects:
+        return Placed(positions, frames, (origin[0], origin[1], 0.0, 0.0))
+    whole = union(rects)
+    return Placed(positions, frames, (origin[0], origin[1], whole[0] + whole[2] - origin[0],
+                                      whole[1] + whole[3] - origin[1]))
+
+
+def _room(frames: tuple[tuple[int, str], ...], shared: int, deepest: dict[tuple[int, str], int]) -> float:
+    """Room for the frames opened (or closed) beside a segment: the outermost one's padding of every level."""
+    if shared >= len(frames):
+        return 0.0
+    return PAD * (deepest[frames[shared]] - shared)
+
+
+def _shared(first: tuple, second: tuple) -> int:
+    """How many outer frames two segments share."""
+    count = 0
+    for a, b in zip(first, second):
+        if a != b:
+            break
+        count += 1
+    return count
 
 
 def note_size(text: str, width: float = NOTE_WIDTH) -> Size:

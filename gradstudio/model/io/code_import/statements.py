@@ -43,6 +43,7 @@ class GradBlock:
 
     grad_mode: str
     node_ids: list[str] = field(default_factory=list)
+    parent: int | None = None  # the enclosing block's index in Translator.blocks
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Translator(ExpressionBuilder):
 
     blocks: list[GradBlock] = field(default_factory=list)
     grad_modes: list[str] = field(default_factory=list)
+    open_blocks: list[int] = field(default_factory=list)
     backward_target: str | None = None
     frozen: dict[str, str] = field(default_factory=dict)  # leaf id -> name, for requires_grad_(False) after use
 
@@ -320,18 +322,18 @@ class Translator(ExpressionBuilder):
         if mode is None:
             raise refusal(context, f"{ast.unparse(context)} is not a grad-mode block",
                           " / ".join(f"with torch.{block}():" for block in GRAD_BLOCKS))
-        if self.grad_modes:
-            raise refusal(node, "nested grad-mode blocks are not supported", "one with block at a time")
-        block = GradBlock(mode)
+        block = GradBlock(mode, parent=self.open_blocks[-1] if self.open_blocks else None)
+        self.blocks.append(block)
         start = len(self.created)
         self.grad_modes.append(mode)
+        self.open_blocks.append(len(self.blocks) - 1)
         try:
             for statement in node.body:
                 self.statement(statement)
         finally:
             self.grad_modes.pop()
+            self.open_blocks.pop()
         block.node_ids = self.created[start:]
-        self.blocks.append(block)
 
 
 def check_tricks(tree: ast.AST) -> None:
