@@ -109,3 +109,19 @@ def test_dropping_notes_and_a_graph_file(window: MainWindow, tmp_path: Path) -> 
     graph = Path(__file__).resolve().parents[2] / "resources" / "examples" / "notes_no_grad.gsg"
     drop_file(window, graph)  # a .gsg drop opens it
     assert len(window.document.nodes) == 3 and not window.document.annotations
+
+
+def test_pasted_code_wires_into_the_graphs_names_without_overlapping_it(chain: MainWindow, qtbot: Any) -> None:
+    before = set(chain.document.nodes)
+    paste(qtbot, chain, "v = torch.exp(x) * 3\n")
+    new = {node.name: node for node in chain.document.nodes.values() if node.id not in before}
+    assert set(new) == {"v", "v_exp", "three"}
+    assert chain.document.inputs_of(new["v_exp"].id)["input"].source == "x"
+    assert overlaps(chain) == []
+    assert sorted(chain.scene.selected_node_ids()) == sorted(node.id for node in new.values())
+
+
+def test_pasting_markdown_notes_text_builds_the_lesson(window: MainWindow, qtbot: Any) -> None:
+    paste(qtbot, window, NOTES.read_text())
+    frames = [item for item in window.document.annotations.values() if item.kind == "frame"]
+    assert len(frames) == 8 and window.undo_stack.count() == 1
