@@ -221,7 +221,7 @@ def import_code(source: str, output: str) -> int:
     from gradstudio.model.io.fileformat import save
 
     try:
-        document = import_file_as_document(source)
+        document, cautions = import_file_as_document(source)
     except CodeImportError as error:
         raise CommandError(str(error)) from None
     try:
@@ -230,6 +230,8 @@ def import_code(source: str, output: str) -> int:
         raise CommandError(f"cannot write {shown_path(output)}: {error.strerror or error}") from None
     frames = sum(item.kind == "frame" for item in document.annotations.values())
     print(f"{shown_path(output)}: {len(document.nodes)} nodes, {len(document.edges)} edges, {frames} frames")
+    for caution in cautions:
+        print(f"gradstudio: {shown_path(source)}: warning: {caution}", file=sys.stderr)
     return EXIT_OK
 
 

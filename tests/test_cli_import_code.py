@@ -69,3 +69,12 @@ def test_import_code_runs_headless_without_qt(tmp_path):
             "assert not any(name.startswith('PySide6') for name in sys.modules); sys.exit(status)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_second_draw_after_manual_seed_is_a_warning(tmp_path, capsys):
+    script = tmp_path / "seeded.py"
+    script.write_text("import torch\ntorch.manual_seed(3)\na = torch.randn(2)\nb = torch.randn(2)\n")
+    assert main(["import-code", str(script), "-o", str(tmp_path / "s.gsg")]) == 0
+    assert "warning: a second random tensor after torch.manual_seed draws from seed 4" in capsys.readouterr().err
+    seeds = sorted(node.attributes["seed"] for node in fileformat.load(tmp_path / "s.gsg").nodes.values())
+    assert seeds == [3, 4]

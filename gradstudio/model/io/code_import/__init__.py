@@ -104,12 +104,13 @@ def plan_import(document: GraphDocument, source: Source | str,
     return ImportPlan(edits, list(translator.created), sizes, annotations, target, translator.warnings)
 
 
-def import_file_as_document(path: str | Path) -> GraphDocument:
-    """A new document holding what the file at `path` imports into (CodeImportError if refused)."""
+def import_file_as_document(path: str | Path) -> tuple[GraphDocument, list[str]]:
+    """A new document holding what the file at `path` imports into, and the import's warnings (CodeImportError
+    if refused)."""
     document = GraphDocument()
     plan = plan_import(document, read_source(path))
     document.apply(plan.edit())
-    return document
+    return document, plan.warnings
 
 
 # ----- translation -------------------------------------------------------------------------------------------
