@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from gradstudio.model.document import GraphDocument
@@ -301,3 +302,22 @@ def test_nested_grad_mode_blocks_nest_their_frames():
 
 def _inside(a, b) -> bool:
     return b[0] <= a[0] and b[1] <= a[1] and a[0] + a[2] <= b[0] + b[2] and a[1] + a[3] <= b[1] + b[3]
+
+
+TORCH_MISSING = "PyTorch not installed: the differential check against real PyTorch is skipped"
+
+
+@pytest.mark.parametrize("example", ["notes_forward_backward", "notes_randn_mean"])
+def test_imported_graph_gives_real_pytorchs_gradients(example):
+    """Running the code under real PyTorch (seeded as the import seeds the leaf) gives the imported graph's .grad."""
+    torch = pytest.importorskip("torch", reason=TORCH_MISSING)
+    code = "torch.manual_seed(0)\n" + programs()[example]
+    scope = {"torch": torch}
+    exec(compile(code.replace("import torch\n", ""), example, "exec"), scope)  # the test runs it, never the importer
+    document = imported(code)
+    workspace = GraphWorkspace(document)
+    workspace.backward(document.settings.backward_target)
+    for node in document.nodes.values():
+        if node.kind == "tensor" and node.attributes["requires_grad"]:
+            ours = workspace.evaluator.leaf_grad(node.id).numpy()
+            assert np.allclose(ours, scope[node.name].grad.numpy(), rtol=1e-6, atol=0)
