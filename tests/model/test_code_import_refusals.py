@@ -43,6 +43,11 @@ REFUSALS = [
     ("i = x.grad\ny = i * 2", 4, 5, "i holds x.grad", "read x.grad after Backward"),
     ("with open('f') as f:\n    pass", 3, 6, "open() is refused", "tensor code only"),
     ("with torch.no_grad():\n    x -= 0.1 * x", 4, 5, "optimiser step", "Train panel"),
+    ("opt = torch.optim.SGD([x], lr=0.1)", 3, 7, "unknown function torch.optim.SGD", "torch.exp"),
+    ("y = x.sigmod()", 3, 5, "unknown tensor method .sigmod()", ".sigmoid()"),
+    ("x.grad.zero_()", 3, 1, "gradients are not part of the graph", "Zero Grad"),
+    ("y = torch.ones(3, device='cuda')", 3, 26, "GradStudio computes on the CPU", "device='cpu'"),
+    ("y = x.max(0)", 3, 5, "x.max(0) gives values and indices", "x.max(0).values"),
 ]
 
 

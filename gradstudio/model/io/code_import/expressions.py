@@ -173,6 +173,16 @@ class ExpressionBuilder:
                 return "F"
         return None
 
+    def dotted(self, node: ast.AST) -> str | None:
+        """`torch.optim.SGD` for a name reached through an imported module (None if not rooted at one)."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.insert(0, node.attr)
+            node = node.value
+        if isinstance(node, ast.Name) and node.id in self.modules and parts:
+            return ".".join([node.id, *parts])
+        return None
+
     def call(self, node: ast.Call, name: str, values: bool = False) -> Operand:
         """A call of a creation function, a catalog function or a catalog method."""
         function = node.func
@@ -183,6 +193,9 @@ class ExpressionBuilder:
         if not isinstance(function, ast.Attribute):
             raise refusal(node, "only functions of torch and methods of tensors can be called", "torch.exp(x)")
         module = self.module_of(function.value)
+        dotted = self.dotted(function)
+        if module is None and dotted is not None:  # torch.optim.SGD, torch.nn.Linear, torch.autograd.grad
+            raise unknown_function(function, dotted)
         if module is not None:
             if module == "torch" and function.attr in CREATORS:
                 attributes = leaf_attributes(function.attr, node, self.next_seed)
@@ -300,6 +313,8 @@ class ExpressionBuilder:
             return self.op(kind, {"input": node.value}, {}, name, node)
         if node.attr == "grad":
             raise refusal(node, "a .grad is what Backward shows, not a node", "i = x.grad on a line of its own")
+        if self.dotted(node) is not None:
+            raise refusal(node, f"{self.dotted(node)} is not a tensor op GradStudio knows", "torch.exp(x)")
         raise refusal(node, f"the attribute .{node.attr} has no node", "x.T, or an op such as x.sum()")
 
     def next_seed(self) -> int:
@@ -360,11 +375,11 @@ def forbidden(node: ast.AST, name: str) -> CodeImportError:
 def unknown_function(node: ast.AST, name: str) -> CodeImportError:
     """The refusal of a function the catalog does not know, naming the closest one it does."""
     known = FORMS.function_names() + [f"torch.{creator}" for creator in CREATORS]
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
     return refusal(node, f"unknown function {name}", close[0] if close else "a torch function such as torch.exp")
 
 
 def unknown_method(node: ast.Attribute) -> CodeImportError:
     """The refusal of a method the catalog does not know."""
-    close = difflib.get_close_matches(node.attr, list(FORMS.methods), n=1, cutoff=0.5)
+    close = difflib.get_close_matches(node.attr, list(FORMS.methods), n=1, cutoff=0.75)
     return refusal(node, f"unknown tensor method .{node.attr}()", f".{close[0]}()" if close else ".sum()")

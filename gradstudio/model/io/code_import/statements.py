@@ -117,6 +117,8 @@ class Translator(ExpressionBuilder):
                                                                                                 ast.Name):
             self.requires_grad(target.value, literal(value), at)
             return
+        if isinstance(target, ast.Attribute) and target.attr == "grad":
+            raise zeroing(at)
         if not isinstance(target, ast.Name):
             raise refusal(target, "only plain names can be assigned", "y = x * 2")
         if isinstance(value, ast.Attribute) and value.attr == "grad" and isinstance(value.value, ast.Name):
@@ -215,6 +217,8 @@ class Translator(ExpressionBuilder):
                 raise refusal(call, "torch.manual_seed takes an integer", "torch.manual_seed(0)")
             self.seed, self.seeded, self.drawn_since_seed = seed, True, False
             return True
+        if isinstance(owner, ast.Attribute) and owner.attr == "grad":
+            raise zeroing(call)
         if not isinstance(owner, ast.Name) or owner.id in self.modules:
             return False
         if method == "backward":
@@ -334,6 +338,12 @@ class Translator(ExpressionBuilder):
             self.grad_modes.pop()
             self.open_blocks.pop()
         block.node_ids = self.created[start:]
+
+
+def zeroing(at: ast.AST) -> CodeImportError:
+    """The refusal of `x.grad.zero_()` / `x.grad = None`: gradients are Backward's, not the graph's."""
+    return refusal(at, "gradients are not part of the graph: Backward fills them and Zero Grad clears them",
+                   "Graph > Zero Grad in the app (or leave the line out)")
 
 
 def check_tricks(tree: ast.AST) -> None:
