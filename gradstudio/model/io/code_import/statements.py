@@ -51,8 +51,7 @@ class Translator(ExpressionBuilder):
     """Reads statements one by one into the scratch document."""
 
     blocks: list[GradBlock] = field(default_factory=list)
-    grad_modes: list[str] = field(default_factory=list)
-    open_blocks: list[int] = field(default_factory=list)
+    open_blocks: list[int] = field(default_factory=list)  # the `with` blocks being read, outermost first
     backward_target: str | None = None
     frozen: dict[str, str] = field(default_factory=dict)  # leaf id -> name, for requires_grad_(False) after use
 
@@ -154,7 +153,7 @@ class Translator(ExpressionBuilder):
         (its users saw the old value; PyTorch's version counter guards that), or of one with several names."""
         node = self.document.nodes[node_id]
         if node.kind == "tensor" and node.attributes["requires_grad"]:
-            if self.grad_modes and self.grad_modes[-1] in ("no_grad", "inference_mode"):
+            if self.open_blocks and self.blocks[self.open_blocks[-1]].grad_mode in ("no_grad", "inference_mode"):
                 raise refusal(at, f"changing the leaf {name} in place under no_grad is an optimiser step: a graph "
                                   "node holds one value", f"{name}_new = {name} - 0.1 * ... (or the Train panel)")
             raise refusal(at, "a leaf Variable that requires grad is being used in an in-place operation "
@@ -304,8 +303,7 @@ class Translator(ExpressionBuilder):
             raise refusal(at, f"{owner.id} was used before requires_grad_(True): the ops above would not be "
                               "tracked in PyTorch, but a graph has one flag per leaf",
                           f"create {owner.id} with requires_grad=True")
-        detach = next(form.kind for name, form in FORMS.methods.items() if name == "detach")
-        copy = self.add_node(detach, owner.id, {}, at)
+        copy = self.add_node(FORMS.methods["detach"].kind, owner.id, {}, at)
         self.feed(node_id, copy, "input", owner.id, at)
         self.frozen[node_id] = owner.id
         for name, bound in list(self.env.items()):
@@ -329,13 +327,11 @@ class Translator(ExpressionBuilder):
         block = GradBlock(mode, parent=self.open_blocks[-1] if self.open_blocks else None)
         self.blocks.append(block)
         start = len(self.created)
-        self.grad_modes.append(mode)
         self.open_blocks.append(len(self.blocks) - 1)
         try:
             for statement in node.body:
                 self.statement(statement)
         finally:
-            self.grad_modes.pop()
             self.open_blocks.pop()
         block.node_ids = self.created[start:]
 
