@@ -72,7 +72,11 @@ def test_opening_the_notes_gives_a_frame_per_block(window: MainWindow, qtbot: An
                       "x1": [lesson[5].text], "c": [lesson[6].text]}
     assert overlaps(window) == []
     assert window.undo_stack.count() == 1
-    window.backward.run(node_id(window, "c"))
+    click_node(qtbot, window, "out")  # Backward runs on the selected scalar
+    click_toolbar(qtbot, window, window.actions.actionBackward)
+    assert repr(badge(window, "x", "grad").value) == "tensor([6., 6., 6.])"
+    click_node(qtbot, window, "c")
+    click_toolbar(qtbot, window, window.actions.actionBackward)
     assert window.workspace.model.grad(node_id(window, "a")).tolist() == [[0.75, 0.75], [0.75, 0.75]]
 
 
