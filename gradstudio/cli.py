@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from gradstudio.model.document import GraphDocument
     from gradstudio.model.workspace import GraphWorkspace
 
-COMMANDS = ("run", "check", "export-code")
+COMMANDS = ("run", "check", "export-code", "import-code")
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 JSON_ELEMENTS = 1000  # larger tensors are summarised in --json as PyTorch's repr summarises them
 MAX_PATH_SHOWN = 200  # characters of a file's path quoted in a message
@@ -35,6 +35,7 @@ EPILOG = """commands (no display needed):
   gradstudio run FILE [--backward [NODE]] [--no-grad] [--json]   evaluate and print values and gradients
   gradstudio check FILE                                           validate a graph file
   gradstudio export-code FILE [-o SCRIPT]                         write the graph as a PyTorch script
+  gradstudio import-code SOURCE -o FILE.gsg                       PyTorch code (.py, .ipynb, .md) into a graph
   gradstudio FILE                                                 open a graph file (.gsg, or a tensor's .pt) in the app
 'gradstudio COMMAND --help' tells more about a command."""
 GRAPH_SUFFIXES = (".gsg", ".pt", ".json")
@@ -90,6 +91,12 @@ def build_command_parser() -> argparse.ArgumentParser:
     export.add_argument("file", help="graph file (.gsg)")
     export.add_argument("-o", "--output", metavar="SCRIPT", help="write the script here (atomically) instead of "
                                                                  "to stdout")
+    code = commands.add_parser("import-code", help="turn PyTorch code into a graph file",
+                               description="Read PyTorch code (a .py file, a notebook's code cells, or the fenced "
+                                           "python blocks of Markdown notes) without running it, and save the "
+                                           "graph it builds. Notes become one frame per code block.")
+    code.add_argument("file", metavar="SOURCE", help="code to read (.py, .ipynb, .md or .txt)")
+    code.add_argument("-o", "--output", required=True, metavar="FILE.gsg", help="graph file to write")
     return parser
 
 
@@ -148,6 +155,8 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _run_guarded(args: argparse.Namespace, shown: str) -> int:
     try:
+        if args.command == "import-code":
+            return import_code(args.file, args.output)
         document = _load(args.file)
         if args.command == "check":
             return check(shown, document)
@@ -213,6 +222,26 @@ def _load(path: str) -> GraphDocument:
         return load(path)
     except GraphFileError as error:
         raise CommandError(str(error)) from None
+
+
+def import_code(source: str, output: str) -> int:
+    """Import `source` into a new graph and save it to `output`; a refusal is one line (status 2), nothing written."""
+    from gradstudio.model.io.code_import import CodeImportError, import_file_as_document
+    from gradstudio.model.io.fileformat import save
+
+    try:
+        document, cautions = import_file_as_document(source)
+    except CodeImportError as error:
+        raise CommandError(str(error)) from None
+    try:
+        save(document, output)
+    except OSError as error:
+        raise CommandError(f"cannot write {shown_path(output)}: {error.strerror or error}") from None
+    frames = sum(item.kind == "frame" for item in document.annotations.values())
+    print(f"{shown_path(output)}: {len(document.nodes)} nodes, {len(document.edges)} edges, {frames} frames")
+    for caution in cautions:
+        print(f"gradstudio: {shown_path(source)}: warning: {caution}", file=sys.stderr)
+    return EXIT_OK
 
 
 def check(path: str, document: GraphDocument) -> int:

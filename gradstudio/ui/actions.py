@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from gradstudio.ui.main_window import MainWindow
 
 Keys = QKeySequence.StandardKey
-COMING = "arrives with the next release"
 
 
 class Actions:
@@ -50,13 +49,6 @@ def _action(window: MainWindow, actions: Actions, name: str, text: str, slot: Ca
     return actions.add(action)
 
 
-def _coming(window: MainWindow, actions: Actions, name: str, text: str, what: str) -> QAction:
-    """An action whose behaviour a later release adds: visible, disabled, and saying so."""
-    action = _action(window, actions, name, text, tip=f"{what} — {COMING}")
-    action.setEnabled(False)
-    return action
-
-
 def build_actions(window: MainWindow) -> Actions:
     """Create the actions, the menus and the toolbar of `window`."""
     actions = Actions()
@@ -80,7 +72,8 @@ def _file_actions(window: MainWindow, a: Actions) -> None:
             "Export the graph as a PNG or SVG image")
     _action(window, a, "actionExportCode", "Export &Code…", files.export_code, [],
             "Save the graph as a PyTorch script (the code panel's text)")
-    _coming(window, a, "actionImportCode", "&Import Code…", "Build a graph from PyTorch code")
+    _action(window, a, "actionImportCode", "&Import Code…", window.code_import.ask,
+            tip="Build a graph from PyTorch code: a .py file, a notebook, or Markdown notes with code blocks")
     quit_action = _action(window, a, "actionQuit", "&Quit", window.close, [Keys.Quit], "Quit GradStudio")
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)
 

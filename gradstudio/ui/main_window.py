@@ -17,11 +17,12 @@ from gradstudio.ui.backward.tools import BackwardTools
 from gradstudio.ui.canvas.banner import NoGradBanner
 from gradstudio.ui.canvas.minimap import Minimap
 from gradstudio.ui.canvas.scene import GraphScene
-from gradstudio.ui.canvas.view import GraphView, graph_file_paths
+from gradstudio.ui.canvas.view import GraphView, code_file_paths, graph_file_paths
 from gradstudio.ui.dialogs.preferences_dialog import PreferencesDialog
 from gradstudio.ui.edit.context_menus import ContextMenus
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.edit.selection import SelectionCommands
+from gradstudio.ui.io.code_import import CodeImporter
 from gradstudio.ui.io.files import FileController
 from gradstudio.ui.io.recovery import Autosaver, recovery_folder
 from gradstudio.ui.io.recovery_files import RecoveryStore
@@ -75,6 +76,8 @@ class MainWindow(QMainWindow):
         self.files = FileController(self)
         self.autosave = Autosaver(RecoveryStore(recovery_folder()), parent=self)
         self.commands = SelectionCommands(self.view)
+        self.code_import = CodeImporter(self)
+        self.commands.paste_code = self.code_import.import_text
         self.backward_tools = BackwardTools(self.view, self.step_panel)
         self.backward = self.backward_tools.controller
         self.actions = build_actions(self)
@@ -83,6 +86,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.view.zoomed.connect(self.update_zoom_label)
         self.view.file_dropped.connect(self.files.open_path)
+        self.view.code_dropped.connect(self.code_import.import_file)
         self.view.context_menu_requested.connect(self.context_menus.show)
         self.palette.activated.connect(self.commands.add_at_centre)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._follow_system_theme)
@@ -295,14 +299,18 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if graph_file_paths(event.mimeData()):
+        if graph_file_paths(event.mimeData()) or code_file_paths(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
         paths = graph_file_paths(event.mimeData())
+        code = code_file_paths(event.mimeData())
         if paths:
             event.acceptProposedAction()
             self.files.open_path(paths[0])
+        elif code:
+            event.acceptProposedAction()
+            self.code_import.import_file(code[0], None)
 
     # ----- kept for `gradstudio FILE` ----------------------------------------------------------------------------
 

@@ -33,9 +33,9 @@ def test_actions_have_the_contracts_object_names(window: MainWindow, name: str) 
     assert action.text()
 
 
-def test_actions_still_to_come_are_disabled_and_say_so(window: MainWindow) -> None:
+def test_import_code_is_no_longer_a_coming_item(window: MainWindow) -> None:
     action = window.actions.actionImportCode
-    assert not action.isEnabled() and "next release" in action.toolTip()
+    assert action.isEnabled() and "PyTorch code" in action.toolTip()
 
 
 def test_standard_shortcuts(window: MainWindow) -> None:

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from gradstudio.model.catalog import CATALOG
+from gradstudio.model.io.code_import.sources import SUFFIXES as CODE_SUFFIXES
 from gradstudio.ui.canvas.items import GRID, HEADER, ROW, WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.search import NodeSearch
@@ -52,6 +53,7 @@ class GraphView(QGraphicsView):
     """Shows a GraphScene; every edit it starts goes through the scene's editor."""
 
     file_dropped = Signal(object)
+    code_dropped = Signal(object, object)  # a .py/.ipynb/.md/.txt path and the scene point it was dropped at
     zoomed = Signal(object)
     context_menu_requested = Signal(object, object, object)
 
@@ -337,7 +339,7 @@ class GraphView(QGraphicsView):
 
     def _accepts(self, event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> bool:
         mime = event.mimeData()
-        return mime.hasFormat(OP_MIME) or bool(graph_file_paths(mime))
+        return mime.hasFormat(OP_MIME) or bool(graph_file_paths(mime)) or bool(code_file_paths(mime))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._accepts(event):
@@ -369,6 +371,11 @@ class GraphView(QGraphicsView):
             event.acceptProposedAction()
             self.file_dropped.emit(paths[0])
             return
+        code = code_file_paths(mime)
+        if code:
+            event.acceptProposedAction()
+            self.code_dropped.emit(code[0], self.mapToScene(event.position().toPoint()))
+            return
         event.ignore()
 
 
@@ -384,6 +391,12 @@ def wired_offset(source: str | None, target: tuple[str, str] | None) -> QPointF:
 def graph_file_paths(mime: QMimeData) -> list[str]:
     """Local `.gsg` files among dragged URLs."""
     return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile().endswith(".gsg")]
+
+
+def code_file_paths(mime: QMimeData) -> list[str]:
+    """Local files of code among dragged URLs (.py, .ipynb, and Markdown or text notes)."""
+    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()
+            and url.toLocalFile().lower().endswith(CODE_SUFFIXES)]
 
 
 def _steps(start: float, stop: float, step: float) -> list[float]:

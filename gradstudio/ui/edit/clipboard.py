@@ -23,6 +23,14 @@ def copy_to_clipboard(data: dict[str, Any]) -> None:
     QGuiApplication.clipboard().setMimeData(mime)
 
 
+def clipboard_text() -> str:
+    """The clipboard's plain text ("" if it holds a fragment or no text): pasted code, say."""
+    mime = QGuiApplication.clipboard().mimeData()
+    if mime is None or mime.hasFormat(FRAGMENT_MIME) or not mime.hasText():
+        return ""
+    return mime.text()
+
+
 def from_clipboard() -> dict[str, Any] | None:
     """The JSON object on the system clipboard, unchecked (`read_fragment` checks it); None if it holds none."""
     mime = QGuiApplication.clipboard().mimeData()

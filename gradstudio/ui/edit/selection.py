@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtWidgets import QInputDialog
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import EditError, GraphDocument, RenameNode, SetRetainGrad, SetSetting
+from gradstudio.model.io.code_import import looks_like_code
+from gradstudio.model.io.fileformat import MAX_FILE_BYTES
 from gradstudio.model.io.fileschema import GraphFileError
 from gradstudio.model.io.fragment import PASTE_OFFSET, fragment, paste_edit, read_fragment
 from gradstudio.model.layout import layered_positions
@@ -28,6 +32,7 @@ class SelectionCommands:
     def __init__(self, canvas: GraphView) -> None:
         self.canvas = canvas
         self.workspace: Workspace | None = None
+        self.paste_code: Callable[[str], bool] | None = None  # imports pasted code (the window's CodeImporter)
 
     def bind(self, workspace: Workspace) -> None:
         """Edit `workspace` from now on."""
@@ -80,9 +85,13 @@ class SelectionCommands:
         return self.copy() and self.delete_selection()
 
     def paste(self) -> bool:
-        """Paste the clipboard's fragment with fresh ids and names, offset from the original."""
+        """Paste the clipboard's fragment with fresh ids and names, offset from the original; Python code text
+        on the clipboard is imported instead (`paste_code`)."""
         data = clipboard.from_clipboard()
         if data is None:
+            text = clipboard.clipboard_text()
+            if self.paste_code is not None and len(text) <= MAX_FILE_BYTES and looks_like_code(text):
+                return self.paste_code(text)
             self.say("The clipboard holds no graph nodes")
             return False
         return self._insert(data, "Paste")

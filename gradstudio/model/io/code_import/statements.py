@@ -1,0 +1,358 @@
+"""Python statements as changes to the graph: assignments, `with` grad-mode blocks, `.backward()`,
+`requires_grad_()`, in-place updates, imports of torch, `print` (ignored). Anything else is refused."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from gradstudio.model.annotations import FRAME_GRAD_MODES
+from gradstudio.model.document import AddNode, Edit, RemoveNode, SetRetainGrad
+from gradstudio.model.io.code_import.errors import CodeImportError
+from gradstudio.model.io.code_import.expressions import (
+    FORBIDDEN_CALLS,
+    INSPECTED,
+    ExpressionBuilder,
+    GradOf,
+    forbidden,
+)
+from gradstudio.model.io.code_import.forms import FORMS
+from gradstudio.model.io.code_import.leaf_calls import literal, refusal
+
+PARSED_NAME = "<gradstudio import>"  # the file name ast.parse gives the code (no such file exists)
+GRAD_BLOCKS = tuple(mode for mode in FRAME_GRAD_MODES if mode != "none")  # torch.no_grad(), ...
+UNSUPPORTED = {
+    ast.For: ("loops are not supported: a graph is one pass of the code", "write the steps out one by one "
+              "(training loops: the Train panel)"),
+    ast.While: ("loops are not supported: a graph is one pass of the code", "write the steps out one by one"),
+    ast.AsyncFor: ("loops are not supported", "write the steps out one by one"),
+    ast.FunctionDef: ("def is not supported: a graph holds tensors and ops, not functions",
+                      "write the function's body out: y = torch.relu(x @ w)"),
+    ast.AsyncFunctionDef: ("def is not supported", "write the function's body out"),
+    ast.ClassDef: ("class is not supported: a graph holds tensors and ops", "write the computation out"),
+    ast.If: ("if is not supported: a graph takes one path", "keep the branch you want"),
+    ast.Try: ("try is not supported", "the statements inside it"),
+    ast.Delete: ("del is not supported: a graph keeps every node", "leave the name"),
+    ast.Return: ("return outside a function is not supported", "an assignment"),
+}
+
+
+@dataclass
+class GradBlock:
+    """A `with torch.no_grad():` (or enable_grad / inference_mode) block and the nodes made inside it."""
+
+    grad_mode: str
+    node_ids: list[str] = field(default_factory=list)
+    parent: int | None = None  # the enclosing block's index in Translator.blocks
+
+
+@dataclass
+class Translator(ExpressionBuilder):
+    """Reads statements one by one into the scratch document."""
+
+    blocks: list[GradBlock] = field(default_factory=list)
+    open_blocks: list[int] = field(default_factory=list)  # the `with` blocks being read, outermost first
+    backward_target: str | None = None
+    frozen: dict[str, str] = field(default_factory=dict)  # leaf id -> name, for requires_grad_(False) after use
+
+    def run(self, code: str) -> None:
+        """Translate a whole piece of code (CodeImportError at the first thing refused)."""
+        try:
+            tree = ast.parse(code, PARSED_NAME)
+        except SyntaxError as error:
+            raise CodeImportError(f"not valid Python: {error.msg}", error.lineno or 0, error.offset or 0,
+                                  "Python code as PyTorch runs it") from None
+        check_tricks(tree)
+        for statement in tree.body:
+            self.statement(statement)
+
+    def statement(self, node: ast.stmt) -> None:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            self.import_(node)
+        elif isinstance(node, ast.Assign):
+            if len(node.targets) != 1:
+                raise refusal(node, "chained assignment is not supported", "one name per assignment")
+            self.assign(node.targets[0], node.value, node)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            self.assign(node.target, node.value, node)
+        elif isinstance(node, ast.AugAssign):
+            self.in_place(node.target, node.op, node.value, node)
+        elif isinstance(node, ast.Expr):
+            self.expression_statement(node.value)
+        elif isinstance(node, ast.With):
+            self.with_block(node)
+        elif not isinstance(node, ast.Pass):
+            reason, nearest = UNSUPPORTED.get(type(node), (f"{type(node).__name__} statements are not supported",
+                                                           "assignments of tensor ops"))
+            raise refusal(node, reason, nearest)
+
+    # ----- imports ----------------------------------------------------------------------------------------------
+
+    def import_(self, node: ast.Import | ast.ImportFrom) -> None:
+        """`import torch`, `import torch.nn.functional as F` (and `from torch.nn import functional as F`)."""
+        nearest = "import torch, or import torch.nn.functional as F"
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "torch":
+                    self.modules[alias.asname or "torch"] = "torch"
+                elif alias.name == "torch.nn.functional" and alias.asname:
+                    self.modules[alias.asname] = "F"
+                elif alias.name.split(".")[0] == "torch" and not alias.asname:
+                    self.modules["torch"] = "torch"
+                else:
+                    raise refusal(node, f"import of {alias.name} is refused: only torch is imported", nearest)
+            return
+        for alias in node.names:
+            if (node.module, alias.name) not in (("torch.nn", "functional"), ("torch", "nn")) or node.level:
+                raise refusal(node, f"from {node.module} import {alias.name} is refused: only torch is imported",
+                              nearest)
+            if alias.name == "functional":
+                self.modules[alias.asname or "functional"] = "F"
+
+    # ----- assignments ------------------------------------------------------------------------------------------
+
+    def assign(self, target: ast.AST, value: ast.AST, at: ast.AST) -> None:
+        if isinstance(target, ast.Attribute) and target.attr == "requires_grad" and isinstance(target.value,
+                                                                                                ast.Name):
+            self.requires_grad(target.value, literal(value), at)
+            return
+        if isinstance(target, ast.Attribute) and target.attr == "grad":
+            raise zeroing(at)
+        if not isinstance(target, ast.Name):
+            raise refusal(target, "only plain names can be assigned", "y = x * 2")
+        if isinstance(value, ast.Attribute) and value.attr == "grad" and isinstance(value.value, ast.Name):
+            self.env[target.id] = GradOf(self.lookup(value.value), value.value.id)
+            return
+        if isinstance(value, ast.Name):  # an alias: both names stand for the same tensor, as in Python
+            self.env[target.id] = self.lookup(value)
+            return
+        operand = self.expression(value, target.id)
+        if not isinstance(operand, str):  # lr = 0.1: a named Python number
+            operand = self.add_node("scalar", target.id, {"value": operand}, value)
+        self.env[target.id] = operand
+
+    def in_place(self, target: ast.AST, op: ast.operator, value: ast.AST, at: ast.AST) -> None:
+        """`x += 1` (or `x.add_(1)`): a new node for x's new value, where that is what PyTorch's in-place
+        change amounts to; refused where the graph could not show it faithfully."""
+        if not isinstance(target, ast.Name):
+            raise refusal(target, "only names can be updated in place", "x = x + 1")
+        old = self.lookup(target)
+        node = self.document.nodes[old]
+        kind = FORMS.binary.get(type(op))
+        if kind is None:
+            raise refusal(at, "this in-place operator has no node", "x = x + 1")
+        if node.kind != "scalar":
+            self.check_in_place(target.id, old, at)
+        new = self.add_node(kind, target.id, {}, at)
+        self.feed(old, new, "a", target.id, at)
+        self.feed(self.expression(value, f"{target.id}_"), new, "b", f"{target.id}_", value)
+        self.env[target.id] = new
+
+    def check_in_place(self, name: str, node_id: str, at: ast.AST) -> None:
+        """Refuse an in-place change the graph cannot show: of a leaf that requires grad, of a tensor already used
+        (its users saw the old value; PyTorch's version counter guards that), or of one with several names."""
+        node = self.document.nodes[node_id]
+        if node.kind == "tensor" and node.attributes["requires_grad"]:
+            if self.open_blocks and self.blocks[self.open_blocks[-1]].grad_mode in ("no_grad", "inference_mode"):
+                raise refusal(at, f"changing the leaf {name} in place under no_grad is an optimiser step: a graph "
+                                  "node holds one value", f"{name}_new = {name} - 0.1 * ... (or the Train panel)")
+            raise refusal(at, "a leaf Variable that requires grad is being used in an in-place operation "
+                              "(PyTorch refuses this too)", f"{name}2 = {name} + ...")
+        users = [self.document.nodes[e.target].name for e in self.document.edges_from(node_id)]
+        if users:
+            raise refusal(at, f"{name} is changed in place after {', '.join(sorted(users))} used it: the graph "
+                              "cannot show the old and the new value of one tensor", f"{name}2 = {name} + ...")
+        others = [other for other, bound in self.env.items() if bound == node_id and other != name]
+        if others:
+            raise refusal(at, f"{name} is also named {', '.join(others)}: an in-place change would change both",
+                          f"{name}2 = {name} + ...")
+
+    # ----- expression statements ------------------------------------------------------------------------------
+
+    def expression_statement(self, value: ast.AST) -> None:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return  # a docstring
+        if isinstance(value, ast.Name):
+            self.lookup(value)  # a notebook's display of a value
+            return
+        if isinstance(value, ast.Call):
+            function = value.func
+            if isinstance(function, ast.Name) and function.id == "print":
+                self.check_printed(value)
+                return
+            if isinstance(function, ast.Attribute) and self.method_statement(value, function):
+                return
+        self.expression(value, "value")
+
+    def check_printed(self, call: ast.Call) -> None:
+        """print(...) is ignored, but what it prints must be names, their .grad/.shape/..., or text."""
+        for argument in [*call.args, *(k.value for k in call.keywords)]:
+            self.check_inspection(argument)
+
+    def check_inspection(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Constant):
+            return
+        if isinstance(node, ast.Name):
+            if not isinstance(self.env.get(node.id), GradOf):
+                self.lookup(node)
+            return
+        if isinstance(node, ast.Attribute) and node.attr in INSPECTED:
+            self.check_inspection(node.value)
+            return
+        if isinstance(node, ast.JoinedStr):
+            for part in node.values:
+                self.check_inspection(part.value if isinstance(part, ast.FormattedValue) else part)
+            return
+        raise refusal(node, "print() may show names, their .grad, .shape or .requires_grad, and text",
+                      "assign it first: y = ...; print(y)")
+
+    def method_statement(self, call: ast.Call, function: ast.Attribute) -> bool:
+        """`out.backward()`, `x.requires_grad_(False)`, `y.retain_grad()`, `torch.manual_seed(0)`, `x.add_(1)`.
+        False if the call is an ordinary expression."""
+        method, owner = function.attr, function.value
+        if self.module_of(owner) == "torch" and method == "manual_seed":
+            seed = literal(call.args[0]) if call.args else None
+            if not isinstance(seed, int) or isinstance(seed, bool):
+                raise refusal(call, "torch.manual_seed takes an integer", "torch.manual_seed(0)")
+            self.seed, self.seeded, self.drawn_since_seed = seed, True, False
+            return True
+        if isinstance(owner, ast.Attribute) and owner.attr == "grad":
+            raise zeroing(call)
+        if not isinstance(owner, ast.Name) or owner.id in self.modules:
+            return False
+        if method == "backward":
+            self.backward(owner, call)
+        elif method == "requires_grad_":
+            flag = literal(call.args[0]) if call.args else literal(call.keywords[0].value) if call.keywords else True
+            self.requires_grad(owner, flag, call)
+        elif method == "retain_grad":
+            node_id = self.lookup(owner)
+            if self.document.nodes[node_id].kind != "tensor":
+                self.record(SetRetainGrad(node_id, True), call)
+        elif method.endswith("_") and method[:-1] in FORMS.methods and FORMS.methods[method[:-1]].kind in \
+                FORMS.binary.values() and len(call.args) == 1:
+            kind = FORMS.methods[method[:-1]].kind
+            op = next(op for op, binary in FORMS.binary.items() if binary == kind)
+            self.in_place(owner, op(), call.args[0], call)
+        elif method.endswith("_"):
+            raise refusal(call, f"the in-place method .{method}() is not supported",
+                          f"a new name: {owner.id}2 = {owner.id}.{method[:-1]}(...)")
+        else:
+            return False
+        return True
+
+    def backward(self, owner: ast.Name, call: ast.Call) -> None:
+        """`out.backward()` (and `gradient=`) makes `out` the document's backward target, as the app does."""
+        node_id = self.lookup(owner)
+        allowed = ("gradient", "retain_graph", "create_graph", "inputs")
+        for keyword in call.keywords:
+            if keyword.arg not in allowed[:3]:
+                raise refusal(keyword.value, f"backward's argument {keyword.arg!r} is not supported",
+                              "out.backward() or y.backward(gradient=torch.ones(3))")
+        gradients = call.args[:1] + [k.value for k in call.keywords if k.arg == "gradient"]
+        for gradient in gradients:
+            self.check_gradient(gradient)
+        for leaf_id, name in self.frozen.items():
+            if self.document.reaches(leaf_id, node_id):
+                raise refusal(call, f"{name}.requires_grad_(False) came after {name} was used: this backward would "
+                                    f"leave {name}.grad alone in PyTorch, which the graph cannot show",
+                              f"call {name}.requires_grad_(False) before using {name}")
+        self.backward_target = node_id
+
+    def check_gradient(self, gradient: ast.AST) -> None:
+        """The gradient argument: a name, a literal or a creation call; the app asks for it again on Backward."""
+        if isinstance(gradient, ast.Name):
+            self.lookup(gradient)
+            return
+        if isinstance(gradient, ast.Call) and isinstance(gradient.func, ast.Attribute) and gradient.func.attr in (
+                "ones_like", "zeros_like") and self.module_of(gradient.func.value) == "torch":
+            for argument in gradient.args:
+                self.check_inspection(argument)
+            return
+        scratch = len(self.edits)
+        if not (isinstance(gradient, ast.Call) and isinstance(gradient.func, ast.Attribute)
+                and self.module_of(gradient.func.value) == "torch"):
+            raise refusal(gradient, "the gradient must be a name or a tensor made by torch",
+                          "y.backward(gradient=torch.ones(3))")
+        self.expression(gradient, "gradient")  # checked like any creation call, then dropped
+        undo = self.edits[scratch:]
+        del self.edits[scratch:]
+        for edit in reversed(undo):
+            self.forget(edit)
+
+    def forget(self, edit: Edit) -> None:
+        """Take back a node a checked-only expression made in the scratch document (its edges go with it)."""
+        if isinstance(edit, AddNode):
+            RemoveNode(edit.node.id).apply(self.document)
+            self.created.remove(edit.node.id)
+
+    def requires_grad(self, owner: ast.Name, flag: object, at: ast.AST) -> None:
+        """`x.requires_grad_(flag)`: the leaf's flag if nothing used it yet; after use, `False` gives later code
+        a detached copy (what PyTorch's later ops see); other cases are refused with the reason."""
+        if not isinstance(flag, bool):
+            raise refusal(at, "requires_grad_ takes True or False", f"{owner.id}.requires_grad_(False)")
+        node_id = self.lookup(owner)
+        node = self.document.nodes[node_id]
+        if node.kind != "tensor":
+            raise refusal(at, f"you can only change requires_grad flags of leaf variables ({owner.id} is computed "
+                              "by an op)", f"{owner.id}_detached = {owner.id}.detach()")
+        if not self.document.edges_from(node_id) or node.attributes["requires_grad"] == flag:
+            self.set_attribute(node_id, "requires_grad", flag, at)
+            return
+        if flag:
+            raise refusal(at, f"{owner.id} was used before requires_grad_(True): the ops above would not be "
+                              "tracked in PyTorch, but a graph has one flag per leaf",
+                          f"create {owner.id} with requires_grad=True")
+        copy = self.add_node(FORMS.methods["detach"].kind, owner.id, {}, at)
+        self.feed(node_id, copy, "input", owner.id, at)
+        self.frozen[node_id] = owner.id
+        for name, bound in list(self.env.items()):
+            if bound == node_id:
+                self.env[name] = copy
+
+    # ----- grad-mode blocks -------------------------------------------------------------------------------------
+
+    def with_block(self, node: ast.With) -> None:
+        if len(node.items) != 1 or node.items[0].optional_vars is not None:
+            raise refusal(node, "only `with torch.no_grad():` blocks (or enable_grad / inference_mode) are "
+                                "supported", "with torch.no_grad():")
+        context = node.items[0].context_expr
+        mode = None
+        if isinstance(context, ast.Call) and isinstance(context.func, ast.Attribute) and not context.args \
+                and not context.keywords and self.module_of(context.func.value) == "torch":
+            mode = context.func.attr if context.func.attr in GRAD_BLOCKS else None
+        if mode is None:
+            raise refusal(context, f"{ast.unparse(context)} is not a grad-mode block",
+                          " / ".join(f"with torch.{block}():" for block in GRAD_BLOCKS))
+        block = GradBlock(mode, parent=self.open_blocks[-1] if self.open_blocks else None)
+        self.blocks.append(block)
+        start = len(self.created)
+        self.open_blocks.append(len(self.blocks) - 1)
+        try:
+            for statement in node.body:
+                self.statement(statement)
+        finally:
+            self.open_blocks.pop()
+        block.node_ids = self.created[start:]
+
+
+def zeroing(at: ast.AST) -> CodeImportError:
+    """The refusal of `x.grad.zero_()` / `x.grad = None`: gradients are Backward's, not the graph's."""
+    return refusal(at, "gradients are not part of the graph: Backward fills them and Zero Grad clears them",
+                   "Graph > Zero Grad in the app (or leave the line out)")
+
+
+def check_tricks(tree: ast.AST) -> None:
+    """Refuse attribute tricks (`__class__`, `getattr`, `__import__`) and `open`/`eval`/`exec`/`os.system`
+    wherever they appear, before anything else is read."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("__"):
+            raise refusal(node, f"the attribute {node.attr} is refused: import reads tensor code only",
+                          "tensor attributes such as x.grad or x.T")
+        if isinstance(node, ast.Name) and (node.id in FORBIDDEN_CALLS or node.id.startswith("__")):
+            raise forbidden(node, node.id) if node.id in FORBIDDEN_CALLS else refusal(
+                node, f"the name {node.id} is refused: import reads tensor code only", "tensor code only")
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in (
+                "os", "sys", "subprocess", "shutil", "builtins", "importlib"):
+            raise refusal(node, f"{node.value.id}.{node.attr} is refused: import never runs code, and only torch is "
+                                "imported", "tensor code only")
