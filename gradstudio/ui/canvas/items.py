@@ -230,6 +230,10 @@ class NodeItem(QGraphicsItem):
         reach = PORT_RADIUS + 3
         return QRectF(-reach, -2, WIDTH + 2 * reach, self.height() + 4)
 
+    def point_at(self, fraction: float) -> QPointF:
+        """The scene point `fraction` of the way along the wire (0: its source, 1: its target)."""
+        return self._path.pointAtPercent(fraction)
+
     def boundingRect(self) -> QRectF:
         return self._bounds
 
@@ -349,6 +353,7 @@ class EdgeItem(QGraphicsItem):
         self._shape: QPainterPath | None = None
         self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
         self.label: str | None = None  # the shape of the tensor it carries (ui/canvas/wire_labels.py)
+        self.broadcast = False  # the label is a broadcast marker: the target op broadcast this tensor
         self.hinted = False  # a node dragged over it would be inserted on release
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
@@ -361,11 +366,15 @@ class EdgeItem(QGraphicsItem):
         self._bounds = self._path.boundingRect().adjusted(-5, -5, 5, 5).united(middle)
         self._shape = None
 
-    def set_label(self, label: str | None) -> None:
-        """Show `label` (the carried tensor's shape) at the midpoint, or nothing."""
-        if label != self.label:
-            self.label = label
+    def set_label(self, label: str | None, broadcast: bool = False) -> None:
+        """Show `label` (the carried tensor's shape, or a broadcast marker) at the midpoint, or nothing."""
+        if (label, broadcast) != (self.label, self.broadcast):
+            self.label, self.broadcast = label, broadcast
             self.update()
+
+    def point_at(self, fraction: float) -> QPointF:
+        """The scene point `fraction` of the way along the wire (0: its source, 1: its target)."""
+        return self._path.pointAtPercent(fraction)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -391,7 +400,7 @@ class EdgeItem(QGraphicsItem):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= LOD_SIMPLE:
-            paint_label(painter, self._path, self.label, theme)
+            paint_label(painter, self._path, self.label, theme, self.broadcast)
 
 
 class WireItem(QGraphicsPathItem):

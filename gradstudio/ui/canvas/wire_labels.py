@@ -1,16 +1,22 @@
-"""The shape of the tensor a wire carries (`[3]`, `[4, 2]`), drawn at its midpoint as Orange shows data on links."""
+"""The shape of the tensor a wire carries (`[3]`, `[4, 2]`), drawn at its midpoint as Orange shows data on links.
+
+A wire into an op that broadcast its tensor carries the shape change instead
+(`[3] → [6, 3]`), outlined in the port colour, and after Backward a second line
+saying how the gradient was summed back (`summed over dim 0`).
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 
+from gradstudio.model.broadcasting import BroadcastFact, edge_marker
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.ui.themes import Theme
 
 LABEL_FONT = QFont()
 LABEL_FONT.setPointSizeF(7.5)
-LABEL_REACH = QRectF(-70.0, -24.0, 140.0, 26.0)  # around the midpoint: room for the longest label drawn
+LABEL_REACH = QRectF(-90.0, -40.0, 180.0, 42.0)  # around the midpoint: room for the longest label drawn
 MAX_LABEL = 24  # characters; a longer shape is cut with an ellipsis
 
 
@@ -23,22 +29,31 @@ def shape_label(result: NodeResult | None) -> str | None:
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 2] + "…]"
 
 
+def broadcast_label(fact: BroadcastFact, backward_done: bool) -> str:
+    """The text of a broadcast wire: the shape change, and after Backward how the gradient was summed back."""
+    return edge_marker(fact, backward_done)
+
+
 def label_rect(text: str, middle: QPointF) -> QRectF:
     """Where the label of a wire whose midpoint is `middle` goes: just above the curve, centred."""
     metrics = QFontMetricsF(LABEL_FONT)
-    width = metrics.horizontalAdvance(text) + 8
-    height = metrics.height() + 2
+    lines = text.split("\n")
+    width = max(metrics.horizontalAdvance(line) for line in lines) + 8
+    height = metrics.height() * len(lines) + 2
     return QRectF(middle.x() - width / 2, middle.y() - height - 3, width, height)
 
 
-def paint_label(painter: QPainter, path: QPainterPath, text: str, theme: Theme) -> None:
-    """Draw `text` in a small pill at the midpoint of `path`, if it fits between the wire's ends."""
+def paint_label(painter: QPainter, path: QPainterPath, text: str, theme: Theme, marked: bool = False) -> None:
+    """Draw `text` in a small pill at the midpoint of `path`, if it fits between the wire's ends.
+
+    A `marked` label (a broadcast) is outlined in the highlight colour and always drawn: it explains the wire.
+    """
     rect = label_rect(text, path.pointAtPercent(0.5))
-    if rect.width() + 8 > abs(path.currentPosition().x() - path.elementAt(0).x):
+    if not marked and rect.width() + 8 > abs(path.currentPosition().x() - path.elementAt(0).x):
         return  # a short wire: the label would cover the nodes' faces
-    painter.setPen(QPen(theme.edge, 0.8))
+    painter.setPen(QPen(theme.port_highlight, 1.2) if marked else QPen(theme.edge, 0.8))
     painter.setBrush(theme.background)
     painter.drawRoundedRect(rect, 4, 4)
     painter.setFont(LABEL_FONT)
-    painter.setPen(theme.muted_text)
+    painter.setPen(theme.text if marked else theme.muted_text)
     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
