@@ -77,6 +77,8 @@ class OpSpec:
     broadcasts: tuple[str, ...] = ()
     # the symbolic local derivative (model/derivatives.py), for the formula shown on an edge after Backward
     derivative: Any = None
+    # the input port whose tensor an in-place op (`add_`) changes; it runs after that tensor's other readers
+    modifies: str | None = None
 
     def attribute(self, name: str) -> AttributeSpec:
         """The spec of attribute `name` (KeyError if the kind has none)."""
@@ -189,6 +191,22 @@ _binary("matmul", "MatMul", "@", lambda a, b: a @ b, "Matrix product a @ b (any 
         "Linear algebra", broadcasts=())
 _call("neg", "Negate", "Arithmetic", lambda x: -x, "-{input}", "Elementwise negation -x.",
       derivative=Pointwise({"input": -ONE}))
+
+
+
+def _in_place(kind: str, title: str, function: Callable[[Any, Any], Any], derivative: Pointwise) -> None:
+    """`input.add_(other)`: changes the input's tensor itself (bumping its version) and returns it."""
+    _register(OpSpec(kind, title, "Arithmetic", ("input", "other"),
+                     lambda i, a: function(i["input"], i["other"]), f"{{input}}.{kind}({{other}})",
+                     f"In place: {title.split()[0].lower()} other into input's own tensor (its version goes up).",
+                     broadcasts=("other",), derivative=derivative, modifies="input"))
+
+
+_OTHER = Var("other")
+_in_place("add_", "Add in place", lambda x, y: x.add_(y), Pointwise({"input": ONE, "other": ONE}))
+_in_place("sub_", "Subtract in place", lambda x, y: x.sub_(y), Pointwise({"input": ONE, "other": -ONE}))
+_in_place("mul_", "Multiply in place", lambda x, y: x.mul_(y), Pointwise({"input": _OTHER, "other": OUT / _OTHER}))
+_in_place("div_", "Divide in place", lambda x, y: x.div_(y), Pointwise({"input": 1 / _OTHER, "other": -OUT / _OTHER}))
 
 # ----- math -------------------------------------------------------------------------------------------------
 for _name, _doc, _local in (("abs", "Absolute value.", call("sign", X)), ("exp", "Exponential e ** x.", OUT),

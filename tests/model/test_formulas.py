@@ -92,6 +92,11 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("binary_cross_entropy", {"input": probabilities(2, 3), "target": probabilities(2, 3)}, {}),
     ("cross_entropy", {"input": floats(4, 3), "target": np.array([0, 2, 1, 2])}, {}),
     ("cross_entropy", {"input": floats(4, 3), "target": probabilities(4, 3)}, {"reduction": "sum"}),
+    # in place: the changed input comes through a clone (a leaf that requires grad cannot change in place)
+    ("add_", {"input": M23, "other": V3}, {}),
+    ("sub_", {"input": M23, "other": floats(2, 3)}, {}),
+    ("mul_", {"input": M23, "other": floats(2, 1)}, {}),
+    ("div_", {"input": M23, "other": positive(3)}, {}),
 ]
 
 
@@ -107,8 +112,11 @@ def build(kind: str, inputs: dict[str, Any], attributes: dict[str, Any]) -> tupl
     for port, values in inputs.items():
         _leaf(document, f"in_{port}", values)
     document.apply(AddNode(Node("op", kind, "op", attributes)))
+    changed = CATALOG[kind].modifies
+    if changed is not None:
+        add(document, "copy", "clone", f"in_{changed}")
     for port in inputs:
-        document.apply(Connect(Edge(f"in_{port}", "op", port)))
+        document.apply(Connect(Edge("copy" if port == changed else f"in_{port}", "op", port)))
     evaluator = Evaluator(document)
     assert evaluator.evaluate()["op"].ok, evaluator.results["op"].error
     return document, evaluator
@@ -129,7 +137,11 @@ def test_formula_gradient_is_the_engines(kind: str, inputs: dict[str, Any], attr
         # the tool tip ends with the engine's gradient at its representative element
         assert formula.text.endswith(number_text(grad.numpy()[formula.index])), formula.text
         checked += 1
-    assert checked == sum(1 for values in inputs.values() if values.dtype.kind == "f")
+    clones = CATALOG[kind].modifies is not None
+    assert checked == sum(1 for values in inputs.values() if values.dtype.kind == "f") + clones
+    if CATALOG[kind].modifies is not None:  # the clone's edge: the gradient the in-place op passed back to it
+        np.testing.assert_allclose(backward.edge_grads[("op", "input")].numpy(),
+                                   backward.node_grads["copy"].numpy(), rtol=1e-6)
 
 
 def test_every_differentiable_op_has_a_formula_and_a_case() -> None:
