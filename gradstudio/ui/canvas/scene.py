@@ -37,6 +37,7 @@ class GraphScene(QGraphicsScene):
         self.document: GraphDocument = workspace.document
         self.theme = theme
         self.snap_to_grid = False
+        self.show_versions = False  # node faces show their tensor's version counter (View > Show Versions)
         self.exporting = False  # drawing into an image: items leave out their interactive chrome
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
@@ -232,6 +233,12 @@ class GraphScene(QGraphicsScene):
             return
         QToolTip.showText(event.screenPos(), text, event.widget())
         event.accept()
+
+    def set_show_versions(self, on: bool) -> None:
+        """Show (or hide) the version badge on every node face."""
+        self.show_versions = on
+        for item in self.nodes.values():
+            item.update()
 
     def set_theme(self, theme: Theme) -> None:
         """Repaint everything in another colour theme."""
