@@ -61,7 +61,7 @@ def edge_formula(document: GraphDocument, results: Mapping[str, NodeResult], bac
         return None
     if (edge.target, edge.port) not in backward.edge_grads:
         return None
-    context = _context(document, results, edge, incoming)
+    context = _context(document, results, edge, incoming, backward.target)
     if context is None:
         return None
     derivative = node.spec.derivative
@@ -84,14 +84,14 @@ def _array(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-def _context(document: GraphDocument, results: Mapping[str, NodeResult], edge: Edge, incoming: Any
-             ) -> _Context | None:
+def _context(document: GraphDocument, results: Mapping[str, NodeResult], edge: Edge, incoming: Any,
+             backward_target: str) -> _Context | None:
     node = document.nodes[edge.target]
     output = results.get(edge.target)
     if output is None or output.tensor is None:
         return None
     env: dict[str, Any] = {"out": _array(output.tensor), "g": _array(incoming)}
-    names: dict[str, str] = {"out": node.name}
+    names: dict[str, str] = {"out": node.name, "L": document.nodes[backward_target].name}
     for port in node.input_ports():
         source = document.edges.get((node.id, port))
         if source is not None:
@@ -228,5 +228,7 @@ def _matrix(derivative: Matrix, context: _Context) -> EdgeFormula | None:
     if form is None:
         return None
     gradient = form.gradient(context.env)
-    return EdgeFormula((form.formula.format(**context.names), form.element(context.env, context.names)),
+    target = context.names["L"]
+    legend = f"G = ∂{target}/∂{context.out_name}, the incoming gradient {shape_text(np.shape(context.env['g']))}"
+    return EdgeFormula((form.formula.format(**context.names), legend, form.element(context.env, context.names)),
                        np.asarray(gradient), (0,) * np.ndim(gradient))

@@ -1,6 +1,7 @@
 """The matrix-form derivatives of matmul, linear, softmax, log-softmax and cross entropy.
 
-Each gives the standard formula (`∂L/∂a = G·bᵀ`), the whole gradient computed
+Each gives the standard formula (`∂L/∂a = G·bᵀ`, L the Backward target, G the
+incoming gradient ∂L/∂out), the whole gradient computed
 from it with numpy, and the numbers of one element, as `derivatives.MatrixForm`s
 the catalog attaches to its entries.
 """
@@ -16,7 +17,7 @@ TERMS = 3  # terms of a sum written out before "…"
 
 def _sum_text(pairs: list[tuple[float, float]]) -> str:
     """`0.1·2 + 0.3·(-1) + …` for a sum of products."""
-    shown = [f"{number_text(a)}·{_factor(b)}" for a, b in pairs[:TERMS]]
+    shown = [f"{_factor(a)}·{_factor(b)}" for a, b in pairs[:TERMS]]
     return " + ".join(shown) + (" + …" if len(pairs) > TERMS else "")
 
 
@@ -75,8 +76,8 @@ def _matmul_element_b(env: Env, names: Names) -> str:
 
 
 MATMUL = Matrix({
-    "a": MatrixForm("∂L/∂{a} = G·{b}ᵀ", _matmul_grad_a, _matmul_element_a),
-    "b": MatrixForm("∂L/∂{b} = {a}ᵀ·G", _matmul_grad_b, _matmul_element_b),
+    "a": MatrixForm("∂{L}/∂{a} = G·{b}ᵀ", _matmul_grad_a, _matmul_element_a),
+    "b": MatrixForm("∂{L}/∂{b} = {a}ᵀ·G", _matmul_grad_b, _matmul_element_b),
 })
 
 
@@ -126,9 +127,9 @@ def _linear_element_bias(env: Env, names: Names) -> str:
 
 
 LINEAR = Matrix({
-    "input": MatrixForm("∂L/∂{input} = G·{weight}", _linear_input, _linear_element_input),
-    "weight": MatrixForm("∂L/∂{weight} = Gᵀ·{input}", _linear_weight, _linear_element_weight),
-    "bias": MatrixForm("∂L/∂{bias} = Σₙ G[n] (summed over the batch)", _linear_bias, _linear_element_bias),
+    "input": MatrixForm("∂{L}/∂{input} = G·{weight}", _linear_input, _linear_element_input),
+    "weight": MatrixForm("∂{L}/∂{weight} = Gᵀ·{input}", _linear_weight, _linear_element_weight),
+    "bias": MatrixForm("∂{L}/∂{bias} = Σₙ G[n] (summed over the batch)", _linear_bias, _linear_element_bias),
 })
 
 
@@ -164,9 +165,9 @@ def _log_softmax_element(env: Env, names: Names) -> str:
             f"{number_text(g[0] - p[0] * g.sum())}")
 
 
-SOFTMAX = Matrix({"input": MatrixForm("∂L/∂{input} = s ⊙ (G - Σ_dim G ⊙ s), s = softmax({input})",
+SOFTMAX = Matrix({"input": MatrixForm("∂{L}/∂{input} = s ⊙ (G - Σ_dim G ⊙ s), s = softmax({input})",
                                       _softmax, _softmax_element)})
-LOG_SOFTMAX = Matrix({"input": MatrixForm("∂L/∂{input} = G - softmax({input}) ⊙ Σ_dim G",
+LOG_SOFTMAX = Matrix({"input": MatrixForm("∂{L}/∂{input} = G - softmax({input}) ⊙ Σ_dim G",
                                           _log_softmax, _log_softmax_element)})
 
 
@@ -218,9 +219,9 @@ def _cross_entropy_target_element(env: Env, names: Names) -> str:
 
 
 CROSS_ENTROPY = Matrix({
-    "input": MatrixForm("∂L/∂{input} = (p·Σy - y)·G/N, p = softmax({input}),\n"
+    "input": MatrixForm("∂{L}/∂{input} = (p·Σy - y)·G/N, p = softmax({input}),\n"
                         "y = onehot({target}) or its probabilities", _cross_entropy,
                         _cross_entropy_element),
-    "target": MatrixForm("∂L/∂{target} = -log softmax({input})·G/N", _cross_entropy_target,
+    "target": MatrixForm("∂{L}/∂{target} = -log softmax({input})·G/N", _cross_entropy_target,
                          _cross_entropy_target_element),
 })

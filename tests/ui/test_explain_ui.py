@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from backward_helpers import node_id, open_example, press_backward
+from backward_helpers import item, node_id, open_example, press_backward
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QToolTip
 
 from gradstudio.model.derivatives import number_text
+from gradstudio.model.document import Disconnect
 from gradstudio.ui.canvas.items import EdgeItem
 from gradstudio.ui.main_window import MainWindow
 
@@ -45,6 +46,9 @@ def softmax(window: MainWindow) -> MainWindow:
 def test_bias_wire_shows_its_broadcast_and_after_backward_how_it_was_summed(softmax: MainWindow, qtbot: Any) -> None:
     bias = wire(softmax, "logits", "b")
     assert (bias.label, bias.broadcast) == ("[3] → [6, 3]", True)
+    marker = bias.marker  # its own item above the nodes: never hidden under a face
+    assert marker.scene() is softmax.scene and marker.text == bias.label
+    assert marker.zValue() > item(softmax, "logits").zValue() > bias.zValue()
     assert not wire(softmax, "logits", "a").broadcast  # XW already has the output's shape
     press_backward(qtbot, softmax)
     assert bias.label == "[3] → [6, 3]\nsummed over dim 0"
@@ -53,7 +57,9 @@ def test_bias_wire_shows_its_broadcast_and_after_backward_how_it_was_summed(soft
     logits_grad = flowed.node_grads[node_id(softmax, "logits")].numpy()
     np.testing.assert_allclose(b_grad, logits_grad.sum(axis=0), rtol=1e-6)  # what "summed over dim 0" says
     softmax.workspace.zero_grad()
-    assert bias.label == "[3] → [6, 3]"
+    assert bias.label == "[3] → [6, 3]" and marker.text == bias.label
+    softmax.workspace.editor.apply(Disconnect(bias.edge), "disconnect b")  # the marker goes with its wire
+    assert marker.scene() is None and softmax.scene.edges.get((node_id(softmax, "logits"), "b")) is None
 
 
 def test_hovering_the_bias_wire_shows_its_formula_with_the_engines_numbers(softmax: MainWindow, qtbot: Any) -> None:

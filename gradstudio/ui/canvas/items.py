@@ -24,7 +24,7 @@ from gradstudio.model.port_constants import constant_text
 from gradstudio.model.versions import tensor_version
 from gradstudio.ui.canvas import requires_grad_face
 from gradstudio.ui.canvas.preview import Preview, describe
-from gradstudio.ui.canvas.wire_labels import LABEL_REACH, paint_label
+from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label
 from gradstudio.ui.text_limits import shorten_words
 from gradstudio.ui.themes import LIGHT, Theme
 
@@ -379,6 +379,7 @@ class EdgeItem(QGraphicsItem):
         self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
         self.label: str | None = None  # the shape of the tensor it carries (ui/canvas/wire_labels.py)
         self.broadcast = False  # the label is a broadcast marker: the target op broadcast this tensor
+        self.marker: BroadcastMarker | None = None  # its own item, above the nodes, while `broadcast`
         self.hinted = False  # a node dragged over it would be inserted on release
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
@@ -390,12 +391,35 @@ class EdgeItem(QGraphicsItem):
         middle = LABEL_REACH.translated(self._path.pointAtPercent(0.5))
         self._bounds = self._path.boundingRect().adjusted(-5, -5, 5, 5).united(middle)
         self._shape = None
+        self._sync_marker()
 
     def set_label(self, label: str | None, broadcast: bool = False) -> None:
         """Show `label` (the carried tensor's shape, or a broadcast marker) at the midpoint, or nothing."""
         if (label, broadcast) != (self.label, self.broadcast):
             self.label, self.broadcast = label, broadcast
+            self._sync_marker()
             self.update()
+
+    def _sync_marker(self) -> None:
+        """Keep the broadcast marker item in step: shown at the midpoint while the label is a broadcast."""
+        scene = self.scene()
+        if self.broadcast and self.label and scene is not None:
+            if self.marker is None:
+                self.marker = BroadcastMarker()
+                scene.addItem(self.marker)
+            self.marker.show_text(self.label, self._path.pointAtPercent(0.5))
+        elif self.marker is not None:
+            self._drop_marker()
+
+    def _drop_marker(self) -> None:
+        if self.marker is not None and self.marker.scene() is not None:
+            self.marker.scene().removeItem(self.marker)
+        self.marker = None
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        if change == QGraphicsItem.GraphicsItemChange.ItemSceneChange and value is None:
+            self._drop_marker()  # the wire leaves the scene: its marker goes with it
+        return super().itemChange(change, value)
 
     def point_at(self, fraction: float) -> QPointF:
         """The scene point `fraction` of the way along the wire (0: its source, 1: its target)."""
@@ -424,8 +448,9 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= LOD_SIMPLE:
-            paint_label(painter, self._path, self.label, theme, self.broadcast)
+        if self.label and not self.broadcast and option.levelOfDetailFromTransform(
+                painter.worldTransform()) >= LOD_SIMPLE:
+            paint_label(painter, self._path, self.label, theme)
 
 
 class WireItem(QGraphicsPathItem):
