@@ -57,12 +57,12 @@ class InPlaceConflict:
         """PyTorch's message explained on the saved node and on each op that changed it, with both versions."""
         saved, writers = name_of[self.saved], ", ".join(name_of[writer] for writer in self.writers)
         general = explain(message).explanation
-        pinned = {self.saved: Explanation(message, f"{general} {saved} was {self.versions}: {writers} changed it "
-                                                   f"in place. Change a clone() of {saved} instead, or change it "
-                                                   "after backward.")}
+        pinned = {self.saved: Explanation(message, f"{saved}: {self.versions}. {writers} changed it in place after "
+                                                   f"it was saved for backward. {general} Change a clone() of "
+                                                   f"{saved} instead, or change it after backward.")}
         for writer in self.writers:
-            pinned[writer] = Explanation(message, f"{name_of[writer]} changed {saved} in place after it was saved "
-                                                  f"for backward: {self.versions}.")
+            pinned[writer] = Explanation(message, f"{name_of[writer]} changed {saved} in place: {self.versions}. "
+                                                  f"{general}")
         return pinned
 
 

@@ -87,8 +87,8 @@ def test_version_refusal_is_pinned_on_the_saved_node_and_on_the_in_place_op(in_p
         assert "modified by an inplace operation" in pin.explanation.message
         assert "is at version 1; expected version 0 instead" in pin.explanation.message
         assert "saved at version 0, now 1" in pin.explanation.explanation
-    assert "m changed it in place" in pins[saved].explanation.explanation
-    assert pins[writer].explanation.explanation.startswith("m changed b in place")
+    assert pins[saved].explanation.explanation.startswith("b: saved at version 0, now 1. m changed it in place")
+    assert pins[writer].explanation.explanation.startswith("m changed b in place: saved at version 0, now 1.")
     assert pins[saved].parentItem() is item(in_place, "b") and pins[writer].parentItem() is item(in_place, "m")
     # an edit that changes values takes the pins away, as for every refusal
     in_place.workspace.editor.apply(SetAttribute(node_id(in_place, "two"), "value", 3.0), "two = 3")
