@@ -189,11 +189,11 @@ class GraphScene(QGraphicsScene):
     def _label_edges(self, source: str) -> None:
         """Label the wires leaving `source` with its tensor's shape, once per node they feed, or a broadcast marker."""
         label = shape_label(self.nodes[source].result)
-        results = self.workspace.results()
         fed: set[str] = set()
         for item in sorted((self.edges[key] for key in self._edges_at.get(source, ())
                             if self.edges[key].edge.source == source), key=self._port_order):
-            fact = edge_broadcast(self.document, results, item.edge)
+            shown = {node_id: self.nodes[node_id].result for node_id in (source, item.edge.target)}  # never evaluates
+            fact = edge_broadcast(self.document, shown, item.edge)
             if fact is not None:
                 flowed = self._flow is not None and (item.edge.target, item.edge.port) in self._flow.edge_grads
                 item.set_label(broadcast_label(fact, flowed), broadcast=True)
@@ -221,7 +221,8 @@ class GraphScene(QGraphicsScene):
         backward = self.workspace.backward_result
         if backward is None or self._flow is None or (edge.target, edge.port) not in self._flow.edge_grads:
             return None
-        formula = edge_formula(self.document, self.workspace.results(), backward, edge)
+        # the results as they are (a pass is shown only while they are current): a hover never evaluates
+        formula = edge_formula(self.document, self.workspace.model.evaluator.results, backward, edge)
         return formula.text if formula is not None else None
 
     def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:
