@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 from backward_helpers import item, node_id, open_example, press_backward
-from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QToolTip
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from gradstudio.model.derivatives import number_text
 from gradstudio.model.document import Disconnect
@@ -28,12 +28,21 @@ def wire_point(window: MainWindow, item: EdgeItem) -> QPoint:
     return window.view.mapFromScene(item.point_at(0.3))
 
 
-def hover(qtbot: Any, window: MainWindow, point: QPoint) -> str:
-    """Move the mouse onto `point` of the canvas, as a user would, and wait for the tool tip."""
+def move_onto(qtbot: Any, window: MainWindow, point: QPoint) -> None:
+    """Move the mouse, no button held, onto `point` of the canvas, as a user would."""
     QToolTip.hideText()
+    window.activateWindow()  # Qt shows tool tips of the active window only
+    qtbot.waitUntil(window.isActiveWindow)
     viewport = window.view.viewport()
+    if QApplication.mouseButtons() != Qt.MouseButton.NoButton:  # QTest may think an earlier test's button is held
+        qtbot.mouseRelease(viewport, QApplication.mouseButtons(), pos=point - QPoint(30, 30))
     qtbot.mouseMove(viewport, point - QPoint(30, 30))
     qtbot.mouseMove(viewport, point)
+
+
+def hover(qtbot: Any, window: MainWindow, point: QPoint) -> str:
+    """Move onto `point` and wait for the tool tip."""
+    move_onto(qtbot, window, point)
     qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
     return QToolTip.text()
 
@@ -84,8 +93,7 @@ def test_hovering_a_notes_wire_reads_local_derivative_times_incoming(window: Mai
 
 
 def test_no_formula_before_backward(softmax: MainWindow, qtbot: Any) -> None:
-    point = wire_point(softmax, wire(softmax, "logits", "b"))
-    qtbot.mouseMove(softmax.view.viewport(), point)
+    move_onto(qtbot, softmax, wire_point(softmax, wire(softmax, "logits", "b")))
     qtbot.wait(900)  # longer than the tool tip's wake-up delay
     assert "∂" not in QToolTip.text()
     assert softmax.scene.edge_tooltip(wire(softmax, "logits", "b").edge) is None
