@@ -17,12 +17,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 Env = Mapping[str, Any]
 Names = Mapping[str, str]
+MAX_DENOMINATOR = 12  # 1/3, 2/7, 5/12 read as fractions; a larger denominator reads better as a decimal
 PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
 SHOWN = {"+": " + ", "-": " - ", "*": "·", "/": "/", "^": "^"}
 APPLY: dict[str, Callable[[Any, Any], Any]] = {
@@ -104,13 +106,30 @@ def lift(value: Any) -> Expr:
 
 
 def number_text(value: float) -> str:
-    """A number as formulas show it: four significant digits, no `-0`."""
+    """A number as formulas show it: `1/3` for a simple fraction no decimal ends, else four significant digits."""
     value = float(value)
-    if value == 0:
-        return "0"
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
     if value == int(value) and abs(value) < 1e6:
         return str(int(value))
+    fraction = Fraction(value).limit_denominator(MAX_DENOMINATOR)
+    if _repeats(fraction.denominator) and abs(float(fraction) - value) <= 1e-6 * abs(value):
+        return f"{fraction.numerator}/{fraction.denominator}"
     return f"{value:.4g}"
+
+
+def _repeats(denominator: int) -> bool:
+    """True when 1/denominator has no finite decimal (a prime factor other than 2 and 5)."""
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    return denominator > 1
+
+
+def factor_text(value: float) -> str:
+    """A number as one factor of a product: `(-2)` and `(1/3)` in parentheses."""
+    text = number_text(value)
+    return f"({text})" if text.startswith("-") or "/" in text else text
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,8 +139,7 @@ class Num(Expr):
     value: float
 
     def render(self, names: Names) -> str:
-        text = number_text(self.value)
-        return f"({text})" if text.startswith("-") else text
+        return factor_text(self.value)
 
     def evaluate(self, env: Env) -> Any:
         return self.value

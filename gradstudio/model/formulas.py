@@ -17,7 +17,7 @@ import numpy as np
 
 import gradstudio.engine as engine
 from gradstudio.model.broadcasting import broadcast, shape_text
-from gradstudio.model.derivatives import Matrix, Pointwise, Reduce, Route, number_text
+from gradstudio.model.derivatives import Matrix, Pointwise, Reduce, Route, factor_text, number_text
 from gradstudio.model.document import Edge, GraphDocument
 from gradstudio.model.evaluation import BackwardResult, NodeResult
 from gradstudio.model.matrix_derivatives import unbroadcast
@@ -156,8 +156,7 @@ def _pointwise(derivative: Pointwise, context: _Context) -> EdgeFormula | None:
 
 
 def _number(value: Any) -> str:
-    text = number_text(float(value))
-    return f"({text})" if text.startswith("-") else text
+    return factor_text(float(value))
 
 
 def _expanded(array: np.ndarray, dims: tuple[int, ...] | None, keepdim: bool, ndim: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstudio.model.derivatives import Env, Matrix, MatrixForm, Names, number_text
+from gradstudio.model.derivatives import Env, Matrix, MatrixForm, Names, factor_text, number_text
 
 TERMS = 3  # terms of a sum written out before "…"
 
@@ -22,8 +22,7 @@ def _sum_text(pairs: list[tuple[float, float]]) -> str:
 
 
 def _factor(value: float) -> str:
-    text = number_text(value)
-    return f"({text})" if text.startswith("-") else text
+    return factor_text(value)
 
 
 def unbroadcast(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -9,7 +9,7 @@ import pytest
 
 import gradstudio.engine as engine
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.derivatives import number_text
+from gradstudio.model.derivatives import A, B, Var, X, call, choose, number_text
 from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.formulas import edge_formula
@@ -166,3 +166,21 @@ def test_no_formula_for_an_edge_no_gradient_flowed_along() -> None:
     evaluator = Evaluator(document)
     backward = evaluator.backward("out")
     assert edge_formula(document, evaluator.results, backward, document.edges[("y", "b")]) is None
+
+
+@pytest.mark.parametrize(("value", "text"), [(1 / 3, "1/3"), (np.float32(1 / 3), "1/3"), (0.5, "0.5"), (18.0, "18"),
+                                             (-0.086451, "-0.08645"), (2 / 7, "2/7"), (0.0, "0"), (-0.0, "0")])
+def test_numbers_read_as_short_decimals_or_simple_fractions(value: float, text: str) -> None:
+    assert number_text(value) == text
+
+
+def test_formulas_render_with_the_precedence_they_evaluate_with() -> None:
+    cases = [(B * A ** (B - 1), "b·a^(b - 1)", {"a": 2.0, "b": 3.0}, 12.0),
+             (-A / B ** 2, "-a/b²", {"a": 1.0, "b": 2.0}, -0.25),
+             ((A - B) - (A - B), "a - b - (a - b)", {"a": 5.0, "b": 2.0}, 0.0),
+             (choose(X > 0, 1, Var("s")), "1 if input > 0 else s", {"input": -1.0, "s": 0.01}, 0.01),
+             (1 - call("tanh", X) ** 2, "1 - tanh(input)²", {"input": 0.0}, 1.0)]
+    for expression, text, env, value in cases:
+        assert expression.render({}) == text
+        assert float(expression.evaluate(env)) == pytest.approx(value)
+    assert (A * B).render({"a": "(-2)", "b": "(1/3)"}) == "(-2)·(1/3)"
