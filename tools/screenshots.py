@@ -236,7 +236,7 @@ def explain_tour(window: MainWindow, folder: Path) -> None:
     window.actions.actionBackward.trigger()
     window.view.fit_rect(window.scene.itemsBoundingRect())
     QApplication.instance().processEvents()
-    with_tooltip(window, "y_squared", "a", [folder / "formula.png", IMAGES / "formula.png"])
+    with_tooltip(window, "z", "a", [folder / "formula.png", IMAGES / "formula.png"])
     window.set_document(in_place_demo())
     window.workspace.refresh()
     QApplication.instance().processEvents()  # values first: new values take pins away
