@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 from gradstudio.model.document import Edge, Node
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.port_constants import constant_text
-from gradstudio.model.versions import tensor_version
-from gradstudio.ui.canvas import requires_grad_face
+from gradstudio.ui.canvas import requires_grad_face, version_badge
 from gradstudio.ui.canvas.preview import Preview, describe
-from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label
+from gradstudio.ui.canvas.version_badge import version_of
+from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label, sync_marker
 from gradstudio.ui.text_limits import shorten_words
 from gradstudio.ui.themes import LIGHT, Theme
 
@@ -39,7 +39,6 @@ PADDING = 6.0
 PORT_RADIUS = 5.0
 LOD_SIMPLE = 0.5  # below this zoom a face shows only its name and value, in letters large enough to read
 GRID = 20.0
-VERSION_CHANGED = QColor("#f5b041")  # a version badge above 0: the tensor was changed in place
 # looked up once: itemChange runs for every flag, cache and position change of every item
 POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
 POSITION_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
@@ -299,7 +298,7 @@ class NodeItem(QGraphicsItem):
         title_width = QFontMetricsF(SMALL_FONT).horizontalAdvance(title) + 8
         painter.drawText(QRectF(8, 0, WIDTH - 12, HEADER),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, title)
-        badge = self._paint_version(painter, WIDTH - title_width - 4)
+        badge = version_badge.paint_badge(painter, self, WIDTH - title_width - 4, HEADER, SMALL_FONT)
         painter.setPen(QColor("white"))
         painter.setFont(NAME_FONT)
         name = QFontMetricsF(NAME_FONT).elidedText(self.node.name, Qt.TextElideMode.ElideRight,
@@ -308,24 +307,7 @@ class NodeItem(QGraphicsItem):
 
     def version(self) -> int | None:
         """The version counter of the node's tensor (`tensor._version`), read live; None for no tensor."""
-        return tensor_version(self.result)
-
-    def _paint_version(self, painter: QPainter, right: float) -> float:
-        """With View > Show Versions, a `v1` pill in the header ending at `right`; returns the width it took."""
-        scene = self.graph_scene()
-        version = self.version() if scene is not None and scene.show_versions else None
-        if version is None:
-            return 0.0
-        text = f"v{version}"
-        width = QFontMetricsF(SMALL_FONT).horizontalAdvance(text) + 10
-        rect = QRectF(right - width, (HEADER - 16) / 2, width, 16)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(VERSION_CHANGED if version else QColor(255, 255, 255, 70))
-        painter.drawRoundedRect(rect, 8, 8)
-        painter.setPen(QColor("#1f2328") if version else QColor("white"))
-        painter.setFont(SMALL_FONT)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-        return width + 4
+        return version_of(self)
 
     def _paint_ports(self, painter: QPainter, theme: Theme) -> None:
         painter.setFont(SMALL_FONT)
@@ -402,23 +384,12 @@ class EdgeItem(QGraphicsItem):
 
     def _sync_marker(self) -> None:
         """Keep the broadcast marker item in step: shown at the midpoint while the label is a broadcast."""
-        scene = self.scene()
-        if self.broadcast and self.label and scene is not None:
-            if self.marker is None:
-                self.marker = BroadcastMarker()
-                scene.addItem(self.marker)
-            self.marker.show_text(self.label, self._path.pointAtPercent(0.5))
-        elif self.marker is not None:
-            self._drop_marker()
-
-    def _drop_marker(self) -> None:
-        if self.marker is not None and self.marker.scene() is not None:
-            self.marker.scene().removeItem(self.marker)
-        self.marker = None
+        shown = self.label if self.broadcast and self.scene() is not None else None
+        self.marker = sync_marker(self.marker, self.scene(), shown, self._path.pointAtPercent(0.5))
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         if change == QGraphicsItem.GraphicsItemChange.ItemSceneChange and value is None:
-            self._drop_marker()  # the wire leaves the scene: its marker goes with it
+            self.marker = sync_marker(self.marker, None, None, QPointF())  # the wire leaves: its marker goes too
         return super().itemChange(change, value)
 
     def point_at(self, fraction: float) -> QPointF:

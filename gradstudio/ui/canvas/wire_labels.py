@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
 from gradstudio.model.broadcasting import BroadcastFact, edge_marker
 from gradstudio.model.evaluation import NodeResult
@@ -90,3 +90,17 @@ class BroadcastMarker(QGraphicsItem):
         scene = self.scene()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         paint_pill(painter, self._rect, self.text, getattr(scene, "theme", LIGHT), marked=True)
+
+
+def sync_marker(marker: BroadcastMarker | None, scene: QGraphicsScene | None, text: str | None,
+                middle: QPointF) -> BroadcastMarker | None:
+    """The marker a wire should have: made and added to `scene` when `text` is given, else removed (None)."""
+    if text and scene is not None:
+        if marker is None:
+            marker = BroadcastMarker()
+            scene.addItem(marker)
+        marker.show_text(text, middle)
+        return marker
+    if marker is not None and marker.scene() is not None:
+        marker.scene().removeItem(marker)
+    return None
