@@ -34,6 +34,7 @@ from gradstudio.model.train_settings import TrainSettings  # noqa: E402
 
 EXAMPLES_FOLDER = ROOT / "resources" / "examples"
 COLUMN_WIDTH = 220.0
+BROADCAST_COLUMN_WIDTH = 300.0
 ROW_HEIGHT = 150.0  # a node plus the gradient badge Backward hangs under it
 
 
@@ -57,9 +58,10 @@ class GraphBuilder:
         """Add a leaf tensor."""
         return self.add("tensor", name, shape=shape, **attributes)
 
-    def finish(self, backward: str | None = None, grad_mode: str = "normal", **training: Any) -> GraphDocument:
+    def finish(self, backward: str | None = None, grad_mode: str = "normal", column_width: float = COLUMN_WIDTH,
+               **training: Any) -> GraphDocument:
         """Lay the graph out in columns by depth and set the document's settings (training ones if given)."""
-        for node_id, position in layered_positions(self.document).items():
+        for node_id, position in layered_positions(self.document, column_width).items():
             MoveNode(node_id, position).apply(self.document)
         SetSetting("grad_mode", grad_mode).apply(self.document)
         if backward is not None:
@@ -69,7 +71,7 @@ class GraphBuilder:
         return self.document
 
 
-def layered_positions(document: GraphDocument) -> dict[str, tuple[float, float]]:
+def layered_positions(document: GraphDocument, column_width: float = COLUMN_WIDTH) -> dict[str, tuple[float, float]]:
     """Columns by longest path from the leaves; a leaf sits just left of its first consumer, below the ops."""
     graph = document.graph()
     depth: dict[str, int] = {}
@@ -84,7 +86,7 @@ def layered_positions(document: GraphDocument) -> dict[str, tuple[float, float]]
     for node_id in order:
         row = rows.get(depth[node_id], 0)
         rows[depth[node_id]] = row + 1
-        positions[node_id] = (depth[node_id] * COLUMN_WIDTH, row * ROW_HEIGHT)
+        positions[node_id] = (depth[node_id] * column_width, row * ROW_HEIGHT)
     return positions
 
 
@@ -177,7 +179,8 @@ def softmax_classifier() -> GraphDocument:
     g.add("matmul", "XW", "X", "W")
     g.add("add", "logits", "XW", "b")
     g.add("cross_entropy", "loss", "logits", "labels")
-    return g.finish(backward="loss", optimiser="adam", lr=0.1, steps=200)
+    # wider columns: the bias wire's broadcast marker ([3] → [6, 3], summed over dim 0) sits between them
+    return g.finish(backward="loss", optimiser="adam", lr=0.1, steps=200, column_width=BROADCAST_COLUMN_WIDTH)
 
 
 def two_moons(count: int = 64, seed: int = 0) -> tuple[list[float], list[int]]:

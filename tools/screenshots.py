@@ -5,7 +5,7 @@ Usage: `.venv/bin/python tools/screenshots.py [FOLDER] [--sizes 1366x768,1920x10
 sizes itself on that screen, light and dark: `NAME-1366x768.png`, `NAME-1366x768-dark.png`, ... The README
 images (skipped with `--no-tour`) go to `docs/images/`: `main_window.png` and the tour (`backward.png`,
 `step_through.png`, `no_grad.png`, `autograd_graph.png`, `gradient_check.png`, `values_vector.png`,
-`values_matrix.png`, `inspector_tensor.png`, `code_panel.png`).
+`values_matrix.png`, `inspector_tensor.png`, `code_panel.png`, `broadcast.png`, `formula.png`, `versions.png`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings, QSize  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QPoint, QSettings, QSize  # noqa: E402
+from PySide6.QtGui import QPainter  # noqa: E402
+from PySide6.QtWidgets import QApplication, QToolTip  # noqa: E402
 
 from gradstudio.model.annotations import AddAnnotation, Annotation  # noqa: E402
+from gradstudio.model.document import AddNode, Batch, Connect, Edge, GraphDocument, Node, SetSetting  # noqa: E402
 from gradstudio.ui import themes  # noqa: E402
 from gradstudio.ui.io.files import example_files  # noqa: E402
 from gradstudio.ui.main_window import MainWindow, size_for_screen  # noqa: E402
@@ -181,6 +183,77 @@ def panels_tour(window: MainWindow, folder: Path) -> None:
     window.undo_stack.setClean()
 
 
+def with_tooltip(window: MainWindow, target: str, port: str, paths: list[Path]) -> None:
+    """Hover the wire into `target`'s `port` (its formula tool tip shown) and save the window with the tip on it.
+
+    A tool tip is a window of its own, so it is painted onto the window's picture just below the mouse, where
+    a desktop shows it (offscreen's small screen would push it aside).
+    """
+    app = QApplication.instance()
+    item = window.scene.edges[(window.document.name_owner(target), port)]
+    hovered = window.view.mapFromScene(item.point_at(0.3))
+    QToolTip.showText(window.view.viewport().mapToGlobal(hovered), window.scene.edge_tooltip(item.edge),
+                      window.view.viewport())
+    app.processEvents()
+    picture = window.grab()
+    tip = next(widget for widget in app.topLevelWidgets()
+               if widget.isVisible() and widget.metaObject().className() == "QTipLabel")
+    painter = QPainter(picture)
+    painter.drawPixmap(window.view.viewport().mapTo(window, hovered) + QPoint(2, 16), tip.grab())
+    painter.end()
+    QToolTip.hideText()
+    for path in paths:
+        picture.save(str(path), "PNG")
+        print(path)
+
+
+def in_place_demo() -> GraphDocument:
+    """a -> b = sigmoid(a); c = b * b saves b; m = b.mul_(2) changes b in place; loss = c.sum()."""
+    document = GraphDocument()
+    nodes = [("a", "tensor", (0, 0), {"requires_grad": True}), ("two", "scalar", (0, 380), {}),
+             ("b", "sigmoid", (260, 0), {}), ("c", "mul", (560, 0), {}), ("m", "mul_", (560, 380), {}),
+             ("loss", "sum", (860, 0), {})]
+    edges = [("a", "b", "input"), ("b", "c", "a"), ("b", "c", "b"), ("b", "m", "input"), ("two", "m", "other"),
+             ("c", "loss", "input")]
+    Batch([AddNode(Node(name, kind, name, attributes, position)) for name, kind, position, attributes in nodes]
+          + [Connect(Edge(*edge)) for edge in edges] + [SetSetting("backward_target", "loss")]).apply(document)
+    return document
+
+
+def explain_tour(window: MainWindow, folder: Path) -> None:
+    """The broadcast marker and the formula tool tips after Backward; version badges and a pinned in-place error."""
+    for dock in (window.palette, window.inspector):
+        dock.hide()
+    window.minimap.hide()
+    window.files.open_path(str(EXAMPLES / "softmax_classifier.gsg"), as_example=True)
+    window.actions.actionBackward.trigger()
+    window.scene.clearSelection()
+    window.workspace.refresh()
+    window.view.fit_rect(window.scene.itemsBoundingRect())
+    QApplication.instance().processEvents()
+    with_tooltip(window, "logits", "b", [folder / "broadcast.png", IMAGES / "broadcast.png"])
+    open_notes(window)
+    window.actions.actionBackward.trigger()
+    window.view.fit_rect(window.scene.itemsBoundingRect())
+    QApplication.instance().processEvents()
+    with_tooltip(window, "z", "a", [folder / "formula.png", IMAGES / "formula.png"])
+    window.set_document(in_place_demo())
+    window.workspace.refresh()
+    QApplication.instance().processEvents()  # values first: new values take pins away
+    window.actions.actionShowVersions.trigger()
+    window.view.fit_rect(window.scene.itemsBoundingRect())
+    window.actions.actionBackward.trigger()  # refused: pinned on b and on m (a refresh now would take them off)
+    window.view.fit_rect(window.scene.itemsBoundingRect())
+    QApplication.instance().processEvents()
+    for path in (folder / "versions.png", IMAGES / "versions.png"):
+        window.grab().save(str(path), "PNG")
+        print(path)
+    window.actions.actionShowVersions.trigger()
+    window.undo_stack.setClean()
+    for dock in (window.palette, window.inspector):
+        dock.show()
+
+
 def annotate(window: MainWindow) -> None:
     """A frame around the graph and a note, as a teacher would add them."""
     rect = window.scene.itemsBoundingRect()
@@ -234,6 +307,7 @@ def readme_shots(window: MainWindow, folder: Path) -> None:
     window.undo_stack.setClean()
     feature_tour(window, folder)
     panels_tour(window, folder)
+    explain_tour(window, folder)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,6 +48,9 @@ class NodeResult:
     error: str | None = None
     blocked_by: str | None = None
     sequence: tuple[int, int] = (0, 0)
+    # where a gradient for the value entered when it was computed (its grad_fn or AccumulateGrad): an in-place
+    # op downstream later gives the same tensor a new grad_fn, but this value's gradient still enters here
+    entry: Any = None
 
     @property
     def ok(self) -> bool:
@@ -229,6 +232,7 @@ class Evaluator:
 
     def _evaluate_dirty(self, progress: Progress | None, should_stop: ShouldStop | None) -> None:
         """Compute the dirty nodes in topological order into a copy of the results, published at the end."""
+        self._widen_for_in_place()
         order = [node_id for node_id in self.document.topological_order() if node_id in self._dirty]
         results = dict(self.results)  # readers in other threads keep a consistent mapping meanwhile
         enabled = self.document.settings.grad_mode == "normal"
@@ -245,6 +249,19 @@ class Evaluator:
             self._dirty.clear()
         finally:
             self.results = results
+
+    def _widen_for_in_place(self) -> None:
+        """A dirty in-place op would change its input's tensor a second time: recompute that input afresh too."""
+        nodes, edges = self.document.nodes, self.document.edges
+        pending = [node_id for node_id in self._dirty if nodes[node_id].spec.modifies is not None]
+        while pending:
+            node_id = pending.pop()
+            edge = edges.get((node_id, nodes[node_id].spec.modifies))
+            if edge is None or edge.source in self._dirty:
+                continue
+            added = self.document.descendants([edge.source]) - self._dirty
+            self._dirty |= added | {edge.source}
+            pending.extend(other for other in added | {edge.source} if nodes[other].spec.modifies is not None)
 
     @property
     def evaluating(self) -> bool:
@@ -277,7 +294,8 @@ class Evaluator:
             return NodeResult(error=short_message(str(error)) or type(error).__name__)
         if node.retain_grad and isinstance(value, engine.Tensor) and value.grad_fn is not None:
             value.retain_grad()
-        return NodeResult(value=value, sequence=(start, sequence_mark()))
+        entry = gradient_node(value) if isinstance(value, engine.Tensor) else None
+        return NodeResult(value=value, sequence=(start, sequence_mark()), entry=entry)
 
     def value(self, node_id: str) -> Any:
         """The node's current value (evaluating first); None if it has an error."""
@@ -335,8 +353,8 @@ class _FlowRecorder:
         self._entry_of: dict[int, list[str]] = {}
         for node_id in document.topological_order():
             r = results.get(node_id)
-            if r is not None and isinstance(r.value, engine.Tensor) and r.value.requires_grad:
-                self._entry_of.setdefault(id(gradient_node(r.value)), []).append(node_id)
+            if r is not None and r.entry is not None:
+                self._entry_of.setdefault(id(r.entry), []).append(node_id)
         self._results = results
         self._target = target
 

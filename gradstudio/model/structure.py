@@ -107,8 +107,28 @@ class StructureIndex:
         self._current()
         if self._order is None:
             position = {node_id: index for index, node_id in enumerate(self._document.nodes)}
-            self._order = list(nx.lexicographical_topological_sort(self._graph, key=position.__getitem__))
+            graph = self._with_in_place_order()
+            self._order = list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
         return self._order
+
+    def _with_in_place_order(self) -> nx.DiGraph:
+        """The graph, plus: an in-place op runs after every other reader of the tensor it changes.
+
+        A reader wired to the changed tensor's node reads it before the change (as code written before
+        `b.mul_(2)` does); to read it after, wire from the in-place node. Readers downstream of the op
+        (which must run after it anyway) and a second in-place op already ordered after it are left alone.
+        """
+        writers = [(node_id, edge.source) for node_id, node in self._document.nodes.items()
+                   if node.spec.modifies is not None
+                   and (edge := self._document.edges.get((node_id, node.spec.modifies))) is not None]
+        if not writers:
+            return self._graph
+        graph = self._graph.copy()
+        for writer, source in writers:
+            for reader in list(self._graph.successors(source)):
+                if reader != writer and not nx.has_path(graph, writer, reader):
+                    graph.add_edge(reader, writer)
+        return graph
 
     def owner(self, name: str) -> str | None:
         """The id of the node named `name` (compared as Python compares identifiers, NFKC), if any."""

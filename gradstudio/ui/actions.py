@@ -127,6 +127,9 @@ def _view_actions(window: MainWindow, a: Actions) -> None:
     minimap = _action(window, a, "actionMinimap", "&Overview", _minimap_setter(window), [], checkable=True,
                       tip="Show an overview of the whole graph")
     minimap.setChecked(window.settings.show_minimap())
+    versions = _action(window, a, "actionShowVersions", "Show &Versions", _versions_setter(window), [],
+                       checkable=True, tip="Show each tensor's version counter (tensor._version) on its node")
+    versions.setChecked(window.settings.show_versions())
     group = QActionGroup(window)
     for choice in THEME_CHOICES:
         label = {"light": "&Light", "dark": "&Dark", "system": "Follow &System"}[choice]
@@ -134,6 +137,14 @@ def _view_actions(window: MainWindow, a: Actions) -> None:
                          lambda _on, c=choice: window.set_theme(c), checkable=True)
         action.setChecked(window.settings.theme() == choice)
         group.addAction(action)
+
+
+def _versions_setter(window: MainWindow) -> Callable[[bool], None]:
+    def set_versions(on: bool) -> None:
+        window.settings.set_show_versions(on)
+        window.scene.set_show_versions(on)
+
+    return set_versions
 
 
 def _snap_setter(window: MainWindow) -> Callable[[bool], None]:
@@ -224,7 +235,8 @@ def _menus(window: MainWindow, a: Actions) -> None:
     view_menu.addActions([a.actionZoomIn, a.actionZoomOut, a.actionZoomReset, a.actionFitView,
                               a.actionFitSelection])
     view_menu.addSeparator()
-    view_menu.addActions([a.actionAutoLayout, a.actionSnapToGrid, a.actionMinimap, a.actionAutogradGraph])
+    view_menu.addActions([a.actionAutoLayout, a.actionSnapToGrid, a.actionMinimap, a.actionAutogradGraph,
+                           a.actionShowVersions])
     theme_menu = view_menu.addMenu("&Theme")
     theme_menu.addActions([a.actionThemeLight, a.actionThemeDark, a.actionThemeSystem])
     panels = view_menu.addMenu("&Panels")

@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         old, old_scene = self.workspace, self.view.scene()
         scene = GraphScene(workspace, self.theme)
         scene.snap_to_grid = self.settings.snap_to_grid()
+        scene.show_versions = self.settings.show_versions()
         self.workspace = workspace
         self.autosave.bind(workspace)
         self.undo_group.addStack(workspace.undo_stack)

@@ -75,6 +75,14 @@ class AppSettings:
         """Remember whether the overview is shown."""
         self.store.setValue("view/minimap", on)
 
+    def show_versions(self) -> bool:
+        """Whether node faces show their tensor's version counter (off by default)."""
+        return self.store.value("view/versions", False, type=bool)
+
+    def set_show_versions(self, on: bool) -> None:
+        """Remember whether node faces show version counters."""
+        self.store.setValue("view/versions", on)
+
     def max_elements(self) -> int:
         """The limit on one tensor's elements (default 10**7); a stored value out of range reads as the default."""
         value = self.store.value("limits/max_elements", DEFAULT_MAX_ELEMENTS)

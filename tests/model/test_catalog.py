@@ -134,6 +134,11 @@ CASES: dict[str, list[Case]] = {
               Case({"tensor0": leaf(V3), "tensor1": leaf(V3), "tensor2": leaf(V3)},
                    lambda a, b, c: engine.stack([a, b, c], dim=1), {"count": 3, "dim": 1})],
     "clone": [Case({"input": leaf(M23)}, lambda x: x.clone())],
+    # in place: the changed tensor is a leaf that does not require grad (one that does may not change in place)
+    "add_": [Case({"input": leaf(M23, requires_grad=False), "other": leaf(V3)}, lambda x, y: x.add_(y))],
+    "sub_": [Case({"input": leaf(M23, requires_grad=False), "other": leaf(M23)}, lambda x, y: x.sub_(y))],
+    "mul_": [Case({"input": leaf(M23, requires_grad=False), "other": leaf(V3)}, lambda x, y: x.mul_(y))],
+    "div_": [Case({"input": leaf(M23, requires_grad=False), "other": leaf(POSITIVE)}, lambda x, y: x.div_(y))],
     "detach": [Case({"input": leaf(M23)}, lambda x: x.detach())],
     "mm": [Case({"a": leaf(M23), "b": leaf(M34)}, lambda a, b: engine.mm(a, b))],
     "linear": [Case({"input": leaf(M23), "weight": leaf(np.transpose(M34).tolist()), "bias": leaf([0.5, -1, 0, 2])},
@@ -197,7 +202,9 @@ def test_kind_computes_what_the_engine_computes(kind: str, case: Case) -> None:
         got.backward(engine.ones_like(got))
         want.backward(engine.ones_like(want))
         for port in ports:
-            if isinstance(reference_inputs[port], engine.Tensor) and reference_inputs[port].requires_grad:
+            # (a leaf changed in place is no leaf any more: it keeps no .grad)
+            tensor = reference_inputs[port]
+            if isinstance(tensor, engine.Tensor) and tensor.is_leaf and tensor.requires_grad:
                 assert_same_tensor(node_inputs[port].grad, reference_inputs[port].grad)
 
 

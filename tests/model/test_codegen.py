@@ -95,6 +95,7 @@ PORT_LEAVES: dict[str, dict[str, dict[str, Any]]] = {
     "where": {"condition": dict(dtype="bool", init="values", values=(1, 0, 1, 0, 0, 1), requires_grad=False)},
     "expand": {"input": dict(shape=(1, 3))},
     "gather": {"index": dict(shape=(2, 2), dtype="int64", init="values", values=(0, 2, 1, 1), requires_grad=False)},
+    **{kind: {"input": dict(requires_grad=False)} for kind in ("add_", "sub_", "mul_", "div_")},  # in place
 }
 # attribute variants beyond the defaults (reductions along a dim, optional bounds, index expressions, ...)
 VARIANTS: list[tuple[str, dict[str, Any]]] = [

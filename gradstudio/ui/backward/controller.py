@@ -19,6 +19,7 @@ import gradstudio.engine as engine
 from gradstudio.model import explain
 from gradstudio.model.document import Batch, SetAttribute, SetRetainGrad, SetSetting
 from gradstudio.model.evaluation import BackwardResult
+from gradstudio.model.versions import in_place_conflict
 from gradstudio.ui.canvas.pins import PinItem
 from gradstudio.ui.dialogs.gradient_dialog import GradientDialog
 from gradstudio.ui.workspace import Workspace
@@ -94,7 +95,8 @@ class BackwardController(QObject):
         try:
             result = workspace.run_backward(target, gradient)
         except Exception as error:  # noqa: BLE001 - PyTorch's refusals (and any other) are pinned, never raised
-            self.pin(target, str(error))
+            if not self._pin_in_place(str(error)):
+                self.pin(target, str(error))
             self.say(f"{self.name_of(target)}.backward(): {error}")
             return None
         accumulated = workspace.model.accumulated()
@@ -117,6 +119,17 @@ class BackwardController(QObject):
         prefix = "" if cause == target else f"{self.name_of(target)} has no value because "
         self.say(f"{self.name_of(target)}.backward(): {prefix}{self.name_of(cause)} cannot be "
                                  f"computed: {error}")
+        return True
+
+    def _pin_in_place(self, message: str) -> bool:
+        """Pin a version refusal on the saved tensor's node and on each op that changed it in place; True if so."""
+        document = self.workspace.document
+        conflict = in_place_conflict(document, self.workspace.results(), message)
+        if conflict is None:
+            return False
+        names = {node_id: node.name for node_id, node in document.nodes.items()}
+        for node_id, explained in conflict.explanations(message, names).items():
+            self.pin(node_id, message, explained=explained)
         return True
 
     def ask_gradient(self, target: str) -> None:
@@ -142,13 +155,14 @@ class BackwardController(QObject):
 
     # ----- pinned messages ---------------------------------------------------------------------------------------
 
-    def pin(self, node_id: str, message: str, severity: str = "error") -> PinItem | None:
-        """Pin `message`, explained, above the node, with its fix as a button."""
+    def pin(self, node_id: str, message: str, severity: str = "error",
+            explained: explain.Explanation | None = None) -> PinItem | None:
+        """Pin `message`, explained (by the table unless `explained` is given), above the node, with its fix."""
         item = self.canvas.scene().nodes.get(node_id)
         if item is None:
             return None
         self.unpin(node_id)
-        explained = explain.explain(message, no_grad=self.workspace.no_grad())
+        explained = explained or explain.explain(message, no_grad=self.workspace.no_grad())
         pin = PinItem(explained, severity, item, lambda: self.apply_fix(explained.fix, node_id),
                       lambda: self.unpin(node_id))
         item.setZValue(PINNED_Z)

@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
 from gradstudio.model.document import Edge, Node
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.port_constants import constant_text
-from gradstudio.ui.canvas import requires_grad_face
+from gradstudio.ui.canvas import requires_grad_face, version_badge
 from gradstudio.ui.canvas.preview import Preview, describe
-from gradstudio.ui.canvas.wire_labels import LABEL_REACH, paint_label
+from gradstudio.ui.canvas.version_badge import version_of
+from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label, sync_marker
 from gradstudio.ui.text_limits import shorten_words
 from gradstudio.ui.themes import LIGHT, Theme
 
@@ -230,6 +231,10 @@ class NodeItem(QGraphicsItem):
         reach = PORT_RADIUS + 3
         return QRectF(-reach, -2, WIDTH + 2 * reach, self.height() + 4)
 
+    def point_at(self, fraction: float) -> QPointF:
+        """The scene point `fraction` of the way along the wire (0: its source, 1: its target)."""
+        return self._path.pointAtPercent(fraction)
+
     def boundingRect(self) -> QRectF:
         return self._bounds
 
@@ -293,10 +298,16 @@ class NodeItem(QGraphicsItem):
         title_width = QFontMetricsF(SMALL_FONT).horizontalAdvance(title) + 8
         painter.drawText(QRectF(8, 0, WIDTH - 12, HEADER),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, title)
+        badge = version_badge.paint_badge(painter, self, WIDTH - title_width - 4, HEADER, SMALL_FONT)
+        painter.setPen(QColor("white"))
         painter.setFont(NAME_FONT)
         name = QFontMetricsF(NAME_FONT).elidedText(self.node.name, Qt.TextElideMode.ElideRight,
-                                                   WIDTH - title_width - 14)
+                                                   WIDTH - title_width - badge - 14)
         painter.drawText(QRectF(8, 0, WIDTH, HEADER), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+
+    def version(self) -> int | None:
+        """The version counter of the node's tensor (`tensor._version`), read live; None for no tensor."""
+        return version_of(self)
 
     def _paint_ports(self, painter: QPainter, theme: Theme) -> None:
         painter.setFont(SMALL_FONT)
@@ -349,6 +360,8 @@ class EdgeItem(QGraphicsItem):
         self._shape: QPainterPath | None = None
         self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
         self.label: str | None = None  # the shape of the tensor it carries (ui/canvas/wire_labels.py)
+        self.broadcast = False  # the label is a broadcast marker: the target op broadcast this tensor
+        self.marker: BroadcastMarker | None = None  # its own item, above the nodes, while `broadcast`
         self.hinted = False  # a node dragged over it would be inserted on release
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
@@ -360,12 +373,28 @@ class EdgeItem(QGraphicsItem):
         middle = LABEL_REACH.translated(self._path.pointAtPercent(0.5))
         self._bounds = self._path.boundingRect().adjusted(-5, -5, 5, 5).united(middle)
         self._shape = None
+        self._sync_marker()
 
-    def set_label(self, label: str | None) -> None:
-        """Show `label` (the carried tensor's shape) at the midpoint, or nothing."""
-        if label != self.label:
-            self.label = label
+    def set_label(self, label: str | None, broadcast: bool = False) -> None:
+        """Show `label` (the carried tensor's shape, or a broadcast marker) at the midpoint, or nothing."""
+        if (label, broadcast) != (self.label, self.broadcast):
+            self.label, self.broadcast = label, broadcast
+            self._sync_marker()
             self.update()
+
+    def _sync_marker(self) -> None:
+        """Keep the broadcast marker item in step: shown at the midpoint while the label is a broadcast."""
+        shown = self.label if self.broadcast and self.scene() is not None else None
+        self.marker = sync_marker(self.marker, self.scene(), shown, self._path.pointAtPercent(0.5))
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        if change == QGraphicsItem.GraphicsItemChange.ItemSceneChange and value is None:
+            self.marker = sync_marker(self.marker, None, None, QPointF())  # the wire leaves: its marker goes too
+        return super().itemChange(change, value)
+
+    def point_at(self, fraction: float) -> QPointF:
+        """The scene point `fraction` of the way along the wire (0: its source, 1: its target)."""
+        return self._path.pointAtPercent(fraction)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -390,7 +419,8 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= LOD_SIMPLE:
+        if self.label and not self.broadcast and option.levelOfDetailFromTransform(
+                painter.worldTransform()) >= LOD_SIMPLE:
             paint_label(painter, self._path, self.label, theme)
 
 

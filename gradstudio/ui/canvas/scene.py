@@ -10,15 +10,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneHelpEvent, QGraphicsSceneMouseEvent, QToolTip
 
 from gradstudio.model.annotations import Annotation
+from gradstudio.model.broadcasting import edge_broadcast
 from gradstudio.model.document import Edge, GraphDocument, Node
 from gradstudio.model.flow_view import FlowView
+from gradstudio.model.formulas import edge_formula
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
 from gradstudio.ui.canvas.highlight import CanvasHighlight
 from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, EdgeItem, NodeItem, Port
-from gradstudio.ui.canvas.wire_labels import shape_label
+from gradstudio.ui.canvas.wire_labels import broadcast_label, shape_label
 from gradstudio.ui.canvas.wiring import WireTool
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.themes import LIGHT, Theme
@@ -35,6 +37,7 @@ class GraphScene(QGraphicsScene):
         self.document: GraphDocument = workspace.document
         self.theme = theme
         self.snap_to_grid = False
+        self.show_versions = False  # node faces show their tensor's version counter (View > Show Versions)
         self.exporting = False  # drawing into an image: items leave out their interactive chrome
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
@@ -43,6 +46,7 @@ class GraphScene(QGraphicsScene):
         self._syncing = False
         self._dragged: set[QGraphicsItem] = set()
         self._hinted: EdgeItem | None = None  # the wire a dragged node would be inserted into
+        self._flow: FlowView | None = None  # the backward display shown: broadcast markers say how it summed
         self.wires = WireTool(self)
         self._build()
         self.highlight = CanvasHighlight(self.nodes, self.edges, workspace.name_of)
@@ -179,14 +183,22 @@ class GraphScene(QGraphicsScene):
             if result is not item.result:
                 item.set_result(result)
                 self._label_edges(node_id)
+                for edge in self.document.inputs_of(node_id).values():  # a broadcast depends on the output too
+                    self._label_edges(edge.source)
 
     def _label_edges(self, source: str) -> None:
-        """Label the wires leaving `source` with its tensor's shape, once per node they feed."""
+        """Label the wires leaving `source` with its tensor's shape, once per node they feed, or a broadcast marker."""
         label = shape_label(self.nodes[source].result)
         fed: set[str] = set()
         for item in sorted((self.edges[key] for key in self._edges_at.get(source, ())
                             if self.edges[key].edge.source == source), key=self._port_order):
-            item.set_label(label if item.edge.target not in fed else None)
+            shown = {node_id: self.nodes[node_id].result for node_id in (source, item.edge.target)}  # never evaluates
+            fact = edge_broadcast(self.document, shown, item.edge)
+            if fact is not None:
+                flowed = self._flow is not None and (item.edge.target, item.edge.port) in self._flow.edge_grads
+                item.set_label(broadcast_label(fact, flowed), broadcast=True)
+            else:
+                item.set_label(label if item.edge.target not in fed else None)
             fed.add(item.edge.target)
 
     def _port_order(self, item: EdgeItem) -> tuple[str, int]:
@@ -200,6 +212,34 @@ class GraphScene(QGraphicsScene):
             self.highlight.clear()
         else:
             self.highlight.show(flow)
+        self._flow = flow
+        for source in {item.edge.source for item in self.edges.values() if item.broadcast}:
+            self._label_edges(source)
+
+    def edge_tooltip(self, edge: Edge) -> str | None:
+        """The formula of the gradient the shown Backward sent along `edge`, with its numbers; None before."""
+        backward = self.workspace.backward_result
+        if backward is None or self._flow is None or (edge.target, edge.port) not in self._flow.edge_grads:
+            return None
+        # the results as they are (a pass is shown only while they are current): a hover never evaluates
+        formula = edge_formula(self.document, self.workspace.model.evaluator.results, backward, edge)
+        return formula.text if formula is not None else None
+
+    def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:
+        # computed when asked, for the one wire under the mouse: no formula is built for wires nobody hovers
+        edge = self.edge_at(event.scenePos())
+        text = self.edge_tooltip(edge) if edge is not None else None
+        if text is None:
+            super().helpEvent(event)
+            return
+        QToolTip.showText(event.screenPos(), text, event.widget())
+        event.accept()
+
+    def set_show_versions(self, on: bool) -> None:
+        """Show (or hide) the version badge on every node face."""
+        self.show_versions = on
+        for item in self.nodes.values():
+            item.update()
 
     def set_theme(self, theme: Theme) -> None:
         """Repaint everything in another colour theme."""
