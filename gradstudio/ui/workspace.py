@@ -35,7 +35,7 @@ from gradstudio.ui.background import evaluate_in_background
 from gradstudio.ui.edit.editor import Editor
 
 # document events that change no value: they never call for a new evaluation
-LAYOUT_EVENTS = frozenset({"node_moved", "annotation_moved", "annotation_changed", "annotation_added",
+LAYOUT_EVENTS = frozenset({"node_moved", "lesson_changed", "annotation_moved", "annotation_changed", "annotation_added",
                            "annotation_removed"})
 
 

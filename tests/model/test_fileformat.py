@@ -49,9 +49,9 @@ BAD_FILES = {
     "missing version": (changed((("version",),)), "version: missing"),
     "version as text": (changed((("version",), "2")), "version: expected an integer, got a string"),
     "version as boolean": (changed((("version",), True)), "version: expected an integer, got a boolean"),
-    "future version": (changed((("version",), 5)),
-                       "version: format version 5 was written by a newer GradStudio; this one reads versions 1 to 4"),
-    "version zero": (changed((("version",), 0)), "version: expected a format version from 1 to 4, got 0"),
+    "future version": (changed((("version",), 6)),
+                       "version: format version 6 was written by a newer GradStudio; this one reads versions 1 to 5"),
+    "version zero": (changed((("version",), 0)), "version: expected a format version from 1 to 5, got 0"),
     # nodes
     "unknown op": (changed((("nodes", 2, "kind"), "foo")), "nodes[2].kind: unknown op kind 'foo'"),
     "missing kind": (changed((("nodes", 2, "kind"),)), "nodes[2].kind: missing"),

@@ -28,7 +28,7 @@ from gradstudio.model.io.fileformat import dumps, load, loads, save
 
 def test_dumps_layout():
     text = dumps(loads(json.dumps(base_data())))
-    assert text.startswith('{\n  "format": "gradstudio-graph",\n  "version": 4,\n')
+    assert text.startswith('{\n  "format": "gradstudio-graph",\n  "version": 5,\n')
     assert text.endswith("\n}\n")
     assert ('\n  "settings": {\n    "grad_mode": "normal",\n    "backward_target": "n4",\n    "training": null,\n'
             '    "loss_history": []\n  },\n') in text

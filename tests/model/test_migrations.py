@@ -11,7 +11,7 @@ import pytest
 from gsg_samples import changed
 
 from gradstudio.model.document import Edge
-from gradstudio.model.io.fileformat import GraphFileError, dumps, loads
+from gradstudio.model.io.fileformat import CURRENT_VERSION, GraphFileError, dumps, loads
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "file-format.md"
 
@@ -36,7 +36,7 @@ def test_version_1_is_migrated():
     assert document.edges[("n3", "b")] == Edge("n2", "n3", "b")
     assert (document.settings.grad_mode, document.settings.backward_target) == ("no_grad", "n3")
     migrated = json.loads(dumps(document))
-    assert migrated["version"] == 4
+    assert migrated["version"] == CURRENT_VERSION
     assert migrated["edges"][0] == {"source": "n1", "target": "n3", "port": "a"}
     assert migrated["nodes"][0]["position"] == [10.0, 20.5]
 

@@ -11,7 +11,7 @@ from codegen_runs import run_code
 from gradstudio.model.document import AddNode, Connect, Disconnect, Edge, EditError, GraphDocument, Node, SetAttribute
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.io.codegen import generate_code
-from gradstudio.model.io.fileformat import GraphFileError, dumps, loads
+from gradstudio.model.io.fileformat import CURRENT_VERSION, GraphFileError, dumps, loads
 from gradstudio.model.io.fragment import fragment, paste_edit, read_fragment
 from gradstudio.model.port_constants import SetPortConstant
 
@@ -116,7 +116,7 @@ def test_an_older_file_migrates_without_constants_and_may_not_hold_them() -> Non
     data["version"] = 3
     document = loads(json.dumps(data))
     assert all(node.port_constants == {} for node in document.nodes.values())
-    assert json.loads(dumps(document))["version"] == 4
+    assert json.loads(dumps(document))["version"] == CURRENT_VERSION
     data["nodes"][1]["port_constants"] = {"b": 2}
     with pytest.raises(GraphFileError, match=r"^nodes\[1\]\.port_constants: unexpected key; files of version 3"):
         loads(json.dumps(data))

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 FORMAT = "gradstudio-graph"
-CURRENT_VERSION = 4
+CURRENT_VERSION = 5
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_NESTING = 32
 MAX_MESSAGE = 300

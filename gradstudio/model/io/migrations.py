@@ -82,7 +82,17 @@ def v3_to_v4(data: dict) -> dict:
     return dict(data, version=4)
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: v1_to_v2, 2: v2_to_v3, 3: v3_to_v4}
+def v4_to_v5(data: dict) -> dict:
+    """Version 5 adds `hidden` (a lesson's hidden values and gradients) to node records; older files hide nothing."""
+    nodes = data.get("nodes")
+    for index, node in enumerate(nodes if isinstance(nodes, list) else []):
+        if isinstance(node, dict) and "hidden" in node:
+            raise GraphFileError(child(child("nodes", index), "hidden"),
+                                 "unexpected key; files of version 4 have no hidden lesson items")
+    return dict(data, version=5)
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: v1_to_v2, 2: v2_to_v3, 3: v3_to_v4, 4: v4_to_v5}
 
 
 def migrate(data: dict, version: int) -> dict:
