@@ -134,6 +134,10 @@ def _view_actions(window: MainWindow, a: Actions) -> None:
     minimap = _action(window, a, "actionMinimap", "&Overview", _minimap_setter(window), [], checkable=True,
                       tip="Show an overview of the whole graph")
     minimap.setChecked(window.settings.show_minimap())
+    _action(window, a, "actionLessonMode", "Play &Lesson", window.set_lesson_playing, ["Ctrl+Shift+L"],
+            checkable=True, tip="Play the lesson as a learner (hidden values and gradients show ?), or author it")
+    _action(window, a, "actionReveal", "&Reveal All", window.lesson_panel.reveal_everything, [],
+            "Check every prediction typed in the Lesson panel and show every hidden item")
     group = QActionGroup(window)
     for choice in THEME_CHOICES:
         label = {"light": "&Light", "dark": "&Dark", "system": "Follow &System"}[choice]
@@ -232,6 +236,8 @@ def _menus(window: MainWindow, a: Actions) -> None:
                               a.actionFitSelection])
     view_menu.addSeparator()
     view_menu.addActions([a.actionAutoLayout, a.actionSnapToGrid, a.actionMinimap, a.actionAutogradGraph])
+    view_menu.addSeparator()
+    view_menu.addActions([a.actionLessonMode, a.actionReveal])
     theme_menu = view_menu.addMenu("&Theme")
     theme_menu.addActions([a.actionThemeLight, a.actionThemeDark, a.actionThemeSystem])
     panels = view_menu.addMenu("&Panels")

@@ -101,7 +101,10 @@ class MainWindow(QMainWindow):
             panels[entry.attribute] = dock
             setattr(self, entry.attribute, dock)
             self.addDockWidget(entry.area, dock)
-            if entry.area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            if entry.tab_with is not None:
+                self.tabifyDockWidget(panels[entry.tab_with], dock)
+                panels[entry.tab_with].raise_()
+            elif entry.area == Qt.DockWidgetArea.BottomDockWidgetArea:
                 if bottom:
                     self.tabifyDockWidget(bottom[-1], dock)
                 bottom.append(dock)
@@ -165,6 +168,7 @@ class MainWindow(QMainWindow):
         workspace.settings_changed.connect(self.sync_settings)
         workspace.message.connect(self.show_message)
         workspace.busy_changed.connect(self._busy_changed)
+        workspace.lesson_changed.connect(self.sync_lesson)
         self.view.setScene(scene)
         self.minimap.set_scene(scene)
         self.minimap.bind(workspace)
@@ -175,6 +179,10 @@ class MainWindow(QMainWindow):
         self.setWindowModified(False)
         self.update_title()
         self.sync_settings()
+        self.sync_lesson()
+        if workspace.lesson.playing:  # a lesson file opens to be played: its panel comes forward
+            self.lesson_panel.show()
+            self.lesson_panel.raise_()
         self.view.show_on_open()
 
     def _retire(self, workspace: Workspace, scene: GraphScene) -> None:
@@ -258,6 +266,19 @@ class MainWindow(QMainWindow):
             action.setEnabled(not off)
         tip = "Backward is unavailable under torch.no_grad()" if off else "Run backward from the selected scalar"
         self.actions.actionBackward.setToolTip(tip)
+
+    def set_lesson_playing(self, playing: bool) -> None:
+        """Play the open lesson as a learner, or author it (View > Play Lesson)."""
+        self.workspace.set_lesson_playing(playing)
+        if playing:
+            self.lesson_panel.show()
+            self.lesson_panel.raise_()
+
+    def sync_lesson(self) -> None:
+        """The Play Lesson and Reveal All actions mirror the open lesson."""
+        lesson = self.workspace.lesson
+        self.actions.actionLessonMode.setChecked(lesson.playing)
+        self.actions.actionReveal.setEnabled(lesson.playing and bool(lesson.items()))
 
     def set_theme(self, choice: str) -> None:
         """Switch to the light, dark or system theme and remember it."""

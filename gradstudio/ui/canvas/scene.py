@@ -45,10 +45,11 @@ class GraphScene(QGraphicsScene):
         self._hinted: EdgeItem | None = None  # the wire a dragged node would be inserted into
         self.wires = WireTool(self)
         self._build()
-        self.highlight = CanvasHighlight(self.nodes, self.edges, workspace.name_of)
+        self.highlight = CanvasHighlight(self.nodes, self.edges, workspace.name_of, workspace.lesson.masks)
         self._unsubscribe = self.document.subscribe(self._on_event)
         workspace.values_changed.connect(self.refresh_values)
         workspace.backward_changed.connect(self.show_backward)
+        workspace.lesson_changed.connect(self.show_lesson)
         self.selectionChanged.connect(self._report_selection)
 
     def close(self) -> None:
@@ -56,7 +57,8 @@ class GraphScene(QGraphicsScene):
         self._unsubscribe()
         self.blockSignals(True)
         for signal, slot in ((self.workspace.values_changed, self.refresh_values),
-                             (self.workspace.backward_changed, self.show_backward)):
+                             (self.workspace.backward_changed, self.show_backward),
+                             (self.workspace.lesson_changed, self.show_lesson)):
             signal.disconnect(slot)
 
     def _report_selection(self) -> None:
@@ -200,6 +202,13 @@ class GraphScene(QGraphicsScene):
             self.highlight.clear()
         else:
             self.highlight.show(flow)
+
+    def show_lesson(self) -> None:
+        """Repaint what a lesson hides or reveals: the faces' values and tags, and the gradient badges."""
+        for item in self.nodes.values():
+            item.set_result(item.result)
+        if self.workspace.flow is not None:
+            self.highlight.show(self.workspace.flow)
 
     def set_theme(self, theme: Theme) -> None:
         """Repaint everything in another colour theme."""
