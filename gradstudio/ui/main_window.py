@@ -102,8 +102,7 @@ class MainWindow(QMainWindow):
             setattr(self, entry.attribute, dock)
             self.addDockWidget(entry.area, dock)
             if entry.tab_with is not None:
-                self.tabifyDockWidget(panels[entry.tab_with], dock)
-                panels[entry.tab_with].raise_()
+                self._tab_when_shown(dock, panels[entry.tab_with], entry.size)
             elif entry.area == Qt.DockWidgetArea.BottomDockWidgetArea:
                 if bottom:
                     self.tabifyDockWidget(bottom[-1], dock)
@@ -113,6 +112,18 @@ class MainWindow(QMainWindow):
         if bottom:
             bottom[0].raise_()  # the first tab below the canvas
         return panels
+
+    def _tab_when_shown(self, dock: QDockWidget, beside: QDockWidget, width: int | None) -> None:
+        """Make `dock` a tab beside `beside` (the column `width` wide) when it is first shown: tabified while
+        hidden, Qt leaves a stray tab bar drawn over the status bar under X11."""
+        def tabify(visible: bool) -> None:
+            if visible and not self.tabifiedDockWidgets(dock):
+                self.tabifyDockWidget(beside, dock)
+                dock.raise_()
+                if width is not None:
+                    self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+
+        dock.visibilityChanged.connect(tabify)
 
     def _size_docks(self, entries: tuple[PanelEntry, ...], panels: dict[str, PanelDock]) -> None:
         for entry in entries:

@@ -43,7 +43,8 @@ PANELS: tuple[PanelEntry, ...] = (
     PanelEntry("inspector", InspectorDock, Area.RightDockWidgetArea, size=270),
     # a tab beside the inspector, with the window's height for its explanations; shown when a lesson opens to be
     # played (MainWindow.set_workspace)
-    PanelEntry("lesson_panel", LessonDock, Area.RightDockWidgetArea, shown=False, tab_with="inspector"),
+    PanelEntry("lesson_panel", LessonDock, Area.RightDockWidgetArea, shown=False, size=340,
+               tab_with="inspector"),
     # value and gradient side by side need the window's width: the values panel sits below the canvas,
     # low at first (it says "select a node" until there is something to show), so the canvas gets the room
     PanelEntry("values_panel", ValuesDock, Area.BottomDockWidgetArea, size=130),

@@ -138,6 +138,10 @@ class LessonDock(PanelDock):
         self.play.toggled.connect(self._set_playing)
         self.score = QLabel()
         self.score.setObjectName("lessonScore")
+        self.score.setWordWrap(True)
+        font = self.score.font()
+        font.setBold(True)
+        self.score.setFont(font)
         self.reveal_all = QPushButton("Reveal All")
         self.reveal_all.setObjectName("revealAll")
         self.reveal_all.setToolTip("Check every typed prediction and show every answer")
@@ -152,9 +156,9 @@ class LessonDock(PanelDock):
         self.setWidget(self._body())
 
     def _body(self) -> QWidget:
-        top = QHBoxLayout()
+        top = QHBoxLayout()  # the score gets a line of its own: the panel shares the inspector's narrow column
         top.addWidget(self.play)
-        top.addWidget(self.score, 1)
+        top.addStretch(1)
         top.addWidget(self.reveal_all)
         top.addWidget(self.restart)
         items = QWidget()
@@ -169,6 +173,7 @@ class LessonDock(PanelDock):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(top)
+        layout.addWidget(self.score)
         layout.addWidget(self.help)
         layout.addWidget(scroll, 1)
         return body
