@@ -97,9 +97,12 @@ class Lesson:
     def reveal(self, node_id: str, kind: str, text: str = "") -> Verdict:
         """Check the typed `text` (blank: no answer; `None`: no gradient) against the truth and reveal the item.
 
-        Text that is no number, tensor or `None` raises PredictionError and reveals nothing.
+        Text that is no number, tensor or `None` raises PredictionError and reveals nothing. An item revealed
+        already keeps its verdict (an answer seen cannot be scored again).
         """
         key = (node_id, kind)
+        if key in self.verdicts:
+            return self.verdicts[key]
         hidden = self.hidden(key)
         answer = text.strip()
         prediction = parse_prediction(answer) if answer and answer != NONE_ANSWER else None

@@ -158,6 +158,14 @@ def test_forward_chain_truths_are_pytorchs_and_answers_are_scored():
     assert score.text == "Score: 2 of 3 right · 3 of 5 answered"
 
 
+def test_a_revealed_item_cannot_be_answered_again():
+    document = lesson_file("forward_chain")
+    lesson = Lesson(GraphWorkspace(document))
+    y = ids_of(document)["y"]
+    first = lesson.reveal(y, "value")
+    assert lesson.reveal(y, "value", "[3, 3, 3]") is first and lesson.score().right == 0
+
+
 def test_revealing_runs_backward_once_when_none_has_run():
     document = lesson_file("forward_chain")
     workspace = GraphWorkspace(document)

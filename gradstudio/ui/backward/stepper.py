@@ -22,9 +22,13 @@ from gradstudio.model.chain_rule import (
     format_array,
 )
 from gradstudio.model.evaluation import BackwardResult
+from gradstudio.model.lesson import GRAD
 from gradstudio.ui.backward.controller import BackwardController
 from gradstudio.ui.panels.step_panel import IDLE, StepPanel
 from gradstudio.ui.workspace import Workspace
+
+
+HIDDEN_STEPS = "Step Backward shows every gradient: reveal the lesson's hidden gradients first (Lesson panel)"
 
 
 def _times(count: int) -> str:
@@ -56,7 +60,11 @@ class StepController(QObject):
         self._display_changed(None)
 
     def step(self) -> None:
-        """One step further (the first press starts the walk)."""
+        """One step further (the first press starts the walk; not while a lesson hides a gradient it would show)."""
+        lesson = self.workspace.lesson
+        if any(lesson.masks(node_id, kind) for node_id, kind in lesson.items() if kind == GRAD):
+            self.workspace.message.emit(HIDDEN_STEPS)
+            return
         if self.index is not None and self.result is not None:
             self.go(self.index + 1)
             return

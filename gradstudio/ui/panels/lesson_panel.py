@@ -48,7 +48,7 @@ class LessonRow(QFrame):
     """One hidden item: what it is, the author's hint, the prediction field, Reveal and the verdict."""
 
     def __init__(self, panel: LessonDock, key: Key, title: str, hint: str, tolerance: str) -> None:
-        super().__init__()
+        super().__init__(panel.items)  # born inside the panel: a parentless row would be a window for a moment
         self.panel = panel
         self.key = key
         self.setObjectName(f"lessonItem_{item_name(key)}")
@@ -57,7 +57,6 @@ class LessonRow(QFrame):
         self.title.setToolTip(f"Answers within {tolerance} count as right")
         self.hint = QLabel(f"<i>Hint: {html.escape(hint)}</i>" if hint else "")
         self.hint.setWordWrap(True)
-        self.hint.setVisible(bool(hint))
         self.prediction = QLineEdit()
         self.prediction.setObjectName(f"prediction_{item_name(key)}")
         self.prediction.setPlaceholderText("your prediction, e.g. [6, 6, 6]")
@@ -70,7 +69,6 @@ class LessonRow(QFrame):
         self.verdict.setObjectName(f"verdict_{item_name(key)}")
         self.verdict.setWordWrap(True)
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.verdict.setVisible(False)
         entry = QHBoxLayout()
         entry.addWidget(self.prediction, 1)
         entry.addWidget(self.button)
@@ -81,6 +79,9 @@ class LessonRow(QFrame):
         layout.addWidget(self.hint)
         layout.addLayout(entry)
         layout.addWidget(self.verdict)
+        # only now that they have a parent: showing a parentless label opens it as a window
+        self.hint.setVisible(bool(hint))
+        self.verdict.setVisible(False)
 
     def reveal(self) -> None:
         """Check what is typed; an unreadable answer is refused under the field and nothing is revealed."""
@@ -153,6 +154,7 @@ class LessonDock(PanelDock):
         self.help = QLabel()
         self.help.setWordWrap(True)
         self.list = QVBoxLayout()
+        self.items = QWidget()  # holds the rows
         self.setWidget(self._body())
 
     def _body(self) -> QWidget:
@@ -161,7 +163,7 @@ class LessonDock(PanelDock):
         top.addStretch(1)
         top.addWidget(self.reveal_all)
         top.addWidget(self.restart)
-        items = QWidget()
+        items = self.items
         items.setLayout(self.list)
         self.list.setContentsMargins(0, 0, 0, 0)
         self.list.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -219,7 +221,9 @@ class LessonDock(PanelDock):
     def _build_rows(self, items: list[Key]) -> None:
         drafts = {key: row.prediction.text() for key, row in self.rows.items()}
         for row in self.rows.values():
-            row.setParent(None)
+            # never setParent(None): a visible child without a parent becomes a window and takes the activation
+            self.list.removeWidget(row)
+            row.hide()
             row.deleteLater()
         self.rows = {}
         lesson = self.workspace.lesson
