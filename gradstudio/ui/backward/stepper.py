@@ -27,7 +27,6 @@ from gradstudio.ui.backward.controller import BackwardController
 from gradstudio.ui.panels.step_panel import IDLE, StepPanel
 from gradstudio.ui.workspace import Workspace
 
-
 HIDDEN_STEPS = "Step Backward shows every gradient: reveal the lesson's hidden gradients first (Lesson panel)"
 
 
