@@ -10,7 +10,7 @@ import pytest
 from backward_helpers import badge, click_toolbar, item
 from panel_helpers import EXAMPLES, click_node, node_id, open_example, settle
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QLineEdit, QMenu
 from ui_helpers import DialogRecorder
 
 from gradstudio.model.lesson import Hidden
@@ -208,3 +208,28 @@ def test_the_three_lessons_open_from_the_examples_menu(window: MainWindow) -> No
     b.prediction.setText("[2, 2, 2]")
     b.reveal()
     assert "summed over dim 0" in b.verdict.text()
+
+
+def test_a_tensor_prediction_is_typed_cell_by_cell(window: MainWindow, qtbot: Any) -> None:
+    window.files.open_path(str(EXAMPLES / "lesson_broadcasting.gsg"))
+    settle()
+    X = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    h = X + torch.tensor([0.5, -1.0, 2.0])
+    h_row = row(window, "h", "value")
+    assert row(window, "b", "grad").table_button is not None  # shape [3]
+    qtbot.mouseClick(h_row.table_button, Qt.MouseButton.LeftButton)
+    table = h_row.cells.editor
+    assert (table.rowCount(), table.columnCount()) == (2, 3)
+    for index, number in enumerate(h.flatten().tolist()):
+        rect = table.visualItemRect(table.item(*divmod(index, 3)))
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.keyClick(table, Qt.Key.Key_F2)
+        editor = table.findChild(QLineEdit)
+        qtbot.keyClicks(editor, f"{number:g}")
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+        settle()
+    assert h_row.prediction.text() == json.dumps(h.tolist())
+    qtbot.mouseClick(h_row.button, Qt.MouseButton.LeftButton)
+    settle()
+    assert "✓ Right: h = [[1.5, 1, 5], [4.5, 4, 8]]" in h_row.verdict.text()
+    assert not h_row.cells.isEnabled()

@@ -9,7 +9,10 @@ the learner typed survives every other refresh.
 from __future__ import annotations
 
 import html
+import json
+import math
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
@@ -22,10 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+import gradstudio.engine as engine
 from gradstudio.model.lesson import GRAD, KIND_TITLES, PredictionError
 from gradstudio.model.lesson_play import Key, Verdict, format_array
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.text_limits import short_name
+from gradstudio.ui.widgets.attribute_fields import ValuesField
 from gradstudio.ui.workspace import Workspace
 
 EMPTY = ("This graph hides nothing yet. To make a lesson, select a node and tick <b>Hide value</b> or "
@@ -34,6 +39,7 @@ PLAY_HELP = ("Predict each hidden item: a number (<code>6</code>, <code>1/3</cod
              "(<code>[6, 6, 6]</code>, <code>[[1, 2], [3, 4]]</code>) or <code>None</code> when no gradient arrives. "
              "Enter or Reveal checks it.")
 AUTHOR_HELP = "Author view: the hidden items with their answers. Press <b>Play</b> to try the lesson as a learner."
+MAX_TABLE_CELLS = 64  # a table bigger than this is no help for typing a prediction
 RIGHT_STYLE = "color: #2e7d32"
 WRONG_STYLE = "color: #c62828"
 MUTED_STYLE = "color: gray"
@@ -47,7 +53,8 @@ def item_name(key: Key) -> str:
 class LessonRow(QFrame):
     """One hidden item: what it is, the author's hint, the prediction field, Reveal and the verdict."""
 
-    def __init__(self, panel: LessonDock, key: Key, title: str, hint: str, tolerance: str) -> None:
+    def __init__(self, panel: LessonDock, key: Key, title: str, hint: str, tolerance: str,
+                 shape: tuple[int, ...] | None = None) -> None:
         super().__init__(panel.items)  # born inside the panel: a parentless row would be a window for a moment
         self.panel = panel
         self.key = key
@@ -59,7 +66,8 @@ class LessonRow(QFrame):
         self.hint.setWordWrap(True)
         self.prediction = QLineEdit()
         self.prediction.setObjectName(f"prediction_{item_name(key)}")
-        self.prediction.setPlaceholderText("your prediction, e.g. [6, 6, 6]")
+        self.prediction.setPlaceholderText("prediction")
+        self.prediction.setMinimumWidth(120)
         self.prediction.returnPressed.connect(self.reveal)
         self.button = QPushButton("Reveal")
         self.button.setObjectName(f"reveal_{item_name(key)}")
@@ -71,6 +79,16 @@ class LessonRow(QFrame):
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         entry = QHBoxLayout()
         entry.addWidget(self.prediction, 1)
+        self.cells: ValuesField | None = None
+        self.shape = shape
+        self.table_button: QPushButton | None = None
+        if shape is not None and 1 < math.prod(shape) <= MAX_TABLE_CELLS:
+            self.table_button = QPushButton("Table")
+            self.table_button.setObjectName(f"table_{item_name(key)}")
+            self.table_button.setCheckable(True)
+            self.table_button.setToolTip(f"Type the prediction cell by cell, in a table of shape {list(shape)}")
+            self.table_button.toggled.connect(self.show_cells)
+            entry.addWidget(self.table_button)
         entry.addWidget(self.button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
@@ -78,10 +96,31 @@ class LessonRow(QFrame):
         layout.addWidget(self.title)
         layout.addWidget(self.hint)
         layout.addLayout(entry)
+        self.cells_box = QVBoxLayout()
+        layout.addLayout(self.cells_box)
         layout.addWidget(self.verdict)
         # only now that they have a parent: showing a parentless label opens it as a window
         self.hint.setVisible(bool(hint))
         self.verdict.setVisible(False)
+
+    def show_cells(self, shown: bool) -> None:
+        """Show (made on first need) or hide the cell editor; its cells write the prediction as a nested list."""
+        if shown and self.cells is None:
+            self.cells = ValuesField(self.shape, "One cell per element; the prediction above follows the table")
+            self.cells.setObjectName(f"cells_{item_name(self.key)}")
+            self.cells.sync(())  # empty cells to type in
+            self.cells.committed.connect(self._cells_entered)
+            self.cells_box.addWidget(self.cells)
+        if self.cells is not None:
+            self.cells.setVisible(shown)
+
+    def _cells_entered(self, values: tuple) -> None:
+        count = math.prod(self.shape)
+        if len(values) == count and all(isinstance(value, (int, float)) for value in values):
+            text = json.dumps(np.asarray(values, dtype=np.float64).reshape(self.shape).tolist())
+        else:
+            text = f"[{', '.join(str(value) for value in values)}]"  # unfinished: Reveal will say what is missing
+        self.prediction.setText(text)
 
     def reveal(self) -> None:
         """Check what is typed; an unreadable answer is refused under the field and nothing is revealed."""
@@ -103,6 +142,8 @@ class LessonRow(QFrame):
         revealed = verdict is not None
         self.prediction.setReadOnly(revealed)
         self.button.setEnabled(not revealed)
+        if self.cells is not None:
+            self.cells.setEnabled(not revealed)
         if not revealed:
             if self.verdict.styleSheet() != WRONG_STYLE:
                 self.verdict.setVisible(False)
@@ -232,7 +273,9 @@ class LessonDock(PanelDock):
             name = short_name(node.name)
             title = f"{name}.grad" if key[1] == GRAD else f"{name} ({KIND_TITLES[key[1]]})"
             hidden = lesson.hidden(key)
-            row = LessonRow(self, key, title, hidden.hint, hidden.tolerance_text())
+            value = self.workspace.model.value(key[0])
+            shape = tuple(value.shape) if isinstance(value, engine.Tensor) else None  # faces show shapes too
+            row = LessonRow(self, key, title, hidden.hint, hidden.tolerance_text(), shape)
             row.prediction.setText(drafts.get(key, ""))
             self.list.addWidget(row)
             self.rows[key] = row
