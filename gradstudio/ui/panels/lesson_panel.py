@@ -142,6 +142,8 @@ class LessonRow(QFrame):
         revealed = verdict is not None
         self.prediction.setReadOnly(revealed)
         self.button.setEnabled(not revealed)
+        if self.table_button is not None:
+            self.table_button.setEnabled(not revealed)
         if self.cells is not None:
             self.cells.setEnabled(not revealed)
         if not revealed:
