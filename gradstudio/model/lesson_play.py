@@ -82,6 +82,11 @@ class Lesson:
         return (self.playing and node is not None and kind in node.hidden
                 and (node_id, kind) not in self.verdicts)
 
+    def hides_gradients(self) -> bool:
+        """True while some hidden gradient is still masked: views showing every gradient (the chain-rule steps,
+        the autograd graph's edges) must hold their numbers back."""
+        return any(self.masks(node_id, kind) for node_id, kind in self.items() if kind == GRAD)
+
     def score(self) -> Score:
         """The score over the items hidden now."""
         items = set(self.items())

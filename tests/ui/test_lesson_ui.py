@@ -174,6 +174,10 @@ def test_hidden_numbers_leak_nowhere_until_revealed(window: MainWindow, qtbot: A
     assert HIDDEN_TIP in edge.toolTip()
     click_toolbar(qtbot, window, window.actions.actionStepBackward)
     assert window.step_panel.isHidden()  # its chain rule would show the hidden gradients
+    window.actions.actionAutogradGraph.trigger()
+    settle()
+    lit = window.autograd_panel.lit_edges()
+    assert lit and all(window.autograd_panel.edges[key].toolTip() == f"gradient: {HIDDEN_TIP}" for key in lit)
     assert window.statusBar().currentMessage() == HIDDEN_STEPS
     qtbot.mouseClick(window.lesson_panel.reveal_all, Qt.MouseButton.LeftButton)
     settle()

@@ -22,7 +22,6 @@ from gradstudio.model.chain_rule import (
     format_array,
 )
 from gradstudio.model.evaluation import BackwardResult
-from gradstudio.model.lesson import GRAD
 from gradstudio.ui.backward.controller import BackwardController
 from gradstudio.ui.panels.step_panel import IDLE, StepPanel
 from gradstudio.ui.workspace import Workspace
@@ -60,8 +59,7 @@ class StepController(QObject):
 
     def step(self) -> None:
         """One step further (the first press starts the walk; not while a lesson hides a gradient it would show)."""
-        lesson = self.workspace.lesson
-        if any(lesson.masks(node_id, kind) for node_id, kind in lesson.items() if kind == GRAD):
+        if self.workspace.lesson.hides_gradients():
             self.workspace.message.emit(HIDDEN_STEPS)
             return
         if self.index is not None and self.result is not None:
