@@ -30,6 +30,7 @@ from gradstudio.model.document import (  # noqa: E402
     SetSetting,
 )
 from gradstudio.model.io.fileformat import save  # noqa: E402
+from gradstudio.model.lesson import Hidden, SetHidden  # noqa: E402
 from gradstudio.model.train_settings import TrainSettings  # noqa: E402
 
 EXAMPLES_FOLDER = ROOT / "resources" / "examples"
@@ -212,6 +213,75 @@ def moons_mlp() -> GraphDocument:
                     schedule="cosine")
 
 
+def hide(document: GraphDocument, ids: dict[str, str], **items: str) -> None:
+    """Hide `name_kind=hint` items (`y_value="..."`, `x_grad="..."`) of a lesson, with the default tolerance."""
+    for item, hint in items.items():
+        name, kind = item.rsplit("_", 1)
+        SetHidden(ids[name], kind, Hidden(hint=hint)).apply(document)
+
+
+def note(document: GraphDocument, text: str, position: tuple[float, float], size: tuple[float, float]) -> None:
+    """Put a note on the canvas (a lesson's instructions)."""
+    AddAnnotation(Annotation(document.new_id(), "note", text, position, size)).apply(document)
+
+
+PLAY = "Type a prediction for each hidden item in the Lesson panel, then press Reveal (or Enter). "
+
+
+def lesson_forward_chain() -> GraphDocument:
+    """The notes' forward chain as a lesson: predict y, z, out and the gradients before they are revealed."""
+    g = GraphBuilder()
+    g.tensor("x", (3,), init="ones", requires_grad=True)
+    g.add("scalar", "two", value=2)
+    g.add("add", "y", "x", "two")
+    g.add("mul", "y_squared", "y", "y")
+    g.add("scalar", "three", value=3)
+    g.add("mul", "z", "y_squared", "three")
+    g.add("mean", "out", "z")
+    document = g.finish(backward="out")
+    hide(document, g.ids, y_value="x is all ones; 2 is added to every element.",
+         z_value="y * y * 3, element by element.",
+         out_value="The mean of three equal numbers.",
+         y_grad="out = mean(3 * y²): each y_i counts 1/3, and d(3y²)/dy = 6y. y is used twice in y * y.",
+         x_grad="y = x + 2 passes the gradient through unchanged (dy/dx = 1).")
+    note(document, PLAY + "Gradients come from out.backward(): predict them as lists, e.g. [1, 2, 3].",
+         (0.0, 320.0), (440.0, 90.0))
+    return document
+
+
+def lesson_no_grad() -> GraphDocument:
+    """The notes' no-grad section as a lesson: values are computed, but nothing is recorded for Backward."""
+    g = GraphBuilder()
+    g.tensor("x", (3,), init="ones", requires_grad=True)
+    g.add("scalar", "two", value=2)
+    g.add("mul", "y", "x", "two")
+    g.add("sum", "total", "y")
+    document = g.finish(backward="total", grad_mode="no_grad")
+    hide(document, g.ids, y_value="torch.no_grad() still computes values.",
+         total_value="The sum of y's elements.",
+         x_grad="Under torch.no_grad() no graph is recorded: can total.backward() reach x? "
+                "Type None if no gradient arrives.")
+    note(document, PLAY + "This whole graph runs inside `with torch.no_grad():` (View > No Grad).",
+         (0.0, 320.0), (440.0, 90.0))
+    return document
+
+
+def lesson_broadcasting() -> GraphDocument:
+    """A (2, 3) + (3,) add: the bias is broadcast over the rows, so its gradient is summed over dim 0."""
+    g = GraphBuilder()
+    g.tensor("X", (2, 3), init="values", values=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0))
+    g.tensor("b", (3,), init="values", values=(0.5, -1.0, 2.0), requires_grad=True)
+    g.add("add", "h", "X", "b")
+    g.add("sum", "loss", "h")
+    document = g.finish(backward="loss")
+    hide(document, g.ids, h_value="b is added to every row of X: h[i, j] = X[i, j] + b[j]. Type two rows.",
+         h_grad="loss = h.sum(): every element of h counts once. Same shape as h.",
+         b_grad="b has shape [3] but was used in both rows: its gradient is h's gradient summed over dim 0.")
+    note(document, PLAY + "Shapes matter: a gradient always has the shape of its tensor.",
+         (0.0, 320.0), (440.0, 90.0))
+    return document
+
+
 EXAMPLES: dict[str, Callable[[], GraphDocument]] = {
     "notes_forward_backward": notes_forward_backward,
     "notes_no_grad": notes_no_grad,
@@ -221,6 +291,9 @@ EXAMPLES: dict[str, Callable[[], GraphDocument]] = {
     "xor_mlp": xor_mlp,
     "softmax_classifier": softmax_classifier,
     "moons_mlp": moons_mlp,
+    "lesson_forward_chain": lesson_forward_chain,
+    "lesson_no_grad": lesson_no_grad,
+    "lesson_broadcasting": lesson_broadcasting,
 }
 
 

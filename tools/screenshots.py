@@ -5,7 +5,8 @@ Usage: `.venv/bin/python tools/screenshots.py [FOLDER] [--sizes 1366x768,1920x10
 sizes itself on that screen, light and dark: `NAME-1366x768.png`, `NAME-1366x768-dark.png`, ... The README
 images (skipped with `--no-tour`) go to `docs/images/`: `main_window.png` and the tour (`backward.png`,
 `step_through.png`, `no_grad.png`, `autograd_graph.png`, `gradient_check.png`, `values_vector.png`,
-`values_matrix.png`, `inspector_tensor.png`, `code_panel.png`, `broadcast.png`, `formula.png`, `versions.png`).
+`values_matrix.png`, `inspector_tensor.png`, `code_panel.png`, `broadcast.png`, `formula.png`, `versions.png`,
+`lesson.png`).
 """
 
 from __future__ import annotations
@@ -252,6 +253,21 @@ def explain_tour(window: MainWindow, folder: Path) -> None:
     window.undo_stack.setClean()
     for dock in (window.palette, window.inspector):
         dock.show()
+def lesson_tour(window: MainWindow, folder: Path) -> None:
+    """A learner half-way through the forward-chain lesson: one right answer, one wrong, one typed, the rest `?`."""
+    window.palette.hide()
+    window.files.open_path(str(EXAMPLES / "lesson_forward_chain.gsg"), as_example=True)
+    window.backward.run(window.document.settings.backward_target)
+    rows = window.lesson_panel.rows
+    for (name, kind), typed in ((("y", "value"), "[3, 3, 3]"), (("x", "grad"), "[2, 2, 2]")):
+        row = rows[(window.document.name_owner(name), kind)]
+        row.prediction.setText(typed)
+        row.reveal()
+    rows[(window.document.name_owner("y"), "grad")].prediction.setText("[6, 6, 6]")
+    select_by_name(window, "z")
+    tour_shot(window, folder, "lesson.png")
+    window.undo_stack.setClean()
+    window.palette.show()
 
 
 def annotate(window: MainWindow) -> None:
@@ -308,6 +324,7 @@ def readme_shots(window: MainWindow, folder: Path) -> None:
     feature_tour(window, folder)
     panels_tour(window, folder)
     explain_tour(window, folder)
+    lesson_tour(window, folder)
 
 
 def main(argv: list[str] | None = None) -> int:

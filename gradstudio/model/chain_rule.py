@@ -72,6 +72,15 @@ def explain_step(step: BackwardStep, owner_of: Callable[[Any], str | None] = lam
     return ChainRuleStep(step.name, step.owner, grad_in, tuple(terms))
 
 
+def format_array(values: Any) -> str:
+    """Numbers as the node faces show them: `[6, 6, 6]`, `0.3333`, `[[0.75, 0.75], [0.75, 0.75]]`."""
+    array = np.asarray(values)
+    if array.ndim == 0:
+        return f"{float(array):.4g}"
+    return np.array2string(array, separator=", ", threshold=24, edgeitems=3, max_line_width=100,
+                           formatter={"float_kind": lambda v: f"{v:.4g}", "int_kind": str})
+
+
 def contributions(steps: list[BackwardStep], index: int) -> list[np.ndarray]:
     """The gradients the earlier steps sent to step `index`'s function, which the engine summed into its grad_in.
 

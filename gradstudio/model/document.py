@@ -52,6 +52,7 @@ class Node:
     position: tuple[float, float] = (0.0, 0.0)
     retain_grad: bool = False
     port_constants: dict[str, Any] = field(default_factory=dict)  # typed constants on input ports (see port_constants)
+    hidden: dict[str, Any] = field(default_factory=dict)  # lesson items hidden from a learner (see lesson)
 
     @property
     def spec(self) -> OpSpec:
@@ -204,6 +205,7 @@ class AddNode(Edit):
     index: int | None = None
 
     def apply(self, document: GraphDocument) -> Edit:
+        from gradstudio.model.lesson import checked_hidden
         from gradstudio.model.port_constants import checked_port_constants
 
         # a shallow copy suffices: the attributes dict is rebuilt below from checked, immutable values
@@ -222,6 +224,7 @@ class AddNode(Edit):
         if not isinstance(node.retain_grad, bool):
             raise EditError(f"retain_grad must be true or false, got {limits.short_repr(node.retain_grad)}")
         node.port_constants = checked_port_constants(node, node.port_constants)
+        node.hidden = checked_hidden(node.hidden)
         if self.index is None or self.index >= len(document.nodes):
             document.nodes[node.id] = node
         else:

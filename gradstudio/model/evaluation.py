@@ -146,8 +146,8 @@ class Evaluator:
             # leaves are made the same way in either mode; keeping them keeps their .grad, as in a session
             self._dirty |= {node_id for node_id, node in self.document.nodes.items() if node.input_ports()}
         # a new grad mode recomputes every non-leaf: the recorded flow no longer belongs to the values shown
-        keeps_backward = event in ("node_moved", "node_renamed") or (event, payload) == ("settings_changed",
-                                                                                          "backward_target")
+        keeps_backward = event in ("node_moved", "node_renamed", "lesson_changed") or (
+            (event, payload) == ("settings_changed", "backward_target"))
         if not keeps_backward and not event.startswith("annotation_"):
             self.last_backward = None
 

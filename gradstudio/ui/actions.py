@@ -130,6 +130,10 @@ def _view_actions(window: MainWindow, a: Actions) -> None:
     versions = _action(window, a, "actionShowVersions", "Show &Versions", _versions_setter(window), [],
                        checkable=True, tip="Show each tensor's version counter (tensor._version) on its node")
     versions.setChecked(window.settings.show_versions())
+    _action(window, a, "actionLessonMode", "Play &Lesson", window.set_lesson_playing, ["Ctrl+Shift+L"],
+            checkable=True, tip="Play the lesson as a learner (hidden values and gradients show ?), or author it")
+    _action(window, a, "actionReveal", "&Reveal All", window.lesson_panel.reveal_everything, [],
+            "Check every prediction typed in the Lesson panel and show every hidden item")
     group = QActionGroup(window)
     for choice in THEME_CHOICES:
         label = {"light": "&Light", "dark": "&Dark", "system": "Follow &System"}[choice]
@@ -237,6 +241,8 @@ def _menus(window: MainWindow, a: Actions) -> None:
     view_menu.addSeparator()
     view_menu.addActions([a.actionAutoLayout, a.actionSnapToGrid, a.actionMinimap, a.actionAutogradGraph,
                            a.actionShowVersions])
+    view_menu.addSeparator()
+    view_menu.addActions([a.actionLessonMode, a.actionReveal])
     theme_menu = view_menu.addMenu("&Theme")
     theme_menu.addActions([a.actionThemeLight, a.actionThemeDark, a.actionThemeSystem])
     panels = view_menu.addMenu("&Panels")

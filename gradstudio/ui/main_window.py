@@ -105,7 +105,9 @@ class MainWindow(QMainWindow):
             panels[entry.attribute] = dock
             setattr(self, entry.attribute, dock)
             self.addDockWidget(entry.area, dock)
-            if entry.area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            if entry.tab_with is not None:
+                self._tab_when_shown(dock, panels[entry.tab_with], entry.size)
+            elif entry.area == Qt.DockWidgetArea.BottomDockWidgetArea:
                 if bottom:
                     self.tabifyDockWidget(bottom[-1], dock)
                 bottom.append(dock)
@@ -114,6 +116,18 @@ class MainWindow(QMainWindow):
         if bottom:
             bottom[0].raise_()  # the first tab below the canvas
         return panels
+
+    def _tab_when_shown(self, dock: QDockWidget, beside: QDockWidget, width: int | None) -> None:
+        """Make `dock` a tab beside `beside` (the column `width` wide) when it is first shown: tabified while
+        hidden, Qt leaves a stray tab bar drawn over the status bar under X11."""
+        def tabify(visible: bool) -> None:
+            if visible and not self.tabifiedDockWidgets(dock):
+                self.tabifyDockWidget(beside, dock)
+                dock.raise_()
+                if width is not None:
+                    self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+
+        dock.visibilityChanged.connect(tabify)
 
     def _size_docks(self, entries: tuple[PanelEntry, ...], panels: dict[str, PanelDock]) -> None:
         for entry in entries:
@@ -170,6 +184,7 @@ class MainWindow(QMainWindow):
         workspace.settings_changed.connect(self.sync_settings)
         workspace.message.connect(self.show_message)
         workspace.busy_changed.connect(self._busy_changed)
+        workspace.lesson_changed.connect(self.sync_lesson)
         self.view.setScene(scene)
         self.minimap.set_scene(scene)
         self.minimap.bind(workspace)
@@ -180,6 +195,10 @@ class MainWindow(QMainWindow):
         self.setWindowModified(False)
         self.update_title()
         self.sync_settings()
+        self.sync_lesson()
+        if workspace.lesson.playing:  # a lesson file opens to be played: its panel comes forward
+            self.lesson_panel.show()
+            self.lesson_panel.raise_()
         self.view.show_on_open()
 
     def _retire(self, workspace: Workspace, scene: GraphScene) -> None:
@@ -263,6 +282,19 @@ class MainWindow(QMainWindow):
             action.setEnabled(not off)
         tip = "Backward is unavailable under torch.no_grad()" if off else "Run backward from the selected scalar"
         self.actions.actionBackward.setToolTip(tip)
+
+    def set_lesson_playing(self, playing: bool) -> None:
+        """Play the open lesson as a learner, or author it (View > Play Lesson)."""
+        self.workspace.set_lesson_playing(playing)
+        if playing:
+            self.lesson_panel.show()
+            self.lesson_panel.raise_()
+
+    def sync_lesson(self) -> None:
+        """The Play Lesson and Reveal All actions mirror the open lesson."""
+        lesson = self.workspace.lesson
+        self.actions.actionLessonMode.setChecked(lesson.playing)
+        self.actions.actionReveal.setEnabled(lesson.playing and bool(lesson.items()))
 
     def set_theme(self, choice: str) -> None:
         """Switch to the light, dark or system theme and remember it."""

@@ -10,7 +10,8 @@ and repaints on its signals, so there is one path from a change to the screen:
 - `settings_changed(str)`: a document setting changed (`grad_mode`, `backward_target`);
 - `selection_changed(list[str])`: the selected node ids changed;
 - `message(str)`: something to say in the status bar (a refused edit, a result);
-- `busy_changed(str | None)`: a job (a training run) started, with the reason edits are refused, or ended.
+- `busy_changed(str | None)`: a job (a training run) started, with the reason edits are refused, or ended;
+- `lesson_changed()`: a lesson's hidden items, its mode (author or play) or its reveals changed.
 
 A refresh of many dirty nodes, or one after an evaluation that took long, evaluates in a worker thread
 behind a modal progress dialog (`background.py`); Cancel leaves the rest dirty and held until the next
@@ -30,12 +31,14 @@ from PySide6.QtGui import QUndoStack
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.evaluation import BackwardResult, NodeResult
 from gradstudio.model.flow_view import FlowView, flow_view
+from gradstudio.model.lesson import LESSON_CHANGED, PredictionError
+from gradstudio.model.lesson_play import Key, Lesson, Verdict
 from gradstudio.model.workspace import GraphWorkspace, ShownGradient
 from gradstudio.ui.background import evaluate_in_background
 from gradstudio.ui.edit.editor import Editor
 
 # document events that change no value: they never call for a new evaluation
-LAYOUT_EVENTS = frozenset({"node_moved", "annotation_moved", "annotation_changed", "annotation_added",
+LAYOUT_EVENTS = frozenset({"node_moved", LESSON_CHANGED, "annotation_moved", "annotation_changed", "annotation_added",
                            "annotation_removed"})
 
 
@@ -54,6 +57,7 @@ class Workspace(QObject):
     selection_changed = Signal(object)
     message = Signal(str)
     busy_changed = Signal(object)
+    lesson_changed = Signal()
 
     def __init__(self, document: GraphDocument | None = None, path: str | None = None,
                  display_name: str | None = None, parent: QObject | None = None) -> None:
@@ -62,6 +66,7 @@ class Workspace(QObject):
         self.undo_stack = QUndoStack(self)
         self.editor = Editor(self.model.document, self.model.evaluator, self.undo_stack)
         self.editor.refused.connect(self.message)
+        self.lesson = Lesson(self.model, self.run_backward)  # a lesson file opens to be played
         self.path = path
         self.display_name = display_name or (Path(path).name if path else "Untitled")
         self.selection: list[str] = []
@@ -179,6 +184,8 @@ class Workspace(QObject):
     def _on_document_event(self, event: str, payload: Any) -> None:
         if event == "settings_changed":
             self.settings_changed.emit(payload)
+        if event == LESSON_CHANGED:
+            self.lesson_changed.emit()
         if event == "node_removed" and payload.id in self.selection:
             self.set_selection([node_id for node_id in self.selection if node_id != payload.id])
         regions_version = self.model.evaluator.regions_version  # a node moved into or out of a grad-mode region
@@ -201,6 +208,36 @@ class Workspace(QObject):
                 self.show_backward(payload)
         elif event == "grads_changed":
             self.backward_changed.emit(self.flow)
+
+    # ----- lesson -------------------------------------------------------------------------------------------------
+
+    def set_lesson_playing(self, playing: bool) -> None:
+        """Show the lesson as a learner plays it (hidden items masked) or as its author edits it."""
+        if playing != self.lesson.playing:
+            self.lesson.playing = playing
+            self.lesson_changed.emit()
+
+    def reveal(self, node_id: str, kind: str, text: str = "") -> Verdict:
+        """Check a prediction and reveal the item (PredictionError, nothing revealed, for unreadable text)."""
+        verdict = self.lesson.reveal(node_id, kind, text)
+        self.lesson_changed.emit()
+        return verdict
+
+    def reveal_all(self, predictions: Mapping[Key, str]) -> None:
+        """Reveal every item still hidden, checking its typed prediction (an unreadable one counts as none)."""
+        lesson = self.lesson
+        for key in lesson.items():
+            if key not in lesson.verdicts:
+                try:
+                    lesson.reveal(*key, predictions.get(key, ""))
+                except PredictionError:
+                    lesson.reveal(*key)
+        self.lesson_changed.emit()
+
+    def restart_lesson(self) -> None:
+        """Hide every item again and clear the score."""
+        self.lesson.restart()
+        self.lesson_changed.emit()
 
     # ----- jobs --------------------------------------------------------------------------------------------------
 

@@ -35,6 +35,9 @@ PRINTED_GRADS = {
     "softmax_classifier": ["W", "b"],
     "xor_mlp": ["W1", "b1", "W2", "b2"],
     "moons_mlp": ["W1", "b1", "W2", "b2"],
+    "lesson_forward_chain": ["x"],
+    "lesson_no_grad": None,
+    "lesson_broadcasting": ["b"],
 }
 
 

@@ -112,6 +112,22 @@ def moons_mlp(t: Any, leaf: Callable[[str], Any]) -> dict[str, Any]:
     return dict(X=X, W1=W1, b1=b1, W2=W2, b2=b2, labels=labels, z1=z1, h=h, logits=logits, loss=loss)
 
 
+def lesson_no_grad(t: Any, leaf: Callable[[str], Any]) -> dict[str, Any]:
+    x = t.ones(3, requires_grad=True)
+    two = 2
+    with t.no_grad():
+        y = x * two
+        total = y.sum()
+    return dict(x=x, two=two, y=y, total=total)
+
+
+def lesson_broadcasting(t: Any, leaf: Callable[[str], Any]) -> dict[str, Any]:
+    X, b = leaf("X"), leaf("b")
+    h = X + b
+    loss = h.sum()
+    return dict(X=X, b=b, h=h, loss=loss)
+
+
 PROGRAMS: dict[str, Callable[..., dict[str, Any]]] = {
     "notes_forward_backward": forward_backward,
     "notes_no_grad": no_grad,
@@ -121,6 +137,9 @@ PROGRAMS: dict[str, Callable[..., dict[str, Any]]] = {
     "xor_mlp": xor_mlp,
     "softmax_classifier": softmax_classifier,
     "moons_mlp": moons_mlp,
+    "lesson_forward_chain": forward_backward,
+    "lesson_no_grad": lesson_no_grad,
+    "lesson_broadcasting": lesson_broadcasting,
 }
 
 

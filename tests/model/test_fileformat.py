@@ -57,7 +57,7 @@ BAD_FILES = {
     "missing kind": (changed((("nodes", 2, "kind"),)), "nodes[2].kind: missing"),
     "extra node key": (changed((("nodes", 2, "colour"), "red")),
                        "nodes[2].colour: unexpected key; expected only id, kind, name, position, retain_grad, "
-                       "attributes, port_constants, data"),
+                       "attributes, port_constants, hidden, data"),
     "duplicate id": (changed((("nodes", 3, "id"), "n1")),
                      "nodes[3].id: duplicate id 'n1'; every node and annotation needs its own"),
     "bad id": (changed((("nodes", 3, "id"), "a b")), "nodes[3].id: expected 1 to 64 letters, digits, '_', '-' or '.'"),

@@ -48,6 +48,7 @@ def test_fields_are_generated_from_the_catalog_with_doc_tool_tips(window: MainWi
     expected += ["retain_grad"] if node.input_ports() else []
     expected += [f"port_{port}" for port in node.input_ports()]  # every input is unwired: each takes a constant
     expected += ["values"] if kind == "tensor" else []
+    expected += ["hide_value", "hide_grad"]  # the lesson's author may hide the node's value or gradient
     assert list(fields) == expected
     for spec in visible_attributes(node):
         editor = fields[spec.name].editor
@@ -60,7 +61,8 @@ def test_fields_are_generated_from_the_catalog_with_doc_tool_tips(window: MainWi
 def test_a_tensor_shows_the_fields_its_initialiser_reads(window: MainWindow, qtbot: Any) -> None:
     open_example(window, "softmax_classifier")
     click_node(qtbot, window, "W")
-    assert list(window.inspector.fields) == ["name", "shape", "dtype", "init", "seed", "requires_grad", "values"]
+    assert list(window.inspector.fields) == ["name", "shape", "dtype", "init", "seed", "requires_grad", "values",
+                                             "hide_value", "hide_grad"]
     combo = window.inspector.fields["init"].editor
     combo.setFocus()
     qtbot.keyClick(combo, Qt.Key.Key_Home)  # ones: a combo box commits what the keyboard picks

@@ -39,6 +39,21 @@ def generate_code(document: GraphDocument, results: Mapping[str, NodeResult] | N
     return _Writer(document, results, backward_target).code()
 
 
+def statement(document: GraphDocument, node: Node) -> str | None:
+    """The one line of code computing an op node (`y = x + 2`); None for a leaf or a node with an unwired input."""
+    if not node.input_ports():
+        return None
+    writer = _Writer(document, {})
+    operands = writer._operands(node)
+    if operands is None:
+        return None
+    return _line(node, operands)
+
+
+def _line(node: Node, operands: dict[str, str]) -> str:
+    return f"{node.name} = {node.spec.template.format_map(_fields(node, operands))}"
+
+
 def _evaluate(document: GraphDocument) -> dict[str, NodeResult]:
     evaluator = Evaluator(document)
     try:
@@ -114,7 +129,7 @@ class _Writer:
             return [f"# {node.name}: {problem or 'an input is not connected'}"]
         template = node.spec.template
         self.uses_functional |= template.startswith("F.")
-        line = f"{node.name} = {template.format_map(_fields(node, operands))}"
+        line = _line(node, operands)
         if problem:
             return _disabled(node.name, [line], problem)
         if node.retain_grad and self._has_grad_fn(node):

@@ -28,6 +28,7 @@ from gradstudio.model.io.datafiles import write_large
 from gradstudio.model.io.filereader import read_document
 from gradstudio.model.io.fileschema import CURRENT_VERSION, FORMAT, MAX_FILE_BYTES, GraphFileError
 from gradstudio.model.leaves import LeafError, element_count
+from gradstudio.model.lesson import Hidden
 from gradstudio.model.train_settings import history_record
 
 __all__ = ["FORMAT", "CURRENT_VERSION", "MAX_FILE_BYTES", "GraphFileError", "ReadOnlyTargetError", "dumps", "save",
@@ -184,6 +185,16 @@ def node_record(node: Node) -> dict[str, Any]:
     if node.port_constants:  # only when there are some: files without them keep their bytes
         constants = node.port_constants
         record["port_constants"] = {port: constants[port] for port in node.input_ports() if port in constants}
+    if node.hidden:  # a lesson's hidden items; files that hide nothing keep their bytes
+        record["hidden"] = {kind: hidden_record(hidden) for kind, hidden in node.hidden.items()}
+    return record
+
+
+def hidden_record(hidden: Hidden) -> dict[str, Any]:
+    """One hidden item's settings as its file record (the hint only when there is one)."""
+    record: dict[str, Any] = {"atol": hidden.atol, "rtol": hidden.rtol}
+    if hidden.hint:
+        record["hint"] = hidden.hint
     return record
 
 

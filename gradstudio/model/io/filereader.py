@@ -44,6 +44,7 @@ from gradstudio.model.io.fileschema import (
 )
 from gradstudio.model.io.migrations import migrate
 from gradstudio.model.leaves import element_count
+from gradstudio.model.lesson import DEFAULT_ATOL, DEFAULT_RTOL, HIDDEN_KINDS, Hidden
 from gradstudio.model.port_constants import check_port_constant
 from gradstudio.model.rules import CYCLE_MESSAGE, ITEM_ID, find_cycle_edge
 from gradstudio.model.train_settings import TrainSettingsError, from_record
@@ -142,7 +143,7 @@ def _new_id(document: GraphDocument, raw: Any, path: str) -> str:
 
 def _add_node(document: GraphDocument, raw: Any, path: str, base: Path | None = None) -> None:
     node = expect_object(raw, path, ("id", "kind", "name"),
-                         ("position", "retain_grad", "attributes", "port_constants", "data"))
+                         ("position", "retain_grad", "attributes", "port_constants", "hidden", "data"))
     node_id = _new_id(document, node["id"], child(path, "id"))
     kind = expect_str(node["kind"], child(path, "kind"))
     if kind not in CATALOG:
@@ -163,6 +164,7 @@ def _add_node(document: GraphDocument, raw: Any, path: str, base: Path | None = 
     retain_grad = expect_bool(node.get("retain_grad", False), child(path, "retain_grad"))
     added = Node(node_id, kind, name, attributes, position, retain_grad)
     added.port_constants = _port_constants(added, node.get("port_constants", {}), child(path, "port_constants"))
+    added.hidden = _hidden(node.get("hidden", {}), child(path, "hidden"))
     _apply(document, AddNode(added), path)
 
 
@@ -176,6 +178,23 @@ def _port_constants(node: Node, raw: Any, path: str) -> dict[str, Any]:
         except EditError as error:
             raise GraphFileError(child(path, port), str(error)) from None
     return constants
+
+
+def _hidden(raw: Any, path: str) -> dict[str, Hidden]:
+    """A node's hidden lesson items (`value`, `grad`), each with its tolerances and hint, checked in place."""
+    expect_object(raw, path, (), HIDDEN_KINDS)
+    hidden = {}
+    for kind, settings in raw.items():
+        where = child(path, kind)
+        expect_object(settings, where, (), ("atol", "rtol", "hint"))
+        atol = expect_finite(settings.get("atol", DEFAULT_ATOL), child(where, "atol"))
+        rtol = expect_finite(settings.get("rtol", DEFAULT_RTOL), child(where, "rtol"))
+        hint = expect_str(settings.get("hint", ""), child(where, "hint"))
+        try:
+            hidden[kind] = Hidden(atol, rtol, hint).checked()
+        except EditError as error:
+            raise GraphFileError(where, str(error)) from None
+    return hidden
 
 
 def _position(raw: Any, path: str, expected: str = "[x, y]") -> tuple[float, float]:

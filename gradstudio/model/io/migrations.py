@@ -83,13 +83,19 @@ def v3_to_v4(data: dict) -> dict:
 
 
 def v4_to_v5(data: dict) -> dict:
-    """Version 5 adds `grad_mode` to frame records (none in older files, where the key is refused; frames load as
-    plain frames, grad mode "none")."""
+    """Version 5 adds `grad_mode` to frame records and `hidden` (a lesson's hidden values and gradients) to node
+    records. Older files have neither (the keys are refused there): frames load with grad mode "none", and
+    nothing is hidden."""
     annotations = data.get("annotations")
     for index, item in enumerate(annotations if isinstance(annotations, list) else []):
         if isinstance(item, dict) and "grad_mode" in item:
             raise GraphFileError(child(child("annotations", index), "grad_mode"),
                                  "unexpected key; files of version 4 have no grad-mode frames")
+    nodes = data.get("nodes")
+    for index, node in enumerate(nodes if isinstance(nodes, list) else []):
+        if isinstance(node, dict) and "hidden" in node:
+            raise GraphFileError(child(child("nodes", index), "hidden"),
+                                 "unexpected key; files of version 4 have no hidden lesson items")
     return dict(data, version=5)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject
 
 from gradstudio.model.chain_rule import (
@@ -20,20 +19,14 @@ from gradstudio.model.chain_rule import (
     ChainRuleStep,
     contributions,
     explain_step,
+    format_array,
 )
 from gradstudio.model.evaluation import BackwardResult
 from gradstudio.ui.backward.controller import BackwardController
 from gradstudio.ui.panels.step_panel import IDLE, StepPanel
 from gradstudio.ui.workspace import Workspace
 
-
-def format_array(values: Any) -> str:
-    """Numbers as the node faces show them: `[6, 6, 6]`, `0.3333`, `[[0.75, 0.75], [0.75, 0.75]]`."""
-    array = np.asarray(values)
-    if array.ndim == 0:
-        return f"{float(array):.4g}"
-    return np.array2string(array, separator=", ", threshold=24, edgeitems=3, max_line_width=100,
-                           formatter={"float_kind": lambda v: f"{v:.4g}", "int_kind": str})
+HIDDEN_STEPS = "Step Backward shows every gradient: reveal the lesson's hidden gradients first (Lesson panel)"
 
 
 def _times(count: int) -> str:
@@ -65,7 +58,10 @@ class StepController(QObject):
         self._display_changed(None)
 
     def step(self) -> None:
-        """One step further (the first press starts the walk)."""
+        """One step further (the first press starts the walk; not while a lesson hides a gradient it would show)."""
+        if self.workspace.lesson.hides_gradients():
+            self.workspace.message.emit(HIDDEN_STEPS)
+            return
         if self.index is not None and self.result is not None:
             self.go(self.index + 1)
             return

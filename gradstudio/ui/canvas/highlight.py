@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGrap
 
 from gradstudio.model.flow_view import FlowView, magnitude
 from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, EdgeItem, NodeItem
+from gradstudio.ui.canvas.lesson_face import HIDDEN, HIDDEN_TIP
 from gradstudio.ui.canvas.preview import compact_values
 
 # low -> high gradient magnitude (log scale)
@@ -65,13 +66,14 @@ def stopped_pen() -> QPen:
 class GradBadge(QGraphicsItem):
     """A tab under a node: `.grad` (solid: what PyTorch stores) or the gradient that flowed (dashed: not stored)."""
 
-    def __init__(self, kind: str, label: str, value: object, parent: NodeItem) -> None:
+    def __init__(self, kind: str, label: str, value: object, parent: NodeItem, hidden: bool = False) -> None:
         super().__init__(parent)
         self.kind = kind
         self.label = label
-        self.value = value
-        self.text = compact_values(value)
-        self.setToolTip(f"{label} = {value!r}" + ("" if kind == "grad" else
+        self.value = None if hidden else value
+        self.text = HIDDEN if hidden else compact_values(value)
+        shown = HIDDEN_TIP if hidden else repr(value)
+        self.setToolTip(f"{label} = {shown}" + ("" if kind == "grad" else
                         "\nthe gradient that flowed through this node; PyTorch keeps a non-leaf's .grad None "
                         "unless retain_grad()"))
 
@@ -110,10 +112,11 @@ class CanvasHighlight:
     """Paints one `FlowView` on the scene's items and removes it again."""
 
     def __init__(self, nodes: Mapping[str, NodeItem], edges: Mapping[tuple[str, str], EdgeItem],
-                 name_of: Callable[[str], str]) -> None:
+                 name_of: Callable[[str], str], masks: Callable[[str, str], bool] = lambda _node, _kind: False) -> None:
         self.nodes = nodes
         self.edges = edges
         self.name_of = name_of
+        self.masks = masks  # a lesson's: True where a gradient is hidden from the learner
         self.lit: dict[tuple[str, str], float] = {}
         self.stopped: set[tuple[str, str]] = set()
         self._ring: QGraphicsPathItem | None = None
@@ -125,7 +128,8 @@ class CanvasHighlight:
         for key, item in self.edges.items():
             if key in positions:
                 item.flow_pen = flow_pen(positions[key])
-                item.setToolTip(f"gradient flowing back: {view.edge_grads[key]!r}")
+                hidden = self.masks(item.edge.source, "grad")
+                item.setToolTip(f"gradient flowing back: {HIDDEN_TIP if hidden else repr(view.edge_grads[key])}")
                 self.lit[key] = positions[key]
             elif key in view.stopped:
                 item.flow_pen = stopped_pen()
@@ -151,9 +155,8 @@ class CanvasHighlight:
             if node_id in view.grads:
                 self._add_badge(item, "grad", ".grad", view.grads[node_id], row)
 
-    @staticmethod
-    def _add_badge(item: NodeItem, kind: str, label: str, value: object, row: int) -> None:
-        badge = GradBadge(kind, label, value, item)
+    def _add_badge(self, item: NodeItem, kind: str, label: str, value: object, row: int) -> None:
+        badge = GradBadge(kind, label, value, item, self.masks(item.node.id, "grad"))
         badge.setPos(0, item.height() + 2 + row * (BADGE_HEIGHT + 2))
 
     def _ring_current(self, node_id: str | None) -> None:

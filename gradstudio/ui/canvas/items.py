@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from gradstudio.model.document import Edge, Node
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.port_constants import constant_text
-from gradstudio.ui.canvas import requires_grad_face, version_badge
+from gradstudio.ui.canvas import lesson_face, requires_grad_face, version_badge
 from gradstudio.ui.canvas.preview import Preview, describe
 from gradstudio.ui.canvas.version_badge import version_of
 from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label, sync_marker
@@ -29,6 +29,7 @@ from gradstudio.ui.text_limits import shorten_words
 from gradstudio.ui.themes import LIGHT, Theme
 
 if TYPE_CHECKING:
+    from gradstudio.model.lesson_play import Lesson
     from gradstudio.ui.canvas.scene import GraphScene
 
 WIDTH = 176.0
@@ -211,7 +212,15 @@ class NodeItem(QGraphicsItem):
                             if not self.is_connected(port) and port not in self.node.port_constants)
             self._preview = describe(self.result, lambda node_id: nodes[node_id].name if node_id in nodes else "?",
                                      unwired)
+            lesson = self.lesson()
+            if lesson is not None and lesson.masks(self.node.id, "value"):
+                self._preview = lesson_face.masked_preview(self._preview)
         return self._preview
+
+    def lesson(self) -> Lesson | None:
+        """The lesson of the scene's workspace (what it hides, what the learner revealed), if any."""
+        scene = self.graph_scene()
+        return scene.workspace.lesson if scene is not None else None
 
     def input_anchor(self, port: str) -> QPointF:
         """Scene position where an edge enters `port` (nodes are never rotated or scaled)."""
@@ -229,7 +238,8 @@ class NodeItem(QGraphicsItem):
 
     def _outline(self) -> QRectF:
         reach = PORT_RADIUS + 3
-        return QRectF(-reach, -2, WIDTH + 2 * reach, self.height() + 4)
+        top = lesson_face.TAG_HEIGHT + 4  # room for a lesson's tag above the header
+        return QRectF(-reach, -top, WIDTH + 2 * reach, self.height() + top + 2)
 
     def point_at(self, fraction: float) -> QPointF:
         """The scene point `fraction` of the way along the wire (0: its source, 1: its target)."""
@@ -266,6 +276,7 @@ class NodeItem(QGraphicsItem):
         self._paint_ports(painter, theme)
         requires_grad_face.paint_checkbox(painter, self, theme)
         self._paint_preview(painter, theme)
+        lesson_face.paint_tag(painter, self.node, self.lesson(), WIDTH, theme)
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if not requires_grad_face.press_checkbox(self, event):

@@ -49,10 +49,11 @@ class GraphScene(QGraphicsScene):
         self._flow: FlowView | None = None  # the backward display shown: broadcast markers say how it summed
         self.wires = WireTool(self)
         self._build()
-        self.highlight = CanvasHighlight(self.nodes, self.edges, workspace.name_of)
+        self.highlight = CanvasHighlight(self.nodes, self.edges, workspace.name_of, workspace.lesson.masks)
         self._unsubscribe = self.document.subscribe(self._on_event)
         workspace.values_changed.connect(self.refresh_values)
         workspace.backward_changed.connect(self.show_backward)
+        workspace.lesson_changed.connect(self.show_lesson)
         self.selectionChanged.connect(self._report_selection)
 
     def close(self) -> None:
@@ -60,7 +61,8 @@ class GraphScene(QGraphicsScene):
         self._unsubscribe()
         self.blockSignals(True)
         for signal, slot in ((self.workspace.values_changed, self.refresh_values),
-                             (self.workspace.backward_changed, self.show_backward)):
+                             (self.workspace.backward_changed, self.show_backward),
+                             (self.workspace.lesson_changed, self.show_lesson)):
             signal.disconnect(slot)
 
     def _report_selection(self) -> None:
@@ -240,6 +242,13 @@ class GraphScene(QGraphicsScene):
         self.show_versions = on
         for item in self.nodes.values():
             item.update()
+
+    def show_lesson(self) -> None:
+        """Repaint what a lesson hides or reveals: the faces' values and tags, and the gradient badges."""
+        for item in self.nodes.values():
+            item.set_result(item.result)
+        if self.workspace.flow is not None:
+            self.highlight.show(self.workspace.flow)
 
     def set_theme(self, theme: Theme) -> None:
         """Repaint everything in another colour theme."""

@@ -7,11 +7,13 @@ from PySide6.QtWidgets import QGraphicsItem, QMenu
 
 from gradstudio.model.annotations import FRAME_GRAD_MODES
 from gradstudio.model.grad_regions import MODE_LABELS, SetFrameGradMode
+from gradstudio.model.lesson import GRAD, VALUE
 from gradstudio.ui.backward.tools import BackwardTools
 from gradstudio.ui.canvas.annotation_items import AnnotationItem, FrameItem
 from gradstudio.ui.canvas.items import EdgeItem, NodeItem
 from gradstudio.ui.canvas.view import GraphView
 from gradstudio.ui.edit.selection import SelectionCommands
+from gradstudio.ui.panels.lesson_fields import lesson_edit
 from gradstudio.ui.workspace import Workspace
 
 
@@ -76,6 +78,7 @@ class ContextMenus:
         retain.setCheckable(True)
         retain.setChecked(node.retain_grad)
         self._gradient_entries(menu, item)
+        self._lesson_entries(menu, item)
         menu.addSeparator()
         a = self.actions
         menu.addActions([a.actionCut, a.actionCopy, a.actionDuplicate, a.actionAddFrame, a.actionDelete])
@@ -90,8 +93,27 @@ class ContextMenus:
             requires.setCheckable(True)
             requires.setChecked(bool(node.attributes["requires_grad"]))
         menu.addAction("&Backward from Here", lambda: controller.run(node.id))
-        menu.addAction(f"Print {node.name}.grad", lambda: controller.read_grad(node.id))
+        printing = menu.addAction(f"Print {node.name}.grad", lambda: controller.read_grad(node.id))
+        printing.setEnabled(not self.workspace.lesson.masks(node.id, "grad"))
         menu.addAction("Check Gradient…", lambda: self.tools.check_gradient(node.id))
+
+    def _lesson_entries(self, menu: QMenu, item: NodeItem) -> None:
+        """Hide Value / Hide Gradient for the lesson's author (a learner playing it does not see them)."""
+        if self.workspace.lesson.playing:
+            return
+        node = item.node
+        menu.addSeparator()
+        for kind, text in ((VALUE, "Hide &Value (Lesson)"), (GRAD, "Hide Gra&dient (Lesson)")):
+            action = menu.addAction(text, lambda kind=kind: self._toggle_hidden(node.id, kind))
+            action.setObjectName(f"hide_{kind}")
+            action.setCheckable(True)
+            action.setChecked(kind in node.hidden)
+
+    def _toggle_hidden(self, node_id: str, kind: str) -> None:
+        node = self.workspace.document.nodes.get(node_id)
+        if node is not None:
+            edit, text = lesson_edit(node, f"hide_{kind}", kind not in node.hidden)
+            self.workspace.editor.apply(edit, text)
 
     def show(self, item: QGraphicsItem | None, at: QPointF, where: QPoint) -> None:
         """Build the menu for `item` and show it at global position `where`."""

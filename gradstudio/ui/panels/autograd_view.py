@@ -27,6 +27,7 @@ from gradstudio.model.autograd_graph import AutogradGraph, autograd_graph_of, ed
 from gradstudio.model.flow_view import magnitude
 from gradstudio.ui.canvas.highlight import DIM_EDGE, DIM_NODE, RING, flow_pen, log_positions
 from gradstudio.ui.canvas.items import bezier
+from gradstudio.ui.canvas.lesson_face import HIDDEN_TIP
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.text_limits import shorten_words
 
@@ -60,7 +61,7 @@ class FunctionItem(QGraphicsRectItem):
 class AutogradDock(PanelDock):
     """The dock holding the autograd graph view."""
 
-    follows = ("values_changed", "backward_changed")
+    follows = ("values_changed", "backward_changed", "lesson_changed")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Autograd Graph", "autogradPanel", parent)
@@ -143,10 +144,11 @@ class AutogradDock(PanelDock):
         flows = edge_flows(self.graph, steps)
         ran = set(executed(self.graph, steps))
         positions = log_positions({key: magnitude(grad) for key, grad in flows.items()})
+        hidden = self.workspace.lesson.hides_gradients()  # which edge carries a hidden gradient is not told apart
         for key, path in self.edges.items():
             if key in positions:
                 path.setPen(flow_pen(positions[key]))
-                path.setToolTip(f"gradient: {flows[key]!r}")
+                path.setToolTip(f"gradient: {HIDDEN_TIP if hidden else repr(flows[key])}")
                 self.lit[key] = positions[key]
             else:
                 path.setOpacity(DIM_EDGE)

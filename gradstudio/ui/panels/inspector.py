@@ -36,6 +36,7 @@ from gradstudio.model.explain import GENERIC, explain
 from gradstudio.model.port_constants import SetPortConstant, constant_text, parse_constant
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.panels.base import PanelDock
+from gradstudio.ui.panels.lesson_fields import add_lesson_rows, is_lesson_key, lesson_edit, lesson_value
 from gradstudio.ui.text_limits import short_name
 from gradstudio.ui.widgets.attribute_fields import (
     VALUES_TABLE_LIMIT,
@@ -103,7 +104,7 @@ def table_values(array: np.ndarray) -> tuple:
 class InspectorDock(PanelDock):
     """The `inspector` dock: edit the selected node."""
 
-    follows = ("values_changed",)
+    follows = ("values_changed", "lesson_changed")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Inspector", "inspector", parent)
@@ -130,7 +131,8 @@ class InspectorDock(PanelDock):
         """Edit `node` through `editor` (None: say that nothing is selected); `result` is its current value."""
         signature = None if node is None else (id(editor), node.id, node.kind, node.input_ports(),
                                                tuple(s.name for s in visible_attributes(node)), values_shape(node),
-                                               _unwired(node, editor))
+                                               _unwired(node, editor), tuple(node.hidden), self._playing(),
+                                               self._values_masked(node))
         self.node, self.editor = node, editor
         if signature != self._signature:
             focused = self._focused_key()
@@ -140,6 +142,14 @@ class InspectorDock(PanelDock):
                 self.fields[focused].editor.setFocus()  # a new shape rebuilds the form; typing goes on
         if node is not None:
             self._sync(result)
+
+    def _playing(self) -> bool:
+        """True while a learner plays the lesson: the lesson rows are the author's only."""
+        return self.workspace is not None and self.workspace.lesson.playing
+
+    def _values_masked(self, node: Node) -> bool:
+        """True when the lesson hides this node's value from the learner (its values table would show it)."""
+        return self.workspace is not None and self.workspace.lesson.masks(node.id, "value")
 
     def commit_pending(self) -> None:
         """Commit what is typed but not yet entered in any field, before Undo, Redo or a command runs."""
@@ -196,12 +206,14 @@ class InspectorDock(PanelDock):
             for port in _unwired(node, self.editor):
                 tip = CONSTANT_TIP.format(port=port)
                 self._add(form, PORT_KEY + port, f"{port} =", TextField(None, tip, "not connected"), tip)
-        shape = values_shape(node)
+        shape = values_shape(node) if not self._values_masked(node) else None
         if shape is not None:
             tip = node.spec.attribute("values").doc
             if node.attributes["init"] != "values":
                 tip += " (editing a cell writes them all and switches init to values)"
             self._add(form, "values", "values", ValuesField(shape, tip), tip)
+        elif node.kind == "tensor" and self._values_masked(node):
+            form.addRow(_label("values"), _label("? (hidden in this lesson)", muted=True))
         elif node.kind == "tensor":
             form.addRow(_label("values"), _label(f"more than {VALUES_TABLE_LIMIT} elements: not edited here",
                                                  muted=True))
@@ -211,6 +223,8 @@ class InspectorDock(PanelDock):
             button.setToolTip(DATA_TIP)
             button.clicked.connect(self.load_data)
             form.addRow("", button)
+        if not self._playing():
+            add_lesson_rows(form, node, self._add)
         return form
 
     def load_data(self) -> None:
@@ -257,6 +271,8 @@ class InspectorDock(PanelDock):
             return node.name
         if key == "retain_grad":
             return node.retain_grad
+        if is_lesson_key(key):
+            return lesson_value(node, key)
         if key.startswith(PORT_KEY):
             return constant_text(node.port_constants.get(key.removeprefix(PORT_KEY)))
         if key == "values" and node.attributes["init"] != "values":
@@ -295,6 +311,8 @@ class InspectorDock(PanelDock):
             QTimer.singleShot(0, self, self.refresh)  # later: never rebuild the form while a field is signalling
 
     def _edit_for(self, node: Node, key: str, value: Any) -> tuple[Edit | None, str]:
+        if is_lesson_key(key):
+            return lesson_edit(node, key, value)
         if key.startswith(PORT_KEY):
             port = key.removeprefix(PORT_KEY)
             constant = parse_constant(value)

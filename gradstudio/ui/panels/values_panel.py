@@ -26,6 +26,7 @@ import gradstudio.engine as engine
 from gradstudio.model.document import Node
 from gradstudio.model.gradients import ShownGradient
 from gradstudio.model.regions import decision_regions
+from gradstudio.ui.canvas.lesson_face import HIDDEN_TIP
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.text_limits import short_name
 from gradstudio.ui.widgets.charts import new_plot, show_regions
@@ -68,7 +69,7 @@ class CopyKeys(QObject):
 class ValuesDock(PanelDock):
     """The `valuesPanel` dock."""
 
-    follows = ("values_changed", "backward_changed")
+    follows = ("values_changed", "backward_changed", "lesson_changed")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Values", "valuesPanel", parent)
@@ -162,8 +163,14 @@ class ValuesDock(PanelDock):
             self._show_nothing(f"{name} waits for {source}, which has no value")
         else:
             self.header.setText(f"<b>{name}</b> — {describe(result.value)}")
-            self.value_view.show_value(result.value, f"Value of {name}", "")
+            lesson = workspace.lesson
+            if lesson.masks(node.id, "value"):
+                self.value_view.show_value(None, f"Value of {name} = ?", HIDDEN_TIP)
+            else:
+                self.value_view.show_value(result.value, f"Value of {name}", "")
             self.gradient = workspace.shown_gradient(node.id)
+            if lesson.masks(node.id, "grad"):
+                self.gradient = ShownGradient(None, "hidden", f"{self.gradient.title} = ?", HIDDEN_TIP)
             self.grad_view.show_value(self.gradient.value, self.gradient.title, self.gradient.note)
         self.copy_value.setEnabled(self.value_view.value is not None)
         self.copy_grad.setEnabled(self.grad_view.value is not None)
