@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 import gradstudio.engine as engine
@@ -51,7 +50,7 @@ class TrainResult:
 
 
 def _ancestors(document: GraphDocument, node_id: str) -> set[str]:
-    return nx.ancestors(document.graph(), node_id) | {node_id}
+    return document.ancestors(node_id) | {node_id}
 
 
 def default_parameters(document: GraphDocument, loss: str | None) -> list[str]:
