@@ -41,6 +41,8 @@ GRID = 20.0
 # looked up once: itemChange runs for every flag, cache and position change of every item
 POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
 POSITION_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+_FLAG = QGraphicsItem.GraphicsItemFlag
+NODE_FLAGS = _FLAG.ItemIsMovable | _FLAG.ItemIsSelectable | _FLAG.ItemSendsGeometryChanges
 
 # sizes in scene pixels (not points: the same on every screen), so a graph opened at 70 % zoom shows
 # names and values at least 9 px tall
@@ -67,6 +69,17 @@ def bezier(start: QPointF, end: QPointF) -> QPainterPath:
     path = QPainterPath(start)
     path.cubicTo(QPointF(start.x() + bend, start.y()), QPointF(end.x() - bend, end.y()), end)
     return path
+
+
+def bezier_extent(start: QPointF, end: QPointF) -> tuple[QRectF, QPointF]:
+    """The rectangle holding `bezier(start, end)` (its control points' hull) and the curve's midpoint, in plain
+    arithmetic: a large graph's thousands of wires need no path until one is drawn."""
+    x0, y0, x1, y1 = start.x(), start.y(), end.x(), end.y()
+    bend = max(40.0, abs(x1 - x0) * 0.5)
+    left, right = min(x0, x1 - bend), max(x0 + bend, x1)
+    rect = QRectF(left, min(y0, y1), right - left, abs(y1 - y0))
+    # B(1/2) = (P0 + 3 P1 + 3 P2 + P3) / 8, with P1 = (x0 + bend, y0) and P2 = (x1 - bend, y1)
+    return rect, QPointF((x0 + x1) / 2, (y0 + y1) / 2)
 
 
 def track_move(item: QGraphicsItem, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
@@ -133,8 +146,7 @@ class NodeItem(QGraphicsItem):
         self._bounds = self._outline()
         self.highlighted: frozenset[str | None] = frozenset()
         self.setPos(QPointF(*node.position))
-        flags = QGraphicsItem.GraphicsItemFlag
-        self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
+        self.setFlags(NODE_FLAGS)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
 
@@ -234,6 +246,8 @@ class NodeItem(QGraphicsItem):
         return self._bounds
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        if change != POSITION_CHANGE and change != POSITION_CHANGED:
+            return value  # what QGraphicsItem.itemChange returns: no call into Qt for every flag and cache change
         return super().itemChange(change, track_move(self, change, value))
 
     def hoverEnterEvent(self, event: object) -> None:
@@ -344,7 +358,8 @@ class EdgeItem(QGraphicsItem):
     def __init__(self, edge: Edge) -> None:
         super().__init__()
         self.edge = edge
-        self._path = QPainterPath()
+        self._ends = (QPointF(), QPointF())
+        self._curve: QPainterPath | None = None  # built when first drawn or hit-tested
         self._bounds = QRectF()
         self._shape: QPainterPath | None = None
         self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
@@ -356,10 +371,18 @@ class EdgeItem(QGraphicsItem):
     def set_ends(self, start: QPointF, end: QPointF) -> None:
         """Redraw between two scene points."""
         self.prepareGeometryChange()
-        self._path = bezier(start, end)
-        middle = LABEL_REACH.translated(self._path.pointAtPercent(0.5))
-        self._bounds = self._path.boundingRect().adjusted(-5, -5, 5, 5).united(middle)
+        self._ends = (QPointF(start), QPointF(end))
+        self._curve = None
+        hull, middle = bezier_extent(start, end)
+        self._bounds = hull.adjusted(-5, -5, 5, 5).united(LABEL_REACH.translated(middle))
         self._shape = None
+
+    @property
+    def _path(self) -> QPainterPath:
+        """The curve between the ends (made on first use, then kept until the ends move)."""
+        if self._curve is None:
+            self._curve = bezier(*self._ends)
+        return self._curve
 
     def set_label(self, label: str | None) -> None:
         """Show `label` (the carried tensor's shape) at the midpoint, or nothing."""

@@ -67,7 +67,9 @@ class GraphScene(QGraphicsScene):
         for node in self.document.nodes.values():
             self._add_node(node, results.get(node.id))
         for edge in self.document.edges.values():
-            self._add_edge(edge)
+            self._add_edge(edge, labelled=False)
+        for source in {edge.source for edge in self.document.edges.values()}:
+            self._label_edges(source)  # once per source, not once per edge
         for annotation in self.document.annotations.values():
             self._add_annotation(annotation)
 
@@ -146,7 +148,7 @@ class GraphScene(QGraphicsScene):
         self.nodes[node.id] = item
         self.addItem(item)
 
-    def _add_edge(self, edge: Edge) -> None:
+    def _add_edge(self, edge: Edge, labelled: bool = True) -> None:
         key = (edge.target, edge.port)
         item = EdgeItem(edge)
         self.edges[key] = item
@@ -154,7 +156,8 @@ class GraphScene(QGraphicsScene):
         self._edges_at.setdefault(edge.target, set()).add(key)
         self._set_edge_ends(item)
         self.addItem(item)
-        self._label_edges(edge.source)
+        if labelled:
+            self._label_edges(edge.source)
 
     def _add_annotation(self, annotation: Annotation) -> None:
         item = AnnotationItem.create(annotation)
