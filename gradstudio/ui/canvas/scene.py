@@ -59,6 +59,11 @@ class GraphScene(QGraphicsScene):
                              (self.workspace.backward_changed, self.show_backward)):
             signal.disconnect(slot)
 
+    def is_empty(self) -> bool:
+        """True when the graph has no node and no annotation (the canvas shows its hint); asked on every paint,
+        so it reads the item tables instead of listing the scene's items."""
+        return not self.nodes and not self.annotations
+
     def _report_selection(self) -> None:
         self.workspace.set_selection(self.selected_node_ids())
 
@@ -154,7 +159,12 @@ class GraphScene(QGraphicsScene):
         self.edges[key] = item
         self._edges_at.setdefault(edge.source, set()).add(key)
         self._edges_at.setdefault(edge.target, set()).add(key)
-        self._set_edge_ends(item)
+        if labelled:
+            self._set_edge_ends(item)
+        else:  # building: every node stands where the model says, so its anchors are plain arithmetic
+            source, target = self.nodes[edge.source], self.nodes[edge.target]
+            item.set_end_coordinates(*source.anchor_coordinates(None, *source.node.position),
+                                     *target.anchor_coordinates(edge.port, *target.node.position), placed=False)
         self.addItem(item)
         if labelled:
             self._label_edges(edge.source)
