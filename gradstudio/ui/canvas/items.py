@@ -152,6 +152,7 @@ class NodeItem(QGraphicsItem):
         self.node = node
         self.result = result
         self._preview: Preview | None = None
+        self.wire_label: str | None = None  # the shape its outgoing wires show (the scene keeps it)
         self.inputs: tuple[str, ...] = node.input_ports()
         self._bounds = self._outline()
         self.highlighted: frozenset[str | None] = frozenset()

@@ -191,11 +191,13 @@ class GraphScene(QGraphicsScene):
             result = results.get(node_id)
             if result is not item.result:
                 item.set_result(result)
-                self._label_edges(node_id)
+                if shape_label(result) != item.wire_label:  # a new value of the same shape: its wires' labels stand
+                    self._label_edges(node_id)
 
     def _label_edges(self, source: str) -> None:
         """Label the wires leaving `source` with its tensor's shape, once per node they feed."""
-        label = shape_label(self.nodes[source].result)
+        node = self.nodes[source]
+        label = node.wire_label = shape_label(node.result)
         fed: set[str] = set()
         for item in sorted((self.edges[key] for key in self._edges_at.get(source, ())
                             if self.edges[key].edge.source == source), key=self._port_order):
