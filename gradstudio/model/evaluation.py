@@ -17,7 +17,7 @@ from typing import Any
 
 import gradstudio.engine as engine
 from gradstudio.engine.autograd.graph import AccumulateGrad, gradient_node, sequence_mark, sequence_nr, stored_grad
-from gradstudio.model.document import Edge, GraphDocument
+from gradstudio.model.document import Edge, GraphDocument, Node
 from gradstudio.model.grad_regions import mode_context, node_modes, region_at, regions
 from gradstudio.model.limits import check_element_count, max_elements, short_message
 from gradstudio.model.result_size import check_result_size
@@ -118,6 +118,8 @@ class Evaluator:
         self.regions_version = 0  # counts changes of any node's region mode (the exported code changes with it)
         self.held = False  # a cancelled evaluation: the rest waits, unevaluated, until a caller clears this
         self._evaluating = threading.Lock()  # one evaluation at a time; another thread sees the results as they are
+        # per node, the shapes (and limit) its size checks last passed with: re-checked only when they change
+        self._passed_checks: dict[str, tuple] = {}
         self._unsubscribe = document.subscribe(self._on_change)
 
     def close(self) -> None:
@@ -129,6 +131,7 @@ class Evaluator:
     def _on_change(self, event: str, payload: Any) -> None:
         if event == "node_removed":
             self.results.pop(payload.id, None)
+            self._passed_checks.pop(payload.id, None)
             self._dirty.discard(payload.id)
             self._modes.pop(payload.id, None)
         elif event == "node_added":
@@ -284,10 +287,16 @@ class Evaluator:
             inputs[port] = upstream.value
         start = sequence_mark()
         try:
-            check_result_size(node.kind, inputs, node.attributes)
+            checks = self._size_checks(node, inputs)
+            passed = self._passed_checks.get(node_id)
+            same_inputs = passed is not None and passed[0] == checks
+            if not same_inputs:
+                check_result_size(node.kind, inputs, node.attributes)
             value = node.spec.compute(inputs, node.attributes)
-            if isinstance(value, engine.Tensor):
-                check_element_count(tuple(value.shape), "the result's shape")
+            shape = value.shape if isinstance(value, engine.Tensor) else None
+            if shape is not None and not (same_inputs and passed[1] == shape):
+                check_element_count(shape, "the result's shape")
+            self._passed_checks[node_id] = (checks, shape)
         except MemoryError:
             return NodeResult(error="not enough memory to compute this node")
         except Exception as error:  # noqa: BLE001 - any engine error becomes the node's message
@@ -296,6 +305,13 @@ class Evaluator:
             value.retain_grad()
         entry = gradient_node(value) if isinstance(value, engine.Tensor) else None
         return NodeResult(value=value, sequence=(start, sequence_mark()), entry=entry)
+
+    @staticmethod
+    def _size_checks(node: Node, inputs: dict[str, Any]) -> tuple:
+        """What `check_result_size` reads: the kind, the inputs' shapes, an expand's shape and the element limit
+        (the result's own check reads its shape and the same limit)."""
+        shapes = tuple(value.shape if isinstance(value, engine.Tensor) else None for value in inputs.values())
+        return node.kind, shapes, node.attributes.get("shape") if node.kind == "expand" else None, max_elements()
 
     def value(self, node_id: str) -> Any:
         """The node's current value (evaluating first); None if it has an error."""

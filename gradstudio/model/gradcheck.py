@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 import gradstudio.engine as engine
@@ -101,8 +100,7 @@ def _float_tensor(results: Mapping[str, Any], node_id: str, name: str) -> engine
 
 def _between(document: GraphDocument, start: str, target: str) -> list[str]:
     """Nodes downstream of `start` that feed `target` (and `target`), in topological order."""
-    graph = document.graph()
-    wanted = (nx.descendants(graph, start) & (nx.ancestors(graph, target) | {target})) - {start}
+    wanted = (document.descendants([start]) & (document.ancestors(target) | {target})) - {start}
     return [node_id for node_id in document.topological_order() if node_id in wanted]
 
 

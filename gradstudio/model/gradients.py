@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import networkx as nx
-
 import gradstudio.engine as engine
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.evaluation import Evaluator, NodeResult
@@ -70,6 +68,6 @@ def grad_holders(document: GraphDocument, results: Mapping[str, NodeResult], tar
     """Node ids (topological order) whose `.grad` PyTorch keeps after `target.backward()` (any node when None)."""
     order = document.topological_order()
     if target is not None:
-        upstream = nx.ancestors(document.graph(), target) | {target}
+        upstream = document.ancestors(target) | {target}
         order = [node_id for node_id in order if node_id in upstream]
     return [node_id for node_id in order if keeps_grad(results.get(node_id))]

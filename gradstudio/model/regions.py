@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 
 import gradstudio.engine as engine
@@ -49,7 +48,7 @@ def decision_regions(workspace: GraphWorkspace, node_id: str, resolution: int = 
     if not isinstance(value, engine.Tensor) or value.dim() not in (1, 2) or not document.nodes[node_id].input_ports():
         return None
     rows = value.shape[0]
-    upstream = nx.ancestors(document.graph(), node_id)
+    upstream = document.ancestors(node_id)
     data = [leaf for leaf in upstream if (array := _leaf(workspace, leaf)) is not None
             and array.shape == (rows, 2) and array.dtype.kind == "f"]
     if len(data) != 1:

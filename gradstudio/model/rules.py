@@ -11,10 +11,9 @@ import numbers
 import re
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from gradstudio.model import limits
 from gradstudio.model.limits import CANVAS_LIMIT, LimitError, name_key
+from gradstudio.model.structure import is_acyclic
 
 if TYPE_CHECKING:
     from gradstudio.model.document import Edge, GraphDocument
@@ -37,8 +36,7 @@ def find_cycle_edge(edges: list[Edge]) -> int | None:
     """The index of the first edge in `edges` that closes a cycle, or None: one check of the whole list, then
     a bisection over prefixes only when there is a cycle (so O(E log E) at worst, never one search per edge)."""
     def acyclic(count: int) -> bool:
-        graph = nx.DiGraph((edge.source, edge.target) for edge in edges[:count])
-        return nx.is_directed_acyclic_graph(graph)
+        return is_acyclic((edge.source, edge.target) for edge in edges[:count])
 
     if acyclic(len(edges)):
         return None

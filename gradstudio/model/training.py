@@ -14,12 +14,13 @@ history, so undo restores the parameters exactly.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 import gradstudio.engine as engine
@@ -33,6 +34,7 @@ __all__ = ["TrainingError", "TrainResult", "TrainRun", "default_parameters", "da
            "make_optimiser", "make_scheduler"]
 
 FLOAT_DTYPES = ("float32", "float64")
+yield_to_other_threads = getattr(os, "sched_yield", lambda: time.sleep(0))  # releases the GIL meanwhile
 
 
 class TrainingError(ValueError):
@@ -52,7 +54,7 @@ class TrainResult:
 
 
 def _ancestors(document: GraphDocument, node_id: str) -> set[str]:
-    return nx.ancestors(document.graph(), node_id) | {node_id}
+    return document.ancestors(node_id) | {node_id}
 
 
 def default_parameters(document: GraphDocument, loss: str | None) -> list[str]:
@@ -210,6 +212,10 @@ class TrainRun:
                     scheduler.step()
                 if progress is not None:
                     progress(step, self.history[-1])
+                # hand the GIL and the CPU over at each step's end: on a busy machine a UI thread may otherwise
+                # wait for the OS to resume a worker it preempted holding the GIL (sched_yield costs a
+                # microsecond when no one waits; time.sleep(0) would sleep a timer tick)
+                yield_to_other_threads()
         for tensor in self._tensors:
             tensor.grad = None
         trained = {node_id: tensor.detach().numpy().copy()

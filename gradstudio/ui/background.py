@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from gradstudio.model.evaluation import EvaluationCancelled, Evaluator
@@ -18,10 +18,13 @@ from gradstudio.model.evaluation import EvaluationCancelled, Evaluator
 POLL_MS = 50  # how often the dialog reads the worker's progress
 
 
-class _Job:
+class _Job(QObject):
     """What the worker and the UI thread share: progress counts, the stop request and the outcome."""
 
+    finished = Signal()  # emitted by the worker; queued to the UI thread, it ends the wait at once
+
     def __init__(self) -> None:
+        super().__init__()
         self.done = 0
         self.total = 0
         self.stop = threading.Event()
@@ -45,6 +48,8 @@ def evaluate_in_background(evaluator: Evaluator, parent: QWidget | None = None) 
             job.cancelled = True
         except BaseException as error:  # noqa: BLE001 - raised again in the UI thread
             job.error = error
+        finally:
+            job.finished.emit()
 
     dialog = _progress_dialog(job.total, parent)
     dialog.canceled.connect(job.stop.set)
@@ -60,6 +65,7 @@ def evaluate_in_background(evaluator: Evaluator, parent: QWidget | None = None) 
             loop.quit()
 
     timer.timeout.connect(poll)
+    job.finished.connect(loop.quit)  # not a poll later: the values show as soon as they are computed
     worker.start()
     timer.start()
     dialog.show()

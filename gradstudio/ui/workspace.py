@@ -20,6 +20,7 @@ refresh, so no view computes it on the UI thread meanwhile.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,7 +49,8 @@ EVALUATING = "an evaluation is running"
 class Workspace(QObject):
     """One open graph in the window; panels bind to it, the window swaps it when another document opens."""
 
-    background_nodes = 200  # a refresh of more dirty nodes than this runs in a worker thread
+    background_nodes = 200  # a refresh of more dirty nodes than this runs in a worker thread...
+    synchronous_seconds = 0.1  # ...unless the last evaluation's pace says it takes less than this
     background_seconds = 0.3  # so does one after an evaluation that took longer than this
 
     values_changed = Signal()
@@ -76,6 +78,7 @@ class Workspace(QObject):
         self._regions_seen = 0
         self._evaluating = False
         self._last_seconds = 0.0
+        self._seconds_per_node: float | None = None  # the last evaluation's pace
         self._closed = False
         self._running = False  # inside our own Backward or Zero Grad: they signal once, at the end
         self._unsubscribe_document = self.document.subscribe(self._on_document_event)
@@ -151,13 +154,15 @@ class Workspace(QObject):
         evaluator.held = False
         dirty = len(evaluator.dirty)
         started = time.monotonic()
-        if dirty and (dirty > self.background_nodes or self._last_seconds > self.background_seconds):
+        if dirty and (self._last_seconds > self.background_seconds or (
+                dirty > self.background_nodes and self._predicted_seconds(dirty) >= self.synchronous_seconds)):
             completed = self._evaluate_in_background()
         else:
             self.model.results()
             completed = True
         if dirty:
             self._last_seconds = time.monotonic() - started
+            self._seconds_per_node = self._last_seconds / dirty
         if not completed:
             evaluator.held = True
             left = len(evaluator.dirty)
@@ -167,6 +172,13 @@ class Workspace(QObject):
             self._refresh_pending = False
             if completed:
                 self.schedule_refresh()
+
+    def _predicted_seconds(self, dirty: int) -> float:
+        """How long evaluating `dirty` nodes should take at the last evaluation's pace (unknown: forever).
+
+        A thousand cheap nodes compute in a few tens of milliseconds: a worker thread and a modal dialog
+        would cost more than they save, and the values would show later."""
+        return math.inf if self._seconds_per_node is None else dirty * self._seconds_per_node
 
     def _evaluate_in_background(self) -> bool:
         """Evaluate the dirty nodes in a worker thread with edits refused; False when cancelled."""

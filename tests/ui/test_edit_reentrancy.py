@@ -101,7 +101,7 @@ def test_a_refused_auto_layout_leaves_no_dead_undo_step(window: MainWindow, qtbo
     messages: list[str] = []
     window.workspace.message.connect(messages.append)
     # past the canvas's limits (here: not finite at all), the model refuses the positions
-    monkeypatch.setattr("gradstudio.ui.edit.selection.layered_positions",
+    monkeypatch.setattr("gradstudio.model.layout.layered_positions",  # imported by Auto layout on first use
                         lambda document, ids, sizes: {node_id: (float("inf"), 0.0) for node_id in ids})
     qtbot.keyClick(window.view, Qt.Key.Key_L, CTRL)
     settle()

@@ -91,3 +91,18 @@ def test_an_idle_canvas_is_not_redrawn_over_and_over(window: MainWindow, qtbot: 
         qtbot.wait(100)
         pictures.add(minimap._picture.cacheKey())
     assert len(pictures) == 1
+
+
+def test_no_redraw_while_a_job_runs_and_one_when_it_ends(window: MainWindow, qtbot: Any) -> None:
+    """Values changing under a training run leave the overview alone; it catches up once the run ends."""
+    open_example(window, "xor_mlp")
+    minimap = zoomed_in(window, qtbot)
+    qtbot.wait(400)
+    before = minimap._picture.cacheKey()
+    window.workspace.set_busy("a training run is using the graph")
+    for _ in range(3):
+        window.workspace.values_changed.emit()
+        qtbot.wait(350)  # longer than the overview's settling delay each time
+    assert minimap._picture.cacheKey() == before
+    window.workspace.set_busy(None)
+    qtbot.waitUntil(lambda: minimap._picture.cacheKey() != before, timeout=2000)

@@ -36,7 +36,8 @@ def painted_texts(node: items.NodeItem, zoom: float) -> list[tuple[QRectF, int, 
     image = QImage(400, 400, QImage.Format.Format_ARGB32)
     painter = RecordingPainter(image)
     painter.scale(zoom, zoom)
-    node.paint(painter, QStyleOptionGraphicsItem())
+    # the face itself, as the face cache renders it (painting the item draws the cached pixels)
+    node.paint_face(painter, QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform()))
     painter.end()
     return painter.texts
 

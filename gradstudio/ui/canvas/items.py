@@ -22,6 +22,7 @@ from gradstudio.model.document import Edge, Node
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.port_constants import constant_text
 from gradstudio.ui.canvas import lesson_face, requires_grad_face, version_badge
+from gradstudio.ui.canvas.face_cache import cacheable, draw_cached
 from gradstudio.ui.canvas.preview import Preview, describe
 from gradstudio.ui.canvas.version_badge import version_of
 from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label, sync_marker
@@ -39,10 +40,13 @@ LINE = 16.0
 PADDING = 6.0
 PORT_RADIUS = 5.0
 LOD_SIMPLE = 0.5  # below this zoom a face shows only its name and value, in letters large enough to read
+LOD_TINY = 0.085  # below this zoom those letters would be under 3 pixels tall: faces are coloured blocks, wires lines
 GRID = 20.0
 # looked up once: itemChange runs for every flag, cache and position change of every item
 POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
 POSITION_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+_FLAG = QGraphicsItem.GraphicsItemFlag
+NODE_FLAGS = _FLAG.ItemIsMovable | _FLAG.ItemIsSelectable | _FLAG.ItemSendsGeometryChanges
 
 # sizes in scene pixels (not points: the same on every screen), so a graph opened at 70 % zoom shows
 # names and values at least 9 px tall
@@ -65,10 +69,29 @@ def node_height(port_count: int) -> float:
 
 def bezier(start: QPointF, end: QPointF) -> QPainterPath:
     """A smooth S-curve leaving `start` to the right and entering `end` from the left."""
-    bend = max(40.0, abs(end.x() - start.x()) * 0.5)
-    path = QPainterPath(start)
-    path.cubicTo(QPointF(start.x() + bend, start.y()), QPointF(end.x() - bend, end.y()), end)
+    return bezier_between(start.x(), start.y(), end.x(), end.y())
+
+
+def bezier_between(x0: float, y0: float, x1: float, y1: float) -> QPainterPath:
+    """`bezier` between two points given as coordinates."""
+    bend = max(40.0, abs(x1 - x0) * 0.5)
+    path = QPainterPath(QPointF(x0, y0))
+    path.cubicTo(QPointF(x0 + bend, y0), QPointF(x1 - bend, y1), QPointF(x1, y1))
     return path
+
+
+def bezier_extent(start: QPointF, end: QPointF) -> tuple[QRectF, QPointF]:
+    """The rectangle holding `bezier(start, end)` (its control points' hull) and the curve's midpoint."""
+    left, top, right, bottom, middle_x, middle_y = _extent(start.x(), start.y(), end.x(), end.y())
+    return QRectF(left, top, right - left, bottom - top), QPointF(middle_x, middle_y)
+
+
+def _extent(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float, float, float]:
+    """Hull (left, top, right, bottom) and midpoint of `bezier_between`, in plain arithmetic: a large graph's
+    thousands of wires need no path, and no call into Qt, until one is drawn."""
+    bend = max(40.0, abs(x1 - x0) * 0.5)
+    # B(1/2) = (P0 + 3 P1 + 3 P2 + P3) / 8 with P1 = (x0 + bend, y0), P2 = (x1 - bend, y1): the ends' middle
+    return min(x0, x1 - bend), min(y0, y1), max(x0 + bend, x1), max(y0, y1), (x0 + x1) / 2, (y0 + y1) / 2
 
 
 def track_move(item: QGraphicsItem, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
@@ -131,13 +154,12 @@ class NodeItem(QGraphicsItem):
         self.node = node
         self.result = result
         self._preview: Preview | None = None
+        self.wire_label: str | None = None  # the shape its outgoing wires show (the scene keeps it)
         self.inputs: tuple[str, ...] = node.input_ports()
         self._bounds = self._outline()
         self.highlighted: frozenset[str | None] = frozenset()
         self.setPos(QPointF(*node.position))
-        flags = QGraphicsItem.GraphicsItemFlag
-        self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setFlags(NODE_FLAGS)  # no Qt item cache: faces come from face_cache.FACES, keyed by their content
         self.setAcceptHoverEvents(True)
 
     def graph_scene(self) -> GraphScene | None:
@@ -222,6 +244,14 @@ class NodeItem(QGraphicsItem):
         scene = self.graph_scene()
         return scene.workspace.lesson if scene is not None else None
 
+    def anchor_coordinates(self, port: str | None, x: float, y: float) -> tuple[float, float]:
+        """Where an edge meets `port` (None: the output) when the node stands at (x, y), as coordinates."""
+        if port is None:
+            return x + WIDTH, y + HEADER + ROW / 2
+        if port in self.inputs:
+            return x, y + HEADER + (self.inputs.index(port) + 0.5) * ROW
+        return x, y
+
     def input_anchor(self, port: str) -> QPointF:
         """Scene position where an edge enters `port` (nodes are never rotated or scaled)."""
         return self.pos() + self.port_position(port) if port in self.inputs else self.pos()
@@ -249,6 +279,8 @@ class NodeItem(QGraphicsItem):
         return self._bounds
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        if change != POSITION_CHANGE and change != POSITION_CHANGED:
+            return value  # what QGraphicsItem.itemChange returns: no call into Qt for every flag and cache change
         return super().itemChange(change, track_move(self, change, value))
 
     def hoverEnterEvent(self, event: object) -> None:
@@ -258,10 +290,35 @@ class NodeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         theme = self.theme()
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LOD_TINY:  # letters would be a few pixels tall: a block in the header's colour says as much
+            painter.setPen(QPen(theme.selection, 2.5 / lod) if self.isSelected() else Qt.PenStyle.NoPen)
+            painter.setBrush(requires_grad_face.header_color(self, theme))
+            painter.drawRect(QRectF(0, 0, WIDTH, self.height()))
+            return
+        scene = self.graph_scene()
+        if (scene is not None and scene.exporting) or not cacheable(painter):
+            self.paint_face(painter, lod, theme)
+            return
+        draw_cached(painter, self._bounds, (self.face_key(theme), lod < LOD_SIMPLE),
+                    lambda face: self.paint_face(face, lod, theme))
+
+    def face_key(self, theme: Theme) -> tuple:
+        """Everything the face shows: two nodes with equal keys paint the same pixels at the same zoom."""
+        node = self.node
+        preview = self.preview()
+        return (id(theme), node.name, node.kind, self.inputs, tuple(self.port_label(port) for port in self.inputs),
+                tuple(self.is_connected(port) for port in self.inputs), bool(node.attributes.get("requires_grad")),
+                requires_grad_face.is_untracked(self.result), preview.values, preview.summary, preview.autograd,
+                preview.is_error, self.isSelected(), self.highlighted, version_badge.shown_version(self),
+                lesson_face.tag_text(node, self.lesson()), lesson_face.tag_ink(node, self.lesson()).name())
+
+    def paint_face(self, painter: QPainter, lod: float, theme: Theme | None = None) -> None:
+        """Paint the face as seen at level of detail `lod` (what the face cache keeps as pixels)."""
+        theme = theme or self.theme()
         rect = QRectF(0, 0, WIDTH, self.height())
         header = requires_grad_face.header_color(self, theme)
         border = QPen(theme.selection, 2.5) if self.isSelected() else QPen(theme.node_border, 1)
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < LOD_SIMPLE:
             painter.setPen(border)
             painter.setBrush(header)
@@ -366,7 +423,8 @@ class EdgeItem(QGraphicsItem):
     def __init__(self, edge: Edge) -> None:
         super().__init__()
         self.edge = edge
-        self._path = QPainterPath()
+        self._ends = (0.0, 0.0, 0.0, 0.0)
+        self._curve: QPainterPath | None = None  # built when first drawn or hit-tested
         self._bounds = QRectF()
         self._shape: QPainterPath | None = None
         self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
@@ -379,12 +437,29 @@ class EdgeItem(QGraphicsItem):
 
     def set_ends(self, start: QPointF, end: QPointF) -> None:
         """Redraw between two scene points."""
-        self.prepareGeometryChange()
-        self._path = bezier(start, end)
-        middle = LABEL_REACH.translated(self._path.pointAtPercent(0.5))
-        self._bounds = self._path.boundingRect().adjusted(-5, -5, 5, 5).united(middle)
+        self.set_end_coordinates(start.x(), start.y(), end.x(), end.y())
+
+    def set_end_coordinates(self, x0: float, y0: float, x1: float, y1: float, placed: bool = True) -> None:
+        """Redraw between (x0, y0) and (x1, y1); `placed` False for an item not in a scene yet (nothing to tell)."""
+        if placed:
+            self.prepareGeometryChange()
+        self._ends = (x0, y0, x1, y1)
+        self._curve = None
         self._shape = None
+        left, top, right, bottom, middle_x, middle_y = _extent(x0, y0, x1, y1)
+        reach = LABEL_REACH
+        left, top = min(left - 5, middle_x + reach.left()), min(top - 5, middle_y + reach.top())
+        right, bottom = max(right + 5, middle_x + reach.right()), max(bottom + 5, middle_y + reach.bottom())
+        self._bounds = QRectF(left, top, right - left, bottom - top)
+        self._middle = QPointF(middle_x, middle_y)
         self._sync_marker()
+
+    @property
+    def _path(self) -> QPainterPath:
+        """The curve between the ends (made on first use, then kept until the ends move)."""
+        if self._curve is None:
+            self._curve = bezier_between(*self._ends)
+        return self._curve
 
     def set_label(self, label: str | None, broadcast: bool = False) -> None:
         """Show `label` (the carried tensor's shape, or a broadcast marker) at the midpoint, or nothing."""
@@ -396,7 +471,7 @@ class EdgeItem(QGraphicsItem):
     def _sync_marker(self) -> None:
         """Keep the broadcast marker item in step: shown at the midpoint while the label is a broadcast."""
         shown = self.label if self.broadcast and self.scene() is not None else None
-        self.marker = sync_marker(self.marker, self.scene(), shown, self._path.pointAtPercent(0.5))
+        self.marker = sync_marker(self.marker, self.scene(), shown, self._middle)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         if change == QGraphicsItem.GraphicsItemChange.ItemSceneChange and value is None:
@@ -421,7 +496,12 @@ class EdgeItem(QGraphicsItem):
         scene = self.scene()
         theme = scene.theme if scene is not None else LIGHT
         color = theme.selection if self.isSelected() else theme.edge
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LOD_TINY and self.flow_pen is None and not self.hinted:  # far out: a thin straight line will do
+            painter.setPen(QPen(color, 0))
+            painter.drawLine(QPointF(self._ends[0], self._ends[1]), QPointF(self._ends[2], self._ends[3]))
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod >= LOD_SIMPLE)
         pen = QPen(color, 3 if self.isSelected() else 2)
         if self.flow_pen is not None and not self.isSelected():
             pen = self.flow_pen
@@ -430,8 +510,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if self.label and not self.broadcast and option.levelOfDetailFromTransform(
-                painter.worldTransform()) >= LOD_SIMPLE:
+        if self.label and not self.broadcast and lod >= LOD_SIMPLE:
             paint_label(painter, self._path, self.label, theme)
 
 

@@ -46,6 +46,7 @@ class Minimap(QWidget):
         self._graph = QRectF()
         self._scene: QGraphicsScene | None = None
         self._workspace: Workspace | None = None
+        self._stale = False  # a redraw is owed for when the running job ends
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
@@ -71,9 +72,12 @@ class Minimap(QWidget):
         if self._workspace is not None:
             for signal in self._signals(self._workspace):
                 signal.disconnect(self.schedule)
+            self._workspace.busy_changed.disconnect(self._busy_changed)
         self._workspace = workspace
+        self._stale = False
         for signal in self._signals(workspace):
             signal.connect(self.schedule)
+        workspace.busy_changed.connect(self._busy_changed)
 
     @staticmethod
     def _signals(workspace: Workspace) -> tuple:
@@ -81,8 +85,17 @@ class Minimap(QWidget):
                 workspace.backward_changed)
 
     def schedule(self, *_args: object) -> None:
-        """Redraw a moment after the graph stops changing."""
+        """Redraw a moment after the graph stops changing; while a job runs (training: new values a few times
+        a second, no edit allowed), once it ends, so redrawing the overview never holds up the canvas."""
+        if self._workspace is not None and self._workspace.busy is not None:
+            self._stale = True
+            return
         self._settle.start()
+
+    def _busy_changed(self, reason: str | None) -> None:
+        if reason is None and self._stale:
+            self._stale = False
+            self._settle.start()
 
     def set_enabled(self, on: bool) -> None:
         """Turn the overview on or off (View > Overview)."""

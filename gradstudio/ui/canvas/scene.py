@@ -65,6 +65,11 @@ class GraphScene(QGraphicsScene):
                              (self.workspace.lesson_changed, self.show_lesson)):
             signal.disconnect(slot)
 
+    def is_empty(self) -> bool:
+        """True when the graph has no node and no annotation (the canvas shows its hint); asked on every paint,
+        so it reads the item tables instead of listing the scene's items."""
+        return not self.nodes and not self.annotations
+
     def _report_selection(self) -> None:
         self.workspace.set_selection(self.selected_node_ids())
 
@@ -73,7 +78,9 @@ class GraphScene(QGraphicsScene):
         for node in self.document.nodes.values():
             self._add_node(node, results.get(node.id))
         for edge in self.document.edges.values():
-            self._add_edge(edge)
+            self._add_edge(edge, labelled=False)
+        for source in {edge.source for edge in self.document.edges.values()}:
+            self._label_edges(source)  # once per source, not once per edge
         for annotation in self.document.annotations.values():
             self._add_annotation(annotation)
 
@@ -152,15 +159,21 @@ class GraphScene(QGraphicsScene):
         self.nodes[node.id] = item
         self.addItem(item)
 
-    def _add_edge(self, edge: Edge) -> None:
+    def _add_edge(self, edge: Edge, labelled: bool = True) -> None:
         key = (edge.target, edge.port)
         item = EdgeItem(edge)
         self.edges[key] = item
         self._edges_at.setdefault(edge.source, set()).add(key)
         self._edges_at.setdefault(edge.target, set()).add(key)
-        self._set_edge_ends(item)
+        if labelled:
+            self._set_edge_ends(item)
+        else:  # building: every node stands where the model says, so its anchors are plain arithmetic
+            source, target = self.nodes[edge.source], self.nodes[edge.target]
+            item.set_end_coordinates(*source.anchor_coordinates(None, *source.node.position),
+                                     *target.anchor_coordinates(edge.port, *target.node.position), placed=False)
         self.addItem(item)
-        self._label_edges(edge.source)
+        if labelled:
+            self._label_edges(edge.source)
 
     def _add_annotation(self, annotation: Annotation) -> None:
         item = AnnotationItem.create(annotation)
@@ -184,13 +197,15 @@ class GraphScene(QGraphicsScene):
             result = results.get(node_id)
             if result is not item.result:
                 item.set_result(result)
-                self._label_edges(node_id)
-                for edge in self.document.inputs_of(node_id).values():  # a broadcast depends on the output too
-                    self._label_edges(edge.source)
+                if shape_label(result) != item.wire_label:  # a new value of the same shape: its wires' labels stand
+                    self._label_edges(node_id)
+                    for edge in self.document.inputs_of(node_id).values():  # a broadcast depends on the output too
+                        self._label_edges(edge.source)
 
     def _label_edges(self, source: str) -> None:
         """Label the wires leaving `source` with its tensor's shape, once per node they feed, or a broadcast marker."""
-        label = shape_label(self.nodes[source].result)
+        node = self.nodes[source]
+        label = node.wire_label = shape_label(node.result)
         fed: set[str] = set()
         for item in sorted((self.edges[key] for key in self._edges_at.get(source, ())
                             if self.edges[key].edge.source == source), key=self._port_order):

@@ -27,10 +27,15 @@ def version_of(item: NodeItem) -> int | None:
     return tensor_version(item.result)
 
 
+def shown_version(item: NodeItem) -> int | None:
+    """The version the face shows: the tensor's counter while the scene shows versions, else None."""
+    scene = item.graph_scene()
+    return version_of(item) if scene is not None and scene.show_versions else None
+
+
 def paint_badge(painter: QPainter, item: NodeItem, right: float, header: float, font: QFont) -> float:
     """A `v1` pill in the header ending at `right`, when the scene shows versions; returns the width it took."""
-    scene = item.graph_scene()
-    version = version_of(item) if scene is not None and scene.show_versions else None
+    version = shown_version(item)
     if version is None:
         return 0.0
     text = f"v{version}"

@@ -85,7 +85,7 @@ class GraphView(QGraphicsView):
         self.setSceneRect(QRectF(-WORLD / 2, -WORLD / 2, WORLD, WORLD))
         scene.sceneRectChanged.connect(self.grow_world)
         scene.changed.connect(self._repaint_if_emptiness_changed)
-        self._showing_hint = not scene.items()
+        self._showing_hint = scene.is_empty()
         self.grow_world(scene.itemsBoundingRect())
 
     def grow_world(self, rect: QRectF) -> None:
@@ -191,14 +191,14 @@ class GraphView(QGraphicsView):
 
     def _repaint_if_emptiness_changed(self, _regions: object = None) -> None:
         """The hint spans the viewport: repaint it whole when it appears or goes (edits repaint only their items)."""
-        empty = not self.graph_scene().items()
+        empty = self.graph_scene().is_empty()
         if empty != self._showing_hint:
             self._showing_hint = empty
             self.viewport().update()
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawForeground(painter, rect)
-        if self.graph_scene().items():
+        if not self.graph_scene().is_empty():
             return
         self._showing_hint = True
         painter.save()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import shiboken6
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QGraphicsSceneMouseEvent
@@ -168,10 +167,10 @@ class WireTool:
 
     def _compatible(self, anchor: Port) -> dict[NodeItem, frozenset[str | None]]:
         """Ports a wire from `anchor` could end on without a cycle or a second edge into an input."""
-        graph = self.scene.document.graph()
-        edges = self.scene.document.edges
+        document = self.scene.document
+        edges = document.edges
         if anchor.is_output:
-            upstream = nx.ancestors(graph, anchor.node_id) | {anchor.node_id}
+            upstream = document.ancestors(anchor.node_id) | {anchor.node_id}
             # an occupied input counts (dropping there replaces its wire, as node editors do); one fed by this
             # very output already does not
             free = {item: frozenset(name for name in item.inputs
@@ -179,7 +178,7 @@ class WireTool:
                                     or edge.source != anchor.node_id)
                     for node_id, item in self.scene.nodes.items() if node_id not in upstream}
             return {item: ports for item, ports in free.items() if ports}
-        downstream = nx.descendants(graph, anchor.node_id) | {anchor.node_id}
+        downstream = document.descendants([anchor.node_id])
         return {item: frozenset([None]) for node_id, item in self.scene.nodes.items() if node_id not in downstream}
 
     def highlighted_ports(self) -> set[tuple[str, str | None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 
@@ -14,9 +15,14 @@ from gradstudio.ui.canvas.items import GRID, WIDTH, node_height
 GAP = 10.0  # room kept between nodes
 MAX_RECTS = 20  # a group with more nodes is placed by its outline
 REACH = 60  # grid steps searched in every direction before giving up (and taking the wanted spot)
-# grid shifts, nearest first (ties: below, then right)
-OFFSETS = sorted(((i * GRID, j * GRID) for i in range(-REACH, REACH + 1) for j in range(-REACH, REACH + 1)
-                  if i * i + j * j <= REACH * REACH), key=lambda d: (math.hypot(*d), -d[1], -d[0]))
+
+
+@functools.cache
+def grid_offsets() -> tuple[tuple[float, float], ...]:
+    """Grid shifts within REACH steps, nearest first (ties: below, then right); computed on first use, not at
+    start-up (ten thousand shifts sorted take tens of milliseconds)."""
+    return tuple(sorted(((i * GRID, j * GRID) for i in range(-REACH, REACH + 1) for j in range(-REACH, REACH + 1)
+                         if i * i + j * j <= REACH * REACH), key=lambda d: (math.hypot(*d), -d[1], -d[0])))
 
 
 def node_rect(node: Node, position: tuple[float, float] | None = None) -> QRectF:
@@ -41,7 +47,7 @@ def free_offset(document: GraphDocument, rects: Sequence[QRectF], start: tuple[f
     taken = np.array([_edges(rect.adjusted(-GAP, -GAP, GAP, GAP)) for node in document.nodes.values()
                       if node.id not in ignored and (rect := node_rect(node)).intersects(area)]).reshape(-1, 4)
     moving = np.array([_edges(rect.translated(*start)) for rect in rects])
-    for dx, dy in OFFSETS:
+    for dx, dy in grid_offsets():
         shifted = moving + (dx, dy, dx, dy)
         overlap = ((shifted[:, None, 0] < taken[None, :, 2]) & (taken[None, :, 0] < shifted[:, None, 2])
                    & (shifted[:, None, 1] < taken[None, :, 3]) & (taken[None, :, 1] < shifted[:, None, 3]))

@@ -13,7 +13,6 @@ from gradstudio.model.io.code_import import looks_like_code
 from gradstudio.model.io.fileformat import MAX_FILE_BYTES
 from gradstudio.model.io.fileschema import GraphFileError
 from gradstudio.model.io.fragment import PASTE_OFFSET, fragment, paste_edit, read_fragment
-from gradstudio.model.layout import layered_positions
 from gradstudio.ui.canvas.items import WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.view import GraphView
@@ -162,6 +161,8 @@ class SelectionCommands:
         selected = self.scene.selected_node_ids()
         ids = selected if len(selected) > 1 else list(self.document.nodes)
         sizes = {node_id: (WIDTH, self.scene.nodes[node_id].height()) for node_id in ids}
+        from gradstudio.model.layout import layered_positions  # noqa: PLC0415 - networkx loads on first use
+
         positions = layered_positions(self.document, ids, sizes)
         nodes = self.document.nodes
         self.editor.move({node_id: (nodes[node_id].position, position) for node_id, position

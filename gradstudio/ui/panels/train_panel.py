@@ -62,6 +62,8 @@ class TrainDock(PanelDock):
         self._thread: threading.Thread | None = None
         self._owner: Workspace | None = None
         self._shown_history: list[float] = []
+        self._series = GrowingSeries()  # the history as an array, converted a poll's new steps at a time
+        self._drawn_log: bool | None = None
         self._form_key: tuple | None = None
         self._switch_interval = sys.getswitchinterval()
         self.timer = QTimer(self)
@@ -250,6 +252,9 @@ class TrainDock(PanelDock):
             self.plot.setObjectName("trainLossPlot")
             self.plot.setLabel("bottom", "step")
             self.plot.setLabel("left", "loss")
+            # a million steps draw in the time of a few thousand: only what is in view, at most a point a pixel
+            self.plot.setClipToView(True)
+            self.plot.setDownsampling(auto=True, mode="peak")
             self.curve = self.plot.plot([], [])
             self.plot_box.addWidget(self.plot)
 
@@ -257,12 +262,14 @@ class TrainDock(PanelDock):
         if self.plot is None and not self._shown_history:
             return
         self._ensure_plot()
-        history = np.asarray(self._shown_history, dtype=np.float64)
+        history = self._series.follow(self._shown_history)
         log = self.log_scale.isChecked()
-        self.plot.setLogMode(y=log)
+        if log != self._drawn_log:  # changing the axes' mode lays the plot out again: only when it changes
+            self._drawn_log = log
+            self.plot.setLogMode(y=log)
         if log:
             history = np.where(history > 0, history, np.nan)  # log of 0 or less has no place on the axis
-        self.curve.setData(np.arange(1, len(history) + 1), history, connect="finite")
+        self.curve.setData(self._series.steps(len(history)), history, connect="finite")
 
     def _sync_actions(self) -> None:
         actions = getattr(self, "actions", None)
@@ -278,3 +285,33 @@ class TrainDock(PanelDock):
         self.status.setText(text)
         if self.workspace is not None:
             self.workspace.message.emit(text)
+
+
+class GrowingSeries:
+    """A list of floats that only grows (a run's loss history) kept as a float64 array: each look converts
+    only the values appended since the last, so a poll costs the same at step 100 and at step 100,000."""
+
+    def __init__(self) -> None:
+        self._source: list[float] | None = None
+        self._values = np.empty(0)
+        self._steps = np.empty(0)
+        self._count = 0
+
+    def follow(self, values: list[float]) -> np.ndarray:
+        """The values as an array (a view of the buffer: read it before the next call)."""
+        if values is not self._source or len(values) < self._count:
+            self._source, self._count = values, 0
+        new = len(values) - self._count
+        if self._count + new > len(self._values):
+            grown = np.empty(max(2 * len(self._values), self._count + new, 1024))
+            grown[: self._count] = self._values[: self._count]
+            self._values = grown
+            self._steps = np.arange(1, len(grown) + 1, dtype=np.float64)
+        self._values[self._count: self._count + new] = values[self._count: self._count + new]
+        self._count += new
+        return self._values[: self._count]
+
+    def steps(self, count: int) -> np.ndarray:
+        """1, 2, ..., count (at most the values followed) as the x values of the curve."""
+        return self._steps[:count]
+

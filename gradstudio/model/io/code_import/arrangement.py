@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gradstudio.model.document import GraphDocument, Node
-from gradstudio.model.layout import layered_positions
 
 Size = tuple[float, float]
 Rect = tuple[float, float, float, float]  # x, y, width, height
@@ -53,6 +52,8 @@ def arrange_segments(document: GraphDocument, segments: Sequence[Segment], origi
         for frame in segment.frames:
             deepest[frame] = max(deepest.get(frame, 0), len(segment.frames))
     positions: dict[str, tuple[float, float]] = {}
+    from gradstudio.model.layout import layered_positions  # noqa: PLC0415 - networkx loads on first use
+
     boxes: dict[tuple[int, str], list[float]] = {}  # frame -> [left, right, bottom] of its nodes
     x, top = origin
     previous: tuple[tuple[int, str], ...] = ()

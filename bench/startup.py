@@ -1,0 +1,123 @@
+"""Start-up benchmark: process start -> main window's first frame, against a bare PySide6 + numpy window.
+
+Run: `QT_QPA_PLATFORM=offscreen .venv/bin/python bench/startup.py [--rounds N]`.
+Each round starts two whole processes, A (GradStudio opening the notes' example, as `gradstudio FILE` does)
+and B (a bare PySide6 window with a QGraphicsScene holding a few items, numpy imported), in the order
+A B A B ... Each child prints a marker on its window's first paint and exits at once; the parent takes
+the wall time from spawn to marker and the child's CPU time (user + system). It prints the medians and
+the median of the per-round ratios. Target: A / B <= 1.5. Both children run from bytecode compiled by the
+warm-up round (kept under $TMPDIR, not in the checkout), as an installed app does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "resources" / "examples" / "notes_forward_backward.gsg"
+MARKER = "FIRST-FRAME"
+TARGET = 1.5
+
+# Both children share this: print the marker on the window's first paint, then leave without tearing down.
+FIRST_PAINT = f"""
+import os, sys
+from PySide6.QtCore import QEvent, QObject
+
+class FirstPaint(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint:
+            sys.stdout.write("{MARKER}\\n")
+            sys.stdout.flush()
+            os._exit(0)
+        return False
+"""
+
+BARE = FIRST_PAINT + """
+import numpy
+from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QMainWindow
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+scene = QGraphicsScene()
+for index in range(6):
+    scene.addRect(index * 120.0, 0.0, 100.0, 60.0)
+    scene.addText(f"node {index}").setPos(index * 120.0, 0.0)
+view = QGraphicsView(scene)
+window.setCentralWidget(view)
+window.resize(1280, 820)
+watcher = FirstPaint()
+view.viewport().installEventFilter(watcher)
+window.show()
+app.exec()
+"""
+
+APP = f"""
+import os, sys
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
+import gradstudio.ui.app as gui
+
+class FirstCanvasPaint(QObject):
+    # the canvas's viewport is created inside the main window: catch its first paint wherever it is
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and type(watched.parent()).__name__ == "GraphView":
+            sys.stdout.write("{MARKER}\\n")
+            sys.stdout.flush()
+            os._exit(0)
+        return False
+
+app = QApplication(sys.argv[:1])
+spy = FirstCanvasPaint()
+app.installEventFilter(spy)
+sys.exit(gui.run_app({str(EXAMPLE)!r}))
+"""
+
+
+def run_child(code: str, environ: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds from spawn to the child's marker, and the child's CPU seconds."""
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=environ, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    line = child.stdout.readline()
+    wall = time.perf_counter() - start
+    _pid, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    child.stdout.close()
+    if line.strip() != MARKER:
+        raise RuntimeError(f"child exited with {child.returncode} before its first frame")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the rounds and print the medians and the median ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args(argv)
+    environ = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+                   GRADSTUDIO_STATE_DIR=os.environ.get("GRADSTUDIO_STATE_DIR", "/tmp/gradstudio-bench-state"),
+                   PYTHONPYCACHEPREFIX=str(Path(os.environ.get("TMPDIR", "/tmp")) / "gradstudio-bench-pycache"))
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed app runs from compiled bytecode: so do both children
+    run_child(BARE, environ)  # warm the file cache for both
+    run_child(APP, environ)
+    app_runs, bare_runs = [], []
+    for _ in range(args.rounds):
+        app_runs.append(run_child(APP, environ))
+        bare_runs.append(run_child(BARE, environ))
+    wall_ratio = statistics.median(a[0] / b[0] for a, b in zip(app_runs, bare_runs))
+    cpu_ratio = statistics.median(a[1] / b[1] for a, b in zip(app_runs, bare_runs))
+    print(f"start-up to first frame, {args.rounds} rounds A B A B, medians")
+    print(f"{'':18}{'wall':>9}{'cpu':>9}")
+    for name, runs in (("GradStudio", app_runs), ("bare PySide6", bare_runs)):
+        print(f"{name:18}{statistics.median(r[0] for r in runs):>8.3f}s{statistics.median(r[1] for r in runs):>8.3f}s")
+    verdict = "ok" if cpu_ratio <= TARGET else "MISSED"
+    print(f"{'ratio':18}{wall_ratio:>8.2f}x{cpu_ratio:>8.2f}x   target <= {TARGET}x (cpu): {verdict}")
+    return 0 if cpu_ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

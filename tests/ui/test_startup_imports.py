@@ -1,0 +1,52 @@
+"""Start-up imports only what the first frame needs: heavy modules load when first used (issue 15)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ui_helpers import chain_document
+
+from gradstudio.ui.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "resources" / "examples" / "notes_forward_backward.gsg"
+
+# modules the first frame does not need; each loads when its feature is first used
+DEFERRED = ("networkx", "pyqtgraph", "gradstudio.model.layout")
+
+BUILD_WINDOW = """
+import json, sys
+from PySide6.QtWidgets import QApplication
+from gradstudio.ui.app import create_window
+app = QApplication(sys.argv[:1])
+window = create_window(sys.argv[1])
+app.processEvents()
+window.view.viewport().grab()
+loaded = {name: name in sys.modules for name in json.loads(sys.argv[2])}
+window.workspace.undo_stack.setClean()
+print(json.dumps({"loaded": loaded, "nodes": len(window.scene.nodes)}))
+"""
+
+
+def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
+    """A window opened on the notes' example, painted once, has not imported networkx, pyqtgraph, ..."""
+    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
+                   GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", BUILD_WINDOW, str(EXAMPLE), json.dumps(DEFERRED)], cwd=ROOT,
+                          env=environ, capture_output=True, text=True, timeout=120, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["nodes"] > 0, "the example is on the canvas"
+    assert report["loaded"] == dict.fromkeys(DEFERRED, False)
+
+
+def test_auto_layout_imports_its_module_on_use(window: MainWindow) -> None:
+    """The deferred layout module still works: Auto layout imports it on first use and moves the nodes."""
+    window.set_document(chain_document())
+    before = {node_id: node.position for node_id, node in window.document.nodes.items()}
+    window.commands.auto_layout()
+    assert {node_id: node.position for node_id, node in window.document.nodes.items()} != before
+    window.undo_stack.setClean()
