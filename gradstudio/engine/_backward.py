@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradstudio.engine import grad_mode
-from gradstudio.engine._graph import AccumulateGrad, Node, gradient_edge
+from gradstudio.engine._graph import Node, gradient_edge
 
 if TYPE_CHECKING:
     from gradstudio.engine._tensor import Tensor
@@ -73,6 +73,11 @@ def _needed(roots: Sequence[Node], targets: set[Node]) -> set[Node]:
         if node in targets or any(child in needed for child in node._edges):
             needed.add(node)
     return needed
+
+
+def _priority(node: Node) -> float:
+    """Ready-queue order: AccumulateGrad first, then the most recently created node."""
+    return -math.inf if node._is_sink else -node._sequence_nr
 
 
 def _check_nan(node: Node, grads: tuple) -> None:
@@ -200,34 +205,32 @@ def execute(
 
     tiebreak = itertools.count()
     ready: list[tuple[float, int, Node]] = []
-
-    def push(node: Node) -> None:
-        priority = -math.inf if isinstance(node, AccumulateGrad) else -node._sequence_nr
-        heapq.heappush(ready, (priority, next(tiebreak), node))
-
+    push, pop = heapq.heappush, heapq.heappop
     for node in root_nodes:
         if dependencies[node] == 0:
-            push(node)
+            push(ready, (_priority(node), next(tiebreak), node))
     executed: list[Node] = []
-    grad_was_enabled = grad_mode.STATE.enabled
-    grad_mode.STATE.enabled = bool(create_graph)
+    state = grad_mode.STATE
+    grad_was_enabled = state.enabled
+    state.enabled = bool(create_graph)
     try:
         while ready:
-            node = heapq.heappop(ready)[2]
+            node = pop(ready)[2]
             grad = buffers.pop(node, None)
             grads: tuple = ()
             if grad is not None and (runnable is None or node in runnable):
                 if node._pre_hooks or node._retained or node._node_pre_hooks:
                     grad = _run_prehooks(node, grad)
-                if node in captures:
+                if captures and node in captures:
                     results[captures[node]] = grad
-                    if accumulate and not isinstance(node, AccumulateGrad):  # backward(inputs=[non-leaf])
+                    if accumulate and not node._is_sink:  # backward(inputs=[non-leaf])
                         _accumulate(inputs[captures[node]], grad, create_graph)
-                if isinstance(node, AccumulateGrad):
+                if node._is_sink:
                     if accumulate and (inputs is None or node in captures):
                         _accumulate(node.variable, grad, create_graph)
-                        for hook in list(node._post_accumulate_hooks or ()):
-                            hook(node.variable)
+                        if node._post_accumulate_hooks:
+                            for hook in list(node._post_accumulate_hooks):
+                                hook(node.variable)
                     if node._post_hooks:
                         _run_post_hooks(node, (), grad)
                 elif runnable is None or any(child in runnable for child in node._edges):
@@ -239,18 +242,21 @@ def execute(
                         _check_nan(node, grads)
                 if observer is not None:
                     observer(node, grad, grads)
-            for child, child_grad in itertools.zip_longest(node._edges, grads):
+            count = len(grads)
+            for index, child in enumerate(node._edges):
                 if child is None:
                     continue
-                if child_grad is not None:
-                    pending = buffers.get(child)
-                    buffers[child] = child_grad if pending is None else pending + child_grad
+                if index < count:
+                    child_grad = grads[index]
+                    if child_grad is not None:
+                        pending = buffers.get(child)
+                        buffers[child] = child_grad if pending is None else pending + child_grad
                 remaining = dependencies[child] - 1
                 dependencies[child] = remaining
                 if remaining == 0:
-                    push(child)
+                    push(ready, (_priority(child), next(tiebreak), child))
     finally:
-        grad_mode.STATE.enabled = grad_was_enabled
+        state.enabled = grad_was_enabled
     if not retain_graph:
         for node in executed:
             node.release_saved()

@@ -10,13 +10,16 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._backward import ANOMALY, record_forward_traceback
-from gradstudio.engine._graph import Node, SavedTensor, gradient_edge
+from gradstudio.engine._graph import Node, SavedTensor, gradient_edge, next_sequence_nr
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine._views import mark_view
 
 # PyTorch semantics: IEEE results (inf, nan) without warnings.
 np.seterr(all="ignore")
 
+_STATE = grad_mode.STATE
+_make = Tensor._make
+_new = object.__new__
 _SCALAR_DTYPES = {bool: np.dtype(np.bool_), int: _dtype.DEFAULT_INT, float: _dtype.DEFAULT_FLOAT}
 
 
@@ -134,22 +137,24 @@ def precise(function: Callable[[np.ndarray], np.ndarray], array: np.ndarray) -> 
 def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save: tuple = (),
            save_output: bool = False, **attributes: Any) -> Tensor:
     """Wrap `data` as the op's result and, when grad mode and an input ask for it, attach its node."""
-    out = Tensor._make(data)
-    if not grad_mode.STATE.enabled:
+    out = _make(data)
+    if not _STATE.enabled:
         return out
     for tensor in inputs:
         if tensor._requires_grad:
             break
     else:
         return out
-    node = node_type()
-    node._edges = tuple([gradient_edge(t) for t in inputs])
+    node = _new(node_type)  # Node.__init__ inlined: op nodes add no __init__ of their own
+    node._sequence_nr = next_sequence_nr()
+    node._edges = tuple([gradient_edge(t) if t._requires_grad else None for t in inputs])
     if save:
         node._saved = tuple([SavedTensor(t) for t in save])
     if save_output:
         node.save_output(out)
-    for name, value in attributes.items():  # setattr keeps the node's attributes in its compact inline storage
-        setattr(node, name, value)
+    if attributes:
+        for name, value in attributes.items():  # setattr keeps the node's attributes in its compact inline storage
+            setattr(node, name, value)
     out._requires_grad = True
     out.grad_fn = node
     if ANOMALY.enabled:
