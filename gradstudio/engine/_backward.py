@@ -213,9 +213,15 @@ def execute(
     state = grad_mode.STATE
     grad_was_enabled = state.enabled
     state.enabled = bool(create_graph)
+    follow: Node | None = None  # the one node that became ready while the queue was empty: next, unqueued
     try:
-        while ready:
-            node = pop(ready)[2]
+        while True:
+            if follow is not None:
+                node, follow = follow, None
+            elif ready:
+                node = pop(ready)[2]
+            else:
+                break
             grad = buffers.pop(node, None)
             grads: tuple = ()
             if grad is not None and (runnable is None or node in runnable):
@@ -254,7 +260,13 @@ def execute(
                 remaining = dependencies[child] - 1
                 dependencies[child] = remaining
                 if remaining == 0:
-                    push(ready, (_priority(child), next(tiebreak), child))
+                    if follow is None and not ready:  # it alone is ready: the queue would hand it out next
+                        follow = child
+                    else:
+                        if follow is not None:
+                            push(ready, (_priority(follow), next(tiebreak), follow))
+                            follow = None
+                        push(ready, (_priority(child), next(tiebreak), child))
     finally:
         state.enabled = grad_was_enabled
     if not retain_graph:
