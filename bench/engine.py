@@ -165,7 +165,8 @@ def hips_steps(anp: ModuleType, grad: Callable) -> dict[str, Step]:
     grad_mlp = grad(mlp_loss)
     params = tuple(weights)
 
-    return {"snippet": snippet, "notes": notes, "chain": lambda: [grad_chain(chain_input)], "mlp": lambda: list(grad_mlp(params))}
+    return {"snippet": snippet, "notes": notes, "chain": lambda: [grad_chain(chain_input)],
+            "mlp": lambda: list(grad_mlp(params))}
 
 
 def mlp_arrays() -> list[np.ndarray]:

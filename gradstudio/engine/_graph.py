@@ -149,6 +149,19 @@ class Node:
             raise RuntimeError(FREED_BUFFERS_MESSAGE)
         return tuple([saved.unpack(self) for saved in self._saved])
 
+    def saved_arrays(self) -> tuple[Any, ...]:
+        """The saved tensors' data, checked as `saved_tensors` checks them but not wrapped as tensors: for
+        a backward that records nothing (grad mode off), which needs only numbers."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(FREED_BUFFERS_MESSAGE)
+        arrays = []
+        for kept in saved:
+            if kept._counter.value != kept._version:
+                raise RuntimeError(kept._modified_message(self))
+            arrays.append(kept._data if kept._tensor is None else kept._tensor._data)
+        return tuple(arrays)
+
     def release_saved(self) -> None:
         """Free saved tensors; a later backward through this node raises PyTorch's error."""
         if self._saved:

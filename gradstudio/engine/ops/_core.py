@@ -136,7 +136,10 @@ def precise(function: Callable[[np.ndarray], np.ndarray], array: np.ndarray) -> 
 
 def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save: tuple = (),
            save_output: bool = False, **attributes: Any) -> Tensor:
-    """Wrap `data` as the op's result and, when grad mode and an input ask for it, attach its node."""
+    """Wrap `data` as the op's result and, when grad mode and an input ask for it, attach its node.
+
+    Written for speed (every recorded op of every step runs it): no comprehensions, which are calls of
+    their own in Python 3.11, and Node and SavedTensor built without their __init__ calls."""
     out = _make(data)
     if not _STATE.enabled:
         return out
@@ -147,9 +150,19 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
         return out
     node = _new(node_type)  # Node.__init__ inlined: op nodes add no __init__ of their own
     node._sequence_nr = next_sequence_nr()
-    node._edges = tuple([gradient_edge(t) if t._requires_grad else None for t in inputs])
+    edges = []
+    for tensor in inputs:
+        edges.append(gradient_edge(tensor) if tensor._requires_grad else None)
+    node._edges = tuple(edges)
     if save:
-        node._saved = tuple([SavedTensor(t) for t in save])
+        saved = []
+        for tensor in save:
+            kept = _new(SavedTensor)  # SavedTensor(tensor), inlined
+            kept._counter = counter = tensor._version_counter
+            kept._version = counter.value
+            kept._tensor, kept._data = tensor, None
+            saved.append(kept)
+        node._saved = tuple(saved)
     if save_output:
         node.save_output(out)
     if attributes:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor, tracking
 from gradstudio.engine.ops._core import (
@@ -21,6 +22,12 @@ from gradstudio.engine.ops._core import (
     shape_stub,
 )
 from gradstudio.engine.ops.selection import where
+
+# Backward rules below first try a lean numpy path, taken only when grad mode is off (a backward without
+# create_graph) and it computes exactly what the recorded rule would: same numpy calls, same dtypes, shapes
+# that need no un-broadcasting. It skips rebuilding saved tensors and the op wrappers around each product.
+_STATE = grad_mode.STATE
+_make = Tensor._make
 
 # ----- binary arithmetic ---------------------------------------------------------------------------------
 
@@ -90,6 +97,14 @@ class MulBackward0(Node):
     _saved_names = ("self", "other")
 
     def apply(self, g: Tensor) -> tuple:
+        if not _STATE.enabled:
+            ad, bd = self.saved_arrays()
+            gd = g._data
+            dtype, shape = gd.dtype, gd.shape
+            need_a, need_b = self._edges[0] is not None, self._edges[1] is not None
+            if (dtype is ad.dtype and dtype is bd.dtype and (not need_a or ad.shape == shape)
+                    and (not need_b or bd.shape == shape)):
+                return (_make(gd * bd) if need_a else None, _make(gd * ad) if need_b else None)
         a, b = self.saved_tensors
         return (reduce_to(g * b, a) if needs(self, 0) else None,
                 reduce_to(g * a, b) if needs(self, 1) else None)
@@ -245,6 +260,10 @@ class ExpBackward0(Node):
     _saved_names = ("result",)
 
     def apply(self, g: Tensor) -> tuple:
+        if not _STATE.enabled:
+            (result,) = self.saved_arrays()
+            if g._data.dtype is result.dtype:
+                return (_make(g._data * result),)
         (result,) = self.saved_tensors
         return (g * result,)
 
@@ -284,6 +303,10 @@ class SinBackward0(Node):
     _saved_names = ("self",)
 
     def apply(self, g: Tensor) -> tuple:
+        if not _STATE.enabled:
+            (a,) = self.saved_arrays()
+            if g._data.dtype is a.dtype and a.dtype.kind == "f":
+                return (_make(g._data * np.cos(a)),)
         (a,) = self.saved_tensors
         return (g * cos(a),)
 
@@ -298,6 +321,10 @@ class CosBackward0(Node):
     _saved_names = ("self",)
 
     def apply(self, g: Tensor) -> tuple:
+        if not _STATE.enabled:
+            (a,) = self.saved_arrays()
+            if g._data.dtype is a.dtype and a.dtype.kind == "f":
+                return (_make(np.negative(g._data) * np.sin(a)),)
         (a,) = self.saved_tensors
         return (-g * sin(a),)
 
@@ -311,6 +338,9 @@ class TanhBackward0(Node):
     _saved_names = ("result",)
 
     def apply(self, g: Tensor) -> tuple:
+        if not _STATE.enabled:  # tanh_backward's data, unrecorded
+            (y,) = self.saved_arrays()
+            return (_make(g._data * (1 - y * y)),)
         (result,) = self.saved_tensors
         return (tanh_backward(g, result),)
 
@@ -337,6 +367,9 @@ class SigmoidBackward0(Node):
     _saved_names = ("result",)
 
     def apply(self, g: Tensor) -> tuple:
+        if not _STATE.enabled:  # sigmoid_backward's data, unrecorded
+            (y,) = self.saved_arrays()
+            return (_make(g._data * y * (1 - y)),)
         (result,) = self.saved_tensors
         return (sigmoid_backward(g, result),)
 
@@ -366,6 +399,9 @@ class ReluBackward0(Node):
     _saved_names = ("result",)
 
     def apply(self, g: Tensor) -> tuple:
+        if not _STATE.enabled:  # threshold_backward's data, unrecorded
+            (result,) = self.saved_arrays()
+            return (_make(_threshold_backward_data(g._data, result)),)
         (result,) = self.saved_tensors
         return (threshold_backward(g, result),)
 
@@ -379,9 +415,13 @@ class ThresholdBackwardBackward0(Node):
 
 def threshold_backward(g: Tensor, result: Tensor) -> Tensor:
     """g where relu's output is positive, else 0, recorded as one op (PyTorch's threshold_backward)."""
-    # zero where the output is <= 0 (+0, as PyTorch gives); a NaN output is not <= 0, so its gradient passes
-    data = np.where(~(result._data <= 0), g._data, np.zeros((), g._data.dtype))
+    data = _threshold_backward_data(g._data, result._data)
     return record(data, ThresholdBackwardBackward0, (g, result), save=(result,))
+
+
+def _threshold_backward_data(g: np.ndarray, result: np.ndarray) -> np.ndarray:
+    # zero where the output is <= 0 (+0, as PyTorch gives); a NaN output is not <= 0, so its gradient passes
+    return np.where(~(result <= 0), g, np.zeros((), g.dtype))
 
 
 def relu(a: Tensor) -> Tensor:
