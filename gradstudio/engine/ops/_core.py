@@ -163,8 +163,12 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
             kept._tensor, kept._data = tensor, None
             saved.append(kept)
         node._saved = tuple(saved)
-    if save_output:
-        node.save_output(out)
+    if save_output:  # node.save_output(out), inlined
+        kept = _new(SavedTensor)
+        kept._counter = counter = out._version_counter
+        kept._version = counter.value
+        kept._tensor, kept._data = None, out._data
+        node._saved = (*node._saved, kept)
     if attributes:
         for name, value in attributes.items():  # setattr keeps the node's attributes in its compact inline storage
             setattr(node, name, value)
@@ -185,6 +189,15 @@ def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
     """A read-only zero tensor that takes no memory. Shared (nothing can write to it), because building one
     costs microseconds and every add, sub, mul and expand makes one or two."""
     return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
+
+
+def like_or_none(tensor: Tensor, result: np.ndarray) -> Tensor | None:
+    """What un-broadcasting a gradient back to `tensor` needs: None when the op's `result` already has its
+    shape and dtype (the gradient passes as it is), else its shape stub."""
+    data = tensor._data
+    if data.shape == result.shape and data.dtype is result.dtype:
+        return None
+    return _zero_stub(data.shape, data.dtype)
 
 
 def kept_if(tensor: Tensor, needed: bool) -> Tensor:
@@ -247,8 +260,10 @@ def broadcast_error(shape_a: tuple, shape_b: tuple) -> RuntimeError:
     return RuntimeError(f"shapes {list(shape_a)} and {list(shape_b)} cannot be broadcast")
 
 
-def reduce_to(grad: Tensor, like: Tensor) -> Tensor:
+def reduce_to(grad: Tensor, like: Tensor | None) -> Tensor:
     """Sum a broadcast gradient back to `like`'s shape and cast it to `like`'s dtype (the one un-broadcast)."""
+    if like is None:  # see like_or_none: the gradient already has the input's shape and dtype
+        return grad
     shape = like._data.shape
     if grad._data.shape != shape:
         from gradstudio.engine.ops.reduction import sum as sum_

@@ -14,12 +14,12 @@ from gradstudio.engine.ops._core import (
     broadcast_error,
     float_data,
     kept_if,
+    like_or_none,
     needs,
     operands,
     precise,
     record,
     reduce_to,
-    shape_stub,
 )
 from gradstudio.engine.ops.selection import where
 
@@ -54,9 +54,10 @@ class RsubBackward1(Node):
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a + alpha * b, broadcast."""
     a, b, data = binary(np.add if alpha == 1 else lambda x, y: x + alpha * y, a, b)
-    if not tracking(a, b):  # skip building the shape stubs only a recorded node needs
+    if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):  # tracking(), inlined
         return Tensor._make(data)
-    return record(data, AddBackward0, (a, b), inputs_like=(shape_stub(a), shape_stub(b)), alpha=alpha)
+    return record(data, AddBackward0, (a, b), inputs_like=(like_or_none(a, data), like_or_none(b, data)),
+                  alpha=alpha)
 
 
 BOOL_SUBTRACTION = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
@@ -82,7 +83,8 @@ def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     a, b, data = _subtract(a, b, alpha)
     if not tracking(a, b):
         return Tensor._make(data)
-    return record(data, SubBackward0, (a, b), inputs_like=(shape_stub(a), shape_stub(b)), alpha=alpha)
+    return record(data, SubBackward0, (a, b), inputs_like=(like_or_none(a, data), like_or_none(b, data)),
+                  alpha=alpha)
 
 
 def rsub(a: Tensor, scalar: Any) -> Tensor:
@@ -90,7 +92,7 @@ def rsub(a: Tensor, scalar: Any) -> Tensor:
     b, a, data = _subtract(scalar, a, 1)
     if not tracking(a):
         return Tensor._make(data)
-    return record(data, RsubBackward1, (a,), inputs_like=(shape_stub(a),))
+    return record(data, RsubBackward1, (a,), inputs_like=(like_or_none(a, data),))
 
 
 class MulBackward0(Node):
@@ -113,7 +115,7 @@ class MulBackward0(Node):
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise product, broadcast."""
     a, b, data = binary(np.multiply, a, b)
-    if not tracking(a, b):
+    if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):  # tracking(), inlined
         return Tensor._make(data)
     return record(data, MulBackward0, (a, b), save=(kept_if(a, b._requires_grad), kept_if(b, a._requires_grad)))
 
