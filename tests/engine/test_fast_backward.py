@@ -1,0 +1,139 @@
+"""The lean paths of a backward without create_graph, the chunked Adam update and the inference-thread count
+compute exactly what the general, recorded code computes (see bench/engine.py and bench/train.py for why
+they exist)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import gradstudio.engine as torch
+from gradstudio.engine import grad_mode, optim
+
+CASES = {
+    "mul": lambda a, b: a * b,
+    "mul_broadcast": lambda a, b: a * b[:1],
+    "mul_self": lambda a, b: a * a,
+    "mul_scalar": lambda a, b: a * 0.9,
+    "mul_float64": lambda a, b: a * b.double(),
+    "exp": lambda a, b: torch.exp(a),
+    "sin": lambda a, b: torch.sin(a),
+    "cos": lambda a, b: torch.cos(a),
+    "tanh": lambda a, b: torch.tanh(a),
+    "sigmoid": lambda a, b: torch.sigmoid(a),
+    "relu": lambda a, b: torch.relu(a),
+    "mean": lambda a, b: a.mean(),
+    "mean_dim": lambda a, b: a[0].mean(0),
+    "mean_keepdim": lambda a, b: a.mean(1, keepdim=True),
+    "add_broadcast": lambda a, b: a + b[:1],
+    "sub": lambda a, b: a - b,
+}
+
+
+def _leaves() -> tuple[torch.Tensor, torch.Tensor]:
+    data = np.array([[0.5, -1.5, 0.0, float("nan")], [2.0, -0.0, 3.0, -2.5]], dtype=np.float32)
+    return torch.tensor(data, requires_grad=True), torch.tensor(data[::-1].copy() + 1, requires_grad=True)
+
+
+def _gradients(op, recorded: bool) -> list[np.ndarray | None]:
+    """Gradients of a weighted sum of `op`'s result: by backward(), or by grad(create_graph=True), which runs
+    every rule recorded, through the engine's ops."""
+    a, b = _leaves()
+    out = op(a, b)
+    loss = (out * torch.linspace(0.5, 1.5, out.numel()).reshape(out.shape).to(out.dtype)).sum()
+    if recorded:
+        grads = torch.autograd.grad(loss, [a, b], create_graph=True, allow_unused=True)
+        return [None if grad is None else grad.detach().numpy() for grad in grads]
+    loss.backward()
+    return [None if leaf.grad is None else leaf.grad.numpy() for leaf in (a, b)]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_unrecorded_backward_is_bit_identical_to_the_recorded_rule(name: str) -> None:
+    fast, recorded = _gradients(CASES[name], False), _gradients(CASES[name], True)
+    for got, expected in zip(fast, recorded):
+        assert (got is None) == (expected is None)
+        if got is not None:
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("name", ["mul", "exp", "sin", "tanh", "sigmoid", "relu"])
+def test_lean_paths_still_check_saved_versions(name: str) -> None:
+    a, b = _leaves()
+    out = CASES[name](a * 1, b * 1)
+    with torch.no_grad():
+        for node in (out.grad_fn,):
+            for saved in node._saved:
+                tensor = saved._tensor
+                if tensor is not None:
+                    tensor.add_(1)
+                else:
+                    out.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_lean_paths_refuse_a_second_backward() -> None:
+    a, _ = _leaves()
+    out = torch.tanh(a).sum()
+    out.backward()
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        out.backward()
+
+
+def test_a_whole_mean_gradient_is_a_fresh_tensor_as_pytorchs() -> None:
+    x = torch.ones(3, requires_grad=True)
+    seen = []
+    x.register_hook(lambda grad: seen.append(grad))
+    x.mean().backward()
+    assert not seen[0]._is_view() and seen[0]._data.flags.writeable
+    assert seen[0].tolist() == pytest.approx([1 / 3] * 3)
+
+
+def _adam_history(monkeypatch: pytest.MonkeyPatch, chunk: int, amsgrad: bool) -> list[np.ndarray]:
+    monkeypatch.setattr(optim, "_CHUNK", chunk)
+    rng = np.random.default_rng(5)
+    param = torch.tensor(rng.standard_normal((301, 7)).astype(np.float32), requires_grad=True)
+    optimizer = torch.optim.Adam([param], lr=0.01, amsgrad=amsgrad, weight_decay=0.1)
+    history = []
+    for _ in range(4):
+        param.grad = torch.tensor(rng.standard_normal((301, 7)).astype(np.float32))
+        optimizer.step()
+        history.append(param.detach().numpy().copy())
+    return history
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_in_pieces_is_bit_identical_to_adam_whole(monkeypatch: pytest.MonkeyPatch, amsgrad: bool) -> None:
+    pieces = _adam_history(monkeypatch, 500, amsgrad)  # 2107 elements: four pieces and a short last one
+    whole = _adam_history(monkeypatch, 10**9, amsgrad)
+    for got, expected in zip(pieces, whole):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_inference_tensors_are_told_apart_per_thread() -> None:
+    entered, release = threading.Event(), threading.Event()
+    made = {}
+
+    def worker() -> None:
+        with torch.inference_mode():
+            made["inside"] = torch.ones(2)
+            entered.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    entered.wait(5)
+    made["here"] = torch.ones(2)  # this thread is not in inference mode while the other one is
+    release.set()
+    thread.join()
+    assert made["inside"].is_inference() and not made["here"].is_inference()
+    assert grad_mode.INFERENCE_THREADS[0] == 0
+    with torch.inference_mode():
+        assert torch.ones(1).is_inference()
+        with torch.inference_mode(False):
+            assert not torch.ones(1).is_inference()
+    assert grad_mode.INFERENCE_THREADS[0] == 0 and not torch.ones(1).is_inference()
