@@ -28,6 +28,14 @@ CASES = {
     "mean_dim": lambda a, b: a[0].mean(0),
     "mean_keepdim": lambda a, b: a.mean(1, keepdim=True),
     "add_broadcast": lambda a, b: a + b[:1],
+    "add_leading": lambda a, b: a + b[0],
+    "mm": lambda a, b: a @ b.T,
+    "linear": lambda a, b: torch.nn.functional.linear(a, b, b[1, :2]),
+    "bce": lambda a, b: torch.nn.functional.binary_cross_entropy(torch.sigmoid(a[:, :3]),
+                                                                 torch.sigmoid(b[:, :3]).detach()),
+    "bce_sum": lambda a, b: torch.nn.functional.binary_cross_entropy(torch.sigmoid(a[:, :3]),
+                                                                     torch.sigmoid(b[:, :3]).detach(),
+                                                                     reduction="sum"),
     "sub": lambda a, b: a - b,
 }
 

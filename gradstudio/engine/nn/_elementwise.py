@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.nn._reduction import constant, reduction_name, refuse_grad, type_name
@@ -98,6 +99,13 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
 
 class BinaryCrossEntropyBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
+        if not grad_mode.STATE.enabled and self.weight is None and not needs(self, 1):
+            x, t = self.saved_arrays()
+            data = g._data
+            if data.dtype is x.dtype and data.dtype is t.dtype:  # the rule below in its own numpy calls
+                if self.reduction == "mean":
+                    data = data / self.count
+                return (Tensor._make(data * (x - t) / np.clip((1 - x) * x, _BCE_EPSILON, None)), None)
         x, t = self.saved_tensors
         g = _grad_scale(self, g)
         grad_x = g * (x - t) / clamp((1 - x) * x, min=_BCE_EPSILON) if needs(self, 0) else None

@@ -266,22 +266,43 @@ def reduce_to(grad: Tensor, like: Tensor | None) -> Tensor:
         return grad
     shape = like._data.shape
     if grad._data.shape != shape:
-        from gradstudio.engine.ops.reduction import sum as sum_
-
         # as PyTorch's sum_to: one keepdim sum over every broadcast dimension, then a view dropping the leading ones
         extra = grad._data.ndim - len(shape)
         dims = tuple(range(extra)) + tuple(i + extra for i, extent in enumerate(shape)
                                            if extent == 1 and grad._data.shape[i + extra] != 1)
-        if dims:
-            grad = sum_(grad, dims, keepdim=True)
-        if extra:
-            from gradstudio.engine.ops.shape import view
-
-            grad = view(grad, shape)
+        if not _STATE.enabled and grad._data.dtype.kind == "f":  # unrecorded: sum's and view's own numpy calls
+            grad = _sum_to_unrecorded(grad, dims, extra, shape)
+        else:
+            grad = _sum_to_recorded(grad, dims, extra, shape)
     if grad._data.dtype != like._data.dtype:
         from gradstudio.engine.ops.shape import to_dtype
 
         grad = to_dtype(grad, like._data.dtype)
+    return grad
+
+
+def _sum_to_recorded(grad: Tensor, dims: tuple[int, ...], extra: int, shape: tuple[int, ...]) -> Tensor:
+    """reduce_to's sum and view through the engine's ops, so the un-broadcast is itself differentiable."""
+    from gradstudio.engine.ops.reduction import sum as sum_
+    from gradstudio.engine.ops.shape import view
+
+    if dims:
+        grad = sum_(grad, dims, keepdim=True)
+    if extra:
+        grad = view(grad, shape)
+    return grad
+
+
+def _sum_to_unrecorded(grad: Tensor, dims: tuple[int, ...], extra: int, shape: tuple[int, ...]) -> Tensor:
+    """reduce_to's sum and view with grad mode off, without the ops' checks: the result is still a view of the
+    sum (or of `grad`), as PyTorch's sum_to gives."""
+    if dims:
+        data = grad._data
+        grad = _make(np.add.reduce(data, axis=dims, dtype=data.dtype, keepdims=True))
+    if extra:
+        data = grad._data.view()
+        data.shape = shape
+        grad = view_of(grad, _make(data))
     return grad
 
 
