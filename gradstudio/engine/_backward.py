@@ -11,21 +11,20 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import sys
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node, gradient_edge
-
-if TYPE_CHECKING:
-    from gradstudio.engine._tensor import Tensor
+from gradstudio.engine._tensor import Tensor
 
 # observer(node, incoming_gradient, outgoing_gradients): called once per executed node
-BackwardObserver = Callable[[Node, "Tensor", tuple], None]
+BackwardObserver = Callable[[Node, Tensor, tuple], None]
 
 
 class _Anomaly:
@@ -99,12 +98,14 @@ def record_forward_traceback(node: Node) -> None:
         node.metadata["traceback_"] = "".join(traceback.format_stack()[:-3])
 
 
-def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool) -> None:
+def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool, may_steal: bool = False) -> None:
     if leaf._grad is None:
         if create_graph:  # PyTorch stores a recorded copy, so the first .grad shows grad_fn=<CopyBackwards>
             from gradstudio.engine.ops.inplace import copied
 
             leaf._grad = copied(grad)
+        elif may_steal and _stealable(grad, leaf):
+            leaf._grad = Tensor._make(grad._data)
         else:
             leaf._grad = grad._own_copy()
     elif create_graph or grad_mode.STATE.enabled and leaf._grad._requires_grad:
@@ -112,6 +113,22 @@ def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool) -> None:
     else:
         leaf._grad._data += grad._data
         leaf._grad._version_counter.value += 1
+
+
+# References to a gradient while AccumulateGrad runs, when nothing outside the backward pass holds it:
+# execute()'s local, _accumulate's and _stealable's parameters, and getrefcount's own argument.
+_PRIVATE_REFERENCES = 4
+
+
+def _stealable(grad: Tensor, leaf: Tensor) -> bool:
+    """Whether a leaf's first gradient may be stored as it is instead of copied, as PyTorch's AccumulateGrad
+    steals a gradient no one else holds: a plain, contiguous, writeable array of the leaf's dtype, owning its
+    memory, that no other tensor, view, hook or observer can reach (checked by reference counts)."""
+    data = grad._data
+    return (type(grad) is Tensor and grad.grad_fn is None and not grad._requires_grad
+            and data.base is None and data.flags.c_contiguous and data.flags.writeable
+            and data.dtype == leaf._data.dtype and sys.getrefcount(grad) <= _PRIVATE_REFERENCES
+            and sys.getrefcount(data) <= 3)  # grad's slot, the local `data`, getrefcount's argument
 
 
 def _check_hook_result(hook: Callable, grad: Tensor, replaced: Tensor) -> None:
@@ -127,8 +144,6 @@ def _check_hook_result(hook: Callable, grad: Tensor, replaced: Tensor) -> None:
 
 
 def _checked_tensor(value: Any) -> Any:
-    from gradstudio.engine._tensor import Tensor
-
     if value is not None and not isinstance(value, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(value).__name__}'")
     return value
@@ -233,7 +248,7 @@ def execute(
                         _accumulate(inputs[captures[node]], grad, create_graph)
                 if node._is_sink:
                     if accumulate and (inputs is None or node in captures):
-                        _accumulate(node.variable, grad, create_graph)
+                        _accumulate(node.variable, grad, create_graph, may_steal=observer is None)
                         if node._post_accumulate_hooks:
                             for hook in list(node._post_accumulate_hooks):
                                 hook(node.variable)
@@ -267,6 +282,7 @@ def execute(
                             push(ready, (_priority(follow), next(tiebreak), follow))
                             follow = None
                         push(ready, (_priority(child), next(tiebreak), child))
+            child_grad = pending = grads = None  # hold no gradient past its node: AccumulateGrad counts holders
     finally:
         state.enabled = grad_was_enabled
     if not retain_graph:

@@ -145,3 +145,53 @@ def test_inference_tensors_are_told_apart_per_thread() -> None:
         with torch.inference_mode(False):
             assert not torch.ones(1).is_inference()
     assert grad_mode.INFERENCE_THREADS[0] == 0 and not torch.ones(1).is_inference()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_gradient_mask_is_bit_identical_to_where(dtype: type) -> None:
+    from gradstudio.engine.ops.pointwise import _threshold_backward_data
+
+    rng = np.random.default_rng(2)
+    result = np.maximum(rng.standard_normal((6, 8)), 0).astype(dtype)
+    assert _threshold_backward_data(np.ones((), dtype), np.zeros((), dtype)).tolist() == 0.0
+    result[0, :3] = [np.nan, -0.0, 0.0]
+    g = rng.standard_normal((8, 6)).astype(dtype).T  # not contiguous
+    g[1, :4] = [np.nan, -0.0, -np.inf, -1.0]
+    got = _threshold_backward_data(g, result)
+    expected = np.where(~(result <= 0), g, np.zeros((), g.dtype))
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    assert got.tobytes() == expected.tobytes()
+
+
+def test_a_first_gradient_no_one_else_holds_is_stored_without_a_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self):
+        raise AssertionError("copied")
+
+    x = torch.ones(3, requires_grad=True)
+    loss = (x * 2).sum()
+    monkeypatch.setattr(torch.Tensor, "_own_copy", refuse)
+    loss.backward()
+    monkeypatch.undo()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [5.0, 5.0, 5.0]
+
+
+def test_a_gradient_someone_holds_is_copied_before_it_becomes_grad() -> None:
+    x = torch.ones(3, requires_grad=True)
+    seen, observed = [], []
+    x.register_hook(lambda grad: seen.append(grad))
+    (x * 2).sum().backward()
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0, 4.0] and seen[0].tolist() == [2.0, 2.0, 2.0]
+    assert not np.shares_memory(x.grad._data, seen[0]._data)
+
+    w = torch.ones(2, requires_grad=True)
+    torch.autograd.backward((w * 2).sum(), observer=lambda node, grad, grads: observed.append(grad))
+    torch.autograd.backward((w * 2).sum())
+    assert w.grad.tolist() == [4.0, 4.0] and observed[-1].tolist() == [2.0, 2.0]
+
+    leaf, given = torch.ones(2, requires_grad=True), torch.full((2,), 5.0)
+    leaf.backward(given)
+    leaf.backward(given)
+    assert leaf.grad.tolist() == [10.0, 10.0] and given.tolist() == [5.0, 5.0]
