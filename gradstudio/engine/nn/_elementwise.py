@@ -28,7 +28,7 @@ def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     """Apply a reduction in numpy (a mean of nothing is nan, without numpy's warning)."""
     if reduction == "none":
         return losses
-    total = np.sum(losses, dtype=losses.dtype)
+    total = np.add.reduce(losses, axis=None, dtype=losses.dtype)  # np.sum's own call, without its wrapper
     return total if reduction == "sum" else np.asarray(total / losses.size, dtype=losses.dtype)
 
 
@@ -114,7 +114,7 @@ class BinaryCrossEntropyBackward0(Node):
 
 
 def _check_unit_interval(data: np.ndarray, what: str) -> None:
-    if not np.all((data >= 0) & (data <= 1)):
+    if not ((data >= 0) & (data <= 1)).all():  # the method: np.all's Python-level wrapper costs more than the test
         raise RuntimeError(f"all elements of {what} should be between 0 and 1")
 
 
@@ -144,7 +144,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          reduction: str = "mean") -> Tensor:
     """Binary cross entropy of probabilities `input` against `target` (logs clamped at -100, as PyTorch does)."""
     reduction = reduction_name(reduction, size_average, reduce)
-    if target.shape != input.shape:
+    if target._data.shape != input._data.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
     if target._data.dtype != input._data.dtype:
