@@ -6,6 +6,7 @@ so this file holds only state, autograd entry points and conversions.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -245,9 +246,7 @@ class Tensor:
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
-        from gradstudio.engine.autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """A tensor sharing this data (and version counter) but outside the graph."""
@@ -393,6 +392,14 @@ class Tensor:
             copy._grad = Tensor._make(self._grad._data.copy())
         memo[id(self)] = copy
         return copy
+
+
+@functools.cache
+def _autograd_backward() -> Callable[..., None]:
+    """`autograd.backward`, imported once on first use (autograd imports this module)."""
+    from gradstudio.engine.autograd import backward
+
+    return backward
 
 
 def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:

@@ -266,10 +266,7 @@ def reduce_to(grad: Tensor, like: Tensor | None) -> Tensor:
         return grad
     shape = like._data.shape
     if grad._data.shape != shape:
-        # as PyTorch's sum_to: one keepdim sum over every broadcast dimension, then a view dropping the leading ones
-        extra = grad._data.ndim - len(shape)
-        dims = tuple(range(extra)) + tuple(i + extra for i, extent in enumerate(shape)
-                                           if extent == 1 and grad._data.shape[i + extra] != 1)
+        dims, extra = _broadcast_dims(grad._data.shape, shape)
         if not _STATE.enabled and grad._data.dtype.kind == "f":  # unrecorded: sum's and view's own numpy calls
             grad = _sum_to_unrecorded(grad, dims, extra, shape)
         else:
@@ -279,6 +276,16 @@ def reduce_to(grad: Tensor, like: Tensor | None) -> Tensor:
 
         grad = to_dtype(grad, like._data.dtype)
     return grad
+
+
+@functools.lru_cache(maxsize=1024)
+def _broadcast_dims(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """As PyTorch's sum_to: the dimensions a keepdim sum runs over (every broadcast one), and how many leading
+    ones a view then drops. Cached: each layer's bias asks the same question every step."""
+    extra = len(grad_shape) - len(shape)
+    dims = tuple(range(extra)) + tuple(i + extra for i, extent in enumerate(shape)
+                                       if extent == 1 and grad_shape[i + extra] != 1)
+    return dims, extra
 
 
 def _sum_to_recorded(grad: Tensor, dims: tuple[int, ...], extra: int, shape: tuple[int, ...]) -> Tensor:
