@@ -94,12 +94,12 @@ def operands(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
     """Both operands as tensors, plus their data cast to the promoted dtype."""
     if type(a) is not Tensor:
         if not isinstance(a, Tensor):
-            a = scalar_tensor(a, _scalar_result_dtype(b._data.dtype, a))
+            a = _make(np.asarray(a, dtype=_scalar_result_dtype(b._data.dtype, a)))  # scalar_tensor(), inlined
     if type(b) is not Tensor:
         if not isinstance(b, Tensor):
-            b = scalar_tensor(b, _scalar_result_dtype(a._data.dtype, b))
+            b = _make(np.asarray(b, dtype=_scalar_result_dtype(a._data.dtype, b)))
     ad, bd = a._data, b._data
-    if ad.dtype != bd.dtype:
+    if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
         target = result_dtype(ad, bd)
         ad, bd = ad.astype(target, copy=False), bd.astype(target, copy=False)
     return a, b, ad, bd
