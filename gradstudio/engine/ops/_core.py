@@ -20,6 +20,7 @@ np.seterr(all="ignore")
 _STATE = grad_mode.STATE
 _make = Tensor._make
 _new = object.__new__
+_NODE_INIT = Node.__init__
 _SCALAR_DTYPES = {bool: np.dtype(np.bool_), int: _dtype.DEFAULT_INT, float: _dtype.DEFAULT_FLOAT}
 
 
@@ -148,8 +149,11 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
             break
     else:
         return out
-    node = _new(node_type)  # Node.__init__ inlined: op nodes add no __init__ of their own
-    node._sequence_nr = next_sequence_nr()
+    if node_type.__init__ is _NODE_INIT:  # Node.__init__ inlined (op nodes add no __init__ of their own)
+        node = _new(node_type)
+        node._sequence_nr = next_sequence_nr()
+    else:
+        node = node_type()
     edges = []
     for tensor in inputs:
         edges.append(gradient_edge(tensor) if tensor._requires_grad else None)
