@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.engine import _dtype, grad_mode
+from gradstudio.engine import _adam, _dtype, grad_mode
 from gradstudio.engine._tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
@@ -260,6 +260,7 @@ class Adam(Optimizer):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "differentiable": differentiable, "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
+        self._flat: dict[int, _adam.FlatMoments] = {}  # per group: its small parameters' shared state
         super().__init__(params, defaults)
 
     def _state_for(self, param: Tensor, amsgrad: bool) -> dict[str, Any]:
@@ -273,64 +274,72 @@ class Adam(Optimizer):
         return state
 
     def _update(self, group: dict[str, Any]) -> None:
-        for param in group["params"]:
-            if param._grad is not None:
+        params = [param for param in group["params"] if param._grad is not None]
+        small = [param for param in params if param._data.size <= _adam.SMALL]
+        states = [self.state[param] for param in small]
+        flat = self._flat_moments(group, small, states) if len(small) > 1 else None
+        for param in params:
+            if flat is None or param._data.size > _adam.SMALL:
                 self._update_param(param, group)
+        if flat is not None:
+            self._update_flat(flat, states, group)
+
+    def _flat_moments(self, group: dict[str, Any], small: list[Tensor],
+                      states: list[dict[str, Any]]) -> _adam.FlatMoments | None:
+        """The flat state that lets the group's small parameters share one update, when it can."""
+        if len({param._data.dtype for param in small}) != 1:
+            return None
+        flat = self._flat.get(id(group))
+        if flat is not None and flat.serves(small, states, group["amsgrad"]):
+            return flat
+        if any(states):
+            return None
+        flat = self._flat[id(group)] = _adam.FlatMoments(small, group["amsgrad"])
+        flat.create_states(states)
+        return flat
+
+    def _begin_step(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> float:
+        """Count the step in the parameter's state and apply decoupled weight decay; the step number."""
+        step_tensor = state["step"]
+        step_tensor._data += 1
+        _bump(step_tensor)
+        if group["decoupled_weight_decay"] and group["weight_decay"] != 0:
+            param._data *= param._data.dtype.type(1 - group["lr"] * group["weight_decay"])
+            _bump(param)
+        return float(step_tensor._data)
+
+    @staticmethod
+    def _factors(group: dict[str, Any], real: type, step: float) -> tuple:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        return (real(1 - beta1), real(1 - beta2), real(beta2), real(math.sqrt(1 - beta2 ** step)), real(eps),
+                real(-lr / (1 - beta1 ** step)))
 
     def _update_param(self, param: Tensor, group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        real = param._data.dtype.type
         state = self._state_for(param, group["amsgrad"])
-        state["step"]._data += 1
-        _bump(state["step"])
-        step = float(state["step"]._data)
-        if group["decoupled_weight_decay"] and group["weight_decay"] != 0:
-            param._data *= real(1 - lr * group["weight_decay"])
-            _bump(param)
+        step = self._begin_step(param, state, group)
         grad = self._gradient(param, group)
-        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        max_exp_avg_sq = state["max_exp_avg_sq"]._data if group["amsgrad"] else None
-        factors = (real(1 - beta1), real(1 - beta2), real(beta2), real(math.sqrt(1 - beta2 ** step)), real(eps),
-                   real(-lr / (1 - beta1 ** step)))
-        arrays = (param._data, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)
-        if param._data.size > _CHUNK and all(a is None or a.flags.c_contiguous for a in arrays):
-            # in cache-sized pieces: the thirteen passes then read memory once, not thirteen times
-            flat = [None if a is None else a.reshape(-1) for a in arrays]
-            scratch, other = self._scratch(param, _CHUNK)
-            for start in range(0, param._data.size, _CHUNK):
-                piece = [None if a is None else a[start:start + _CHUNK] for a in flat]
-                length = len(piece[0])
-                _adam_update(*piece, scratch[:length], other[:length], factors)
+        factors = self._factors(group, param._data.dtype.type, step)
+        moments = [state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                   state["max_exp_avg_sq"]._data if group["amsgrad"] else None]
+        arrays = [param._data, grad, *moments]
+        if param._data.size > _adam.CHUNK and all(a is None or a.flags.c_contiguous for a in arrays):
+            _adam.update_in_pieces(param._data, grad, moments, *self._scratch(param, _adam.CHUNK), factors)
         else:
-            _adam_update(*arrays, *self._scratch(param), factors)
+            param._data += _adam.update(grad, *moments, *self._scratch(param), factors)
         for tensor in (state["exp_avg"], state["exp_avg_sq"], param):
             _bump(tensor)
 
-
-_CHUNK = 65536  # elements per piece of a large parameter's update (256 KB of float32, two pieces fit in L2)
-
-
-def _adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
-                 max_exp_avg_sq: np.ndarray | None, scratch: np.ndarray, other: np.ndarray, factors: tuple) -> None:
-    """One Adam update in place, every intermediate in two scratch arrays, in PyTorch's order of rounding."""
-    one_minus_beta1, one_minus_beta2, beta2, bias_correction2_sqrt, eps, step_size = factors
-    np.subtract(grad, exp_avg, out=scratch)
-    scratch *= one_minus_beta1
-    exp_avg += scratch
-    np.multiply(grad, grad, out=scratch)
-    scratch *= one_minus_beta2
-    exp_avg_sq *= beta2
-    exp_avg_sq += scratch
-    second_moment = exp_avg_sq
-    if max_exp_avg_sq is not None:
-        np.maximum(max_exp_avg_sq, second_moment, out=max_exp_avg_sq)
-        second_moment = max_exp_avg_sq
-    np.sqrt(second_moment, out=scratch)
-    scratch /= bias_correction2_sqrt
-    scratch += eps
-    np.multiply(exp_avg, step_size, out=other)
-    other /= scratch
-    param += other
+    def _update_flat(self, flat: _adam.FlatMoments, states: list[dict[str, Any]], group: dict[str, Any]) -> None:
+        """One update of the small parameters together, in the same arithmetic as `_update_param`."""
+        step = 0.0
+        for param, state in zip(flat.params, states):
+            step = self._begin_step(param, state, group)
+        grads = [self._gradient(param, group) for param in flat.params]
+        flat.step(grads, self._factors(group, flat.params[0]._data.dtype.type, step))
+        for param, state in zip(flat.params, states):
+            state["exp_avg"]._version_counter.value += 1  # _bump, inlined
+            state["exp_avg_sq"]._version_counter.value += 1
+            param._version_counter.value += 1
 
 
 class AdamW(Adam):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gradstudio.engine as torch
-from gradstudio.engine import grad_mode, optim
+from gradstudio.engine import _adam, grad_mode
 
 CASES = {
     "mul": lambda a, b: a * b,
@@ -102,7 +102,7 @@ def test_a_whole_mean_gradient_is_a_fresh_tensor_as_pytorchs() -> None:
 
 
 def _adam_history(monkeypatch: pytest.MonkeyPatch, chunk: int, amsgrad: bool) -> list[np.ndarray]:
-    monkeypatch.setattr(optim, "_CHUNK", chunk)
+    monkeypatch.setattr(_adam, "CHUNK", chunk)
     rng = np.random.default_rng(5)
     param = torch.tensor(rng.standard_normal((301, 7)).astype(np.float32), requires_grad=True)
     optimizer = torch.optim.Adam([param], lr=0.01, amsgrad=amsgrad, weight_decay=0.1)
@@ -195,3 +195,71 @@ def test_a_gradient_someone_holds_is_copied_before_it_becomes_grad() -> None:
     leaf.backward(given)
     leaf.backward(given)
     assert leaf.grad.tolist() == [10.0, 10.0] and given.tolist() == [5.0, 5.0]
+
+
+def _small_adam_history(monkeypatch: pytest.MonkeyPatch, flat: bool, name: str, options: dict,
+                        skip_grad_at: int | None = None, reload_at: int | None = None) -> list[list[np.ndarray]]:
+    """Parameters after each of 6 steps of a small network's optimiser, with or without the flat update."""
+    monkeypatch.setattr(_adam, "SMALL", 16384 if flat else 0)
+    rng = np.random.default_rng(9)
+    params = [torch.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+              for shape in ((2, 4), (4,), (4, 1), (1,))]
+    optimizer = getattr(torch.optim, name)(params, **options)
+    history = []
+    for step in range(6):
+        for param in params:
+            param.grad = torch.tensor(rng.standard_normal(tuple(param.shape)).astype(np.float32))
+        if step == skip_grad_at:
+            params[1].grad = None
+        if step == reload_at:
+            optimizer.load_state_dict(optimizer.state_dict())
+        optimizer.step()
+        history.append([param.detach().numpy().copy() for param in params])
+    return history
+
+
+@pytest.mark.parametrize(("name", "options"), [
+    ("Adam", {"lr": 0.05}),
+    ("Adam", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.1, "maximize": True}),
+    ("AdamW", {"lr": 0.02, "weight_decay": 0.3}),
+])
+@pytest.mark.parametrize(("skip_grad_at", "reload_at"), [(None, None), (2, None), (None, 3)])
+def test_small_parameters_updated_together_are_bit_identical_to_one_by_one(
+        monkeypatch: pytest.MonkeyPatch, name: str, options: dict, skip_grad_at: int | None,
+        reload_at: int | None) -> None:
+    together = _small_adam_history(monkeypatch, True, name, options, skip_grad_at, reload_at)
+    one_by_one = _small_adam_history(monkeypatch, False, name, options, skip_grad_at, reload_at)
+    for got, expected in zip(together, one_by_one):
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_flat_adam_state_is_each_parameters_own() -> None:
+    params = [torch.ones(2, 3, requires_grad=True), torch.ones(3, requires_grad=True)]
+    optimizer = torch.optim.Adam(params, lr=0.1)
+    for param in params:
+        param.grad = torch.ones_like(param)
+    optimizer.step()
+    state = optimizer.state_dict()["state"]
+    assert [tuple(state[i]["exp_avg"].shape) for i in (0, 1)] == [(2, 3), (3,)]
+    assert state[0]["step"].item() == 1.0 and state[1]["exp_avg"].tolist() == pytest.approx([0.1] * 3)
+
+
+def _partial_reload(lib) -> list[list[float]]:
+    params = [lib.ones(2, requires_grad=True), lib.ones(3, requires_grad=True)]
+    optimizer = lib.optim.Adam(params, lr=0.1)
+    for step in range(3):
+        for index, param in enumerate(params):
+            param.grad = lib.ones_like(param) * (index + step + 1)
+        optimizer.step()
+        if step == 0:
+            saved = optimizer.state_dict()
+            del saved["state"][1]  # one parameter keeps its state, the other starts afresh
+            optimizer.load_state_dict(saved)
+    return [param.tolist() for param in params]
+
+
+def test_flat_adam_after_loading_a_partial_state_matches_pytorch() -> None:
+    real_torch = pytest.importorskip("torch")
+    for got, expected in zip(_partial_reload(torch), _partial_reload(real_torch)):
+        assert got == pytest.approx(expected, rel=1e-6)
