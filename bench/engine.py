@@ -5,6 +5,8 @@ interleaved rounds, and the table reports the median time per iteration and the 
 so machine noise mostly cancels out of the ratios.
 
 Workloads:
+- snippet: the notes' first snippet alone (`ones(3, requires_grad=True)`, `x + 2`, `y * y * 3`, `mean`,
+  `backward`): the per-op and per-backward overhead of a tiny graph (issue 15's row).
 - notes: the user's notes snippet (`x + 2`, `y * y * 3`, `mean`, `backward`, then the `randn(2, 2)` one),
   tensors created afresh each iteration: per-op and per-backward overhead.
 - chain: 1,000 elementwise ops (mul, add, tanh, sin) on a (16,) float32 tensor, then `sum().backward()`.
@@ -58,8 +60,9 @@ class Workload:
 
 
 WORKLOADS = (
-    Workload("notes", "notes snippet (per iteration)", 2.0),
-    Workload("chain", f"chain of {CHAIN_LENGTH} elementwise ops, (16,)", 2.0),
+    Workload("snippet", "notes' first snippet, fwd+bwd", 0.5),
+    Workload("notes", "notes snippet (per iteration)", 0.5),
+    Workload("chain", f"chain of {CHAIN_LENGTH} elementwise ops, (16,)", 0.8),
     Workload("mlp", f"MLP {'-'.join(map(str, MLP_SIZES))} fwd+bwd, batch {MLP_BATCH}", 1.2),
 )
 
@@ -68,7 +71,15 @@ WORKLOADS = (
 
 
 def torch_api_steps(torch: ModuleType) -> dict[str, Step]:
-    """The three workloads for a module with PyTorch's API (`gradstudio.engine` or `torch`)."""
+    """The workloads for a module with PyTorch's API (`gradstudio.engine` or `torch`)."""
+
+    def snippet() -> list[Any]:
+        x = torch.ones(3, requires_grad=True)
+        y = x + 2
+        z = y * y * 3
+        out = z.mean()
+        out.backward()
+        return [x.grad]
 
     def notes() -> list[Any]:
         x = torch.ones(3, requires_grad=True)
@@ -108,11 +119,11 @@ def torch_api_steps(torch: ModuleType) -> dict[str, Step]:
         loss.backward()
         return [weight.grad for weight in (w1, b1, w2, b2)]
 
-    return {"notes": notes, "chain": chain, "mlp": mlp}
+    return {"snippet": snippet, "notes": notes, "chain": chain, "mlp": mlp}
 
 
 def hips_steps(anp: ModuleType, grad: Callable) -> dict[str, Step]:
-    """The three workloads in HIPS autograd: the same arithmetic, differentiated with `autograd.grad`."""
+    """The workloads in HIPS autograd: the same arithmetic, differentiated with `autograd.grad`."""
 
     def snippet_x(x: np.ndarray) -> Any:
         y = x + 2
@@ -123,6 +134,9 @@ def hips_steps(anp: ModuleType, grad: Callable) -> dict[str, Step]:
         return anp.mean(a * 3)
 
     grad_x, grad_a = grad(snippet_x), grad(snippet_a)
+
+    def snippet() -> list[Any]:
+        return [grad_x(np.ones(3, dtype=np.float32))]
 
     def notes() -> list[Any]:
         return [grad_x(np.ones(3, dtype=np.float32)), grad_a(np.random.randn(2, 2).astype(np.float32))]
@@ -151,7 +165,8 @@ def hips_steps(anp: ModuleType, grad: Callable) -> dict[str, Step]:
     grad_mlp = grad(mlp_loss)
     params = tuple(weights)
 
-    return {"notes": notes, "chain": lambda: [grad_chain(chain_input)], "mlp": lambda: list(grad_mlp(params))}
+    return {"snippet": snippet, "notes": notes, "chain": lambda: [grad_chain(chain_input)],
+            "mlp": lambda: list(grad_mlp(params))}
 
 
 def mlp_arrays() -> list[np.ndarray]:

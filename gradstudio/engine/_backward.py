@@ -11,21 +11,20 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import sys
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from gradstudio.engine import grad_mode
-from gradstudio.engine._graph import AccumulateGrad, Node, gradient_edge
-
-if TYPE_CHECKING:
-    from gradstudio.engine._tensor import Tensor
+from gradstudio.engine._graph import Node, gradient_edge
+from gradstudio.engine._tensor import Tensor
 
 # observer(node, incoming_gradient, outgoing_gradients): called once per executed node
-BackwardObserver = Callable[[Node, "Tensor", tuple], None]
+BackwardObserver = Callable[[Node, Tensor, tuple], None]
 
 
 class _Anomaly:
@@ -75,6 +74,11 @@ def _needed(roots: Sequence[Node], targets: set[Node]) -> set[Node]:
     return needed
 
 
+def _priority(node: Node) -> float:
+    """Ready-queue order: AccumulateGrad first, then the most recently created node."""
+    return -math.inf if node._is_sink else -node._sequence_nr
+
+
 def _check_nan(node: Node, grads: tuple) -> None:
     for index, grad in enumerate(grads):
         if grad is not None and np.isnan(grad._data).any():
@@ -94,12 +98,14 @@ def record_forward_traceback(node: Node) -> None:
         node.metadata["traceback_"] = "".join(traceback.format_stack()[:-3])
 
 
-def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool) -> None:
+def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool, may_steal: bool = False) -> None:
     if leaf._grad is None:
         if create_graph:  # PyTorch stores a recorded copy, so the first .grad shows grad_fn=<CopyBackwards>
             from gradstudio.engine.ops.inplace import copied
 
             leaf._grad = copied(grad)
+        elif may_steal and _stealable(grad, leaf):
+            leaf._grad = Tensor._make(grad._data)
         else:
             leaf._grad = grad._own_copy()
     elif create_graph or grad_mode.STATE.enabled and leaf._grad._requires_grad:
@@ -107,6 +113,22 @@ def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool) -> None:
     else:
         leaf._grad._data += grad._data
         leaf._grad._version_counter.value += 1
+
+
+# References to a gradient while AccumulateGrad runs, when nothing outside the backward pass holds it:
+# execute()'s local, _accumulate's and _stealable's parameters, and getrefcount's own argument.
+_PRIVATE_REFERENCES = 4
+
+
+def _stealable(grad: Tensor, leaf: Tensor) -> bool:
+    """Whether a leaf's first gradient may be stored as it is instead of copied, as PyTorch's AccumulateGrad
+    steals a gradient no one else holds: a plain, contiguous, writeable array of the leaf's dtype, owning its
+    memory, that no other tensor, view, hook or observer can reach (checked by reference counts)."""
+    data = grad._data
+    return (type(grad) is Tensor and grad.grad_fn is None and not grad._requires_grad
+            and data.base is None and data.flags.c_contiguous and data.flags.writeable
+            and data.dtype == leaf._data.dtype and sys.getrefcount(grad) <= _PRIVATE_REFERENCES
+            and sys.getrefcount(data) <= 3)  # grad's slot, the local `data`, getrefcount's argument
 
 
 def _check_hook_result(hook: Callable, grad: Tensor, replaced: Tensor) -> None:
@@ -122,8 +144,6 @@ def _check_hook_result(hook: Callable, grad: Tensor, replaced: Tensor) -> None:
 
 
 def _checked_tensor(value: Any) -> Any:
-    from gradstudio.engine._tensor import Tensor
-
     if value is not None and not isinstance(value, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(value).__name__}'")
     return value
@@ -200,34 +220,38 @@ def execute(
 
     tiebreak = itertools.count()
     ready: list[tuple[float, int, Node]] = []
-
-    def push(node: Node) -> None:
-        priority = -math.inf if isinstance(node, AccumulateGrad) else -node._sequence_nr
-        heapq.heappush(ready, (priority, next(tiebreak), node))
-
+    push, pop = heapq.heappush, heapq.heappop
     for node in root_nodes:
         if dependencies[node] == 0:
-            push(node)
+            push(ready, (_priority(node), next(tiebreak), node))
     executed: list[Node] = []
-    grad_was_enabled = grad_mode.STATE.enabled
-    grad_mode.STATE.enabled = bool(create_graph)
+    state = grad_mode.STATE
+    grad_was_enabled = state.enabled
+    state.enabled = bool(create_graph)
+    follow: Node | None = None  # the one node that became ready while the queue was empty: next, unqueued
     try:
-        while ready:
-            node = heapq.heappop(ready)[2]
+        while True:
+            if follow is not None:
+                node, follow = follow, None
+            elif ready:
+                node = pop(ready)[2]
+            else:
+                break
             grad = buffers.pop(node, None)
             grads: tuple = ()
             if grad is not None and (runnable is None or node in runnable):
                 if node._pre_hooks or node._retained or node._node_pre_hooks:
                     grad = _run_prehooks(node, grad)
-                if node in captures:
+                if captures and node in captures:
                     results[captures[node]] = grad
-                    if accumulate and not isinstance(node, AccumulateGrad):  # backward(inputs=[non-leaf])
+                    if accumulate and not node._is_sink:  # backward(inputs=[non-leaf])
                         _accumulate(inputs[captures[node]], grad, create_graph)
-                if isinstance(node, AccumulateGrad):
+                if node._is_sink:
                     if accumulate and (inputs is None or node in captures):
-                        _accumulate(node.variable, grad, create_graph)
-                        for hook in list(node._post_accumulate_hooks or ()):
-                            hook(node.variable)
+                        _accumulate(node.variable, grad, create_graph, may_steal=observer is None)
+                        if node._post_accumulate_hooks:
+                            for hook in list(node._post_accumulate_hooks):
+                                hook(node.variable)
                     if node._post_hooks:
                         _run_post_hooks(node, (), grad)
                 elif runnable is None or any(child in runnable for child in node._edges):
@@ -239,18 +263,28 @@ def execute(
                         _check_nan(node, grads)
                 if observer is not None:
                     observer(node, grad, grads)
-            for child, child_grad in itertools.zip_longest(node._edges, grads):
+            count = len(grads)
+            for index, child in enumerate(node._edges):
                 if child is None:
                     continue
-                if child_grad is not None:
-                    pending = buffers.get(child)
-                    buffers[child] = child_grad if pending is None else pending + child_grad
+                if index < count:
+                    child_grad = grads[index]
+                    if child_grad is not None:
+                        pending = buffers.get(child)
+                        buffers[child] = child_grad if pending is None else pending + child_grad
                 remaining = dependencies[child] - 1
                 dependencies[child] = remaining
                 if remaining == 0:
-                    push(child)
+                    if follow is None and not ready:  # it alone is ready: the queue would hand it out next
+                        follow = child
+                    else:
+                        if follow is not None:
+                            push(ready, (_priority(follow), next(tiebreak), follow))
+                            follow = None
+                        push(ready, (_priority(child), next(tiebreak), child))
+            child_grad = pending = grads = None  # hold no gradient past its node: AccumulateGrad counts holders
     finally:
-        grad_mode.STATE.enabled = grad_was_enabled
+        state.enabled = grad_was_enabled
     if not retain_graph:
         for node in executed:
             node.release_saved()

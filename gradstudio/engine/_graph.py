@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gradstudio.engine._tensor import Tensor
 
-_sequence = itertools.count()
+next_sequence_nr = itertools.count().__next__  # every node's creation number, and the marks between them
+
 
 def sequence_mark() -> int:
     """A number above every existing node's sequence number and below every later one's."""
-    return next(_sequence)
+    return next_sequence_nr()
 
 
 FREED_BUFFERS_MESSAGE = (
@@ -102,9 +103,10 @@ class Node:
     _retained: list[weakref.ref] | None = None
     _saved_names: tuple[str, ...] = ()  # what PyTorch calls each saved tensor: `_saved_self`, `_saved_result`...
     _metadata: dict[str, Any] | None = None
+    _is_sink = False  # AccumulateGrad: the ready queue runs it first and backward accumulates instead of applying
 
     def __init__(self) -> None:
-        self._sequence_nr = next(_sequence)
+        self._sequence_nr = next_sequence_nr()
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -146,6 +148,19 @@ class Node:
         if self._saved is None:
             raise RuntimeError(FREED_BUFFERS_MESSAGE)
         return tuple([saved.unpack(self) for saved in self._saved])
+
+    def saved_arrays(self) -> tuple[Any, ...]:
+        """The saved tensors' data, checked as `saved_tensors` checks them but not wrapped as tensors: for
+        a backward that records nothing (grad mode off), which needs only numbers."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(FREED_BUFFERS_MESSAGE)
+        arrays = []
+        for kept in saved:
+            if kept._counter.value != kept._version:
+                raise RuntimeError(kept._modified_message(self))
+            arrays.append(kept._data if kept._tensor is None else kept._tensor._data)
+        return tuple(arrays)
 
     def release_saved(self) -> None:
         """Free saved tensors; a later backward through this node raises PyTorch's error."""
@@ -207,6 +222,7 @@ class AccumulateGrad(Node):
     """The sink for a leaf: adds the incoming gradient into `leaf.grad`."""
 
     _post_accumulate_hooks: list[Callable] | None = None
+    _is_sink = True
 
     def __init__(self, leaf: Tensor) -> None:
         super().__init__()

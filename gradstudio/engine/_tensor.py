@@ -6,6 +6,7 @@ so this file holds only state, autograd entry points and conversions.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,9 @@ INFERENCE_IN_PLACE_MESSAGE = (
 )
 
 _WARNED_ONCE: set[str] = set()
+_STATE = grad_mode.STATE
+_INFERENCE_THREADS = grad_mode.INFERENCE_THREADS
+_new = object.__new__
 
 
 def warn_once(message: str, stacklevel: int = 3) -> None:
@@ -55,10 +59,7 @@ def warn_once(message: str, stacklevel: int = 3) -> None:
 class VersionCounter:
     """Counts in-place changes; shared by a tensor and its views."""
 
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value = 0
+    value = 0  # a class default, no __init__: every tensor makes one, and this halves its cost
 
 
 class InferenceVersionCounter(VersionCounter):
@@ -84,6 +85,11 @@ class InferenceVersionCounter(VersionCounter):
     @value.setter
     def value(self, count: int) -> None:
         self._count = count
+
+
+def _new_counter() -> VersionCounter:
+    """A fresh tensor's counter: an inference tensor's when made in inference mode."""
+    return InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference else VersionCounter()
 
 
 def is_inference_counter(counter: VersionCounter) -> bool:
@@ -118,15 +124,23 @@ class Tensor:
         self._requires_grad = requires_grad
         self._grad = None
         self.grad_fn = None
-        self._version_counter = InferenceVersionCounter() if grad_mode.STATE.inference else VersionCounter()
+        self._version_counter = _new_counter()
         self._accumulator = None
         self._retains_grad = False
 
     @classmethod
     def _make(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
-        """Wrap an ndarray without copying (the fast path every op uses)."""
-        tensor = object.__new__(cls)
-        tensor._init(array if type(array) is np.ndarray else np.asarray(array), requires_grad)
+        """Wrap an ndarray without copying (the fast path every op uses; `_init` inlined, as it runs for every
+        tensor every op makes)."""
+        tensor = _new(cls)
+        tensor._data = array if type(array) is np.ndarray else np.asarray(array)
+        tensor._requires_grad = requires_grad
+        tensor._grad = None
+        tensor.grad_fn = None
+        tensor._version_counter = (InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference
+                                   else VersionCounter())
+        tensor._accumulator = None
+        tensor._retains_grad = False
         return tensor
 
     @classmethod
@@ -232,9 +246,7 @@ class Tensor:
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
-        from gradstudio.engine.autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """A tensor sharing this data (and version counter) but outside the graph."""
@@ -380,6 +392,14 @@ class Tensor:
             copy._grad = Tensor._make(self._grad._data.copy())
         memo[id(self)] = copy
         return copy
+
+
+@functools.cache
+def _autograd_backward() -> Callable[..., None]:
+    """`autograd.backward`, imported once on first use (autograd imports this module)."""
+    from gradstudio.engine.autograd import backward
+
+    return backward
 
 
 def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:

@@ -14,6 +14,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+# How many threads are inside inference mode right now. Every tensor ever made asks whether it is made in
+# inference mode; while no thread is, a plain list read answers without the slower thread-local lookup.
+INFERENCE_THREADS = [0]
+_INFERENCE_LOCK = threading.Lock()
+
 
 class _GradState(threading.local):
     """Per-thread switch read by every op before it records history.
@@ -35,7 +40,11 @@ class _GradState(threading.local):
 
     def restore(self, saved: tuple[bool, bool, bool]) -> None:
         """Put back a state from `save`."""
+        was_inference = self.inference
         self.enabled, self.inference, self.inference_grad = saved
+        if saved[1] != was_inference:
+            with _INFERENCE_LOCK:
+                INFERENCE_THREADS[0] += 1 if saved[1] else -1
 
     def set_grad(self, mode: bool) -> None:
         """Set grad mode; within inference mode it is only reported, never recorded."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.engine import _dtype, grad_mode
+from gradstudio.engine import _adam, _dtype, grad_mode
 from gradstudio.engine._tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
@@ -123,11 +123,14 @@ class Optimizer:
     def _update(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def _scratch(self, param: Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """Two work arrays shaped like `param`, kept between steps (not part of the PyTorch-visible state)."""
+    def _scratch(self, param: Tensor, size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Two work arrays shaped like `param` (or flat, of `size` elements), kept between steps (not part of the
+        PyTorch-visible state)."""
+        shape = param._data.shape if size is None else (size,)
         buffers = self._buffers.get(id(param))
-        if buffers is None or buffers[0].shape != param._data.shape or buffers[0].dtype != param._data.dtype:
-            buffers = self._buffers[id(param)] = (np.empty_like(param._data), np.empty_like(param._data))
+        if buffers is None or buffers[0].shape != shape or buffers[0].dtype != param._data.dtype:
+            buffers = self._buffers[id(param)] = (np.empty(shape, param._data.dtype),
+                                                  np.empty(shape, param._data.dtype))
         return buffers
 
     def _gradient(self, param: Tensor, group: dict[str, Any]) -> np.ndarray:
@@ -257,6 +260,7 @@ class Adam(Optimizer):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "differentiable": differentiable, "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
+        self._flat: dict[int, _adam.FlatMoments] = {}  # per group: its small parameters' shared state
         super().__init__(params, defaults)
 
     def _state_for(self, param: Tensor, amsgrad: bool) -> dict[str, Any]:
@@ -270,43 +274,73 @@ class Adam(Optimizer):
         return state
 
     def _update(self, group: dict[str, Any]) -> None:
-        for param in group["params"]:
-            if param._grad is not None:
+        params = [param for param in group["params"] if param._grad is not None]
+        small = [param for param in params if param._data.size <= _adam.SMALL]
+        states = [self.state[param] for param in small]
+        flat = self._flat_moments(group, small, states) if len(small) > 1 else None
+        for param in params:
+            if flat is None or param._data.size > _adam.SMALL:
                 self._update_param(param, group)
+        if flat is not None:
+            self._update_flat(flat, states, group)
+
+    def _flat_moments(self, group: dict[str, Any], small: list[Tensor],
+                      states: list[dict[str, Any]]) -> _adam.FlatMoments | None:
+        """The flat state that lets the group's small parameters share one update, when it can."""
+        if len({param._data.dtype for param in small}) != 1:
+            return None
+        flat = self._flat.get(id(group))
+        if flat is not None and flat.serves(small, states, group["amsgrad"]):
+            return flat
+        if any(states):
+            return None
+        flat = self._flat[id(group)] = _adam.FlatMoments(small, group["amsgrad"])
+        flat.create_states(states)
+        return flat
+
+    def _begin_step(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> float:
+        """Count the step in the parameter's state and apply decoupled weight decay; the step number."""
+        step_tensor = state["step"]
+        step_tensor._data += 1
+        _bump(step_tensor)
+        if group["decoupled_weight_decay"] and group["weight_decay"] != 0:
+            param._data *= param._data.dtype.type(1 - group["lr"] * group["weight_decay"])
+            _bump(param)
+        return float(step_tensor._data)
+
+    @staticmethod
+    def _factors(group: dict[str, Any], real: type, step: float) -> tuple:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        return (real(1 - beta1), real(1 - beta2), real(beta2), real(math.sqrt(1 - beta2 ** step)), real(eps),
+                real(-lr / (1 - beta1 ** step)))
 
     def _update_param(self, param: Tensor, group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        real = param._data.dtype.type
         state = self._state_for(param, group["amsgrad"])
-        state["step"]._data += 1
-        _bump(state["step"])
-        step = float(state["step"]._data)
-        if group["decoupled_weight_decay"] and group["weight_decay"] != 0:
-            param._data *= real(1 - lr * group["weight_decay"])
-            _bump(param)
+        step = self._begin_step(param, state, group)
         grad = self._gradient(param, group)
-        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        # fused: every intermediate goes through two scratch arrays, in PyTorch's order of rounding
-        scratch, other = self._scratch(param)
-        np.subtract(grad, exp_avg, out=scratch)
-        scratch *= real(1 - beta1)
-        exp_avg += scratch
-        np.multiply(grad, grad, out=scratch)
-        scratch *= real(1 - beta2)
-        exp_avg_sq *= real(beta2)
-        exp_avg_sq += scratch
-        second_moment = exp_avg_sq
-        if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"]._data, second_moment, out=state["max_exp_avg_sq"]._data)
-            second_moment = state["max_exp_avg_sq"]._data
-        np.sqrt(second_moment, out=scratch)
-        scratch /= real(math.sqrt(1 - beta2 ** step))
-        scratch += real(eps)
-        np.multiply(exp_avg, real(-lr / (1 - beta1 ** step)), out=other)
-        other /= scratch
-        param._data += other
+        factors = self._factors(group, param._data.dtype.type, step)
+        moments = [state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                   state["max_exp_avg_sq"]._data if group["amsgrad"] else None]
+        arrays = [param._data, grad, *moments]
+        if param._data.size > _adam.CHUNK and all(a is None or a.flags.c_contiguous for a in arrays):
+            _adam.update_in_pieces(param._data, grad, moments, *self._scratch(param, _adam.CHUNK), factors)
+        else:
+            param._data += _adam.update(grad, *moments, *self._scratch(param), factors)
         for tensor in (state["exp_avg"], state["exp_avg_sq"], param):
             _bump(tensor)
+
+    def _update_flat(self, flat: _adam.FlatMoments, states: list[dict[str, Any]], group: dict[str, Any]) -> None:
+        """One update of the small parameters together, in the same arithmetic as `_update_param`."""
+        step = 0.0
+        for param, state in zip(flat.params, states):
+            step = self._begin_step(param, state, group)
+        grads = [self._gradient(param, group) for param in flat.params]
+        flat.step(grads, self._factors(group, flat.params[0]._data.dtype.type, step))
+        for param, state in zip(flat.params, states):
+            state["exp_avg"]._version_counter.value += 1  # _bump, inlined
+            state["exp_avg_sq"]._version_counter.value += 1
+            param._version_counter.value += 1
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (PyTorch's `AdamW`: `Adam(..., decoupled_weight_decay=True)`, decay 1e-2)."""

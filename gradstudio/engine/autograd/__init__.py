@@ -6,6 +6,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from gradstudio.engine import _backward as engine
 from gradstudio.engine import grad_mode
 from gradstudio.engine._backward import ANOMALY, BackwardObserver
@@ -46,11 +48,10 @@ def _root_gradients(outputs: list[Tensor], grad_outputs: list) -> list[Tensor]:
         if gradient_edge(output) is None:  # also a view made under no_grad, which reports requires_grad=True
             raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
         if given is None:
-            if output._data.size != 1:
+            data = output._data
+            if data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            from gradstudio.engine.creation import ones_like
-
-            given = ones_like(output)
+            given = Tensor._make(np.ones(data.shape, data.dtype))  # ones_like(output), without its checks
         elif not isinstance(given, Tensor):
             from gradstudio.engine.creation import tensor
 

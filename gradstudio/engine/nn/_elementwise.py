@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.nn._reduction import constant, reduction_name, refuse_grad, type_name
@@ -27,7 +28,7 @@ def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     """Apply a reduction in numpy (a mean of nothing is nan, without numpy's warning)."""
     if reduction == "none":
         return losses
-    total = np.sum(losses, dtype=losses.dtype)
+    total = np.add.reduce(losses, axis=None, dtype=losses.dtype)  # np.sum's own call, without its wrapper
     return total if reduction == "sum" else np.asarray(total / losses.size, dtype=losses.dtype)
 
 
@@ -98,6 +99,13 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
 
 class BinaryCrossEntropyBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
+        if not grad_mode.STATE.enabled and self.weight is None and not needs(self, 1):
+            x, t = self.saved_arrays()
+            data = g._data
+            if data.dtype is x.dtype and data.dtype is t.dtype:  # the rule below in its own numpy calls
+                if self.reduction == "mean":
+                    data = data / self.count
+                return (Tensor._make(data * (x - t) / np.clip((1 - x) * x, _BCE_EPSILON, None)), None)
         x, t = self.saved_tensors
         g = _grad_scale(self, g)
         grad_x = g * (x - t) / clamp((1 - x) * x, min=_BCE_EPSILON) if needs(self, 0) else None
@@ -106,7 +114,7 @@ class BinaryCrossEntropyBackward0(Node):
 
 
 def _check_unit_interval(data: np.ndarray, what: str) -> None:
-    if not np.all((data >= 0) & (data <= 1)):
+    if not ((data >= 0) & (data <= 1)).all():  # the method: np.all's Python-level wrapper costs more than the test
         raise RuntimeError(f"all elements of {what} should be between 0 and 1")
 
 
@@ -136,7 +144,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          reduction: str = "mean") -> Tensor:
     """Binary cross entropy of probabilities `input` against `target` (logs clamped at -100, as PyTorch does)."""
     reduction = reduction_name(reduction, size_average, reduce)
-    if target.shape != input.shape:
+    if target._data.shape != input._data.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
     if target._data.dtype != input._data.dtype:

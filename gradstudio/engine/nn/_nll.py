@@ -88,7 +88,10 @@ def _picked(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore
     safe = np.where(valid, target, 0)
     class_weight = np.ones(classes, x.dtype) if weight is None else weight
     weights = np.where(valid, class_weight[safe], np.zeros((), x.dtype))
-    values = np.take_along_axis(x, safe[:, None], axis=1)[:, 0]
+    if x.ndim == 2:  # take_along_axis's own indexing, without its Python-level index building
+        values = x[np.arange(x.shape[0]), safe]
+    else:
+        values = np.take_along_axis(x, safe[:, None], axis=1)[:, 0]
     return valid, weights, values
 
 
@@ -104,11 +107,14 @@ def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
     if reduction == "none":
         data = losses.reshape(target._data.shape) if input._data.ndim > 1 else losses.reshape(())
     else:
-        data = np.sum(losses, dtype=x.dtype)
+        data = np.add.reduce(losses, axis=None, dtype=x.dtype)  # np.sum's own call, without its wrapper
         if reduction == "mean":
-            total = np.sum(weights, dtype=x.dtype)
+            total = np.add.reduce(weights, axis=None, dtype=x.dtype)
             data, factor = data / total, np.where(valid, factor / total, np.zeros((), x.dtype))
-    np.put_along_axis(coefficients, np.where(valid, t, 0)[:, None], factor[:, None], axis=1)
+    if x.ndim == 2:  # put_along_axis's own indexing, without its Python-level index building
+        coefficients[np.arange(x.shape[0]), np.where(valid, t, 0)] = factor
+    else:
+        np.put_along_axis(coefficients, np.where(valid, t, 0)[:, None], factor[:, None], axis=1)
     node = NllLoss2DBackward0 if input._data.ndim == 4 else NllLossBackward0
     return record(np.asarray(data, dtype=x.dtype), node, (input,), reduction=reduction,
                   coefficients=coefficients.reshape(input._data.shape))

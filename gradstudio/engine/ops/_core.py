@@ -10,13 +10,17 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._backward import ANOMALY, record_forward_traceback
-from gradstudio.engine._graph import Node, SavedTensor, gradient_edge
+from gradstudio.engine._graph import Node, SavedTensor, gradient_edge, next_sequence_nr
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine._views import mark_view
 
 # PyTorch semantics: IEEE results (inf, nan) without warnings.
 np.seterr(all="ignore")
 
+_STATE = grad_mode.STATE
+_make = Tensor._make
+_new = object.__new__
+_NODE_INIT = Node.__init__
 _SCALAR_DTYPES = {bool: np.dtype(np.bool_), int: _dtype.DEFAULT_INT, float: _dtype.DEFAULT_FLOAT}
 
 
@@ -91,12 +95,12 @@ def operands(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
     """Both operands as tensors, plus their data cast to the promoted dtype."""
     if type(a) is not Tensor:
         if not isinstance(a, Tensor):
-            a = scalar_tensor(a, _scalar_result_dtype(b._data.dtype, a))
+            a = _make(np.asarray(a, dtype=_scalar_result_dtype(b._data.dtype, a)))  # scalar_tensor(), inlined
     if type(b) is not Tensor:
         if not isinstance(b, Tensor):
-            b = scalar_tensor(b, _scalar_result_dtype(a._data.dtype, b))
+            b = _make(np.asarray(b, dtype=_scalar_result_dtype(a._data.dtype, b)))
     ad, bd = a._data, b._data
-    if ad.dtype != bd.dtype:
+    if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
         target = result_dtype(ad, bd)
         ad, bd = ad.astype(target, copy=False), bd.astype(target, copy=False)
     return a, b, ad, bd
@@ -133,23 +137,45 @@ def precise(function: Callable[[np.ndarray], np.ndarray], array: np.ndarray) -> 
 
 def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save: tuple = (),
            save_output: bool = False, **attributes: Any) -> Tensor:
-    """Wrap `data` as the op's result and, when grad mode and an input ask for it, attach its node."""
-    out = Tensor._make(data)
-    if not grad_mode.STATE.enabled:
+    """Wrap `data` as the op's result and, when grad mode and an input ask for it, attach its node.
+
+    Written for speed (every recorded op of every step runs it): no comprehensions, which are calls of
+    their own in Python 3.11, and Node and SavedTensor built without their __init__ calls."""
+    out = _make(data)
+    if not _STATE.enabled:
         return out
     for tensor in inputs:
         if tensor._requires_grad:
             break
     else:
         return out
-    node = node_type()
-    node._edges = tuple([gradient_edge(t) for t in inputs])
+    if node_type.__init__ is _NODE_INIT:  # Node.__init__ inlined (op nodes add no __init__ of their own)
+        node = _new(node_type)
+        node._sequence_nr = next_sequence_nr()
+    else:
+        node = node_type()
+    edges = []
+    for tensor in inputs:
+        edges.append(gradient_edge(tensor) if tensor._requires_grad else None)
+    node._edges = tuple(edges)
     if save:
-        node._saved = tuple([SavedTensor(t) for t in save])
-    if save_output:
-        node.save_output(out)
-    for name, value in attributes.items():  # setattr keeps the node's attributes in its compact inline storage
-        setattr(node, name, value)
+        saved = []
+        for tensor in save:
+            kept = _new(SavedTensor)  # SavedTensor(tensor), inlined
+            kept._counter = counter = tensor._version_counter
+            kept._version = counter.value
+            kept._tensor, kept._data = tensor, None
+            saved.append(kept)
+        node._saved = tuple(saved)
+    if save_output:  # node.save_output(out), inlined
+        kept = _new(SavedTensor)
+        kept._counter = counter = out._version_counter
+        kept._version = counter.value
+        kept._tensor, kept._data = None, out._data
+        node._saved = (*node._saved, kept)
+    if attributes:
+        for name, value in attributes.items():  # setattr keeps the node's attributes in its compact inline storage
+            setattr(node, name, value)
     out._requires_grad = True
     out.grad_fn = node
     if ANOMALY.enabled:
@@ -167,6 +193,15 @@ def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
     """A read-only zero tensor that takes no memory. Shared (nothing can write to it), because building one
     costs microseconds and every add, sub, mul and expand makes one or two."""
     return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
+
+
+def like_or_none(tensor: Tensor, result: np.ndarray) -> Tensor | None:
+    """What un-broadcasting a gradient back to `tensor` needs: None when the op's `result` already has its
+    shape and dtype (the gradient passes as it is), else its shape stub."""
+    data = tensor._data
+    if data.shape == result.shape and data.dtype is result.dtype:
+        return None
+    return _zero_stub(data.shape, data.dtype)
 
 
 def kept_if(tensor: Tensor, needed: bool) -> Tensor:
@@ -229,26 +264,56 @@ def broadcast_error(shape_a: tuple, shape_b: tuple) -> RuntimeError:
     return RuntimeError(f"shapes {list(shape_a)} and {list(shape_b)} cannot be broadcast")
 
 
-def reduce_to(grad: Tensor, like: Tensor) -> Tensor:
+def reduce_to(grad: Tensor, like: Tensor | None) -> Tensor:
     """Sum a broadcast gradient back to `like`'s shape and cast it to `like`'s dtype (the one un-broadcast)."""
+    if like is None:  # see like_or_none: the gradient already has the input's shape and dtype
+        return grad
     shape = like._data.shape
     if grad._data.shape != shape:
-        from gradstudio.engine.ops.reduction import sum as sum_
-
-        # as PyTorch's sum_to: one keepdim sum over every broadcast dimension, then a view dropping the leading ones
-        extra = grad._data.ndim - len(shape)
-        dims = tuple(range(extra)) + tuple(i + extra for i, extent in enumerate(shape)
-                                           if extent == 1 and grad._data.shape[i + extra] != 1)
-        if dims:
-            grad = sum_(grad, dims, keepdim=True)
-        if extra:
-            from gradstudio.engine.ops.shape import view
-
-            grad = view(grad, shape)
+        dims, extra = _broadcast_dims(grad._data.shape, shape)
+        if not _STATE.enabled and grad._data.dtype.kind == "f":  # unrecorded: sum's and view's own numpy calls
+            grad = _sum_to_unrecorded(grad, dims, extra, shape)
+        else:
+            grad = _sum_to_recorded(grad, dims, extra, shape)
     if grad._data.dtype != like._data.dtype:
         from gradstudio.engine.ops.shape import to_dtype
 
         grad = to_dtype(grad, like._data.dtype)
+    return grad
+
+
+@functools.lru_cache(maxsize=1024)
+def _broadcast_dims(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """As PyTorch's sum_to: the dimensions a keepdim sum runs over (every broadcast one), and how many leading
+    ones a view then drops. Cached: each layer's bias asks the same question every step."""
+    extra = len(grad_shape) - len(shape)
+    dims = tuple(range(extra)) + tuple(i + extra for i, extent in enumerate(shape)
+                                       if extent == 1 and grad_shape[i + extra] != 1)
+    return dims, extra
+
+
+def _sum_to_recorded(grad: Tensor, dims: tuple[int, ...], extra: int, shape: tuple[int, ...]) -> Tensor:
+    """reduce_to's sum and view through the engine's ops, so the un-broadcast is itself differentiable."""
+    from gradstudio.engine.ops.reduction import sum as sum_
+    from gradstudio.engine.ops.shape import view
+
+    if dims:
+        grad = sum_(grad, dims, keepdim=True)
+    if extra:
+        grad = view(grad, shape)
+    return grad
+
+
+def _sum_to_unrecorded(grad: Tensor, dims: tuple[int, ...], extra: int, shape: tuple[int, ...]) -> Tensor:
+    """reduce_to's sum and view with grad mode off, without the ops' checks: the result is still a view of the
+    sum (or of `grad`), as PyTorch's sum_to gives."""
+    if dims:
+        data = grad._data
+        grad = _make(np.add.reduce(data, axis=dims, dtype=data.dtype, keepdims=True))
+    if extra:
+        data = grad._data.view()
+        data.shape = shape
+        grad = view_of(grad, _make(data))
     return grad
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import broadcast_error, kept_if, needs, operands, record, reduce_to, shape_stub
@@ -18,6 +19,9 @@ from gradstudio.engine.ops.shape import (
     unsafe_view,
     unsqueeze,
 )
+
+_STATE = grad_mode.STATE
+_make = Tensor._make
 
 
 def _matrix_error(a: np.ndarray, b: np.ndarray) -> RuntimeError:
@@ -57,10 +61,22 @@ def _for_each_other(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     return kept_if(a, b._requires_grad), kept_if(b, a._requires_grad)
 
 
+def _products_unrecorded(node: Node, g: Tensor, a: np.ndarray, b: np.ndarray, first: int) -> tuple | None:
+    """A product's two gradients g @ b.T and a.T @ g in numpy, as `mm(g, t(b))` and `mm(t(a), g)` compute
+    them, when grad mode is off and the dtypes agree (else None: the recorded rule decides, and raises)."""
+    data = g._data
+    if _STATE.enabled or data.dtype is not a.dtype or data.dtype is not b.dtype:
+        return None
+    return (_make(data @ b.T) if needs(node, first) else None, _make(a.T @ data) if needs(node, first + 1) else None)
+
+
 class MmBackward0(Node):
     _saved_names = ("self", "mat2")
 
     def apply(self, g: Tensor) -> tuple:
+        fast = _products_unrecorded(self, g, *self.saved_arrays(), 0)
+        if fast is not None:
+            return fast
         a, b = self.saved_tensors
         return (mm(g, t(b)) if needs(self, 0) else None, mm(t(a), g) if needs(self, 1) else None)
 
@@ -78,7 +94,11 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
 
 class AddmmBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
+        _, a_data, b_data = self.saved_arrays()
+        fast = _products_unrecorded(self, g, a_data, b_data, 1)
         bias, a, b = self.saved_tensors
+        if fast is not None:
+            return (reduce_to(g, bias) if needs(self, 0) else None, *fast)
         return (reduce_to(g, bias) if needs(self, 0) else None,
                 mm(g, t(b)) if needs(self, 1) else None,
                 mm(t(a), g) if needs(self, 2) else None)

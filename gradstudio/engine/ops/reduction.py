@@ -79,6 +79,10 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
 
 class MeanBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
+        if not grad_mode.STATE.enabled and not g._data.ndim:  # a mean to one number, unrecorded: the
+            spread = np.empty(self.input_shape, g._data.dtype)  # quotient in a fresh array, as PyTorch's (no view)
+            spread[...] = g._data / self.count
+            return (Tensor._make(spread),)
         return (expand_back(g / self.count, self),)
 
 

@@ -1,0 +1,109 @@
+"""Adam's arithmetic, shared by every way `optim.Adam` runs it: one parameter whole, a large one in
+cache-sized pieces, or a group's small parameters together in one flat array (a multi-tensor update, as
+PyTorch's foreach Adam), so that a tiny network pays for thirteen numpy calls per step, not per parameter.
+
+Every path performs the same float operations on every element, so they agree bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradstudio.engine._tensor import Tensor
+
+CHUNK = 65536  # elements per piece of a large parameter's update (256 KB of float32, two pieces fit in L2)
+SMALL = 16384  # parameters up to this size share one flat update
+
+
+def update(grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, max_exp_avg_sq: np.ndarray | None,
+           scratch: np.ndarray, other: np.ndarray, factors: tuple) -> np.ndarray:
+    """Adam's moments updated in place and the step to add to the parameter (in `other`), every intermediate
+    in two scratch arrays, in PyTorch's order of rounding."""
+    one_minus_beta1, one_minus_beta2, beta2, bias_correction2_sqrt, eps, step_size = factors
+    np.subtract(grad, exp_avg, out=scratch)
+    scratch *= one_minus_beta1
+    exp_avg += scratch
+    np.multiply(grad, grad, out=scratch)
+    scratch *= one_minus_beta2
+    exp_avg_sq *= beta2
+    exp_avg_sq += scratch
+    second_moment = exp_avg_sq
+    if max_exp_avg_sq is not None:
+        np.maximum(max_exp_avg_sq, second_moment, out=max_exp_avg_sq)
+        second_moment = max_exp_avg_sq
+    np.sqrt(second_moment, out=scratch)
+    scratch /= bias_correction2_sqrt
+    scratch += eps
+    np.multiply(exp_avg, step_size, out=other)
+    other /= scratch
+    return other
+
+
+def update_in_pieces(param: np.ndarray, grad: np.ndarray, moments: list[np.ndarray | None],
+                     scratch: np.ndarray, other: np.ndarray, factors: tuple) -> None:
+    """`update` over C-contiguous arrays, CHUNK elements at a time (the passes then stay in cache)."""
+    flat = [array.reshape(-1) for array in (param, grad)] + [None if m is None else m.reshape(-1) for m in moments]
+    for start in range(0, param.size, CHUNK):
+        piece = [None if array is None else array[start:start + CHUNK] for array in flat]
+        length = len(piece[0])
+        piece[0] += update(*piece[1:], scratch[:length], other[:length], factors)
+
+
+class FlatMoments:
+    """Adam's state for a group's small parameters, in flat arrays the per-parameter state tensors view.
+
+    Made only while those parameters have no state yet; a parameter's state tensor that is no longer a view
+    made here (a `load_state_dict`) sends the group back to the per-parameter update.
+    """
+
+    def __init__(self, params: list[Tensor], amsgrad: bool) -> None:
+        self.params = params
+        sizes = [param._data.size for param in params]
+        self.bounds = list(zip(np.cumsum([0, *sizes[:-1]]).tolist(), np.cumsum(sizes).tolist()))
+        dtype, total = params[0]._data.dtype, sum(sizes)
+        self.exp_avg, self.exp_avg_sq = np.zeros(total, dtype), np.zeros(total, dtype)
+        self.max_exp_avg_sq = np.zeros(total, dtype) if amsgrad else None
+        self.scratch, self.other = np.empty(total, dtype), np.empty(total, dtype)
+        self.views: list[tuple[np.ndarray, ...]] = []
+
+    def create_states(self, states: list[dict[str, Any]]) -> None:
+        """Fill each parameter's empty state as `Adam._state_for` would, its moments views of the flat arrays."""
+        for param, state, (start, stop) in zip(self.params, states, self.bounds):
+            shape = param._data.shape
+            views = tuple(array[start:stop].reshape(shape) for array in self._moments())
+            state["step"] = Tensor._make(np.zeros((), np.float32))
+            state["exp_avg"], state["exp_avg_sq"] = Tensor._make(views[0]), Tensor._make(views[1])
+            if self.max_exp_avg_sq is not None:
+                state["max_exp_avg_sq"] = Tensor._make(views[2])
+            self.views.append(views)
+
+    def serves(self, params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> bool:
+        """Whether these parameters, with these states, can take the flat update now: the same parameters,
+        state tensors still viewing the flat arrays, and one step count (else per-parameter updates)."""
+        if len(params) != len(self.params) or any(a is not b for a, b in zip(params, self.params)):
+            return False
+        if amsgrad != (self.max_exp_avg_sq is not None):
+            return False
+        first_step = None
+        for state, views in zip(states, self.views):
+            for key, view in zip(("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), views):
+                tensor = state.get(key)
+                if tensor is None or tensor._data is not view:
+                    return False
+            step = state.get("step")
+            if step is None or first_step is not None and step._data != first_step:
+                return False
+            first_step = step._data
+        return True
+
+    def step(self, grads: list[np.ndarray], factors: tuple) -> None:
+        """One update of every parameter from their gradients (in parameter order)."""
+        grad = np.concatenate([g.reshape(-1) for g in grads])
+        other = update(grad, self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq, self.scratch, self.other, factors)
+        for param, (start, stop) in zip(self.params, self.bounds):
+            param._data += other[start:stop].reshape(param._data.shape)
+
+    def _moments(self) -> list[np.ndarray]:
+        return [self.exp_avg, self.exp_avg_sq] + ([] if self.max_exp_avg_sq is None else [self.max_exp_avg_sq])
