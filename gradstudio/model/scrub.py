@@ -91,7 +91,7 @@ class ScrubSession:
         self.start_init = self.node.attributes.get("init")
         self.start = self.start_values[cell]
         self.value = self.start
-        self.integer = isinstance(self.start, int) or self.node.attributes.get("dtype") == "int64"
+        self.integer = self.node.attributes.get("dtype") == "int64"  # a scalar node's 2 may become 2.5
         last = workspace.last_backward
         self.target = last.target if last is not None else workspace.document.settings.backward_target
         self.rerun = last is not None

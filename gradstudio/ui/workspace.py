@@ -33,6 +33,7 @@ from gradstudio.model.flow_view import FlowView, flow_view
 from gradstudio.model.workspace import GraphWorkspace, ShownGradient
 from gradstudio.ui.background import evaluate_in_background
 from gradstudio.ui.edit.editor import Editor
+from gradstudio.ui.live_scrub import LiveScrub
 
 # document events that change no value: they never call for a new evaluation
 LAYOUT_EVENTS = frozenset({"node_moved", "annotation_moved", "annotation_changed", "annotation_added",
@@ -72,6 +73,7 @@ class Workspace(QObject):
         self._last_seconds = 0.0
         self._closed = False
         self._running = False  # inside our own Backward or Zero Grad: they signal once, at the end
+        self.scrub = LiveScrub(self)
         self._unsubscribe_document = self.document.subscribe(self._on_document_event)
         self._unsubscribe_model = self.model.subscribe(self._on_model_event)
         self._saved_state = self.document.snapshot()
@@ -107,6 +109,7 @@ class Workspace(QObject):
         """Stop observing and signalling: the window is switching documents or closing."""
         if self._closed:
             return
+        self.scrub.end()
         self._closed = True
         self._unsubscribe_document()
         self._unsubscribe_model()
@@ -131,7 +134,12 @@ class Workspace(QObject):
         """Evaluate and signal `values_changed` once control returns to the event loop (edits come in bursts)."""
         if not self._refresh_pending and not self._closed:
             self._refresh_pending = True
-            QTimer.singleShot(0, self, self.refresh)
+            QTimer.singleShot(0, self, self._refresh_if_pending)
+
+    def _refresh_if_pending(self) -> None:
+        """The scheduled refresh, unless a `flush` ran it already (a scrub frame flushes at once)."""
+        if self._refresh_pending:
+            self.refresh()
 
     def refresh(self) -> None:
         """Evaluate now (a large set in a worker thread, with progress and Cancel) and tell every view."""

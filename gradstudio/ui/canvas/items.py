@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
+    QGraphicsSceneHoverEvent,
     QGraphicsSceneMouseEvent,
     QStyleOptionGraphicsItem,
     QWidget,
@@ -59,6 +60,12 @@ LOD_MIN_PIXELS = 9.0  # a long name or value shrinks to fit down to this size on
 def node_height(port_count: int) -> float:
     """Height of a node face with `port_count` input ports."""
     return HEADER + max(port_count, 1) * ROW + 2 * LINE + PADDING
+
+
+def value_line(item: NodeItem) -> QRectF:
+    """Where a face writes its values (the line a drag on a leaf scrubs), in item coordinates."""
+    top = HEADER + max(len(item.inputs), 1) * ROW
+    return QRectF(8, top + 2 + LINE, WIDTH - 16, LINE)
 
 
 def bezier(start: QPointF, end: QPointF) -> QPainterPath:
@@ -132,6 +139,8 @@ class NodeItem(QGraphicsItem):
         self.inputs: tuple[str, ...] = node.input_ports()
         self._bounds = self._outline()
         self.highlighted: frozenset[str | None] = frozenset()
+        self.value_hovered = False  # the cursor is over a value a drag can scrub
+        self.scrubbed_cell: int | None = None  # the number being dragged, while a scrub lasts
         self.setPos(QPointF(*node.position))
         flags = QGraphicsItem.GraphicsItemFlag
         self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
@@ -175,6 +184,18 @@ class NodeItem(QGraphicsItem):
         """Mark ports (input names, None for the output) a dragged wire may connect to."""
         if ports != self.highlighted:
             self.highlighted = ports
+            self.update()
+
+    def set_value_hovered(self, hovered: bool) -> None:
+        """Mark the value line as under the cursor (scrubbable) or not."""
+        if hovered != self.value_hovered:
+            self.value_hovered = hovered
+            self.update()
+
+    def set_scrubbed_cell(self, cell: int | None) -> None:
+        """Mark the number being dragged (None: no drag)."""
+        if cell != self.scrubbed_cell:
+            self.scrubbed_cell = cell
             self.update()
 
     # ----- model sync ------------------------------------------------------------------------------------------
@@ -262,9 +283,33 @@ class NodeItem(QGraphicsItem):
         requires_grad_face.paint_checkbox(painter, self, theme)
         self._paint_preview(painter, theme)
 
+    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        scene = self.graph_scene()
+        if scene is not None:
+            scene.face_scrub.hover(self, event.pos())
+        super().hoverMoveEvent(event)
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.set_value_hovered(False)
+        super().hoverLeaveEvent(event)
+
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if not requires_grad_face.press_checkbox(self, event):
-            super().mousePressEvent(event)
+        scene = self.graph_scene()
+        if requires_grad_face.press_checkbox(self, event):
+            return
+        if scene is not None and scene.face_scrub.press(self, event):
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self.graph_scene()
+        if scene is None or not scene.face_scrub.move(self, event):
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self.graph_scene()
+        if scene is None or not scene.face_scrub.release(self, event):
+            super().mouseReleaseEvent(event)
 
     def _paint_simple_text(self, painter: QPainter, lod: float) -> None:
         """Zoomed far out: the name and the value in large letters, readable where ports and facts are not."""
@@ -332,10 +377,24 @@ class NodeItem(QGraphicsItem):
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, autograd)
         summary = metrics.elidedText(preview.summary, Qt.TextElideMode.ElideRight, WIDTH - 16 - facts - 6)
         painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, summary)
+        if self.value_hovered or self.scrubbed_cell is not None:
+            self._paint_scrub_field(painter, theme)
         painter.setPen(theme.error_text if preview.is_error else theme.text)
         painter.setFont(MONO_FONT)
         text = QFontMetricsF(MONO_FONT).elidedText(preview.values, Qt.TextElideMode.ElideRight, WIDTH - 16)
-        painter.drawText(QRectF(8, top + 2 + LINE, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, text)
+        painter.drawText(value_line(self), Qt.AlignmentFlag.AlignVCenter, text)
+
+    def _paint_scrub_field(self, painter: QPainter, theme: Theme) -> None:
+        """The value line as a number field: a tinted box, arrows at its ends, as a drag may change it."""
+        field = value_line(self).adjusted(-4, -1, 4, 1)
+        painter.setPen(QPen(theme.selection, 1))
+        tint = QColor(theme.selection)
+        tint.setAlpha(60 if self.scrubbed_cell is not None else 28)
+        painter.setBrush(tint)
+        painter.drawRoundedRect(field, 3, 3)
+        painter.setFont(SMALL_FONT)
+        painter.setPen(theme.selection)
+        painter.drawText(field.adjusted(2, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, "◂▸")
 
 
 class EdgeItem(QGraphicsItem):

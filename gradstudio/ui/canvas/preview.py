@@ -34,13 +34,20 @@ def _number(value: object) -> str:
     return f"{float(value):.4g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
-def compact_values(tensor: engine.Tensor) -> str:
-    """The first few values of `tensor`, flattened, e.g. `[4.5, 4.5, 4.5]` or `[1, 2, 3, 4, …]`."""
+def shown_numbers(tensor: engine.Tensor) -> tuple[list[str], bool]:
+    """The texts of the first few values of `tensor` (flat order), and whether more follow."""
     data = tensor.detach().numpy()
     if data.ndim == 0:
-        return _number(data.item() if data.dtype != np.bool_ else bool(data))
-    shown = ", ".join(_number(v) for v in first_values(data, MAX_SHOWN))  # never ravel: views stay views
-    return f"[{shown}{', …' if data.size > MAX_SHOWN else ''}]"
+        return [_number(data.item() if data.dtype != np.bool_ else bool(data))], False
+    return [_number(v) for v in first_values(data, MAX_SHOWN)], data.size > MAX_SHOWN  # never ravel: views stay
+
+
+def compact_values(tensor: engine.Tensor) -> str:
+    """The first few values of `tensor`, flattened, e.g. `[4.5, 4.5, 4.5]` or `[1, 2, 3, 4, …]`."""
+    numbers, more = shown_numbers(tensor)
+    if tensor.dim() == 0:
+        return numbers[0]
+    return f"[{', '.join(numbers)}{', …' if more else ''}]"
 
 
 def autograd_facts(result: NodeResult) -> str:

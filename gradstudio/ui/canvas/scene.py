@@ -18,6 +18,7 @@ from gradstudio.model.flow_view import FlowView
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
 from gradstudio.ui.canvas.highlight import CanvasHighlight
 from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, EdgeItem, NodeItem, Port
+from gradstudio.ui.canvas.scrubbing import FaceScrub
 from gradstudio.ui.canvas.wire_labels import shape_label
 from gradstudio.ui.canvas.wiring import WireTool
 from gradstudio.ui.edit.editor import Editor
@@ -44,6 +45,7 @@ class GraphScene(QGraphicsScene):
         self._dragged: set[QGraphicsItem] = set()
         self._hinted: EdgeItem | None = None  # the wire a dragged node would be inserted into
         self.wires = WireTool(self)
+        self.face_scrub = FaceScrub(self)
         self._build()
         self.highlight = CanvasHighlight(self.nodes, self.edges, workspace.name_of)
         self._unsubscribe = self.document.subscribe(self._on_event)
@@ -54,6 +56,7 @@ class GraphScene(QGraphicsScene):
     def close(self) -> None:
         """Stop observing the document and stop signalling (the window is switching documents or closing)."""
         self._unsubscribe()
+        self.face_scrub.close()
         self.blockSignals(True)
         for signal, slot in ((self.workspace.values_changed, self.refresh_values),
                              (self.workspace.backward_changed, self.show_backward)):
