@@ -140,6 +140,21 @@ class CanvasHighlight:
         self._badge(view)
         self._ring_current(view.current)
 
+    def show_forward(self, order: list[str], index: int) -> None:
+        """One frame of Play Forward: nodes `order[:index + 1]` computed, the current one ringed with its inputs lit."""
+        self.clear()
+        reached = set(order[: index + 1])
+        current = order[index]
+        for item in self.edges.values():
+            if item.edge.target == current:
+                item.flow_pen = QPen(RING, MIN_WIDTH + 1.5)
+                item.update()
+            elif item.edge.target not in reached:
+                item.setOpacity(DIM_EDGE)
+        for node_id, item in self.nodes.items():
+            item.setOpacity(1.0 if node_id in reached else DIM_NODE)
+        self._ring_current(current)
+
     def _badge(self, view: FlowView) -> None:
         target = self.name_of(view.target)
         for node_id, item in self.nodes.items():
