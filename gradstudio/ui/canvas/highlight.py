@@ -12,7 +12,13 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsSceneHoverEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from gradstudio.model.flow_view import FlowView, magnitude
 from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, EdgeItem, NodeItem
@@ -71,9 +77,14 @@ class GradBadge(QGraphicsItem):
         self.label = label
         self.value = value
         self.text = compact_values(value)
-        self.setToolTip(f"{label} = {value!r}" + ("" if kind == "grad" else
-                        "\nthe gradient that flowed through this node; PyTorch keeps a non-leaf's .grad None "
-                        "unless retain_grad()"))
+        self.setAcceptHoverEvents(True)  # the tool tip is written on first hover: a tensor's repr is not cheap
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        if not self.toolTip():
+            self.setToolTip(f"{self.label} = {self.value!r}" + ("" if self.kind == "grad" else
+                            "\nthe gradient that flowed through this node; PyTorch keeps a non-leaf's .grad None "
+                            "unless retain_grad()"))
+        super().hoverEnterEvent(event)
 
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, WIDTH, BADGE_HEIGHT)
@@ -125,7 +136,7 @@ class CanvasHighlight:
         for key, item in self.edges.items():
             if key in positions:
                 item.flow_pen = flow_pen(positions[key])
-                item.setToolTip(f"gradient flowing back: {view.edge_grads[key]!r}")
+                item.grad_tip = view.edge_grads[key]  # its tool tip is written on hover
                 self.lit[key] = positions[key]
             elif key in view.stopped:
                 item.flow_pen = stopped_pen()
@@ -188,6 +199,7 @@ class CanvasHighlight:
         for item in self.edges.values():
             if item.flow_pen is not None or item.opacity() < 1.0:
                 item.flow_pen = None
+                item.grad_tip = None
                 item.setOpacity(1.0)
                 item.setToolTip("")
                 item.update()
