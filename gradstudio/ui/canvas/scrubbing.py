@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from gradstudio.ui.canvas.scene import GraphScene
 
 SPARK_WIDTH, SPARK_HEIGHT = 176.0, 46.0
+SPARK_Z = 4.0  # a scrubbed leaf's stacking while its sparkline shows (a pinned node's is 5)
 SPARK_SECONDS = 4.0  # the sparkline stays this long after a drag
 SPARK_INK = QColor("#1e88e5")
 
@@ -217,6 +218,8 @@ class FaceScrub:
             self.hide_sparkline()
             self.sparkline = Sparkline(session, self.scene.workspace.name_of(session.target), item)
         self._hide_timer.stop()
+        item.setOpacity(1.0)  # the leaf being dragged stays bright, even off the backward path
+        item.setZValue(max(item.zValue(), SPARK_Z))  # its sparkline above the neighbours' badges
         self.sparkline.update()
 
     def _history_moved(self, index: int) -> None:
@@ -229,4 +232,7 @@ class FaceScrub:
         self._hide_timer.stop()
         sparkline, self.sparkline = self.sparkline, None
         if sparkline is not None and sparkline.scene() is not None:
+            parent = sparkline.parentItem()
+            if parent.zValue() == SPARK_Z:
+                parent.setZValue(0.0)
             sparkline.scene().removeItem(sparkline)
