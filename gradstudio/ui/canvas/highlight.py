@@ -12,13 +12,7 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import (
-    QGraphicsItem,
-    QGraphicsPathItem,
-    QGraphicsSceneHoverEvent,
-    QStyleOptionGraphicsItem,
-    QWidget,
-)
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
 from gradstudio.model.flow_view import FlowView, magnitude
 from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, EdgeItem, NodeItem
@@ -77,14 +71,9 @@ class GradBadge(QGraphicsItem):
         self.label = label
         self.value = value
         self.text = compact_values(value)
-        self.setAcceptHoverEvents(True)  # the tool tip is written on first hover: a tensor's repr is not cheap
-
-    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
-        if not self.toolTip():
-            self.setToolTip(f"{self.label} = {self.value!r}" + ("" if self.kind == "grad" else
-                            "\nthe gradient that flowed through this node; PyTorch keeps a non-leaf's .grad None "
-                            "unless retain_grad()"))
-        super().hoverEnterEvent(event)
+        self.setToolTip(f"{label} = {value!r}" + ("" if kind == "grad" else
+                        "\nthe gradient that flowed through this node; PyTorch keeps a non-leaf's .grad None "
+                        "unless retain_grad()"))
 
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, WIDTH, BADGE_HEIGHT)
