@@ -12,10 +12,17 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsSceneHoverEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from gradstudio.model.flow_view import FlowView, magnitude
-from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, EdgeItem, NodeItem
+from gradstudio.ui.canvas.edge_items import EdgeItem
+from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, NodeItem
 from gradstudio.ui.canvas.preview import compact_values
 
 # low -> high gradient magnitude (log scale)
@@ -65,15 +72,26 @@ def stopped_pen() -> QPen:
 class GradBadge(QGraphicsItem):
     """A tab under a node: `.grad` (solid: what PyTorch stores) or the gradient that flowed (dashed: not stored)."""
 
-    def __init__(self, kind: str, label: str, value: object, parent: NodeItem) -> None:
+    def __init__(self, kind: str, label: str, value: object, parent: NodeItem, tip_now: bool = True) -> None:
         super().__init__(parent)
         self.kind = kind
         self.label = label
         self.value = value
         self.text = compact_values(value)
-        self.setToolTip(f"{label} = {value!r}" + ("" if kind == "grad" else
+        self.setAcceptHoverEvents(not tip_now)
+        if tip_now:  # else on the first hover: a scrub frame redraws every badge, and a tensor's repr is not cheap
+            self.write_tip()
+
+    def write_tip(self) -> None:
+        """The tool tip: the gradient as PyTorch prints it, and what kind of gradient it is."""
+        self.setToolTip(f"{self.label} = {self.value!r}" + ("" if self.kind == "grad" else
                         "\nthe gradient that flowed through this node; PyTorch keeps a non-leaf's .grad None "
                         "unless retain_grad()"))
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        if not self.toolTip():
+            self.write_tip()
+        super().hoverEnterEvent(event)
 
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, WIDTH, BADGE_HEIGHT)
@@ -117,6 +135,7 @@ class CanvasHighlight:
         self.lit: dict[tuple[str, str], float] = {}
         self.stopped: set[tuple[str, str]] = set()
         self._ring: QGraphicsPathItem | None = None
+        self.lazy_tips = False  # set while a scrub redraws the display every frame: tool tips wait for a hover
 
     def show(self, view: FlowView) -> None:
         """Light the path of `view`, dim the rest, badge the nodes, ring the current step."""
@@ -166,9 +185,8 @@ class CanvasHighlight:
             if node_id in view.grads:
                 self._add_badge(item, "grad", ".grad", view.grads[node_id], row)
 
-    @staticmethod
-    def _add_badge(item: NodeItem, kind: str, label: str, value: object, row: int) -> None:
-        badge = GradBadge(kind, label, value, item)
+    def _add_badge(self, item: NodeItem, kind: str, label: str, value: object, row: int) -> None:
+        badge = GradBadge(kind, label, value, item, tip_now=not self.lazy_tips)
         badge.setPos(0, item.height() + 2 + row * (BADGE_HEIGHT + 2))
 
     def _ring_current(self, node_id: str | None) -> None:

@@ -16,8 +16,9 @@ from gradstudio.model.annotations import Annotation
 from gradstudio.model.document import Edge, GraphDocument, Node
 from gradstudio.model.flow_view import FlowView
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
+from gradstudio.ui.canvas.edge_items import EdgeItem
 from gradstudio.ui.canvas.highlight import CanvasHighlight
-from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, EdgeItem, NodeItem, Port
+from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, NodeItem, Port
 from gradstudio.ui.canvas.scrubbing import FaceScrub
 from gradstudio.ui.canvas.wire_labels import shape_label
 from gradstudio.ui.canvas.wiring import WireTool
@@ -202,6 +203,7 @@ class GraphScene(QGraphicsScene):
         if flow is None:
             self.highlight.clear()
         else:
+            self.highlight.lazy_tips = self.workspace.scrub.active
             self.highlight.show(flow)
 
     def set_theme(self, theme: Theme) -> None:

@@ -7,7 +7,8 @@ from PySide6.QtWidgets import QGraphicsItem, QMenu
 
 from gradstudio.ui.backward.tools import BackwardTools
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
-from gradstudio.ui.canvas.items import EdgeItem, NodeItem
+from gradstudio.ui.canvas.edge_items import EdgeItem
+from gradstudio.ui.canvas.items import NodeItem
 from gradstudio.ui.canvas.view import GraphView
 from gradstudio.ui.edit.selection import SelectionCommands
 from gradstudio.ui.workspace import Workspace
