@@ -92,3 +92,15 @@ def test_preferences_turn_animations_off(notes: MainWindow, qtbot: Any, monkeypa
     assert notes.workspace.flow is not None and notes.workspace.flow.step is None
     notes.actions.actionPlayForward.trigger()
     assert not animator.playing
+
+
+def test_play_forward_ends_a_backward_walk_first(notes: MainWindow, qtbot: Any) -> None:
+    notes.settings.set_animation_seconds(2.0)
+    animator = notes.backward_tools.animator
+    notes.actions.actionPlayBackward.trigger()
+    qtbot.waitUntil(lambda: animator.index >= 1, timeout=5000)
+    qtbot.keyClick(notes.view, Qt.Key.Key_F, CTRL_ALT)
+    assert animator.kind == "forward" and notes.backward_tools.stepper.index is None
+    assert "Backward done" in notes.backward_tools.step_panel.text.toPlainText()
+    animator.stop()
+    assert notes.workspace.flow is not None and notes.workspace.flow.step is None  # the whole pass is back

@@ -152,3 +152,44 @@ def test_the_inspector_slider_scrubs_the_selected_leaf(notes: MainWindow, qtbot:
     np.testing.assert_allclose(notes.workspace.model.grad(node_id(notes, "x")).numpy(), expected_grad, rtol=1e-6)
     notes.undo_stack.undo()
     assert notes.document.nodes[node_id(notes, "two")].attributes["value"] == 2
+
+
+def test_the_value_line_shows_a_resize_cursor_and_the_header_does_not(notes: MainWindow, qtbot: Any) -> None:
+    viewport = notes.view.viewport()
+    two = item(notes, "two")
+    qtbot.mouseMove(viewport, value_point(notes, "two"))
+    assert two.hasCursor() and two.cursor().shape() == Qt.CursorShape.SizeHorCursor and two.value_hovered
+    qtbot.mouseMove(viewport, notes.view.mapFromScene(two.mapToScene(QPointF(60, 10))))
+    assert not two.hasCursor() and not two.value_hovered
+    y = item(notes, "y")  # not a leaf: its values are computed, nothing to scrub
+    qtbot.mouseMove(viewport, value_point(notes, "y"))
+    assert not y.hasCursor()
+
+
+def test_a_tensor_leafs_sparkline_has_the_slope_backward_gave(notes: MainWindow, qtbot: Any,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gradstudio.ui.canvas.scrubbing.SPARK_SECONDS", 0.05)
+    press_backward(qtbot, notes)
+    first_cell_x = value_line(item(notes, "x")).left() + 14
+    scrub(qtbot, notes, "x", [10, 20], x=first_cell_x)
+    sparkline = notes.scene.face_scrub.sparkline
+    session = sparkline.session
+    assert session.value == pytest.approx(1.2)
+    # d out / d x[0] = 2 (x[0] + 2) at the value reached, as PyTorch computes it
+    assert session.slopes[session.value] == pytest.approx(float(torch_notes(2.0, x0=1.2)[1][0]))
+    assert sparkline.caption() == f"out vs x   slope {session.slopes[session.value]:.4g}"
+    qtbot.waitUntil(lambda: notes.scene.face_scrub.sparkline is None, timeout=2000)  # it goes after a while
+
+
+def test_scrub_frames_leave_cheap_gradient_tool_tips(notes: MainWindow, qtbot: Any) -> None:
+    press_backward(qtbot, notes)
+    scrub(qtbot, notes, "two", [10])  # the scrub frames leave badges whose tip waits for a hover
+    flow = badge(notes, "y", "flow")
+    assert flow.toolTip() == ""
+    viewport = notes.view.viewport()
+    qtbot.mouseMove(viewport, notes.view.mapFromScene(flow.mapToScene(flow.boundingRect().center())))
+    assert flow.toolTip().startswith("∂out/∂y = tensor([6.2")
+    edge = next(edge for key, edge in notes.scene.edges.items() if key[0] == node_id(notes, "out"))
+    assert edge.toolTip() == "gradient flowing back: [0.3333, 0.3333, 0.3333]"  # while scrubbing: the first values, cheaply
+    press_backward(qtbot, notes)
+    assert edge.toolTip().startswith("gradient flowing back: tensor([0.3333, 0.3333, 0.3333]")

@@ -81,6 +81,8 @@ class PassAnimator(QObject):
     def play_forward(self) -> None:
         """Values flow along the edges, node by node in topological order."""
         self.stop()
+        if self.stepper.index is not None:  # a Backward walk under way ends (showing its whole pass) first
+            self.stepper.finish()
         workspace = self.workspace
         workspace.flush()
         if not self.animated():

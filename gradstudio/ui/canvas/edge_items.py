@@ -11,7 +11,6 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, Q
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
-    QGraphicsSceneHoverEvent,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -42,9 +41,7 @@ class EdgeItem(QGraphicsItem):
         self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
         self.label: str | None = None  # the shape of the tensor it carries (ui/canvas/wire_labels.py)
         self.hinted = False  # a node dragged over it would be inserted on release
-        self.grad_tip: object = None  # the gradient it carries in the backward display, told on hover
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setAcceptHoverEvents(True)
         self.setZValue(-1)
 
     def set_ends(self, start: QPointF, end: QPointF) -> None:
@@ -63,11 +60,6 @@ class EdgeItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         return self._bounds
-
-    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
-        if self.grad_tip is not None:
-            self.setToolTip(f"gradient flowing back: {self.grad_tip!r}")
-        super().hoverEnterEvent(event)
 
     def shape(self) -> QPainterPath:
         if self._shape is None:

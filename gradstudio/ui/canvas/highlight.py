@@ -144,7 +144,8 @@ class CanvasHighlight:
         for key, item in self.edges.items():
             if key in positions:
                 item.flow_pen = flow_pen(positions[key])
-                item.grad_tip = view.edge_grads[key]  # its tool tip is written on hover
+                grad = view.edge_grads[key]  # while scrubbing, the first values: a repr per edge per frame is slow
+                item.setToolTip(f"gradient flowing back: {compact_values(grad) if self.lazy_tips else repr(grad)}")
                 self.lit[key] = positions[key]
             elif key in view.stopped:
                 item.flow_pen = stopped_pen()
@@ -206,7 +207,6 @@ class CanvasHighlight:
         for item in self.edges.values():
             if item.flow_pen is not None or item.opacity() < 1.0:
                 item.flow_pen = None
-                item.grad_tip = None
                 item.setOpacity(1.0)
                 item.setToolTip("")
                 item.update()

@@ -74,6 +74,16 @@ class Sparkline(QGraphicsItem):
         """The (value, target) pairs sampled so far, by value."""
         return sorted(set(self.session.samples))
 
+    def slope(self) -> float | None:
+        """d target / d value at the current value, where Backward gave it (a tensor leaf's .grad)."""
+        return self.session.slopes.get(float(self.session.value))
+
+    def caption(self) -> str:
+        """What is plotted, and the slope at the current value: `out vs x   slope 6.4`."""
+        slope = self.slope()
+        caption = f"{self.target_name} vs {self.session.node.name}"
+        return caption + (f"   slope {slope:.4g}" if slope is not None else "")
+
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         theme = self.parentItem().theme()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -82,13 +92,8 @@ class Sparkline(QGraphicsItem):
         painter.drawRoundedRect(self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
         painter.setFont(SMALL_FONT)
         painter.setPen(theme.muted_text)
-        session = self.session
-        slope = session.slopes.get(float(session.value))
-        caption = f"{self.target_name} vs {session.node.name}"
-        if slope is not None:
-            caption += f"   slope {slope:.4g}"
-        painter.drawText(QRectF(6, 1, SPARK_WIDTH - 12, 14), Qt.AlignmentFlag.AlignVCenter, caption)
-        self._plot(painter, QRectF(8, 16, SPARK_WIDTH - 16, SPARK_HEIGHT - 21), slope)
+        painter.drawText(QRectF(6, 1, SPARK_WIDTH - 12, 14), Qt.AlignmentFlag.AlignVCenter, self.caption())
+        self._plot(painter, QRectF(8, 16, SPARK_WIDTH - 16, SPARK_HEIGHT - 21), self.slope())
 
     def _plot(self, painter: QPainter, area: QRectF, slope: float | None) -> None:
         points = self.samples()
