@@ -96,7 +96,8 @@ class LiveScrub(QObject):
         if value == session.value:
             return
         try:
-            session.set_value(value)
+            with self.workspace.holding_display():
+                session.set_value(value)
         except EditError as error:
             self.workspace.message.emit(f"Scrub {session.node.name}: {error}")
             return

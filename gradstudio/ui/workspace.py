@@ -20,7 +20,8 @@ refresh, so no view computes it on the UI thread meanwhile.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,8 @@ class Workspace(QObject):
         self._last_seconds = 0.0
         self._closed = False
         self._running = False  # inside our own Backward or Zero Grad: they signal once, at the end
+        self._holding = False  # inside `holding_display` (a scrub frame)
+        self._held: set[str] = set()  # display events held meanwhile
         self.scrub = LiveScrub(self)
         self._unsubscribe_document = self.document.subscribe(self._on_document_event)
         self._unsubscribe_model = self.model.subscribe(self._on_model_event)
@@ -199,7 +202,9 @@ class Workspace(QObject):
     def _on_model_event(self, event: str, payload: Any) -> None:
         if self._running:
             return
-        if event == "backward_changed":
+        if self._holding and (event == "grads_changed" or payload is None):
+            self._held.add(event)  # told at the end of the frame, unless a new pass replaced the display
+        elif event == "backward_changed":
             if payload is None:
                 self.clear_backward()
             else:
@@ -262,8 +267,27 @@ class Workspace(QObject):
         self.show_backward(result)
         return result
 
+    @contextmanager
+    def holding_display(self) -> Iterator[None]:
+        """Within, the backward display is taken down or repainted for an edit only if no new pass replaced it.
+
+        A scrub frame changes a leaf and then runs the last Backward again: the canvas goes from one pass to
+        the next without a bare frame between, and is painted once per frame, not three times.
+        """
+        self._holding, self._held = True, set()
+        try:
+            yield
+        finally:
+            self._holding, held = False, self._held
+            self._held = set()
+            if "backward_changed" in held:
+                self.clear_backward()
+            elif "grads_changed" in held:
+                self.backward_changed.emit(self.flow)
+
     def show_backward(self, result: BackwardResult, step: int | None = None) -> None:
         """Display a pass (whole, or up to `step`)."""
+        self._held = set()
         self.backward_result = result
         self.flow = flow_view(self.model.evaluator, result, step)
         self.backward_changed.emit(self.flow)

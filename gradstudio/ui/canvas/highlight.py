@@ -138,27 +138,41 @@ class CanvasHighlight:
         self.lazy_tips = False  # set while a scrub redraws the display every frame: tool tips wait for a hover
 
     def show(self, view: FlowView) -> None:
-        """Light the path of `view`, dim the rest, badge the nodes, ring the current step."""
-        self.clear()
+        """Light the path of `view`, dim the rest, badge the nodes, ring the current step.
+
+        Edges are repainted only where their look changes: a scrub shows a new pass every frame, mostly alike.
+        """
+        self._take_off_children()
+        self.lit.clear()
+        self.stopped.clear()
         positions = log_positions({key: magnitude(grad) for key, grad in view.edge_grads.items()})
         for key, item in self.edges.items():
             if key in positions:
-                item.flow_pen = flow_pen(positions[key])
                 grad = view.edge_grads[key]  # while scrubbing, the first values: a repr per edge per frame is slow
-                item.setToolTip(f"gradient flowing back: {compact_values(grad) if self.lazy_tips else repr(grad)}")
+                tip = f"gradient flowing back: {compact_values(grad) if self.lazy_tips else repr(grad)}"
+                self._style_edge(item, flow_pen(positions[key]), 1.0, tip)
                 self.lit[key] = positions[key]
             elif key in view.stopped:
-                item.flow_pen = stopped_pen()
                 source = self.name_of(item.edge.source)
-                item.setToolTip(f"tracking stops here: {source} gets no gradient (a constant, or requires_grad=False)")
+                tip = f"tracking stops here: {source} gets no gradient (a constant, or requires_grad=False)"
+                self._style_edge(item, stopped_pen(), 1.0, tip)
                 self.stopped.add(key)
             else:
-                item.setOpacity(DIM_EDGE)
-            item.update()
+                self._style_edge(item, None, DIM_EDGE, "")
         for node_id, item in self.nodes.items():
             item.setOpacity(1.0 if node_id in view.involved else DIM_NODE)
         self._badge(view)
         self._ring_current(view.current)
+
+    @staticmethod
+    def _style_edge(item: EdgeItem, pen: QPen | None, opacity: float, tip: str) -> None:
+        """Give an edge its pen, opacity and tool tip, repainting it only when its pen changed."""
+        if pen != item.flow_pen:
+            item.flow_pen = pen
+            item.update()
+        item.setOpacity(opacity)  # Qt repaints only on a change
+        if tip != item.toolTip():
+            item.setToolTip(tip)
 
     def show_forward(self, order: list[str], index: int) -> None:
         """One frame of Play Forward: nodes `order[:index + 1]` computed, the current one ringed with its inputs lit."""
@@ -206,18 +220,20 @@ class CanvasHighlight:
         """Back to the plain canvas."""
         for item in self.edges.values():
             if item.flow_pen is not None or item.opacity() < 1.0:
-                item.flow_pen = None
-                item.setOpacity(1.0)
-                item.setToolTip("")
-                item.update()
+                self._style_edge(item, None, 1.0, "")
         for item in self.nodes.values():
             item.setOpacity(1.0)
+        self._take_off_children()
+        self.lit.clear()
+        self.stopped.clear()
+
+    def _take_off_children(self) -> None:
+        """Remove the badges and the ring."""
+        for item in self.nodes.values():
             for child in item.childItems():
                 if isinstance(child, GradBadge) or child is self._ring:
                     child.scene().removeItem(child)
         self._ring = None
-        self.lit.clear()
-        self.stopped.clear()
 
     def lit_edges(self) -> set[tuple[str, str]]:
         """Keys of the edges drawn as carrying a gradient."""
