@@ -193,3 +193,14 @@ def test_scrub_frames_leave_cheap_gradient_tool_tips(notes: MainWindow, qtbot: A
     assert edge.toolTip() == "gradient flowing back: [0.3333, 0.3333, 0.3333]"  # scrubbing: the first values
     notes.backward.run(node_id(notes, "out"))  # a Backward of its own writes the whole repr again
     assert edge.toolTip().startswith("gradient flowing back: tensor([0.3333, 0.3333, 0.3333]")
+
+
+def test_each_frame_repaints_the_backward_display_once(notes: MainWindow, qtbot: Any) -> None:
+    press_backward(qtbot, notes)
+    shown: list[Any] = []
+    notes.workspace.backward_changed.connect(shown.append)
+    live = notes.workspace.scrub
+    frames = live.frames
+    scrub(qtbot, notes, "two", [10, 20, 30])
+    assert live.frames - frames == 3
+    assert len(shown) == 3 and all(view is not None and view.step is None for view in shown)  # never a bare frame
