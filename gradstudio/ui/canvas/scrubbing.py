@@ -108,6 +108,7 @@ class Sparkline(QGraphicsItem):
             return QPointF(area.left() + (x - x_low) / x_span * area.width(),
                            area.bottom() - (y - y_low) / y_span * area.height())
 
+        painter.setClipRect(area.adjusted(-4, -4, 4, 4))  # the tangent stops at the plot's edge
         ink = self.parentItem().theme().text
         path = QPainterPath(place(*points[0]))
         for point in points[1:]:
