@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from backward_helpers import badge, item, node_id, open_example, press_backward
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtWidgets import QSlider
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QSlider
 
 from gradstudio.ui.canvas.items import value_line
 from gradstudio.ui.main_window import MainWindow
@@ -204,3 +205,27 @@ def test_each_frame_repaints_the_backward_display_once(notes: MainWindow, qtbot:
     scrub(qtbot, notes, "two", [10, 20, 30])
     assert live.frames - frames == 3
     assert len(shown) == 3 and all(view is not None and view.step is None for view in shown)  # never a bare frame
+
+
+def test_a_right_click_during_the_drag_cancels_it(notes: MainWindow, qtbot: Any) -> None:
+    viewport = notes.view.viewport()
+    start = value_point(notes, "two")
+    depth = notes.undo_stack.count()
+    qtbot.mousePress(viewport, LEFT, pos=start)
+    qtbot.mouseMove(viewport, start + QPoint(40, 0))
+    qtbot.wait(20)
+    assert notes.document.nodes[node_id(notes, "two")].attributes["value"] == pytest.approx(2.4)
+    qtbot.mousePress(viewport, Qt.MouseButton.RightButton, pos=start + QPoint(40, 0))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.RightButton, pos=start + QPoint(40, 0))
+    qtbot.mouseRelease(viewport, LEFT, pos=start + QPoint(40, 0))
+    assert notes.document.nodes[node_id(notes, "two")].attributes["value"] == 2
+    assert notes.undo_stack.count() == depth and notes.workspace.busy is None
+    assert notes.workspace.model.value(node_id(notes, "out")).item() == pytest.approx(27.0)
+    menus: list[Any] = []
+    notes.view.context_menu_requested.disconnect(notes.context_menus.show)  # a real menu would wait for a choice
+    notes.view.context_menu_requested.connect(lambda *args: menus.append(args))
+    point = start + QPoint(40, 0)
+    for _ in range(2):  # the right click that cancelled opens no menu; the next one does
+        QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point,
+                                                           viewport.mapToGlobal(point)))
+    assert len(menus) == 1

@@ -7,7 +7,7 @@ magnitude, Shift (at the press or while moving) for finer steps, instead of movi
 `LiveScrub` applies it frame by frame and records the drag as one undo step. While
 and after a drag a sparkline above the face plots the backward target against the
 value, with the tangent of slope `.grad` at the current value; it goes after a few
-seconds, on the next edit, or with the next drag.
+seconds, on the next edit, or with the next drag. A right click during the drag cancels it.
 """
 
 from __future__ import annotations
@@ -145,6 +145,7 @@ class FaceScrub:
         self._stack_index = -1
         self._ending = False
         self._fine_at_press = False
+        self._cancelled = False
         self._hide_timer = QTimer()
         self._hide_timer.setSingleShot(True)
         self._hide_timer.timeout.connect(self.hide_sparkline)
@@ -168,7 +169,19 @@ class FaceScrub:
         item.set_value_hovered(over)
 
     def press(self, item: NodeItem, event: QGraphicsSceneMouseEvent) -> bool:
-        """Start a drag when a plain left press hits the value line; True if it did (the node does not move)."""
+        """Start a drag when a plain left press hits the value line; True if it did (the node does not move).
+
+        A right press during a drag cancels it, as in Blender: the value goes back and nothing is recorded.
+        """
+        self._cancelled = False
+        if item is self.item and event.button() == Qt.MouseButton.RightButton:
+            self._cancelled = True  # the context menu this right click asks for is not wanted
+            self.item, self.cell = None, None
+            item.set_scrubbed_cell(None)
+            self.live.cancel()
+            self.hide_sparkline()
+            event.accept()
+            return True
         area = value_rect(item)
         if (event.button() != Qt.MouseButton.LeftButton or area is None or not area.contains(event.pos())
                 or event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier):
@@ -185,6 +198,11 @@ class FaceScrub:
         item.set_scrubbed_cell(cell)
         event.accept()
         return True
+
+    def took_right_click(self) -> bool:
+        """True (once) when the last right click cancelled a drag: the canvas then opens no context menu."""
+        cancelled, self._cancelled = self._cancelled, False
+        return cancelled
 
     def move(self, item: NodeItem, event: QGraphicsSceneMouseEvent) -> bool:
         """Follow the drag: pixels moved times the step (a tenth with Shift); True while this item is dragged."""
