@@ -22,8 +22,13 @@ class Preview:
     summary: str
     values: str
     is_error: bool = False
-    tooltip: str = ""
+    tip: str | Callable[[], str] = ""  # the tool tip, or how to write it (a tensor's repr waits for a hover)
     autograd: str = ""
+
+    @property
+    def tooltip(self) -> str:
+        """The full text for the tool tip."""
+        return self.tip() if callable(self.tip) else self.tip
 
 
 def _number(value: object) -> str:
@@ -72,15 +77,15 @@ def describe(result: NodeResult | None, name_of: Callable[[str], str], unwired: 
     if result is None:
         return Preview("", "")
     if unwired:
-        return Preview("needs input", ", ".join(unwired), tooltip=result.error or "")
+        return Preview("needs input", ", ".join(unwired), tip=result.error or "")
     if result.blocked_by is not None:
-        return Preview("waiting", f"on {name_of(result.blocked_by)}", tooltip="an upstream node has no value")
+        return Preview("waiting", f"on {name_of(result.blocked_by)}", tip="an upstream node has no value")
     if result.error is not None:
-        return Preview("error", result.error, is_error=True, tooltip=result.error)
+        return Preview("error", result.error, is_error=True, tip=result.error)
     value = result.value
     if isinstance(value, engine.Tensor):
         shape = "scalar" if value.dim() == 0 else str(list(value.shape))
         dtype = str(value.dtype).removeprefix("torch.")
-        tooltip = f"{tensor_text(value)}\n{autograd_line(value)}"
-        return Preview(f"{shape}  {dtype}", compact_values(value), tooltip=tooltip, autograd=autograd_facts(result))
-    return Preview(f"Python {type(value).__name__}", _number(value), tooltip=tensor_text(value))
+        tip = lambda: f"{tensor_text(value)}\n{autograd_line(value)}"  # noqa: E731 - written on hover, if ever
+        return Preview(f"{shape}  {dtype}", compact_values(value), tip=tip, autograd=autograd_facts(result))
+    return Preview(f"Python {type(value).__name__}", _number(value), tip=tensor_text(value))
