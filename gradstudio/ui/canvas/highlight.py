@@ -77,9 +77,20 @@ class GradBadge(QGraphicsItem):
         self.kind = kind
         self.label = label
         self.value = value
-        self.text = compact_values(value)
-        self.setAcceptHoverEvents(not tip_now)
-        if tip_now:  # else on the first hover: a scrub frame redraws every badge, and a tensor's repr is not cheap
+        self.text = ""
+        self.setAcceptHoverEvents(True)
+        self.show_value(label, value, tip_now)
+
+    def show_value(self, label: str, value: object, tip_now: bool = True) -> None:
+        """Show another gradient in this badge (a scrub frame reuses the badges of the last)."""
+        self.label, self.value = label, value
+        text = compact_values(value)
+        if text != self.text:
+            self.text = text
+            self.update()
+        # without tip_now the tip waits for the first hover: a scrub frame redraws every badge, and a repr is slow
+        self.setToolTip("")
+        if tip_now:
             self.write_tip()
 
     def write_tip(self) -> None:
@@ -140,9 +151,9 @@ class CanvasHighlight:
     def show(self, view: FlowView) -> None:
         """Light the path of `view`, dim the rest, badge the nodes, ring the current step.
 
-        Edges are repainted only where their look changes: a scrub shows a new pass every frame, mostly alike.
+        Edges and badges are repainted only where they change: a scrub shows a new pass every frame, mostly alike.
         """
-        self._take_off_children()
+        self._take_off_ring()
         self.lit.clear()
         self.stopped.clear()
         positions = log_positions({key: magnitude(grad) for key, grad in view.edge_grads.items()})
@@ -190,19 +201,24 @@ class CanvasHighlight:
         self._ring_current(current)
 
     def _badge(self, view: FlowView) -> None:
+        """Badge every node with the gradients it shows, reusing the badges it has (a scrub frame is like the last)."""
         target = self.name_of(view.target)
         for node_id, item in self.nodes.items():
-            row = 0
+            wanted = []
             if node_id in view.node_flows:
-                label = f"∂{target}/∂{self.name_of(node_id)}"
-                self._add_badge(item, "flow", label, view.node_flows[node_id], row)
-                row += 1
+                wanted.append(("flow", f"∂{target}/∂{self.name_of(node_id)}", view.node_flows[node_id]))
             if node_id in view.grads:
-                self._add_badge(item, "grad", ".grad", view.grads[node_id], row)
-
-    def _add_badge(self, item: NodeItem, kind: str, label: str, value: object, row: int) -> None:
-        badge = GradBadge(kind, label, value, item, tip_now=not self.lazy_tips)
-        badge.setPos(0, item.height() + 2 + row * (BADGE_HEIGHT + 2))
+                wanted.append(("grad", ".grad", view.grads[node_id]))
+            kept = badges_of(item) if wanted or item.childItems() else {}
+            for row, (kind, label, value) in enumerate(wanted):
+                badge = kept.pop(kind, None)
+                if badge is None:
+                    badge = GradBadge(kind, label, value, item, tip_now=not self.lazy_tips)
+                else:
+                    badge.show_value(label, value, tip_now=not self.lazy_tips)
+                badge.setPos(0, item.height() + 2 + row * (BADGE_HEIGHT + 2))
+            for badge in kept.values():
+                badge.scene().removeItem(badge)
 
     def _ring_current(self, node_id: str | None) -> None:
         item = self.nodes.get(node_id) if node_id is not None else None
@@ -229,11 +245,16 @@ class CanvasHighlight:
 
     def _take_off_children(self) -> None:
         """Remove the badges and the ring."""
+        self._take_off_ring()
         for item in self.nodes.values():
             for child in item.childItems():
-                if isinstance(child, GradBadge) or child is self._ring:
+                if isinstance(child, GradBadge):
                     child.scene().removeItem(child)
-        self._ring = None
+
+    def _take_off_ring(self) -> None:
+        ring, self._ring = self._ring, None
+        if ring is not None and ring.scene() is not None:
+            ring.scene().removeItem(ring)
 
     def lit_edges(self) -> set[tuple[str, str]]:
         """Keys of the edges drawn as carrying a gradient."""
