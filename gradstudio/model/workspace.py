@@ -154,6 +154,40 @@ class GraphWorkspace:
         if changed:
             self._emit(GRADS_CHANGED)
 
+    def grads_before_last_pass(self) -> dict[str, tuple[Any, Any, int]]:
+        """What each `.grad` the last Backward added to held before it, to run that pass again on new values.
+
+        Per node: (its tensor, the earlier gradient as an array or None where this was its first pass, the
+        pass count then). Live scrubbing restores these before each re-run, so a leaf the drag does not
+        recompute shows one pass's gradient at the new values, not a growing sum.
+        """
+        last = self.evaluator.last_backward
+        saved: dict[str, tuple[Any, Any, int]] = {}
+        for node_id in self._received:
+            result = self.evaluator.results.get(node_id)
+            grad = result.grad if result is not None else None
+            if grad is None or last is None:
+                continue
+            passes = self._passes.get(node_id, 1)
+            contribution = last.node_grads.get(node_id)
+            earlier = None
+            if passes > 1 and contribution is not None:
+                earlier = grad.detach().numpy() - contribution.detach().numpy()
+            saved[node_id] = (result.tensor, earlier, passes - 1 if earlier is not None else 0)
+        return saved
+
+    def restore_grads(self, saved: Mapping[str, tuple[Any, Any, int]]) -> None:
+        """Put back the `.grad`s `grads_before_last_pass` saved, where the tensor was not recomputed since."""
+        for node_id, (tensor, earlier, passes) in saved.items():
+            result = self.evaluator.results.get(node_id)
+            if result is None or result.tensor is not tensor:
+                continue
+            tensor.grad = None if earlier is None else engine.from_numpy(earlier.copy())
+            if passes:
+                self._passes[node_id] = passes
+            else:
+                self._passes.pop(node_id, None)
+
     def accumulated(self) -> list[str]:
         """Nodes (topological order) whose `.grad` the last Backward added to and which now sums two or more passes."""
         passes = self.passes

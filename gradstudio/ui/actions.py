@@ -175,6 +175,16 @@ def _graph_actions(window: MainWindow, a: Actions) -> None:
             "Walk the backward pass one grad_fn at a time")
     _action(window, a, "actionZeroGrad", "&Zero Grad", tools.controller.zero_grad, ["Ctrl+Shift+G"],
             "Clear every .grad")
+    animator = tools.animator
+    _action(window, a, "actionPlayForward", "Play &Forward", animator.play_forward, ["Ctrl+Alt+F"],
+            "Animate the forward pass: values flow along the edges in topological order")
+    _action(window, a, "actionPlayBackward", "Play Bac&kward", animator.play_backward, ["Ctrl+Alt+B"],
+            "Animate the backward pass: gradients flow back in the engine's order")
+    pause = _action(window, a, "actionPlayPause", "Pause &Animation", animator.set_paused, ["Ctrl+Alt+P"],
+                    checkable=True, tip="Hold the animated pass where it is")
+    pause.setEnabled(False)
+    animator.playing_changed.connect(pause.setEnabled)
+    animator.paused_changed.connect(pause.setChecked)
     a.add(_autograd_action(window))
     _action(window, a, "actionNoGrad", "&No Grad", tools.controller.set_no_grad, [], checkable=True,
             tip="Evaluate the whole graph under torch.no_grad()")
@@ -250,6 +260,8 @@ def _menus(window: MainWindow, a: Actions) -> None:
         panels.addAction(dock.toggleViewAction())
     graph_menu = bar.addMenu("&Graph")
     graph_menu.addActions([a.actionBackward, a.actionStepBackward, a.actionZeroGrad, a.actionNoGrad])
+    graph_menu.addSeparator()
+    graph_menu.addActions([a.actionPlayForward, a.actionPlayBackward, a.actionPlayPause])
     graph_menu.addSeparator()
     graph_menu.addActions([a.actionTrainStart, a.actionTrainPause, a.actionTrainStop])
     help_menu = bar.addMenu("&Help")

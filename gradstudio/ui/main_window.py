@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         self.commands = SelectionCommands(self.view)
         self.code_import = CodeImporter(self)
         self.commands.paste_code = self.code_import.import_text
-        self.backward_tools = BackwardTools(self.view, self.step_panel)
+        self.backward_tools = BackwardTools(self.view, self.step_panel, self.settings)
         self.backward = self.backward_tools.controller
         self.actions = build_actions(self)
         self.context_menus = ContextMenus(self.actions, self.view, self.commands, self.backward_tools)
@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
     def _busy_changed(self, reason: str | None) -> None:
         """While a job owns the graph, undo, redo and the gradient actions wait (the editor refuses edits)."""
         self.undo_group.setActiveStack(None if reason else self.workspace.undo_stack)
-        for name in ("actionBackward", "actionStepBackward", "actionZeroGrad", "actionNoGrad"):
+        for name in ("actionBackward", "actionStepBackward", "actionZeroGrad", "actionNoGrad", "actionPlayBackward"):
             self.actions.all[name].setEnabled(reason is None)
 
     def _clean_changed(self, clean: bool) -> None:
@@ -254,10 +254,16 @@ class MainWindow(QMainWindow):
     # ----- feedback ----------------------------------------------------------------------------------------------
 
     def open_preferences(self) -> None:
-        """Edit > Preferences…: a new element limit is remembered, applied and the graph evaluated again."""
-        dialog = PreferencesDialog(limits.max_elements(), self)
+        """Edit > Preferences…: a new element limit is remembered, applied and the graph evaluated again; the
+        animation settings are remembered."""
+        dialog = PreferencesDialog(limits.max_elements(), self, self.settings.animate_passes(),
+                                   self.settings.animation_seconds())
         count = dialog.max_elements() if dialog.exec() == QDialog.DialogCode.Accepted else None
-        if count is None or count == limits.max_elements():
+        if count is None:
+            return
+        self.settings.set_animate_passes(dialog.animate_check.isChecked())
+        self.settings.set_animation_seconds(dialog.seconds_spin.value())
+        if count == limits.max_elements():
             return
         self.settings.set_max_elements(count)
         limits.set_max_elements(count)
@@ -278,7 +284,7 @@ class MainWindow(QMainWindow):
         off = self.workspace.no_grad()
         self.actions.actionNoGrad.setChecked(off)
         self.banner.set_active(off)
-        for action in (self.actions.actionBackward, self.actions.actionStepBackward):
+        for action in (self.actions.actionBackward, self.actions.actionStepBackward, self.actions.actionPlayBackward):
             action.setEnabled(not off)
         tip = "Backward is unavailable under torch.no_grad()" if off else "Run backward from the selected scalar"
         self.actions.actionBackward.setToolTip(tip)

@@ -11,6 +11,8 @@ from gradstudio.model.limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_CEILING
 from gradstudio.ui.themes import THEME_CHOICES
 
 MAX_RECENT = 10
+ANIMATION_SECONDS = 1.0  # one animated pass, by default: about a second for the notes' graph
+ANIMATION_RANGE = (0.05, 10.0)  # seconds a pass may take, fastest to slowest
 
 
 class AppSettings:
@@ -95,3 +97,24 @@ class AppSettings:
     def set_max_elements(self, count: int) -> None:
         """Remember the limit on one tensor's elements."""
         self.store.setValue("limits/max_elements", int(count))
+
+    def animate_passes(self) -> bool:
+        """Whether Play Forward / Play Backward animate (off: they show the finished pass at once)."""
+        return self.store.value("view/animate_passes", True, type=bool)
+
+    def set_animate_passes(self, on: bool) -> None:
+        """Remember whether passes animate."""
+        self.store.setValue("view/animate_passes", bool(on))
+
+    def animation_seconds(self) -> float:
+        """How long one animated pass takes (a stored value out of range reads as the default)."""
+        try:
+            seconds = float(self.store.value("view/animation_seconds", ANIMATION_SECONDS))
+        except (TypeError, ValueError):
+            return ANIMATION_SECONDS
+        low, high = ANIMATION_RANGE
+        return seconds if low <= seconds <= high else ANIMATION_SECONDS
+
+    def set_animation_seconds(self, seconds: float) -> None:
+        """Remember how long one animated pass takes."""
+        self.store.setValue("view/animation_seconds", float(seconds))

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from gradstudio.model.lesson_play import Key, Lesson, Verdict
 from gradstudio.model.workspace import GraphWorkspace, ShownGradient
 from gradstudio.ui.background import evaluate_in_background
 from gradstudio.ui.edit.editor import Editor
+from gradstudio.ui.live_scrub import LiveScrub
 
 # document events that change no value: they never call for a new evaluation
 LAYOUT_EVENTS = frozenset({"node_moved", LESSON_CHANGED, "annotation_moved", "annotation_changed", "annotation_added",
@@ -81,6 +83,9 @@ class Workspace(QObject):
         self._seconds_per_node: float | None = None  # the last evaluation's pace
         self._closed = False
         self._running = False  # inside our own Backward or Zero Grad: they signal once, at the end
+        self._holding = False  # inside `holding_display` (a scrub frame)
+        self._held: set[str] = set()  # display events held meanwhile
+        self.scrub = LiveScrub(self)
         self._unsubscribe_document = self.document.subscribe(self._on_document_event)
         self._unsubscribe_model = self.model.subscribe(self._on_model_event)
         self._saved_state = self.document.snapshot()
@@ -116,6 +121,7 @@ class Workspace(QObject):
         """Stop observing and signalling: the window is switching documents or closing."""
         if self._closed:
             return
+        self.scrub.end()
         self._closed = True
         self._unsubscribe_document()
         self._unsubscribe_model()
@@ -140,7 +146,12 @@ class Workspace(QObject):
         """Evaluate and signal `values_changed` once control returns to the event loop (edits come in bursts)."""
         if not self._refresh_pending and not self._closed:
             self._refresh_pending = True
-            QTimer.singleShot(0, self, self.refresh)
+            QTimer.singleShot(0, self, self._refresh_if_pending)
+
+    def _refresh_if_pending(self) -> None:
+        """The scheduled refresh, unless a `flush` ran it already (a scrub frame flushes at once)."""
+        if self._refresh_pending:
+            self.refresh()
 
     def refresh(self) -> None:
         """Evaluate now (a large set in a worker thread, with progress and Cancel) and tell every view."""
@@ -213,7 +224,9 @@ class Workspace(QObject):
     def _on_model_event(self, event: str, payload: Any) -> None:
         if self._running:
             return
-        if event == "backward_changed":
+        if self._holding and (event == "grads_changed" or payload is None):
+            self._held.add(event)  # told at the end of the frame, unless a new pass replaced the display
+        elif event == "backward_changed":
             if payload is None:
                 self.clear_backward()
             else:
@@ -306,8 +319,27 @@ class Workspace(QObject):
         self.show_backward(result)
         return result
 
+    @contextmanager
+    def holding_display(self) -> Iterator[None]:
+        """Within, the backward display is taken down or repainted for an edit only if no new pass replaced it.
+
+        A scrub frame changes a leaf and then runs the last Backward again: the canvas goes from one pass to
+        the next without a bare frame between, and is painted once per frame, not three times.
+        """
+        self._holding, self._held = True, set()
+        try:
+            yield
+        finally:
+            self._holding, held = False, self._held
+            self._held = set()
+            if "backward_changed" in held:
+                self.clear_backward()
+            elif "grads_changed" in held:
+                self.backward_changed.emit(self.flow)
+
     def show_backward(self, result: BackwardResult, step: int | None = None) -> None:
         """Display a pass (whole, or up to `step`)."""
+        self._held = set()
         self.backward_result = result
         self.flow = flow_view(self.model.evaluator, result, step)
         self.backward_changed.emit(self.flow)

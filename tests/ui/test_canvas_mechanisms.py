@@ -11,8 +11,9 @@ from PySide6.QtWidgets import QStyleOptionGraphicsItem
 from ui_helpers import chain_document
 
 from gradstudio.model.document import AddNode, Edge, GraphDocument, Node, SetAttribute
+from gradstudio.ui.canvas.edge_items import EdgeItem, bezier, bezier_extent
 from gradstudio.ui.canvas.face_cache import FACES, FaceCache, draw_cached
-from gradstudio.ui.canvas.items import LOD_TINY, EdgeItem, NodeItem, bezier, bezier_extent
+from gradstudio.ui.canvas.items import LOD_TINY, NodeItem
 from gradstudio.ui.main_window import MainWindow
 
 

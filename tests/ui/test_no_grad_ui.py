@@ -33,6 +33,7 @@ def click_pin_button(qtbot: Any, window: MainWindow, pin: Any) -> None:
     point = window.view.mapFromScene(pin.mapToScene(pin.fix_rect().center()))
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
     qtbot.wait(10)  # the fix runs once the click is over
+    window.workspace.flush()  # and the refresh it asked for, however busy the machine is
 
 
 def test_no_grad_mode_banner_disabled_backward_and_untracked_results(notes: MainWindow, qtbot: Any) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QGraphicsView, QLabel, 
 from ui_helpers import DialogRecorder, click
 
 from gradstudio.model.catalog import CATALOG, CATEGORIES
-from gradstudio.ui.canvas.items import bezier
+from gradstudio.ui.canvas.edge_items import bezier
 from gradstudio.ui.canvas.view import OP_MIME
 from gradstudio.ui.main_window import MainWindow
 

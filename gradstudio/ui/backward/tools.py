@@ -1,4 +1,4 @@
-"""The gradient tools of the main window in one place: Backward, stepping, and the gradient check.
+"""The gradient tools of the main window in one place: Backward, stepping, animated passes, the gradient check.
 
 `BackwardTools` is created once per window (the actions call into it) and bound
 to each newly opened workspace.
@@ -9,22 +9,25 @@ from __future__ import annotations
 from PySide6.QtWidgets import QGraphicsView
 
 from gradstudio.model.gradcheck import GradCheckError, check_gradient
+from gradstudio.ui.backward.animation import PassAnimator
 from gradstudio.ui.backward.controller import BackwardController
 from gradstudio.ui.backward.stepper import StepController
 from gradstudio.ui.dialogs.gradcheck_dialog import GradCheckDialog
 from gradstudio.ui.panels.step_panel import StepPanel
+from gradstudio.ui.settings import AppSettings
 from gradstudio.ui.workspace import Workspace
 
 
 class BackwardTools:
     """Owns the backward controller, the step-through and the gradient-check dialog."""
 
-    def __init__(self, canvas: QGraphicsView, step_panel: StepPanel) -> None:
+    def __init__(self, canvas: QGraphicsView, step_panel: StepPanel, settings: AppSettings | None = None) -> None:
         self.canvas = canvas
         self.workspace: Workspace | None = None
         self.controller = BackwardController(canvas)
         self.step_panel = step_panel
         self.stepper = StepController(self.controller, step_panel)
+        self.animator = PassAnimator(canvas, self.controller, self.stepper, settings)
         self.gradcheck_dialog: GradCheckDialog | None = None
 
     def bind(self, workspace: Workspace) -> None:
@@ -32,6 +35,7 @@ class BackwardTools:
         self.workspace = workspace
         self.controller.bind(workspace)
         self.stepper.bind(workspace)
+        self.animator.bind(workspace)
 
     def check_gradient(self, node_id: str) -> GradCheckDialog:
         """Compare autograd with finite differences for d target / d node, in a non-modal dialog."""

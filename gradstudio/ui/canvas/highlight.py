@@ -12,10 +12,17 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsSceneHoverEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from gradstudio.model.flow_view import FlowView, magnitude
-from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, EdgeItem, NodeItem
+from gradstudio.ui.canvas.edge_items import EdgeItem
+from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, NodeItem
 from gradstudio.ui.canvas.lesson_face import HIDDEN, HIDDEN_TIP
 from gradstudio.ui.canvas.preview import compact_values
 
@@ -66,16 +73,41 @@ def stopped_pen() -> QPen:
 class GradBadge(QGraphicsItem):
     """A tab under a node: `.grad` (solid: what PyTorch stores) or the gradient that flowed (dashed: not stored)."""
 
-    def __init__(self, kind: str, label: str, value: object, parent: NodeItem, hidden: bool = False) -> None:
+    def __init__(self, kind: str, label: str, value: object, parent: NodeItem, tip_now: bool = True,
+                 hidden: bool = False) -> None:
         super().__init__(parent)
         self.kind = kind
         self.label = label
-        self.value = None if hidden else value
-        self.text = HIDDEN if hidden else compact_values(value)
-        shown = HIDDEN_TIP if hidden else repr(value)
-        self.setToolTip(f"{label} = {shown}" + ("" if kind == "grad" else
+        self.value = value
+        self.hidden = hidden
+        self.text = ""
+        self.setAcceptHoverEvents(True)
+        self.show_value(label, value, tip_now, hidden)
+
+    def show_value(self, label: str, value: object, tip_now: bool = True, hidden: bool = False) -> None:
+        """Show another gradient in this badge (a scrub frame reuses the badges of the last); a lesson's hidden
+        gradient shows only `?`, and keeps no value to leak."""
+        self.label, self.value, self.hidden = label, None if hidden else value, hidden
+        text = HIDDEN if hidden else compact_values(value)
+        if text != self.text:
+            self.text = text
+            self.update()
+        # without tip_now the tip waits for the first hover: a scrub frame redraws every badge, and a repr is slow
+        self.setToolTip("")
+        if tip_now:
+            self.write_tip()
+
+    def write_tip(self) -> None:
+        """The tool tip: the gradient as PyTorch prints it, and what kind of gradient it is."""
+        shown = HIDDEN_TIP if self.hidden else repr(self.value)
+        self.setToolTip(f"{self.label} = {shown}" + ("" if self.kind == "grad" else
                         "\nthe gradient that flowed through this node; PyTorch keeps a non-leaf's .grad None "
                         "unless retain_grad()"))
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        if not self.toolTip():
+            self.write_tip()
+        super().hoverEnterEvent(event)
 
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, WIDTH, BADGE_HEIGHT)
@@ -120,44 +152,81 @@ class CanvasHighlight:
         self.lit: dict[tuple[str, str], float] = {}
         self.stopped: set[tuple[str, str]] = set()
         self._ring: QGraphicsPathItem | None = None
+        self.lazy_tips = False  # set while a scrub redraws the display every frame: tool tips wait for a hover
 
     def show(self, view: FlowView) -> None:
-        """Light the path of `view`, dim the rest, badge the nodes, ring the current step."""
-        self.clear()
+        """Light the path of `view`, dim the rest, badge the nodes, ring the current step.
+
+        Edges and badges are repainted only where they change: a scrub shows a new pass every frame, mostly alike.
+        """
+        self._take_off_ring()
+        self.lit.clear()
+        self.stopped.clear()
         positions = log_positions({key: magnitude(grad) for key, grad in view.edge_grads.items()})
         for key, item in self.edges.items():
             if key in positions:
-                item.flow_pen = flow_pen(positions[key])
-                hidden = self.masks(item.edge.source, "grad")
-                item.setToolTip(f"gradient flowing back: {HIDDEN_TIP if hidden else repr(view.edge_grads[key])}")
+                grad = view.edge_grads[key]  # while scrubbing, the first values: a repr per edge per frame is slow
+                shown = compact_values(grad) if self.lazy_tips else repr(grad)
+                tip = f"gradient flowing back: {HIDDEN_TIP if self.masks(item.edge.source, 'grad') else shown}"
+                self._style_edge(item, flow_pen(positions[key]), 1.0, tip)
                 self.lit[key] = positions[key]
             elif key in view.stopped:
-                item.flow_pen = stopped_pen()
                 source = self.name_of(item.edge.source)
-                item.setToolTip(f"tracking stops here: {source} gets no gradient (a constant, or requires_grad=False)")
+                tip = f"tracking stops here: {source} gets no gradient (a constant, or requires_grad=False)"
+                self._style_edge(item, stopped_pen(), 1.0, tip)
                 self.stopped.add(key)
             else:
-                item.setOpacity(DIM_EDGE)
-            item.update()
+                self._style_edge(item, None, DIM_EDGE, "")
         for node_id, item in self.nodes.items():
             item.setOpacity(1.0 if node_id in view.involved else DIM_NODE)
         self._badge(view)
         self._ring_current(view.current)
 
+    @staticmethod
+    def _style_edge(item: EdgeItem, pen: QPen | None, opacity: float, tip: str) -> None:
+        """Give an edge its pen, opacity and tool tip, repainting it only when its pen changed."""
+        if pen != item.flow_pen:
+            item.flow_pen = pen
+            item.update()
+        item.setOpacity(opacity)  # Qt repaints only on a change
+        if tip != item.toolTip():
+            item.setToolTip(tip)
+
+    def show_forward(self, order: list[str], index: int) -> None:
+        """One frame of Play Forward: nodes `order[:index + 1]` computed, the current one ringed with its inputs lit."""
+        self.clear()
+        reached = set(order[: index + 1])
+        current = order[index]
+        for item in self.edges.values():
+            if item.edge.target == current:
+                item.flow_pen = QPen(RING, MIN_WIDTH + 1.5)
+                item.update()
+            elif item.edge.target not in reached:
+                item.setOpacity(DIM_EDGE)
+        for node_id, item in self.nodes.items():
+            item.setOpacity(1.0 if node_id in reached else DIM_NODE)
+        self._ring_current(current)
+
     def _badge(self, view: FlowView) -> None:
+        """Badge every node with the gradients it shows, reusing the badges it has (a scrub frame is like the last)."""
         target = self.name_of(view.target)
         for node_id, item in self.nodes.items():
-            row = 0
+            wanted = []
             if node_id in view.node_flows:
-                label = f"∂{target}/∂{self.name_of(node_id)}"
-                self._add_badge(item, "flow", label, view.node_flows[node_id], row)
-                row += 1
+                wanted.append(("flow", f"∂{target}/∂{self.name_of(node_id)}", view.node_flows[node_id]))
             if node_id in view.grads:
-                self._add_badge(item, "grad", ".grad", view.grads[node_id], row)
-
-    def _add_badge(self, item: NodeItem, kind: str, label: str, value: object, row: int) -> None:
-        badge = GradBadge(kind, label, value, item, self.masks(item.node.id, "grad"))
-        badge.setPos(0, item.height() + 2 + row * (BADGE_HEIGHT + 2))
+                wanted.append(("grad", ".grad", view.grads[node_id]))
+            kept = badges_of(item) if wanted or item.childItems() else {}
+            for row, (kind, label, value) in enumerate(wanted):
+                badge = kept.pop(kind, None)
+                hidden = self.masks(node_id, "grad")
+                if badge is None:
+                    badge = GradBadge(kind, label, value, item, not self.lazy_tips, hidden)
+                else:
+                    badge.show_value(label, value, not self.lazy_tips, hidden)
+                badge.setPos(0, item.height() + 2 + row * (BADGE_HEIGHT + 2))
+            for badge in kept.values():
+                badge.scene().removeItem(badge)
 
     def _ring_current(self, node_id: str | None) -> None:
         item = self.nodes.get(node_id) if node_id is not None else None
@@ -175,18 +244,25 @@ class CanvasHighlight:
         """Back to the plain canvas."""
         for item in self.edges.values():
             if item.flow_pen is not None or item.opacity() < 1.0:
-                item.flow_pen = None
-                item.setOpacity(1.0)
-                item.setToolTip("")
-                item.update()
+                self._style_edge(item, None, 1.0, "")
         for item in self.nodes.values():
             item.setOpacity(1.0)
-            for child in item.childItems():
-                if isinstance(child, GradBadge) or child is self._ring:
-                    child.scene().removeItem(child)
-        self._ring = None
+        self._take_off_children()
         self.lit.clear()
         self.stopped.clear()
+
+    def _take_off_children(self) -> None:
+        """Remove the badges and the ring."""
+        self._take_off_ring()
+        for item in self.nodes.values():
+            for child in item.childItems():
+                if isinstance(child, GradBadge):
+                    child.scene().removeItem(child)
+
+    def _take_off_ring(self) -> None:
+        ring, self._ring = self._ring, None
+        if ring is not None and ring.scene() is not None:
+            ring.scene().removeItem(ring)
 
     def lit_edges(self) -> set[tuple[str, str]]:
         """Keys of the edges drawn as carrying a gradient."""

@@ -1,4 +1,4 @@
-"""Graphics items for nodes, their ports and the edges between them.
+"""Graphics items for nodes and their ports (the edges between them: edge_items.py).
 
 Items draw the model; they keep a reference to the model's `Node` (never a copy)
 and to the evaluator's latest `NodeResult`, and paint from those.
@@ -9,23 +9,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
-    QGraphicsPathItem,
+    QGraphicsSceneHoverEvent,
     QGraphicsSceneMouseEvent,
     QStyleOptionGraphicsItem,
     QWidget,
 )
 
-from gradstudio.model.document import Edge, Node
+from gradstudio.model.document import Node
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.port_constants import constant_text
 from gradstudio.ui.canvas import lesson_face, requires_grad_face, version_badge
 from gradstudio.ui.canvas.face_cache import cacheable, draw_cached
 from gradstudio.ui.canvas.preview import Preview, describe
 from gradstudio.ui.canvas.version_badge import version_of
-from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label, sync_marker
 from gradstudio.ui.text_limits import shorten_words
 from gradstudio.ui.themes import LIGHT, Theme
 
@@ -67,31 +66,10 @@ def node_height(port_count: int) -> float:
     return HEADER + max(port_count, 1) * ROW + 2 * LINE + PADDING
 
 
-def bezier(start: QPointF, end: QPointF) -> QPainterPath:
-    """A smooth S-curve leaving `start` to the right and entering `end` from the left."""
-    return bezier_between(start.x(), start.y(), end.x(), end.y())
-
-
-def bezier_between(x0: float, y0: float, x1: float, y1: float) -> QPainterPath:
-    """`bezier` between two points given as coordinates."""
-    bend = max(40.0, abs(x1 - x0) * 0.5)
-    path = QPainterPath(QPointF(x0, y0))
-    path.cubicTo(QPointF(x0 + bend, y0), QPointF(x1 - bend, y1), QPointF(x1, y1))
-    return path
-
-
-def bezier_extent(start: QPointF, end: QPointF) -> tuple[QRectF, QPointF]:
-    """The rectangle holding `bezier(start, end)` (its control points' hull) and the curve's midpoint."""
-    left, top, right, bottom, middle_x, middle_y = _extent(start.x(), start.y(), end.x(), end.y())
-    return QRectF(left, top, right - left, bottom - top), QPointF(middle_x, middle_y)
-
-
-def _extent(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float, float, float]:
-    """Hull (left, top, right, bottom) and midpoint of `bezier_between`, in plain arithmetic: a large graph's
-    thousands of wires need no path, and no call into Qt, until one is drawn."""
-    bend = max(40.0, abs(x1 - x0) * 0.5)
-    # B(1/2) = (P0 + 3 P1 + 3 P2 + P3) / 8 with P1 = (x0 + bend, y0), P2 = (x1 - bend, y1): the ends' middle
-    return min(x0, x1 - bend), min(y0, y1), max(x0 + bend, x1), max(y0, y1), (x0 + x1) / 2, (y0 + y1) / 2
+def value_line(item: NodeItem) -> QRectF:
+    """Where a face writes its values (the line a drag on a leaf scrubs), in item coordinates."""
+    top = HEADER + max(len(item.inputs), 1) * ROW
+    return QRectF(8, top + 2 + LINE, WIDTH - 16, LINE)
 
 
 def track_move(item: QGraphicsItem, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
@@ -158,6 +136,8 @@ class NodeItem(QGraphicsItem):
         self.inputs: tuple[str, ...] = node.input_ports()
         self._bounds = self._outline()
         self.highlighted: frozenset[str | None] = frozenset()
+        self.value_hovered = False  # the cursor is over a value a drag can scrub
+        self.scrubbed_cell: int | None = None  # the number being dragged, while a scrub lasts
         self.setPos(QPointF(*node.position))
         self.setFlags(NODE_FLAGS)  # no Qt item cache: faces come from face_cache.FACES, keyed by their content
         self.setAcceptHoverEvents(True)
@@ -199,6 +179,18 @@ class NodeItem(QGraphicsItem):
         """Mark ports (input names, None for the output) a dragged wire may connect to."""
         if ports != self.highlighted:
             self.highlighted = ports
+            self.update()
+
+    def set_value_hovered(self, hovered: bool) -> None:
+        """Mark the value line as under the cursor (scrubbable) or not."""
+        if hovered != self.value_hovered:
+            self.value_hovered = hovered
+            self.update()
+
+    def set_scrubbed_cell(self, cell: int | None) -> None:
+        """Mark the number being dragged (None: no drag)."""
+        if cell != self.scrubbed_cell:
+            self.scrubbed_cell = cell
             self.update()
 
     # ----- model sync ------------------------------------------------------------------------------------------
@@ -271,10 +263,6 @@ class NodeItem(QGraphicsItem):
         top = lesson_face.TAG_HEIGHT + 4  # room for a lesson's tag above the header
         return QRectF(-reach, -top, WIDTH + 2 * reach, self.height() + top + 2)
 
-    def point_at(self, fraction: float) -> QPointF:
-        """The scene point `fraction` of the way along the wire (0: its source, 1: its target)."""
-        return self._path.pointAtPercent(fraction)
-
     def boundingRect(self) -> QRectF:
         return self._bounds
 
@@ -311,7 +299,8 @@ class NodeItem(QGraphicsItem):
                 tuple(self.is_connected(port) for port in self.inputs), bool(node.attributes.get("requires_grad")),
                 requires_grad_face.is_untracked(self.result), preview.values, preview.summary, preview.autograd,
                 preview.is_error, self.isSelected(), self.highlighted, version_badge.shown_version(self),
-                lesson_face.tag_text(node, self.lesson()), lesson_face.tag_ink(node, self.lesson()).name())
+                lesson_face.tag_text(node, self.lesson()), lesson_face.tag_ink(node, self.lesson()).name(),
+                self.value_hovered, self.scrubbed_cell)
 
     def paint_face(self, painter: QPainter, lod: float, theme: Theme | None = None) -> None:
         """Paint the face as seen at level of detail `lod` (what the face cache keeps as pixels)."""
@@ -335,9 +324,33 @@ class NodeItem(QGraphicsItem):
         self._paint_preview(painter, theme)
         lesson_face.paint_tag(painter, self.node, self.lesson(), WIDTH, theme)
 
+    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        scene = self.graph_scene()
+        if scene is not None:
+            scene.face_scrub.hover(self, event.pos())
+        super().hoverMoveEvent(event)
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.set_value_hovered(False)
+        super().hoverLeaveEvent(event)
+
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if not requires_grad_face.press_checkbox(self, event):
-            super().mousePressEvent(event)
+        scene = self.graph_scene()
+        if requires_grad_face.press_checkbox(self, event):
+            return
+        if scene is not None and scene.face_scrub.press(self, event):
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self.graph_scene()
+        if scene is None or not scene.face_scrub.move(self, event):
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self.graph_scene()
+        if scene is None or not scene.face_scrub.release(self, event):
+            super().mouseReleaseEvent(event)
 
     def _paint_simple_text(self, painter: QPainter, lod: float) -> None:
         """Zoomed far out: the name and the value in large letters, readable where ports and facts are not."""
@@ -411,117 +424,21 @@ class NodeItem(QGraphicsItem):
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, autograd)
         summary = metrics.elidedText(preview.summary, Qt.TextElideMode.ElideRight, WIDTH - 16 - facts - 6)
         painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, summary)
+        if self.value_hovered or self.scrubbed_cell is not None:
+            self._paint_scrub_field(painter, theme)
         painter.setPen(theme.error_text if preview.is_error else theme.text)
         painter.setFont(MONO_FONT)
         text = QFontMetricsF(MONO_FONT).elidedText(preview.values, Qt.TextElideMode.ElideRight, WIDTH - 16)
-        painter.drawText(QRectF(8, top + 2 + LINE, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, text)
+        painter.drawText(value_line(self), Qt.AlignmentFlag.AlignVCenter, text)
 
-
-class EdgeItem(QGraphicsItem):
-    """A connection drawn as a smooth cubic bezier from an output port to an input port."""
-
-    def __init__(self, edge: Edge) -> None:
-        super().__init__()
-        self.edge = edge
-        self._ends = (0.0, 0.0, 0.0, 0.0)
-        self._curve: QPainterPath | None = None  # built when first drawn or hit-tested
-        self._bounds = QRectF()
-        self._shape: QPainterPath | None = None
-        self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
-        self.label: str | None = None  # the shape of the tensor it carries (ui/canvas/wire_labels.py)
-        self.broadcast = False  # the label is a broadcast marker: the target op broadcast this tensor
-        self.marker: BroadcastMarker | None = None  # its own item, above the nodes, while `broadcast`
-        self.hinted = False  # a node dragged over it would be inserted on release
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setZValue(-1)
-
-    def set_ends(self, start: QPointF, end: QPointF) -> None:
-        """Redraw between two scene points."""
-        self.set_end_coordinates(start.x(), start.y(), end.x(), end.y())
-
-    def set_end_coordinates(self, x0: float, y0: float, x1: float, y1: float, placed: bool = True) -> None:
-        """Redraw between (x0, y0) and (x1, y1); `placed` False for an item not in a scene yet (nothing to tell)."""
-        if placed:
-            self.prepareGeometryChange()
-        self._ends = (x0, y0, x1, y1)
-        self._curve = None
-        self._shape = None
-        left, top, right, bottom, middle_x, middle_y = _extent(x0, y0, x1, y1)
-        reach = LABEL_REACH
-        left, top = min(left - 5, middle_x + reach.left()), min(top - 5, middle_y + reach.top())
-        right, bottom = max(right + 5, middle_x + reach.right()), max(bottom + 5, middle_y + reach.bottom())
-        self._bounds = QRectF(left, top, right - left, bottom - top)
-        self._middle = QPointF(middle_x, middle_y)
-        self._sync_marker()
-
-    @property
-    def _path(self) -> QPainterPath:
-        """The curve between the ends (made on first use, then kept until the ends move)."""
-        if self._curve is None:
-            self._curve = bezier_between(*self._ends)
-        return self._curve
-
-    def set_label(self, label: str | None, broadcast: bool = False) -> None:
-        """Show `label` (the carried tensor's shape, or a broadcast marker) at the midpoint, or nothing."""
-        if (label, broadcast) != (self.label, self.broadcast):
-            self.label, self.broadcast = label, broadcast
-            self._sync_marker()
-            self.update()
-
-    def _sync_marker(self) -> None:
-        """Keep the broadcast marker item in step: shown at the midpoint while the label is a broadcast."""
-        shown = self.label if self.broadcast and self.scene() is not None else None
-        self.marker = sync_marker(self.marker, self.scene(), shown, self._middle)
-
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        if change == QGraphicsItem.GraphicsItemChange.ItemSceneChange and value is None:
-            self.marker = sync_marker(self.marker, None, None, QPointF())  # the wire leaves: its marker goes too
-        return super().itemChange(change, value)
-
-    def point_at(self, fraction: float) -> QPointF:
-        """The scene point `fraction` of the way along the wire (0: its source, 1: its target)."""
-        return self._path.pointAtPercent(fraction)
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
-    def shape(self) -> QPainterPath:
-        if self._shape is None:
-            stroker = QPainterPathStroker()
-            stroker.setWidth(10)
-            self._shape = stroker.createStroke(self._path)
-        return self._shape
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        scene = self.scene()
-        theme = scene.theme if scene is not None else LIGHT
-        color = theme.selection if self.isSelected() else theme.edge
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if lod < LOD_TINY and self.flow_pen is None and not self.hinted:  # far out: a thin straight line will do
-            painter.setPen(QPen(color, 0))
-            painter.drawLine(QPointF(self._ends[0], self._ends[1]), QPointF(self._ends[2], self._ends[3]))
-            return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod >= LOD_SIMPLE)
-        pen = QPen(color, 3 if self.isSelected() else 2)
-        if self.flow_pen is not None and not self.isSelected():
-            pen = self.flow_pen
-        if self.hinted:
-            pen = QPen(theme.port_highlight, 4)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self._path)
-        if self.label and not self.broadcast and lod >= LOD_SIMPLE:
-            paint_label(painter, self._path, self.label, theme)
-
-
-class WireItem(QGraphicsPathItem):
-    """The live wire that follows the mouse while a connection is being dragged."""
-
-    def __init__(self, color: QColor) -> None:
-        super().__init__()
-        self.setPen(QPen(color, 2, Qt.PenStyle.DashLine))
-        self.setZValue(10)
-
-    def set_ends(self, start: QPointF, end: QPointF) -> None:
-        """Redraw between two scene points."""
-        self.setPath(bezier(start, end))
+    def _paint_scrub_field(self, painter: QPainter, theme: Theme) -> None:
+        """The value line as a number field: a tinted box, arrows at its ends, as a drag may change it."""
+        field = value_line(self).adjusted(-4, -1, 4, 1)
+        painter.setPen(QPen(theme.selection, 1))
+        tint = QColor(theme.selection)
+        tint.setAlpha(60 if self.scrubbed_cell is not None else 28)
+        painter.setBrush(tint)
+        painter.drawRoundedRect(field, 3, 3)
+        painter.setFont(SMALL_FONT)
+        painter.setPen(theme.selection)
+        painter.drawText(field.adjusted(2, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, "◂▸")

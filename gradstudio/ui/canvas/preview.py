@@ -22,8 +22,13 @@ class Preview:
     summary: str
     values: str
     is_error: bool = False
-    tooltip: str = ""
+    tip: str | Callable[[], str] = ""  # the tool tip, or how to write it (a tensor's repr waits for a hover)
     autograd: str = ""
+
+    @property
+    def tooltip(self) -> str:
+        """The full text for the tool tip."""
+        return self.tip() if callable(self.tip) else self.tip
 
 
 def _number(value: object) -> str:
@@ -34,13 +39,20 @@ def _number(value: object) -> str:
     return f"{float(value):.4g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
-def compact_values(tensor: engine.Tensor) -> str:
-    """The first few values of `tensor`, flattened, e.g. `[4.5, 4.5, 4.5]` or `[1, 2, 3, 4, …]`."""
+def shown_numbers(tensor: engine.Tensor) -> tuple[list[str], bool]:
+    """The texts of the first few values of `tensor` (flat order), and whether more follow."""
     data = tensor.detach().numpy()
     if data.ndim == 0:
-        return _number(data.item() if data.dtype != np.bool_ else bool(data))
-    shown = ", ".join(_number(v) for v in first_values(data, MAX_SHOWN))  # never ravel: views stay views
-    return f"[{shown}{', …' if data.size > MAX_SHOWN else ''}]"
+        return [_number(data.item() if data.dtype != np.bool_ else bool(data))], False
+    return [_number(v) for v in first_values(data, MAX_SHOWN)], data.size > MAX_SHOWN  # never ravel: views stay
+
+
+def compact_values(tensor: engine.Tensor) -> str:
+    """The first few values of `tensor`, flattened, e.g. `[4.5, 4.5, 4.5]` or `[1, 2, 3, 4, …]`."""
+    numbers, more = shown_numbers(tensor)
+    if tensor.dim() == 0:
+        return numbers[0]
+    return f"[{', '.join(numbers)}{', …' if more else ''}]"
 
 
 def autograd_facts(result: NodeResult) -> str:
@@ -65,15 +77,15 @@ def describe(result: NodeResult | None, name_of: Callable[[str], str], unwired: 
     if result is None:
         return Preview("", "")
     if unwired:
-        return Preview("needs input", ", ".join(unwired), tooltip=result.error or "")
+        return Preview("needs input", ", ".join(unwired), tip=result.error or "")
     if result.blocked_by is not None:
-        return Preview("waiting", f"on {name_of(result.blocked_by)}", tooltip="an upstream node has no value")
+        return Preview("waiting", f"on {name_of(result.blocked_by)}", tip="an upstream node has no value")
     if result.error is not None:
-        return Preview("error", result.error, is_error=True, tooltip=result.error)
+        return Preview("error", result.error, is_error=True, tip=result.error)
     value = result.value
     if isinstance(value, engine.Tensor):
         shape = "scalar" if value.dim() == 0 else str(list(value.shape))
         dtype = str(value.dtype).removeprefix("torch.")
-        tooltip = f"{tensor_text(value)}\n{autograd_line(value)}"
-        return Preview(f"{shape}  {dtype}", compact_values(value), tooltip=tooltip, autograd=autograd_facts(result))
-    return Preview(f"Python {type(value).__name__}", _number(value), tooltip=tensor_text(value))
+        tip = lambda: f"{tensor_text(value)}\n{autograd_line(value)}"  # noqa: E731 - written on hover, if ever
+        return Preview(f"{shape}  {dtype}", compact_values(value), tip=tip, autograd=autograd_facts(result))
+    return Preview(f"Python {type(value).__name__}", _number(value), tip=tensor_text(value))

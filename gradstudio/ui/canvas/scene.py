@@ -18,8 +18,10 @@ from gradstudio.model.document import Edge, GraphDocument, Node
 from gradstudio.model.flow_view import FlowView
 from gradstudio.model.formulas import edge_formula
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
+from gradstudio.ui.canvas.edge_items import EdgeItem
 from gradstudio.ui.canvas.highlight import CanvasHighlight
-from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, EdgeItem, NodeItem, Port
+from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, NodeItem, Port
+from gradstudio.ui.canvas.scrubbing import FaceScrub
 from gradstudio.ui.canvas.wire_labels import broadcast_label, shape_label
 from gradstudio.ui.canvas.wiring import WireTool
 from gradstudio.ui.edit.editor import Editor
@@ -48,6 +50,7 @@ class GraphScene(QGraphicsScene):
         self._hinted: EdgeItem | None = None  # the wire a dragged node would be inserted into
         self._flow: FlowView | None = None  # the backward display shown: broadcast markers say how it summed
         self.wires = WireTool(self)
+        self.face_scrub = FaceScrub(self)
         self._build()
         self.highlight = CanvasHighlight(self.nodes, self.edges, workspace.name_of, workspace.lesson.masks)
         self._unsubscribe = self.document.subscribe(self._on_event)
@@ -59,6 +62,7 @@ class GraphScene(QGraphicsScene):
     def close(self) -> None:
         """Stop observing the document and stop signalling (the window is switching documents or closing)."""
         self._unsubscribe()
+        self.face_scrub.close()
         self.blockSignals(True)
         for signal, slot in ((self.workspace.values_changed, self.refresh_values),
                              (self.workspace.backward_changed, self.show_backward),
@@ -228,6 +232,7 @@ class GraphScene(QGraphicsScene):
         if flow is None:
             self.highlight.clear()
         else:
+            self.highlight.lazy_tips = self.workspace.scrub.active
             self.highlight.show(flow)
         self._flow = flow
         for source in {item.edge.source for item in self.edges.values() if item.broadcast}:

@@ -281,6 +281,9 @@ class GraphView(QGraphicsView):
         super().mouseDoubleClickEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        scene = self.graph_scene()
+        if scene is not None and scene.face_scrub.took_right_click():
+            return  # that right click cancelled a scrub
         item = self.itemAt(event.pos())
         while item is not None and item.parentItem() is not None:
             item = item.parentItem()

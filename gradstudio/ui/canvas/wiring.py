@@ -13,7 +13,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QGraphicsSceneMouseEvent
 
 from gradstudio.model.document import Edge
-from gradstudio.ui.canvas.items import NodeItem, Port, WireItem
+from gradstudio.ui.canvas.edge_items import WireItem
+from gradstudio.ui.canvas.items import NodeItem, Port
 from gradstudio.ui.canvas.search import accepting
 
 if TYPE_CHECKING:

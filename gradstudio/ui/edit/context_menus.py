@@ -10,7 +10,8 @@ from gradstudio.model.grad_regions import MODE_LABELS, SetFrameGradMode
 from gradstudio.model.lesson import GRAD, VALUE
 from gradstudio.ui.backward.tools import BackwardTools
 from gradstudio.ui.canvas.annotation_items import AnnotationItem, FrameItem
-from gradstudio.ui.canvas.items import EdgeItem, NodeItem
+from gradstudio.ui.canvas.edge_items import EdgeItem
+from gradstudio.ui.canvas.items import NodeItem
 from gradstudio.ui.canvas.view import GraphView
 from gradstudio.ui.edit.selection import SelectionCommands
 from gradstudio.ui.panels.lesson_fields import lesson_edit

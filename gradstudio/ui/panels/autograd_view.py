@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from gradstudio.model.autograd_graph import AutogradGraph, autograd_graph_of, edge_flows, executed
 from gradstudio.model.flow_view import magnitude
+from gradstudio.ui.canvas.edge_items import bezier
 from gradstudio.ui.canvas.highlight import DIM_EDGE, DIM_NODE, RING, flow_pen, log_positions
-from gradstudio.ui.canvas.items import bezier
 from gradstudio.ui.canvas.lesson_face import HIDDEN_TIP
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.text_limits import shorten_words

@@ -48,6 +48,7 @@ from gradstudio.ui.widgets.attribute_fields import (
     ValuesField,
     pass_undo_through,
 )
+from gradstudio.ui.widgets.scrub_slider import ScrubSlider
 
 NAME_TIP = "The node's variable name: unique, a Python identifier; the exported code uses it"
 DATA_TIP = "Fill this tensor from a CSV file (rows of numbers, an optional header) or a .npy array"
@@ -117,7 +118,13 @@ class InspectorDock(PanelDock):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.setWidget(self.scroll)
+        self.scrub_slider = ScrubSlider(lambda: self.workspace)
+        container = QWidget()
+        column = QVBoxLayout(container)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.scroll, 1)
+        column.addWidget(self.scrub_slider)
+        self.setWidget(container)
         self.show_node(None, None)
 
     def refresh(self) -> None:
@@ -134,6 +141,7 @@ class InspectorDock(PanelDock):
                                                _unwired(node, editor), tuple(node.hidden), self._playing(),
                                                self._values_masked(node))
         self.node, self.editor = node, editor
+        self._show_scrub_slider(node)
         if signature != self._signature:
             focused = self._focused_key()
             self._signature = signature
@@ -226,6 +234,15 @@ class InspectorDock(PanelDock):
         if not self._playing():
             add_lesson_rows(form, node, self._add)
         return form
+
+    def _show_scrub_slider(self, node: Node | None) -> None:
+        """A leaf gets the slider that scrubs its number (a tensor's chosen cell) live; other nodes do not."""
+        shape = values_shape(node) if node is not None and node.kind == "tensor" else None
+        if node is None or node.kind not in ("tensor", "scalar") or (node.kind == "tensor" and (
+                shape is None or node.attributes["dtype"] == "bool" or not math.prod(shape))):
+            self.scrub_slider.show_leaf(None)
+            return
+        self.scrub_slider.show_leaf(node.id, math.prod(shape) if shape is not None else 1)
 
     def load_data(self) -> None:
         """Ask for a CSV or .npy file and fill the tensor from it as one command; a bad file changes nothing."""

@@ -1,0 +1,158 @@
+"""Graphics items for the edges between nodes: the drawn connection and the live wire of a drag.
+
+Edges draw the model's `Edge`; the backward display (highlight.py) sets their pen while a pass is shown,
+and wire_labels.py the shape written at their middle (or a broadcast marker above it).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from gradstudio.model.document import Edge
+from gradstudio.ui.canvas.items import LOD_SIMPLE, LOD_TINY
+from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label, sync_marker
+from gradstudio.ui.themes import LIGHT
+
+
+def bezier(start: QPointF, end: QPointF) -> QPainterPath:
+    """A smooth S-curve leaving `start` to the right and entering `end` from the left."""
+    return bezier_between(start.x(), start.y(), end.x(), end.y())
+
+
+def bezier_between(x0: float, y0: float, x1: float, y1: float) -> QPainterPath:
+    """`bezier` between two points given as coordinates."""
+    bend = max(40.0, abs(x1 - x0) * 0.5)
+    path = QPainterPath(QPointF(x0, y0))
+    path.cubicTo(QPointF(x0 + bend, y0), QPointF(x1 - bend, y1), QPointF(x1, y1))
+    return path
+
+
+def bezier_extent(start: QPointF, end: QPointF) -> tuple[QRectF, QPointF]:
+    """The rectangle holding `bezier(start, end)` (its control points' hull) and the curve's midpoint."""
+    left, top, right, bottom, middle_x, middle_y = _extent(start.x(), start.y(), end.x(), end.y())
+    return QRectF(left, top, right - left, bottom - top), QPointF(middle_x, middle_y)
+
+
+def _extent(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float, float, float]:
+    """Hull (left, top, right, bottom) and midpoint of `bezier_between`, in plain arithmetic: a large graph's
+    thousands of wires need no path, and no call into Qt, until one is drawn."""
+    bend = max(40.0, abs(x1 - x0) * 0.5)
+    # B(1/2) = (P0 + 3 P1 + 3 P2 + P3) / 8 with P1 = (x0 + bend, y0), P2 = (x1 - bend, y1): the ends' middle
+    return min(x0, x1 - bend), min(y0, y1), max(x0 + bend, x1), max(y0, y1), (x0 + x1) / 2, (y0 + y1) / 2
+
+
+class EdgeItem(QGraphicsItem):
+    """A connection drawn as a smooth cubic bezier from an output port to an input port."""
+
+    def __init__(self, edge: Edge) -> None:
+        super().__init__()
+        self.edge = edge
+        self._ends = (0.0, 0.0, 0.0, 0.0)
+        self._curve: QPainterPath | None = None  # built when first drawn or hit-tested
+        self._bounds = QRectF()
+        self._shape: QPainterPath | None = None
+        self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
+        self.label: str | None = None  # the shape of the tensor it carries (ui/canvas/wire_labels.py)
+        self.broadcast = False  # the label is a broadcast marker: the target op broadcast this tensor
+        self.marker: BroadcastMarker | None = None  # its own item, above the nodes, while `broadcast`
+        self.hinted = False  # a node dragged over it would be inserted on release
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(-1)
+
+    def set_ends(self, start: QPointF, end: QPointF) -> None:
+        """Redraw between two scene points."""
+        self.set_end_coordinates(start.x(), start.y(), end.x(), end.y())
+
+    def set_end_coordinates(self, x0: float, y0: float, x1: float, y1: float, placed: bool = True) -> None:
+        """Redraw between (x0, y0) and (x1, y1); `placed` False for an item not in a scene yet (nothing to tell)."""
+        if placed:
+            self.prepareGeometryChange()
+        self._ends = (x0, y0, x1, y1)
+        self._curve = None
+        self._shape = None
+        left, top, right, bottom, middle_x, middle_y = _extent(x0, y0, x1, y1)
+        reach = LABEL_REACH
+        left, top = min(left - 5, middle_x + reach.left()), min(top - 5, middle_y + reach.top())
+        right, bottom = max(right + 5, middle_x + reach.right()), max(bottom + 5, middle_y + reach.bottom())
+        self._bounds = QRectF(left, top, right - left, bottom - top)
+        self._middle = QPointF(middle_x, middle_y)
+        self._sync_marker()
+
+    @property
+    def _path(self) -> QPainterPath:
+        """The curve between the ends (made on first use, then kept until the ends move)."""
+        if self._curve is None:
+            self._curve = bezier_between(*self._ends)
+        return self._curve
+
+    def set_label(self, label: str | None, broadcast: bool = False) -> None:
+        """Show `label` (the carried tensor's shape, or a broadcast marker) at the midpoint, or nothing."""
+        if (label, broadcast) != (self.label, self.broadcast):
+            self.label, self.broadcast = label, broadcast
+            self._sync_marker()
+            self.update()
+
+    def _sync_marker(self) -> None:
+        """Keep the broadcast marker item in step: shown at the midpoint while the label is a broadcast."""
+        shown = self.label if self.broadcast and self.scene() is not None else None
+        self.marker = sync_marker(self.marker, self.scene(), shown, self._middle)
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        if change == QGraphicsItem.GraphicsItemChange.ItemSceneChange and value is None:
+            self.marker = sync_marker(self.marker, None, None, QPointF())  # the wire leaves: its marker goes too
+        return super().itemChange(change, value)
+
+    def point_at(self, fraction: float) -> QPointF:
+        """The scene point `fraction` of the way along the wire (0: its source, 1: its target)."""
+        return self._path.pointAtPercent(fraction)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._shape = stroker.createStroke(self._path)
+        return self._shape
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        scene = self.scene()
+        theme = scene.theme if scene is not None else LIGHT
+        color = theme.selection if self.isSelected() else theme.edge
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LOD_TINY and self.flow_pen is None and not self.hinted:  # far out: a thin straight line will do
+            painter.setPen(QPen(color, 0))
+            painter.drawLine(QPointF(self._ends[0], self._ends[1]), QPointF(self._ends[2], self._ends[3]))
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod >= LOD_SIMPLE)
+        pen = QPen(color, 3 if self.isSelected() else 2)
+        if self.flow_pen is not None and not self.isSelected():
+            pen = self.flow_pen
+        if self.hinted:
+            pen = QPen(theme.port_highlight, 4)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        if self.label and not self.broadcast and lod >= LOD_SIMPLE:
+            paint_label(painter, self._path, self.label, theme)
+
+
+class WireItem(QGraphicsPathItem):
+    """The live wire that follows the mouse while a connection is being dragged."""
+
+    def __init__(self, color: QColor) -> None:
+        super().__init__()
+        self.setPen(QPen(color, 2, Qt.PenStyle.DashLine))
+        self.setZValue(10)
+
+    def set_ends(self, start: QPointF, end: QPointF) -> None:
+        """Redraw between two scene points."""
+        self.setPath(bezier(start, end))
