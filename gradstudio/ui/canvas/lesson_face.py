@@ -29,7 +29,7 @@ WRONG_INK = QColor("#c62828")
 
 def masked_preview(preview: Preview) -> Preview:
     """The face of a hidden value: its shape and dtype stay (the wires show them anyway), the numbers are `?`."""
-    return Preview(preview.summary, HIDDEN, tooltip=HIDDEN_TIP, autograd=preview.autograd)
+    return Preview(preview.summary, HIDDEN, tip=HIDDEN_TIP, autograd=preview.autograd)
 
 
 def tag_text(node: Node, lesson: Lesson | None) -> str:
