@@ -237,3 +237,12 @@ def test_a_tensor_prediction_is_typed_cell_by_cell(window: MainWindow, qtbot: An
     settle()
     assert "✓ Right: h = [[1.5, 1, 5], [4.5, 4, 8]]" in h_row.verdict.text()
     assert not h_row.cells.isEnabled()
+
+
+def test_a_graph_that_hides_nothing_opens_on_the_inspector_tab(window: MainWindow) -> None:
+    open_lesson(window)
+    assert not window.lesson_panel.visibleRegion().isEmpty()
+    window.files.open_path(str(EXAMPLES / "notes_forward_backward.gsg"))
+    settle()
+    assert window.lesson_panel.visibleRegion().isEmpty()
+    assert not window.inspector.visibleRegion().isEmpty()
