@@ -34,7 +34,7 @@ REFUSALS = [
     ("exec('import os')", 3, 1, "exec() is refused", "tensor code only"),
     ("os.system('touch /tmp/gradstudio_import_probe')", 3, 1, "os.system is refused", "tensor code only"),
     ("x += 1", 3, 1, "a leaf Variable that requires grad is being used in an in-place operation", "x2 = x +"),
-    ("y = x * 2\nz = y + 1\ny.mul_(3)", 5, 1, "y is changed in place after z used it", "y2 = y +"),
+    ("y = x * 2\nz = y.view(3, 1)\ny.mul_(3)", 5, 1, "y is changed in place after z took a view of it", "y2 = y +"),
     ("y = q + 1", 3, 5, "name 'q' is not defined", "q = torch.ones(3)"),
     ("y = x + 1\ny.requires_grad_(False)", 4, 1, "you can only change requires_grad flags of leaf variables",
      ".detach()"),
