@@ -44,6 +44,8 @@ REFUSALS = [
     ("with open('f') as f:\n    pass", 3, 6, "open() is refused", "tensor code only"),
     ("with torch.no_grad():\n    x -= 0.1 * x", 4, 5, "optimiser step", "Train panel"),
     ("opt = torch.optim.SGD([x], lr=0.1)", 3, 7, "unknown function torch.optim.SGD", "torch.exp"),
+    ("s = x.sum().item()", 3, 5, "x.sum().item() gives a Python number, which leaves the graph", "keep the tensor"),
+    ("y = x.tolist()", 3, 5, "x.tolist() gives a Python list", "keep the tensor (x)"),
     ("y = x.sigmod()", 3, 5, "unknown tensor method .sigmod()", ".sigmoid()"),
     ("x.grad.zero_()", 3, 1, "gradients are not part of the graph", "Zero Grad"),
     ("y = torch.ones(3, device='cuda')", 3, 26, "GradStudio computes on the CPU", "device='cpu'"),

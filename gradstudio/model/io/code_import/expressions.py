@@ -27,6 +27,8 @@ FORBIDDEN_CALLS = {
     "locals": "reaching the interpreter's variables", "vars": "reaching the interpreter's variables",
     "input": "asking for input", "breakpoint": "starting a debugger",
 }
+# tensor methods whose result is not a tensor
+LEAVES_GRAPH = {"item": "a Python number", "tolist": "a Python list", "numpy": "a NumPy array"}
 INSPECTED = ("grad", "shape", "requires_grad", "is_leaf", "grad_fn", "dtype", "data")  # what print() may show
 
 
@@ -381,5 +383,10 @@ def unknown_function(node: ast.AST, name: str) -> CodeImportError:
 
 def unknown_method(node: ast.Attribute) -> CodeImportError:
     """The refusal of a method the catalog does not know."""
+    receiver = ast.unparse(node.value)
+    if node.attr in LEAVES_GRAPH:
+        return refusal(node, f"{receiver}.{node.attr}() gives {LEAVES_GRAPH[node.attr]}, which leaves the graph: "
+                             "no node can hold it", f"keep the tensor ({receiver}); its node shows the value")
     close = difflib.get_close_matches(node.attr, list(FORMS.methods), n=1, cutoff=0.75)
-    return refusal(node, f"unknown tensor method .{node.attr}()", f".{close[0]}()" if close else ".sum()")
+    return refusal(node, f"unknown tensor method .{node.attr}()",
+                   f".{close[0]}()" if close else "one of the palette's ops, such as .sum() or .exp()")
