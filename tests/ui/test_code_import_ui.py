@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from backward_helpers import badge, click_node, click_toolbar, node_id
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 from ui_helpers import overlaps, send_drop
 
@@ -171,3 +171,12 @@ def test_dropping_a_file_that_is_not_code_says_which_files_are_read(window: Main
     [shown] = warnings_shown(dialogs)
     assert ".py, .md, .markdown, .txt, .ipynb" in shown and hint in shown
 
+
+def test_code_pasted_at_the_canvas_edge_is_scrolled_into_view(window: MainWindow, qtbot: Any) -> None:
+    viewport = window.view.viewport()
+    corner = viewport.rect().bottomRight() - QPoint(10, 10)
+    QCursor.setPos(viewport.mapToGlobal(corner))
+    paste(qtbot, window, sections_two_to_four())
+    visible = window.view.mapToScene(viewport.rect()).boundingRect()
+    faces = [window.scene.nodes[node_id].sceneBoundingRect() for node_id in window.document.nodes]
+    assert len(faces) == 7 and all(visible.contains(face) for face in faces)

@@ -92,9 +92,25 @@ class CodeImporter:
         scene.select(plan.node_ids)
         if fit:
             self.window.view.fit_all()
+        else:
+            self._show_pasted(plan.node_ids)
         message = f"{text}: {len(plan.node_ids)} nodes"
         self.window.show_message("; ".join([message, *plan.warnings]))
         return True
+
+    def _show_pasted(self, node_ids: list[str]) -> None:
+        """Code pasted at the pointer may reach past the canvas's edge: scroll it into view, zooming out only
+        when it is larger than the view."""
+        view, placed = self.window.view, QRectF()
+        for node_id in node_ids:
+            placed = placed.united(self.window.scene.nodes[node_id].sceneBoundingRect())
+        visible = view.mapToScene(view.viewport().rect()).boundingRect()
+        if visible.contains(placed):
+            return
+        if placed.width() + 40 <= visible.width() and placed.height() + 40 <= visible.height():
+            view.centerOn(placed.center())  # not just past the edge: the minimap sits in the corner
+        else:
+            view.fit_rect(placed)
 
     def _refused(self, message: str) -> bool:
         """Say why nothing was imported where the user looks (a dialog), and in the status bar."""
