@@ -180,3 +180,8 @@ def test_code_pasted_at_the_canvas_edge_is_scrolled_into_view(window: MainWindow
     visible = window.view.mapToScene(viewport.rect()).boundingRect()
     faces = [window.scene.nodes[node_id].sceneBoundingRect() for node_id in window.document.nodes]
     assert len(faces) == 7 and all(visible.contains(face) for face in faces)
+
+
+def test_the_status_bar_counts_one_pasted_node_in_the_singular(window: MainWindow, qtbot: Any) -> None:
+    paste(qtbot, window, "import torch\nx = torch.ones(3)\n")
+    assert window.statusBar().currentMessage() == "Paste code: 1 node"

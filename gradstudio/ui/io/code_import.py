@@ -94,7 +94,8 @@ class CodeImporter:
             self.window.view.fit_all()
         else:
             self._show_pasted(plan.node_ids)
-        message = f"{text}: {len(plan.node_ids)} nodes"
+        count = len(plan.node_ids)
+        message = f"{text}: {count} node{'' if count == 1 else 's'}"
         self.window.show_message("; ".join([message, *plan.warnings]))
         return True
 
