@@ -237,3 +237,18 @@ def test_a_tensor_prediction_is_typed_cell_by_cell(window: MainWindow, qtbot: An
     settle()
     assert "✓ Right: h = [[1.5, 1, 5], [4.5, 4, 8]]" in h_row.verdict.text()
     assert not h_row.cells.isEnabled()
+
+
+def test_another_lesson_opens_with_empty_prediction_fields(window: MainWindow, qtbot: Any) -> None:
+    open_lesson(window)
+    draft = row(window, "y", "value").prediction
+    qtbot.mouseClick(draft, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(draft, "12345")  # typed, not yet revealed
+    window.undo_stack.setClean()
+    menu = QMenu()
+    window.files.fill_examples_menu(menu)
+    next(action for action in menu.actions() if action.text() == "Lesson no grad").trigger()
+    settle()
+    assert window.lesson_panel.rows  # the node ids repeat across the examples: the rows are new, and empty
+    assert [entry.prediction.text() for entry in window.lesson_panel.rows.values()] == [""] * len(
+        window.lesson_panel.rows)

@@ -226,6 +226,7 @@ class LessonDock(PanelDock):
     def bind(self, workspace: Workspace) -> None:
         """Follow `workspace`; its lesson starts in play mode when the file hides something."""
         self._layout_key = None
+        self._drop_rows()  # another graph's predictions must not show up in this one's fields (ids repeat)
         super().bind(workspace)
 
     # ----- showing -----------------------------------------------------------------------------------------------
@@ -262,13 +263,7 @@ class LessonDock(PanelDock):
                 row.show_answer(format_array(truth) if truth is not None else reason)
 
     def _build_rows(self, items: list[Key]) -> None:
-        drafts = {key: row.prediction.text() for key, row in self.rows.items()}
-        for row in self.rows.values():
-            # never setParent(None): a visible child without a parent becomes a window and takes the activation
-            self.list.removeWidget(row)
-            row.hide()
-            row.deleteLater()
-        self.rows = {}
+        drafts = self._drop_rows()
         lesson = self.workspace.lesson
         for key in items:
             node = self.workspace.document.nodes[key[0]]
@@ -281,6 +276,17 @@ class LessonDock(PanelDock):
             row.prediction.setText(drafts.get(key, ""))
             self.list.addWidget(row)
             self.rows[key] = row
+
+    def _drop_rows(self) -> dict[Key, str]:
+        """Remove every row; what was typed in each, to keep across a rebuild of the same lesson."""
+        drafts = {key: row.prediction.text() for key, row in self.rows.items()}
+        for row in self.rows.values():
+            # never setParent(None): a visible child without a parent becomes a window and takes the activation
+            self.list.removeWidget(row)
+            row.hide()
+            row.deleteLater()
+        self.rows = {}
+        return drafts
 
     # ----- acting --------------------------------------------------------------------------------------------------
 
