@@ -239,6 +239,17 @@ def test_a_tensor_prediction_is_typed_cell_by_cell(window: MainWindow, qtbot: An
     assert not h_row.cells.isEnabled()
 
 
+def test_restart_empties_the_prediction_fields(window: MainWindow, qtbot: Any) -> None:
+    open_lesson(window)
+    y = row(window, "y", "value")
+    type_into(qtbot, y.prediction, answers()["y"])
+    qtbot.mouseClick(window.lesson_panel.restart, Qt.MouseButton.LeftButton)
+    settle()
+    fields = [entry.prediction for entry in window.lesson_panel.rows.values()]
+    assert [field.text() for field in fields] == [""] * 5 and not any(field.isReadOnly() for field in fields)
+    assert window.lesson_panel.score.text() == "Score: 0 of 0 right · 0 of 5 answered"
+
+
 def test_another_lesson_opens_with_empty_prediction_fields(window: MainWindow, qtbot: Any) -> None:
     open_lesson(window)
     draft = row(window, "y", "value").prediction

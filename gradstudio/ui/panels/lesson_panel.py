@@ -193,7 +193,7 @@ class LessonDock(PanelDock):
         self.restart = QPushButton("Restart")
         self.restart.setObjectName("lessonRestart")
         self.restart.setToolTip("Hide every item again and clear the score")
-        self.restart.clicked.connect(lambda: self.workspace.restart_lesson())
+        self.restart.clicked.connect(self.restart_lesson)
         self.help = QLabel()
         self.help.setWordWrap(True)
         self.list = QVBoxLayout()
@@ -293,6 +293,13 @@ class LessonDock(PanelDock):
     def _set_playing(self, playing: bool) -> None:
         if self.workspace is not None:
             self.workspace.set_lesson_playing(playing)
+
+    def restart_lesson(self) -> None:
+        """Hide every item again, with empty prediction fields: a restarted learner starts from a blank page."""
+        if self.workspace is not None:
+            for row in self.rows.values():
+                row.prediction.clear()
+            self.workspace.restart_lesson()
 
     def reveal_everything(self) -> None:
         """Reveal every item still hidden, checking what was typed (an unreadable answer reveals without one)."""
