@@ -131,6 +131,13 @@ class LessonRow(QFrame):
         except PredictionError as error:
             self.show_problem(str(error))
 
+    def clear(self) -> None:
+        """Empty the prediction and forget a refused one's problem (Restart)."""
+        self.prediction.clear()
+        self.verdict.clear()
+        self.verdict.setStyleSheet("")
+        self.verdict.setVisible(False)
+
     def show_problem(self, problem: str) -> None:
         """Say why the typed answer cannot be read."""
         self.verdict.setText(html.escape(problem))
@@ -162,6 +169,9 @@ class LessonRow(QFrame):
         """The author's view: the item's true numbers, no field to type in."""
         self.prediction.setVisible(False)
         self.button.setVisible(False)
+        if self.table_button is not None:  # typing a prediction cell by cell is the learner's
+            self.table_button.setChecked(False)
+            self.table_button.setVisible(False)
         self.verdict.setText(f"<span style='{MUTED_STYLE}'>answer: {html.escape(answer)}</span>")
         self.verdict.setVisible(True)
 
@@ -298,7 +308,7 @@ class LessonDock(PanelDock):
         """Hide every item again, with empty prediction fields: a restarted learner starts from a blank page."""
         if self.workspace is not None:
             for row in self.rows.values():
-                row.prediction.clear()
+                row.clear()
             self.workspace.restart_lesson()
 
     def reveal_everything(self) -> None:
