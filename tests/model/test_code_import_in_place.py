@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from gradstudio.model.io.code_import import CodeImportError, plan_import
+from gradstudio.model.io.codegen import generate_code
 from gradstudio.model.workspace import GraphWorkspace
-from tests.model.code_import_helpers import imported
+from tests.model.code_import_helpers import imported, same_structure
 
 TORCH_MISSING = "PyTorch not installed: the differential check against real PyTorch is skipped"
 PRELUDE = "import torch\nx = torch.tensor([1., 2., 3.], requires_grad=True)\n"
@@ -77,3 +78,10 @@ REFUSED = [
 def test_changes_the_graph_cannot_show_are_refused(body, reason):
     with pytest.raises(CodeImportError, match=reason):
         plan_import(imported(PRELUDE), PRELUDE + body + "\n")
+
+
+def test_the_exported_code_of_an_in_place_graph_imports_back_to_the_same_graph():
+    document = imported(PRELUDE + PROGRAMS["changed after a reader"])
+    exported = generate_code(document)
+    assert "b1 = b.add_(1)" in exported  # the export names each in-place result; importing that must work too
+    assert same_structure(document, imported(exported))
