@@ -36,6 +36,8 @@ REFUSALS = [
     ("x += 1", 3, 1, "a leaf Variable that requires grad is being used in an in-place operation", "x2 = x +"),
     ("y = x * 2\nz = y.view(3, 1)\ny.mul_(3)", 5, 1, "y is changed in place after z took a view of it", "y2 = y +"),
     ("y = q + 1", 3, 5, "name 'q' is not defined", "q = torch.ones(3)"),
+    ("y = xx + 1", 3, 5, "name 'xx' is not defined", "x (defined above)"),
+    ("out = x.sum()\nout.backwards()", 4, 1, "unknown tensor method .backwards()", ".backward()"),
     ("y = x + 1\ny.requires_grad_(False)", 4, 1, "you can only change requires_grad flags of leaf variables",
      ".detach()"),
     ("if x.sum() > 0:\n    y = x", 3, 1, "if is not supported", "keep the branch"),
