@@ -203,6 +203,9 @@ class Translator(ExpressionBuilder):
         if isinstance(value, ast.Name):
             self.lookup(value)  # a notebook's display of a value
             return
+        if isinstance(value, ast.Attribute) and value.attr in INSPECTED:
+            self.check_inspection(value)  # a notebook's display of x.grad, as print(x.grad) shows it
+            return
         if isinstance(value, ast.Call):
             function = value.func
             if isinstance(function, ast.Name) and function.id == "print":
