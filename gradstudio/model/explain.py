@@ -90,10 +90,12 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def explain(message: str, no_grad: bool = False) -> Explanation:
+def explain(message: str, no_grad: bool = False, cut_by_region: str | None = None) -> Explanation:
     """The explanation of `message` (the first rule that matches); a generic line when none does.
 
-    Under `torch.no_grad()` the cure for a missing grad_fn is to leave no-grad mode, not to set requires_grad.
+    Under `torch.no_grad()` the cure for a missing grad_fn is to leave no-grad mode, not to set requires_grad; when
+    a no-grad frame cut the path (`cut_by_region` says which node, `grad_regions.untracked_by_region`), it is to
+    take that node out of the frame.
     """
     for rule in RULES:
         if re.search(rule.pattern, message):
@@ -101,5 +103,9 @@ def explain(message: str, no_grad: bool = False) -> Explanation:
             explanation = rule.explanation
             if no_grad and rule.fix == REQUIRE_GRAD:
                 explanation = "The graph runs under torch.no_grad(), so no operation was recorded to go back through."
+            elif cut_by_region and rule.fix == REQUIRE_GRAD:
+                fix = None
+                explanation = (f"{cut_by_region}, so no operation was recorded to go back through. Drag it out "
+                               "of the frame, or set the frame's Grad Mode (its context menu) to Plain frame.")
             return Explanation(message, explanation, fix)
     return Explanation(message, GENERIC)

@@ -57,6 +57,19 @@ def node_modes(document: GraphDocument) -> dict[str, str]:
     return {node_id: item.grad_mode for node_id, item in node_regions(document).items()}
 
 
+def untracked_by_region(document: GraphDocument, node_id: str) -> str | None:
+    """Why `node_id` has no path back because of a region: the op nearest upstream of it (or itself) computed in a
+    `no_grad` / `inference_mode` frame, named with the frame's block; None if no region cut the path."""
+    regions_of_nodes = node_regions(document)
+    upstream = {node_id} | {other for other in document.nodes if document.reaches(other, node_id)}
+    for other in reversed(document.topological_order()):
+        region = regions_of_nodes.get(other)
+        if other in upstream and region is not None and region.grad_mode in ("no_grad", "inference_mode") \
+                and document.inputs_of(other):
+            return f"{document.nodes[other].name} is computed inside the frame `{MODE_LABELS[region.grad_mode]}`"
+    return None
+
+
 def mode_context(mode: str | None) -> AbstractContextManager:
     """The engine's context manager for a region's mode (a no-op for None or "none")."""
     factory = _CONTEXTS.get(mode) if mode else None

@@ -227,12 +227,12 @@ def judge(answer: str, prediction: np.ndarray | None, truth: np.ndarray | None, 
     if prediction is None:
         return False, f"Not quite: {title} = {format_array(truth)}, not None"
     if prediction.shape != truth.shape and not (prediction.size == truth.size == 1):
-        return False, (f"Wrong shape: {title} has shape {list(truth.shape)}, your answer "
+        return False, (f"Wrong shape: {title} has shape {list(truth.shape)}, your answer {answer} has shape "
                        f"{list(prediction.shape)}. {title} = {format_array(truth)}")
     expected = truth.astype(np.float64).reshape(prediction.shape)
     if np.allclose(prediction, expected, rtol=hidden.rtol, atol=hidden.atol, equal_nan=True):
         return True, f"Right: {title} = {format_array(truth)}"
-    return False, f"Not quite: {title} = {format_array(truth)}, you said {format_array(prediction)}"
+    return False, f"Not quite: {title} = {format_array(truth)}, you said {answer}"  # as typed: 12345, not 1.234e+04
 
 
 def format_array(values: Any) -> str:

@@ -314,3 +314,10 @@ def test_imported_graph_gives_real_pytorchs_gradients(example):
         if node.kind == "tensor" and node.attributes["requires_grad"]:
             ours = workspace.evaluator.leaf_grad(node.id).numpy()
             assert np.allclose(ours, scope[node.name].grad.numpy(), rtol=1e-6, atol=0)
+
+
+def test_a_notebook_line_showing_x_grad_is_read_like_print():
+    shown = imported("import torch\nx = torch.ones(3, requires_grad=True)\nout = x.sum()\nout.backward()\nx.grad\n")
+    printed = imported("import torch\nx = torch.ones(3, requires_grad=True)\nout = x.sum()\nout.backward()\n"
+                       "print(x.grad)\n")
+    assert same_structure(shown, printed)

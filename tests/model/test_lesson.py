@@ -198,7 +198,14 @@ def test_the_author_sets_the_tolerance():
 def test_a_wrong_shape_is_wrong_and_says_so():
     document = lesson_file("forward_chain")
     verdict = Lesson(GraphWorkspace(document)).reveal(ids_of(document)["z"], "value", "27")
-    assert verdict.correct is False and verdict.message.startswith("Wrong shape: z has shape [3], your answer []")
+    assert verdict.correct is False
+    assert verdict.message.startswith("Wrong shape: z has shape [3], your answer 27 has shape []")
+
+
+def test_a_wrong_answer_is_echoed_as_typed():
+    document = lesson_file("forward_chain")
+    verdict = Lesson(GraphWorkspace(document)).reveal(ids_of(document)["out"], "value", "12345")
+    assert verdict.correct is False and verdict.message.endswith("you said 12345")
 
 
 def test_a_refused_prediction_reveals_nothing():

@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from backward_helpers import badge, click_node, click_toolbar, node_id
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 from ui_helpers import overlaps, send_drop
 
@@ -132,3 +133,55 @@ def test_pasting_markdown_notes_text_builds_the_lesson(window: MainWindow, qtbot
     paste(qtbot, window, NOTES.read_text())
     frames = [item for item in window.document.annotations.values() if item.kind == "frame"]
     assert len(frames) == 8 and window.undo_stack.count() == 1
+
+
+def warnings_shown(dialogs: Any) -> list[str]:
+    """The texts of the warning dialogs shown so far."""
+    return [str(args[2]) for name, args in dialogs.calls if name == "warning"]
+
+
+LEARNER_MISTAKES = [
+    ("import torch\nx = torch.ones(3, requires_grad=True\ny = x + 2\n", "line 2, column", "not valid Python"),
+    ("import torch\nx = torch.ones(3)\nfor i in range(2):\n    x = x * 2\n", "line 3, column 1",
+     "loops are not supported"),
+    ("import torch\nx = torch.ones(3, requires_grad=True)\ns = x.sum().item()\n", "line 3, column 5",
+     "leaves the graph: no node can hold it. Nearest supported form: keep the tensor"),
+    ("import numpy as np\nimport torch\n", "line 1, column 1", "import of numpy is refused"),
+    ("Autograd is PyTorch's automatic differentiation engine.", "Paste", "not PyTorch code"),
+]
+
+
+@pytest.mark.parametrize("text, where, why", LEARNER_MISTAKES, ids=[m[2][:30] for m in LEARNER_MISTAKES])
+def test_a_refused_paste_says_where_and_why_in_a_dialog_and_changes_nothing(window: MainWindow, qtbot: Any,
+                                                                           dialogs: Any, text: str, where: str,
+                                                                           why: str) -> None:
+    paste(qtbot, window, text)
+    assert not window.document.nodes and window.undo_stack.count() == 0
+    [shown] = warnings_shown(dialogs)
+    assert where in shown and why in shown
+
+
+@pytest.mark.parametrize("name, hint", [("data.csv", "Load Data"), ("picture.png", "not .png")])
+def test_dropping_a_file_that_is_not_code_says_which_files_are_read(window: MainWindow, dialogs: Any,
+                                                                     tmp_path: Path, name: str, hint: str) -> None:
+    path = tmp_path / name
+    path.write_text("a,b\n1,2\n")
+    drop_file(window, path)  # send_drop asserts the canvas takes the drag
+    assert not window.document.nodes and window.undo_stack.count() == 0
+    [shown] = warnings_shown(dialogs)
+    assert ".py, .md, .markdown, .txt, .ipynb" in shown and hint in shown
+
+
+def test_code_pasted_at_the_canvas_edge_is_scrolled_into_view(window: MainWindow, qtbot: Any) -> None:
+    viewport = window.view.viewport()
+    corner = viewport.rect().bottomRight() - QPoint(10, 10)
+    QCursor.setPos(viewport.mapToGlobal(corner))
+    paste(qtbot, window, sections_two_to_four())
+    visible = window.view.mapToScene(viewport.rect()).boundingRect()
+    faces = [window.scene.nodes[node_id].sceneBoundingRect() for node_id in window.document.nodes]
+    assert len(faces) == 7 and all(visible.contains(face) for face in faces)
+
+
+def test_the_status_bar_counts_one_pasted_node_in_the_singular(window: MainWindow, qtbot: Any) -> None:
+    paste(qtbot, window, "import torch\nx = torch.ones(3)\n")
+    assert window.statusBar().currentMessage() == "Paste code: 1 node"

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backward_helpers import click_node
+from backward_helpers import click_node, click_toolbar, item, node_id
 from panel_helpers import settle
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QMenu
+from test_code_import_ui import paste
 from test_rebuild_notes import Actions
 from ui_helpers import drag
 
@@ -135,3 +136,21 @@ def test_dragging_a_node_out_of_the_region_tracks_it_again(window: MainWindow, q
     window.undo_stack.undo()
     settle()
     assert not window.workspace.results()[ids["y"]].tracked
+
+
+def test_backward_cut_by_a_no_grad_frame_says_so_and_offers_no_requires_grad_fix(window: MainWindow,
+                                                                                 qtbot: Any) -> None:
+    paste(qtbot, window, "import torch\nx = torch.ones(3, requires_grad=True)\nwith torch.no_grad():\n"
+                         "    y = x * 2\nz = x * 3\nout = z.sum()\n")
+    window.scene.clearSelection()
+    [frame] = [a for a in window.document.annotations.values() if a.grad_mode == "no_grad"]
+    z = item(window, "z").sceneBoundingRect()
+    inside = QPointF(frame.position[0] + 20 + 40, frame.position[1] + frame.size[1] - 30 + 8)
+    drag(qtbot, window, QPointF(z.left() + 40, z.top() + 8), inside)  # by its header, into the frame
+    assert node_modes(window.document).get(node_id(window, "z")) == "no_grad"
+    click_node(qtbot, window, "out")
+    click_toolbar(qtbot, window, window.actions.actionBackward)
+    pin = window.backward.pins[node_id(window, "out")]
+    assert "does not require grad" in pin.explanation.message
+    assert pin.explanation.explanation.startswith("z is computed inside the frame `with torch.no_grad():`")
+    assert pin.explanation.fix is None  # x already requires grad: setting requires_grad would change nothing

@@ -246,3 +246,41 @@ def test_a_graph_that_hides_nothing_opens_on_the_inspector_tab(window: MainWindo
     settle()
     assert window.lesson_panel.visibleRegion().isEmpty()
     assert not window.inspector.visibleRegion().isEmpty()
+
+
+def test_restart_empties_the_prediction_fields(window: MainWindow, qtbot: Any) -> None:
+    open_lesson(window)
+    y = row(window, "y", "value")
+    type_into(qtbot, y.prediction, answers()["y"])
+    type_into(qtbot, row(window, "z", "value").prediction, "[27, 27")  # refused: a problem under the field
+    qtbot.mouseClick(window.lesson_panel.restart, Qt.MouseButton.LeftButton)
+    settle()
+    fields = [entry.prediction for entry in window.lesson_panel.rows.values()]
+    assert [field.text() for field in fields] == [""] * 5 and not any(field.isReadOnly() for field in fields)
+    assert not any(entry.verdict.isVisible() for entry in window.lesson_panel.rows.values())
+    assert window.lesson_panel.score.text() == "Score: 0 of 0 right · 0 of 5 answered"
+
+
+def test_another_lesson_opens_with_empty_prediction_fields(window: MainWindow, qtbot: Any) -> None:
+    open_lesson(window)
+    draft = row(window, "y", "value").prediction
+    qtbot.mouseClick(draft, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(draft, "12345")  # typed, not yet revealed
+    window.undo_stack.setClean()
+    menu = QMenu()
+    window.files.fill_examples_menu(menu)
+    next(action for action in menu.actions() if action.text() == "Lesson no grad").trigger()
+    settle()
+    assert window.lesson_panel.rows  # the node ids repeat across the examples: the rows are new, and empty
+    assert [entry.prediction.text() for entry in window.lesson_panel.rows.values()] == [""] * len(
+        window.lesson_panel.rows)
+
+
+def test_the_author_view_has_no_table_button(window: MainWindow, qtbot: Any) -> None:
+    open_lesson(window)
+    panel = window.lesson_panel
+    assert any(entry.table_button is not None and entry.table_button.isVisible() for entry in panel.rows.values())
+    qtbot.mouseClick(panel.play, Qt.MouseButton.LeftButton)  # to the author's view
+    settle()
+    assert not window.workspace.lesson.playing
+    assert not any(entry.table_button is not None and entry.table_button.isVisible() for entry in panel.rows.values())

@@ -19,6 +19,7 @@ import gradstudio.engine as engine
 from gradstudio.model import explain
 from gradstudio.model.document import Batch, SetAttribute, SetRetainGrad, SetSetting
 from gradstudio.model.evaluation import BackwardResult
+from gradstudio.model.grad_regions import untracked_by_region
 from gradstudio.model.versions import in_place_conflict
 from gradstudio.ui.canvas.pins import PinItem
 from gradstudio.ui.dialogs.gradient_dialog import GradientDialog
@@ -162,7 +163,8 @@ class BackwardController(QObject):
         if item is None:
             return None
         self.unpin(node_id)
-        explained = explained or explain.explain(message, no_grad=self.workspace.no_grad())
+        explained = explained or explain.explain(message, no_grad=self.workspace.no_grad(),
+                                                 cut_by_region=untracked_by_region(self.workspace.document, node_id))
         pin = PinItem(explained, severity, item, lambda: self.apply_fix(explained.fix, node_id),
                       lambda: self.unpin(node_id))
         item.setZValue(PINNED_Z)

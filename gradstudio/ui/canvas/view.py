@@ -53,7 +53,7 @@ class GraphView(QGraphicsView):
     """Shows a GraphScene; every edit it starts goes through the scene's editor."""
 
     file_dropped = Signal(object)
-    code_dropped = Signal(object, object)  # a .py/.ipynb/.md/.txt path and the scene point it was dropped at
+    code_dropped = Signal(object, object)  # a dropped file other than a graph, and the scene point of the drop
     zoomed = Signal(object)
     context_menu_requested = Signal(object, object, object)
 
@@ -397,9 +397,10 @@ def graph_file_paths(mime: QMimeData) -> list[str]:
 
 
 def code_file_paths(mime: QMimeData) -> list[str]:
-    """Local files of code among dragged URLs (.py, .ipynb, and Markdown or text notes)."""
-    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()
-            and url.toLocalFile().lower().endswith(CODE_SUFFIXES)]
+    """Local files among dragged URLs other than graphs, code files (.py, .ipynb, notes) first: the code importer
+    reads those and says which files it reads of any other, rather than the drop silently not taking."""
+    paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and not url.toLocalFile().endswith(".gsg")]
+    return sorted(paths, key=lambda path: not path.lower().endswith(CODE_SUFFIXES))
 
 
 def _steps(start: float, stop: float, step: float) -> list[float]:

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QInputDialog
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import EditError, GraphDocument, RenameNode, SetRetainGrad, SetSetting
-from gradstudio.model.io.code_import import looks_like_code
 from gradstudio.model.io.fileformat import MAX_FILE_BYTES
 from gradstudio.model.io.fileschema import GraphFileError
 from gradstudio.model.io.fragment import PASTE_OFFSET, fragment, paste_edit, read_fragment
@@ -89,8 +88,8 @@ class SelectionCommands:
         data = clipboard.from_clipboard()
         if data is None:
             text = clipboard.clipboard_text()
-            if self.paste_code is not None and len(text) <= MAX_FILE_BYTES and looks_like_code(text):
-                return self.paste_code(text)
+            if self.paste_code is not None and text.strip() and len(text) <= MAX_FILE_BYTES:
+                return self.paste_code(text)  # code is imported; other text is refused there, saying why
             self.say("The clipboard holds no graph nodes")
             return False
         return self._insert(data, "Paste")

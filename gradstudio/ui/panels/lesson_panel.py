@@ -131,6 +131,13 @@ class LessonRow(QFrame):
         except PredictionError as error:
             self.show_problem(str(error))
 
+    def clear(self) -> None:
+        """Empty the prediction and forget a refused one's problem (Restart)."""
+        self.prediction.clear()
+        self.verdict.clear()
+        self.verdict.setStyleSheet("")
+        self.verdict.setVisible(False)
+
     def show_problem(self, problem: str) -> None:
         """Say why the typed answer cannot be read."""
         self.verdict.setText(html.escape(problem))
@@ -162,6 +169,9 @@ class LessonRow(QFrame):
         """The author's view: the item's true numbers, no field to type in."""
         self.prediction.setVisible(False)
         self.button.setVisible(False)
+        if self.table_button is not None:  # typing a prediction cell by cell is the learner's
+            self.table_button.setChecked(False)
+            self.table_button.setVisible(False)
         self.verdict.setText(f"<span style='{MUTED_STYLE}'>answer: {html.escape(answer)}</span>")
         self.verdict.setVisible(True)
 
@@ -193,7 +203,7 @@ class LessonDock(PanelDock):
         self.restart = QPushButton("Restart")
         self.restart.setObjectName("lessonRestart")
         self.restart.setToolTip("Hide every item again and clear the score")
-        self.restart.clicked.connect(lambda: self.workspace.restart_lesson())
+        self.restart.clicked.connect(self.restart_lesson)
         self.help = QLabel()
         self.help.setWordWrap(True)
         self.list = QVBoxLayout()
@@ -226,6 +236,7 @@ class LessonDock(PanelDock):
     def bind(self, workspace: Workspace) -> None:
         """Follow `workspace`; its lesson starts in play mode when the file hides something."""
         self._layout_key = None
+        self._drop_rows()  # another graph's predictions must not show up in this one's fields (ids repeat)
         super().bind(workspace)
 
     # ----- showing -----------------------------------------------------------------------------------------------
@@ -262,13 +273,7 @@ class LessonDock(PanelDock):
                 row.show_answer(format_array(truth) if truth is not None else reason)
 
     def _build_rows(self, items: list[Key]) -> None:
-        drafts = {key: row.prediction.text() for key, row in self.rows.items()}
-        for row in self.rows.values():
-            # never setParent(None): a visible child without a parent becomes a window and takes the activation
-            self.list.removeWidget(row)
-            row.hide()
-            row.deleteLater()
-        self.rows = {}
+        drafts = self._drop_rows()
         lesson = self.workspace.lesson
         for key in items:
             node = self.workspace.document.nodes[key[0]]
@@ -282,11 +287,29 @@ class LessonDock(PanelDock):
             self.list.addWidget(row)
             self.rows[key] = row
 
+    def _drop_rows(self) -> dict[Key, str]:
+        """Remove every row; what was typed in each, to keep across a rebuild of the same lesson."""
+        drafts = {key: row.prediction.text() for key, row in self.rows.items()}
+        for row in self.rows.values():
+            # never setParent(None): a visible child without a parent becomes a window and takes the activation
+            self.list.removeWidget(row)
+            row.hide()
+            row.deleteLater()
+        self.rows = {}
+        return drafts
+
     # ----- acting --------------------------------------------------------------------------------------------------
 
     def _set_playing(self, playing: bool) -> None:
         if self.workspace is not None:
             self.workspace.set_lesson_playing(playing)
+
+    def restart_lesson(self) -> None:
+        """Hide every item again, with empty prediction fields: a restarted learner starts from a blank page."""
+        if self.workspace is not None:
+            for row in self.rows.values():
+                row.clear()
+            self.workspace.restart_lesson()
 
     def reveal_everything(self) -> None:
         """Reveal every item still hidden, checking what was typed (an unreadable answer reveals without one)."""

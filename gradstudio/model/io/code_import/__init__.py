@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -65,6 +66,11 @@ class ImportPlan:
         return not self.edits and self.backward_target is None
 
 
+# a line only code starts so: an import, a with/for/def, an assignment, or a call of a dotted name
+CODE_LINE = re.compile(r"\s*(import \w|from \w+ import|with \w|for \w|def \w|[A-Za-z_][\w.]*\s*[-+*/@]?=[^=]"
+                       r"|[A-Za-z_]\w*(\.\w+)+\()")
+
+
 def looks_like_code(text: str) -> bool:
     """True if clipboard text reads as Python (or Markdown with fenced Python), not as prose or a fragment."""
     stripped = text.strip()
@@ -75,8 +81,8 @@ def looks_like_code(text: str) -> bool:
         return bool(source.blocks)
     try:
         tree = ast.parse(text)
-    except SyntaxError:
-        return False
+    except SyntaxError:  # broken code (then refused with the line and column) or prose
+        return any(CODE_LINE.match(line) for line in text.splitlines())
     return any(not isinstance(node, ast.Expr) or isinstance(node.value, ast.Call) for node in tree.body)
 
 

@@ -27,6 +27,10 @@ FORBIDDEN_CALLS = {
     "locals": "reaching the interpreter's variables", "vars": "reaching the interpreter's variables",
     "input": "asking for input", "breakpoint": "starting a debugger",
 }
+# methods read as statements, not ops (`out.backward()`): a typo of one is pointed to it
+STATEMENT_METHODS = ("backward", "requires_grad_", "retain_grad")
+# tensor methods whose result is not a tensor
+LEAVES_GRAPH = {"item": "a Python number", "tolist": "a Python list", "numpy": "a NumPy array"}
 INSPECTED = ("grad", "shape", "requires_grad", "is_leaf", "grad_fn", "dtype", "data")  # what print() may show
 
 
@@ -138,7 +142,9 @@ class ExpressionBuilder:
         if binding is None:
             if node.id in self.modules:
                 raise refusal(node, f"{node.id} is a module, not a tensor", f"{node.id}.ones(3)")
-            raise refusal(node, f"name {node.id!r} is not defined", f"define it first: {node.id} = torch.ones(3)")
+            close = difflib.get_close_matches(node.id, [known for known in self.env if known.isidentifier()], n=1)
+            raise refusal(node, f"name {node.id!r} is not defined",
+                          f"{close[0]} (defined above)" if close else f"define it first: {node.id} = torch.ones(3)")
         return binding
 
     def unary(self, node: ast.UnaryOp, name: str) -> Operand:
@@ -381,5 +387,10 @@ def unknown_function(node: ast.AST, name: str) -> CodeImportError:
 
 def unknown_method(node: ast.Attribute) -> CodeImportError:
     """The refusal of a method the catalog does not know."""
-    close = difflib.get_close_matches(node.attr, list(FORMS.methods), n=1, cutoff=0.75)
-    return refusal(node, f"unknown tensor method .{node.attr}()", f".{close[0]}()" if close else ".sum()")
+    receiver = ast.unparse(node.value)
+    if node.attr in LEAVES_GRAPH:
+        return refusal(node, f"{receiver}.{node.attr}() gives {LEAVES_GRAPH[node.attr]}, which leaves the graph: "
+                             "no node can hold it", f"keep the tensor ({receiver}); its node shows the value")
+    close = difflib.get_close_matches(node.attr, [*FORMS.methods, *STATEMENT_METHODS], n=1, cutoff=0.75)
+    return refusal(node, f"unknown tensor method .{node.attr}()",
+                   f".{close[0]}()" if close else "one of the palette's ops, such as .sum() or .exp()")

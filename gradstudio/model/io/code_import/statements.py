@@ -7,6 +7,7 @@ import ast
 from dataclasses import dataclass, field
 
 from gradstudio.model.annotations import FRAME_GRAD_MODES
+from gradstudio.model.catalog import CATALOG
 from gradstudio.model.document import AddNode, Edit, RemoveNode, SetRetainGrad
 from gradstudio.model.io.code_import.errors import CodeImportError
 from gradstudio.model.io.code_import.expressions import (
@@ -14,6 +15,7 @@ from gradstudio.model.io.code_import.expressions import (
     INSPECTED,
     ExpressionBuilder,
     GradOf,
+    Operand,
     forbidden,
 )
 from gradstudio.model.io.code_import.forms import FORMS
@@ -21,6 +23,9 @@ from gradstudio.model.io.code_import.leaf_calls import literal, refusal
 
 PARSED_NAME = "<gradstudio import>"  # the file name ast.parse gives the code (no such file exists)
 GRAD_BLOCKS = tuple(mode for mode in FRAME_GRAD_MODES if mode != "none")  # torch.no_grad(), ...
+# ops whose result shares its input's storage in PyTorch: an in-place change of either changes both
+SHARES_STORAGE = frozenset({"view", "reshape", "transpose", "T", "permute", "unsqueeze", "squeeze", "flatten",
+                            "expand", "index", "detach"})
 UNSUPPORTED = {
     ast.For: ("loops are not supported: a graph is one pass of the code", "write the steps out one by one "
               "(training loops: the Train panel)"),
@@ -131,26 +136,49 @@ class Translator(ExpressionBuilder):
             operand = self.add_node("scalar", target.id, {"value": operand}, value)
         self.env[target.id] = operand
 
-    def in_place(self, target: ast.AST, op: ast.operator, value: ast.AST, at: ast.AST) -> None:
-        """`x += 1` (or `x.add_(1)`): a new node for x's new value, where that is what PyTorch's in-place
-        change amounts to; refused where the graph could not show it faithfully."""
+    def in_place(self, target: ast.AST, op: ast.operator, value: ast.AST, at: ast.AST, method: bool = False) -> str:
+        """`x += 1` or `x.add_(1)`: a Python number gets a new node; a tensor gets the catalog's in-place op
+        (`add_`, which runs after the tensor's other readers, as PyTorch's change does) once someone read it, or
+        when the code calls the method; refused where the graph could not show it faithfully. The node now
+        standing for the tensor."""
         if not isinstance(target, ast.Name):
             raise refusal(target, "only names can be updated in place", "x = x + 1")
         old = self.lookup(target)
-        node = self.document.nodes[old]
         kind = FORMS.binary.get(type(op))
         if kind is None:
             raise refusal(at, "this in-place operator has no node", "x = x + 1")
-        if node.kind != "scalar":
-            self.check_in_place(target.id, old, at)
-        new = self.add_node(kind, target.id, {}, at)
-        self.feed(old, new, "a", target.id, at)
-        self.feed(self.expression(value, f"{target.id}_"), new, "b", f"{target.id}_", value)
-        self.env[target.id] = new
+        if self.document.nodes[old].kind == "scalar":  # a Python number: `n += 1` binds a new number
+            return self.updated_copy(target.id, old, kind, value, at)
+        self.check_in_place(target.id, old, at)
+        in_place_kind = f"{kind}_"
+        used = any(self.document.edges_from(old)) or self.aliases(target.id, old)
+        if not (used or method):
+            return self.updated_copy(target.id, old, kind, value, at)
+        if in_place_kind not in CATALOG:
+            raise refusal(at, f"{target.id} is changed in place after it was used, and {kind} has no in-place "
+                              "node", f"a new name: {target.id}2 = ...")
+        new = self.add_node(in_place_kind, target.id, {}, at)
+        self.feed(old, new, "input", target.id, at)
+        self.feed(self.expression(value, f"{target.id}_"), new, "other", f"{target.id}_", value)
+        for name in [target.id, *self.aliases(target.id, old)]:  # every name of the tensor sees the change
+            self.env[name] = new
+        return new
+
+    def updated_copy(self, name: str, old: str, kind: str, value: ast.AST, at: ast.AST) -> str:
+        """`y += 1` on a tensor nobody read yet: a new node for y's new value shows the same numbers and grads."""
+        new = self.add_node(kind, name, {}, at)
+        self.feed(old, new, "a", name, at)
+        self.feed(self.expression(value, f"{name}_"), new, "b", f"{name}_", value)
+        self.env[name] = new
+        return new
+
+    def aliases(self, name: str, node_id: str) -> list[str]:
+        """The other names bound to the tensor of `node_id` (`a = b` binds both to one tensor, as in Python)."""
+        return [other for other, bound in self.env.items() if bound == node_id and other != name]
 
     def check_in_place(self, name: str, node_id: str, at: ast.AST) -> None:
-        """Refuse an in-place change the graph cannot show: of a leaf that requires grad, of a tensor already used
-        (its users saw the old value; PyTorch's version counter guards that), or of one with several names."""
+        """Refuse an in-place change PyTorch refuses (a leaf that requires grad) or the graph cannot show: of a
+        tensor that shares its storage with another (a view, `.detach()`), whose change a node cannot carry."""
         node = self.document.nodes[node_id]
         if node.kind == "tensor" and node.attributes["requires_grad"]:
             if self.open_blocks and self.blocks[self.open_blocks[-1]].grad_mode in ("no_grad", "inference_mode"):
@@ -158,14 +186,14 @@ class Translator(ExpressionBuilder):
                                   "node holds one value", f"{name}_new = {name} - 0.1 * ... (or the Train panel)")
             raise refusal(at, "a leaf Variable that requires grad is being used in an in-place operation "
                               "(PyTorch refuses this too)", f"{name}2 = {name} + ...")
-        users = [self.document.nodes[e.target].name for e in self.document.edges_from(node_id)]
-        if users:
-            raise refusal(at, f"{name} is changed in place after {', '.join(sorted(users))} used it: the graph "
-                              "cannot show the old and the new value of one tensor", f"{name}2 = {name} + ...")
-        others = [other for other, bound in self.env.items() if bound == node_id and other != name]
-        if others:
-            raise refusal(at, f"{name} is also named {', '.join(others)}: an in-place change would change both",
-                          f"{name}2 = {name} + ...")
+        if node.kind in SHARES_STORAGE:
+            raise refusal(at, f"{name} is a view of another tensor ({node.kind}): changing it in place changes "
+                              "that tensor too, which the graph cannot show", f"{name}2 = {name} + ...")
+        views = sorted(self.document.nodes[e.target].name for e in self.document.edges_from(node_id)
+                       if self.document.nodes[e.target].kind in SHARES_STORAGE)
+        if views:
+            raise refusal(at, f"{name} is changed in place after {', '.join(views)} took a view of it: the view "
+                              "would change too, which the graph cannot show", f"{name}2 = {name} + ...")
 
     # ----- expression statements ------------------------------------------------------------------------------
 
@@ -174,6 +202,9 @@ class Translator(ExpressionBuilder):
             return  # a docstring
         if isinstance(value, ast.Name):
             self.lookup(value)  # a notebook's display of a value
+            return
+        if isinstance(value, ast.Attribute) and value.attr in INSPECTED:
+            self.check_inspection(value)  # a notebook's display of x.grad, as print(x.grad) shows it
             return
         if isinstance(value, ast.Call):
             function = value.func
@@ -229,17 +260,26 @@ class Translator(ExpressionBuilder):
             node_id = self.lookup(owner)
             if self.document.nodes[node_id].kind != "tensor":
                 self.record(SetRetainGrad(node_id, True), call)
-        elif method.endswith("_") and method[:-1] in FORMS.methods and FORMS.methods[method[:-1]].kind in \
-                FORMS.binary.values() and len(call.args) == 1:
-            kind = FORMS.methods[method[:-1]].kind
-            op = next(op for op, binary in FORMS.binary.items() if binary == kind)
-            self.in_place(owner, op(), call.args[0], call)
+        elif in_place_operator(method) is not None:
+            self.method_in_place(call, function)
         elif method.endswith("_"):
             raise refusal(call, f"the in-place method .{method}() is not supported",
                           f"a new name: {owner.id}2 = {owner.id}.{method[:-1]}(...)")
         else:
             return False
         return True
+
+    def method(self, node: ast.Call, function: ast.Attribute, name: str, values: bool) -> Operand:
+        """`c = b.add_(1)` changes b as the statement `b.add_(1)` does (and c names the same tensor)."""
+        if isinstance(function.value, ast.Name) and in_place_operator(function.attr) is not None:
+            return self.method_in_place(node, function)
+        return super().method(node, function, name, values)
+
+    def method_in_place(self, call: ast.Call, function: ast.Attribute) -> str:
+        """`b.add_(1)`: one positional operand, as `b += 1` takes (`alpha=` has no node)."""
+        if len(call.args) != 1 or call.keywords:
+            raise refusal(call, f".{function.attr}() takes one operand here", f"{ast.unparse(function)}(1)")
+        return self.in_place(function.value, in_place_operator(function.attr)(), call.args[0], call, method=True)
 
     def backward(self, owner: ast.Name, call: ast.Call) -> None:
         """`out.backward()` (and `gradient=`) makes `out` the document's backward target, as the app does."""
@@ -334,6 +374,14 @@ class Translator(ExpressionBuilder):
         finally:
             self.open_blocks.pop()
         block.node_ids = self.created[start:]
+
+
+def in_place_operator(method: str) -> type[ast.operator] | None:
+    """The operator of an in-place method the catalog has (`add_` -> ast.Add), else None."""
+    form = FORMS.methods.get(method)
+    if form is None or form.spec.modifies is None:
+        return None
+    return next((op for op, kind in FORMS.binary.items() if f"{kind}_" == form.kind), None)
 
 
 def zeroing(at: ast.AST) -> CodeImportError:
