@@ -92,6 +92,7 @@ from gradstudio.engine.ops.pointwise import (
     div,
     exp,
     log,
+    logit,
     mul,
     neg,
     pow,

@@ -55,7 +55,8 @@ def _bind() -> None:
     methods = {
         "add": pointwise.add, "sub": pointwise.sub, "mul": pointwise.mul, "div": pointwise.div,
         "pow": pointwise.pow, "neg": pointwise.neg, "abs": pointwise.abs, "exp": pointwise.exp,
-        "log": pointwise.log, "sqrt": pointwise.sqrt, "sin": pointwise.sin, "cos": pointwise.cos,
+        "log": pointwise.log, "logit": pointwise.logit, "sqrt": pointwise.sqrt, "sin": pointwise.sin,
+        "cos": pointwise.cos,
         "tanh": pointwise.tanh, "sigmoid": pointwise.sigmoid, "relu": pointwise.relu, "clamp": selection.clamp,
         "clip": selection.clamp, "maximum": selection.maximum, "minimum": selection.minimum,
         "reciprocal": pointwise.reciprocal,

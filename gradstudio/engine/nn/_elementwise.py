@@ -14,8 +14,10 @@ from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.nn._reduction import constant, reduction_name, refuse_grad, type_name
 from gradstudio.engine.ops._core import broadcast_error, needs, operands, record, reduce_to
-from gradstudio.engine.ops.pointwise import exp, log, sigmoid
+from gradstudio.engine.ops.fused import fused, recording
+from gradstudio.engine.ops.pointwise import exp, log, logit, sigmoid
 from gradstudio.engine.ops.reduction import sum as sum_
+from gradstudio.engine.ops.scalar import divide
 from gradstudio.engine.ops.selection import clamp, where
 from gradstudio.engine.ops.shape import expand
 
@@ -46,10 +48,17 @@ class MseLossBackward0(Node):
         a, b = self.saved_tensors
         if b._data.dtype != a._data.dtype:  # a bool or int target: PyTorch's backward works in the input's dtype
             b = b.to(a.dtype)
+        if recording(g, a, b):  # PyTorch's mse_loss_backward: one MseLossBackwardBackward0 per input
+            grad_a = fused("MseLossBackwardBackward0", self._rule, g, a, b) if needs(self, 0) else None
+            grad_b = fused("MseLossBackwardBackward0", self._rule, g, b, a) if needs(self, 1) else None
+        else:
+            grad_a = self._rule(g, a, b)
+            grad_b = -grad_a
+        return (reduce_to(grad_a, a) if needs(self, 0) else None, reduce_to(grad_b, b) if needs(self, 1) else None)
+
+    def _rule(self, g: Tensor, a: Tensor, b: Tensor) -> Tensor:
         grad = g * (a - b) * 2.0
-        if self.reduction == "mean":
-            grad = grad / self.count
-        return (reduce_to(grad, a) if needs(self, 0) else None, reduce_to(-grad, b) if needs(self, 1) else None)
+        return grad / self.count if self.reduction == "mean" else grad
 
 
 def _broadcast_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -99,10 +108,20 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
 class BinaryCrossEntropyBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         x, t = self.saved_tensors
-        g = _grad_scale(self, g)
-        grad_x = g * (x - t) / clamp((1 - x) * x, min=_BCE_EPSILON) if needs(self, 0) else None
-        grad_t = g * -log(x / (1 - x)) if needs(self, 1) else None
+        grad_x = fused("BinaryCrossEntropyBackwardBackward0", self._rule, g, x, t) if needs(self, 0) else None
+        grad_t = self._target_rule(g, x) if needs(self, 1) else None
         return grad_x, grad_t
+
+    def _target_rule(self, g: Tensor, x: Tensor) -> Tensor:
+        """PyTorch's binary_cross_entropy_target_backward: -logit(x) * weight * grad / count."""
+        grad = -logit(x)
+        if self.weight is not None:
+            grad = grad * constant(self.weight, g)
+        grad = grad * g
+        return divide(grad, self.count) if self.reduction == "mean" else grad
+
+    def _rule(self, g: Tensor, x: Tensor, t: Tensor) -> Tensor:
+        return _grad_scale(self, g) * (x - t) / clamp((1 - x) * x, min=_BCE_EPSILON)
 
 
 def _check_unit_interval(data: np.ndarray, what: str) -> None:

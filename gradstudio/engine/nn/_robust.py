@@ -13,6 +13,7 @@ from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.nn._elementwise import _broadcast_pair, _reduce
 from gradstudio.engine.nn._reduction import reduction_name
 from gradstudio.engine.ops._core import needs, operands, record, reduce_to
+from gradstudio.engine.ops.fused import fused, recording
 from gradstudio.engine.ops.pointwise import abs as abs_
 from gradstudio.engine.ops.pointwise import exp, log
 from gradstudio.engine.ops.reduction import mean
@@ -49,14 +50,21 @@ class _PiecewiseLoss(Node):
         a, b = self.saved_tensors
         if self.refused_target is not None:  # PyTorch's huber backward refuses a target of another dtype
             raise RuntimeError(f"Found dtype {self.refused_target} but expected {_TYPE_NAMES[a._data.dtype.name]}")
+        name = type(self).__name__.replace("Backward0", "BackwardBackward0")
+        if recording(g, a, b):  # one SmoothL1LossBackwardBackward0 (or Huber...) per input, as in PyTorch
+            grad_a = fused(name, self._rule, g, a, b) if needs(self, 0) else None
+            grad_b = fused(name, self._rule, g, b, a) if needs(self, 1) else None
+        else:
+            grad_a = self._rule(g, a, b)
+            grad_b = -grad_a
+        return (reduce_to(grad_a, a) if needs(self, 0) else None, reduce_to(grad_b, b) if needs(self, 1) else None)
+
+    def _rule(self, g: Tensor, a: Tensor, b: Tensor) -> Tensor:
         diff = a - b
         inside = np.abs(diff._data) < self.width
         sign = Tensor._make(np.sign(diff._data).astype(g._data.dtype))
-        slope = where(inside, diff * self.inner_scale, sign * self.outer_scale)
-        grad = g * slope
-        if self.reduction == "mean":
-            grad = grad / self.count
-        return (reduce_to(grad, a) if needs(self, 0) else None, reduce_to(-grad, b) if needs(self, 1) else None)
+        grad = g * where(inside, diff * self.inner_scale, sign * self.outer_scale)
+        return grad / self.count if self.reduction == "mean" else grad
 
 
 class SmoothL1LossBackward0(_PiecewiseLoss):

@@ -237,6 +237,8 @@ def reduce_to(grad: Tensor, like: Tensor) -> Tensor:
 
         # as PyTorch's sum_to: one keepdim sum over every broadcast dimension, then a view dropping the leading ones
         extra = grad._data.ndim - len(shape)
+        if not shape:  # a 0-d target: one sum of everything (SumBackward0), as PyTorch's sum_to
+            return reduce_to(sum_(grad), like)
         dims = tuple(range(extra)) + tuple(i + extra for i, extent in enumerate(shape)
                                            if extent == 1 and grad._data.shape[i + extra] != 1)
         if dims:

@@ -18,8 +18,10 @@ from gradstudio.engine.ops._core import (
     precise,
     record,
     reduce_to,
+    scalar_tensor,
     shape_stub,
 )
+from gradstudio.engine.ops.scalar import scale
 from gradstudio.engine.ops.selection import where
 
 # ----- binary arithmetic ---------------------------------------------------------------------------------
@@ -109,7 +111,7 @@ class DivBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
         return (reduce_to(g / b, a) if needs(self, 0) else None,
-                reduce_to(-g * a / (b * b), b) if needs(self, 1) else None)
+                reduce_to(-g * (a / b / b), b) if needs(self, 1) else None)
 
 
 def div(a: Any, b: Any) -> Tensor:
@@ -129,7 +131,7 @@ class ReciprocalBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
-        return (-g * result * result,)
+        return (-g * (result * result),)
 
 
 def reciprocal(a: Tensor) -> Tensor:
@@ -149,7 +151,7 @@ class PowBackward0(Node):
         (a,) = self.saved_tensors
         if self.exponent == 0:
             return (g * 0,)
-        return (g * self.exponent * pow(a, self.exponent - 1),)
+        return (g * scale(pow(a, self.exponent - 1), self.exponent),)
 
 
 class PowBackward1(Node):
@@ -172,7 +174,7 @@ class PowBackward2(Node):
         log_base = float(np.log(np.float64(self.base)))  # -inf for 0, nan for a negative base, as in PyTorch
         if self.base == 0:  # PyTorch: 0 ** x has gradient 0 wherever x >= 0
             return (g * where(exponent._data >= 0, 0.0, result * log_base),)
-        return (g * result * log_base,)
+        return (g * scale(result, log_base),)
 
 
 def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
@@ -267,12 +269,27 @@ def log(a: Tensor) -> Tensor:
     return record(precise(np.log, a._data), LogBackward0, (a,), save=(a,))
 
 
+class LogitBackward0(Node):
+    _saved_names = ("self",)
+
+    def apply(self, g: Tensor) -> tuple:
+        (a,) = self.saved_tensors
+        # PyTorch's logit_backward: grad / (x * (1 - x)) inside [0, 1], nan outside
+        inside = (a._data >= 0) & (a._data <= 1)
+        return (where(inside, g / (a * sub(scalar_tensor(1, a._data.dtype), a)), float("nan")),)
+
+
+def logit(a: Tensor) -> Tensor:
+    """log(a / (1 - a)), the inverse of sigmoid."""
+    return record(precise(lambda x: np.log(x / (1 - x)), float_data(a._data)), LogitBackward0, (a,), save=(a,))
+
+
 class SqrtBackward0(Node):
     _saved_names = ("result",)
 
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
-        return (g / (result * 2),)
+        return (g / scale(result, 2),)
 
 
 def sqrt(a: Tensor) -> Tensor:
@@ -299,7 +316,7 @@ class CosBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
-        return (-g * sin(a),)
+        return (g * -sin(a),)
 
 
 def cos(a: Tensor) -> Tensor:

@@ -11,6 +11,7 @@ from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import needs, normalize_dim, normalize_dims, precise, record
+from gradstudio.engine.ops.scalar import divide, scale
 
 _KEEPDIM_MISMATCH = "      didn't match because some of the keywords were incorrect: keepdim\n"
 _DIMLESS_SIGNATURES = {
@@ -36,11 +37,22 @@ def _kept_shape(shape: tuple, dims: tuple[int, ...]) -> tuple:
 
 def expand_back(g: Tensor, node: Node) -> Tensor:
     """The gradient of a reduced tensor spread back over the reduced dimensions."""
-    from gradstudio.engine.ops.shape import expand, reshape
+    from gradstudio.engine.ops.shape import expand
 
-    if not node.keepdim and g._data.ndim:  # a 0-d gradient (a full reduction) expands as it is, as in PyTorch
-        g = reshape(g, _kept_shape(node.input_shape, node.dims))
-    return expand(g, node.input_shape)
+    return expand(_unreduced(g, node), node.input_shape)
+
+
+def _unreduced(g: Tensor, node: Node) -> Tensor:
+    """The gradient of a reduced tensor with its reduced dims back as ones (a 0-d one stays 0-d, as in PyTorch)."""
+    from gradstudio.engine.ops.shape import reshape, unsqueeze
+
+    if node.keepdim or not g._data.ndim:
+        return g
+    if g._requires_grad:  # recorded (create_graph): one UnsqueezeBackward0 per reduced dim, as PyTorch's
+        for dim in node.dims:
+            g = unsqueeze(g, dim)
+        return g
+    return reshape(g, _kept_shape(node.input_shape, node.dims))
 
 
 def _count(shape: tuple, dims: tuple[int, ...]) -> int:
@@ -79,6 +91,8 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
 
 class MeanBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
+        if g._requires_grad:  # recorded (create_graph): PyTorch's order, expand then DivBackward1
+            return (divide(expand_back(g, self), self.count),)
         return (expand_back(g / self.count, self),)
 
 
@@ -252,19 +266,24 @@ def _correction(unbiased: Any, correction: Any) -> float:
 class VarBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
-        centred = a - mean(a, self.dims, keepdim=True)
-        return (expand_back(g, self) * centred * _inverse_dof(self, 2.0),)
+        # as PyTorch's var_backward: (2 / dof) * grad * (self - self.mean(dim, keepdim=True))
+        return (_unreduced(g, self) * _inverse_dof(self, 2.0) * _centred(a, self),)
 
 
 class StdBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
-        from gradstudio.engine.ops.selection import where
+        from gradstudio.engine.nn._reduction import masked_zero
 
         a, result = self.saved_tensors
-        centred = a - mean(a, self.dims, keepdim=True)
-        # PyTorch masks the gradient where the deviation is 0 (a constant slice): 0, not 0 / 0
-        grad_var = where(result._data == 0, 0.0, g / (result * 2))
-        return (_inverse_dof(self, 2.0) * expand_back(grad_var, self) * centred,)
+        # PyTorch's std_backward: var_backward(grad / (result * 2)) masked where the deviation is 0 (a constant
+        # slice): 0, not 0 / 0
+        grad_var = masked_zero(g / scale(result, 2), result._data == 0)
+        return (scale(_unreduced(grad_var, self), _inverse_dof(self, 2.0)) * _centred(a, self),)
+
+
+def _centred(a: Tensor, node: Node) -> Tensor:
+    """a minus its mean over the node's dims (kept), or its mean() when they are all of them (as PyTorch's)."""
+    return a - (mean(a) if len(node.dims) == a._data.ndim else mean(a, node.dims, keepdim=True))
 
 
 def _inverse_dof(node: Node, scale: float) -> float:
