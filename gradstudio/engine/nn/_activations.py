@@ -175,7 +175,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * Tensor._make(np.zeros(input._data.shape, input._data.dtype))
-    keep = creation.rand(*input._data.shape, dtype=None, generator=generator)._data >= p
+    keep = creation.rand(input._data.shape, dtype=None, generator=generator)._data >= p
     return input * Tensor._make((keep / (1.0 - p)).astype(input._data.dtype))
 
 
