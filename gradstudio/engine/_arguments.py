@@ -43,40 +43,40 @@ def _as_int(value: Any, allow_bool: bool) -> int | None:
         return None
 
 
-def _sequence(name: str, items: Any, keyword: bool) -> tuple[int, ...]:
+def _sequence(name: str, items: Any, keyword: bool, argument: str = "size") -> tuple[int, ...]:
     sizes = []
     for position, item in enumerate(items):
         extent = _as_int(item, allow_bool=position > 0)
         if extent is None:
             if keyword:
-                raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type_name(items)}")
+                raise TypeError(f"{name}(): argument '{argument}' must be tuple of ints, not {type_name(items)}")
             if position == 0:
-                raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but found element of "
-                                f"type {type_name(item)} at pos 0")
-            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {position + 1} with error "
-                            f"\"type must be tuple of ints,but got {type_name(item)}\"")
+                raise TypeError(f"{name}(): argument '{argument}' (position 1) must be tuple of ints, but found "
+                                f"element of type {type_name(item)} at pos 0")
+            raise TypeError(f"{name}(): argument '{argument}' failed to unpack the object at pos {position + 1} with "
+                            f"error \"type must be tuple of ints,but got {type_name(item)}\"")
         sizes.append(extent)
     return tuple(sizes)
 
 
-def sizes(name: str, args: tuple, *, varargs: bool = True, keyword: bool = False) -> tuple[int, ...]:
-    """The size `name(*args)` asks for: varargs ints, or one sequence of ints (`varargs=False`: only that)."""
+def sizes(name: str, args: tuple, *, varargs: bool = True, keyword: bool = False, argument: str = "size"
+          ) -> tuple[int, ...]:
+    """The sizes `name(*args)` asks for: varargs ints, or one sequence of ints (`varargs=False`: only that)."""
     if not args:
         if name in OVERLOADS:
             raise invalid_combination(name, args)
-        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+        raise TypeError(f'{name}() missing 1 required positional arguments: "{argument}"')
     first = args[0]
     if isinstance(first, (tuple, list)) and len(args) == 1:
-        return _sequence(name, first, keyword)
+        return _sequence(name, first, keyword, argument)
     if varargs and _as_int(first, allow_bool=False) is not None:
-        return _sequence(name, args, keyword)
+        return _sequence(name, args, keyword, argument)
     if len(args) > 1:
         if name in OVERLOADS:
             raise invalid_combination(name, args)
         raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
-    if keyword:
-        raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type_name(first)}")
-    raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {type_name(first)}")
+    where = "" if keyword else " (position 1)"
+    raise TypeError(f"{name}(): argument '{argument}'{where} must be tuple of ints, not {type_name(first)}")
 
 
 def check_dtype(name: str, dtype: Any) -> None:

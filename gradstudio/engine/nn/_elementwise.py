@@ -12,14 +12,14 @@ import numpy as np
 
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.nn._reduction import constant, reduction_name, refuse_grad, type_name
+from gradstudio.engine.nn._reduction import constant, reduction_name, refuse_grad, refuse_integer, type_name
 from gradstudio.engine.ops._core import broadcast_error, needs, operands, record, reduce_to
 from gradstudio.engine.ops.fused import fused, recording
 from gradstudio.engine.ops.pointwise import exp, log, logit, sigmoid
 from gradstudio.engine.ops.reduction import sum as sum_
 from gradstudio.engine.ops.scalar import divide
 from gradstudio.engine.ops.selection import clamp, where
-from gradstudio.engine.ops.shape import expand
+from gradstudio.engine.ops.shape import expand_to
 
 # PyTorch clamps the denominator x * (1 - x) of the BCE gradient from below by this.
 _BCE_EPSILON = 1e-12
@@ -67,7 +67,8 @@ def _broadcast_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
         shape = np.broadcast_shapes(a._data.shape, b._data.shape)
     except ValueError:
         raise broadcast_error(a._data.shape, b._data.shape) from None
-    return (a if a._data.shape == shape else expand(a, shape)), (b if b._data.shape == shape else expand(b, shape))
+    return ((a if a._data.shape == shape else expand_to(a, shape)),
+            (b if b._data.shape == shape else expand_to(b, shape)))
 
 
 def _weighted_mse(a: Tensor, b: Tensor, weight: Tensor, reduction: str) -> Tensor:
@@ -97,6 +98,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
         return _weighted_mse(a, b, weight, reduction)
     reduction = reduction_name(reduction)
     a, b, ad, bd = operands(a, b)
+    refuse_integer("mse_cpu", ad.dtype)
     diff = ad - bd
     return record(_reduce(diff * diff, reduction), MseLossBackward0, (a, b), save=(a, b), reduction=reduction,
                   count=diff.size)
@@ -160,6 +162,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
     if target._data.dtype != input._data.dtype:
         raise RuntimeError(f"Found dtype {type_name(target)} but expected {type_name(input)}")
+    refuse_integer("binary_cross_entropy", input._data.dtype)
     refuse_grad("binary_cross_entropy", "weight", weight)
     x, t = input._data, target._data
     _check_unit_interval(x, "input")
@@ -213,6 +216,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     refuse_grad("binary_cross_entropy_with_logits", "weight", weight)
     refuse_grad("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    refuse_integer("log_sigmoid_cpu", input._data.dtype)
     _, _, x, t = operands(input, target)
     if target._data.dtype.kind != "f":
         raise RuntimeError(f"result type {type_name(input)} can't be cast to the desired output type "

@@ -37,6 +37,12 @@ def type_name(tensor: Tensor) -> str:
     return _dtype.legacy_type_name(tensor._data.dtype)[6:-6]
 
 
+def refuse_integer(kernel: str, numpy_dtype: np.dtype) -> None:
+    """PyTorch's NotImplementedError for a loss kernel asked to work in an integer or bool dtype."""
+    if numpy_dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.legacy_type_name(numpy_dtype)[6:-6]}\'')
+
+
 def refuse_grad(function: str, argument: str, tensor: Tensor | None) -> None:
     """PyTorch's error for a gradient-requiring argument the loss cannot differentiate."""
     if tensor is not None and tensor._requires_grad and grad_mode.STATE.enabled:

@@ -11,7 +11,7 @@ import numpy as np
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.nn._elementwise import _broadcast_pair, _reduce
-from gradstudio.engine.nn._reduction import reduction_name
+from gradstudio.engine.nn._reduction import reduction_name, refuse_integer
 from gradstudio.engine.ops._core import needs, operands, record, reduce_to
 from gradstudio.engine.ops.fused import fused, recording
 from gradstudio.engine.ops.pointwise import abs as abs_
@@ -80,6 +80,7 @@ def _piecewise(input: Tensor, target: Tensor, reduction: str, width: float, hube
     reduction = reduction_name(reduction)
     a, b = _broadcast_pair(input, target)
     a, b, ad, bd = operands(a, b)
+    refuse_integer("huber_cpu" if huber else "smooth_l1_cpu", ad.dtype)
     if huber and ad.dtype != input._data.dtype:  # huber_loss computes in, and returns, the input's dtype
         if input._data.dtype.kind != "f":
             raise RuntimeError(f"result type {_TYPE_NAMES[ad.dtype.name]} can't be cast to the desired output type "
@@ -123,12 +124,12 @@ _MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch siz
 def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,  # noqa: A002
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL divergence of `target` from the log-probabilities `input` (target as probabilities, or logs)."""
-    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
-        raise RuntimeError("kl_div: Integral inputs not supported.")
     if size_average is not None or reduce is not None:
         reduction = reduction_name(reduction, size_average, reduce)
-    elif reduction == "mean":
+    elif reduction == "mean":  # warned before the dtype check, as PyTorch does
         warnings.warn(_MEAN_WARNING, UserWarning, stacklevel=2)
+    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if log_target:

@@ -37,9 +37,9 @@ def _kept_shape(shape: tuple, dims: tuple[int, ...]) -> tuple:
 
 def expand_back(g: Tensor, node: Node) -> Tensor:
     """The gradient of a reduced tensor spread back over the reduced dimensions."""
-    from gradstudio.engine.ops.shape import expand
+    from gradstudio.engine.ops.shape import expand_to
 
-    return expand(_unreduced(g, node), node.input_shape)
+    return expand_to(_unreduced(g, node), node.input_shape)
 
 
 def _unreduced(g: Tensor, node: Node) -> Tensor:
@@ -235,14 +235,14 @@ def _products_of_others(a: Tensor, dims: tuple[int, ...]) -> Tensor:
     n x n grid holds its slice with itself replaced by one, and the rows are multiplied.
     """
     from gradstudio.engine.ops.selection import where
-    from gradstudio.engine.ops.shape import expand, permute, reshape
+    from gradstudio.engine.ops.shape import expand_to, permute, reshape
 
     order = [d for d in range(a._data.ndim) if d not in dims] + list(dims)
-    moved = permute(a, *order)
+    moved = permute(a, tuple(order))
     lead, n = moved._data.shape[:a._data.ndim - len(dims)], _count(a._data.shape, dims)
-    grid = expand(reshape(moved, lead + (1, n)), lead + (n, n))
+    grid = expand_to(reshape(moved, lead + (1, n)), lead + (n, n))
     others = prod(where(np.eye(n, dtype=bool), 1.0, grid), -1)
-    return permute(reshape(others, moved._data.shape), *np.argsort(order).tolist())
+    return permute(reshape(others, moved._data.shape), tuple(np.argsort(order).tolist()))
 
 
 def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
