@@ -202,7 +202,7 @@ def execute(
     ready: list[tuple[float, int, Node]] = []
 
     def push(node: Node) -> None:
-        priority = -math.inf if isinstance(node, AccumulateGrad) else -node._sequence_nr
+        priority = -math.inf if node._runs_first else -node._sequence_nr
         heapq.heappush(ready, (priority, next(tiebreak), node))
 
     for node in root_nodes:

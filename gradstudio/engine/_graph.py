@@ -102,6 +102,9 @@ class Node:
     _retained: list[weakref.ref] | None = None
     _saved_names: tuple[str, ...] = ()  # what PyTorch calls each saved tensor: `_saved_self`, `_saved_result`...
     _metadata: dict[str, Any] | None = None
+    # PyTorch gives AccumulateGrad and the NotImplemented placeholder the top sequence number: once ready they
+    # run before every other node (among themselves, in the order they became ready)
+    _runs_first = False
 
     def __init__(self) -> None:
         self._sequence_nr = next(_sequence)
@@ -207,6 +210,7 @@ class AccumulateGrad(Node):
     """The sink for a leaf: adds the incoming gradient into `leaf.grad`."""
 
     _post_accumulate_hooks: list[Callable] | None = None
+    _runs_first = True
 
     def __init__(self, leaf: Tensor) -> None:
         super().__init__()

@@ -341,13 +341,19 @@ def linspace(start: float, end: float, steps: Any = _MISSING, *, dtype: Any = No
         raise _arguments.invalid_combination("linspace", given)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    numpy_dtype = _float_dtype(dtype)
+    if numpy_dtype == np.float32:  # PyTorch's float32 kernel: a float32 step, each value one fused multiply-add
+        start, end = np.float64(np.float32(start)), np.float64(np.float32(end))
+        step = np.float64((np.float32(end) - np.float32(start)) / np.float32(max(steps - 1, 1)))
+    else:
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
     index = np.arange(steps, dtype=np.float64)
     halfway = steps // 2
+    # float64 products of float32 values are exact, so one rounding to float32 below is the fused result
     values = np.where(index < halfway, start + step * index, end - step * (steps - 1 - index))
     if steps == 1:
         values[:] = start
-    return _finish(values.astype(_float_dtype(dtype)), None, requires_grad)
+    return _finish(values.astype(numpy_dtype), None, requires_grad)
 
 
 def eye(n: Any = _MISSING, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch not installed: differential tests against real PyTorch skipped")
 
-from torch_diff import assert_same, warned  # noqa: E402
+from torch_diff import assert_same, attempt, warned  # noqa: E402
 
 
 def F(t):
@@ -69,8 +69,44 @@ CASES = {
     "kl_int": lambda t: F(t).kl_div(t.tensor([1, 2]), t.tensor([1, 2])),
     "softmax_int": lambda t: t.softmax(t.tensor([1, 2]), 0),
     "log_softmax_int": lambda t: t.log_softmax(t.tensor([1, 2]), 0),
+    "ce_0d_long": lambda t: F(t).cross_entropy(t.tensor(2), t.tensor([0])),
+    "ce_long_3d": lambda t: F(t).cross_entropy(t.ones(1, 2, 2, dtype=t.long), t.zeros(1, 2, dtype=t.long)),
+    "ce_empty_long": lambda t: F(t).cross_entropy(t.zeros(0, 3, dtype=t.long), t.zeros(0, dtype=t.long)),
+    "ce_empty_classes": lambda t: F(t).cross_entropy(t.zeros(2, 0), t.tensor([0, 0])),
+    "ce_empty_probabilities": lambda t: F(t).cross_entropy(t.zeros(0, 3), t.zeros(0, 3)),
+    "log_softmax_empty_long": lambda t: t.log_softmax(t.zeros(0, 3, dtype=t.long), 1),
+    "max_over_empty_dim": lambda t: t.zeros(0, 3).max(dim=0),
+    "max_over_empty_last_dim": lambda t: t.zeros(2, 0).max(dim=1),
+    "max_over_full_dim_of_empty": lambda t: t.zeros(0, 3).max(dim=1),
+    "min_over_empty_dim": lambda t: t.zeros(0, 3).min(0),
+    "max_of_empty": lambda t: t.zeros(0, 3).max(),
+    "argmax_over_empty_dim": lambda t: t.zeros(0, 3).argmax(0),
+    "pow_bool_bool": lambda t: t.tensor([True]) ** t.tensor([False]),
+    "pow_python_bool_base": lambda t: True ** t.tensor([True]),
+    "pow_bool_python_bool": lambda t: t.tensor([True, False]) ** True,
+    "pow_bool_int": lambda t: t.tensor([True]) ** t.tensor([2]),
+    "add_alpha_bools": lambda t: t.add(t.tensor([True, False]), t.tensor([True, True]), alpha=2),
+    "add_alpha_zero_bools": lambda t: t.add(t.tensor([True, False]), t.tensor([True, True]), alpha=0),
+    "add_float_alpha_ints": lambda t: t.add(t.tensor([1]), t.tensor([2]), alpha=2.5),
+    "add_float_alpha_int_and_float": lambda t: t.add(t.tensor([1]), t.tensor([2.0]), alpha=2.5),
+    "relu_bool": lambda t: t.relu(t.tensor([True])),
+    "abs_bool": lambda t: t.tensor([True]).abs(),
     "ce_float_int_target_empty": lambda t: F(t).cross_entropy(t.zeros(0), t.tensor([], dtype=t.long)),
 }
+
+
+def not_implemented_raises_before_a_sibling_leaf_is_filled(t):
+    """PyTorch's NotImplemented placeholder runs as soon as it is ready, like AccumulateGrad: ready together,
+    the first readied runs first, so `z * c` raises before c.grad is filled and `c * z` after."""
+    grads = []
+    for swapped in (False, True):
+        x, c = t.tensor([1.5, 2.5], requires_grad=True), t.tensor([1.0], requires_grad=True)
+        z = x.floor_divide(2)
+        out = (c * z if swapped else z * c).sum()
+        grads.append((attempt(out.backward), x.grad, c.grad))
+    x, y = t.tensor([1.5, 2.5], requires_grad=True), t.tensor([0.5, 3.0], requires_grad=True)
+    grads.append((attempt((y.floor_divide(2).sum() + (x * 2).sum()).backward), x.grad, y.grad))
+    return grads
 
 
 def cat_with_legacy_empty_backward(t):
@@ -84,6 +120,10 @@ def cat_with_legacy_empty_backward(t):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_edge_matches_pytorch(name):
     assert_same(lambda t: warned(lambda: CASES[name](t)), torch)
+
+
+def test_not_implemented_backward_raises_in_pytorchs_order():
+    assert_same(not_implemented_raises_before_a_sibling_leaf_is_filled, torch)
 
 
 def test_cat_with_legacy_empty_tensor_backward_matches_pytorch():

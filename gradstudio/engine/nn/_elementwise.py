@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from gradstudio.engine._graph import Node
+from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.nn._reduction import constant, reduction_name, refuse_grad, refuse_integer, type_name
 from gradstudio.engine.ops._core import broadcast_error, needs, operands, record, reduce_to
@@ -29,7 +30,9 @@ def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     """Apply a reduction in numpy (a mean of nothing is nan, without numpy's warning)."""
     if reduction == "none":
         return losses
-    total = np.sum(losses, dtype=losses.dtype)
+    total = torch_sum(losses, tuple(range(losses.ndim)), False)  # PyTorch's float32 summation order
+    if total is None:
+        total = np.sum(losses, dtype=losses.dtype)
     return total if reduction == "sum" else np.asarray(total / losses.size, dtype=losses.dtype)
 
 
@@ -46,19 +49,23 @@ def _grad_scale(node: Node, g: Tensor) -> Tensor:
 class MseLossBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
-        if b._data.dtype != a._data.dtype:  # a bool or int target: PyTorch's backward works in the input's dtype
-            b = b.to(a.dtype)
-        if recording(g, a, b):  # PyTorch's mse_loss_backward: one MseLossBackwardBackward0 per input
-            grad_a = fused("MseLossBackwardBackward0", self._rule, g, a, b) if needs(self, 0) else None
-            grad_b = fused("MseLossBackwardBackward0", self._rule, g, b, a) if needs(self, 1) else None
+        x, y = in_dtype_of(g, a), in_dtype_of(g, b)  # an operand of another dtype: computed in the result's
+        if recording(g, x, y):  # PyTorch's mse_loss_backward: one MseLossBackwardBackward0 per input
+            grad_a = fused("MseLossBackwardBackward0", self._rule, g, x, y) if needs(self, 0) else None
+            grad_b = fused("MseLossBackwardBackward0", self._rule, g, y, x) if needs(self, 1) else None
         else:
-            grad_a = self._rule(g, a, b)
+            grad_a = self._rule(g, x, y)
             grad_b = -grad_a
         return (reduce_to(grad_a, a) if needs(self, 0) else None, reduce_to(grad_b, b) if needs(self, 1) else None)
 
     def _rule(self, g: Tensor, a: Tensor, b: Tensor) -> Tensor:
         grad = g * (a - b) * 2.0
         return grad / self.count if self.reduction == "mean" else grad
+
+
+def in_dtype_of(g: Tensor, operand: Tensor) -> Tensor:
+    """`operand` converted to the dtype of the gradient `g` (a loss's result dtype), if it is not in it."""
+    return operand if operand._data.dtype == g._data.dtype else operand.to(g.dtype)
 
 
 def _broadcast_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:

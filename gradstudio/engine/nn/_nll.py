@@ -189,9 +189,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         if ignore_index != -100:
             raise RuntimeError("ignore_index is not supported for floating point target")
         return _probability_loss(log_softmax(input, class_dim), target, weight, reduction, label_smoothing)
-    if input._data.dtype.kind != "f":
-        raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{type_name(input)}'")
-    log_p = log_softmax(input, class_dim)
+    log_p = log_softmax(input, class_dim)  # refuses an integer input (with its dim checked first), as PyTorch
     loss = nll_loss(log_p, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing <= 0:
         return loss

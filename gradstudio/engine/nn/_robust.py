@@ -10,7 +10,7 @@ import numpy as np
 
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.nn._elementwise import _broadcast_pair, _reduce
+from gradstudio.engine.nn._elementwise import _broadcast_pair, _reduce, in_dtype_of
 from gradstudio.engine.nn._reduction import reduction_name, refuse_integer
 from gradstudio.engine.ops._core import needs, operands, record, reduce_to
 from gradstudio.engine.ops.fused import fused, recording
@@ -60,6 +60,7 @@ class _PiecewiseLoss(Node):
         return (reduce_to(grad_a, a) if needs(self, 0) else None, reduce_to(grad_b, b) if needs(self, 1) else None)
 
     def _rule(self, g: Tensor, a: Tensor, b: Tensor) -> Tensor:
+        a, b = in_dtype_of(g, a), in_dtype_of(g, b)
         diff = a - b
         inside = np.abs(diff._data) < self.width
         sign = Tensor._make(np.sign(diff._data).astype(g._data.dtype))

@@ -48,10 +48,20 @@ class RsubBackward1(Node):
 
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a + alpha * b, broadcast."""
-    a, b, data = binary(np.add if alpha == 1 else lambda x, y: x + alpha * y, a, b)
+    a, b, data = binary(np.add if alpha == 1 else lambda x, y: _scaled_add(x, y, alpha), a, b)
     if not tracking(a, b):  # skip building the shape stubs only a recorded node needs
         return Tensor._make(data)
     return record(data, AddBackward0, (a, b), inputs_like=(shape_stub(a), shape_stub(b)), alpha=alpha)
+
+
+def _scaled_add(x: np.ndarray, y: np.ndarray, alpha: Any) -> np.ndarray:
+    """x + alpha * y in the operands' (promoted) dtype, as PyTorch: alpha cast to it, refused as a float for
+    integers."""
+    if x.dtype.kind in "biu" and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if x.dtype == np.bool_:
+        return x | (y & bool(alpha))
+    return x + alpha * y
 
 
 BOOL_SUBTRACTION = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
@@ -181,17 +191,26 @@ def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """a ** exponent, for tensor or scalar bases and exponents."""
     if not isinstance(a, Tensor):
         exponent, base, exponent_data, base_data = operands(exponent, a)
+        _refuse_bool_power(exponent_data.dtype)
         data = np.power(float_data(base_data), float_data(exponent_data))
         if exponent_data.dtype.kind in "iub":  # an integer base and exponent stay integer, as in PyTorch
             data = data.astype(exponent_data.dtype)
         return record(data, PowBackward2, (exponent,), save=(exponent,), save_output=True, base=a)
     if isinstance(exponent, Tensor):
         a, b, data = binary(_power, a, exponent)
+        _refuse_bool_power(a._data.dtype if data.dtype == np.int8 else data.dtype)
         return record(data, PowBackward1, (a, b), save=(a, b), save_output=True)
     if type(exponent) is int and exponent < 0 and a._data.dtype.kind in "iub":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     a, _, data = binary(np.power, a, exponent)
+    if data.dtype == np.int8:  # numpy's bool ** bool; PyTorch's stays bool
+        data = data.astype(np.bool_)
     return record(data, PowBackward0, (a,), save=(a,), exponent=exponent)
+
+
+def _refuse_bool_power(numpy_dtype: np.dtype) -> None:
+    if numpy_dtype == np.bool_:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
 
 
 def _power(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -240,6 +259,8 @@ class SgnBackward0(Node):
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
     """|a|."""
+    if a._data.dtype == np.bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return record(np.abs(a._data), AbsBackward0, (a,), save=(a,))
 
 
@@ -403,4 +424,6 @@ def threshold_backward(g: Tensor, result: Tensor) -> Tensor:
 
 def relu(a: Tensor) -> Tensor:
     """max(a, 0)."""
+    if a._data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return record(np.maximum(a._data, 0).astype(a._data.dtype, copy=False), ReluBackward0, (a,), save_output=True)

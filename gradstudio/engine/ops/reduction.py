@@ -9,6 +9,7 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
+from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import needs, normalize_dim, normalize_dims, precise, record
 from gradstudio.engine.ops.scalar import divide, scale
@@ -83,7 +84,9 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
     numpy_dtype = dtype.numpy_dtype if dtype is not None else (a._data.dtype if a._data.dtype.kind == "f"
                                                                else _dtype.DEFAULT_INT)
     # np.add.reduce is what np.sum runs for an ndarray, without np.sum's ~1.5 us of Python-level dispatch
-    data = np.add.reduce(a._data, axis=dims, dtype=numpy_dtype, keepdims=keepdim)
+    data = torch_sum(a._data, dims, keepdim) if numpy_dtype is a._data.dtype else None  # PyTorch's float32 order
+    if data is None:
+        data = np.add.reduce(a._data, axis=dims, dtype=numpy_dtype, keepdims=keepdim)
     node = SumBackward0 if dim is None else SumBackward1
     return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim,
                   input_dtype=a._data.dtype)
@@ -110,7 +113,10 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     count = _count(a._data.shape, dims)
     # np.mean's own steps (sum in the input's dtype, divide by the count) without its ~3 us of Python
     # overhead, and without its warning for an empty slice: PyTorch returns nan silently
-    data = np.add.reduce(a._data, axis=dims, dtype=a._data.dtype, keepdims=keepdim) / count
+    total = torch_sum(a._data, dims, keepdim)  # PyTorch's mean is its sum (in its float32 order) / count
+    if total is None:
+        total = np.add.reduce(a._data, axis=dims, dtype=a._data.dtype, keepdims=keepdim)
+    data = total / count
     node = MeanBackward0 if dim is None else MeanBackward1
     return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim, count=count)
 
@@ -372,7 +378,7 @@ def log_softmax_backward_data(g: Tensor, result: Tensor, dim: int) -> Tensor:
 
 def _shifted(a: Tensor, dim: int, name: str) -> tuple[np.ndarray, int]:
     axis = normalize_dim(dim, a._data.ndim)
-    if a._data.dtype.kind != "f":  # PyTorch's kernels take only floating tensors (cast with dtype= first)
+    if a._data.dtype.kind != "f" and a._data.size:  # PyTorch's kernels take only floating tensors (cast first)
         kernel = f"{name}_lastdim_kernel_impl" if axis >= a._data.ndim - 1 else f"{name}_kernel_impl"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.legacy_type_name(a._data.dtype)[6:-6]}'")
     x = a._data
@@ -394,6 +400,8 @@ def softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(a) normalised to sum to one along `dim` (after casting to `dtype`, when given)."""
     a = _cast(a, dtype)
     shifted, axis = _shifted(a, dim, "softmax")
+    if shifted.dtype.kind != "f":  # an empty integer tensor, which PyTorch returns as it is
+        return record(shifted, SoftmaxBackward0, (a,), save_output=True, dim=axis)
     e = precise(np.exp, shifted)
     data = e / (np.sum(e, axis=axis, keepdims=True) if e.ndim else e)
     return record(data, SoftmaxBackward0, (a,), save_output=True, dim=axis)
@@ -403,6 +411,8 @@ def log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """log(softmax(a)) along `dim`, computed stably (after casting to `dtype`, when given)."""
     a = _cast(a, dtype)
     shifted, axis = _shifted(a, dim, "log_softmax")
+    if shifted.dtype.kind != "f":  # an empty integer tensor, which PyTorch returns as it is
+        return record(shifted, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
     e = precise(np.exp, shifted)
     data = shifted - precise(np.log, np.sum(e, axis=axis, keepdims=True) if shifted.ndim else e)
     return record(data, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
