@@ -62,6 +62,10 @@ def _sequence(name: str, items: Any, keyword: bool, argument: str = "size") -> t
 def sizes(name: str, args: tuple, *, varargs: bool = True, keyword: bool = False, argument: str = "size"
           ) -> tuple[int, ...]:
     """The sizes `name(*args)` asks for: varargs ints, or one sequence of ints (`varargs=False`: only that)."""
+    if args and varargs and all(type(extent) is int for extent in args):  # the common case, decided early
+        return args
+    if len(args) == 1 and type(args[0]) is tuple and all(type(extent) is int for extent in args[0]):
+        return args[0]
     if not args:
         if name in OVERLOADS:
             raise invalid_combination(name, args)

@@ -124,9 +124,16 @@ def inner_sum(rows: np.ndarray) -> np.ndarray:
 def torch_sum(data: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray | None:
     """`data` summed over `dims` in PyTorch's order when it is float32, at most EXACT_LIMIT elements, and the dims are
     the trailing ones of a contiguous array (a full sum, or rows); None otherwise (numpy's sum stands)."""
-    if data.dtype != _F32 or not 0 < data.size <= EXACT_LIMIT or not dims or not data.flags.c_contiguous:
+    if data.dtype != _F32 or not dims:
         return None
-    ndim = data.ndim
+    ndim, size = data.ndim, data.size
+    if 0 < size < lanes() and len(dims) == ndim:  # a tiny full sum (a loss, a mean in a tutorial), kept cheap
+        total = np.add.accumulate(data.reshape(-1).take(_short_order(size)))[-1]
+        if size < _ILP:
+            total = total + _F32.type(0)  # the three empty accumulators added, as PyTorch does (-0.0 -> 0.0)
+        return total.reshape((1,) * ndim) if keepdim else total
+    if not 0 < size <= EXACT_LIMIT or not data.flags.c_contiguous:
+        return None
     if dims != tuple(range(ndim - len(dims), ndim)):
         return None
     kept = data.shape[:ndim - len(dims)]
