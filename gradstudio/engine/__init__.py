@@ -129,6 +129,7 @@ from gradstudio.engine.random import (
     seed,
     set_rng_state,
 )
+from gradstudio.engine.sampling import multinomial
 
 # The function forms (torch.sin(x)) refuse a non-tensor first argument as PyTorch does; methods need no check.
 for _name in ("abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "neg", "reciprocal", "sum", "mean",

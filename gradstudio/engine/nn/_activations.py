@@ -166,17 +166,21 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
             *, generator: Any = None) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p), when training.
 
-    The mask is drawn with the engine's `rand` (from `generator` if given): seeded runs repeat, but the mask is
-    not yet PyTorch's bit for bit (that needs its Bernoulli draw).
+    As PyTorch's CPU dropout: a noise tensor laid out like `input` filled by `bernoulli_(1 - p)`, divided by
+    1 - p, then multiplied in, so `torch.manual_seed(s)` gives PyTorch's mask bit for bit.
     """
+    from gradstudio.engine.ops.inplace import mul_
+
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+    if not training or p == 0.0 or not input._data.size:
         return input
     if p == 1.0:
-        return input * Tensor._make(np.zeros(input._data.shape, input._data.dtype))
-    keep = creation.rand(input._data.shape, dtype=None, generator=generator)._data >= p
-    return input * Tensor._make((keep / (1.0 - p)).astype(input._data.dtype))
+        noise = Tensor._make(np.zeros((), input._data.dtype))
+    else:
+        noise = creation.bernoulli_(Tensor._make(np.empty_like(input._data)), 1.0 - p, generator=generator)
+        noise = Tensor._make(noise._data / noise._data.dtype.type(1.0 - p))
+    return mul_(input, noise) if inplace else input * noise
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
