@@ -138,7 +138,7 @@ for _name in ("abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "rel
     globals()[_name] = _tensor_function(globals()[_name])
 for _name in ("sum", "mean", "prod", "max", "min", "var", "std", "softmax", "log_softmax", "argmax", "argmin", "any",
               "all", "norm", "logsumexp", "cumsum", "cumprod"):
-    globals()[_name] = _accepting_aliases(globals()[_name], casts=_name in ("mean", "prod"))
+    globals()[_name] = _accepting_aliases(globals()[_name])
 for _name in ("add", "sub", "mul", "div", "maximum", "minimum", "matmul", "eq", "ne", "lt", "le", "gt", "ge",
               "floor_divide", "remainder"):
     globals()[_name] = _accepting_aliases(globals()[_name], second="other")

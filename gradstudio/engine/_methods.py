@@ -92,7 +92,7 @@ def _bind() -> None:
         setattr(Tensor, name, function)
     for name in ("sum", "mean", "prod", "max", "min", "var", "std", "softmax", "log_softmax", "argmax", "argmin",
                  "any", "all", "norm", "logsumexp", "cumsum", "cumprod"):
-        setattr(Tensor, name, accepting_aliases(methods[name], casts=name in ("mean", "prod")))
+        setattr(Tensor, name, accepting_aliases(methods[name]))
     for name in ("add", "sub", "mul", "div", "maximum", "minimum", "matmul", "eq", "ne", "lt", "le", "gt", "ge"):
         setattr(Tensor, name, accepting_aliases(methods[name], second="other"))
     Tensor.T = property(shape.reverse_dims, doc="All dimensions reversed (the transpose of a matrix).")

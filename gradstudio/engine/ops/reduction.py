@@ -95,30 +95,45 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
 class MeanBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         if g._requires_grad:  # recorded (create_graph): PyTorch's order, expand then DivBackward1
-            return (divide(expand_back(g, self), self.count),)
-        return (expand_back(g / self.count, self),)
+            grad = divide(expand_back(g, self), self.count)
+        else:
+            grad = expand_back(g / self.count, self)
+        return (in_input_dtype(grad, self),)
+
+
+def in_input_dtype(grad: Tensor, node: Node) -> Tensor:
+    """A gradient computed in a reduction's `dtype=`, converted back to its input's dtype (as PyTorch's engine
+    converts every gradient to its input's)."""
+    if grad._data.dtype == node.input_dtype:
+        return grad
+    from gradstudio.engine.ops.shape import to_dtype
+
+    return to_dtype(grad, node.input_dtype)
 
 
 class MeanBackward1(MeanBackward0):
     pass
 
 
-def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Arithmetic mean over all elements, or over `dim` (floating tensors only)."""
+def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Arithmetic mean over all elements, or over `dim` (floating tensors only; `dtype=` computes in that
+    dtype, recorded as one MeanBackward node, as in PyTorch)."""
     _refuse_keepdim_without_dim("mean", dim, keepdim)
-    if a._data.dtype.kind != "f":
+    values = a._data if dtype is None else a._data.astype(dtype.numpy_dtype)
+    if values.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {_dtype.legacy_type_name(a._data.dtype)[6:-6]}")
+                           f"complex dtype. Got: {_dtype.legacy_type_name(values.dtype)[6:-6]}")
     dims = normalize_dims(dim, a._data.ndim)
     count = _count(a._data.shape, dims)
     # np.mean's own steps (sum in the input's dtype, divide by the count) without its ~3 us of Python
     # overhead, and without its warning for an empty slice: PyTorch returns nan silently
-    total = torch_sum(a._data, dims, keepdim)  # PyTorch's mean is its sum (in its float32 order) / count
+    total = torch_sum(values, dims, keepdim)  # PyTorch's mean is its sum (in its float32 order) / count
     if total is None:
-        total = np.add.reduce(a._data, axis=dims, dtype=a._data.dtype, keepdims=keepdim)
+        total = np.add.reduce(values, axis=dims, dtype=values.dtype, keepdims=keepdim)
     data = total / count
     node = MeanBackward0 if dim is None else MeanBackward1
-    return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim, count=count)
+    return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim, count=count,
+                  input_dtype=a._data.dtype)
 
 
 class ReturnTypes(NamedTuple):
@@ -216,18 +231,20 @@ class ProdBackward0(Node):
         from gradstudio.engine.ops.selection import where
 
         a, result = self.saved_tensors
+        if a._data.dtype != result._data.dtype:  # prod(dtype=...): PyTorch's backward reads self.to(grad's dtype)
+            a = a.to(result.dtype)
         is_zero = a._data == 0
         dims = self.dims
         if is_zero.any() and grad_mode.STATE.enabled:
             # create_graph: with two zeros in a slice the gradient is 0 but its derivative is not
-            return (expand_back(g, self) * _products_of_others(a, dims),)
+            return (in_input_dtype(expand_back(g, self) * _products_of_others(a, dims), self),)
         zeros_in_slice = np.sum(is_zero, axis=dims, keepdims=True)
         nonzero_factors = where(is_zero, 1.0, a)
         product_of_nonzero = prod(nonzero_factors, dims[0], keepdim=True) if len(dims) == 1 else \
             prod(nonzero_factors).reshape(_kept_shape(a._data.shape, dims))
         kept_result = result if self.keepdim else result.reshape(_kept_shape(a._data.shape, dims))
         others = where(is_zero, where(zeros_in_slice == 1, product_of_nonzero, 0.0), kept_result / nonzero_factors)
-        return (expand_back(g, self) * others,)
+        return (in_input_dtype(expand_back(g, self) * others, self),)
 
 
 class ProdBackward1(ProdBackward0):
@@ -251,16 +268,17 @@ def _products_of_others(a: Tensor, dims: tuple[int, ...]) -> Tensor:
     return permute(reshape(others, moved._data.shape), tuple(np.argsort(order).tolist()))
 
 
-def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Product over all elements, or along `dim`."""
+def prod(a: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Product over all elements, or along `dim` (`dtype=` multiplies in that dtype, one ProdBackward node)."""
     _refuse_keepdim_without_dim("prod", dim, keepdim)
     dims = normalize_dims(dim, a._data.ndim)
-    data = np.prod(a._data, axis=dims, keepdims=keepdim)
-    if a._data.dtype.kind != "f":
+    values = a._data if dtype is None else a._data.astype(dtype.numpy_dtype)
+    data = np.prod(values, axis=dims, keepdims=keepdim)
+    if values.dtype.kind != "f":
         data = data.astype(np.int64)
     node = ProdBackward0 if dim is None else ProdBackward1
     return record(data, node, (a,), save=(a,), save_output=True, input_shape=a._data.shape,
-                  dims=dims, keepdim=keepdim if dim is not None else False)
+                  dims=dims, keepdim=keepdim if dim is not None else False, input_dtype=a._data.dtype)
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
