@@ -140,7 +140,8 @@ def torch_sum(data: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndar
     count = 1
     for extent in data.shape[ndim - len(dims):]:
         count *= extent
-    result = inner_sum(data.reshape(-1, count)).reshape(kept)
+    # contiguous, as numpy's sum returns it (accumulating along a transposed view leaves strided rows)
+    result = np.ascontiguousarray(inner_sum(data.reshape(-1, count))).reshape(kept)
     if keepdim:
         result = result.reshape(kept + (1,) * len(dims))
     return result

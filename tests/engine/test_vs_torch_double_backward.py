@@ -63,6 +63,8 @@ OPS: dict[str, tuple[tuple, Any]] = {
     "std_dim_keepdim": ((X,), lambda t, x: x.std(0, keepdim=True)),
     "tanh_and_sigmoid": ((X,), lambda t, x: t.tanh(x) * t.sigmoid(x)),
     "log_softmax": ((X,), lambda t, x: t.log_softmax(x, 1) ** 2),
+    "outer_of_flattened": ((X, Y), lambda t, x, y: t.outer(x.flatten(), y.flatten())),
+    "row_sums": ((X, Y), lambda t, x, y: (x * y).sum(1, keepdim=True) * x),
 }
 
 

@@ -19,13 +19,7 @@ from gradstudio.engine._backward import execute
 from gradstudio.engine._graph import FREED_BUFFERS_MESSAGE, Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import record
-
-
-class AliasBackward0(Node):
-    """The identity: an input of a fused formula seen through a node of its own, where its gradient is read."""
-
-    def apply(self, grad: Tensor) -> tuple:
-        return (grad,)
+from gradstudio.engine.ops.shape import AliasBackward0
 
 
 class FusedBackward(Node):
@@ -63,6 +57,7 @@ def _node_type(name: str) -> type[FusedBackward]:
 
 
 def _alias(tensor: Tensor) -> Tensor:
+    """`tensor` seen through a node of its own (the identity), where the inner graph's gradient is read."""
     alias = record(tensor._data, AliasBackward0, (tensor,))
     alias._version_counter = tensor._version_counter
     return alias
