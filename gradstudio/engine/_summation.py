@@ -18,15 +18,14 @@ import numpy as np
 _ILP = 4  # row_sum's accumulators
 _LEVELS = 4  # multi_row_sum's cascade levels
 _F32 = np.dtype(np.float32)
+_ZERO = np.float32(0)
 # Sums of up to this many elements follow PyTorch's order (this module matches PyTorch's bits up to 32768, its
 # GRAIN_SIZE, beyond which PyTorch splits a sum between threads); larger ones keep numpy's faster pairwise order.
 EXACT_LIMIT = 4096
 
 
-@functools.lru_cache(maxsize=1)
-def lanes() -> int:
-    """Floats per vector of PyTorch's sum kernel: 8 (its AVX2 build; measured the same on an AVX-512 machine)."""
-    return 8
+# floats per vector of PyTorch's sum kernel: 8 (its AVX2 build; measured the same on an AVX-512 machine)
+LANES = 8
 
 
 def _in_order(start: np.ndarray | None, terms: np.ndarray) -> np.ndarray:
@@ -102,7 +101,7 @@ def _short_order(count: int) -> np.ndarray:
 
 def inner_sum(rows: np.ndarray) -> np.ndarray:
     """The float32 sum of each row of `rows` (R, n), in PyTorch's order."""
-    width = lanes()
+    width = LANES
     count = rows.shape[1]
     if count < width and rows.shape[0] == 1:  # the common tiny sum, in as few numpy calls as it takes
         total = np.add.accumulate(rows[0].take(_short_order(count)))[-1]
@@ -127,10 +126,12 @@ def torch_sum(data: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndar
     if data.dtype != _F32 or not dims:
         return None
     ndim, size = data.ndim, data.size
-    if 0 < size < lanes() and len(dims) == ndim:  # a tiny full sum (a loss, a mean in a tutorial), kept cheap
-        total = np.add.accumulate(data.reshape(-1).take(_short_order(size)))[-1]
-        if size < _ILP:
-            total = total + _F32.type(0)  # the three empty accumulators added, as PyTorch does (-0.0 -> 0.0)
+    if 0 < size < LANES and len(dims) == ndim:  # a tiny full sum (a loss, a mean in a tutorial), kept cheap
+        flat = data.reshape(-1)
+        if size <= _ILP:  # in reading order, then the empty accumulators (-0.0 + 0.0 is 0.0, as in PyTorch)
+            total = np.add.accumulate(flat)[-1] + _ZERO
+        else:
+            total = np.add.accumulate(flat.take(_short_order(size)))[-1]
         return total.reshape((1,) * ndim) if keepdim else total
     if not 0 < size <= EXACT_LIMIT or not data.flags.c_contiguous:
         return None

@@ -98,7 +98,7 @@ class MeanBackward0(Node):
             grad = divide(expand_back(g, self), self.count)
         else:
             grad = expand_back(g / self.count, self)
-        return (in_input_dtype(grad, self),)
+        return (grad if grad._data.dtype is self.input_dtype else in_input_dtype(grad, self),)
 
 
 def in_input_dtype(grad: Tensor, node: Node) -> Tensor:
