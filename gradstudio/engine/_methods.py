@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from gradstudio.engine import creation, sampling
@@ -44,7 +45,16 @@ def _comparison_operator(function: Any) -> Any:
     return operator
 
 
+MT_DEPRECATION_0D = ("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases. "
+                     "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4373.)")
+
+
 def _matrix_transpose(self: Tensor) -> Tensor:
+    if self._data.ndim == 0:  # the tensor itself, with PyTorch's warning once per process
+        if MT_DEPRECATION_0D not in shape.WARNED_ONCE:
+            shape.WARNED_ONCE.add(MT_DEPRECATION_0D)
+            warnings.warn(MT_DEPRECATION_0D, UserWarning, stacklevel=2)
+        return self
     if self._data.ndim == 1:
         raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
                            f"{self._data.ndim}-D tensor.")

@@ -89,6 +89,8 @@ CASES = {
     "add_alpha_zero_bools": lambda t: t.add(t.tensor([True, False]), t.tensor([True, True]), alpha=0),
     "add_float_alpha_ints": lambda t: t.add(t.tensor([1]), t.tensor([2]), alpha=2.5),
     "add_float_alpha_int_and_float": lambda t: t.add(t.tensor([1]), t.tensor([2.0]), alpha=2.5),
+    "clamp_bounds_not_broadcasting": lambda t: t.clamp(t.ones(2, 3), t.ones(3, 2)),
+    "clamp_upper_bound_not_broadcasting": lambda t: t.clamp(t.ones(2, 3), t.ones(3), t.ones(2)),
     "relu_bool": lambda t: t.relu(t.tensor([True])),
     "abs_bool": lambda t: t.tensor([True]).abs(),
     "ce_float_int_target_empty": lambda t: F(t).cross_entropy(t.zeros(0), t.tensor([], dtype=t.long)),
@@ -120,6 +122,15 @@ def cat_with_legacy_empty_backward(t):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_edge_matches_pytorch(name):
     assert_same(lambda t: warned(lambda: CASES[name](t)), torch)
+
+
+def test_mT_of_a_0d_tensor_is_the_tensor_itself():
+    """PyTorch returns the tensor (its deprecation warning fires once per process, so it is not compared here)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert_same(lambda t: (lambda x: [x.mT is x, x.mT])(t.tensor(1.5, requires_grad=True)), torch)
 
 
 def test_not_implemented_backward_raises_in_pytorchs_order():

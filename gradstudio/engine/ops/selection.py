@@ -66,7 +66,14 @@ def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 
     x = a._data.astype(target, copy=False)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         low, high = _bound(min, False, target), _bound(max, True, target)
-        data = np.minimum(np.maximum(x, low._data), high._data).astype(target, copy=False)
+        try:
+            data = np.minimum(np.maximum(x, low._data), high._data).astype(target, copy=False)
+        except ValueError:  # PyTorch's message for the first pair that does not broadcast
+            try:
+                shape = np.broadcast_shapes(x.shape, low._data.shape)
+            except ValueError:
+                raise broadcast_error(x.shape, low._data.shape) from None
+            raise broadcast_error(shape, high._data.shape) from None
         return record(data, ClampBackward0, (a, low, high), save=(a, low, high))
     data = np.clip(x, min, max).astype(target, copy=False)
     return record(data, ClampBackward1, (a,), save=(a,), low=min, high=max)
