@@ -15,10 +15,10 @@ from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.nn._reduction import constant, masked_zero, reduction_name, refuse_grad, type_name
 from gradstudio.engine.ops._core import record
 from gradstudio.engine.ops.fused import fused, recording
-from gradstudio.engine.ops.reduction import log_softmax
 from gradstudio.engine.ops.reduction import sum as sum_
 from gradstudio.engine.ops.scalar import divide, scale, shift
 from gradstudio.engine.ops.shape import reshape, unsqueeze
+from gradstudio.engine.ops.softmax import log_softmax
 
 
 class NllLossBackward0(Node):
