@@ -99,10 +99,31 @@ def _short_order(count: int) -> np.ndarray:
     return np.array([0, *range(_ILP, count), *range(1, _ILP)] if count >= _ILP else list(range(count)), np.intp)
 
 
+def _single_row_sum(row: np.ndarray) -> np.ndarray:
+    """`inner_sum` of one row of LANES to 16 * 4 * LANES * 16 floats (the cascade never passes its first level),
+    in few numpy calls: a full sum (a loss, a mean) is the common case."""
+    count = row.shape[0]
+    vectors = count // LANES
+    groups = vectors // _ILP  # multi_row_sum's rows: four vectors each
+    grid = row[:groups * _ILP * LANES].reshape(groups, _ILP * LANES)
+    step = 1 << max(4, (groups - 1).bit_length() // _LEVELS if groups > 1 else 0)
+    blocks = groups // step
+    partial = _sequential(grid[blocks * step:])  # the first accumulator after the last whole block
+    if blocks:  # plus the second, which gathered each block's sum
+        block_sums = np.add.accumulate(grid[:blocks * step].reshape(blocks, step, -1), axis=1)[:, -1]
+        partial = partial + np.add.accumulate(block_sums, axis=0)[-1]
+    partial = partial.reshape(_ILP, LANES)
+    left = row[groups * _ILP * LANES:vectors * LANES].reshape(-1, LANES)
+    lanes = np.add.accumulate(np.concatenate([partial[:1], left, partial[1:]]), axis=0)[-1]
+    return np.add.accumulate(np.concatenate([row[vectors * LANES:], lanes]))[-1:]
+
+
 def inner_sum(rows: np.ndarray) -> np.ndarray:
     """The float32 sum of each row of `rows` (R, n), in PyTorch's order."""
     width = LANES
     count = rows.shape[1]
+    if rows.shape[0] == 1 and width <= count <= width * _ILP * 16 * 16:
+        return _single_row_sum(rows[0])
     if count < width and rows.shape[0] == 1:  # the common tiny sum, in as few numpy calls as it takes
         total = np.add.accumulate(rows[0].take(_short_order(count)))[-1]
         return np.array([total if count >= _ILP else total + _F32.type(0)], _F32)
