@@ -4,8 +4,8 @@ Run `python bench/float32_agreement.py` (needs torch). For each transcendental f
 inputs from the function's usual domain (fixed seed) and compares three float32 results with torch's CPU result:
 numpy's float32 kernel, the float64 kernel rounded to float32, and the engine's own result. The engine computes
 each function with whichever path agrees better (`precise` in `ops/_core.py`); this table is how that was
-chosen (sigmoid: the float64 exp rounded, then float32 arithmetic, as PyTorch's kernel; sin and cos keep numpy's
-float32 kernels, for speed).
+chosen (sigmoid: the float64 exp rounded, then float32 arithmetic, as PyTorch's kernel; sin and cos: the float64
+kernel rounded, 95% against numpy's float32 84% and 81%, at about 35x numpy's float32 time on large tensors).
 """
 
 from __future__ import annotations
@@ -95,6 +95,20 @@ def _time(function: Callable, x: np.ndarray, precise: bool, repeats: int = 5) ->
     return best
 
 
+def summation_agreement(sizes: list[int], seed: int = 0) -> dict[str, float]:
+    """Per reduction (sum, mean), the share of float32 vectors of the given sizes whose result is torch's."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    hits = {"sum": 0, "mean": 0}
+    for size in sizes:
+        x = rng.standard_normal(size).astype(np.float32)
+        for name in hits:
+            ours = getattr(engine.from_numpy(x), name)().numpy()
+            hits[name] += int(ours.tobytes() == getattr(torch.from_numpy(x), name)().numpy().tobytes())
+    return {name: count / len(sizes) for name, count in hits.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the agreement table (and the time of each path on the same inputs)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -107,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         fast, precise = _time(function, x, False), _time(function, x, True)
         print(f"{name:10} {shares['float32']:10.2%} {shares['float64']:10.2%} {shares['engine']:10.2%} "
               f"{fast * 1e3:8.2f}ms {precise * 1e3:8.2f}ms")
+    rng = np.random.default_rng(1)
+    print(f"\n{'sizes':26} {'sum':>8} {'mean':>8}   (float32 vectors, share bit-identical to torch's)")
+    for low, high in ((1, 65), (65, 4097), (4097, 32769), (32769, 100_001)):
+        shares = summation_agreement([int(n) for n in rng.integers(low, high, 300)])
+        print(f"{f'{low}..{high - 1}':26} {shares['sum']:8.1%} {shares['mean']:8.1%}")
     return 0
 
 

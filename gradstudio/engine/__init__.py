@@ -92,6 +92,7 @@ from gradstudio.engine.ops.pointwise import (
     div,
     exp,
     log,
+    logit,
     mul,
     neg,
     pow,
@@ -103,7 +104,7 @@ from gradstudio.engine.ops.pointwise import (
     sub,
     tanh,
 )
-from gradstudio.engine.ops.reduction import log_softmax, max, mean, min, prod, softmax, std, sum, var
+from gradstudio.engine.ops.reduction import max, mean, min, prod, std, sum, var
 from gradstudio.engine.ops.selection import clamp, eq, ge, gt, le, lt, maximum, minimum, ne, where
 from gradstudio.engine.ops.shape import (
     cat,
@@ -118,6 +119,7 @@ from gradstudio.engine.ops.shape import (
     transpose,
     unsqueeze,
 )
+from gradstudio.engine.ops.softmax import log_softmax, softmax
 from gradstudio.engine.ops.tiling import chunk, einsum, outer, split, unbind
 from gradstudio.engine.random import (
     Generator,
@@ -128,6 +130,7 @@ from gradstudio.engine.random import (
     seed,
     set_rng_state,
 )
+from gradstudio.engine.sampling import multinomial
 
 # The function forms (torch.sin(x)) refuse a non-tensor first argument as PyTorch does; methods need no check.
 for _name in ("abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "neg", "reciprocal", "sum", "mean",
@@ -136,7 +139,7 @@ for _name in ("abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "rel
     globals()[_name] = _tensor_function(globals()[_name])
 for _name in ("sum", "mean", "prod", "max", "min", "var", "std", "softmax", "log_softmax", "argmax", "argmin", "any",
               "all", "norm", "logsumexp", "cumsum", "cumprod"):
-    globals()[_name] = _accepting_aliases(globals()[_name], casts=_name in ("mean", "prod"))
+    globals()[_name] = _accepting_aliases(globals()[_name])
 for _name in ("add", "sub", "mul", "div", "maximum", "minimum", "matmul", "eq", "ne", "lt", "le", "gt", "ge",
               "floor_divide", "remainder"):
     globals()[_name] = _accepting_aliases(globals()[_name], second="other")

@@ -75,8 +75,9 @@ def _needed(roots: Sequence[Node], targets: set[Node]) -> set[Node]:
 
 
 def _priority(node: Node) -> float:
-    """Ready-queue order: AccumulateGrad first, then the most recently created node."""
-    return -math.inf if node._is_sink else -node._sequence_nr
+    """Ready-queue order: AccumulateGrad and the not-implemented placeholder first (PyTorch gives them the top
+    sequence number), then the most recently created node."""
+    return -math.inf if node._runs_first else -node._sequence_nr
 
 
 def _check_nan(node: Node, grads: tuple) -> None:

@@ -104,6 +104,9 @@ class Node:
     _saved_names: tuple[str, ...] = ()  # what PyTorch calls each saved tensor: `_saved_self`, `_saved_result`...
     _metadata: dict[str, Any] | None = None
     _is_sink = False  # AccumulateGrad: the ready queue runs it first and backward accumulates instead of applying
+    # PyTorch gives AccumulateGrad and the NotImplemented placeholder the top sequence number: once ready they
+    # run before every other node (among themselves, in the order they became ready)
+    _runs_first = False
 
     def __init__(self) -> None:
         self._sequence_nr = next_sequence_nr()
@@ -223,6 +226,7 @@ class AccumulateGrad(Node):
 
     _post_accumulate_hooks: list[Callable] | None = None
     _is_sink = True
+    _runs_first = True
 
     def __init__(self, leaf: Tensor) -> None:
         super().__init__()

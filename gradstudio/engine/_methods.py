@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from gradstudio.engine import creation
+from gradstudio.engine import creation, sampling
 from gradstudio.engine._aliases import accepting_aliases
 from gradstudio.engine._dtype import float32, float64, int64
 from gradstudio.engine._formatting import format_with_spec
@@ -20,6 +21,7 @@ from gradstudio.engine.ops import (
     reduction,
     selection,
     shape,
+    softmax,
     tiling,
 )
 
@@ -44,7 +46,16 @@ def _comparison_operator(function: Any) -> Any:
     return operator
 
 
+MT_DEPRECATION_0D = ("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases. "
+                     "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4373.)")
+
+
 def _matrix_transpose(self: Tensor) -> Tensor:
+    if self._data.ndim == 0:  # the tensor itself, with PyTorch's warning once per process
+        if MT_DEPRECATION_0D not in shape.WARNED_ONCE:
+            shape.WARNED_ONCE.add(MT_DEPRECATION_0D)
+            warnings.warn(MT_DEPRECATION_0D, UserWarning, stacklevel=2)
+        return self
     if self._data.ndim == 1:
         raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
                            f"{self._data.ndim}-D tensor.")
@@ -55,15 +66,16 @@ def _bind() -> None:
     methods = {
         "add": pointwise.add, "sub": pointwise.sub, "mul": pointwise.mul, "div": pointwise.div,
         "pow": pointwise.pow, "neg": pointwise.neg, "abs": pointwise.abs, "exp": pointwise.exp,
-        "log": pointwise.log, "sqrt": pointwise.sqrt, "sin": pointwise.sin, "cos": pointwise.cos,
+        "log": pointwise.log, "logit": pointwise.logit, "sqrt": pointwise.sqrt, "sin": pointwise.sin,
+        "cos": pointwise.cos,
         "tanh": pointwise.tanh, "sigmoid": pointwise.sigmoid, "relu": pointwise.relu, "clamp": selection.clamp,
         "clip": selection.clamp, "maximum": selection.maximum, "minimum": selection.minimum,
         "reciprocal": pointwise.reciprocal,
         "eq": selection.eq, "ne": selection.ne, "lt": selection.lt, "le": selection.le, "gt": selection.gt,
         "ge": selection.ge,
         "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
-        "prod": reduction.prod, "var": reduction.var, "std": reduction.std, "softmax": reduction.softmax,
-        "log_softmax": reduction.log_softmax,
+        "prod": reduction.prod, "var": reduction.var, "std": reduction.std, "softmax": softmax.softmax,
+        "log_softmax": softmax.log_softmax,
         "matmul": linalg.matmul, "mm": linalg.mm, "mv": linalg.mv, "dot": linalg.dot, "bmm": linalg.bmm,
         "reshape": shape.reshape, "view": shape.view, "transpose": shape.transpose, "t": shape.t,
         "permute": shape.permute, "unsqueeze": shape.unsqueeze, "squeeze": shape.squeeze,
@@ -72,7 +84,8 @@ def _bind() -> None:
         "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
         "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,
         "uniform_": creation.uniform_, "normal_": creation.normal_, "bernoulli_": creation.bernoulli_,
-        "bernoulli": creation.bernoulli,
+        "bernoulli": creation.bernoulli, "random_": sampling.random_, "exponential_": sampling.exponential_,
+        "multinomial": sampling.multinomial,
         "__add__": pointwise.add, "__radd__": pointwise.add, "__sub__": pointwise.sub,
         "__rsub__": pointwise.rsub, "__mul__": pointwise.mul, "__rmul__": pointwise.mul,
         "__truediv__": pointwise.div, "__rtruediv__": pointwise.rdiv, "__pow__": pointwise.pow,
@@ -90,7 +103,7 @@ def _bind() -> None:
         setattr(Tensor, name, function)
     for name in ("sum", "mean", "prod", "max", "min", "var", "std", "softmax", "log_softmax", "argmax", "argmin",
                  "any", "all", "norm", "logsumexp", "cumsum", "cumprod"):
-        setattr(Tensor, name, accepting_aliases(methods[name], casts=name in ("mean", "prod")))
+        setattr(Tensor, name, accepting_aliases(methods[name]))
     for name in ("add", "sub", "mul", "div", "maximum", "minimum", "matmul", "eq", "ne", "lt", "le", "gt", "ge"):
         setattr(Tensor, name, accepting_aliases(methods[name], second="other"))
     Tensor.T = property(shape.reverse_dims, doc="All dimensions reversed (the transpose of a matrix).")

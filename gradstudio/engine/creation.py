@@ -8,15 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.engine import _dtype
+from gradstudio.engine import _arguments, _dtype
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.random import Generator, resolve
 
 
-def _sizes(size: tuple, check: bool = True) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    sizes = tuple(int(s) for s in size)
+def _sizes(name: str, size: tuple, check: bool = True, varargs: bool = True, keyword: bool = False
+           ) -> tuple[int, ...]:
+    sizes = _arguments.sizes(name, size, varargs=varargs, keyword=keyword)
     for extent in sizes:
         if check and extent < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {extent}: {list(sizes)}")
@@ -37,6 +36,7 @@ def check_can_require_grad_created(numpy_dtype: np.dtype) -> None:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
 
 
+_MISSING = object()  # an argument not given (None is a value some of them refuse with their own message)
 _PYTHON_DTYPES = {bool: np.dtype(np.bool_), int: _dtype.DEFAULT_INT, float: _dtype.DEFAULT_FLOAT}
 
 
@@ -57,6 +57,10 @@ def _infer_dtype(data: Any) -> np.dtype:
         if kinds and kinds <= _PYTHON_DTYPES.keys():  # the common case: a flat list of Python numbers
             return promote_all(_PYTHON_DTYPES[kind] for kind in kinds)
         return promote_all([_infer_dtype(item) for item in data]) if data else _dtype.DEFAULT_FLOAT
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if not isinstance(data, (int, float, complex)) and not hasattr(data, "__array__") and not hasattr(data, "__len__"):
+        raise RuntimeError(f"Could not infer dtype of {_arguments.type_name(data)}")
     return np.asarray(data).dtype
 
 
@@ -66,17 +70,41 @@ COPY_CONSTRUCT_WARNING = (
 )
 
 
-def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any = _MISSING, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of `data` (numbers, nested lists, arrays or tensors)."""
-    numpy_dtype = dtype.numpy_dtype if dtype is not None else _infer_dtype(data)
+    if data is _MISSING:
+        raise TypeError('tensor() missing 1 required positional arguments: "data"')
+    _arguments.check_dtype("tensor", dtype)
     if isinstance(data, Tensor):
         warnings.warn(COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
-        data = data._data
-    elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in np.ravel(np.asarray(data, object))):
+        return _finish(np.array(data._data, dtype=dtype.numpy_dtype if dtype is not None else None), None,
+                       requires_grad)
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) and x._data.size != 1 for x in data):
+        raise ValueError("only one element tensors can be converted to Python scalars")
+    try:
+        array = _array(data, dtype)
+    except (ValueError, TypeError) as error:
+        array = _refused(data, dtype, error)
+    if array.dtype.kind not in "fiub":
+        array = _refused(data, dtype, None)
+    return _finish(array, None, requires_grad)
+
+
+def _refused(data: Any, dtype: Any, error: Exception | None) -> np.ndarray:
+    """PyTorch's error for data numpy could not hold as numbers (a string, None, a dict, a ragged list), or the
+    empty tensor PyTorch makes of rows of which the first is empty (`[[], [1]]`)."""
+    shape = _arguments.refuse_data(data, None if dtype is None else dtype.numpy_dtype)
+    if all(shape):
+        raise error or RuntimeError(f"Could not infer dtype of {_arguments.type_name(data)}")
+    return np.zeros(shape, _dtype.DEFAULT_FLOAT if dtype is None else dtype.numpy_dtype)
+
+
+def _array(data: Any, dtype: Any) -> np.ndarray:
+    numpy_dtype = dtype.numpy_dtype if dtype is not None else _infer_dtype(data)
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in np.ravel(np.asarray(data, object))):
         data = np.asarray([x.item() if isinstance(x, Tensor) else x for x in np.ravel(np.asarray(data, object))]
                           ).reshape(np.shape(np.asarray(data, object)))
-    array = np.array(data, dtype=numpy_dtype)
-    return _finish(array, None, requires_grad)
+    return np.array(data, dtype=numpy_dtype)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -96,24 +124,33 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return dtype.numpy_dtype if dtype is not None else _dtype.DEFAULT_FLOAT
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """A tensor of ones."""
-    return _finish(np.ones(_sizes(size), _float_dtype(dtype)), None, requires_grad)
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None, **keywords: Any) -> Tensor:
+    """A tensor of ones (`size=` also accepted)."""
+    return _finish(np.ones(_shape_argument("ones", size, keywords, dtype), _float_dtype(dtype)), None, requires_grad)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """A tensor of zeros."""
-    if any(extent < 0 for extent in _sizes(size, check=False)):
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None, **keywords: Any) -> Tensor:
+    """A tensor of zeros (`size=` also accepted)."""
+    shape = _shape_argument("zeros", size, keywords, dtype, check=False)
+    if any(extent < 0 for extent in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")  # PyTorch's own wording for zeros
-    return _finish(np.zeros(_sizes(size), _float_dtype(dtype)), None, requires_grad)
+    return _finish(np.zeros(shape, _float_dtype(dtype)), None, requires_grad)
 
 
-def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+def full(size: Any, fill_value: Any = _MISSING, *, dtype: Any = None, requires_grad: bool = False,
+         device: Any = None) -> Tensor:
     """A tensor filled with `fill_value` (its dtype follows the value unless given)."""
+    if fill_value is _MISSING:
+        raise TypeError('full() missing 1 required positional arguments: "fill_value"')
+    _arguments.check_dtype("full", dtype)
+    shape = _sizes("full", (size,), varargs=False)
+    _arguments.check_number("full", "fill_value", 2, fill_value)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     # a fill value is a Scalar to PyTorch: a numpy float64 fills the default float dtype
     numpy_dtype = dtype.numpy_dtype if dtype is not None else _infer_dtype(
         fill_value.item() if isinstance(fill_value, np.generic) else fill_value)
-    return _finish(np.full(_sizes((size,)), fill_value, numpy_dtype), None, requires_grad)
+    return _finish(np.full(shape, fill_value, numpy_dtype), None, requires_grad)
 
 
 def _like(a: Tensor, dtype: Any) -> np.dtype:
@@ -122,16 +159,19 @@ def _like(a: Tensor, dtype: Any) -> np.dtype:
 
 def ones_like(a: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with `a`'s shape and dtype."""
+    _arguments.check_tensor("ones_like", a)
     return _finish(np.ones(a._data.shape, _like(a, dtype)), None, requires_grad)
 
 
 def zeros_like(a: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with `a`'s shape and dtype."""
+    _arguments.check_tensor("zeros_like", a)
     return _finish(np.zeros(a._data.shape, _like(a, dtype)), None, requires_grad)
 
 
 def full_like(a: Tensor, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """`fill_value` with `a`'s shape and dtype."""
+    _arguments.check_tensor("full_like", a)
     return _finish(np.full(a._data.shape, fill_value, _like(a, dtype)), None, requires_grad)
 
 
@@ -147,20 +187,31 @@ def _float_kind(dtype: Any, name: str) -> np.dtype:
     return numpy_dtype
 
 
-def _size_keyword(size: tuple, keywords: dict[str, Any]) -> tuple:
-    """The sizes given positionally or as `size=` (PyTorch accepts either, not both)."""
+def _random_shape(name: str, size: tuple, keywords: dict[str, Any], generator: Any, dtype: Any) -> tuple[int, ...]:
+    """The sizes of a random draw, and its generator checked as PyTorch does."""
+    if generator is not None and not isinstance(generator, Generator):
+        raise _arguments.invalid_combination(name, size, {"generator": generator})
+    return _shape_argument(name, size, keywords, dtype)
+
+
+def _shape_argument(name: str, size: tuple, keywords: dict[str, Any], dtype: Any, check: bool = True
+                    ) -> tuple[int, ...]:
+    """The sizes given positionally or as `size=` (PyTorch accepts either, not both), checked as PyTorch does."""
+    _arguments.check_dtype(name, dtype)
     if not keywords:
-        return size
+        return _sizes(name, size, check=check)
     if set(keywords) != {"size"} or size:
+        if name in _arguments.OVERLOADS:
+            raise _arguments.invalid_combination(name, size, keywords)
         unexpected = next(iter(set(keywords) - {"size"}), "size")
-        raise TypeError(f"got an unexpected keyword argument '{unexpected}'")
-    return (keywords["size"],)
+        raise TypeError(f"{name}() got an unexpected keyword argument '{unexpected}'")
+    return _sizes(name, (keywords["size"],), keyword=True, check=check)
 
 
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
          device: Any = None, **keywords: Any) -> Tensor:
     """Uniform samples in [0, 1), PyTorch's numbers for the generator's seed (`size=` also accepted)."""
-    shape = _sizes(_size_keyword(size, keywords))
+    shape = _random_shape("rand", size, keywords, generator, dtype)
     numpy_dtype = _float_kind(dtype, "check_uniform_bounds")
     return _drawn(resolve(generator).uniform(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
 
@@ -168,7 +219,7 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requ
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
           device: Any = None, **keywords: Any) -> Tensor:
     """Standard normal samples, PyTorch's numbers for the generator's seed (`size=` also accepted)."""
-    shape = _sizes(_size_keyword(size, keywords))
+    shape = _random_shape("randn", size, keywords, generator, dtype)
     numpy_dtype = _float_kind(dtype, "normal_kernel_cpu")
     return _drawn(resolve(generator).normal(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
 
@@ -178,8 +229,14 @@ def randint(*args: Any, generator: Generator | None = None, dtype: Any = None, r
     """Integers in [low, high) (`randint(high, size)` or `randint(low, high, size)`), PyTorch's for a seed."""
     if size is not None:
         args = (*args, size)
+    if len(args) not in (2, 3) or any(_arguments.is_number(v) is False or isinstance(v, float) for v in args[:-1]) \
+            or not isinstance(args[-1], (tuple, list)):
+        raise _arguments.invalid_combination("randint", args)
     low, high, shape = (0, *args) if len(args) == 2 else args
-    shape = _sizes((shape,))
+    try:
+        shape = _sizes("randint", (shape,), varargs=False)
+    except TypeError:
+        raise _arguments.invalid_combination("randint", args) from None
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     values = resolve(generator).random_below(math.prod(shape), int(high) - int(low)) + int(low)
@@ -203,7 +260,7 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Generator 
     if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
         if size is None:
             raise TypeError("normal() missing required argument 'size'")
-        shape = _sizes((size,))
+        shape = _sizes("normal", (size,))
         numpy_dtype = _float_kind(dtype, "normal_kernel_cpu")
         return _drawn(rng.normal(math.prod(shape), numpy_dtype, float(mean), float(std)).reshape(shape),
                       requires_grad)
@@ -231,25 +288,36 @@ def bernoulli(probabilities: Tensor, p: float | None = None, *, generator: Gener
 
 def rand_like(a: Tensor, *, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
     """Uniform samples with `a`'s shape and dtype."""
-    return rand(*a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad, generator=generator)
+    _arguments.check_tensor("rand_like", a)
+    return rand(a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad, generator=generator)
 
 
 def randn_like(a: Tensor, *, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
     """Normal samples with `a`'s shape and dtype."""
-    return randn(*a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad, generator=generator)
+    _arguments.check_tensor("randn_like", a)
+    return randn(a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad, generator=generator)
 
 
 def randint_like(a: Tensor, low: int, high: int | None = None, *, dtype: Any = None,
                  requires_grad: bool = False, generator: Any = None) -> Tensor:
     """Integers in [low, high) with `a`'s shape and dtype (`randint_like(a, high)` from 0)."""
+    _arguments.check_tensor("randint_like", a)
     if high is None:
         low, high = 0, low
     return randint(low, high, a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad,
                    generator=generator)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
     """Values from start (default 0) up to end, exclusive; integers unless any argument is a float."""
+    if start is _MISSING:
+        raise _arguments.invalid_combination("arange", ())
+    given = (start,) if end is None else (start, end) if step == 1 else (start, end, step)
+    if not all(_arguments.is_number(value) for value in given):
+        if len(given) == 1:
+            _arguments.check_number("arange", "end", 1, start)
+        raise _arguments.invalid_combination("arange", given)
     if end is None:
         start, end = 0, start
     floating = any(isinstance(v, float) for v in (start, end, step))
@@ -264,21 +332,38 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, req
     return _finish(array, None, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(start: float, end: float, steps: Any = _MISSING, *, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced values from start to end, inclusive."""
+    given = (start, end) if steps is _MISSING else (start, end, steps)
+    if len(given) < 3 or not all(_arguments.is_number(value) for value in given) \
+            or not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise _arguments.invalid_combination("linspace", given)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    numpy_dtype = _float_dtype(dtype)
+    if numpy_dtype == np.float32:  # PyTorch's float32 kernel: a float32 step, each value one fused multiply-add
+        start, end = np.float64(np.float32(start)), np.float64(np.float32(end))
+        step = np.float64((np.float32(end) - np.float32(start)) / np.float32(max(steps - 1, 1)))
+    else:
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
     index = np.arange(steps, dtype=np.float64)
     halfway = steps // 2
+    # float64 products of float32 values are exact, so one rounding to float32 below is the fused result
     values = np.where(index < halfway, start + step * index, end - step * (steps - 1 - index))
     if steps == 1:
         values[:] = start
-    return _finish(values.astype(_float_dtype(dtype)), None, requires_grad)
+    return _finish(values.astype(numpy_dtype), None, requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: Any = _MISSING, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Identity matrix (n x m)."""
+    if n is _MISSING:
+        raise _arguments.invalid_combination("eye", ())
+    if m is None:
+        _arguments.check_int("eye", "n", 1, n)
+    elif not all(isinstance(extent, (int, np.integer)) and not isinstance(extent, bool) for extent in (n, m)):
+        raise _arguments.invalid_combination("eye", (n, m))
     for label, extent in (("n", n), ("m", m)):
         if extent is not None and extent < 0:
             raise RuntimeError(f"{label} must be greater or equal to 0, got {extent}")

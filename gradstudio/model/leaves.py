@@ -58,7 +58,7 @@ def _drawn(init: str, shape: tuple, dtype: engine.dtype, seed: int) -> np.ndarra
     dtype, others draw float64 and are cast, as the exported code does."""
     generator = engine.Generator().manual_seed(seed)
     draw_dtype = dtype if dtype in (engine.float32, engine.float64) else engine.float64
-    return getattr(engine, init)(*shape, dtype=draw_dtype, generator=generator).numpy()
+    return getattr(engine, init)(tuple(shape), dtype=draw_dtype, generator=generator).numpy()
 
 
 def _initial_values(init: str, shape: tuple, count: int, attributes: Mapping[str, Any]) -> np.ndarray:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 import gradstudio.engine as engine
+from gradstudio.engine.ops.shape import WARNED_ONCE
 
 FLOATS = ("float32", "float64")
 
@@ -154,6 +155,15 @@ def _describe(value: Any) -> tuple[tuple[int, ...], str] | None:
 
 def generate(seed: int, steps: int = 6) -> str:
     """A random program (text) ending in `out`; the same seed always gives the same text."""
+    warned_once = set(WARNED_ONCE)  # running the prefix must not use up the engine's once-per-process warnings
+    try:
+        return _generate(seed, steps)
+    finally:
+        WARNED_ONCE.clear()
+        WARNED_ONCE.update(warned_once)
+
+
+def _generate(seed: int, steps: int) -> str:
     rng = np.random.default_rng(seed)
     lines: list[str] = []
     values: list[Value] = []

@@ -29,10 +29,6 @@ REFUSED_BY_TORCH = re.compile(r"not implemented for '(Bool|Long)'|bool tensors? 
 
 # (pattern in the first diverging line, reason): ops whose divergences the engine-core work owns
 CORE_LINES = [
-    (r"clamp\(", "clamp: result dtype, int bounds, unbroadcastable tensor bounds (core: type promotion, clamp)"),
-    (r"\.mT", "mT on vectors (core: reductions and shapes)"),
-    (r"torch\.(cat|stack)\(", "cat/stack of mixed dtypes or 0-d tensors (core: type promotion, shapes)"),
-    (r"alpha=", "add(alpha=) on bool tensors (core: type promotion)"),
     (r"\.mv\(|matmul\(|torch\.mm\(|torch\.dot\(| @ ", "matmul family: which error is raised first (core)"),
     (r"binary_cross_entropy_with_logits", "BCE with logits result dtype (core: type promotion)"),
 ]

@@ -443,6 +443,7 @@ CASES: list[Case] = [
     case("abs", "abs_method", lambda x: x.abs() * x, off_kinks(3)),
     case("exp", "exp", torch.exp, real(2, 3)),
     case("log", "log", torch.log, positive(2, 3)),
+    case("logit", "logit", torch.logit, fixed([[0.2, 0.7, 0.4], [0.9, 0.1, 0.55]])),
     case("sqrt", "sqrt", lambda x: x.sqrt(), positive(2, 3)),
     case("sin", "sin", torch.sin, real(2, 3)),
     case("cos", "cos", lambda x: x.cos(), real(2, 3)),
@@ -704,7 +705,8 @@ CONTRACT_OPS = (
     "add_", "sub_", "mul_", "div_", "+=", "-=", "*=", "/=", "zero_", "setitem",
     "%", "sort", "topk", "norm", "logsumexp", "cumsum", "cumprod", "flip", "gather", "masked_fill", "tril", "diag",
     "expand_as", "repeat", "split", "einsum", "in-place",
-    "leaky_relu", "gelu", "silu", "elu", "softplus", "erf", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
+    "leaky_relu", "gelu", "silu", "elu", "softplus", "erf", "logit", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "kl_div",
     "normalize", "autograd.Function",
 )
 

@@ -54,7 +54,7 @@ class BackwardCFunction(Node):
         if ctx.materialize_grads:
             from gradstudio.engine.creation import zeros
 
-            grads = [zeros(*shape, dtype=g.dtype) if grad is None else grad
+            grads = [zeros(shape, dtype=g.dtype) if grad is None else grad
                      for grad, shape in zip(grads, self.output_shapes)]
         results = self.function.backward(ctx, *grads)
         if not isinstance(results, tuple):

@@ -6,6 +6,7 @@ from gradstudio.engine.nn.layers import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    Dropout,
     Flatten,
     Identity,
     L1Loss,
@@ -23,4 +24,4 @@ from gradstudio.engine.nn.parameter import Parameter
 
 __all__ = ["functional", "init", "Module", "Parameter", "Linear", "Sequential", "Identity", "Flatten", "ReLU",
            "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "GELU", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss",
-           "CrossEntropyLoss"]
+           "CrossEntropyLoss", "Dropout"]

@@ -12,6 +12,7 @@ from gradstudio.engine import creation
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import float_data, record
+from gradstudio.engine.ops.fused import fused
 from gradstudio.engine.ops.inplace import apply_inplace
 from gradstudio.engine.ops.pointwise import exp, sigmoid, tanh
 from gradstudio.engine.ops.selection import where
@@ -44,7 +45,10 @@ def erf(a: Tensor) -> Tensor:
 class LeakyReluBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
-        return (g * Tensor._make(np.where(a._data > 0, 1.0, self.slope).astype(g._data.dtype)),)
+        return (fused("LeakyReluBackwardBackward0", self._rule, g, a),)
+
+    def _rule(self, g: Tensor, a: Tensor) -> Tensor:
+        return g * Tensor._make(np.where(a._data > 0, 1.0, self.slope).astype(g._data.dtype))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -59,13 +63,16 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 class GeluBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
+        return (fused("GeluBackwardBackward0", self._rule, g, a),)
+
+    def _rule(self, g: Tensor, a: Tensor) -> Tensor:
         if self.approximate == "tanh":
             t = tanh((a + a * a * a * _GELU_CUBIC) * _SQRT_TWO_OVER_PI)
             inner = (a * a * (3 * _GELU_CUBIC) + 1.0) * _SQRT_TWO_OVER_PI
-            return (g * ((t + 1.0) * 0.5 + a * 0.5 * (1.0 - t * t) * inner),)
+            return g * ((t + 1.0) * 0.5 + a * 0.5 * (1.0 - t * t) * inner)
         cdf = (erf(a * _SQRT_HALF) + 1.0) * 0.5
         pdf = exp(a * a * -0.5) * (1.0 / math.sqrt(2.0 * math.pi))
-        return (g * (cdf + a * pdf),)
+        return g * (cdf + a * pdf)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -98,7 +105,10 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 class EluBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
-        return (g * where(a._data > 0, 1.0, exp(a) * self.alpha),)
+        return (fused("EluBackwardBackward0", self._rule, g, a),)
+
+    def _rule(self, g: Tensor, a: Tensor) -> Tensor:
+        return g * where(a._data > 0, 1.0, exp(a) * self.alpha)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -111,11 +121,14 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
 class SoftplusBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
+        return (fused("SoftplusBackwardBackward0", self._rule, g, a),)
+
+    def _rule(self, g: Tensor, a: Tensor) -> Tensor:
         scaled = a._data * self.beta
         # PyTorch's double backward masks with `<` where the forward uses `>`: at the threshold itself the slope
         # is a constant to second order
         slope = where(scaled == self.threshold, Tensor._make(1 / (1 + np.exp(-scaled))), sigmoid(a * self.beta))
-        return (g * where(scaled > self.threshold, 1.0, slope),)
+        return g * where(scaled > self.threshold, 1.0, slope)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
@@ -153,17 +166,21 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
             *, generator: Any = None) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p), when training.
 
-    The mask is drawn with the engine's `rand` (from `generator` if given): seeded runs repeat, but the mask is
-    not yet PyTorch's bit for bit (that needs its Bernoulli draw).
+    As PyTorch's CPU dropout: a noise tensor laid out like `input` filled by `bernoulli_(1 - p)`, divided by
+    1 - p, then multiplied in, so `torch.manual_seed(s)` gives PyTorch's mask bit for bit.
     """
+    from gradstudio.engine.ops.inplace import mul_
+
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+    if not training or p == 0.0 or not input._data.size:
         return input
     if p == 1.0:
-        return input * Tensor._make(np.zeros(input._data.shape, input._data.dtype))
-    keep = creation.rand(*input._data.shape, dtype=None, generator=generator)._data >= p
-    return input * Tensor._make((keep / (1.0 - p)).astype(input._data.dtype))
+        noise = Tensor._make(np.zeros((), input._data.dtype))
+    else:
+        noise = creation.bernoulli_(Tensor._make(np.empty_like(input._data)), 1.0 - p, generator=generator)
+        noise = Tensor._make(noise._data / noise._data.dtype.type(1.0 - p))
+    return mul_(input, noise) if inplace else input * noise
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

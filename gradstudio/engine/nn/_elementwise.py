@@ -12,13 +12,16 @@ import numpy as np
 
 from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node
+from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.nn._reduction import constant, reduction_name, refuse_grad, type_name
+from gradstudio.engine.nn._reduction import constant, reduction_name, refuse_grad, refuse_integer, type_name
 from gradstudio.engine.ops._core import broadcast_error, needs, operands, record, reduce_to
-from gradstudio.engine.ops.pointwise import exp, log, sigmoid
+from gradstudio.engine.ops.fused import fused, recording
+from gradstudio.engine.ops.pointwise import exp, log, logit, sigmoid
 from gradstudio.engine.ops.reduction import sum as sum_
+from gradstudio.engine.ops.scalar import divide
 from gradstudio.engine.ops.selection import clamp, where
-from gradstudio.engine.ops.shape import expand
+from gradstudio.engine.ops.shape import expand_to
 
 # PyTorch clamps the denominator x * (1 - x) of the BCE gradient from below by this.
 _BCE_EPSILON = 1e-12
@@ -28,7 +31,9 @@ def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     """Apply a reduction in numpy (a mean of nothing is nan, without numpy's warning)."""
     if reduction == "none":
         return losses
-    total = np.add.reduce(losses, axis=None, dtype=losses.dtype)  # np.sum's own call, without its wrapper
+    total = torch_sum(losses, tuple(range(losses.ndim)), False)  # PyTorch's float32 summation order
+    if total is None:
+        total = np.add.reduce(losses, axis=None, dtype=losses.dtype)  # np.sum's own call, without its wrapper
     return total if reduction == "sum" else np.asarray(total / losses.size, dtype=losses.dtype)
 
 
@@ -45,12 +50,23 @@ def _grad_scale(node: Node, g: Tensor) -> Tensor:
 class MseLossBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, b = self.saved_tensors
-        if b._data.dtype != a._data.dtype:  # a bool or int target: PyTorch's backward works in the input's dtype
-            b = b.to(a.dtype)
+        x, y = in_dtype_of(g, a), in_dtype_of(g, b)  # an operand of another dtype: computed in the result's
+        if recording(g, x, y):  # PyTorch's mse_loss_backward: one MseLossBackwardBackward0 per input
+            grad_a = fused("MseLossBackwardBackward0", self._rule, g, x, y) if needs(self, 0) else None
+            grad_b = fused("MseLossBackwardBackward0", self._rule, g, y, x) if needs(self, 1) else None
+        else:
+            grad_a = self._rule(g, x, y)
+            grad_b = -grad_a
+        return (reduce_to(grad_a, a) if needs(self, 0) else None, reduce_to(grad_b, b) if needs(self, 1) else None)
+
+    def _rule(self, g: Tensor, a: Tensor, b: Tensor) -> Tensor:
         grad = g * (a - b) * 2.0
-        if self.reduction == "mean":
-            grad = grad / self.count
-        return (reduce_to(grad, a) if needs(self, 0) else None, reduce_to(-grad, b) if needs(self, 1) else None)
+        return grad / self.count if self.reduction == "mean" else grad
+
+
+def in_dtype_of(g: Tensor, operand: Tensor) -> Tensor:
+    """`operand` converted to the dtype of the gradient `g` (a loss's result dtype), if it is not in it."""
+    return operand if operand._data.dtype == g._data.dtype else operand.to(g.dtype)
 
 
 def _broadcast_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -59,7 +75,8 @@ def _broadcast_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
         shape = np.broadcast_shapes(a._data.shape, b._data.shape)
     except ValueError:
         raise broadcast_error(a._data.shape, b._data.shape) from None
-    return (a if a._data.shape == shape else expand(a, shape)), (b if b._data.shape == shape else expand(b, shape))
+    return ((a if a._data.shape == shape else expand_to(a, shape)),
+            (b if b._data.shape == shape else expand_to(b, shape)))
 
 
 def _weighted_mse(a: Tensor, b: Tensor, weight: Tensor, reduction: str) -> Tensor:
@@ -89,6 +106,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
         return _weighted_mse(a, b, weight, reduction)
     reduction = reduction_name(reduction)
     a, b, ad, bd = operands(a, b)
+    refuse_integer("mse_cpu", ad.dtype)
     diff = ad - bd
     return record(_reduce(diff * diff, reduction), MseLossBackward0, (a, b), save=(a, b), reduction=reduction,
                   count=diff.size)
@@ -107,10 +125,20 @@ class BinaryCrossEntropyBackward0(Node):
                     data = data / self.count
                 return (Tensor._make(data * (x - t) / np.clip((1 - x) * x, _BCE_EPSILON, None)), None)
         x, t = self.saved_tensors
-        g = _grad_scale(self, g)
-        grad_x = g * (x - t) / clamp((1 - x) * x, min=_BCE_EPSILON) if needs(self, 0) else None
-        grad_t = g * -log(x / (1 - x)) if needs(self, 1) else None
+        grad_x = fused("BinaryCrossEntropyBackwardBackward0", self._rule, g, x, t) if needs(self, 0) else None
+        grad_t = self._target_rule(g, x) if needs(self, 1) else None
         return grad_x, grad_t
+
+    def _target_rule(self, g: Tensor, x: Tensor) -> Tensor:
+        """PyTorch's binary_cross_entropy_target_backward: -logit(x) * weight * grad / count."""
+        grad = -logit(x)
+        if self.weight is not None:
+            grad = grad * constant(self.weight, g)
+        grad = grad * g
+        return divide(grad, self.count) if self.reduction == "mean" else grad
+
+    def _rule(self, g: Tensor, x: Tensor, t: Tensor) -> Tensor:
+        return _grad_scale(self, g) * (x - t) / clamp((1 - x) * x, min=_BCE_EPSILON)
 
 
 def _check_unit_interval(data: np.ndarray, what: str) -> None:
@@ -149,6 +177,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
     if target._data.dtype != input._data.dtype:
         raise RuntimeError(f"Found dtype {type_name(target)} but expected {type_name(input)}")
+    refuse_integer("binary_cross_entropy", input._data.dtype)
     refuse_grad("binary_cross_entropy", "weight", weight)
     x, t = input._data, target._data
     _check_unit_interval(x, "input")
@@ -202,6 +231,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     refuse_grad("binary_cross_entropy_with_logits", "weight", weight)
     refuse_grad("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    refuse_integer("log_sigmoid_cpu", input._data.dtype)
     _, _, x, t = operands(input, target)
     if target._data.dtype.kind != "f":
         raise RuntimeError(f"result type {type_name(input)} can't be cast to the desired output type "

@@ -12,27 +12,26 @@ import numpy as np
 
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.nn._reduction import (
-    constant,
-    divide,
-    masked_zero,
-    reduction_name,
-    refuse_grad,
-    scale,
-    shift,
-    type_name,
-)
+from gradstudio.engine.nn._reduction import constant, masked_zero, reduction_name, refuse_grad, type_name
 from gradstudio.engine.ops._core import record
-from gradstudio.engine.ops.reduction import log_softmax
+from gradstudio.engine.ops.fused import fused, recording
 from gradstudio.engine.ops.reduction import sum as sum_
+from gradstudio.engine.ops.scalar import divide, scale, shift
 from gradstudio.engine.ops.shape import reshape, unsqueeze
+from gradstudio.engine.ops.softmax import log_softmax
 
 
 class NllLossBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
+        (a,) = self.saved_tensors  # saved, as PyTorch saves it: the double backward's edge to the input
+        if not recording(g, a):
+            return (self._rule(g),)
+        return (fused(type(self).__name__.replace("Backward0", "BackwardBackward0"), lambda g, a: self._rule(g), g, a),)
+
+    def _rule(self, g: Tensor) -> Tensor:
         if self.reduction == "none" and g._data.ndim:
             g = unsqueeze(g, 1)
-        return (g * constant(self.coefficients, g),)
+        return g * constant(self.coefficients, g)
 
 
 class NllLoss2DBackward0(NllLossBackward0):
@@ -116,7 +115,7 @@ def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
     else:
         np.put_along_axis(coefficients, np.where(valid, t, 0)[:, None], factor[:, None], axis=1)
     node = NllLoss2DBackward0 if input._data.ndim == 4 else NllLossBackward0
-    return record(np.asarray(data, dtype=x.dtype), node, (input,), reduction=reduction,
+    return record(np.asarray(data, dtype=x.dtype), node, (input,), save=(input,), reduction=reduction,
                   coefficients=coefficients.reshape(input._data.shape))
 
 
@@ -196,9 +195,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         if ignore_index != -100:
             raise RuntimeError("ignore_index is not supported for floating point target")
         return _probability_loss(log_softmax(input, class_dim), target, weight, reduction, label_smoothing)
-    if input._data.dtype.kind != "f":
-        raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{type_name(input)}'")
-    log_p = log_softmax(input, class_dim)
+    log_p = log_softmax(input, class_dim)  # refuses an integer input (with its dim checked first), as PyTorch
     loss = nll_loss(log_p, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing <= 0:
         return loss

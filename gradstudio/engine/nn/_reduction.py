@@ -1,8 +1,7 @@
 """What the losses share: reduction names, the legacy `size_average`/`reduce` arguments, small constant nodes.
 
-PyTorch records arithmetic with a Python number made inside a loss as
-`MulBackward1` / `DivBackward1` / `AddBackward1` (the Scalar overloads), and
-masking as `MaskedFillBackward0`; the helpers here record the same nodes.
+PyTorch records masking made inside a loss as `MaskedFillBackward0`, as the helpers
+here do (arithmetic with a Python number is in `ops/scalar.py`).
 """
 
 from __future__ import annotations
@@ -38,41 +37,17 @@ def type_name(tensor: Tensor) -> str:
     return _dtype.legacy_type_name(tensor._data.dtype)[6:-6]
 
 
+def refuse_integer(kernel: str, numpy_dtype: np.dtype) -> None:
+    """PyTorch's NotImplementedError for a loss kernel asked to work in an integer or bool dtype."""
+    if numpy_dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.legacy_type_name(numpy_dtype)[6:-6]}\'')
+
+
 def refuse_grad(function: str, argument: str, tensor: Tensor | None) -> None:
     """PyTorch's error for a gradient-requiring argument the loss cannot differentiate."""
     if tensor is not None and tensor._requires_grad and grad_mode.STATE.enabled:
         raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument "
                            f"'{argument}'. This input cannot have requires_grad True.")
-
-
-class MulBackward1(Node):
-    def apply(self, g: Tensor) -> tuple:
-        return (scale(g, self.other),)
-
-
-class DivBackward1(Node):
-    def apply(self, g: Tensor) -> tuple:
-        return (divide(g, self.other),)
-
-
-def scale(a: Tensor, value: float) -> Tensor:
-    """a * value for a Python number, recorded as MulBackward1."""
-    return record(np.asarray(a._data * value, dtype=a._data.dtype), MulBackward1, (a,), other=value)
-
-
-def divide(a: Tensor, value: float) -> Tensor:
-    """a / value for a Python number, recorded as DivBackward1."""
-    return record(np.asarray(a._data / value, dtype=a._data.dtype), DivBackward1, (a,), other=value)
-
-
-class AddBackward1(Node):
-    def apply(self, g: Tensor) -> tuple:
-        return (g,)
-
-
-def shift(a: Tensor, value: float) -> Tensor:
-    """a + value for a Python number, recorded as AddBackward1."""
-    return record(np.asarray(a._data + value, dtype=a._data.dtype), AddBackward1, (a,))
 
 
 class MaskedFillBackward0(Node):

@@ -10,9 +10,10 @@ import numpy as np
 
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.nn._elementwise import _broadcast_pair, _reduce
-from gradstudio.engine.nn._reduction import reduction_name
+from gradstudio.engine.nn._elementwise import _broadcast_pair, _reduce, in_dtype_of
+from gradstudio.engine.nn._reduction import reduction_name, refuse_integer
 from gradstudio.engine.ops._core import needs, operands, record, reduce_to
+from gradstudio.engine.ops.fused import fused, recording
 from gradstudio.engine.ops.pointwise import abs as abs_
 from gradstudio.engine.ops.pointwise import exp, log
 from gradstudio.engine.ops.reduction import mean
@@ -49,14 +50,22 @@ class _PiecewiseLoss(Node):
         a, b = self.saved_tensors
         if self.refused_target is not None:  # PyTorch's huber backward refuses a target of another dtype
             raise RuntimeError(f"Found dtype {self.refused_target} but expected {_TYPE_NAMES[a._data.dtype.name]}")
+        name = type(self).__name__.replace("Backward0", "BackwardBackward0")
+        if recording(g, a, b):  # one SmoothL1LossBackwardBackward0 (or Huber...) per input, as in PyTorch
+            grad_a = fused(name, self._rule, g, a, b) if needs(self, 0) else None
+            grad_b = fused(name, self._rule, g, b, a) if needs(self, 1) else None
+        else:
+            grad_a = self._rule(g, a, b)
+            grad_b = -grad_a
+        return (reduce_to(grad_a, a) if needs(self, 0) else None, reduce_to(grad_b, b) if needs(self, 1) else None)
+
+    def _rule(self, g: Tensor, a: Tensor, b: Tensor) -> Tensor:
+        a, b = in_dtype_of(g, a), in_dtype_of(g, b)
         diff = a - b
         inside = np.abs(diff._data) < self.width
         sign = Tensor._make(np.sign(diff._data).astype(g._data.dtype))
-        slope = where(inside, diff * self.inner_scale, sign * self.outer_scale)
-        grad = g * slope
-        if self.reduction == "mean":
-            grad = grad / self.count
-        return (reduce_to(grad, a) if needs(self, 0) else None, reduce_to(-grad, b) if needs(self, 1) else None)
+        grad = g * where(inside, diff * self.inner_scale, sign * self.outer_scale)
+        return grad / self.count if self.reduction == "mean" else grad
 
 
 class SmoothL1LossBackward0(_PiecewiseLoss):
@@ -72,6 +81,7 @@ def _piecewise(input: Tensor, target: Tensor, reduction: str, width: float, hube
     reduction = reduction_name(reduction)
     a, b = _broadcast_pair(input, target)
     a, b, ad, bd = operands(a, b)
+    refuse_integer("huber_cpu" if huber else "smooth_l1_cpu", ad.dtype)
     if huber and ad.dtype != input._data.dtype:  # huber_loss computes in, and returns, the input's dtype
         if input._data.dtype.kind != "f":
             raise RuntimeError(f"result type {_TYPE_NAMES[ad.dtype.name]} can't be cast to the desired output type "
@@ -115,12 +125,12 @@ _MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch siz
 def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,  # noqa: A002
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL divergence of `target` from the log-probabilities `input` (target as probabilities, or logs)."""
-    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
-        raise RuntimeError("kl_div: Integral inputs not supported.")
     if size_average is not None or reduce is not None:
         reduction = reduction_name(reduction, size_average, reduce)
-    elif reduction == "mean":
+    elif reduction == "mean":  # warned before the dtype check, as PyTorch does
         warnings.warn(_MEAN_WARNING, UserWarning, stacklevel=2)
+    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if log_target:

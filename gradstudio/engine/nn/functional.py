@@ -10,7 +10,8 @@ from gradstudio.engine.nn._activations import dropout, elu, gelu, leaky_relu, no
 from gradstudio.engine.nn._elementwise import binary_cross_entropy, binary_cross_entropy_with_logits, mse_loss
 from gradstudio.engine.nn._nll import cross_entropy, nll_loss
 from gradstudio.engine.nn._robust import huber_loss, kl_div, l1_loss, smooth_l1_loss
-from gradstudio.engine.ops import linalg, pointwise, reduction
+from gradstudio.engine.ops import linalg, pointwise
+from gradstudio.engine.ops import softmax as softmax_ops
 from gradstudio.engine.ops.inplace import apply_inplace
 from gradstudio.engine.ops.pointwise import sigmoid, tanh
 from gradstudio.engine.ops.shape import reshape, t, to_dtype
@@ -49,14 +50,14 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,  # noqa
             dtype: _dtype.dtype | None = None) -> Tensor:
     """exp(input) normalised to sum to one along `dim` (cast to `dtype` first if given)."""
     input, dim = _prepared("softmax", input, dim, dtype)
-    return reduction.softmax(input, dim)
+    return softmax_ops.softmax(input, dim)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
                 dtype: _dtype.dtype | None = None) -> Tensor:
     """log(softmax(input)) along `dim`, computed stably (cast to `dtype` first if given)."""
     input, dim = _prepared("log_softmax", input, dim, dtype)
-    return reduction.log_softmax(input, dim)
+    return softmax_ops.log_softmax(input, dim)
 
 
 def _check_linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:  # noqa: A002

@@ -136,6 +136,25 @@ class ReLU(Module):
         return "inplace=True" if self.inplace else ""
 
 
+class Dropout(Module):
+    """Zeroes elements with probability p while training (F.dropout, PyTorch's mask for the same seed)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        """p: the probability of zeroing an element; inplace writes into the input."""
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """F.dropout, active only in training mode."""
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        """p and inplace, as PyTorch prints them."""
+        return f"p={self.p}, inplace={self.inplace}"
+
+
 class Sigmoid(Module):
     """1 / (1 + exp(-x))."""
 

@@ -11,6 +11,7 @@ import numpy as np
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._backward import ANOMALY, record_forward_traceback
 from gradstudio.engine._graph import Node, SavedTensor, gradient_edge, next_sequence_nr
+from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine._views import mark_view
 
@@ -270,6 +271,10 @@ def reduce_to(grad: Tensor, like: Tensor | None) -> Tensor:
         return grad
     shape = like._data.shape
     if grad._data.shape != shape:
+        if not shape:  # a 0-d target: one sum of everything (SumBackward0), as PyTorch's sum_to
+            from gradstudio.engine.ops.reduction import sum as sum_
+
+            return reduce_to(sum_(grad), like)
         dims, extra = _broadcast_dims(grad._data.shape, shape)
         if not _STATE.enabled and grad._data.dtype.kind == "f":  # unrecorded: sum's and view's own numpy calls
             grad = _sum_to_unrecorded(grad, dims, extra, shape)
@@ -309,7 +314,8 @@ def _sum_to_unrecorded(grad: Tensor, dims: tuple[int, ...], extra: int, shape: t
     sum (or of `grad`), as PyTorch's sum_to gives."""
     if dims:
         data = grad._data
-        grad = _make(np.add.reduce(data, axis=dims, dtype=data.dtype, keepdims=True))
+        total = torch_sum(data, dims, True)  # PyTorch's float32 summation order, as the recorded sum uses
+        grad = _make(total if total is not None else np.add.reduce(data, axis=dims, dtype=data.dtype, keepdims=True))
     if extra:
         data = grad._data.view()
         data.shape = shape

@@ -369,7 +369,7 @@ def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _copy_to(destination: Tensor, source: Tensor) -> None:
     """PyTorch's copy_to for item assignment: copy_, fill_ from a 0-d value, else strip leading ones and expand."""
-    from gradstudio.engine.ops.shape import expand, view
+    from gradstudio.engine.ops.shape import expand_to, view
 
     shape = destination._data.shape
     if source._data.shape == shape:
@@ -380,7 +380,7 @@ def _copy_to(destination: Tensor, source: Tensor) -> None:
         leading = next((i for i, extent in enumerate(source._data.shape) if extent != 1), source._data.ndim)
         source = view(source, source._data.shape[leading:])
         if source._data.shape != shape:
-            source = expand(source, shape)
+            source = expand_to(source, shape)
         copy_(destination, source)
 
 

@@ -28,7 +28,10 @@ def _type_name(numpy_dtype: np.dtype) -> str:
 
 
 class NotImplementedBackward(Node):
-    """PyTorch's placeholder node for ops without a derivative: backward through it raises."""
+    """PyTorch's placeholder node for ops without a derivative: backward through it raises (as soon as it is
+    ready, before any leaf's .grad is filled by a sibling AccumulateGrad readied after it)."""
+
+    _runs_first = True
 
     def name(self) -> str:
         """PyTorch's name for this placeholder."""

@@ -10,7 +10,7 @@ from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import broadcast_error, kept_if, needs, operands, record, reduce_to, shape_stub
 from gradstudio.engine.ops.shape import (
     contiguous,
-    expand,
+    expand_to,
     reshape,
     squeeze,
     squeeze_leading,
@@ -117,7 +117,7 @@ def _check_addmm(bias: Tensor, a: Tensor, b: Tensor) -> None:
             raise RuntimeError(f"{label} must be a matrix, got {matrix._data.ndim}-D tensor")
     if a._data.shape[1] != b._data.shape[0]:
         raise _matrix_error(a._data, b._data)
-    expand(bias.detach(), (a._data.shape[0], b._data.shape[1]))
+    expand_to(bias.detach(), (a._data.shape[0], b._data.shape[1]))
 
 
 def addmm(bias: Tensor, a: Tensor, b: Tensor) -> Tensor:
@@ -249,11 +249,11 @@ def _batched_matmul(a: Tensor, b: Tensor) -> Tensor:
     except ValueError:
         raise broadcast_error(batch_a, batch_b) from None
     count = int(np.prod(batch))
-    a3 = reshape(expand(a, batch + (n, m1)), (count, n, m1))
+    a3 = reshape(expand_to(a, batch + (n, m1)), (count, n, m1))
     if len(sb) == 1:
-        b3 = unsqueeze(reshape(expand(b, batch + (m2,)), (count, m2)), 2)
+        b3 = unsqueeze(reshape(expand_to(b, batch + (m2,)), (count, m2)), 2)
     else:
-        b3 = reshape(expand(b, batch + (m2, p)), (count, m2, p))
+        b3 = reshape(expand_to(b, batch + (m2, p)), (count, m2, p))
     shape = batch + ((n,) if len(sa) > 1 else ()) + ((p,) if len(sb) > 1 else ())
     product = bmm(a3, b3)
     return unsafe_view(squeeze(product, -1) if len(sb) == 1 else product, shape)

@@ -169,10 +169,10 @@ class CumprodBackward0(Node):
         order = [d for d in range(a._data.ndim) if d != axis] + [axis]
         back = np.argsort(order).tolist()
         n = a._data.shape[axis]
-        others = where(np.eye(n, dtype=bool), 1.0, unsqueeze(permute(a, *order), -2))  # [..., i, k]
+        others = where(np.eye(n, dtype=bool), 1.0, unsqueeze(permute(a, tuple(order)), -2))  # [..., i, k]
         weights = triu(cumprod(others, -1))  # [..., i, j]: prod_{k <= j, k != i} a_k for j >= i
-        grad = sum_(unsqueeze(permute(g, *order), -2) * weights, -1)
-        return (permute(grad, *back),)
+        grad = sum_(unsqueeze(permute(g, tuple(order)), -2) * weights, -1)
+        return (permute(grad, tuple(back)),)
 
 
 def cumprod(a: Tensor, dim: int, *, dtype: Any = None) -> Tensor:

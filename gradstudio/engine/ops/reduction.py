@@ -1,4 +1,4 @@
-"""Reductions (`sum mean max min prod var std`) and `softmax`/`log_softmax`, with their gradient rules."""
+"""Reductions (`sum mean max min prod var std`), with their gradient rules (`softmax` is in softmax.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
+from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import needs, normalize_dim, normalize_dims, precise, record
+from gradstudio.engine.ops._core import normalize_dim, normalize_dims, record
+from gradstudio.engine.ops.scalar import divide, scale
 
 _KEEPDIM_MISMATCH = "      didn't match because some of the keywords were incorrect: keepdim\n"
 _DIMLESS_SIGNATURES = {
@@ -36,11 +38,22 @@ def _kept_shape(shape: tuple, dims: tuple[int, ...]) -> tuple:
 
 def expand_back(g: Tensor, node: Node) -> Tensor:
     """The gradient of a reduced tensor spread back over the reduced dimensions."""
-    from gradstudio.engine.ops.shape import expand, reshape
+    from gradstudio.engine.ops.shape import expand_to
 
-    if not node.keepdim and g._data.ndim:  # a 0-d gradient (a full reduction) expands as it is, as in PyTorch
-        g = reshape(g, _kept_shape(node.input_shape, node.dims))
-    return expand(g, node.input_shape)
+    return expand_to(_unreduced(g, node), node.input_shape)
+
+
+def _unreduced(g: Tensor, node: Node) -> Tensor:
+    """The gradient of a reduced tensor with its reduced dims back as ones (a 0-d one stays 0-d, as in PyTorch)."""
+    from gradstudio.engine.ops.shape import reshape, unsqueeze
+
+    if node.keepdim or not g._data.ndim:
+        return g
+    if g._requires_grad:  # recorded (create_graph): one UnsqueezeBackward0 per reduced dim, as PyTorch's
+        for dim in node.dims:
+            g = unsqueeze(g, dim)
+        return g
+    return reshape(g, _kept_shape(node.input_shape, node.dims))
 
 
 def _count(shape: tuple, dims: tuple[int, ...]) -> int:
@@ -71,7 +84,9 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
     numpy_dtype = dtype.numpy_dtype if dtype is not None else (a._data.dtype if a._data.dtype.kind == "f"
                                                                else _dtype.DEFAULT_INT)
     # np.add.reduce is what np.sum runs for an ndarray, without np.sum's ~1.5 us of Python-level dispatch
-    data = np.add.reduce(a._data, axis=dims, dtype=numpy_dtype, keepdims=keepdim)
+    data = torch_sum(a._data, dims, keepdim) if numpy_dtype is a._data.dtype else None  # PyTorch's float32 order
+    if data is None:
+        data = np.add.reduce(a._data, axis=dims, dtype=numpy_dtype, keepdims=keepdim)
     node = SumBackward0 if dim is None else SumBackward1
     return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim,
                   input_dtype=a._data.dtype)
@@ -79,30 +94,50 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
 
 class MeanBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
-        if not grad_mode.STATE.enabled and not g._data.ndim:  # a mean to one number, unrecorded: the
-            spread = np.empty(self.input_shape, g._data.dtype)  # quotient in a fresh array, as PyTorch's (no view)
-            spread[...] = g._data / self.count
+        if not grad_mode.STATE.enabled and not g._data.ndim and g._data.dtype is self.input_dtype:
+            spread = np.empty(self.input_shape, g._data.dtype)  # a mean to one number, unrecorded: the quotient
+            spread[...] = g._data / self.count  # in a fresh array, as PyTorch's (no view)
             return (Tensor._make(spread),)
-        return (expand_back(g / self.count, self),)
+        if g._requires_grad:  # recorded (create_graph): PyTorch's order, expand then DivBackward1
+            grad = divide(expand_back(g, self), self.count)
+        else:
+            grad = expand_back(g / self.count, self)
+        return (grad if grad._data.dtype is self.input_dtype else in_input_dtype(grad, self),)
+
+
+def in_input_dtype(grad: Tensor, node: Node) -> Tensor:
+    """A gradient computed in a reduction's `dtype=`, converted back to its input's dtype (as PyTorch's engine
+    converts every gradient to its input's)."""
+    if grad._data.dtype == node.input_dtype:
+        return grad
+    from gradstudio.engine.ops.shape import to_dtype
+
+    return to_dtype(grad, node.input_dtype)
 
 
 class MeanBackward1(MeanBackward0):
     pass
 
 
-def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Arithmetic mean over all elements, or over `dim` (floating tensors only)."""
+def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Arithmetic mean over all elements, or over `dim` (floating tensors only; `dtype=` computes in that
+    dtype, recorded as one MeanBackward node, as in PyTorch)."""
     _refuse_keepdim_without_dim("mean", dim, keepdim)
-    if a._data.dtype.kind != "f":
+    values = a._data if dtype is None else a._data.astype(dtype.numpy_dtype)
+    if values.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {_dtype.legacy_type_name(a._data.dtype)[6:-6]}")
+                           f"complex dtype. Got: {_dtype.legacy_type_name(values.dtype)[6:-6]}")
     dims = normalize_dims(dim, a._data.ndim)
     count = _count(a._data.shape, dims)
     # np.mean's own steps (sum in the input's dtype, divide by the count) without its ~3 us of Python
     # overhead, and without its warning for an empty slice: PyTorch returns nan silently
-    data = np.add.reduce(a._data, axis=dims, dtype=a._data.dtype, keepdims=keepdim) / count
+    total = torch_sum(values, dims, keepdim)  # PyTorch's mean is its sum (in its float32 order) / count
+    if total is None:
+        total = np.add.reduce(values, axis=dims, dtype=values.dtype, keepdims=keepdim)
+    data = total / count
     node = MeanBackward0 if dim is None else MeanBackward1
-    return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim, count=count)
+    return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim, count=count,
+                  input_dtype=a._data.dtype)
 
 
 class ReturnTypes(NamedTuple):
@@ -200,18 +235,20 @@ class ProdBackward0(Node):
         from gradstudio.engine.ops.selection import where
 
         a, result = self.saved_tensors
+        if a._data.dtype != result._data.dtype:  # prod(dtype=...): PyTorch's backward reads self.to(grad's dtype)
+            a = a.to(result.dtype)
         is_zero = a._data == 0
         dims = self.dims
         if is_zero.any() and grad_mode.STATE.enabled:
             # create_graph: with two zeros in a slice the gradient is 0 but its derivative is not
-            return (expand_back(g, self) * _products_of_others(a, dims),)
+            return (in_input_dtype(expand_back(g, self) * _products_of_others(a, dims), self),)
         zeros_in_slice = np.sum(is_zero, axis=dims, keepdims=True)
         nonzero_factors = where(is_zero, 1.0, a)
         product_of_nonzero = prod(nonzero_factors, dims[0], keepdim=True) if len(dims) == 1 else \
             prod(nonzero_factors).reshape(_kept_shape(a._data.shape, dims))
         kept_result = result if self.keepdim else result.reshape(_kept_shape(a._data.shape, dims))
         others = where(is_zero, where(zeros_in_slice == 1, product_of_nonzero, 0.0), kept_result / nonzero_factors)
-        return (expand_back(g, self) * others,)
+        return (in_input_dtype(expand_back(g, self) * others, self),)
 
 
 class ProdBackward1(ProdBackward0):
@@ -225,26 +262,27 @@ def _products_of_others(a: Tensor, dims: tuple[int, ...]) -> Tensor:
     n x n grid holds its slice with itself replaced by one, and the rows are multiplied.
     """
     from gradstudio.engine.ops.selection import where
-    from gradstudio.engine.ops.shape import expand, permute, reshape
+    from gradstudio.engine.ops.shape import expand_to, permute, reshape
 
     order = [d for d in range(a._data.ndim) if d not in dims] + list(dims)
-    moved = permute(a, *order)
+    moved = permute(a, tuple(order))
     lead, n = moved._data.shape[:a._data.ndim - len(dims)], _count(a._data.shape, dims)
-    grid = expand(reshape(moved, lead + (1, n)), lead + (n, n))
+    grid = expand_to(reshape(moved, lead + (1, n)), lead + (n, n))
     others = prod(where(np.eye(n, dtype=bool), 1.0, grid), -1)
-    return permute(reshape(others, moved._data.shape), *np.argsort(order).tolist())
+    return permute(reshape(others, moved._data.shape), tuple(np.argsort(order).tolist()))
 
 
-def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Product over all elements, or along `dim`."""
+def prod(a: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Product over all elements, or along `dim` (`dtype=` multiplies in that dtype, one ProdBackward node)."""
     _refuse_keepdim_without_dim("prod", dim, keepdim)
     dims = normalize_dims(dim, a._data.ndim)
-    data = np.prod(a._data, axis=dims, keepdims=keepdim)
-    if a._data.dtype.kind != "f":
+    values = a._data if dtype is None else a._data.astype(dtype.numpy_dtype)
+    data = np.prod(values, axis=dims, keepdims=keepdim)
+    if values.dtype.kind != "f":
         data = data.astype(np.int64)
     node = ProdBackward0 if dim is None else ProdBackward1
     return record(data, node, (a,), save=(a,), save_output=True, input_shape=a._data.shape,
-                  dims=dims, keepdim=keepdim if dim is not None else False)
+                  dims=dims, keepdim=keepdim if dim is not None else False, input_dtype=a._data.dtype)
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
@@ -256,19 +294,24 @@ def _correction(unbiased: Any, correction: Any) -> float:
 class VarBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         (a,) = self.saved_tensors
-        centred = a - mean(a, self.dims, keepdim=True)
-        return (expand_back(g, self) * centred * _inverse_dof(self, 2.0),)
+        # as PyTorch's var_backward: (2 / dof) * grad * (self - self.mean(dim, keepdim=True))
+        return (_unreduced(g, self) * _inverse_dof(self, 2.0) * _centred(a, self),)
 
 
 class StdBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
-        from gradstudio.engine.ops.selection import where
+        from gradstudio.engine.nn._reduction import masked_zero
 
         a, result = self.saved_tensors
-        centred = a - mean(a, self.dims, keepdim=True)
-        # PyTorch masks the gradient where the deviation is 0 (a constant slice): 0, not 0 / 0
-        grad_var = where(result._data == 0, 0.0, g / (result * 2))
-        return (_inverse_dof(self, 2.0) * expand_back(grad_var, self) * centred,)
+        # PyTorch's std_backward: var_backward(grad / (result * 2)) masked where the deviation is 0 (a constant
+        # slice): 0, not 0 / 0
+        grad_var = masked_zero(g / scale(result, 2), result._data == 0)
+        return (scale(_unreduced(grad_var, self), _inverse_dof(self, 2.0)) * _centred(a, self),)
+
+
+def _centred(a: Tensor, node: Node) -> Tensor:
+    """a minus its mean over the node's dims (kept), or its mean() when they are all of them (as PyTorch's)."""
+    return a - (mean(a) if len(node.dims) == a._data.ndim else mean(a, node.dims, keepdim=True))
 
 
 def _inverse_dof(node: Node, scale: float) -> float:
@@ -309,85 +352,3 @@ def var(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
 def std(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
     """Standard deviation (Bessel-corrected by default)."""
     return _spread(a, dim, unbiased, keepdim, correction, is_std=True)
-
-
-class SoftmaxBackward0(Node):
-    def apply(self, g: Tensor) -> tuple:
-        (s,) = self.saved_tensors
-        return (softmax_backward_data(g, s, self.dim),)
-
-
-class SoftmaxBackwardDataBackward0(Node):
-    def apply(self, gg: Tensor) -> tuple:
-        g, s = self.saved_tensors
-        return (softmax_backward_data(gg, s, self.dim) if needs(self, 0) else None,
-                gg * (g - sum(g * s, self.dim, keepdim=True)) - g * sum(gg * s, self.dim, keepdim=True)
-                if needs(self, 1) else None)
-
-
-def softmax_backward_data(g: Tensor, s: Tensor, dim: int) -> Tensor:
-    """s * (g - sum(g * s)) along `dim` given softmax's output s, as one op (PyTorch's _softmax_backward_data)."""
-    y = s._data
-    data = y * (g._data - np.sum(g._data * y, axis=dim if y.ndim else None, keepdims=True))
-    return record(data, SoftmaxBackwardDataBackward0, (g, s), save=(g, s), dim=dim)
-
-
-class LogSoftmaxBackward0(Node):
-    def apply(self, g: Tensor) -> tuple:
-        (result,) = self.saved_tensors
-        return (log_softmax_backward_data(g, result, self.dim),)
-
-
-class LogSoftmaxBackwardDataBackward0(Node):
-    def apply(self, gg: Tensor) -> tuple:
-        from gradstudio.engine.ops.pointwise import exp
-
-        g, result = self.saved_tensors
-        p = exp(result)
-        return (gg - sum(gg * p, self.dim, keepdim=True) if needs(self, 0) else None,
-                -gg * p * sum(g, self.dim, keepdim=True) if needs(self, 1) else None)
-
-
-def log_softmax_backward_data(g: Tensor, result: Tensor, dim: int) -> Tensor:
-    """g - exp(result) * sum(g) along `dim`, as one op (PyTorch's _log_softmax_backward_data)."""
-    y = result._data
-    data = g._data - np.exp(y) * np.sum(g._data, axis=dim if y.ndim else None, keepdims=True)
-    return record(data, LogSoftmaxBackwardDataBackward0, (g, result), save=(g, result), dim=dim)
-
-
-def _shifted(a: Tensor, dim: int, name: str) -> tuple[np.ndarray, int]:
-    axis = normalize_dim(dim, a._data.ndim)
-    if a._data.dtype.kind != "f":  # PyTorch's kernels take only floating tensors (cast with dtype= first)
-        kernel = f"{name}_lastdim_kernel_impl" if axis >= a._data.ndim - 1 else f"{name}_kernel_impl"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.legacy_type_name(a._data.dtype)[6:-6]}'")
-    x = a._data
-    if x.ndim == 0 or x.size == 0:  # nothing to shift (numpy's max has no identity for an empty slice)
-        return x - x, axis
-    return x - np.max(x, axis=axis, keepdims=True), axis
-
-
-def _cast(a: Tensor, dtype: Any) -> Tensor:
-    """`a` converted to `dtype` first, as PyTorch's softmax(dtype=...) records it (ToCopyBackward0)."""
-    if dtype is None:
-        return a
-    from gradstudio.engine.ops.shape import to_dtype
-
-    return to_dtype(a, dtype.numpy_dtype)
-
-
-def softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    """exp(a) normalised to sum to one along `dim` (after casting to `dtype`, when given)."""
-    a = _cast(a, dtype)
-    shifted, axis = _shifted(a, dim, "softmax")
-    e = precise(np.exp, shifted)
-    data = e / (np.sum(e, axis=axis, keepdims=True) if e.ndim else e)
-    return record(data, SoftmaxBackward0, (a,), save_output=True, dim=axis)
-
-
-def log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    """log(softmax(a)) along `dim`, computed stably (after casting to `dtype`, when given)."""
-    a = _cast(a, dtype)
-    shifted, axis = _shifted(a, dim, "log_softmax")
-    e = precise(np.exp, shifted)
-    data = shifted - precise(np.log, np.sum(e, axis=axis, keepdims=True) if shifted.ndim else e)
-    return record(data, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)

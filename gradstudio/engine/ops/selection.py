@@ -21,8 +21,9 @@ from gradstudio.engine.ops._core import (
 )
 
 
-def _mask(condition: np.ndarray, like: Tensor) -> Tensor:
-    return Tensor._make(condition.astype(like._data.dtype))
+def _masked(condition: np.ndarray, g: Tensor) -> Tensor:
+    """g where `condition` holds, else 0: PyTorch's clamp_backward, a WhereBackward0 under create_graph."""
+    return where(condition, g, 0.0)
 
 
 class ClampBackward1(Node):
@@ -33,7 +34,7 @@ class ClampBackward1(Node):
             inside &= a._data >= self.low
         if self.high is not None:
             inside &= a._data <= self.high
-        return (g * _mask(inside, g),)
+        return (_masked(inside, g),)
 
 
 class ClampBackward0(Node):
@@ -43,9 +44,9 @@ class ClampBackward0(Node):
         # crossed bounds (min > max) give max everywhere, so max takes the gradient there, as in PyTorch
         crossed = high._data < low._data
         inside = (a._data >= low._data) & (a._data <= high._data)  # False for a NaN anywhere, as in PyTorch
-        return (reduce_to(g * _mask(inside, g), a) if needs(self, 0) else None,
-                reduce_to(g * _mask(below & (low._data < high._data), g), low) if needs(self, 1) else None,
-                reduce_to(g * _mask(above | crossed, g), high) if needs(self, 2) else None)
+        return (reduce_to(_masked(inside, g), a) if needs(self, 0) else None,
+                reduce_to(_masked(below & (low._data < high._data), g), low) if needs(self, 1) else None,
+                reduce_to(_masked(above | crossed, g), high) if needs(self, 2) else None)
 
 
 def _bound(value: Any, high: bool, numpy_dtype: np.dtype) -> Tensor:
@@ -65,7 +66,14 @@ def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 
     x = a._data.astype(target, copy=False)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         low, high = _bound(min, False, target), _bound(max, True, target)
-        data = np.minimum(np.maximum(x, low._data), high._data).astype(target, copy=False)
+        try:
+            data = np.minimum(np.maximum(x, low._data), high._data).astype(target, copy=False)
+        except ValueError:  # PyTorch's message for the first pair that does not broadcast
+            try:
+                shape = np.broadcast_shapes(x.shape, low._data.shape)
+            except ValueError:
+                raise broadcast_error(x.shape, low._data.shape) from None
+            raise broadcast_error(shape, high._data.shape) from None
         return record(data, ClampBackward0, (a, low, high), save=(a, low, high))
     data = np.clip(x, min, max).astype(target, copy=False)
     return record(data, ClampBackward1, (a,), save=(a,), low=min, high=max)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.engine import _dtype
+from gradstudio.engine import _arguments, _dtype
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import normalize_dim, promote_all, record, shape_stub, view_of
@@ -132,18 +132,19 @@ def t(a: Tensor) -> Tensor:
 
 class PermuteBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
-        return (permute(g, *np.argsort(self.dims).tolist()),)
+        return (permute(g, tuple(np.argsort(self.dims).tolist())),)
 
 
 def permute(a: Tensor, *dims: Any) -> Tensor:
     """Reorder dimensions (a view)."""
-    order = tuple(normalize_dim(d, a._data.ndim) for d in _sizes(dims))
-    if len(order) == a._data.ndim and len(set(order)) != len(order):
-        raise RuntimeError("permute(): duplicate dims are not allowed.")
-    if sorted(order) != list(range(a._data.ndim)):
+    given = _arguments.sizes("permute", dims, argument="dims")
+    if len(given) != a._data.ndim:
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does not match the length "
                            "of the desired ordering of dimensions i.e. input.dim() = "
-                           f"{a._data.ndim} is not equal to len(dims) = {len(order)}")
+                           f"{a._data.ndim} is not equal to len(dims) = {len(given)}")
+    order = tuple(normalize_dim(d, a._data.ndim) for d in given)
+    if len(set(order)) != len(order):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     return view_of(a, record(np.transpose(a._data, order), PermuteBackward0, (a,), dims=order))
 
 
@@ -167,7 +168,7 @@ def reverse_dims(a: Tensor) -> Tensor:
         if message not in WARNED_ONCE:  # PyTorch warns once per process (TORCH_WARN_ONCE)
             WARNED_ONCE.add(message)
             warnings.warn(message, UserWarning, stacklevel=3)
-    return permute(a, *reversed(range(a._data.ndim)))
+    return permute(a, tuple(reversed(range(a._data.ndim))))
 
 
 class UnsqueezeBackward0(Node):
@@ -223,8 +224,12 @@ class ExpandBackward0(Node):
 
 
 def expand(a: Tensor, *sizes: Any) -> Tensor:
-    """Broadcast to a larger shape without copying (-1 keeps a dimension)."""
-    target = _sizes(sizes)
+    """Broadcast to a larger shape without copying (-1 keeps a dimension); sizes checked as PyTorch does."""
+    return expand_to(a, _arguments.sizes("expand", sizes))
+
+
+def expand_to(a: Tensor, target: tuple) -> Tensor:
+    """`expand` to a tuple of ints already checked (a gradient spread back over a reduction's shape)."""
     shape = a._data.shape
     offset = len(target) - len(shape)
     if offset < 0:
@@ -233,6 +238,9 @@ def expand(a: Tensor, *sizes: Any) -> Tensor:
                            f"({len(target)}) must be greater or equal to the number of dimensions in the tensor "
                            f"({len(shape)})")
     resolved = tuple(shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(target))
+    if offset and -1 in resolved[:offset]:
+        raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension "
+                           f"{resolved.index(-1)}")
     for i, extent in enumerate(shape):
         if extent != 1 and extent != resolved[i + offset]:
             raise RuntimeError(f"The expanded size of the tensor ({resolved[i + offset]}) must match the existing "
@@ -261,6 +269,9 @@ class CatBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         grads, start = [], 0
         for extent, input_dtype in zip(self.extents, self.dtypes):
+            if extent is None:  # a legacy empty tensor, skipped by the forward: an empty gradient, as PyTorch's
+                grads.append(Tensor._make(np.zeros((0,), input_dtype)))
+                continue
             grads.append(to_dtype(narrow(g, self.dim, start, extent), input_dtype))
             start += extent
         return tuple(grads)
@@ -274,9 +285,16 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
     for position, x in enumerate(tensors):
         if not x._data.ndim:
             raise RuntimeError(f"zero-dimensional tensor (at position {position}) cannot be concatenated")
-    axis = normalize_dim(dim, tensors[0]._data.ndim)
-    first = tensors[0]._data.shape
+    # PyTorch skips legacy empty tensors (shape (0,)) when others have data: `torch.cat([torch.tensor([]), x])`
+    skipped = [x._data.shape == (0,) for x in tensors]
+    joined = [x for x, skip in zip(tensors, skipped) if not skip]
+    if not joined:
+        joined, skipped = tensors, [False] * len(tensors)
+    axis = normalize_dim(dim, joined[0]._data.ndim)
+    first = joined[0]._data.shape
     for number, x in enumerate(tensors):
+        if skipped[number]:
+            continue
         if x._data.ndim != len(first):
             raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} and {x._data.ndim}")
         for d, (expected, got) in enumerate(zip(first, x._data.shape)):
@@ -284,9 +302,9 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size "
                                    f"{expected} but got size {got} for tensor number {number} in the list.")
     target = promote_all(x._data.dtype for x in tensors)
-    data = np.concatenate([x._data for x in tensors], axis=axis, dtype=target)
-    return record(data, CatBackward0, tuple(tensors), dim=axis, extents=[x._data.shape[axis] for x in tensors],
-                  dtypes=[x._data.dtype for x in tensors])
+    data = np.concatenate([x._data for x in joined], axis=axis, dtype=target)
+    return record(data, CatBackward0, tuple(tensors), dim=axis, dtypes=[x._data.dtype for x in tensors],
+                  extents=[None if skip else x._data.shape[axis] for x, skip in zip(tensors, skipped)])
 
 
 class StackBackward0(Node):

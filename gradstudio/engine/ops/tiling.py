@@ -10,7 +10,7 @@ import numpy as np
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import normalize_dim, record, view_of
-from gradstudio.engine.ops.shape import IndexBackward, expand, permute, reshape, unsqueeze, view
+from gradstudio.engine.ops.shape import IndexBackward, expand_to, permute, reshape, unsqueeze, view
 
 
 def view_as(a: Tensor, other: Tensor) -> Tensor:
@@ -20,7 +20,7 @@ def view_as(a: Tensor, other: Tensor) -> Tensor:
 
 def expand_as(a: Tensor, other: Tensor) -> Tensor:
     """`a` expanded to `other`'s shape (a view)."""
-    return expand(a, other._data.shape)
+    return expand_to(a, other._data.shape)
 
 
 class RepeatBackward0(Node):
@@ -153,7 +153,7 @@ def _align(tensor: Tensor, term: str, letters: list[str]) -> Tensor:
         raise RuntimeError("einsum(): repeated subscripts within one operand are not supported")
     order = sorted(range(len(term)), key=lambda i: letters.index(term[i]))
     if order != list(range(len(term))):
-        tensor = permute(tensor, *order)
+        tensor = permute(tensor, tuple(order))
     present = [term[i] for i in order]
     for position, letter in enumerate(letters):
         if letter not in present:
