@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QInputDialog
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import EditError, GraphDocument, RenameNode, SetRetainGrad, SetSetting
-from gradstudio.model.io.code_import import looks_like_code
 from gradstudio.model.io.fileformat import MAX_FILE_BYTES
 from gradstudio.model.io.fileschema import GraphFileError
 from gradstudio.model.io.fragment import PASTE_OFFSET, fragment, paste_edit, read_fragment
@@ -88,6 +87,8 @@ class SelectionCommands:
         on the clipboard is imported instead (`paste_code`)."""
         data = clipboard.from_clipboard()
         if data is None:
+            from gradstudio.model.io.code_import import looks_like_code  # the importer loads when first needed
+
             text = clipboard.clipboard_text()
             if self.paste_code is not None and len(text) <= MAX_FILE_BYTES and looks_like_code(text):
                 return self.paste_code(text)

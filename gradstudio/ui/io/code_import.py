@@ -11,12 +11,12 @@ from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gradstudio.model.document import Node
-from gradstudio.model.io.code_import import CodeImportError, Source, plan_import, read_source
-from gradstudio.model.io.code_import.sources import SUFFIXES
+from gradstudio.model.io.code_suffixes import SUFFIXES
 from gradstudio.ui.canvas.items import WIDTH, node_height
 from gradstudio.ui.edit.placement import free_offset
 
 if TYPE_CHECKING:
+    from gradstudio.model.io.code_import import Source
     from gradstudio.ui.main_window import MainWindow
 
 CODE_FILTER = "PyTorch code (*.py *.ipynb *.md *.markdown *.txt);;All files (*)"
@@ -45,6 +45,8 @@ class CodeImporter:
 
     def import_file(self, path: str, at: QPointF | None, ask: bool = False) -> bool:
         """Import the code in `path` at `at` (None: the middle of the canvas)."""
+        from gradstudio.model.io.code_import import CodeImportError, read_source  # loaded on the first import
+
         try:
             source = read_source(path)
         except CodeImportError as error:
@@ -63,6 +65,8 @@ class CodeImporter:
         return view.mapToScene(point) if view.viewport().rect().contains(point) else None
 
     def _import(self, source: Source | str, at: QPointF | None, text: str, ask: bool, fit: bool) -> bool:
+        from gradstudio.model.io.code_import import CodeImportError, plan_import
+
         workspace = self.window.workspace
         try:
             plan = plan_import(workspace.document, source, drawn_size)
