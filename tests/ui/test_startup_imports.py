@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "resources" / "examples" / "notes_forward_backward.gsg"
 
 # modules the first frame does not need; each loads when its feature is first used
-DEFERRED = ("networkx", "pyqtgraph", "gradstudio.model.layout")
+DEFERRED = ("networkx", "pyqtgraph", "gradstudio.model.layout", "gradstudio.model.io.code_import")
 
 BUILD_WINDOW = """
 import json, sys
@@ -49,4 +49,16 @@ def test_auto_layout_imports_its_module_on_use(window: MainWindow) -> None:
     before = {node_id: node.position for node_id, node in window.document.nodes.items()}
     window.commands.auto_layout()
     assert {node_id: node.position for node_id, node in window.document.nodes.items()} != before
+    window.undo_stack.setClean()
+
+
+def test_a_closed_panel_skips_refreshes_and_catches_up_when_opened(window: MainWindow) -> None:
+    """The Train panel starts closed: a new document does not refresh it, opening it from View > Panels does."""
+    panel = window.train_panel
+    assert panel.isHidden()
+    window.set_document(chain_document())
+    assert panel.stale and panel.form.loss.count() == 0, "nothing was built for the closed panel"
+    panel.toggleViewAction().trigger()
+    assert panel.isVisible() and not panel.stale
+    assert [panel.form.loss.itemText(index) for index in range(panel.form.loss.count())] == ["y", "z"]
     window.undo_stack.setClean()
