@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent, QUndoGroup, QUndoStack
-from PySide6.QtWidgets import QApplication, QDialog, QDockWidget, QLabel, QMainWindow
+from PySide6.QtWidgets import QApplication, QDialog, QDockWidget, QLabel, QMainWindow, QUndoView
 
 from gradstudio.model import limits
 from gradstudio.model.document import GraphDocument
@@ -139,16 +139,9 @@ class MainWindow(QMainWindow):
     def _build_history(self) -> QDockWidget:
         history = QDockWidget("History", self)
         history.setObjectName("historyPanel")
+        history.setWidget(QUndoView(self.undo_group))
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, history)
         history.hide()
-
-        def build_list(visible: bool) -> None:  # the undo list is made when the dock is first shown, not at start-up
-            if visible and history.widget() is None:
-                from PySide6.QtWidgets import QUndoView
-
-                history.setWidget(QUndoView(self.undo_group))
-
-        history.visibilityChanged.connect(build_list)
         return history
 
     # ----- the open workspace ------------------------------------------------------------------------------------

@@ -29,14 +29,13 @@ window.view.viewport().grab()
 loaded = {name: name in sys.modules for name in json.loads(sys.argv[2])}
 window.workspace.undo_stack.setClean()
 print(json.dumps({"loaded": loaded, "nodes": len(window.scene.nodes), "search_built": window.view._search is not None,
-                  "history_built": window.history.widget() is not None,
                   "stale": sorted(panel.objectName() for panel in window.panels.values() if panel.stale)}))
 """
 
 
 def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
     """A window opened on the notes' example, painted once, has not imported networkx, pyqtgraph, ..., nor built
-    the quick-add box or the undo list, nor refreshed the closed panels."""
+    the quick-add box, nor refreshed the closed panels."""
     environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
                    GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", BUILD_WINDOW, str(EXAMPLE), json.dumps(DEFERRED)], cwd=ROOT,
@@ -45,7 +44,6 @@ def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
     assert report["nodes"] > 0, "the example is on the canvas"
     assert report["loaded"] == dict.fromkeys(DEFERRED, False)
     assert not report["search_built"], "the quick-add box is built when first opened"
-    assert not report["history_built"], "the undo list is built when the History dock is first shown"
     closed = ["autogradPanel", "lessonPanel", "stepPanel", "trainPanel"]
     assert report["stale"] == closed, "the closed panels wait to be shown"
 
