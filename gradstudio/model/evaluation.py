@@ -51,6 +51,9 @@ class NodeResult:
     # where a gradient for the value entered when it was computed (its grad_fn or AccumulateGrad): an in-place
     # op downstream later gives the same tensor a new grad_fn, but this value's gradient still enters here
     entry: Any = None
+    # the tensor value's shape as computed (None for a number or no value): read by the nodes downstream's size
+    # checks and the canvas's wire labels without asking the tensor again; no op of the catalog reshapes in place
+    shape: tuple[int, ...] | None = None
 
     @property
     def ok(self) -> bool:
@@ -244,8 +247,12 @@ class Evaluator:
                 for done, node_id in enumerate(order):
                     if should_stop is not None and should_stop():
                         raise EvaluationCancelled(done, len(order))
-                    with mode_context(self._modes.get(node_id)):  # nested in the graph's mode, as PyTorch nests
+                    mode = self._modes.get(node_id)
+                    if mode is None:
                         results[node_id] = self._compute(node_id, results)
+                    else:
+                        with mode_context(mode):  # nested in the graph's mode, as PyTorch nests
+                            results[node_id] = self._compute(node_id, results)
                     self._dirty.discard(node_id)
                     if progress is not None:
                         progress(done + 1, len(order))
@@ -273,11 +280,15 @@ class Evaluator:
 
     def _compute(self, node_id: str, results: dict[str, NodeResult]) -> NodeResult:
         node = self.document.nodes[node_id]
+        spec = node.spec
+        edges = self.document.edges
         inputs: dict[str, Any] = {}
-        for port in node.input_ports():
-            edge = self.document.edges.get((node_id, port))
+        shapes: list[tuple[int, ...] | None] = []  # the inputs' shapes, in port order, for the size checks
+        for port in spec.input_ports(node.attributes):
+            edge = edges.get((node_id, port))
             if edge is None and port in node.port_constants:  # a typed constant; an edge would win over it
-                inputs[port] = node.port_constants[port]
+                value = inputs[port] = node.port_constants[port]
+                shapes.append(value.shape if isinstance(value, engine.Tensor) else None)
                 continue
             if edge is None:
                 return NodeResult(error=f"input '{port}' is not connected")
@@ -285,14 +296,15 @@ class Evaluator:
             if upstream is None or not upstream.ok:
                 return NodeResult(blocked_by=upstream.blocked_by or edge.source if upstream else edge.source)
             inputs[port] = upstream.value
+            shapes.append(upstream.shape)
         start = sequence_mark()
         try:
-            checks = self._size_checks(node, inputs)
+            checks = self._size_checks(node, shapes)
             passed = self._passed_checks.get(node_id)
             same_inputs = passed is not None and passed[0] == checks
             if not same_inputs:
                 check_result_size(node.kind, inputs, node.attributes)
-            value = node.spec.compute(inputs, node.attributes)
+            value = spec.compute(inputs, node.attributes)
             shape = value.shape if isinstance(value, engine.Tensor) else None
             if shape is not None and not (same_inputs and passed[1] == shape):
                 check_element_count(shape, "the result's shape")
@@ -301,17 +313,17 @@ class Evaluator:
             return NodeResult(error="not enough memory to compute this node")
         except Exception as error:  # noqa: BLE001 - any engine error becomes the node's message
             return NodeResult(error=short_message(str(error)) or type(error).__name__)
-        if node.retain_grad and isinstance(value, engine.Tensor) and value.grad_fn is not None:
+        if shape is None:
+            return NodeResult(value=value, sequence=(start, sequence_mark()))
+        if node.retain_grad and value.grad_fn is not None:
             value.retain_grad()
-        entry = gradient_node(value) if isinstance(value, engine.Tensor) else None
-        return NodeResult(value=value, sequence=(start, sequence_mark()), entry=entry)
+        return NodeResult(value=value, sequence=(start, sequence_mark()), entry=gradient_node(value), shape=shape)
 
     @staticmethod
-    def _size_checks(node: Node, inputs: dict[str, Any]) -> tuple:
+    def _size_checks(node: Node, shapes: list[tuple[int, ...] | None]) -> tuple:
         """What `check_result_size` reads: the kind, the inputs' shapes, an expand's shape and the element limit
         (the result's own check reads its shape and the same limit)."""
-        shapes = tuple(value.shape if isinstance(value, engine.Tensor) else None for value in inputs.values())
-        return node.kind, shapes, node.attributes.get("shape") if node.kind == "expand" else None, max_elements()
+        return node.kind, tuple(shapes), node.attributes.get("shape") if node.kind == "expand" else None, max_elements()
 
     def value(self, node_id: str) -> Any:
         """The node's current value (evaluating first); None if it has an error."""

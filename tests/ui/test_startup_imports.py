@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "resources" / "examples" / "notes_forward_backward.gsg"
 
 # modules the first frame does not need; each loads when its feature is first used
-DEFERRED = ("networkx", "pyqtgraph", "gradstudio.model.layout")
+DEFERRED = ("networkx", "pyqtgraph", "gradstudio.model.layout", "gradstudio.model.io.code_import")
 
 BUILD_WINDOW = """
 import json, sys
@@ -28,12 +28,14 @@ app.processEvents()
 window.view.viewport().grab()
 loaded = {name: name in sys.modules for name in json.loads(sys.argv[2])}
 window.workspace.undo_stack.setClean()
-print(json.dumps({"loaded": loaded, "nodes": len(window.scene.nodes)}))
+print(json.dumps({"loaded": loaded, "nodes": len(window.scene.nodes), "search_built": window.view._search is not None,
+                  "stale": sorted(panel.objectName() for panel in window.panels.values() if panel.stale)}))
 """
 
 
 def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
-    """A window opened on the notes' example, painted once, has not imported networkx, pyqtgraph, ..."""
+    """A window opened on the notes' example, painted once, has not imported networkx, pyqtgraph, ..., nor built
+    the quick-add box, nor refreshed the closed panels."""
     environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
                    GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", BUILD_WINDOW, str(EXAMPLE), json.dumps(DEFERRED)], cwd=ROOT,
@@ -41,6 +43,9 @@ def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["nodes"] > 0, "the example is on the canvas"
     assert report["loaded"] == dict.fromkeys(DEFERRED, False)
+    assert not report["search_built"], "the quick-add box is built when first opened"
+    closed = ["autogradPanel", "lessonPanel", "stepPanel", "trainPanel"]
+    assert report["stale"] == closed, "the closed panels wait to be shown"
 
 
 def test_auto_layout_imports_its_module_on_use(window: MainWindow) -> None:
@@ -49,4 +54,16 @@ def test_auto_layout_imports_its_module_on_use(window: MainWindow) -> None:
     before = {node_id: node.position for node_id, node in window.document.nodes.items()}
     window.commands.auto_layout()
     assert {node_id: node.position for node_id, node in window.document.nodes.items()} != before
+    window.undo_stack.setClean()
+
+
+def test_a_closed_panel_skips_refreshes_and_catches_up_when_opened(window: MainWindow) -> None:
+    """The Train panel starts closed: a new document does not refresh it, opening it from View > Panels does."""
+    panel = window.train_panel
+    assert panel.isHidden()
+    window.set_document(chain_document())
+    assert panel.stale and panel.form.loss.count() == 0, "nothing was built for the closed panel"
+    panel.toggleViewAction().trigger()
+    assert panel.isVisible() and not panel.stale
+    assert [panel.form.loss.itemText(index) for index in range(panel.form.loss.count())] == ["y", "z"]
     window.undo_stack.setClean()

@@ -23,7 +23,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.io.code_import.sources import SUFFIXES as CODE_SUFFIXES
+from gradstudio.model.io.code_suffixes import SUFFIXES as CODE_SUFFIXES
 from gradstudio.ui.canvas.items import GRID, HEADER, ROW, WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.search import NodeSearch
@@ -77,8 +77,16 @@ class GraphView(QGraphicsView):
         self._space_held = False
         self._search_at = QPointF()
         self._search_wire: tuple[str | None, tuple[str, str] | None] = (None, None)
-        self.search = NodeSearch(self)  # over the viewport and its overlays (the minimap)
-        self.search.chosen.connect(self._add_searched)
+        self._search: NodeSearch | None = None
+
+    @property
+    def search(self) -> NodeSearch:
+        """The quick-add box over the viewport and its overlays (the minimap), built when first asked for: start-up
+        does not fill a hidden list with every op."""
+        if self._search is None:
+            self._search = NodeSearch(self)
+            self._search.chosen.connect(self._add_searched)
+        return self._search
 
     def setScene(self, scene: GraphScene) -> None:
         super().setScene(scene)

@@ -26,10 +26,15 @@ MAX_LABEL = 24  # characters; a longer shape is cut with an ellipsis
 
 def shape_label(result: NodeResult | None) -> str | None:
     """`[3]`, `[4, 2]` or `[]` for a tensor result; None for no value or a Python number."""
-    tensor = result.tensor if result is not None else None
-    if tensor is None:
+    if result is None:
         return None
-    text = "[" + ", ".join(str(size) for size in tensor.shape) + "]"
+    shape = result.shape  # kept by the evaluation: no tensor is asked on a refresh of every node
+    if shape is None:
+        tensor = result.tensor
+        if tensor is None:
+            return None
+        shape = tensor.shape
+    text = "[" + ", ".join(map(str, shape)) + "]"
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 2] + "…]"
 
 

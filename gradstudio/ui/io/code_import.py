@@ -11,12 +11,12 @@ from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gradstudio.model.document import Node
-from gradstudio.model.io.code_import import CodeImportError, Source, looks_like_code, plan_import, read_source
-from gradstudio.model.io.code_import.sources import SUFFIXES
+from gradstudio.model.io.code_suffixes import SUFFIXES
 from gradstudio.ui.canvas.items import WIDTH, node_height
 from gradstudio.ui.edit.placement import free_offset
 
 if TYPE_CHECKING:
+    from gradstudio.model.io.code_import import Source
     from gradstudio.ui.main_window import MainWindow
 
 CODE_FILTER = "PyTorch code (*.py *.ipynb *.md *.markdown *.txt);;All files (*)"
@@ -55,6 +55,8 @@ class CodeImporter:
             return self._refused(f"{name}: GradStudio opens .gsg graphs and imports code from "
                                  f"{', '.join(SUFFIXES)} files, not {Path(path).suffix or 'a file without a suffix'}."
                                  + hint)
+        from gradstudio.model.io.code_import import CodeImportError, read_source  # loaded on the first import
+
         try:
             source = read_source(path)
         except CodeImportError as error:
@@ -64,6 +66,8 @@ class CodeImporter:
     def import_text(self, text: str, at: QPointF | None = None) -> bool:
         """Paste code text: imported at the mouse pointer if it is over the canvas, else the middle (prose is
         refused: it is neither code nor nodes)."""
+        from gradstudio.model.io.code_import import looks_like_code  # loaded on the first paste of text
+
         if not looks_like_code(text):
             return self._refused(f"Paste: {NOT_CODE}")
         if at is None:
@@ -76,6 +80,8 @@ class CodeImporter:
         return view.mapToScene(point) if view.viewport().rect().contains(point) else None
 
     def _import(self, source: Source | str, at: QPointF | None, text: str, fit: bool) -> bool:
+        from gradstudio.model.io.code_import import CodeImportError, plan_import
+
         workspace = self.window.workspace
         try:
             plan = plan_import(workspace.document, source, drawn_size)

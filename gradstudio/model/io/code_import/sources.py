@@ -12,11 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradstudio.model.io.code_import.errors import CodeImportError
+from gradstudio.model.io.code_suffixes import NOTEBOOK_SUFFIXES, NOTES_SUFFIXES, SUFFIXES
 
-CODE_SUFFIXES = (".py",)
-NOTES_SUFFIXES = (".md", ".markdown", ".txt")
-NOTEBOOK_SUFFIXES = (".ipynb",)
-SUFFIXES = CODE_SUFFIXES + NOTES_SUFFIXES + NOTEBOOK_SUFFIXES
 MAX_SOURCE_BYTES = 2_000_000
 FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+-]*)")
 HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
