@@ -6,6 +6,8 @@ and wire_labels.py the shape written at their middle (or a broadcast marker abov
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import (
@@ -48,6 +50,30 @@ def _extent(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, f
     return min(x0, x1 - bend), min(y0, y1), max(x0 + bend, x1), max(y0, y1), (x0 + x1) / 2, (y0 + y1) / 2
 
 
+HAIRLINE_OFFSETS = ((0.0, 0.0), (0.5, 0.5), (0.0, 1.0))  # device pixels: three hairlines read as a 2 px line
+
+
+def hairline_pen(color: QColor, dashes: tuple[float, float] = (4.0, 2.0)) -> QPen:
+    """A cosmetic 1-pixel dashed pen (`dashes` in pixels): Qt's raster engine draws it without stroking the path.
+
+    A dashed 2-pixel pen is stroked dash by dash on every paint (a long wire has hundreds); a hairline is
+    drawn straight into the pixels, dozens of times faster, and `draw_hairlines` thickens it on screen.
+    """
+    pen = QPen(color, 0, Qt.PenStyle.CustomDashLine)
+    pen.setCosmetic(True)
+    pen.setDashPattern([dashes[0] * 2, dashes[1] * 2])
+    return pen
+
+
+def draw_hairlines(painter: QPainter, path: QPainterPath, pen: QPen, lod: float) -> None:
+    """Draw `path` with the hairline `pen` a few times, a fraction of a device pixel apart: a ~2 px dashed line
+    whatever the wire's direction, at the hairline's price."""
+    painter.setPen(pen)
+    scale = max(lod, 1e-6)
+    for dx, dy in HAIRLINE_OFFSETS:
+        painter.drawPath(path if dx == dy == 0.0 else path.translated(dx / scale, dy / scale))
+
+
 class EdgeItem(QGraphicsItem):
     """A connection drawn as a smooth cubic bezier from an output port to an input port."""
 
@@ -63,6 +89,7 @@ class EdgeItem(QGraphicsItem):
         self.broadcast = False  # the label is a broadcast marker: the target op broadcast this tensor
         self.marker: BroadcastMarker | None = None  # its own item, above the nodes, while `broadcast`
         self.hinted = False  # a node dragged over it would be inserted on release
+        self._tip: str | Callable[[], str] | None = None  # the tool tip not written yet (see set_tip)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
 
@@ -98,6 +125,20 @@ class EdgeItem(QGraphicsItem):
             self.label, self.broadcast = label, broadcast
             self._sync_marker()
             self.update()
+
+    def set_tip(self, tip: str | Callable[[], str]) -> None:
+        """The tool tip, or how to write it: written when first asked for (a hover), since a scrub frame re-tips
+        hundreds of wires and a gradient's text is slow to make."""
+        self._tip = tip
+
+    def toolTip(self) -> str:  # noqa: N802 - Qt's name
+        """The tool tip, written now if it was left to write."""
+        tip, self._tip = self._tip, None
+        if tip is not None:
+            text = tip() if callable(tip) else tip
+            if text != super().toolTip():
+                self.setToolTip(text)
+        return super().toolTip()
 
     def _sync_marker(self) -> None:
         """Keep the broadcast marker item in step: shown at the midpoint while the label is a broadcast."""
@@ -138,9 +179,12 @@ class EdgeItem(QGraphicsItem):
             pen = self.flow_pen
         if self.hinted:
             pen = QPen(theme.port_highlight, 4)
-        painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self._path)
+        if pen.isCosmetic() and pen.style() != Qt.PenStyle.SolidLine:
+            draw_hairlines(painter, self._path, pen, lod)
+        else:
+            painter.setPen(pen)
+            painter.drawPath(self._path)
         if self.label and not self.broadcast and lod >= LOD_SIMPLE:
             paint_label(painter, self._path, self.label, theme)
 
