@@ -6,6 +6,7 @@ and wire_labels.py the shape written at their middle (or a broadcast marker abov
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -50,28 +51,34 @@ def _extent(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, f
     return min(x0, x1 - bend), min(y0, y1), max(x0 + bend, x1), max(y0, y1), (x0 + x1) / 2, (y0 + y1) / 2
 
 
-HAIRLINE_OFFSETS = ((0.0, 0.0), (0.5, 0.5), (0.0, 1.0))  # device pixels: three hairlines read as a 2 px line
-
-
-def hairline_pen(color: QColor, dashes: tuple[float, float] = (4.0, 2.0)) -> QPen:
-    """A cosmetic 1-pixel dashed pen (`dashes` in pixels): Qt's raster engine draws it without stroking the path.
-
-    A dashed 2-pixel pen is stroked dash by dash on every paint (a long wire has hundreds); a hairline is
-    drawn straight into the pixels, dozens of times faster, and `draw_hairlines` thickens it on screen.
-    """
+def hairline_pen(color: QColor, dashes: tuple[float, float] = (8.0, 4.0)) -> QPen:
+    """A cosmetic 1-pixel dashed pen (`dashes` in pixels): Qt's raster engine draws it straight into the pixels,
+    dozens of times faster than a dashed 2-pixel pen, which is stroked dash by dash on every paint (a long wire
+    has hundreds of dashes). `draw_hairlines` thickens it on screen."""
     pen = QPen(color, 0, Qt.PenStyle.CustomDashLine)
     pen.setCosmetic(True)
-    pen.setDashPattern([dashes[0] * 2, dashes[1] * 2])
+    pen.setDashPattern(list(dashes))
     return pen
 
 
-def draw_hairlines(painter: QPainter, path: QPainterPath, pen: QPen, lod: float) -> None:
-    """Draw `path` with the hairline `pen` a few times, a fraction of a device pixel apart: a ~2 px dashed line
-    whatever the wire's direction, at the hairline's price."""
+def hairline_offset(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float]:
+    """A shift of about one device pixel, across both the ends (horizontal) and the chord of the S-curve from
+    (x0, y0) to (x1, y1): the normal of their bisector, so every part of the wire is thickened."""
+    length = math.hypot(x1 - x0, y1 - y0) or 1.0
+    along_x, along_y = 1.0 + (x1 - x0) / length, (y1 - y0) / length
+    norm = math.hypot(along_x, along_y)
+    if norm < 1e-9:  # the chord points straight back: the ends' normal will do
+        return 0.0, 1.0
+    return -along_y / norm, along_x / norm
+
+
+def draw_hairlines(painter: QPainter, path: QPainterPath, pen: QPen, offset: tuple[float, float], lod: float) -> None:
+    """Draw `path` with the hairline `pen` twice, `offset` device pixels apart: a ~2 px dashed line at the
+    hairline's price."""
     painter.setPen(pen)
+    painter.drawPath(path)
     scale = max(lod, 1e-6)
-    for dx, dy in HAIRLINE_OFFSETS:
-        painter.drawPath(path if dx == dy == 0.0 else path.translated(dx / scale, dy / scale))
+    painter.drawPath(path.translated(offset[0] / scale, offset[1] / scale))
 
 
 class EdgeItem(QGraphicsItem):
@@ -181,7 +188,7 @@ class EdgeItem(QGraphicsItem):
             pen = QPen(theme.port_highlight, 4)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         if pen.isCosmetic() and pen.style() != Qt.PenStyle.SolidLine:
-            draw_hairlines(painter, self._path, pen, lod)
+            draw_hairlines(painter, self._path, pen, hairline_offset(*self._ends), lod)
         else:
             painter.setPen(pen)
             painter.drawPath(self._path)
