@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from gradstudio.model.flow_view import FlowView, magnitude
 from gradstudio.ui.canvas.edge_items import EdgeItem, hairline_pen
+from gradstudio.ui.canvas.face_cache import cacheable, draw_cached
 from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, NodeItem, set_opacity
 from gradstudio.ui.canvas.lesson_face import HIDDEN, HIDDEN_TIP
 from gradstudio.ui.canvas.preview import compact_values, shown_key
@@ -139,26 +140,48 @@ class GradBadge(QGraphicsItem):
         return QRectF(0, 0, WIDTH, BADGE_HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = self.boundingRect().adjusted(4, 0.5, -4, -0.5)
-        solid = self.kind == "grad"
-        ink = QColor("white") if solid else FLOW_INK
-        pen = QPen(GRAD_FILL if solid else FLOW_INK, 1.2, Qt.PenStyle.SolidLine if solid else Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-        painter.setBrush(GRAD_FILL if solid else QColor(255, 248, 235))
-        painter.drawRoundedRect(rect, 4, 4)
-        label_font = QFont(SMALL_FONT)
-        label_font.setBold(solid)
-        label_font.setItalic(not solid)
-        label_width = min(QFontMetricsF(label_font).horizontalAdvance(self.label) + 4, rect.width() / 2)
-        painter.setPen(ink)
-        painter.setFont(label_font)
-        label = QFontMetricsF(label_font).elidedText(self.label, Qt.TextElideMode.ElideRight, label_width)
-        painter.drawText(rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, label)
+        # the tab and its label come from the face cache (a dashed rounded outline is slow to stroke, and a scrub
+        # repaints every badge each frame); only the values, which a scrub changes, are drawn each time
+        scene = self.scene()
+        if (scene is not None and getattr(scene, "exporting", False)) or not cacheable(painter):
+            self._paint_tab(painter)
+        else:
+            draw_cached(painter, self.boundingRect(), ("grad badge", self.kind, self.label), self._paint_tab)
+        rect = self._rect()
+        label_width = self._label_width()
+        painter.setPen(QColor("white") if self.kind == "grad" else FLOW_INK)
         painter.setFont(MONO_FONT)
         values = QRectF(rect.left() + label_width + 10, rect.top(), rect.width() - label_width - 14, rect.height())
         text = QFontMetricsF(MONO_FONT).elidedText(self.text, Qt.TextElideMode.ElideRight, values.width())
         painter.drawText(values, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
+
+    def _rect(self) -> QRectF:
+        return self.boundingRect().adjusted(4, 0.5, -4, -0.5)
+
+    def _label_font(self) -> QFont:
+        font = QFont(SMALL_FONT)
+        font.setBold(self.kind == "grad")
+        font.setItalic(self.kind != "grad")
+        return font
+
+    def _label_width(self) -> float:
+        return min(QFontMetricsF(self._label_font()).horizontalAdvance(self.label) + 4, self._rect().width() / 2)
+
+    def _paint_tab(self, painter: QPainter) -> None:
+        """The tab (solid for `.grad`, dashed for a gradient that flowed) and its label, without the values."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = self._rect()
+        solid = self.kind == "grad"
+        pen = QPen(GRAD_FILL if solid else FLOW_INK, 1.2, Qt.PenStyle.SolidLine if solid else Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(GRAD_FILL if solid else QColor(255, 248, 235))
+        painter.drawRoundedRect(rect, 4, 4)
+        label_font = self._label_font()
+        label_width = self._label_width()
+        painter.setPen(QColor("white") if solid else FLOW_INK)
+        painter.setFont(label_font)
+        label = QFontMetricsF(label_font).elidedText(self.label, Qt.TextElideMode.ElideRight, label_width)
+        painter.drawText(rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, label)
 
 
 def badges_of(item: QGraphicsItem) -> dict[str, GradBadge]:
