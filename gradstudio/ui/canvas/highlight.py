@@ -97,6 +97,7 @@ class GradBadge(QGraphicsItem):
         self._shown: tuple | None = None  # what the face shows: label and the first values (text made when drawn)
         self._text: str | None = None
         self._tipped = False
+        self._top: float | None = None
         self.setAcceptHoverEvents(True)
         self.show_value(label, value, tip_now, hidden)
 
@@ -115,6 +116,12 @@ class GradBadge(QGraphicsItem):
         elif self._tipped:
             self.setToolTip("")
             self._tipped = False
+
+    def place(self, top: float) -> None:
+        """Stand `top` pixels below the node's top (moved only when that changed)."""
+        if top != self._top:
+            self._top = top
+            self.setPos(0, top)
 
     @property
     def text(self) -> str:
@@ -201,6 +208,7 @@ class CanvasHighlight:
         self.lit: dict[tuple[str, str], float] = {}
         self.stopped: set[tuple[str, str]] = set()
         self._ring: QGraphicsPathItem | None = None
+        self._badges: dict[str, tuple[NodeItem, dict[str, GradBadge]]] = {}  # node id -> its item and badges
         self.lazy_tips = False  # set while a scrub redraws the display every frame: tool tips wait for a hover
 
     def show(self, view: FlowView) -> None:
@@ -273,17 +281,24 @@ class CanvasHighlight:
                 wanted.append(("flow", f"∂{target}/∂{self.name_of(node_id)}", view.node_flows[node_id]))
             if node_id in view.grads:
                 wanted.append(("grad", ".grad", view.grads[node_id]))
-            kept = badges_of(item) if wanted or item.childItems() else {}
+            shown = self._badges.pop(node_id, None)
+            kept = shown[1] if shown is not None and shown[0] is item else {}
+            if not wanted and not kept:
+                continue
+            hidden = self.masks(node_id, "grad")
+            badges = {}
             for row, (kind, label, value) in enumerate(wanted):
                 badge = kept.pop(kind, None)
-                hidden = self.masks(node_id, "grad")
                 if badge is None:
                     badge = GradBadge(kind, label, value, item, not self.lazy_tips, hidden)
                 else:
                     badge.show_value(label, value, not self.lazy_tips, hidden)
-                badge.setPos(0, item.height() + 2 + row * (BADGE_HEIGHT + 2))
+                badge.place(item.height() + 2 + row * (BADGE_HEIGHT + 2))
+                badges[kind] = badge
             for badge in kept.values():
                 badge.scene().removeItem(badge)
+            if badges:
+                self._badges[node_id] = (item, badges)
 
     def _ring_current(self, node_id: str | None) -> None:
         item = self.nodes.get(node_id) if node_id is not None else None
@@ -311,6 +326,7 @@ class CanvasHighlight:
     def _take_off_children(self) -> None:
         """Remove the badges and the ring."""
         self._take_off_ring()
+        self._badges.clear()
         for item in self.nodes.values():
             for child in item.childItems():
                 if isinstance(child, GradBadge):
