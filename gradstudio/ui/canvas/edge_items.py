@@ -62,13 +62,15 @@ def hairline_pen(color: QColor, dashes: tuple[float, float] = (8.0, 4.0)) -> QPe
 
 
 def hairline_offset(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float]:
-    """A shift of about one device pixel, across both the ends (horizontal) and the chord of the S-curve from
-    (x0, y0) to (x1, y1): the normal of their bisector, so every part of the wire is thickened."""
-    length = math.hypot(x1 - x0, y1 - y0) or 1.0
-    along_x, along_y = 1.0 + (x1 - x0) / length, (y1 - y0) / length
+    """A shift of one device pixel across both the ends (horizontal) and the chord of the S-curve from (x0, y0)
+    to (x1, y1): the normal of their bisector (a line's direction taken either way), at least 0.7 px across
+    each, so every part of the wire is thickened."""
+    chord_x, chord_y = x1 - x0, y1 - y0
+    if chord_x < 0:  # a wire running back to the left has the same line direction as one running right
+        chord_x, chord_y = -chord_x, -chord_y
+    length = math.hypot(chord_x, chord_y) or 1.0
+    along_x, along_y = 1.0 + chord_x / length, chord_y / length  # along_x >= 1: never a zero vector
     norm = math.hypot(along_x, along_y)
-    if norm < 1e-9:  # the chord points straight back: the ends' normal will do
-        return 0.0, 1.0
     return -along_y / norm, along_x / norm
 
 
