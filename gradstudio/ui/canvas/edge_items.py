@@ -189,7 +189,10 @@ class EdgeItem(QGraphicsItem):
         if self.hinted:
             pen = QPen(theme.port_highlight, 4)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        if pen.isCosmetic() and pen.style() != Qt.PenStyle.SolidLine:
+        hairline = pen.isCosmetic() and pen.style() != Qt.PenStyle.SolidLine
+        if hairline and scene is not None and scene.exporting:  # a picture, at any scale: true 2 px dashes
+            pen, hairline = QPen(pen.color(), 2.0, Qt.PenStyle.DashLine), False
+        if hairline:
             draw_hairlines(painter, self._path, pen, hairline_offset(*self._ends), lod)
         else:
             painter.setPen(pen)
