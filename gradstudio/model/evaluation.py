@@ -373,7 +373,6 @@ class _FlowRecorder:
                 self._entry_of.setdefault(id(r.entry), []).append(node_id)
         self._results = results
         self._target = target
-        self._inputs: dict[str, dict[str, Edge]] = {}
 
     def owner(self, node: Any) -> str | None:
         """The document node whose computation created this grad_fn."""
@@ -407,13 +406,6 @@ class _FlowRecorder:
             if edge is not None:
                 self._add_edge_grad(edge, grad)
 
-    def _inputs_of(self, owner: str) -> dict[str, Edge]:
-        """The edges into `owner` by port (looked up once per pass: a scrub runs a pass every frame)."""
-        inputs = self._inputs.get(owner)
-        if inputs is None:
-            inputs = self._inputs[owner] = self.document.inputs_of(owner)
-        return inputs
-
     def _add_edge_grad(self, edge: Edge, grad: Any) -> None:
         key = (edge.target, edge.port)
         previous = self.result.edge_grads.get(key)
@@ -436,12 +428,12 @@ class _FlowRecorder:
 
     def _edge_for(self, owner: str, sources: list[str], node: Any, index: int) -> Edge | None:
         """The edge from one of `sources` into `owner` that next_functions[index] of `node` stands for."""
-        candidates = [e for e in self._inputs_of(owner).values() if e.source in sources]
+        candidates = [e for e in self.document.inputs_of(owner).values() if e.source in sources]
         if len(candidates) <= 1:
             return candidates[0] if candidates else None
         output = self._results[owner].value
         if output.grad_fn is node:
-            tensor_ports = [port for port, e in self._inputs_of(owner).items()
+            tensor_ports = [port for port, e in self.document.inputs_of(owner).items()
                             if isinstance(self._results[e.source].value, engine.Tensor)]
             if index < len(tensor_ports):
                 port = tensor_ports[index]
