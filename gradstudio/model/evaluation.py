@@ -401,10 +401,11 @@ class _FlowRecorder:
     def observe(self, node: Any, grad_in: Any, grads_out: tuple) -> None:
         owner = self.owner(node)
         entered = self._entry_of.get(id(node))
+        grad_in = grad_in.detach()  # one detached tensor per gradient serves the step, the node and the edge
+        grads_out = tuple(g.detach() if g is not None else None for g in grads_out)
         if entered is not None:
-            self._enter(entered, grad_in.detach())
-        self.result.steps.append(BackwardStep(node.name(), owner, grad_in.detach(),
-                                              tuple(g.detach() if g is not None else None for g in grads_out), node))
+            self._enter(entered, grad_in)
+        self.result.steps.append(BackwardStep(node.name(), owner, grad_in, grads_out, node))
         if owner is None:
             return
         for index, ((child, _), grad) in enumerate(zip(node.next_functions, grads_out)):
@@ -415,7 +416,7 @@ class _FlowRecorder:
                 continue
             edge = self._edge_for(owner, sources, node, index)
             if edge is not None:
-                self._add_edge_grad(edge, grad.detach())
+                self._add_edge_grad(edge, grad)
 
     def _add_edge_grad(self, edge: Edge, grad: Any) -> None:
         key = (edge.target, edge.port)

@@ -6,6 +6,9 @@ and wire_labels.py the shape written at their middle (or a broadcast marker abov
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import (
@@ -48,6 +51,38 @@ def _extent(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, f
     return min(x0, x1 - bend), min(y0, y1), max(x0 + bend, x1), max(y0, y1), (x0 + x1) / 2, (y0 + y1) / 2
 
 
+def hairline_pen(color: QColor, dashes: tuple[float, float] = (8.0, 4.0)) -> QPen:
+    """A cosmetic 1-pixel dashed pen (`dashes` in pixels): Qt's raster engine draws it straight into the pixels,
+    dozens of times faster than a dashed 2-pixel pen, which is stroked dash by dash on every paint (a long wire
+    has hundreds of dashes). `draw_hairlines` thickens it on screen."""
+    pen = QPen(color, 0, Qt.PenStyle.CustomDashLine)
+    pen.setCosmetic(True)
+    pen.setDashPattern(list(dashes))
+    return pen
+
+
+def hairline_offset(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float]:
+    """A shift of one device pixel across both the ends (horizontal) and the chord of the S-curve from (x0, y0)
+    to (x1, y1): the normal of their bisector (a line's direction taken either way), at least 0.7 px across
+    each, so every part of the wire is thickened."""
+    chord_x, chord_y = x1 - x0, y1 - y0
+    if chord_x < 0:  # a wire running back to the left has the same line direction as one running right
+        chord_x, chord_y = -chord_x, -chord_y
+    length = math.hypot(chord_x, chord_y) or 1.0
+    along_x, along_y = 1.0 + chord_x / length, chord_y / length  # along_x >= 1: never a zero vector
+    norm = math.hypot(along_x, along_y)
+    return -along_y / norm, along_x / norm
+
+
+def draw_hairlines(painter: QPainter, path: QPainterPath, pen: QPen, offset: tuple[float, float], lod: float) -> None:
+    """Draw `path` with the hairline `pen` twice, `offset` device pixels apart: a ~2 px dashed line at the
+    hairline's price."""
+    painter.setPen(pen)
+    painter.drawPath(path)
+    scale = max(lod, 1e-6)
+    painter.drawPath(path.translated(offset[0] / scale, offset[1] / scale))
+
+
 class EdgeItem(QGraphicsItem):
     """A connection drawn as a smooth cubic bezier from an output port to an input port."""
 
@@ -63,6 +98,7 @@ class EdgeItem(QGraphicsItem):
         self.broadcast = False  # the label is a broadcast marker: the target op broadcast this tensor
         self.marker: BroadcastMarker | None = None  # its own item, above the nodes, while `broadcast`
         self.hinted = False  # a node dragged over it would be inserted on release
+        self._tip: str | Callable[[], str] | None = None  # the tool tip not written yet (see set_tip)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
 
@@ -98,6 +134,20 @@ class EdgeItem(QGraphicsItem):
             self.label, self.broadcast = label, broadcast
             self._sync_marker()
             self.update()
+
+    def set_tip(self, tip: str | Callable[[], str]) -> None:
+        """The tool tip, or how to write it: written when first asked for (a hover), since a scrub frame re-tips
+        hundreds of wires and a gradient's text is slow to make."""
+        self._tip = tip
+
+    def toolTip(self) -> str:  # noqa: N802 - Qt's name
+        """The tool tip, written now if it was left to write."""
+        tip, self._tip = self._tip, None
+        if tip is not None:
+            text = tip() if callable(tip) else tip
+            if text != super().toolTip():
+                self.setToolTip(text)
+        return super().toolTip()
 
     def _sync_marker(self) -> None:
         """Keep the broadcast marker item in step: shown at the midpoint while the label is a broadcast."""
@@ -138,9 +188,15 @@ class EdgeItem(QGraphicsItem):
             pen = self.flow_pen
         if self.hinted:
             pen = QPen(theme.port_highlight, 4)
-        painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self._path)
+        hairline = pen.isCosmetic() and pen.style() != Qt.PenStyle.SolidLine
+        if hairline and scene is not None and scene.exporting:  # a picture, at any scale: true 2 px dashes
+            pen, hairline = QPen(pen.color(), 2.0, Qt.PenStyle.DashLine), False
+        if hairline:
+            draw_hairlines(painter, self._path, pen, hairline_offset(*self._ends), lod)
+        else:
+            painter.setPen(pen)
+            painter.drawPath(self._path)
         if self.label and not self.broadcast and lod >= LOD_SIMPLE:
             paint_label(painter, self._path, self.label, theme)
 

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio.model.flow_view import FlowView, magnitude
-from gradstudio.ui.canvas.edge_items import EdgeItem
-from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, NodeItem
+from gradstudio.ui.canvas.edge_items import EdgeItem, hairline_pen
+from gradstudio.ui.canvas.face_cache import cacheable, draw_cached
+from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, NodeItem, set_opacity
 from gradstudio.ui.canvas.lesson_face import HIDDEN, HIDDEN_TIP
-from gradstudio.ui.canvas.preview import compact_values
+from gradstudio.ui.canvas.preview import compact_values, shown_key
 
 # low -> high gradient magnitude (log scale)
 RAMP = (QColor("#f2c230"), QColor("#ec7a1c"), QColor("#c41e3a"))
@@ -58,16 +59,29 @@ def ramp_color(position: float) -> QColor:
                            low.blueF() + (high.blueF() - low.blueF()) * t)
 
 
+PEN_STEPS = 64  # pens along the ramp: a scrub frame that barely moves a gradient keeps its edge's very pen
+_FLOW_PENS: dict[int, QPen] = {}
+
+
 def flow_pen(position: float) -> QPen:
-    """The pen of an edge carrying a gradient whose log magnitude sits at `position`."""
-    pen = QPen(ramp_color(position), MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * position)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    """The pen of an edge carrying a gradient whose log magnitude sits at `position` (one of PEN_STEPS + 1 pens,
+    shared: an edge whose gradient stays in the same step is not repainted)."""
+    step = round(min(max(position, 0.0), 1.0) * PEN_STEPS)
+    pen = _FLOW_PENS.get(step)
+    if pen is None:
+        at = step / PEN_STEPS
+        pen = _FLOW_PENS[step] = QPen(ramp_color(at), MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * at)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     return pen
 
 
+STOPPED_PEN = hairline_pen(STOPPED)
+
+
 def stopped_pen() -> QPen:
-    """The pen of an input edge of the path that takes no gradient (tracking stops at its source)."""
-    return QPen(STOPPED, 2.0, Qt.PenStyle.DashLine)
+    """The pen of an input edge of the path that takes no gradient (tracking stops at its source): dashed,
+    drawn as hairlines, since such wires can be long and many (one constant feeding every layer)."""
+    return STOPPED_PEN
 
 
 class GradBadge(QGraphicsItem):
@@ -80,22 +94,41 @@ class GradBadge(QGraphicsItem):
         self.label = label
         self.value = value
         self.hidden = hidden
-        self.text = ""
+        self._shown: tuple | None = None  # what the face shows: label and the first values (text made when drawn)
+        self._text: str | None = None
+        self._tipped = False
+        self._top: float | None = None
         self.setAcceptHoverEvents(True)
         self.show_value(label, value, tip_now, hidden)
 
     def show_value(self, label: str, value: object, tip_now: bool = True, hidden: bool = False) -> None:
         """Show another gradient in this badge (a scrub frame reuses the badges of the last); a lesson's hidden
-        gradient shows only `?`, and keeps no value to leak."""
+        gradient shows only `?`, and keeps no value to leak. Repainted only when its label or first values
+        changed; their text is written when it is drawn (most badges of a large graph are off screen)."""
         self.label, self.value, self.hidden = label, None if hidden else value, hidden
-        text = HIDDEN if hidden else compact_values(value)
-        if text != self.text:
-            self.text = text
+        shown = (label, HIDDEN if hidden else shown_key(value))
+        if shown != self._shown:
+            self._shown, self._text = shown, None
             self.update()
         # without tip_now the tip waits for the first hover: a scrub frame redraws every badge, and a repr is slow
-        self.setToolTip("")
         if tip_now:
             self.write_tip()
+        elif self._tipped:
+            self.setToolTip("")
+            self._tipped = False
+
+    def place(self, top: float) -> None:
+        """Stand `top` pixels below the node's top (moved only when that changed)."""
+        if top != self._top:
+            self._top = top
+            self.setPos(0, top)
+
+    @property
+    def text(self) -> str:
+        """The values the badge shows: the first few, or `?` where a lesson hides them."""
+        if self._text is None:
+            self._text = HIDDEN if self.hidden else compact_values(self.value)
+        return self._text
 
     def write_tip(self) -> None:
         """The tool tip: the gradient as PyTorch prints it, and what kind of gradient it is."""
@@ -103,9 +136,10 @@ class GradBadge(QGraphicsItem):
         self.setToolTip(f"{self.label} = {shown}" + ("" if self.kind == "grad" else
                         "\nthe gradient that flowed through this node; PyTorch keeps a non-leaf's .grad None "
                         "unless retain_grad()"))
+        self._tipped = True
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
-        if not self.toolTip():
+        if not self._tipped:
             self.write_tip()
         super().hoverEnterEvent(event)
 
@@ -113,26 +147,48 @@ class GradBadge(QGraphicsItem):
         return QRectF(0, 0, WIDTH, BADGE_HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = self.boundingRect().adjusted(4, 0.5, -4, -0.5)
-        solid = self.kind == "grad"
-        ink = QColor("white") if solid else FLOW_INK
-        pen = QPen(GRAD_FILL if solid else FLOW_INK, 1.2, Qt.PenStyle.SolidLine if solid else Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-        painter.setBrush(GRAD_FILL if solid else QColor(255, 248, 235))
-        painter.drawRoundedRect(rect, 4, 4)
-        label_font = QFont(SMALL_FONT)
-        label_font.setBold(solid)
-        label_font.setItalic(not solid)
-        label_width = min(QFontMetricsF(label_font).horizontalAdvance(self.label) + 4, rect.width() / 2)
-        painter.setPen(ink)
-        painter.setFont(label_font)
-        label = QFontMetricsF(label_font).elidedText(self.label, Qt.TextElideMode.ElideRight, label_width)
-        painter.drawText(rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, label)
+        # the tab and its label come from the face cache (a dashed rounded outline is slow to stroke, and a scrub
+        # repaints every badge each frame); only the values, which a scrub changes, are drawn each time
+        scene = self.scene()
+        if (scene is not None and getattr(scene, "exporting", False)) or not cacheable(painter):
+            self._paint_tab(painter)
+        else:
+            draw_cached(painter, self.boundingRect(), ("grad badge", self.kind, self.label), self._paint_tab)
+        rect = self._rect()
+        label_width = self._label_width()
+        painter.setPen(QColor("white") if self.kind == "grad" else FLOW_INK)
         painter.setFont(MONO_FONT)
         values = QRectF(rect.left() + label_width + 10, rect.top(), rect.width() - label_width - 14, rect.height())
         text = QFontMetricsF(MONO_FONT).elidedText(self.text, Qt.TextElideMode.ElideRight, values.width())
         painter.drawText(values, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
+
+    def _rect(self) -> QRectF:
+        return self.boundingRect().adjusted(4, 0.5, -4, -0.5)
+
+    def _label_font(self) -> QFont:
+        font = QFont(SMALL_FONT)
+        font.setBold(self.kind == "grad")
+        font.setItalic(self.kind != "grad")
+        return font
+
+    def _label_width(self) -> float:
+        return min(QFontMetricsF(self._label_font()).horizontalAdvance(self.label) + 4, self._rect().width() / 2)
+
+    def _paint_tab(self, painter: QPainter) -> None:
+        """The tab (solid for `.grad`, dashed for a gradient that flowed) and its label, without the values."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = self._rect()
+        solid = self.kind == "grad"
+        pen = QPen(GRAD_FILL if solid else FLOW_INK, 1.2, Qt.PenStyle.SolidLine if solid else Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(GRAD_FILL if solid else QColor(255, 248, 235))
+        painter.drawRoundedRect(rect, 4, 4)
+        label_font = self._label_font()
+        label_width = self._label_width()
+        painter.setPen(QColor("white") if solid else FLOW_INK)
+        painter.setFont(label_font)
+        label = QFontMetricsF(label_font).elidedText(self.label, Qt.TextElideMode.ElideRight, label_width)
+        painter.drawText(rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, label)
 
 
 def badges_of(item: QGraphicsItem) -> dict[str, GradBadge]:
@@ -152,6 +208,7 @@ class CanvasHighlight:
         self.lit: dict[tuple[str, str], float] = {}
         self.stopped: set[tuple[str, str]] = set()
         self._ring: QGraphicsPathItem | None = None
+        self._badges: dict[str, tuple[NodeItem, dict[str, GradBadge]]] = {}  # node id -> its item and badges
         self.lazy_tips = False  # set while a scrub redraws the display every frame: tool tips wait for a hover
 
     def show(self, view: FlowView) -> None:
@@ -165,9 +222,7 @@ class CanvasHighlight:
         positions = log_positions({key: magnitude(grad) for key, grad in view.edge_grads.items()})
         for key, item in self.edges.items():
             if key in positions:
-                grad = view.edge_grads[key]  # while scrubbing, the first values: a repr per edge per frame is slow
-                shown = compact_values(grad) if self.lazy_tips else repr(grad)
-                tip = f"gradient flowing back: {HIDDEN_TIP if self.masks(item.edge.source, 'grad') else shown}"
+                tip = self._flow_tip(view.edge_grads[key], self.masks(item.edge.source, "grad"))
                 self._style_edge(item, flow_pen(positions[key]), 1.0, tip)
                 self.lit[key] = positions[key]
             elif key in view.stopped:
@@ -178,19 +233,29 @@ class CanvasHighlight:
             else:
                 self._style_edge(item, None, DIM_EDGE, "")
         for node_id, item in self.nodes.items():
-            item.setOpacity(1.0 if node_id in view.involved else DIM_NODE)
+            set_opacity(item, 1.0 if node_id in view.involved else DIM_NODE)
         self._badge(view)
         self._ring_current(view.current)
 
+    def _flow_tip(self, grad: object, hidden: bool) -> Callable[[], str]:
+        """How to write an edge's tip when it is asked for: the gradient's repr, or while scrubbing its first
+        values (a scrub frame re-tips every wire, and most are never hovered)."""
+        compact = self.lazy_tips
+
+        def tip() -> str:
+            shown = HIDDEN_TIP if hidden else compact_values(grad) if compact else repr(grad)
+            return f"gradient flowing back: {shown}"
+        return tip
+
     @staticmethod
-    def _style_edge(item: EdgeItem, pen: QPen | None, opacity: float, tip: str) -> None:
-        """Give an edge its pen, opacity and tool tip, repainting it only when its pen changed."""
-        if pen != item.flow_pen:
+    def _style_edge(item: EdgeItem, pen: QPen | None, opacity: float, tip: str | Callable[[], str]) -> None:
+        """Give an edge its pen, opacity and tool tip (or how to write it on a hover), repainting it only when
+        its pen or opacity changed."""
+        if pen is not item.flow_pen and pen != item.flow_pen:
             item.flow_pen = pen
             item.update()
-        item.setOpacity(opacity)  # Qt repaints only on a change
-        if tip != item.toolTip():
-            item.setToolTip(tip)
+        set_opacity(item, opacity)
+        item.set_tip(tip)
 
     def show_forward(self, order: list[str], index: int) -> None:
         """One frame of Play Forward: nodes `order[:index + 1]` computed, the current one ringed with its inputs lit."""
@@ -202,9 +267,9 @@ class CanvasHighlight:
                 item.flow_pen = QPen(RING, MIN_WIDTH + 1.5)
                 item.update()
             elif item.edge.target not in reached:
-                item.setOpacity(DIM_EDGE)
+                set_opacity(item, DIM_EDGE)
         for node_id, item in self.nodes.items():
-            item.setOpacity(1.0 if node_id in reached else DIM_NODE)
+            set_opacity(item, 1.0 if node_id in reached else DIM_NODE)
         self._ring_current(current)
 
     def _badge(self, view: FlowView) -> None:
@@ -216,17 +281,24 @@ class CanvasHighlight:
                 wanted.append(("flow", f"∂{target}/∂{self.name_of(node_id)}", view.node_flows[node_id]))
             if node_id in view.grads:
                 wanted.append(("grad", ".grad", view.grads[node_id]))
-            kept = badges_of(item) if wanted or item.childItems() else {}
+            shown = self._badges.pop(node_id, None)
+            kept = shown[1] if shown is not None and shown[0] is item else {}
+            if not wanted and not kept:
+                continue
+            hidden = self.masks(node_id, "grad")
+            badges = {}
             for row, (kind, label, value) in enumerate(wanted):
                 badge = kept.pop(kind, None)
-                hidden = self.masks(node_id, "grad")
                 if badge is None:
                     badge = GradBadge(kind, label, value, item, not self.lazy_tips, hidden)
                 else:
                     badge.show_value(label, value, not self.lazy_tips, hidden)
-                badge.setPos(0, item.height() + 2 + row * (BADGE_HEIGHT + 2))
+                badge.place(item.height() + 2 + row * (BADGE_HEIGHT + 2))
+                badges[kind] = badge
             for badge in kept.values():
                 badge.scene().removeItem(badge)
+            if badges:
+                self._badges[node_id] = (item, badges)
 
     def _ring_current(self, node_id: str | None) -> None:
         item = self.nodes.get(node_id) if node_id is not None else None
@@ -246,7 +318,7 @@ class CanvasHighlight:
             if item.flow_pen is not None or item.opacity() < 1.0:
                 self._style_edge(item, None, 1.0, "")
         for item in self.nodes.values():
-            item.setOpacity(1.0)
+            set_opacity(item, 1.0)
         self._take_off_children()
         self.lit.clear()
         self.stopped.clear()
@@ -254,6 +326,7 @@ class CanvasHighlight:
     def _take_off_children(self) -> None:
         """Remove the badges and the ring."""
         self._take_off_ring()
+        self._badges.clear()
         for item in self.nodes.values():
             for child in item.childItems():
                 if isinstance(child, GradBadge):

@@ -83,6 +83,14 @@ def track_move(item: QGraphicsItem, change: QGraphicsItem.GraphicsItemChange, va
     return value
 
 
+def set_opacity(item: QGraphicsItem, opacity: float) -> None:
+    """`item.setOpacity(opacity)`, skipped when it was set so already (hundreds of items, every scrub frame): every
+    canvas item's opacity is set through here."""
+    if getattr(item, "shown_opacity", 1.0) != opacity:
+        item.setOpacity(opacity)
+        item.shown_opacity = opacity
+
+
 class Port:
     """A handle on one port of a node: which node, which input (None: the output), and where it is.
 

@@ -47,6 +47,13 @@ def shown_numbers(tensor: engine.Tensor) -> tuple[list[str], bool]:
     return [_number(v) for v in first_values(data, MAX_SHOWN)], data.size > MAX_SHOWN  # never ravel: views stay
 
 
+def shown_key(tensor: engine.Tensor) -> tuple:
+    """What `compact_values` reads of `tensor` (dtype, shape, the first values): equal keys, equal texts, and
+    the key costs no formatting."""
+    data = tensor.detach().numpy()
+    return data.dtype.str, data.shape, tuple(first_values(data, MAX_SHOWN))
+
+
 def compact_values(tensor: engine.Tensor) -> str:
     """The first few values of `tensor`, flattened, e.g. `[4.5, 4.5, 4.5]` or `[1, 2, 3, 4, …]`."""
     numbers, more = shown_numbers(tensor)

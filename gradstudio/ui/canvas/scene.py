@@ -252,6 +252,9 @@ class GraphScene(QGraphicsScene):
         edge = self.edge_at(event.scenePos())
         text = self.edge_tooltip(edge) if edge is not None else None
         if text is None:
+            for item in self.items(event.scenePos()):
+                if isinstance(item, EdgeItem):
+                    item.toolTip()  # a tip left to write when asked (set_tip) is written before Qt reads it
             super().helpEvent(event)
             return
         QToolTip.showText(event.screenPos(), text, event.widget())

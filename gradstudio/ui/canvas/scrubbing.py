@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget
 
 from gradstudio.model.scrub import ScrubSession, scrub_problem
-from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, NodeItem, value_line
+from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, NodeItem, set_opacity, value_line
 from gradstudio.ui.canvas.preview import shown_numbers
 
 if TYPE_CHECKING:
@@ -242,7 +242,7 @@ class FaceScrub:
             self.hide_sparkline()
             self.sparkline = Sparkline(session, self.scene.workspace.name_of(session.target), item)
         self._hide_timer.stop()
-        item.setOpacity(1.0)  # the leaf being dragged stays bright, even off the backward path
+        set_opacity(item, 1.0)  # the leaf being dragged stays bright, even off the backward path
         item.setZValue(max(item.zValue(), SPARK_Z))  # its sparkline above the neighbours' badges
         self.sparkline.update()
 

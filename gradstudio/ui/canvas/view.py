@@ -61,7 +61,9 @@ class GraphView(QGraphicsView):
         super().__init__(parent)
         self.setObjectName("canvas")
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        # a few changed items repaint just their region; many (a scrub frame) one rectangle: a clip of hundreds of
+        # rectangles slows every drawing call down more than painting the rectangle between them costs
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
