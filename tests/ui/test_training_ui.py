@@ -12,7 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPushButton, QToolButton, QWidget
 from ui_helpers import DialogRecorder
 
+from gradstudio.model.train_settings import MAX_STEPS
 from gradstudio.ui.main_window import MainWindow
+
+LONG_RUN = MAX_STEPS  # more steps than any test waits for: a run the test stops itself (a fast engine did 200,000)
 
 PARAMETERS = ("W1", "b1", "W2", "b2")
 
@@ -48,7 +51,7 @@ def test_train_pause_resume_stop_undo_save_and_reopen(qtbot: Any, window: MainWi
     settle()
     assert panel.form.loss.currentText() == "loss" and panel.form.optimiser.currentText() == "Adam"
     before, snapshot = _values(window), window.document.snapshot()
-    _type_steps(qtbot, window, 200_000)
+    _type_steps(qtbot, window, LONG_RUN)
     _click(qtbot, window, "actionTrainStart")
     assert panel.running and window.workspace.busy is not None
     qtbot.waitUntil(lambda: panel.progress.value() >= 30, timeout=20_000)
@@ -81,7 +84,7 @@ def test_train_pause_resume_stop_undo_save_and_reopen(qtbot: Any, window: MainWi
     settle()
     assert not panel.running and window.workspace.busy is None
     steps = len(window.document.settings.loss_history)
-    assert window.undo_stack.undoText() == f"Train {steps} steps" and paused_at + 10 < steps < 200_000
+    assert window.undo_stack.undoText() == f"Train {steps} steps" and paused_at + 10 < steps < LONG_RUN
     trained = _values(window)
     assert not np.array_equal(trained["W1"], before["W1"])
     assert window.actions.actionBackward.isEnabled() and window.undo_group.canUndo()
@@ -108,7 +111,7 @@ def test_train_pause_resume_stop_undo_save_and_reopen(qtbot: Any, window: MainWi
     for name, array in trained.items():
         np.testing.assert_array_equal(_values(window)[name], array)
     assert window.document.settings.loss_history == history
-    assert window.train_panel.form.steps.value() == 200_000
+    assert window.train_panel.form.steps.value() == LONG_RUN
     assert len(window.train_panel.curve.getData()[1]) == steps
 
 
@@ -168,9 +171,10 @@ def test_closing_the_window_stops_the_run_and_asks_to_save_what_it_trained(qtbot
     open_example(window, "xor_mlp")
     panel = window.train_panel
     panel.show()
-    _type_steps(qtbot, window, 200_000)
+    _type_steps(qtbot, window, LONG_RUN)
     _click(qtbot, window, "actionTrainStart")
     qtbot.waitUntil(lambda: panel.progress.value() >= 5, timeout=20_000)
     window.close()  # the prompt answers Cancel: the window stays, with the run applied as an edit
     assert not panel.running and window.isVisible() and window.isWindowModified()
     assert window.undo_stack.undoText().startswith("Train ") and "question" in dialogs.names()
+
