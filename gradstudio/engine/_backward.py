@@ -187,6 +187,74 @@ def _run_post_hooks(node: Node, grads: tuple, grad: Tensor) -> tuple:
     return grads
 
 
+def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
+    """`execute` for the common call, `out.backward()` on one non-leaf output: accumulate into the leaves,
+    no `inputs=`, no observer, no `create_graph`. The same order, hooks and checks as `execute`, without
+    the bookkeeping those options need (one root, no captures, no pruning, no observer calls)."""
+    dependencies = _dependencies((root,))
+    buffers: dict[Node, Tensor] = {root: grad}
+    tiebreak = itertools.count()
+    ready: list[tuple[float, int, Node]] = []
+    push, pop = heapq.heappush, heapq.heappop
+    executed: list[Node] = []
+    state = grad_mode.STATE
+    grad_was_enabled = state.enabled
+    state.enabled = False
+    follow: Node | None = root
+    try:
+        while True:
+            if follow is not None:
+                node, follow = follow, None
+            elif ready:
+                node = pop(ready)[2]
+            else:
+                break
+            grad = buffers.pop(node, None)
+            grads: tuple = ()
+            if grad is not None:
+                if node._pre_hooks or node._retained or node._node_pre_hooks:
+                    grad = _run_prehooks(node, grad)
+                if node._is_sink:  # the sink's steps inline: a helper's frame would hold `grad` once more
+                    _accumulate(node.variable, grad, False, True)
+                    if node._post_accumulate_hooks:
+                        for hook in list(node._post_accumulate_hooks):
+                            hook(node.variable)
+                    if node._post_hooks:
+                        _run_post_hooks(node, (), grad)
+                else:
+                    grads = node.apply(grad)
+                    if node._post_hooks:
+                        grads = _run_post_hooks(node, grads, grad)
+                    executed.append(node)
+                    if ANOMALY.enabled and ANOMALY.check_nan:
+                        _check_nan(node, grads)
+            count = len(grads)
+            for index, child in enumerate(node._edges):
+                if child is None:
+                    continue
+                if index < count:
+                    child_grad = grads[index]
+                    if child_grad is not None:
+                        pending = buffers.get(child)
+                        buffers[child] = child_grad if pending is None else pending + child_grad
+                remaining = dependencies[child] - 1
+                dependencies[child] = remaining
+                if remaining == 0:
+                    if follow is None and not ready:
+                        follow = child
+                    else:
+                        if follow is not None:
+                            push(ready, (_priority(follow), next(tiebreak), follow))
+                            follow = None
+                        push(ready, (_priority(child), next(tiebreak), child))
+            child_grad = pending = grads = None
+    finally:
+        state.enabled = grad_was_enabled
+    if not retain_graph:
+        for node in executed:
+            node.release_saved()
+
+
 def execute(
     roots: Sequence[Tensor],
     root_grads: Sequence[Tensor],

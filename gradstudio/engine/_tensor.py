@@ -246,6 +246,12 @@ class Tensor:
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
+        node, data = self.grad_fn, self._data
+        if gradient is None and node is not None and not create_graph and inputs is None and data.size == 1:
+            # the common call, `loss.backward()`: autograd.backward's checks all pass, so its seed, ones_like(self),
+            # goes straight to the engine's one-root path
+            _run_from()(node, Tensor._make(np.ones(data.shape, data.dtype)), bool(retain_graph))
+            return
         _autograd_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
@@ -400,6 +406,14 @@ def _autograd_backward() -> Callable[..., None]:
     from gradstudio.engine.autograd import backward
 
     return backward
+
+
+@functools.cache
+def _run_from() -> Callable[..., None]:
+    """`_backward.run_from`, imported once on first use (_backward imports this module)."""
+    from gradstudio.engine._backward import run_from
+
+    return run_from
 
 
 def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:

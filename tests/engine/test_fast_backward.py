@@ -263,3 +263,40 @@ def test_flat_adam_after_loading_a_partial_state_matches_pytorch() -> None:
     real_torch = pytest.importorskip("torch")
     for got, expected in zip(_partial_reload(torch), _partial_reload(real_torch)):
         assert got == pytest.approx(expected, rel=1e-6)
+
+
+def _hooked_pass(use_method: bool, retain_graph: bool | None) -> tuple[list, list]:
+    """A diamond with two leaves and every kind of hook; returns the events in order and the gradients."""
+    events: list = []
+    a = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    b = torch.tensor([1.5, 0.25, -3.0], requires_grad=True)
+    a.register_hook(lambda grad: events.append(("a", grad.tolist())))
+    a.register_post_accumulate_grad_hook(lambda leaf: events.append(("a acc", leaf.grad.tolist())))
+    h = a * b
+    h.retain_grad()
+    h.register_hook(lambda grad: grad * 2)
+    left, right = torch.tanh(h), torch.sin(h) * b
+    left.grad_fn.register_prehook(lambda grads: events.append(("tanh pre", grads[0].tolist())))
+    right.grad_fn.register_hook(lambda grads_in, grads_out: events.append(("mul post", len(grads_in))))
+    out = (left + right).mean()
+    if use_method:
+        out.backward(retain_graph=retain_graph)
+    else:
+        torch.autograd.backward(out, retain_graph=retain_graph)
+    return events, [a.grad.tolist(), b.grad.tolist(), h.grad.tolist()]
+
+
+@pytest.mark.parametrize("retain_graph", [None, False, True])
+def test_the_one_root_backward_runs_as_the_general_engine(retain_graph: bool | None) -> None:
+    """`out.backward()` takes the engine's one-root path; autograd.backward the general one: same hooks in
+    the same order, same gradients, same freeing of saved tensors."""
+    assert _hooked_pass(True, retain_graph) == _hooked_pass(False, retain_graph)
+    x = torch.ones(2, requires_grad=True)
+    out = (x * x).sum()
+    out.backward(retain_graph=retain_graph)
+    if retain_graph:
+        out.backward()
+        assert x.grad.tolist() == [4.0, 4.0]
+    else:
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.backward()
