@@ -14,12 +14,16 @@ from gradstudio.engine.ops._core import (
     broadcast_error,
     float_data,
     kept_if,
+    lean_operands,
     like_or_none,
     needs,
     operands,
     precise,
     record,
+    record_pair,
     reduce_to,
+    saved,
+    shape_stub,
 )
 from gradstudio.engine.ops.selection import where
 
@@ -53,6 +57,21 @@ class RsubBackward1(Node):
 
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a + alpha * b, broadcast."""
+    pair = lean_operands(a, b) if alpha == 1 else None
+    if pair is not None:  # the common case without binary()'s promotion steps
+        a, b = pair
+        ad, bd = a._data, b._data
+        try:
+            data = ad + bd
+        except ValueError:
+            raise broadcast_error(ad.shape, bd.shape) from None
+        if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):
+            return _make(data)
+        out = record_pair(data, AddBackward0, a, b)
+        node = out.grad_fn
+        node.inputs_like = (like_or_none(a, data), like_or_none(b, data))
+        node.alpha = 1
+        return out
     a, b, data = binary(np.add if alpha == 1 else lambda x, y: x + alpha * y, a, b)
     if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):  # tracking(), inlined
         return Tensor._make(data)
@@ -114,6 +133,20 @@ class MulBackward0(Node):
 
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise product, broadcast."""
+    pair = lean_operands(a, b)
+    if pair is not None:  # the common case without binary()'s promotion steps
+        a, b = pair
+        ad, bd = a._data, b._data
+        try:
+            data = ad * bd
+        except ValueError:
+            raise broadcast_error(ad.shape, bd.shape) from None
+        if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):
+            return _make(data)
+        out = record_pair(data, MulBackward0, a, b)
+        out.grad_fn._saved = (saved(a if b._requires_grad else shape_stub(a)),
+                              saved(b if a._requires_grad else shape_stub(b)))
+        return out
     a, b, data = binary(np.multiply, a, b)
     if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):  # tracking(), inlined
         return Tensor._make(data)
