@@ -182,3 +182,33 @@ def test_lean_operands_keep_the_broadcast_error(monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(RuntimeError) as general:
         op(a, b)
     assert str(lean.value) == str(general.value) and "must match the size" in str(lean.value)
+
+
+def _run_unary(op) -> tuple:
+    """What a one-input op shows: values, node, edges, the saved tensor and the gradient."""
+    a = torch.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    out = op(a)
+    node = out.grad_fn
+    saved = node.saved_tensors[0]
+    shown = (out.detach().numpy().tobytes(), node.name(), [edge.name() for edge, _ in node.next_functions],
+             saved.detach().numpy().tobytes(), saved is a, saved.grad_fn is node, out.requires_grad)
+    out.sum().backward()
+    return shown + (a.grad.numpy().tobytes(),)
+
+
+@pytest.mark.parametrize("op", [torch.exp, torch.sin, torch.cos, torch.tanh, torch.sigmoid, torch.relu],
+                         ids=["exp", "sin", "cos", "tanh", "sigmoid", "relu"])
+def test_record_unary_records_what_record_records(monkeypatch: pytest.MonkeyPatch, op) -> None:
+    from gradstudio.engine.ops import pointwise
+    from gradstudio.engine.ops._core import record
+
+    def general(data, node_type, a, save_output=False):
+        if save_output:
+            return record(data, node_type, (a,), save_output=True)
+        return record(data, node_type, (a,), save=(a,))
+
+    lean = _run_unary(op)
+    monkeypatch.setattr(pointwise, "record_unary", general)
+    assert lean == _run_unary(op)
+    with torch.no_grad():
+        assert op(torch.ones(2, requires_grad=True)).grad_fn is None

@@ -133,6 +133,30 @@ def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor) -
     return out
 
 
+def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool = False) -> Tensor:
+    """`record(data, node_type, (a,), save=(a,))`, or with `save_output=True` `record(data, node_type, (a,),
+    save_output=True)`, for a one-input op whose node type has no __init__: no keyword dict, no loops."""
+    out = _make(data)
+    if not (a._requires_grad and _STATE.enabled):
+        return out
+    node = _new(node_type)
+    node._sequence_nr = next_sequence_nr()
+    node._edges = (gradient_edge(a),)
+    if save_output:
+        kept = _new(SavedTensor)
+        kept._counter = counter = out._version_counter
+        kept._version = counter.value
+        kept._tensor, kept._data = None, out._data
+        node._saved = (kept,)
+    else:
+        node._saved = (saved(a),)
+    out._requires_grad = True
+    out.grad_fn = node
+    if ANOMALY.enabled:
+        record_forward_traceback(node)
+    return out
+
+
 def saved(tensor: Tensor) -> SavedTensor:
     """`SavedTensor(tensor)` without its __init__ call."""
     kept = _new(SavedTensor)

@@ -21,6 +21,7 @@ from gradstudio.engine.ops._core import (
     precise,
     record,
     record_pair,
+    record_unary,
     reduce_to,
     saved,
     shape_stub,
@@ -305,7 +306,7 @@ class ExpBackward0(Node):
 
 def exp(a: Tensor) -> Tensor:
     """e ** a."""
-    return record(precise(np.exp, a._data), ExpBackward0, (a,), save_output=True)
+    return record_unary(precise(np.exp, a._data), ExpBackward0, a, True)
 
 
 class LogBackward0(Node):
@@ -349,7 +350,7 @@ class SinBackward0(Node):
 def sin(a: Tensor) -> Tensor:
     """Sine. numpy's float32 kernel, not `precise`: the float64 round trip raises agreement with PyTorch only
     from 84% to 95% and would cost the elementwise chain benchmark over 5% (bench/float32_agreement.py)."""
-    return record(np.sin(float_data(a._data)), SinBackward0, (a,), save=(a,))
+    return record_unary(np.sin(float_data(a._data)), SinBackward0, a)
 
 
 class CosBackward0(Node):
@@ -366,7 +367,7 @@ class CosBackward0(Node):
 
 def cos(a: Tensor) -> Tensor:
     """Cosine."""
-    return record(np.cos(float_data(a._data)), CosBackward0, (a,), save=(a,))
+    return record_unary(np.cos(float_data(a._data)), CosBackward0, a)
 
 
 class TanhBackward0(Node):
@@ -395,7 +396,7 @@ def tanh_backward(g: Tensor, result: Tensor) -> Tensor:
 
 def tanh(a: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return record(precise(np.tanh, a._data), TanhBackward0, (a,), save_output=True)
+    return record_unary(precise(np.tanh, a._data), TanhBackward0, a, True)
 
 
 class SigmoidBackward0(Node):
@@ -427,7 +428,7 @@ def sigmoid(a: Tensor) -> Tensor:
     as PyTorch's does."""
     x = float_data(a._data)
     data = np.reciprocal(precise(np.exp, -x) + 1, dtype=x.dtype)
-    return record(data, SigmoidBackward0, (a,), save_output=True)
+    return record_unary(data, SigmoidBackward0, a, True)
 
 
 class ReluBackward0(Node):
@@ -473,4 +474,4 @@ def _threshold_backward_data(g: np.ndarray, result: np.ndarray) -> np.ndarray:
 
 def relu(a: Tensor) -> Tensor:
     """max(a, 0)."""
-    return record(np.maximum(a._data, 0).astype(a._data.dtype, copy=False), ReluBackward0, (a,), save_output=True)
+    return record_unary(np.maximum(a._data, 0).astype(a._data.dtype, copy=False), ReluBackward0, a, True)
