@@ -138,7 +138,7 @@ class Tensor:
         tensor._grad = None
         tensor.grad_fn = None
         tensor._version_counter = (InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference
-                                   else VersionCounter())
+                                   else _new(VersionCounter))  # VersionCounter() without type.__call__
         tensor._accumulator = None
         tensor._retains_grad = False
         return tensor

@@ -70,13 +70,15 @@ def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
             return _make(data)
         out = record_pair(data, AddBackward0, a, b)
         node = out.grad_fn
-        node.inputs_like = (like_or_none(a, data), like_or_none(b, data))
+        node.inputs_like = (like_or_none(a, data) if a._requires_grad else None,  # read only for needed grads
+                            like_or_none(b, data) if b._requires_grad else None)
         node.alpha = 1
         return out
     a, b, data = binary(np.add if alpha == 1 else lambda x, y: x + alpha * y, a, b)
     if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):  # tracking(), inlined
         return Tensor._make(data)
-    return record(data, AddBackward0, (a, b), inputs_like=(like_or_none(a, data), like_or_none(b, data)),
+    return record(data, AddBackward0, (a, b), inputs_like=(like_or_none(a, data) if a._requires_grad else None,
+                                                           like_or_none(b, data) if b._requires_grad else None),
                   alpha=alpha)
 
 

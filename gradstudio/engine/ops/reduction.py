@@ -43,6 +43,9 @@ def expand_back(g: Tensor, node: Node) -> Tensor:
     return expand(g, node.input_shape)
 
 
+_ALL_DIMS = [tuple(range(ndim)) for ndim in range(65)]  # normalize_dims(None, ndim), for numpy's up to 64 dims
+
+
 def _count(shape: tuple, dims: tuple[int, ...]) -> int:
     count = 1
     for d in dims:
@@ -92,6 +95,11 @@ class MeanBackward1(MeanBackward0):
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Arithmetic mean over all elements, or over `dim` (floating tensors only)."""
+    data = a._data
+    if dim is None and not keepdim and data.dtype.kind == "f":  # a whole mean: the steps below, for all dims
+        dims, count = _ALL_DIMS[data.ndim], data.size
+        return record(np.add.reduce(data, dims, data.dtype) / count, MeanBackward0, (a,),
+                      input_shape=data.shape, dims=dims, keepdim=False, count=count)
     _refuse_keepdim_without_dim("mean", dim, keepdim)
     if a._data.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
