@@ -125,7 +125,8 @@ def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor) -
     out = _make(data)
     node = _new(node_type)
     node._sequence_nr = next_sequence_nr()
-    node._edges = (gradient_edge(a) if a._requires_grad else None, gradient_edge(b) if b._requires_grad else None)
+    node._edges = (a.grad_fn or gradient_edge(a) if a._requires_grad else None,  # grad_fn: gradient_edge's answer
+                   b.grad_fn or gradient_edge(b) if b._requires_grad else None)
     out._requires_grad = True
     out.grad_fn = node
     if ANOMALY.enabled:
@@ -141,7 +142,7 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
         return out
     node = _new(node_type)
     node._sequence_nr = next_sequence_nr()
-    node._edges = (gradient_edge(a),)
+    node._edges = (a.grad_fn or gradient_edge(a),)
     if save_output:
         kept = _new(SavedTensor)
         kept._counter = counter = out._version_counter
@@ -385,6 +386,8 @@ def tensor_function(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
     def checked(input: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        return function(input, *args, **kwargs)
+        if args or kwargs:
+            return function(input, *args, **kwargs)
+        return function(input)  # the common `torch.tanh(x)`: a plain call, not an unpacking one
 
     return checked
