@@ -162,6 +162,16 @@ class Node:
             arrays.append(kept._data if kept._tensor is None else kept._tensor._data)
         return tuple(arrays)
 
+    def saved_array(self) -> Any:
+        """`saved_arrays()[0]` of a node that saves one tensor, without building the tuple (a lean backward
+        path's one read); any problem is raised by `saved_arrays()`."""
+        saved = self._saved
+        if saved:
+            kept = saved[0]
+            if kept._counter.value == kept._version:
+                return kept._data if kept._tensor is None else kept._tensor._data
+        return self.saved_arrays()[0]
+
     def release_saved(self) -> None:
         """Free saved tensors; a later backward through this node raises PyTorch's error."""
         if self._saved:

@@ -302,7 +302,7 @@ class ExpBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:
-            (result,) = self.saved_arrays()
+            result = self.saved_array()
             if g._data.dtype is result.dtype:
                 return (_make(g._data * result),)
         (result,) = self.saved_tensors
@@ -345,7 +345,7 @@ class SinBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:
-            (a,) = self.saved_arrays()
+            a = self.saved_array()
             if g._data.dtype is a.dtype and a.dtype.kind == "f":
                 return (_make(g._data * np.cos(a)),)
         (a,) = self.saved_tensors
@@ -363,7 +363,7 @@ class CosBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:
-            (a,) = self.saved_arrays()
+            a = self.saved_array()
             if g._data.dtype is a.dtype and a.dtype.kind == "f":
                 return (_make(np.negative(g._data) * np.sin(a)),)
         (a,) = self.saved_tensors
@@ -380,7 +380,7 @@ class TanhBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:  # tanh_backward's data, unrecorded
-            (y,) = self.saved_arrays()
+            y = self.saved_array()
             return (_make(g._data * (1 - y * y)),)
         (result,) = self.saved_tensors
         return (tanh_backward(g, result),)
@@ -409,7 +409,7 @@ class SigmoidBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:  # sigmoid_backward's data, unrecorded
-            (y,) = self.saved_arrays()
+            y = self.saved_array()
             return (_make(g._data * y * (1 - y)),)
         (result,) = self.saved_tensors
         return (sigmoid_backward(g, result),)
@@ -441,7 +441,7 @@ class ReluBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:  # threshold_backward's data, unrecorded
-            (result,) = self.saved_arrays()
+            result = self.saved_array()
             return (_make(_threshold_backward_data(g._data, result)),)
         (result,) = self.saved_tensors
         return (threshold_backward(g, result),)
