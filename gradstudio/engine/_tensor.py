@@ -47,6 +47,7 @@ _WARNED_ONCE: set[str] = set()
 _STATE = grad_mode.STATE
 _INFERENCE_THREADS = grad_mode.INFERENCE_THREADS
 _new = object.__new__
+_NDARRAY = np.ndarray  # one global read instead of np's attribute, in the constructor every op calls
 
 
 def warn_once(message: str, stacklevel: int = 3) -> None:
@@ -133,7 +134,7 @@ class Tensor:
         """Wrap an ndarray without copying (the fast path every op uses; `_init` inlined, as it runs for every
         tensor every op makes)."""
         tensor = _new(cls)
-        tensor._data = array if type(array) is np.ndarray else np.asarray(array)
+        tensor._data = array if type(array) is _NDARRAY else np.asarray(array)
         tensor._requires_grad = requires_grad
         tensor._grad = None
         tensor.grad_fn = None
