@@ -105,7 +105,7 @@ def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool, may_steal: bool 
 
             leaf._grad = copied(grad)
         elif may_steal and _stealable(grad, leaf):
-            leaf._grad = Tensor._make(grad._data)
+            leaf._grad = grad  # no one else holds it (see _stealable): stored as it is, as PyTorch steals
         else:
             leaf._grad = grad._own_copy()
     elif create_graph or grad_mode.STATE.enabled and leaf._grad._requires_grad:
