@@ -248,7 +248,8 @@ class Tensor:
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
         node, data = self.grad_fn, self._data
-        if gradient is None and node is not None and not create_graph and inputs is None and data.size == 1:
+        if (gradient is None and node is not None and self._requires_grad and not create_graph and inputs is None
+                and data.size == 1):
             # the common call, `loss.backward()`: autograd.backward's checks all pass, so its seed, ones_like(self),
             # goes straight to the engine's one-root path
             seed = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)  # np.ones: ~1 us
