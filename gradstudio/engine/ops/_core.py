@@ -134,9 +134,11 @@ def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor) -
     return out
 
 
-def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool = False) -> Tensor:
+def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool = False,
+                 save_input: bool = True) -> Tensor:
     """`record(data, node_type, (a,), save=(a,))`, or with `save_output=True` `record(data, node_type, (a,),
-    save_output=True)`, for a one-input op whose node type has no __init__: no keyword dict, no loops."""
+    save_output=True)`, or with `save_input=False` neither, for a one-input op whose node type has no
+    __init__: no keyword dict, no loops (the caller sets any attributes on `out.grad_fn`)."""
     out = _make(data)
     if not (a._requires_grad and _STATE.enabled):
         return out
@@ -149,7 +151,7 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
         kept._version = counter.value
         kept._tensor, kept._data = None, out._data
         node._saved = (kept,)
-    else:
+    elif save_input:
         node._saved = (saved(a),)
     out._requires_grad = True
     out.grad_fn = node

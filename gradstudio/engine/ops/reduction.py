@@ -10,7 +10,7 @@ import numpy as np
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import needs, normalize_dim, normalize_dims, precise, record
+from gradstudio.engine.ops._core import needs, normalize_dim, normalize_dims, precise, record, record_unary
 
 _KEEPDIM_MISMATCH = "      didn't match because some of the keywords were incorrect: keepdim\n"
 _DIMLESS_SIGNATURES = {
@@ -98,8 +98,11 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     data = a._data
     if dim is None and not keepdim and data.dtype.kind == "f":  # a whole mean: the steps below, for all dims
         dims, count = _ALL_DIMS[data.ndim], data.size
-        return record(np.add.reduce(data, dims, data.dtype) / count, MeanBackward0, (a,),
-                      input_shape=data.shape, dims=dims, keepdim=False, count=count)
+        out = record_unary(np.add.reduce(data, dims, data.dtype) / count, MeanBackward0, a, save_input=False)
+        node = out.grad_fn
+        if node is not None:
+            node.input_shape, node.dims, node.keepdim, node.count = data.shape, dims, False, count
+        return out
     _refuse_keepdim_without_dim("mean", dim, keepdim)
     if a._data.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
