@@ -14,6 +14,8 @@ from gradstudio.engine.random import Generator, resolve
 
 
 def _sizes(size: tuple, check: bool = True) -> tuple[int, ...]:
+    if len(size) == 1 and type(size[0]) is int and size[0] >= 0:  # the common `ones(3)`: already the answer
+        return size
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     sizes = tuple(int(s) for s in size)
