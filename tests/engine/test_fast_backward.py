@@ -303,3 +303,20 @@ def test_the_one_root_backward_runs_as_the_general_engine(retain_graph: bool | N
     else:
         with pytest.raises(RuntimeError, match="backward through the graph a second time"):
             out.backward()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_one_root_seed_is_ones_of_the_outputs_shape_and_dtype(dtype) -> None:
+    """A 0-d output is seeded with np.array(1), any other one-element output with np.ones: the gradient
+    reaching the graph is the same either way, and equals autograd.backward's."""
+    seen = []
+    for reduce in (lambda t: t.sum(), lambda t: t.sum().reshape(1, 1)):
+        for use_method in (True, False):
+            x = torch.tensor([1.5, -2.0], dtype=dtype, requires_grad=True)
+            out = reduce(x * 3)
+            out.grad_fn.register_prehook(lambda grads: seen.append((grads[0].shape, grads[0].dtype,
+                                                                     grads[0].tolist())))
+            out.backward() if use_method else torch.autograd.backward(out)
+            assert x.grad.tolist() == [3.0, 3.0] and x.grad.dtype == dtype
+    assert seen[0] == seen[1] == ((), dtype, 1.0)
+    assert seen[2] == seen[3] == ((1, 1), dtype, [[1.0]])
