@@ -320,3 +320,15 @@ def test_the_one_root_seed_is_ones_of_the_outputs_shape_and_dtype(dtype) -> None
             assert x.grad.tolist() == [3.0, 3.0] and x.grad.dtype == dtype
     assert seen[0] == seen[1] == ((), dtype, 1.0)
     assert seen[2] == seen[3] == ((1, 1), dtype, [[1.0]])
+
+
+@pytest.mark.parametrize("changed", [0, 1])
+def test_a_saved_pair_is_checked_one_by_one(changed: int) -> None:
+    """mul's two saved tensors are read as a pair: a change to either one alone is still caught."""
+    a, b = _leaves()
+    first, second = a * 1, b * 1
+    out = first * second
+    with torch.no_grad():
+        (first, second)[changed].add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
