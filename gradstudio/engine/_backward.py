@@ -106,7 +106,7 @@ def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool, may_steal: bool 
 
             leaf._grad = copied(grad)
         elif may_steal and _stealable(grad, leaf):
-            leaf._grad = Tensor._make(grad._data)
+            leaf._grad = grad  # no one else holds it (see _stealable): stored as it is, as PyTorch steals
         else:
             leaf._grad = grad._own_copy()
     elif create_graph or grad_mode.STATE.enabled and leaf._grad._requires_grad:
@@ -186,6 +186,93 @@ def _run_post_hooks(node: Node, grads: tuple, grad: Tensor) -> tuple:
         if replaced is not None:
             grads = _checked_tuple(hook, replaced, len(grads))
     return grads
+
+
+def _summed(pending: Tensor, grad: Tensor) -> Tensor:
+    """`pending + grad` with grad mode off: two plain same-dtype, same-shape gradients add in one numpy call."""
+    first, second = pending._data, grad._data
+    if (type(pending) is Tensor and type(grad) is Tensor and first.dtype is second.dtype
+            and first.shape == second.shape):
+        return Tensor._make(first + second)
+    return pending + grad
+
+
+def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
+    """`execute` for the common call, `out.backward()` on one non-leaf output: accumulate into the leaves,
+    no `inputs=`, no observer, no `create_graph`. The same order, hooks and checks as `execute`, without
+    the bookkeeping those options need; a node that becomes ready and runs next gets its gradient handed
+    over directly, not through the gradient buffers."""
+    dependencies = _dependencies((root,))
+    buffers: dict[Node, Tensor] = {}
+    tiebreak = itertools.count()
+    ready: list[tuple[float, int, Node]] = []
+    push, pop = heapq.heappush, heapq.heappop
+    executed: list[Node] = []
+    state = grad_mode.STATE
+    grad_was_enabled = state.enabled
+    state.enabled = False
+    node: Node | None = root
+    try:
+        while True:
+            grads: tuple = ()
+            if grad is not None:
+                if node._pre_hooks or node._retained or node._node_pre_hooks:
+                    grad = _run_prehooks(node, grad)
+                if node._is_sink:  # the sink's steps inline: a helper's frame would hold `grad` once more
+                    _accumulate(node.variable, grad, False, True)
+                    if node._post_accumulate_hooks:
+                        for hook in list(node._post_accumulate_hooks):
+                            hook(node.variable)
+                    if node._post_hooks:
+                        _run_post_hooks(node, (), grad)
+                else:
+                    grads = node.apply(grad)
+                    if node._post_hooks:
+                        grads = _run_post_hooks(node, grads, grad)
+                    executed.append(node)
+                    if ANOMALY.enabled and ANOMALY.check_nan:
+                        _check_nan(node, grads)
+            grad = None
+            follow = None  # the one child that became ready while the queue is empty: it runs next, unqueued
+            count = len(grads)
+            for index, child in enumerate(node._edges):
+                if child is None:
+                    continue
+                child_grad = grads[index] if index < count else None
+                remaining = dependencies[child] - 1
+                dependencies[child] = remaining
+                if remaining:  # more gradients for it to come
+                    if child_grad is not None:
+                        pending = buffers.get(child)
+                        buffers[child] = child_grad if pending is None else _summed(pending, child_grad)
+                    continue
+                pending = buffers.pop(child, None)
+                if pending is not None:
+                    child_grad = pending if child_grad is None else _summed(pending, child_grad)
+                if follow is None and not ready:
+                    follow, grad = child, child_grad
+                    continue
+                if follow is not None:
+                    if grad is not None:
+                        buffers[follow] = grad
+                    push(ready, (_priority(follow), next(tiebreak), follow))
+                    follow = grad = None
+                if child_grad is not None:
+                    buffers[child] = child_grad
+                push(ready, (_priority(child), next(tiebreak), child))
+            child_grad = pending = grads = None  # hold no gradient past its node: AccumulateGrad counts holders
+            if follow is not None:
+                node = follow
+            elif ready:
+                node = pop(ready)[2]
+                grad = buffers.pop(node, None)
+            else:
+                break
+    finally:
+        state.enabled = grad_was_enabled
+    if not retain_graph:
+        for node in executed:
+            node.release_saved()
 
 
 def execute(

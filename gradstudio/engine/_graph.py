@@ -158,12 +158,27 @@ class Node:
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_BUFFERS_MESSAGE)
+        if len(saved) == 2:  # a binary rule's pair (mul, div...), unrolled: no list, no loop, when both are unchanged
+            first, second = saved
+            if first._counter.value == first._version and second._counter.value == second._version:
+                return (first._data if first._tensor is None else first._tensor._data,
+                        second._data if second._tensor is None else second._tensor._data)
         arrays = []
         for kept in saved:
             if kept._counter.value != kept._version:
                 raise RuntimeError(kept._modified_message(self))
             arrays.append(kept._data if kept._tensor is None else kept._tensor._data)
         return tuple(arrays)
+
+    def saved_array(self) -> Any:
+        """`saved_arrays()[0]` of a node that saves one tensor, without building the tuple (a lean backward
+        path's one read); any problem is raised by `saved_arrays()`."""
+        saved = self._saved
+        if saved:
+            kept = saved[0]
+            if kept._counter.value == kept._version:
+                return kept._data if kept._tensor is None else kept._tensor._data
+        return self.saved_arrays()[0]
 
     def release_saved(self) -> None:
         """Free saved tensors; a later backward through this node raises PyTorch's error."""

@@ -47,6 +47,7 @@ _WARNED_ONCE: set[str] = set()
 _STATE = grad_mode.STATE
 _INFERENCE_THREADS = grad_mode.INFERENCE_THREADS
 _new = object.__new__
+_NDARRAY = np.ndarray  # one global read instead of np's attribute, in the constructor every op calls
 
 
 def warn_once(message: str, stacklevel: int = 3) -> None:
@@ -133,12 +134,12 @@ class Tensor:
         """Wrap an ndarray without copying (the fast path every op uses; `_init` inlined, as it runs for every
         tensor every op makes)."""
         tensor = _new(cls)
-        tensor._data = array if type(array) is np.ndarray else np.asarray(array)
+        tensor._data = array if type(array) is _NDARRAY else np.asarray(array)
         tensor._requires_grad = requires_grad
         tensor._grad = None
         tensor.grad_fn = None
         tensor._version_counter = (InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference
-                                   else VersionCounter())
+                                   else _new(VersionCounter))  # VersionCounter() without type.__call__
         tensor._accumulator = None
         tensor._retains_grad = False
         return tensor
@@ -246,6 +247,14 @@ class Tensor:
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
+        node, data = self.grad_fn, self._data
+        if (gradient is None and node is not None and self._requires_grad and not create_graph and inputs is None
+                and data.size == 1):
+            # the common call, `loss.backward()`: autograd.backward's checks all pass, so its seed, ones_like(self),
+            # goes straight to the engine's one-root path
+            seed = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)  # np.ones: ~1 us
+            _run_from()(node, Tensor._make(seed), bool(retain_graph))
+            return
         _autograd_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
@@ -400,6 +409,14 @@ def _autograd_backward() -> Callable[..., None]:
     from gradstudio.engine.autograd import backward
 
     return backward
+
+
+@functools.cache
+def _run_from() -> Callable[..., None]:
+    """`_backward.run_from`, imported once on first use (_backward imports this module)."""
+    from gradstudio.engine._backward import run_from
+
+    return run_from
 
 
 def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:

@@ -15,6 +15,8 @@ from gradstudio.engine.random import Generator, resolve
 
 def _sizes(name: str, size: tuple, check: bool = True, varargs: bool = True, keyword: bool = False
            ) -> tuple[int, ...]:
+    if varargs and not keyword and len(size) == 1 and type(size[0]) is int and size[0] >= 0:
+        return size  # the common `ones(3)`: already the answer
     sizes = _arguments.sizes(name, size, varargs=varargs, keyword=keyword)
     for extent in sizes:
         if check and extent < 0:

@@ -27,6 +27,9 @@ CASES = {
     "mean": lambda a, b: a.mean(),
     "mean_dim": lambda a, b: a[0].mean(0),
     "mean_keepdim": lambda a, b: a.mean(1, keepdim=True),
+    "add": lambda a, b: a + b,
+    "add_scalar": lambda a, b: a + 2,
+    "add_alpha": lambda a, b: torch.add(a, b, alpha=0.5),
     "add_broadcast": lambda a, b: a + b[:1],
     "add_leading": lambda a, b: a + b[0],
     "mm": lambda a, b: a @ b.T,
@@ -263,3 +266,69 @@ def test_flat_adam_after_loading_a_partial_state_matches_pytorch() -> None:
     real_torch = pytest.importorskip("torch")
     for got, expected in zip(_partial_reload(torch), _partial_reload(real_torch)):
         assert got == pytest.approx(expected, rel=1e-6)
+
+
+def _hooked_pass(use_method: bool, retain_graph: bool | None) -> tuple[list, list]:
+    """A diamond with two leaves and every kind of hook; returns the events in order and the gradients."""
+    events: list = []
+    a = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    b = torch.tensor([1.5, 0.25, -3.0], requires_grad=True)
+    a.register_hook(lambda grad: events.append(("a", grad.tolist())))
+    a.register_post_accumulate_grad_hook(lambda leaf: events.append(("a acc", leaf.grad.tolist())))
+    h = a * b
+    h.retain_grad()
+    h.register_hook(lambda grad: grad * 2)
+    left, right = torch.tanh(h), torch.sin(h) * b
+    left.grad_fn.register_prehook(lambda grads: events.append(("tanh pre", grads[0].tolist())))
+    right.grad_fn.register_hook(lambda grads_in, grads_out: events.append(("mul post", len(grads_in))))
+    out = (left + right).mean()
+    if use_method:
+        out.backward(retain_graph=retain_graph)
+    else:
+        torch.autograd.backward(out, retain_graph=retain_graph)
+    return events, [a.grad.tolist(), b.grad.tolist(), h.grad.tolist()]
+
+
+@pytest.mark.parametrize("retain_graph", [None, False, True])
+def test_the_one_root_backward_runs_as_the_general_engine(retain_graph: bool | None) -> None:
+    """`out.backward()` takes the engine's one-root path; autograd.backward the general one: same hooks in
+    the same order, same gradients, same freeing of saved tensors."""
+    assert _hooked_pass(True, retain_graph) == _hooked_pass(False, retain_graph)
+    x = torch.ones(2, requires_grad=True)
+    out = (x * x).sum()
+    out.backward(retain_graph=retain_graph)
+    if retain_graph:
+        out.backward()
+        assert x.grad.tolist() == [4.0, 4.0]
+    else:
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.backward()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_one_root_seed_is_ones_of_the_outputs_shape_and_dtype(dtype) -> None:
+    """A 0-d output is seeded with np.array(1), any other one-element output with np.ones: the gradient
+    reaching the graph is the same either way, and equals autograd.backward's."""
+    seen = []
+    for reduce in (lambda t: t.sum(), lambda t: t.sum().reshape(1, 1)):
+        for use_method in (True, False):
+            x = torch.tensor([1.5, -2.0], dtype=dtype, requires_grad=True)
+            out = reduce(x * 3)
+            out.grad_fn.register_prehook(lambda grads: seen.append((grads[0].shape, grads[0].dtype,
+                                                                     grads[0].tolist())))
+            out.backward() if use_method else torch.autograd.backward(out)
+            assert x.grad.tolist() == [3.0, 3.0] and x.grad.dtype == dtype
+    assert seen[0] == seen[1] == ((), dtype, 1.0)
+    assert seen[2] == seen[3] == ((1, 1), dtype, [[1.0]])
+
+
+@pytest.mark.parametrize("changed", [0, 1])
+def test_a_saved_pair_is_checked_one_by_one(changed: int) -> None:
+    """mul's two saved tensors are read as a pair: a change to either one alone is still caught."""
+    a, b = _leaves()
+    first, second = a * 1, b * 1
+    out = first * second
+    with torch.no_grad():
+        (first, second)[changed].add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()

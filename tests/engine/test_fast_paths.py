@@ -130,3 +130,87 @@ def test_a_leafs_first_gradient_is_its_own_copy() -> None:
     (x + 1).backward(gradient)
     x.grad.zero_()
     assert gradient.tolist() == [1.0, 2.0, 3.0]
+
+
+LEAN_OPERANDS = [
+    (lambda: torch.tensor([1.0, -2.0, 3.5], requires_grad=True), lambda: 2),
+    (lambda: torch.tensor([1.0, -2.0, 3.5], requires_grad=True), lambda: 0.1),
+    (lambda: torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True), lambda: 1e-30),
+    (lambda: torch.tensor([[1.0], [2.0]], requires_grad=True), lambda: torch.tensor([0.5, 4.0, -1.0])),
+    (lambda: torch.tensor([1.0, 2.0]), lambda: torch.tensor(3.0, requires_grad=True)),
+    (lambda: torch.tensor([1.0, 2.0], requires_grad=True), lambda: torch.tensor([1.0, 2.0], requires_grad=True)),
+    (lambda: torch.tensor([True, False]), lambda: torch.tensor([True, True])),
+    (lambda: torch.tensor([3, 4]), lambda: torch.tensor([5, -6])),
+    (lambda: torch.tensor([1.0, 2.0]), lambda: 5),
+]
+
+
+def _run_binary(op, make_a, make_b) -> tuple:
+    """What an add or mul shows: values, dtype, node, edges, saved tensors, and the gradients it passes on."""
+    a, b = make_a(), make_b()
+    out = op(a, b)
+    node = out.grad_fn
+    shown = [out.detach().numpy().tobytes(), out.dtype, out.requires_grad, node and node.name(),
+             node and [edge is not None and edge.name() for edge, _ in node.next_functions]]
+    if node is not None:
+        if node.name() == "MulBackward0":
+            shown.append([None if t is None else (t.tolist(), t.dtype) for t in (node._saved_self, node._saved_other)])
+        else:
+            shown.append([None if t is None else t.shape for t in node.inputs_like] + [node.alpha])
+        out.sum().backward()
+        shown.append([None if isinstance(t, (int, float)) or t.grad is None else t.grad.tolist() for t in (a, b)])
+    return tuple(shown)
+
+
+@pytest.mark.parametrize("op", [torch.add, torch.mul], ids=["add", "mul"])
+@pytest.mark.parametrize(("make_a", "make_b"), LEAN_OPERANDS)
+def test_lean_operands_record_what_the_general_path_records(monkeypatch: pytest.MonkeyPatch, op, make_a,
+                                                            make_b) -> None:
+    from gradstudio.engine.ops import pointwise
+
+    lean = _run_binary(op, make_a, make_b)
+    monkeypatch.setattr(pointwise, "lean_operands", lambda a, b: None)
+    assert lean == _run_binary(op, make_a, make_b)
+
+
+@pytest.mark.parametrize("op", [torch.add, torch.mul], ids=["add", "mul"])
+def test_lean_operands_keep_the_broadcast_error(monkeypatch: pytest.MonkeyPatch, op) -> None:
+    from gradstudio.engine.ops import pointwise
+
+    a, b = torch.ones(2, 3, requires_grad=True), torch.ones(4)
+    with pytest.raises(RuntimeError) as lean:
+        op(a, b)
+    monkeypatch.setattr(pointwise, "lean_operands", lambda a, b: None)
+    with pytest.raises(RuntimeError) as general:
+        op(a, b)
+    assert str(lean.value) == str(general.value) and "must match the size" in str(lean.value)
+
+
+def _run_unary(op) -> tuple:
+    """What a one-input op shows: values, node, edges, the saved tensor and the gradient."""
+    a = torch.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    out = op(a)
+    node = out.grad_fn
+    saved = node.saved_tensors[0]
+    shown = (out.detach().numpy().tobytes(), node.name(), [edge.name() for edge, _ in node.next_functions],
+             saved.detach().numpy().tobytes(), saved is a, saved.grad_fn is node, out.requires_grad)
+    out.sum().backward()
+    return shown + (a.grad.numpy().tobytes(),)
+
+
+@pytest.mark.parametrize("op", [torch.exp, torch.sin, torch.cos, torch.tanh, torch.sigmoid, torch.relu],
+                         ids=["exp", "sin", "cos", "tanh", "sigmoid", "relu"])
+def test_record_unary_records_what_record_records(monkeypatch: pytest.MonkeyPatch, op) -> None:
+    from gradstudio.engine.ops import pointwise
+    from gradstudio.engine.ops._core import record
+
+    def general(data, node_type, a, save_output=False):
+        if save_output:
+            return record(data, node_type, (a,), save_output=True)
+        return record(data, node_type, (a,), save=(a,))
+
+    lean = _run_unary(op)
+    monkeypatch.setattr(pointwise, "record_unary", general)
+    assert lean == _run_unary(op)
+    with torch.no_grad():
+        assert op(torch.ones(2, requires_grad=True)).grad_fn is None

@@ -107,6 +107,69 @@ def operands(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
     return a, b, ad, bd
 
 
+def lean_operands(a: Any, b: Any) -> tuple[Tensor, Tensor] | None:
+    """`operands()` for the common case, a plain tensor with a plain tensor of the very same dtype or with a
+    Python int or float on a floating tensor, where promotion changes nothing; None for anything else."""
+    if type(a) is not Tensor:
+        return None
+    kind = type(b)
+    if kind is Tensor:
+        return (a, b) if b._data.dtype is a._data.dtype else None
+    if (kind is float or kind is int) and a._data.dtype.kind == "f":
+        return a, _make(np.array(b, a._data.dtype))  # scalar_tensor(): positional, numpy's keywords cost
+    return None
+
+
+def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor) -> Tensor:
+    """`record()` of a two-input op whose node type has no __init__, called once the caller knows grad mode
+    is on and an operand requires grad; the caller sets the node's attributes on `out.grad_fn` directly."""
+    out = _make(data)
+    node = _new(node_type)
+    node._sequence_nr = next_sequence_nr()
+    node._edges = (a.grad_fn or gradient_edge(a) if a._requires_grad else None,  # grad_fn: gradient_edge's answer
+                   b.grad_fn or gradient_edge(b) if b._requires_grad else None)
+    out._requires_grad = True
+    out.grad_fn = node
+    if ANOMALY.enabled:
+        record_forward_traceback(node)
+    return out
+
+
+def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool = False,
+                 save_input: bool = True) -> Tensor:
+    """`record(data, node_type, (a,), save=(a,))`, or with `save_output=True` `record(data, node_type, (a,),
+    save_output=True)`, or with `save_input=False` neither, for a one-input op whose node type has no
+    __init__: no keyword dict, no loops (the caller sets any attributes on `out.grad_fn`)."""
+    out = _make(data)
+    if not (a._requires_grad and _STATE.enabled):
+        return out
+    node = _new(node_type)
+    node._sequence_nr = next_sequence_nr()
+    node._edges = (a.grad_fn or gradient_edge(a),)
+    if save_output:
+        kept = _new(SavedTensor)
+        kept._counter = counter = out._version_counter
+        kept._version = counter.value
+        kept._tensor, kept._data = None, out._data
+        node._saved = (kept,)
+    elif save_input:
+        node._saved = (saved(a),)
+    out._requires_grad = True
+    out.grad_fn = node
+    if ANOMALY.enabled:
+        record_forward_traceback(node)
+    return out
+
+
+def saved(tensor: Tensor) -> SavedTensor:
+    """`SavedTensor(tensor)` without its __init__ call."""
+    kept = _new(SavedTensor)
+    kept._counter = counter = tensor._version_counter
+    kept._version = counter.value
+    kept._tensor, kept._data = tensor, None
+    return kept
+
+
 def binary(function: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray]:
     """Promote and broadcast two operands and apply `function`; PyTorch's message if shapes don't broadcast."""
     a, b, ad, bd = operands(a, b)
@@ -331,6 +394,8 @@ def tensor_function(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
     def checked(input: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        return function(input, *args, **kwargs)
+        if args or kwargs:
+            return function(input, *args, **kwargs)
+        return function(input)  # the common `torch.tanh(x)`: a plain call, not an unpacking one
 
     return checked

@@ -14,13 +14,18 @@ from gradstudio.engine.ops._core import (
     broadcast_error,
     float_data,
     kept_if,
+    lean_operands,
     like_or_none,
     needs,
     operands,
     precise,
     record,
+    record_pair,
+    record_unary,
     reduce_to,
+    saved,
     scalar_tensor,
+    shape_stub,
 )
 from gradstudio.engine.ops.scalar import scale
 from gradstudio.engine.ops.selection import where
@@ -37,6 +42,9 @@ _make = Tensor._make
 class AddBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, b = self.inputs_like
+        if a is None and b is None and self.alpha == 1:  # both gradients pass as they are (see like_or_none)
+            edges = self._edges
+            return (g if edges[0] is not None else None, g if edges[1] is not None else None)
         return (reduce_to(g, a) if needs(self, 0) else None,
                 reduce_to(g * self.alpha if self.alpha != 1 else g, b) if needs(self, 1) else None)
 
@@ -55,10 +63,27 @@ class RsubBackward1(Node):
 
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a + alpha * b, broadcast."""
+    pair = lean_operands(a, b) if alpha == 1 else None
+    if pair is not None:  # the common case without binary()'s promotion steps
+        a, b = pair
+        ad, bd = a._data, b._data
+        try:
+            data = ad + bd
+        except ValueError:
+            raise broadcast_error(ad.shape, bd.shape) from None
+        if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):
+            return _make(data)
+        out = record_pair(data, AddBackward0, a, b)
+        node = out.grad_fn
+        node.inputs_like = (like_or_none(a, data) if a._requires_grad else None,  # read only for needed grads
+                            like_or_none(b, data) if b._requires_grad else None)
+        node.alpha = 1
+        return out
     a, b, data = binary(np.add if alpha == 1 else lambda x, y: _scaled_add(x, y, alpha), a, b)
     if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):  # tracking(), inlined
         return Tensor._make(data)
-    return record(data, AddBackward0, (a, b), inputs_like=(like_or_none(a, data), like_or_none(b, data)),
+    return record(data, AddBackward0, (a, b), inputs_like=(like_or_none(a, data) if a._requires_grad else None,
+                                                           like_or_none(b, data) if b._requires_grad else None),
                   alpha=alpha)
 
 
@@ -126,6 +151,20 @@ class MulBackward0(Node):
 
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise product, broadcast."""
+    pair = lean_operands(a, b)
+    if pair is not None:  # the common case without binary()'s promotion steps
+        a, b = pair
+        ad, bd = a._data, b._data
+        try:
+            data = ad * bd
+        except ValueError:
+            raise broadcast_error(ad.shape, bd.shape) from None
+        if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):
+            return _make(data)
+        out = record_pair(data, MulBackward0, a, b)
+        out.grad_fn._saved = (saved(a if b._requires_grad else shape_stub(a)),
+                              saved(b if a._requires_grad else shape_stub(b)))
+        return out
     a, b, data = binary(np.multiply, a, b)
     if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):  # tracking(), inlined
         return Tensor._make(data)
@@ -286,7 +325,7 @@ class ExpBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:
-            (result,) = self.saved_arrays()
+            result = self.saved_array()
             if g._data.dtype is result.dtype:
                 return (_make(g._data * result),)
         (result,) = self.saved_tensors
@@ -295,7 +334,7 @@ class ExpBackward0(Node):
 
 def exp(a: Tensor) -> Tensor:
     """e ** a."""
-    return record(precise(np.exp, a._data), ExpBackward0, (a,), save_output=True)
+    return record_unary(precise(np.exp, a._data), ExpBackward0, a, True)
 
 
 class LogBackward0(Node):
@@ -344,7 +383,7 @@ class SinBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:
-            (a,) = self.saved_arrays()
+            a = self.saved_array()
             if g._data.dtype is a.dtype and a.dtype.kind == "f":
                 return (_make(g._data * precise(np.cos, a)),)
         (a,) = self.saved_tensors
@@ -354,7 +393,7 @@ class SinBackward0(Node):
 def sin(a: Tensor) -> Tensor:
     """Sine, `precise`: numpy's float32 kernel agrees with PyTorch's bit for bit on 84% of inputs, the float64
     one rounded on 95% (bench/float32_agreement.py)."""
-    return record(precise(np.sin, a._data), SinBackward0, (a,), save=(a,))
+    return record_unary(precise(np.sin, a._data), SinBackward0, a)
 
 
 class CosBackward0(Node):
@@ -362,7 +401,7 @@ class CosBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:
-            (a,) = self.saved_arrays()
+            a = self.saved_array()
             if g._data.dtype is a.dtype and a.dtype.kind == "f":
                 return (_make(np.negative(g._data) * precise(np.sin, a)),)
         (a,) = self.saved_tensors
@@ -371,7 +410,7 @@ class CosBackward0(Node):
 
 def cos(a: Tensor) -> Tensor:
     """Cosine, `precise` as sine (81% -> 95% agreement with PyTorch)."""
-    return record(precise(np.cos, a._data), CosBackward0, (a,), save=(a,))
+    return record_unary(precise(np.cos, a._data), CosBackward0, a)
 
 
 class TanhBackward0(Node):
@@ -379,7 +418,7 @@ class TanhBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:  # tanh_backward's data, unrecorded
-            (y,) = self.saved_arrays()
+            y = self.saved_array()
             return (_make(g._data * (1 - y * y)),)
         (result,) = self.saved_tensors
         return (tanh_backward(g, result),)
@@ -400,7 +439,7 @@ def tanh_backward(g: Tensor, result: Tensor) -> Tensor:
 
 def tanh(a: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return record(precise(np.tanh, a._data), TanhBackward0, (a,), save_output=True)
+    return record_unary(precise(np.tanh, a._data), TanhBackward0, a, True)
 
 
 class SigmoidBackward0(Node):
@@ -408,7 +447,7 @@ class SigmoidBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:  # sigmoid_backward's data, unrecorded
-            (y,) = self.saved_arrays()
+            y = self.saved_array()
             return (_make(g._data * y * (1 - y)),)
         (result,) = self.saved_tensors
         return (sigmoid_backward(g, result),)
@@ -432,7 +471,7 @@ def sigmoid(a: Tensor) -> Tensor:
     as PyTorch's does."""
     x = float_data(a._data)
     data = np.reciprocal(precise(np.exp, -x) + 1, dtype=x.dtype)
-    return record(data, SigmoidBackward0, (a,), save_output=True)
+    return record_unary(data, SigmoidBackward0, a, True)
 
 
 class ReluBackward0(Node):
@@ -440,7 +479,7 @@ class ReluBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:  # threshold_backward's data, unrecorded
-            (result,) = self.saved_arrays()
+            result = self.saved_array()
             return (_make(_threshold_backward_data(g._data, result)),)
         (result,) = self.saved_tensors
         return (threshold_backward(g, result),)
@@ -480,4 +519,4 @@ def relu(a: Tensor) -> Tensor:
     """max(a, 0)."""
     if a._data.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
-    return record(np.maximum(a._data, 0).astype(a._data.dtype, copy=False), ReluBackward0, (a,), save_output=True)
+    return record_unary(np.maximum(a._data, 0).astype(a._data.dtype, copy=False), ReluBackward0, a, True)

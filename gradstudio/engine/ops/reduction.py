@@ -11,7 +11,7 @@ from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import normalize_dim, normalize_dims, record
+from gradstudio.engine.ops._core import normalize_dim, normalize_dims, record, record_unary
 from gradstudio.engine.ops.scalar import divide, scale
 
 _KEEPDIM_MISMATCH = "      didn't match because some of the keywords were incorrect: keepdim\n"
@@ -54,6 +54,9 @@ def _unreduced(g: Tensor, node: Node) -> Tensor:
             g = unsqueeze(g, dim)
         return g
     return reshape(g, _kept_shape(node.input_shape, node.dims))
+
+
+_ALL_DIMS = [tuple(range(ndim)) for ndim in range(65)]  # normalize_dims(None, ndim), for numpy's up to 64 dims
 
 
 def _count(shape: tuple, dims: tuple[int, ...]) -> int:
@@ -122,6 +125,18 @@ class MeanBackward1(MeanBackward0):
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Arithmetic mean over all elements, or over `dim` (floating tensors only; `dtype=` computes in that
     dtype, recorded as one MeanBackward node, as in PyTorch)."""
+    data = a._data
+    if dim is None and not keepdim and dtype is None and data.dtype.kind == "f":  # a whole mean: the steps below
+        dims, count = _ALL_DIMS[data.ndim], data.size
+        total = torch_sum(data, dims, False)  # PyTorch's float32 order, as below
+        if total is None:
+            total = np.add.reduce(data, dims, data.dtype)
+        out = record_unary(total / count, MeanBackward0, a, save_input=False)
+        node = out.grad_fn
+        if node is not None:
+            node.input_shape, node.dims, node.keepdim, node.count = data.shape, dims, False, count
+            node.input_dtype = data.dtype
+        return out
     _refuse_keepdim_without_dim("mean", dim, keepdim)
     values = a._data if dtype is None else a._data.astype(dtype.numpy_dtype)
     if values.dtype.kind != "f":
