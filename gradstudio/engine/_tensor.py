@@ -15,7 +15,7 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._formatting import format_tensor
-from gradstudio.engine._graph import AccumulateGrad, Node, RemovableHandle, gradient_edge
+from gradstudio.engine._graph import AccumulateGrad, Node, RemovableHandle, gradient_edge, output_nr
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
@@ -231,7 +231,12 @@ class Tensor:
         edge = gradient_edge(self)
         if edge is None:  # a view made under no_grad: no gradient ever reaches it, so the hook never runs
             return RemovableHandle([hook], hook)
-        return edge.register_tensor_hook(hook)
+        return edge.register_tensor_hook(hook, output_nr(self))
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its grad_fn this tensor is (0 but for the pieces of split, chunk and unbind)."""
+        return output_nr(self)
 
     @property
     def _version(self) -> int:

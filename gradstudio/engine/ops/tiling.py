@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.engine._graph import Node
+from gradstudio.engine._graph import Node, record_outputs
 from gradstudio.engine._tensor import Tensor
+from gradstudio.engine._views import mark_multi_output_view
 from gradstudio.engine.ops._core import normalize_dim, record, view_of
-from gradstudio.engine.ops.shape import IndexBackward, expand_to, permute, reshape, unsqueeze, view
+from gradstudio.engine.ops.shape import cat, expand_to, permute, reshape, stack, unsqueeze, view
 
 
 def view_as(a: Tensor, other: Tensor) -> Tensor:
@@ -44,24 +45,51 @@ def repeat(a: Tensor, *sizes: Any) -> Tensor:
     return record(data, RepeatBackward0, (a,), repeats=repeats, padded_shape=padded, input_shape=a._data.shape)
 
 
-class SplitBackward0(IndexBackward):
-    pass
+class _PiecesBackward(Node):
+    """Backward of an op whose outputs are pieces of its input (one node for them all, as in PyTorch): the
+    outputs' gradients, zeros where none arrived, put back together along the cut dim."""
+
+    def apply(self, grads: list) -> tuple:
+        filled = [grad if grad is not None else Tensor._make(np.zeros(shape, self.dtype))
+                  for grad, shape in zip(grads, self.output_shapes)]
+        return (self.join(filled, self.axis),)
 
 
-class SplitWithSizesBackward0(IndexBackward):
-    pass
+class SplitBackward0(_PiecesBackward):
+    join = staticmethod(cat)
 
 
-class UnbindBackward0(IndexBackward):
-    pass
+class SplitWithSizesBackward0(_PiecesBackward):
+    join = staticmethod(cat)
+
+
+class UnbindBackward0(_PiecesBackward):
+    join = staticmethod(stack)
+
+
+def _record_pieces(a: Tensor, axis: int, keys: list[tuple], node_type: type[Node]) -> tuple[Tensor, ...]:
+    """The pieces `a[key]` as views of `a`, all with one shared grad_fn (each its own output_nr)."""
+    if not keys:
+        return ()
+    pieces = [Tensor._make(a._data[key]) for key in keys]
+    first = record(pieces[0]._data, node_type, (a,), axis=axis, dtype=a._data.dtype,
+                   output_shapes=[piece._data.shape for piece in pieces])
+    node = first.grad_fn
+    pieces[0] = first
+    if node is not None:
+        for piece in pieces[1:]:
+            piece._requires_grad, piece.grad_fn = True, node
+        record_outputs(node, pieces)
+    pieces = tuple(view_of(a, piece) for piece in pieces)
+    if node is not None:
+        for piece in pieces:
+            mark_multi_output_view(piece)
+    return pieces
 
 
 def _pieces(a: Tensor, axis: int, bounds: list[tuple[int, int]], node: type[Node]) -> tuple[Tensor, ...]:
-    pieces = []
-    for start, stop in bounds:
-        key = (slice(None),) * axis + (slice(start, stop),)
-        pieces.append(view_of(a, record(a._data[key], node, (a,), input_shape=a._data.shape, key=key)))
-    return tuple(pieces)
+    keys = [(slice(None),) * axis + (slice(start, stop),) for start, stop in bounds]
+    return _record_pieces(a, axis, keys, node)
 
 
 def split(a: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
@@ -79,6 +107,11 @@ def split(a: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
                            f"dimension {axis}), but got split_sizes={sizes}")
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
     return _pieces(a, axis, list(zip(offsets[:-1], offsets[1:])), SplitWithSizesBackward0)
+
+
+def split_with_sizes(a: Tensor, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of `a` along `dim` of the listed sizes (views)."""
+    return split(a, list(split_sizes), dim)
 
 
 def _refuse_0d(name: str, a: Tensor) -> None:
@@ -100,12 +133,8 @@ def unbind(a: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     if a._data.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     axis = normalize_dim(dim, a._data.ndim)
-    pieces = []
-    for i in range(a._data.shape[axis]):
-        key = (slice(None),) * axis + (i,)
-        pieces.append(view_of(a, record(a._data[key + (Ellipsis,)], UnbindBackward0, (a,),
-                                        input_shape=a._data.shape, key=key)))
-    return tuple(pieces)
+    keys = [(slice(None),) * axis + (i, Ellipsis) for i in range(a._data.shape[axis])]
+    return _record_pieces(a, axis, keys, UnbindBackward0)
 
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
