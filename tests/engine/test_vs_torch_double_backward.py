@@ -56,6 +56,8 @@ OPS: dict[str, tuple[tuple, Any]] = {
     "exp2": ((X,), lambda t, x: 2 ** x),
     "mean_dim": ((X,), lambda t, x: x.mean(1) ** 2),
     "mean_all": ((X,), lambda t, x: x.mean() * x),
+    "sum_over_every_named_dim": ((X,), lambda t, x: x.sum([0, 1]) ** 2),
+    "mean_over_every_named_dim": ((X,), lambda t, x: x.mean((0, 1)) ** 3),
     "sum_to_0d": ((X, [1.5]), lambda t, x, s: x * s[0]),
     "var": ((X,), lambda t, x: x.var(1)),
     "var_all": ((X,), lambda t, x: x.var()),

@@ -44,10 +44,11 @@ def expand_back(g: Tensor, node: Node) -> Tensor:
 
 
 def _unreduced(g: Tensor, node: Node) -> Tensor:
-    """The gradient of a reduced tensor with its reduced dims back as ones (a 0-d one stays 0-d, as in PyTorch)."""
+    """The gradient of a reduced tensor with its reduced dims back as ones (a 0-d one stays 0-d, as in PyTorch,
+    unless the dims were named: sum(dim=[0, 1]) unsqueezes back like any reduction over named dims)."""
     from gradstudio.engine.ops.shape import reshape, unsqueeze
 
-    if node.keepdim or not g._data.ndim:
+    if node.keepdim or not g._data.ndim and not (g._requires_grad and getattr(node, "dims_named", False)):
         return g
     if g._requires_grad:  # recorded (create_graph): one UnsqueezeBackward0 per reduced dim, as PyTorch's
         for dim in node.dims:
@@ -74,7 +75,7 @@ class SumBackward0(Node):
 
 
 class SumBackward1(SumBackward0):
-    pass
+    dims_named = True
 
 
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
@@ -116,7 +117,7 @@ def in_input_dtype(grad: Tensor, node: Node) -> Tensor:
 
 
 class MeanBackward1(MeanBackward0):
-    pass
+    dims_named = True
 
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:

@@ -11,6 +11,7 @@ from gradstudio.engine._graph import Node, record_outputs
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine._views import mark_multi_output_view
 from gradstudio.engine.ops._core import normalize_dim, record, view_of
+from gradstudio.engine.ops.linalg import bmm
 from gradstudio.engine.ops.shape import cat, expand_to, permute, reshape, stack, unsqueeze, view
 
 
@@ -145,7 +146,10 @@ def outer(a: Tensor, b: Tensor) -> Tensor:
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
-    """Einstein summation, built from permute, broadcasting multiply and sum (so its gradient needs no rule)."""
+    """Einstein summation lowered as PyTorch lowers it, so the recorded graph is PyTorch's: each operand
+    unsqueezed and permuted to (output labels, contracted labels), then reduced left to right, a pair at a
+    time, by a broadcasting multiply or a permute/reshape/bmm (`_product_pair`); the contracted dims are
+    finally viewed away (or, for one operand, summed)."""
     from gradstudio.engine.ops.reduction import sum as sum_
 
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -160,34 +164,95 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if "->" not in equation:
         output = "".join(sorted(c for c in set(inputs) - {","} if inputs.count(c) == 1))
     letters = list(output) + sorted(set(inputs) - set(output) - {","})
-    product = None
-    for term, tensor in zip(terms, operands):
+    ops = []
+    for index, (term, tensor) in enumerate(zip(terms, operands)):
         if len(term) != tensor._data.ndim:
             raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(term)}) does not match "
-                               f"the number of dimensions ({tensor._data.ndim}) for operand {terms.index(term)} "
+                               f"the number of dimensions ({tensor._data.ndim}) for operand {index} "
                                "and no ellipsis was given")
-        aligned = _align(tensor, term, letters)
-        product = aligned if product is None else product * aligned
-    summed = tuple(range(len(output), len(letters)))
-    if len(operands) == 1 and not summed:
-        return product  # only permuted: PyTorch records the permute alone
-    result = sum_(product, summed) if summed else product
-    return view(result, result._data.shape)
+        ops.append(_align(tensor, term, letters))
+    contracted = range(len(output), len(letters))
+    counts = {dim: sum(1 for op in ops if op._data.shape[dim] != 1) for dim in contracted}
+    while len(ops) > 1:
+        a, b = ops[0], ops[1]
+        summed, a_only, b_only = [], [], []
+        for dim in contracted:
+            a_has, b_has = a._data.shape[dim] != 1, b._data.shape[dim] != 1
+            if a_has and b_has:
+                counts[dim] -= 1
+                if counts[dim] == 1:  # no later operand has it: contract it now
+                    summed.append(dim)
+                    counts[dim] = 0
+            elif counts[dim] == 1 and (a_has or b_has):  # only one of the pair has it: sum it out first
+                (a_only if a_has else b_only).append(dim)
+                counts[dim] = 0
+        if a_only:
+            a = _sum_kept(a, a_only)
+        if b_only:
+            b = _sum_kept(b, b_only)
+        ops[:2] = [_product_pair(a, b, summed)]
+    result = ops[0]
+    if not contracted:
+        return result
+    if len(operands) > 1:  # every contracted dim has size 1 by now
+        return view(result, result._data.shape[:len(output)])
+    return sum_(result, list(contracted))
+
+
+def _product_pair(left: Tensor, right: Tensor, summed: list[int]) -> Tensor:
+    """`left * right` summed over the dims `summed` (kept, with size 1), as PyTorch's einsum computes it: the
+    dims in both, in one and summed, laid out by permutes and reshapes into one batched matrix product."""
+    if not summed:
+        return left * right
+    both, left_only, right_only, sum_size = [], [], [], 1
+    for dim in range(left._data.ndim):
+        in_left, in_right = left._data.shape[dim] != 1, right._data.shape[dim] != 1
+        if dim in summed:
+            if in_left and in_right:
+                sum_size *= left._data.shape[dim]
+            elif in_left:
+                left = _sum_kept(left, dim)
+            elif in_right:
+                right = _sum_kept(right, dim)
+        elif in_left and in_right:
+            both.append(dim)
+        elif in_left:
+            left_only.append(dim)
+        else:
+            right_only.append(dim)
+    sizes_left, sizes_right = left._data.shape, right._data.shape
+    both_size = int(np.prod([sizes_left[d] for d in both]))
+    left_size = int(np.prod([sizes_left[d] for d in left_only]))
+    right_size = int(np.prod([sizes_right[d] for d in right_only]))
+    out_size = ([sizes_left[d] for d in both] + [sizes_left[d] for d in left_only] + [1] * len(summed)
+                + [sizes_right[d] for d in right_only])
+    order = both + left_only + summed + right_only
+    left = reshape(permute(left, tuple(order)), (both_size, left_size, sum_size))
+    right = reshape(permute(right, tuple(both + summed + right_only + left_only)), (both_size, sum_size, right_size))
+    back = [0] * len(order)
+    for position, dim in enumerate(order):
+        back[dim] = position
+    return permute(view(bmm(left, right), tuple(out_size)), tuple(back))
+
+
+def _sum_kept(tensor: Tensor, dims: Any) -> Tensor:
+    """`tensor` summed over `dims`, kept with size 1, laid out row-major as PyTorch's sum is (numpy's keeps the
+    input's order), so that the reshapes after it are views or copies exactly where PyTorch's are."""
+    from gradstudio.engine.ops.reduction import sum as sum_
+
+    result = sum_(tensor, dims, keepdim=True)
+    result._data = np.ascontiguousarray(result._data)  # a fresh result: nothing else holds its array
+    return result
 
 
 def _align(tensor: Tensor, term: str, letters: list[str]) -> Tensor:
-    """`tensor` with its dims ordered as `letters` (size 1 where its term lacks a letter); repeated letters in
-    one term take the diagonal."""
+    """`tensor` with its dims ordered as `letters` (size 1 where its term lacks a letter): the missing dims
+    unsqueezed at the end, then one permute (recorded even when it changes nothing, as in PyTorch)."""
     if len(set(term)) != len(term):
         raise RuntimeError("einsum(): repeated subscripts within one operand are not supported")
-    order = sorted(range(len(term)), key=lambda i: letters.index(term[i]))
-    if order != list(range(len(term))):
-        tensor = permute(tensor, tuple(order))
-    present = [term[i] for i in order]
-    for position, letter in enumerate(letters):
+    present = list(term)
+    for letter in letters:
         if letter not in present:
-            tensor = unsqueeze(tensor, position)
-            present.insert(position, letter)
-    return tensor
-
-
+            tensor = unsqueeze(tensor, -1)
+            present.append(letter)
+    return permute(tensor, tuple(present.index(letter) for letter in letters))
