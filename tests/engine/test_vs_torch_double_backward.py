@@ -49,6 +49,8 @@ OPS: dict[str, tuple[tuple, Any]] = {
     "clamp": ((X,), lambda t, x: x.clamp(-0.5, 0.5) * x),
     "clamp_tensor_bounds": ((X, Y), lambda t, x, y: t.clamp(x, y)),
     "pow": ((X,), lambda t, x: x ** 3),
+    "pow_tensor_exponent_zero_bases": (([[0.0, 0.0, 2.0], [0.0, 1.5, 0.7]], [[2.0, -1.0, 0.5], [0.0, 3.0, -0.5]]),
+                                       lambda t, x, y: x ** y),
     "sqrt": ((P,), lambda t, x: x.sqrt()),
     "cos": ((X,), lambda t, x: x.cos()),
     "reciprocal_scalar_over": ((P,), lambda t, x: 2 / x),

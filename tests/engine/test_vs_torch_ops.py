@@ -158,9 +158,8 @@ def _differentiate(build, *inputs, dtype="float32"):
 # the engine's in a MulBackward0: for that case only the values are compared.
 DEDICATED_BACKWARD_OPS = {"prod_with_zero"}
 # Gradient graphs compared by their top node only: PyTorch's prod rule (cumprod and flips where zeros are, a
-# division elsewhere), its matmul rule for vectors (no unsqueeze) and its pow rule for a tensor exponent (a
-# masked log) are built from other ops than the engine's.
-TOP_NODE_ONLY = {"pow_tensor_exponent", "prod_all", "prod_dim", "prod_with_two_zeros", "matmul_mv", "matmul_3d_1d",
+# division elsewhere) and its matmul rule for vectors (no unsqueeze) are built from other ops than the engine's.
+TOP_NODE_ONLY = {"prod_all", "prod_dim", "prod_with_two_zeros", "matmul_mv", "matmul_3d_1d",
                  "matmul_2d_3d", "matmul_1d_3d"}
 
 
