@@ -75,6 +75,11 @@ OPS: dict[str, tuple[tuple, Any]] = {
     "std_dim_keepdim": ((X,), lambda t, x: x.std(0, keepdim=True)),
     "tanh_and_sigmoid": ((X,), lambda t, x: t.tanh(x) * t.sigmoid(x)),
     "log_softmax": ((X,), lambda t, x: t.log_softmax(x, 1) ** 2),
+    "mm_transposed_mat2": ((X, Y), lambda t, x, y: x @ y.t()),
+    "mm_transposed_mat1": ((X, Y), lambda t, x, y: x.t() @ y),
+    "mm_both_transposed": ((X, Y), lambda t, x, y: t.mm(x.t(), y.t().t().t().t())),
+    "linear": ((X, Y), lambda t, x, y: _f(t).linear(x, y, t.tensor([0.5, -0.5], dtype=t.float64))),
+    "mv": ((X, [[0.5, -1.0, 2.0]]), lambda t, x, v: x @ v[0]),
     "outer_of_flattened": ((X, Y), lambda t, x, y: t.outer(x.flatten(), y.flatten())),
     "row_sums": ((X, Y), lambda t, x, y: (x * y).sum(1, keepdim=True) * x),
 }

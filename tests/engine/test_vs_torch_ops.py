@@ -154,9 +154,6 @@ def _differentiate(build, *inputs, dtype="float32"):
     return scenario
 
 
-# Gradient graphs compared by their top node only: PyTorch's matmul rule for vectors (no unsqueeze) is built from
-# other ops than the engine's.
-TOP_NODE_ONLY = {"matmul_mv", "matmul_3d_1d", "matmul_2d_3d", "matmul_1d_3d"}
 
 
 def _second_order(name, first_order):
@@ -170,7 +167,7 @@ def _second_order(name, first_order):
         grads = t.autograd.grad(out.sum(), leaves, create_graph=True)
         differentiable = [g.sum() for g in grads if g.requires_grad]
         second = t.autograd.grad(sum(differentiable), leaves, allow_unused=True) if differentiable else ()
-        top = [type(g.grad_fn).__name__ if name in TOP_NODE_ONLY else graph(g.grad_fn) for g in grads]
+        top = [graph(g.grad_fn) for g in grads]
         return top, [g.detach().tolist() for g in grads], [None if g is None else (g + 0).tolist() for g in second]
 
     return scenario
