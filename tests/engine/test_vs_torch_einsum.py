@@ -3,6 +3,7 @@ permute/reshape/bmm/view/permute, contracted dims viewed away at the end (or sum
 
 For each equation both engines build the result from float64 leaves; the whole grad_fn graph (names, edges),
 the values, the gradients, the first derivatives' graphs under create_graph and the second derivatives agree.
+A letter repeated within one operand takes its diagonal (a view, `DiagonalBackward0`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch not installed: differential tests against real PyTorch skipped")
 
-from torch_diff import assert_same  # noqa: E402
+from torch_diff import assert_same, attempt  # noqa: E402
 
 # equation -> operand shapes
 EQUATIONS: dict[str, tuple[tuple[int, ...], ...]] = {
@@ -37,6 +38,16 @@ EQUATIONS: dict[str, tuple[tuple[int, ...], ...]] = {
     "ij,jk,kl->il": ((2, 3), (3, 4), (4, 2)),
     "ij,jk->ik_broadcast_one": ((2, 1), (3, 4)),
     "abc,cd->dbca": ((2, 3, 4), (4, 2)),
+    "ii->i": ((3, 3),),
+    "ii->": ((3, 3),),
+    "ii": ((3, 3),),
+    "bii->bi": ((2, 3, 3),),
+    "iij->j": ((2, 2, 3),),
+    "iii->i": ((2, 2, 2),),
+    "jii->ij": ((3, 2, 2),),
+    "iji->j": ((2, 3, 2),),
+    "ii,i->i": ((2, 2), (2,)),
+    "ij,jj->i": ((2, 3), (3, 3)),
     "d,dae->e": ((5,), (5, 2, 3)),
     "dbc,de->ec": ((2, 3, 5), (2, 1)),
 }
@@ -71,5 +82,18 @@ def test_first_derivative_graphs_and_second_derivatives_match_pytorch(name: str)
         first = t.autograd.grad((out * out).sum(), operands, create_graph=True)
         second = t.autograd.grad(sum((g * g).sum() for g in first), operands)
         return list(first), list(second)
+
+    assert_same(scenario, torch)
+
+
+def test_a_diagonal_is_a_view_and_mismatched_repeats_are_refused() -> None:
+    def scenario(t: Any) -> Any:
+        x = t.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=t.float64, requires_grad=True)
+        y = x * 1
+        diagonal = t.einsum("ii->i", y)
+        diagonal.mul_(10)
+        (y * y).sum().backward()
+        mismatched = attempt(lambda: t.einsum("ii->i", t.ones(2, 3)))
+        return y, diagonal, x.grad, mismatched
 
     assert_same(scenario, torch)

@@ -138,6 +138,42 @@ def unbind(a: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     return _record_pieces(a, axis, keys, UnbindBackward0)
 
 
+class DiagonalBackward0(Node):
+    """Backward of taking a diagonal: the gradient written onto the diagonal of zeros (recorded under
+    create_graph as DiagonalBackwardBackward0, whose own backward takes the diagonal again)."""
+
+    def apply(self, g: Tensor) -> tuple:
+        data = np.zeros(self.input_shape, g._data.dtype)
+        _diagonal_view(data, self.dim1, self.dim2)[...] = g._data
+        return (record(data, DiagonalBackwardBackward0, (g,), dim1=self.dim1, dim2=self.dim2),)
+
+
+class DiagonalBackwardBackward0(Node):
+    def apply(self, g: Tensor) -> tuple:
+        return (_diagonal(g, self.dim1, self.dim2),)
+
+
+def _diagonal_view(data: np.ndarray, dim1: int, dim2: int) -> np.ndarray:
+    """The main diagonal of dims dim1 < dim2 as a writable numpy view, put last (as PyTorch's diagonal)."""
+    keep = [d for d in range(data.ndim) if d not in (dim1, dim2)]
+    shape = tuple(data.shape[d] for d in keep) + (min(data.shape[dim1], data.shape[dim2]),)
+    strides = tuple(data.strides[d] for d in keep) + (data.strides[dim1] + data.strides[dim2],)
+    return np.lib.stride_tricks.as_strided(data, shape, strides, writeable=data.flags.writeable)
+
+
+def _diagonal(a: Tensor, dim1: int, dim2: int) -> Tensor:
+    """The main diagonal of dims dim1 < dim2 (a view, PyTorch's DiagonalBackward0), as einsum takes it."""
+    data = _diagonal_view(a._data, dim1, dim2)
+    return view_of(a, record(data, DiagonalBackward0, (a,), input_shape=a._data.shape, dim1=dim1, dim2=dim2))
+
+
+def _move_last_to(a: Tensor, dim: int) -> Tensor:
+    """`a.movedim(-1, dim)`: a permute (recorded even where it changes nothing, as PyTorch's movedim)."""
+    order = list(range(a._data.ndim - 1))
+    order.insert(dim, a._data.ndim - 1)
+    return permute(a, tuple(order))
+
+
 def outer(a: Tensor, b: Tensor) -> Tensor:
     """The outer product of two vectors (a column times a row)."""
     if a._data.ndim != 1 or b._data.ndim != 1:
@@ -170,7 +206,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
             raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(term)}) does not match "
                                f"the number of dimensions ({tensor._data.ndim}) for operand {index} "
                                "and no ellipsis was given")
-        ops.append(_align(tensor, term, letters))
+        ops.append(_align(tensor, term, letters, index))
     contracted = range(len(output), len(letters))
     counts = {dim: sum(1 for op in ops if op._data.shape[dim] != 1) for dim in contracted}
     while len(ops) > 1:
@@ -245,12 +281,21 @@ def _sum_kept(tensor: Tensor, dims: Any) -> Tensor:
     return result
 
 
-def _align(tensor: Tensor, term: str, letters: list[str]) -> Tensor:
-    """`tensor` with its dims ordered as `letters` (size 1 where its term lacks a letter): the missing dims
-    unsqueezed at the end, then one permute (recorded even when it changes nothing, as in PyTorch)."""
-    if len(set(term)) != len(term):
-        raise RuntimeError("einsum(): repeated subscripts within one operand are not supported")
-    present = list(term)
+def _align(tensor: Tensor, term: str, letters: list[str], index: int) -> Tensor:
+    """`tensor` with its dims ordered as `letters` (size 1 where its term lacks a letter): a letter repeated
+    in the term takes the diagonal (moved back to the letter's first dim), the missing dims are unsqueezed at
+    the end, then one permute (recorded even when it changes nothing, as in PyTorch)."""
+    present: list[str] = []
+    for letter in term:
+        if letter not in present:
+            present.append(letter)
+            continue
+        first, repeat = present.index(letter), len(present)
+        size, other = tensor._data.shape[repeat], tensor._data.shape[first]
+        if size != other:
+            raise RuntimeError(f"einsum(): subscript {letter} is repeated for operand {index} but the sizes don't "
+                               f"match, {size} != {other}")
+        tensor = _move_last_to(_diagonal(tensor, first, repeat), first)
     for letter in letters:
         if letter not in present:
             tensor = unsqueeze(tensor, -1)
