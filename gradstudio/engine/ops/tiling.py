@@ -256,6 +256,9 @@ def _product_pair(left: Tensor, right: Tensor, summed: list[int]) -> Tensor:
             left_only.append(dim)
         else:
             right_only.append(dim)
+    if left_only and right_only and max(right_only) < min(left_only):
+        # PyTorch then makes the other operand the left one (observed: ij,jk->ki multiplies jk @ ij)
+        left, right, left_only, right_only = right, left, right_only, left_only
     sizes_left, sizes_right = left._data.shape, right._data.shape
     both_size = int(np.prod([sizes_left[d] for d in both]))
     left_size = int(np.prod([sizes_left[d] for d in left_only]))
