@@ -120,7 +120,7 @@ from gradstudio.engine.ops.shape import (
     unsqueeze,
 )
 from gradstudio.engine.ops.softmax import log_softmax, softmax
-from gradstudio.engine.ops.tiling import chunk, einsum, outer, split, unbind
+from gradstudio.engine.ops.tiling import chunk, einsum, outer, split, split_with_sizes, unbind
 from gradstudio.engine.random import (
     Generator,
     default_generator,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from gradstudio.engine import grad_mode
-from gradstudio.engine._graph import Node, gradient_edge
+from gradstudio.engine._graph import Node, gradient_edge, output_nr
 from gradstudio.engine._tensor import Tensor
 
 # observer(node, incoming_gradient, outgoing_gradients): called once per executed node
@@ -161,7 +161,9 @@ def _checked_tuple(hook: Callable, value: Any, expected: int) -> tuple:
     return tuple(_checked_tensor(item) for item in value)
 
 
-def _run_prehooks(node: Node, grad: Tensor) -> Tensor:
+def _run_prehooks(node: Node, grad: Any) -> Any:
+    if node._output_numbers is not None:
+        return _run_output_prehooks(node, grad)
     for hook in list(node._pre_hooks or ()):
         replaced = _checked_tensor(hook(grad))
         if replaced is not None:
@@ -178,14 +180,57 @@ def _run_prehooks(node: Node, grad: Tensor) -> Tensor:
     return grad
 
 
-def _run_post_hooks(node: Node, grads: tuple, grad: Tensor) -> tuple:
+def _run_output_prehooks(node: Node, grads: list) -> list:
+    """The hooks of a node with several outputs: each tensor hook sees its output's gradient (None where none
+    arrived, as in PyTorch), retained outputs get theirs, node pre-hooks see them all."""
+    for number, hook in list(node._pre_hooks or ()):
+        grad = grads[number]
+        replaced = _checked_tensor(hook(grad))
+        if replaced is not None:
+            if grad is not None:
+                _check_hook_result(hook, grad, replaced)
+            grads[number] = replaced
+    for retained in node._retained or ():
+        tensor = retained()
+        grad = grads[output_nr(tensor)] if tensor is not None else None
+        if grad is not None:
+            tensor._grad = grad.detach()._own_copy() if tensor._grad is None else tensor._grad + grad.detach()
+    for hook in list(node._node_pre_hooks or ()):
+        replaced = hook(tuple(grads))
+        if replaced is not None:
+            grads = list(_checked_tuple(hook, replaced, len(grads)))
+    return grads
+
+
+def _add_to_output(buffers: dict, node: Node, number: int, grad: Tensor) -> None:
+    """Add `grad` into the slot of output `number` of a node with several outputs."""
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * node.output_count
+    slots[number] = grad if slots[number] is None else slots[number] + grad
+
+
+def _run_post_hooks(node: Node, grads: tuple, grad: Any) -> tuple:
     """`grad_fn.register_hook` hooks: each sees (grad_inputs, grad_outputs) and may replace grad_inputs."""
     grads = tuple(grads) + (None,) * (len(node._edges) - len(grads))
+    outputs = tuple(grad) if node._output_numbers is not None else (grad,)
     for hook in list(node._post_hooks):
-        replaced = hook(grads, (grad,))
+        replaced = hook(grads, outputs)
         if replaced is not None:
             grads = _checked_tuple(hook, replaced, len(grads))
     return grads
+
+
+def _capture(node: Node, grad: Any, where: Any, results: list, inputs: Sequence[Tensor] | None,
+             create_graph: bool) -> None:
+    """Keep the gradient of a requested input (and, for backward(inputs=[non-leaf]), accumulate it into it)."""
+    pairs = where.items() if isinstance(where, dict) else ((None, where),)
+    for number, index in pairs:
+        value = grad if number is None else grad[number]
+        results[index] = value
+        # backward(inputs=[non-leaf]) fills its .grad, unless retain_grad() already did
+        if inputs is not None and not node._is_sink and value is not None and not inputs[index]._retains_grad:
+            _accumulate(inputs[index], value, create_graph)
 
 
 def _summed(pending: Tensor, grad: Tensor) -> Tensor:
@@ -235,10 +280,14 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
             grad = None
             follow = None  # the one child that became ready while the queue is empty: it runs next, unqueued
             count = len(grads)
+            numbers = node._edge_outputs
             for index, child in enumerate(node._edges):
                 if child is None:
                     continue
                 child_grad = grads[index] if index < count else None
+                if numbers is not None and child_grad is not None and child._output_numbers is not None:
+                    _add_to_output(buffers, child, numbers[index], child_grad)  # a slot per output, as execute
+                    child_grad = None
                 remaining = dependencies[child] - 1
                 dependencies[child] = remaining
                 if remaining:  # more gradients for it to come
@@ -292,16 +341,21 @@ def execute(
         node = gradient_edge(tensor)
         if node is None:
             continue
-        buffers[node] = buffers[node] + grad if node in buffers else grad
+        if node._output_numbers is not None:
+            _add_to_output(buffers, node, output_nr(tensor), grad)
+        else:
+            buffers[node] = buffers[node] + grad if node in buffers else grad
         if node not in root_nodes:
             root_nodes.append(node)
     dependencies = _dependencies(root_nodes)
-    captures: dict[Node, int] = {}
+    captures: dict[Node, Any] = {}  # node -> index in inputs; for a node with several outputs {output_nr: index}
     results: list[Tensor | None] = []
     if inputs is not None:
         for index, tensor in enumerate(inputs):
             node = gradient_edge(tensor)
-            if node is not None:
+            if node is not None and node._output_numbers is not None:
+                captures.setdefault(node, {})[output_nr(tensor)] = index
+            elif node is not None:
                 captures[node] = index
             results.append(None)
     runnable = _needed(root_nodes, set(captures)) if inputs is not None else None
@@ -331,9 +385,7 @@ def execute(
                 if node._pre_hooks or node._retained or node._node_pre_hooks:
                     grad = _run_prehooks(node, grad)
                 if captures and node in captures:
-                    results[captures[node]] = grad
-                    if accumulate and not node._is_sink:  # backward(inputs=[non-leaf])
-                        _accumulate(inputs[captures[node]], grad, create_graph)
+                    _capture(node, grad, captures[node], results, inputs if accumulate else None, create_graph)
                 if node._is_sink:
                     if accumulate and (inputs is None or node in captures):
                         _accumulate(node.variable, grad, create_graph, may_steal=observer is None)
@@ -352,12 +404,15 @@ def execute(
                 if observer is not None:
                     observer(node, grad, grads)
             count = len(grads)
+            numbers = node._edge_outputs
             for index, child in enumerate(node._edges):
                 if child is None:
                     continue
                 if index < count:
                     child_grad = grads[index]
-                    if child_grad is not None:
+                    if numbers is not None and child_grad is not None and child._output_numbers is not None:
+                        _add_to_output(buffers, child, numbers[index], child_grad)
+                    elif child_grad is not None:
                         pending = buffers.get(child)
                         buffers[child] = child_grad if pending is None else pending + child_grad
                 remaining = dependencies[child] - 1

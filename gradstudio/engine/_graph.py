@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -96,6 +96,11 @@ class Node:
     # Defaults live on the class so that recording a node sets only what differs: most nodes never get
     # hooks, retained tensors or metadata, and those are created on first use.
     _edges: tuple[Node | None, ...] = ()  # per input: the node its gradient goes to, None if it needs none
+    # output_nr per edge, set only when some edge leads into a node with several outputs (else every edge is 0)
+    _edge_outputs: tuple[int, ...] | None = None
+    # set on a node with several outputs (split, unbind): id(output tensor) -> its output_nr; its backward then
+    # receives a list with one gradient (or None) per output, and its tensor hooks are (output_nr, hook) pairs
+    _output_numbers: dict[int, int] | None = None
     _saved: tuple[SavedTensor, ...] | None = ()
     _pre_hooks: list[Callable] | None = None  # tensor hooks (`Tensor.register_hook`): grad -> grad
     _node_pre_hooks: list[Callable] | None = None  # `register_prehook`: grad_outputs tuple -> tuple
@@ -127,15 +132,20 @@ class Node:
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
-        """PyTorch's view of the edges: a `(node, 0)` pair per input (`(None, 0)` where no gradient goes)."""
-        return tuple([(edge, 0) for edge in self._edges])
+        """PyTorch's view of the edges: a `(node, output_nr)` pair per input (`(None, 0)` where no gradient goes)."""
+        if self._edge_outputs is None:
+            return tuple([(edge, 0) for edge in self._edges])
+        return tuple(zip(self._edges, self._edge_outputs))
 
     @next_functions.setter
     def next_functions(self, pairs: tuple[tuple[Node | None, int], ...]) -> None:
         self._edges = tuple([edge for edge, _ in pairs])
+        multi = any(edge is not None and edge._output_numbers is not None for edge in self._edges)
+        self._edge_outputs = tuple([number for _, number in pairs]) if multi else None
 
     def _connect(self, inputs: tuple[Tensor, ...]) -> None:
         self._edges = tuple([gradient_edge(t) for t in inputs])
+        self._edge_outputs = edge_outputs(inputs, self._edges)
 
     def save(self, *tensors: Tensor) -> None:
         """Keep input tensors for backward (version-checked on use)."""
@@ -185,12 +195,14 @@ class Node:
         if self._saved:
             self._saved = None
 
-    def register_tensor_hook(self, hook: Callable) -> RemovableHandle:
-        """Call `hook(grad)` before this node runs; a non-None return replaces the gradient (a tensor's hook)."""
+    def register_tensor_hook(self, hook: Callable, output_nr: int = 0) -> RemovableHandle:
+        """Call `hook(grad)` before this node runs; a non-None return replaces the gradient (a tensor's hook).
+        On a node with several outputs the hook is kept with the number of the output it watches."""
         if self._pre_hooks is None:
             self._pre_hooks = []
-        self._pre_hooks.append(hook)
-        return RemovableHandle(self._pre_hooks, hook)
+        entry = hook if self._output_numbers is None else (output_nr, hook)
+        self._pre_hooks.append(entry)
+        return RemovableHandle(self._pre_hooks, entry)
 
     def register_prehook(self, hook: Callable) -> RemovableHandle:
         """Call `hook(grad_outputs)` before this node runs; a returned tuple replaces the gradients."""
@@ -253,6 +265,28 @@ class AccumulateGrad(Node):
 
     def apply(self, grad: Tensor) -> tuple[()]:
         return ()
+
+
+def record_outputs(node: Node, outputs: Sequence[Tensor]) -> None:
+    """Make `node` the one grad_fn of several outputs (split, unbind): it learns each output's number, and its
+    backward gets one gradient slot per output."""
+    node._output_numbers = {id(out): number for number, out in enumerate(outputs)}
+    node.output_count = len(outputs)
+
+
+def output_nr(tensor: Tensor) -> int:
+    """Which output of its grad_fn `tensor` is (PyTorch's `tensor.output_nr`)."""
+    node = tensor.grad_fn
+    numbers = node._output_numbers if node is not None else None
+    return 0 if numbers is None else numbers.get(id(tensor), 0)
+
+
+def edge_outputs(inputs: Sequence[Tensor], edges: Sequence[Node | None]) -> tuple[int, ...] | None:
+    """The output_nr of each edge, or None when no edge leads into a node with several outputs."""
+    for edge in edges:
+        if edge is not None and edge._output_numbers is not None:
+            return tuple([output_nr(tensor) if edge is not None else 0 for tensor, edge in zip(inputs, edges)])
+    return None
 
 
 def is_stub(tensor: Tensor) -> bool:

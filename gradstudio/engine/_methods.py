@@ -137,7 +137,7 @@ def _surface_methods() -> dict[str, Any]:
         "diag": ordering.diag, "masked_fill": ordering.masked_fill, "logsumexp": ordering.logsumexp,
         "norm": ordering.norm,
         "expand_as": tiling.expand_as, "view_as": tiling.view_as, "repeat": tiling.repeat, "split": tiling.split,
-        "chunk": tiling.chunk,
+        "chunk": tiling.chunk, "split_with_sizes": tiling.split_with_sizes,
         "unbind": tiling.unbind, "outer": tiling.outer,
         "__floordiv__": integer.floor_divide, "__rfloordiv__": _reflected(integer.floor_divide),
         "__mod__": integer.remainder, "__rmod__": _reflected(integer.remainder),

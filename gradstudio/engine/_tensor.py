@@ -15,7 +15,7 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._formatting import format_tensor
-from gradstudio.engine._graph import AccumulateGrad, Node, RemovableHandle, gradient_edge
+from gradstudio.engine._graph import AccumulateGrad, Node, RemovableHandle, gradient_edge, output_nr
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
@@ -232,7 +232,12 @@ class Tensor:
         edge = gradient_edge(self)
         if edge is None:  # a view made under no_grad: no gradient ever reaches it, so the hook never runs
             return RemovableHandle([hook], hook)
-        return edge.register_tensor_hook(hook)
+        return edge.register_tensor_hook(hook, output_nr(self))
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its grad_fn this tensor is (0 but for the pieces of split, chunk and unbind)."""
+        return output_nr(self)
 
     @property
     def _version(self) -> int:
@@ -249,7 +254,7 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
         node, data = self.grad_fn, self._data
         if (gradient is None and node is not None and self._requires_grad and not create_graph and inputs is None
-                and data.size == 1):
+                and data.size == 1 and node._output_numbers is None):  # (a piece of a split: execute fills its slot)
             # the common call, `loss.backward()`: autograd.backward's checks all pass, so its seed, ones_like(self),
             # goes straight to the engine's one-root path
             seed = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)  # np.ones: ~1 us

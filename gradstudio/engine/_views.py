@@ -29,7 +29,8 @@ from gradstudio.engine._graph import Node, gradient_edge
 from gradstudio.engine._tensor import InferenceVersionCounter, Tensor
 
 # How a view was created (PyTorch's CreationMeta): in-place changes are forbidden unless DEFAULT.
-DEFAULT, NO_GRAD_MODE, INFERENCE_MODE = 0, 1, 2
+# MULTI_OUTPUT_NODE: one of several views sharing one grad_fn (split, chunk, unbind).
+DEFAULT, NO_GRAD_MODE, INFERENCE_MODE, MULTI_OUTPUT_NODE = 0, 1, 2, 3
 
 DETACH_VIEW_MESSAGE = (
     "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for training, "
@@ -149,11 +150,25 @@ def refresh(view: ViewTensor) -> None:
     move_retained(view, old, node)
 
 
+def mark_multi_output_view(view: Tensor) -> None:
+    """Forbid in-place changes of `view`, one of several recorded views sharing one grad_fn (as PyTorch)."""
+    if view.__class__ is ViewTensor and view._view[1] == DEFAULT:
+        root, _, version = view._view
+        view._view = (root, MULTI_OUTPUT_NODE, version)
+
+
 def creation_meta_message(view: ViewTensor, *, indirect: bool) -> str:
-    """PyTorch's refusal of an in-place change of a view created under no_grad or inference_mode."""
+    """PyTorch's refusal of an in-place change of a view created under no_grad or inference_mode, or of one
+    of several views sharing one grad_fn."""
     meta = view._view[1]
     node = _GRAD_FN.__get__(view, Tensor)
     modified = "its base or another view of its base has been" if indirect else "is being"
+    if meta == MULTI_OUTPUT_NODE:
+        number = (node._output_numbers or {}).get(id(view), 0)  # not output_nr(view): it would refresh the view
+        return (f"Output {number} of {node.name().split('Backward')[0]} is a view and {modified} modified "
+                "inplace. This view is the output of a function that returns multiple views. Such functions do not "
+                "allow the output views to be modified inplace. You should replace the inplace operation by an "
+                "out-of-place one.")
     if node is not None:
         prefix = f"Output 0 of {node.name().split('Backward')[0]} is a view of a view which was created in"
     else:

@@ -154,14 +154,6 @@ def _differentiate(build, *inputs, dtype="float32"):
     return scenario
 
 
-# With exactly one zero factor PyTorch's prod rule ends in a ViewBackward0 (view_as of its safe-zeros product),
-# the engine's in a MulBackward0: for that case only the values are compared.
-DEDICATED_BACKWARD_OPS = {"prod_with_zero"}
-# Gradient graphs compared by their top node only: PyTorch's prod rule (cumprod and flips where zeros are, a
-# division elsewhere), its matmul rule for vectors (no unsqueeze) and its pow rule for a tensor exponent (a
-# masked log) are built from other ops than the engine's.
-TOP_NODE_ONLY = {"pow_tensor_exponent", "prod_all", "prod_dim", "prod_with_two_zeros", "matmul_mv", "matmul_3d_1d",
-                 "matmul_2d_3d", "matmul_1d_3d"}
 
 
 def _second_order(name, first_order):
@@ -175,8 +167,7 @@ def _second_order(name, first_order):
         grads = t.autograd.grad(out.sum(), leaves, create_graph=True)
         differentiable = [g.sum() for g in grads if g.requires_grad]
         second = t.autograd.grad(sum(differentiable), leaves, allow_unused=True) if differentiable else ()
-        top = [None if name in DEDICATED_BACKWARD_OPS else type(g.grad_fn).__name__ if name in TOP_NODE_ONLY
-               else graph(g.grad_fn) for g in grads]
+        top = [graph(g.grad_fn) for g in grads]
         return top, [g.detach().tolist() for g in grads], [None if g is None else (g + 0).tolist() for g in second]
 
     return scenario

@@ -10,7 +10,7 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._backward import ANOMALY, record_forward_traceback
-from gradstudio.engine._graph import Node, SavedTensor, gradient_edge, next_sequence_nr
+from gradstudio.engine._graph import Node, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
 from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine._views import mark_view
@@ -221,7 +221,11 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
     edges = []
     for tensor in inputs:
         edges.append(gradient_edge(tensor) if tensor._requires_grad else None)
-    node._edges = tuple(edges)
+    node._edges = edges = tuple(edges)
+    for edge in edges:
+        if edge is not None and edge._output_numbers is not None:  # an input is one of several outputs
+            node._edge_outputs = edge_outputs(inputs, edges)
+            break
     if save:
         saved = []
         for tensor in save:

@@ -70,15 +70,45 @@ def _products_unrecorded(node: Node, g: Tensor, a: np.ndarray, b: np.ndarray, fi
     return (_make(data @ b.T) if needs(node, first) else None, _make(a.T @ data) if needs(node, first + 1) else None)
 
 
+def _column_major(matrix: np.ndarray) -> bool:
+    """Whether a matrix is laid out column by column (a transposed row-major one), as PyTorch's mm backward
+    checks its operands' strides."""
+    item = matrix.itemsize
+    return matrix.strides[0] == item and matrix.strides[1] == item * matrix.shape[0]
+
+
+def _note_layouts(out: Tensor, a: np.ndarray, b: np.ndarray) -> Tensor:
+    """Remember on `out`'s node which operands were column-major (what PyTorch's backward formulas read)."""
+    node = out.grad_fn
+    if node is not None:
+        first, second = _column_major(a), _column_major(b)
+        if first or second:
+            node.column_major = (first, second)
+    return out
+
+
+def _matrix_gradients(node: Node, g: Tensor, a: Tensor, b: Tensor, first: int) -> tuple:
+    """The gradients of a @ b, recorded as PyTorch's mm_mat1_backward and mm_mat2_backward record them: for
+    a column-major operand the gradient is built transposed (b @ g.t()).t() / (g.t() @ a).t()."""
+    a_column, b_column = node.column_major
+    grad_a = grad_b = None
+    if needs(node, first):
+        grad_a = t(mm(b, t(g))) if a_column else mm(g, t(b))
+    if needs(node, first + 1):
+        grad_b = t(mm(t(g), a)) if b_column else mm(t(a), g)
+    return grad_a, grad_b
+
+
 class MmBackward0(Node):
     _saved_names = ("self", "mat2")
+    column_major = (False, False)  # whether self and mat2 were column-major (set by mm where one was)
 
     def apply(self, g: Tensor) -> tuple:
         fast = _products_unrecorded(self, g, *self.saved_arrays(), 0)
         if fast is not None:
             return fast
         a, b = self.saved_tensors
-        return (mm(g, t(b)) if needs(self, 0) else None, mm(t(a), g) if needs(self, 1) else None)
+        return _matrix_gradients(self, g, a, b, 0)
 
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
@@ -89,19 +119,19 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     a, b, ad, bd = operands(a, b)
     if ad.shape[1] != bd.shape[0]:
         raise _matrix_error(ad, bd)
-    return record(ad @ bd, MmBackward0, (a, b), save=_for_each_other(a, b))
+    return _note_layouts(record(ad @ bd, MmBackward0, (a, b), save=_for_each_other(a, b)), ad, bd)
 
 
 class AddmmBackward0(Node):
+    column_major = (False, False)  # whether mat1 and mat2 were column-major (set by addmm where one was)
+
     def apply(self, g: Tensor) -> tuple:
         _, a_data, b_data = self.saved_arrays()
         fast = _products_unrecorded(self, g, a_data, b_data, 1)
         bias, a, b = self.saved_tensors
         if fast is not None:
             return (reduce_to(g, bias) if needs(self, 0) else None, *fast)
-        return (reduce_to(g, bias) if needs(self, 0) else None,
-                mm(g, t(b)) if needs(self, 1) else None,
-                mm(t(a), g) if needs(self, 2) else None)
+        return (reduce_to(g, bias) if needs(self, 0) else None, *_matrix_gradients(self, g, a, b, 1))
 
 
 def _check_addmm(bias: Tensor, a: Tensor, b: Tensor) -> None:
@@ -124,14 +154,16 @@ def addmm(bias: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """bias + a @ b for matrices a and b (bias broadcast)."""
     _check_addmm(bias, a, b)
     # as PyTorch: the bias is not saved (only its shape), each matrix only for the other's gradient
-    return record(bias._data + a._data @ b._data, AddmmBackward0, (bias, a, b),
-                  save=(shape_stub(bias), *_for_each_other(a, b)))
+    out = record(bias._data + a._data @ b._data, AddmmBackward0, (bias, a, b),
+                 save=(shape_stub(bias), *_for_each_other(a, b)))
+    return _note_layouts(out, a._data, b._data)
 
 
 class MvBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         a, v = self.saved_tensors
-        return (unsqueeze(g, 1) * unsqueeze(v, 0) if needs(self, 0) else None,
+        # PyTorch's grad.outer(vec): the gradient as a column times the vector, broadcast
+        return (reshape(g, (-1, 1)) * v if needs(self, 0) else None,
                 mv(t(a), g) if needs(self, 1) else None)
 
 

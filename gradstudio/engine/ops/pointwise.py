@@ -27,7 +27,7 @@ from gradstudio.engine.ops._core import (
     scalar_tensor,
     shape_stub,
 )
-from gradstudio.engine.ops.scalar import scale
+from gradstudio.engine.ops.scalar import minus, scale
 from gradstudio.engine.ops.selection import where
 
 # Backward rules below first try a lean numpy path, taken only when grad mode is off (a backward without
@@ -225,12 +225,12 @@ class PowBackward1(Node):
 
     def apply(self, g: Tensor) -> tuple:
         a, b, result = self.saved_tensors
-        grad_a = reduce_to(where(b._data == 0, 0.0, g * (b * pow(a, b - 1))), a) if needs(self, 0) else None
+        grad_a = reduce_to(where(b._data == 0, 0.0, g * (b * pow(a, minus(b, 1)))), a) if needs(self, 0) else None
         grad_b = None
-        if needs(self, 1):
-            zero_base = a._data == 0
-            safe_log = where(zero_base, 0.0, log(where(zero_base, 1.0, a)))
-            grad_b = reduce_to(g * result * safe_log, b)
+        if needs(self, 1):  # PyTorch's formula: zero where the base is 0 and the exponent >= 0
+            masked = (a._data == 0) & (b._data >= 0)
+            with np.errstate(divide="ignore", invalid="ignore"):  # log(0), and 0 * -inf where masked
+                grad_b = reduce_to(g * where(masked, 0.0, result * log(a)), b)
         return grad_a, grad_b
 
 

@@ -44,10 +44,11 @@ def expand_back(g: Tensor, node: Node) -> Tensor:
 
 
 def _unreduced(g: Tensor, node: Node) -> Tensor:
-    """The gradient of a reduced tensor with its reduced dims back as ones (a 0-d one stays 0-d, as in PyTorch)."""
+    """The gradient of a reduced tensor with its reduced dims back as ones (a 0-d one stays 0-d, as in PyTorch,
+    unless the dims were named: sum(dim=[0, 1]) unsqueezes back like any reduction over named dims)."""
     from gradstudio.engine.ops.shape import reshape, unsqueeze
 
-    if node.keepdim or not g._data.ndim:
+    if node.keepdim or not g._data.ndim and not (g._requires_grad and getattr(node, "dims_named", False)):
         return g
     if g._requires_grad:  # recorded (create_graph): one UnsqueezeBackward0 per reduced dim, as PyTorch's
         for dim in node.dims:
@@ -77,7 +78,7 @@ class SumBackward0(Node):
 
 
 class SumBackward1(SumBackward0):
-    pass
+    dims_named = True
 
 
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
@@ -119,7 +120,7 @@ def in_input_dtype(grad: Tensor, node: Node) -> Tensor:
 
 
 class MeanBackward1(MeanBackward0):
-    pass
+    dims_named = True
 
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -244,47 +245,57 @@ def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
 
 
 class ProdBackward0(Node):
-    """Gradient of a product: the product of the other factors, exact when some factors are zero."""
+    """Gradient of a product, with PyTorch's formulas (so create_graph records what PyTorch records): the
+    product over each factor where no factor is zero, else the products of the factors before and after each
+    one (exclusive cumulative products both ways), exact with zeros."""
 
     def apply(self, g: Tensor) -> tuple:
-        from gradstudio.engine.ops.selection import where
-
         a, result = self.saved_tensors
         if a._data.dtype != result._data.dtype:  # prod(dtype=...): PyTorch's backward reads self.to(grad's dtype)
             a = a.to(result.dtype)
-        is_zero = a._data == 0
-        dims = self.dims
-        if is_zero.any() and grad_mode.STATE.enabled:
-            # create_graph: with two zeros in a slice the gradient is 0 but its derivative is not
-            return (in_input_dtype(expand_back(g, self) * _products_of_others(a, dims), self),)
-        zeros_in_slice = np.sum(is_zero, axis=dims, keepdims=True)
-        nonzero_factors = where(is_zero, 1.0, a)
-        product_of_nonzero = prod(nonzero_factors, dims[0], keepdim=True) if len(dims) == 1 else \
-            prod(nonzero_factors).reshape(_kept_shape(a._data.shape, dims))
-        kept_result = result if self.keepdim else result.reshape(_kept_shape(a._data.shape, dims))
-        others = where(is_zero, where(zeros_in_slice == 1, product_of_nonzero, 0.0), kept_result / nonzero_factors)
-        return (in_input_dtype(expand_back(g, self) * others, self),)
+        if not a._data.ndim:
+            return (in_input_dtype(g, self),)
+        zeros = int(np.count_nonzero(a._data == 0))
+        if zeros == 0:
+            return (in_input_dtype(g * (result / a), self),)
+        if not grad_mode.STATE.enabled and zeros > 1:
+            return (in_input_dtype(Tensor._make(np.zeros(a._data.shape, a._data.dtype)), self),)
+        from gradstudio.engine.ops.shape import contiguous, view
+        from gradstudio.engine.ops.tiling import view_as
+
+        return (in_input_dtype(view_as(_products_of_others(g, view(contiguous(a), -1), 0), a), self),)
 
 
 class ProdBackward1(ProdBackward0):
-    pass
+    def apply(self, g: Tensor) -> tuple:
+        from gradstudio.engine.ops.shape import unsqueeze
+
+        a, result = self.saved_tensors
+        if a._data.dtype != result._data.dtype:
+            a = a.to(result.dtype)
+        if not a._data.ndim:
+            return (in_input_dtype(g, self),)
+        dim = self.dims[0]
+        if not self.keepdim:
+            g, result = unsqueeze(g, dim), unsqueeze(result, dim)
+        if not (a._data == 0).any():
+            return (in_input_dtype(g * (result / a), self),)
+        return (in_input_dtype(_products_of_others(g, a, dim), self),)
 
 
-def _products_of_others(a: Tensor, dims: tuple[int, ...]) -> Tensor:
-    """For each element, the product of the other elements of its slice, as a differentiable expression.
+def _products_of_others(g: Tensor, a: Tensor, dim: int) -> Tensor:
+    """`g` times, for each element, the product of the other elements along `dim`: the exclusive cumulative
+    products from the front and from the back, multiplied (PyTorch's prod_safe_zeros_backward)."""
+    from gradstudio.engine.ops.ordering import cumprod, flip
+    from gradstudio.engine.ops.shape import cat, narrow
 
-    The reduced dimensions are moved last and flattened to n; each element's row of an
-    n x n grid holds its slice with itself replaced by one, and the rows are multiplied.
-    """
-    from gradstudio.engine.ops.selection import where
-    from gradstudio.engine.ops.shape import expand_to, permute, reshape
-
-    order = [d for d in range(a._data.ndim) if d not in dims] + list(dims)
-    moved = permute(a, tuple(order))
-    lead, n = moved._data.shape[:a._data.ndim - len(dims)], _count(a._data.shape, dims)
-    grid = expand_to(reshape(moved, lead + (1, n)), lead + (n, n))
-    others = prod(where(np.eye(n, dtype=bool), 1.0, grid), -1)
-    return permute(reshape(others, moved._data.shape), tuple(np.argsort(order).tolist()))
+    extent = a._data.shape[dim]
+    if extent == 1:  # no other elements: PyTorch returns the gradient itself
+        return g
+    ones = Tensor._make(np.ones(a._data.shape[:dim] + (1,) + a._data.shape[dim + 1:], a._data.dtype))
+    before = cumprod(cat([ones, narrow(a, dim, 0, extent - 1)], dim), dim)
+    after = flip(cumprod(cat([ones, flip(narrow(a, dim, 1, extent - 1), (dim,))], dim), dim), (dim,))
+    return g * (before * after)
 
 
 def prod(a: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:

@@ -1,6 +1,6 @@
 """Arithmetic with a Python number made inside a gradient formula or a loss, recorded as PyTorch records its
-Scalar overloads: `MulBackward1`, `DivBackward1`, `AddBackward1` (a number written by the user is a 0-d tensor
-operand instead, `MulBackward0`)."""
+Scalar overloads: `MulBackward1`, `DivBackward1`, `AddBackward1`, `SubBackward1` (a number written by the user
+is a 0-d tensor operand instead, `MulBackward0`)."""
 
 from __future__ import annotations
 
@@ -39,3 +39,13 @@ class AddBackward1(Node):
 def shift(a: Tensor, value: float) -> Tensor:
     """a + value for a Python number, recorded as AddBackward1."""
     return record(np.asarray(a._data + value, dtype=a._data.dtype), AddBackward1, (a,))
+
+
+class SubBackward1(Node):
+    def apply(self, g: Tensor) -> tuple:
+        return (g,)
+
+
+def minus(a: Tensor, value: float) -> Tensor:
+    """a - value for a Python number, recorded as SubBackward1."""
+    return record(np.asarray(a._data - value, dtype=a._data.dtype), SubBackward1, (a,))
