@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 # How many threads are inside inference mode right now. Every tensor ever made asks whether it is made in
 # inference mode; while no thread is, a plain list read answers without the slower thread-local lookup.
 INFERENCE_THREADS = [0]
@@ -30,6 +32,9 @@ class _GradState(threading.local):
     """
 
     def __init__(self) -> None:
+        # runs once in each thread, on its first grad-mode read: numpy's error state is per thread, and the
+        # engine's IEEE results (inf, nan) come without warnings in every thread, as PyTorch's do
+        np.seterr(all="ignore")
         self.enabled = True
         self.inference = False
         self.inference_grad = False

@@ -181,3 +181,22 @@ def test_engine_grad_mode_is_thread_local(scenario: Callable[[Any], list], expec
 def test_pytorch_grad_mode_is_thread_local_the_same_way(scenario: Callable[[Any], list], expected: list) -> None:
     torch = pytest.importorskip("torch", reason=TORCH_MISSING)
     assert scenario(torch) == expected
+
+
+def test_a_new_thread_gets_ieee_results_without_numpy_warnings() -> None:
+    """numpy's error state is per thread: a worker (a training run, a background evaluation) enters a grad
+    mode and then computes log(0) and a saturated BCE as the main thread does, with no warning (pytest turns
+    warnings into errors, so a warning would end the thread with an exception)."""
+    results: list = []
+
+    def work() -> None:
+        with engine.enable_grad():
+            log_zero = engine.log(engine.tensor([0.0, 1.0])).tolist()
+            x = engine.tensor([1.0], requires_grad=True)
+            loss = engine.nn.functional.binary_cross_entropy(x, engine.tensor([0.0]))
+            results.append((log_zero, loss.item()))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert results == [([float("-inf"), 0.0], 100.0)]
