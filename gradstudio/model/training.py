@@ -14,9 +14,7 @@ history, so undo restores the parameters exactly.
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +32,6 @@ __all__ = ["TrainingError", "TrainResult", "TrainRun", "default_parameters", "da
            "make_optimiser", "make_scheduler"]
 
 FLOAT_DTYPES = ("float32", "float64")
-yield_to_other_threads = getattr(os, "sched_yield", lambda: time.sleep(0))  # releases the GIL meanwhile
 
 
 class TrainingError(ValueError):
@@ -212,10 +209,9 @@ class TrainRun:
                     scheduler.step()
                 if progress is not None:
                     progress(step, self.history[-1])
-                # hand the GIL and the CPU over at each step's end: on a busy machine a UI thread may otherwise
-                # wait for the OS to resume a worker it preempted holding the GIL (sched_yield costs a
-                # microsecond when no one waits; time.sleep(0) would sleep a timer tick)
-                yield_to_other_threads()
+                # no voluntary GIL hand-over here: a thread that drops and retakes the GIL more often than the
+                # switch interval keeps a waiting UI thread from ever forcing the switch (CPython's take_gil sees
+                # the switch count move and waits again), so the UI would starve for the whole run
         for tensor in self._tensors:
             tensor.grad = None
         trained = {node_id: tensor.detach().numpy().copy()
