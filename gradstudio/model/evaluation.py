@@ -18,7 +18,7 @@ from typing import Any
 import gradstudio.engine as engine
 from gradstudio.engine.autograd.graph import AccumulateGrad, gradient_node, sequence_mark, sequence_nr, stored_grad
 from gradstudio.model.document import Edge, GraphDocument, Node
-from gradstudio.model.grad_regions import mode_context, node_modes, region_at, regions
+from gradstudio.model.grad_regions import mode_context, node_modes, region_of
 from gradstudio.model.limits import check_element_count, max_elements, short_message
 from gradstudio.model.result_size import check_result_size
 
@@ -158,7 +158,7 @@ class Evaluator:
             self.last_backward = None
 
     def _mode_at(self, node_id: str) -> str | None:
-        region = region_at(regions(self.document), self.document.nodes[node_id].position)
+        region = region_of(self.document, node_id)
         return region.grad_mode if region is not None else None
 
     def _set_mode(self, node_id: str, mode: str | None) -> None:
