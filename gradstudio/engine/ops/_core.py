@@ -15,9 +15,6 @@ from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine._views import mark_view
 
-# PyTorch semantics: IEEE results (inf, nan) without warnings.
-np.seterr(all="ignore")
-
 _STATE = grad_mode.STATE
 _make = Tensor._make
 _new = object.__new__
