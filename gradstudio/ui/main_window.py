@@ -199,7 +199,7 @@ class MainWindow(QMainWindow):
         if workspace.lesson.playing:  # a lesson file opens to be played: its panel comes forward
             self.lesson_panel.show()
             self.lesson_panel.raise_()
-        elif not self.lesson_panel.visibleRegion().isEmpty():  # a graph that hides nothing: the inspector's tab
+        elif not self.lesson_panel.isHidden():  # a graph that hides nothing: the inspector's tab comes forward
             self.inspector.raise_()
         self.view.show_on_open()
 
