@@ -8,12 +8,13 @@ sums what went along each edge, beside PyTorch's own `.grad` semantics.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import gradstudio.engine as engine
 from gradstudio.engine.autograd.graph import AccumulateGrad, sequence_nr
-from gradstudio.model.document import Edge, GraphDocument
+from gradstudio.model.document import GraphDocument
 from gradstudio.model.node_runner import NodeResult
 
 
@@ -43,11 +44,22 @@ class BackwardResult:
         return set(self.edge_grads)
 
 
+# the wired inputs of a node: (port, source node) per edge into it, in port order
+Wires = Callable[[str], tuple[tuple[str, str], ...]]
+
+
+def document_wires(document: GraphDocument) -> Wires:
+    """`Wires` read from the document's edges."""
+    return lambda node_id: tuple((port, edge.source) for port, edge in document.inputs_of(node_id).items())
+
+
 class FlowRecorder:
     """Turns the engine's backward steps into per-node and per-edge gradients."""
 
-    def __init__(self, document: GraphDocument, results: dict[str, NodeResult], target: str) -> None:
+    def __init__(self, document: GraphDocument, results: dict[str, NodeResult], target: str,
+                 wires: Wires | None = None) -> None:
         self.document = document
+        self._wires = wires or document_wires(document)  # the evaluator's kept ones, else the document's
         self.result = BackwardResult(target)
         self._ranges = sorted((r.sequence[0], r.sequence[1], node_id) for node_id, r in results.items() if r.ok)
         self._starts = [start for start, _, _ in self._ranges]
@@ -66,10 +78,11 @@ class FlowRecorder:
         if isinstance(node, AccumulateGrad):
             aliases = self._entry_of.get(id(node))
             return aliases[0] if aliases else None
-        index = bisect.bisect_right(self._starts, sequence_nr(node)) - 1
+        number = sequence_nr(node)
+        index = bisect.bisect_right(self._starts, number) - 1
         if index >= 0:
             start, end, node_id = self._ranges[index]
-            if start <= sequence_nr(node) < end:
+            if start <= number < end:
                 return node_id
         return None
 
@@ -77,30 +90,31 @@ class FlowRecorder:
         owner = self.owner(node)
         entered = self._entry_of.get(id(node))
         grad_in = grad_in.detach()  # one detached tensor per gradient serves the step, the node and the edge
-        grads_out = tuple(g.detach() if g is not None else None for g in grads_out)
+        grads_out = tuple([g if g is None else g.detach() for g in grads_out])
         if entered is not None:
             self._enter(entered, grad_in)
         self.result.steps.append(BackwardStep(node.name(), owner, grad_in, grads_out, node))
         if owner is None:
             return
+        entry_of = self._entry_of
         for index, ((child, _), grad) in enumerate(zip(node.next_functions, grads_out)):
             if child is None or grad is None:
                 continue
-            sources = self._entry_of.get(id(child))
+            sources = entry_of.get(id(child))
             if sources is None or owner in sources:
                 continue
-            edge = self._edge_for(owner, sources, node, index)
-            if edge is not None:
-                self._add_edge_grad(edge, grad)
+            port = self._port_for(owner, sources, node, index)
+            if port is not None:
+                self._add_edge_grad((owner, port), grad)
 
-    def _add_edge_grad(self, edge: Edge, grad: Any) -> None:
-        key = (edge.target, edge.port)
+    def _add_edge_grad(self, key: tuple[str, str], grad: Any) -> None:
+        """Add `grad` to what flowed along the edge into (target, port)."""
         previous = self.result.edge_grads.get(key)
         self.result.edge_grads[key] = grad if previous is None else previous + grad
 
     def _enter(self, aliases: list[str], grad_in: Any) -> None:
         """Record the gradient reaching a value; split it along the edges between nodes sharing that value."""
-        for alias in reversed(aliases[1:]):
+        for alias in reversed(aliases[1:]):  # none but the first, mostly: one node per value
             # what reached this alias: the gradients its consumers sent back (plus the seed if it is the target)
             parts = [self.result.edge_grads[(e.target, e.port)] for e in self.document.edges_from(alias)
                      if (e.target, e.port) in self.result.edge_grads]
@@ -110,19 +124,18 @@ class FlowRecorder:
             self.result.node_grads[alias] = grad
             for edge in self.document.inputs_of(alias).values():
                 if edge.source in aliases:
-                    self._add_edge_grad(edge, grad)
+                    self._add_edge_grad((edge.target, edge.port), grad)
         self.result.node_grads[aliases[0]] = grad_in
 
-    def _edge_for(self, owner: str, sources: list[str], node: Any, index: int) -> Edge | None:
-        """The edge from one of `sources` into `owner` that next_functions[index] of `node` stands for."""
-        candidates = [e for e in self.document.inputs_of(owner).values() if e.source in sources]
+    def _port_for(self, owner: str, sources: list[str], node: Any, index: int) -> str | None:
+        """The port of `owner` whose edge from one of `sources` next_functions[index] of `node` stands for."""
+        wires = self._wires(owner)
+        candidates = [port for port, source in wires if source in sources]
         if len(candidates) <= 1:
             return candidates[0] if candidates else None
         output = self._results[owner].value
         if output.grad_fn is node:
-            tensor_ports = [port for port, e in self.document.inputs_of(owner).items()
-                            if isinstance(self._results[e.source].value, engine.Tensor)]
-            if index < len(tensor_ports):
-                port = tensor_ports[index]
-                return next((e for e in candidates if e.port == port), candidates[0])
+            tensor_ports = [port for port, source in wires if isinstance(self._results[source].value, engine.Tensor)]
+            if index < len(tensor_ports) and tensor_ports[index] in candidates:
+                return tensor_ports[index]
         return candidates[0]

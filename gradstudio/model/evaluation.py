@@ -235,14 +235,18 @@ class Evaluator:
         value = result.value
         if not isinstance(value, engine.Tensor):
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        recorder = FlowRecorder(self.document, results, target)
+        recorder = FlowRecorder(self.document, results, target, self._wires)
         engine.autograd.backward(value, gradient, retain_graph=True, observer=recorder.observe)
         self.last_backward = recorder.result
         return recorder.result
 
     def grad_fn_owners(self, target: str) -> Callable[[Any], str | None]:
         """A function naming the document node that created a grad_fn of the graph behind `target`."""
-        return FlowRecorder(self.document, self.evaluate(), target).owner
+        return FlowRecorder(self.document, self.evaluate(), target, self._wires).owner
+
+    def _wires(self, node_id: str) -> tuple[tuple[str, str], ...]:
+        """(port, source) per edge into the node, from its kept plan (current once the results are)."""
+        return self._runner.plan(node_id).wires
 
     def zero_grad(self) -> None:
         """Set every leaf's (and retained non-leaf's) `.grad` to None, as `optimizer.zero_grad()` does."""

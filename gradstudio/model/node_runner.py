@@ -84,6 +84,8 @@ class NodePlan:
     inputs: tuple[tuple[str, str | None, Any], ...]
     # what the size check reads of the attributes beside the inputs' shapes: an expand's target shape
     checked_attributes: Any
+    # (port, source node) per edge into the node, in port order: what a Backward's recorder asks
+    wires: tuple[tuple[str, str], ...]
 
 
 def plan_of(document: GraphDocument, node_id: str) -> NodePlan:
@@ -99,7 +101,8 @@ def plan_of(document: GraphDocument, node_id: str) -> NodePlan:
         else:
             inputs.append((port, None, node.port_constants.get(port, UNCONNECTED)))
     checked = node.attributes.get("shape") if node.kind == "expand" else None
-    return NodePlan(node, spec.compute, tuple(inputs), checked)
+    wires = tuple((port, source) for port, source, _ in inputs if source is not None)
+    return NodePlan(node, spec.compute, tuple(inputs), checked, wires)
 
 
 class NodeRunner:
