@@ -5,6 +5,7 @@ only nodes an edit made dirty, so leaf tensors (and their `.grad`) survive edits
 elsewhere, as variables do in a PyTorch session. Backward runs the engine's real
 backward from the target and records, beside PyTorch's `.grad` semantics, the
 gradient that flowed along every edge and the order the engine visited grad_fns.
+Both run with the cyclic garbage collector held off (`collector.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import gradstudio.engine as engine
 from gradstudio.model.backward_flow import BackwardResult, BackwardStep, FlowRecorder
+from gradstudio.model.collector import collection_paused
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.grad_regions import mode_context, node_modes, region_of
 from gradstudio.model.limits import max_elements
@@ -162,7 +164,8 @@ class Evaluator:
         if self.held or not self._dirty or not self._evaluating.acquire(blocking=False):
             return self.results
         try:
-            self._evaluate_dirty(progress, should_stop)
+            with collection_paused():
+                self._evaluate_dirty(progress, should_stop)
         finally:
             self._evaluating.release()
         return self.results
@@ -236,7 +239,8 @@ class Evaluator:
         if not isinstance(value, engine.Tensor):
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         recorder = FlowRecorder(self.document, results, target, self._wires)
-        engine.autograd.backward(value, gradient, retain_graph=True, observer=recorder.observe)
+        with collection_paused():
+            engine.autograd.backward(value, gradient, retain_graph=True, observer=recorder.observe)
         self.last_backward = recorder.result
         return recorder.result
 
