@@ -146,7 +146,12 @@ def _call(kind: str, title: str, category: str, function: Callable[..., Any], te
         keywords = {name: attrs[name] for name in names if not (attrs[name] is None and name in optional)}
         return function(*arguments, **keywords)
 
-    _register(OpSpec(kind, title, category, inputs, compute, template, doc, attributes,
+    def compute_one(values: Mapping[str, Any], _attrs: Mapping[str, Any]) -> Any:
+        return function(values[inputs[0]])
+
+    # a one-input op without attributes (tanh, exp) calls straight through: evaluation pays this once per node
+    simple = len(inputs) == 1 and not names
+    _register(OpSpec(kind, title, category, inputs, compute_one if simple else compute, template, doc, attributes,
                      broadcasts=broadcasts, derivative=derivative))
 
 

@@ -126,7 +126,10 @@ class ScrubSession:
         if self.integer:
             value = int(round(value))
         edit = self._value_edit(value)
-        inverse = self.workspace.document.apply(edit)
+        # after the first frame the leaf's init is "values" already: setting it again would only tell every
+        # observer (and dirty the graph) a second time per frame; the whole edit is kept for the undo step
+        applied = edit.edits[0] if isinstance(edit, Batch) and self._inverse is not None else edit
+        inverse = self.workspace.document.apply(applied)
         if self._inverse is None:
             self._inverse = inverse
         self._edit, self.value = edit, value

@@ -126,3 +126,24 @@ def test_non_leaves_and_bool_tensors_are_refused() -> None:
         ScrubSession(workspace, "flag")
     with pytest.raises(ScrubError, match="element 5"):
         ScrubSession(workspace, "w", cell=5)
+
+
+def test_later_frames_of_a_drag_change_only_the_values_and_the_undo_step_still_restores_init() -> None:
+    document = linear_document()
+    workspace = GraphWorkspace(document)
+    before = dict(document.nodes["x"].attributes)
+    session = ScrubSession(workspace, "x", cell=1)
+    events: list[tuple[str, str]] = []
+    document.subscribe(lambda event, payload: events.append((event, payload[1])))
+    session.set_value(1.5)
+    assert events == [("attribute_changed", "values"), ("attribute_changed", "init")]
+    events.clear()
+    session.set_value(1.75)
+    assert events == [("attribute_changed", "values")]
+    np.testing.assert_array_equal(workspace.value("x").detach().numpy(), np.array([1.0, 1.75], dtype=np.float32))
+    edit, inverse = session.finish()
+    inverse.apply(document)
+    assert document.nodes["x"].attributes == before
+    edit.apply(document)
+    assert document.nodes["x"].attributes["init"] == "values"
+    assert document.nodes["x"].attributes["values"] == (1.0, 1.75)

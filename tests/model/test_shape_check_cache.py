@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import gradstudio.model.evaluation as evaluation
+import gradstudio.model.node_runner as node_runner
 from gradstudio.model import limits
 from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node, SetAttribute
 from gradstudio.model.evaluation import Evaluator
@@ -17,13 +17,13 @@ from gradstudio.model.evaluation import Evaluator
 def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The kinds of the nodes whose predicted result size was checked, in order."""
     kinds: list[str] = []
-    check = evaluation.check_result_size
+    check = node_runner.check_result_size
 
     def counted(kind: str, inputs: Any, attributes: Any) -> None:
         kinds.append(kind)
         check(kind, inputs, attributes)
 
-    monkeypatch.setattr(evaluation, "check_result_size", counted)
+    monkeypatch.setattr(node_runner, "check_result_size", counted)
     return kinds
 
 

@@ -170,6 +170,25 @@ def test_nothing_selected_says_so(window: MainWindow) -> None:
     assert window.values_panel.value_view.kind == "none"
 
 
+def test_with_nothing_selected_an_edit_leaves_the_panel_untouched_and_a_selection_still_shows(
+        window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    open_example(window, "notes_forward_backward")
+    panel = window.values_panel
+    shown: list[Any] = []
+    show_value = type(panel.value_view).show_value
+    monkeypatch.setattr(type(panel.value_view), "show_value",
+                        lambda view, value, *rest: shown.append(value) or show_value(view, value, *rest))
+    window.editor.apply(SetAttribute(node_id(window, "two"), "value", 5), "Set two")
+    settle()
+    assert shown == [] and panel.header.text() == "Select a node to see its value and gradient."
+    click_node(qtbot, window, "y")
+    assert panel.value_view.text.toPlainText() == "tensor([6., 6., 6.], grad_fn=<AddBackward0>)"
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=window.view.viewport().rect().topLeft())
+    settle()
+    assert window.scene.selected_node_ids() == [] and panel.value_view.kind == "none"
+    assert panel.header.text() == "Select a node to see its value and gradient."
+
+
 @pytest.mark.parametrize("select", [None, "three"])
 def test_start_up_and_plain_numbers_do_not_import_pyqtgraph(select: str | None) -> None:
     script = (

@@ -142,8 +142,14 @@ class ValuesDock(PanelDock):
     # ----- showing a node ------------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Show the single selected node's value and gradient as the workspace has them now."""
-        self.show_node(self.selected_node())
+        """Show the single selected node's value and gradient as the workspace has them now.
+
+        With no node selected, and none shown already, there is nothing to redo: an edit elsewhere in the graph
+        neither rewrites nor repaints the panel."""
+        node = self.selected_node()
+        if node is None and self.node is None:
+            return
+        self.show_node(node)
 
     def show_node(self, node: Node | None) -> None:
         """Show `node`'s value and gradient (None: nothing selected)."""
