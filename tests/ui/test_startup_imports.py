@@ -47,6 +47,38 @@ def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
     closed = ["autogradPanel", "lessonPanel", "stepPanel", "trainPanel"]
     assert report["stale"] == closed, "the closed panels wait to be shown"
 
+# Builds the window as run_app does: the Qt-free layers first, then Qt; prints what was imported after Qt.
+PRELOAD_THEN_WINDOW = """
+import json, sys
+import gradstudio.ui.app as gui
+gui.load_qt_free_layers()
+qt_loaded_early = [name for name in sys.modules if name.startswith(("PySide6", "shiboken6"))]
+before_qt = set(sys.modules)
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+window = gui.create_window(sys.argv[1])
+app.processEvents()
+window.view.viewport().grab()
+window.workspace.undo_stack.setClean()
+later = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items()) if name not in before_qt}
+print(json.dumps({"qt_loaded_early": qt_loaded_early, "later": later}))
+"""
+
+
+def test_qt_free_layers_load_before_qt(tmp_path: Path) -> None:
+    """run_app imports numpy, the engine and every model module the first frame uses before PySide6 (whose import
+    hook reads the source of each module imported after it), and that preload imports nothing of Qt."""
+    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
+                   GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", PRELOAD_THEN_WINDOW, str(EXAMPLE)], cwd=ROOT, env=environ,
+                          capture_output=True, text=True, timeout=120, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["qt_loaded_early"] == []
+    qt_free_after = sorted(name for name, path in report["later"].items()
+                           if name.startswith(("numpy", "gradstudio.")) and path and path.endswith(".py")
+                           and "PySide6" not in Path(path).read_text(encoding="utf-8"))
+    assert qt_free_after == [], f"add {qt_free_after} to gradstudio.ui.app.QT_FREE_MODULES"
+
 
 def test_auto_layout_imports_its_module_on_use(window: MainWindow) -> None:
     """The deferred layout module still works: Auto layout imports it on first use and moves the nodes."""
