@@ -6,6 +6,9 @@ entry point, from this checkout) and B (a bare PySide6 window with a QGraphicsSc
 imported), in the order A B A B ... Each child prints a marker on its canvas's first paint and exits at once;
 the parent takes the wall time from spawn to marker and the child's CPU time (user + system). It prints the
 medians, the median of the per-round ratios and the load average around the run. Target: A / B <= 1.5 (CPU).
+As every bench here, both sides run numpy's BLAS on one thread unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say
+otherwise (`OPENBLAS_NUM_THREADS=2 ... bench/startup.py` gives the two-thread figures): a fresh OpenBLAS worker
+spins for about 0.1 s of CPU, which on a shared 2-core machine would swamp what is measured.
 Both children run from bytecode compiled by the warm-up round (kept under $TMPDIR, not in the checkout), as an
 installed app does.
 """
@@ -104,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     environ = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                    GRADSTUDIO_STATE_DIR=os.environ.get("GRADSTUDIO_STATE_DIR", "/tmp/gradstudio-bench-state"),
                    PYTHONPYCACHEPREFIX=str(Path(os.environ.get("TMPDIR", "/tmp")) / "gradstudio-bench-pycache"))
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        environ.setdefault(name, "1")
     environ.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed app runs from compiled bytecode: so do both children
     load_before = os.getloadavg()[0]
     run_child(BARE, environ)  # warm the file cache for both
@@ -115,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     wall_ratio = statistics.median(a[0] / b[0] for a, b in zip(app_runs, bare_runs))
     cpu_ratio = statistics.median(a[1] / b[1] for a, b in zip(app_runs, bare_runs))
     print(f"start-up to first frame, {args.rounds} rounds A B A B, medians "
-          f"(load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)")
+          f"(load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; "
+          f"BLAS threads {environ['OPENBLAS_NUM_THREADS']})")
     print(f"{'':18}{'wall':>9}{'cpu':>9}")
     for name, runs in (("GradStudio", app_runs), ("bare PySide6", bare_runs)):
         print(f"{name:18}{statistics.median(r[0] for r in runs):>8.3f}s{statistics.median(r[1] for r in runs):>8.3f}s")
