@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from gradstudio.sysdeps import main as check_system_libraries
@@ -62,6 +65,25 @@ def app_icon() -> QIcon:
     return icon
 
 
+@contextmanager
+def frozen_imports() -> Iterator[None]:
+    """Run start-up's imports without the cyclic garbage collector, then freeze what they made.
+
+    The modules, classes and functions loaded at start (~50,000 objects) live as long as the process: collecting
+    them again and again while they loaded took about a fifth of start-up's CPU, and every later full collection
+    (a pause while the user works) walked them all. Frozen, they are never walked again; the few cycles the imports
+    leave behind (a few hundred objects) stay. What is built after (the window, the document) is collected as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
 def create_window(path: str | None = None, settings: AppSettings | None = None) -> MainWindow:
     """Show the main window (on `path` when given), then offer to restore recovery files of crashed runs."""
     from PySide6.QtWidgets import QApplication
@@ -83,12 +105,14 @@ def run_app(path: str | None = None) -> int:
     """Open the main window (on `path` when given) and run the event loop."""
     if check_system_libraries() != 0:
         return 1
-    load_qt_free_layers()
-    from PySide6.QtWidgets import QApplication
+    with frozen_imports():
+        load_qt_free_layers()
+        from PySide6.QtWidgets import QApplication
 
-    from gradstudio.ui.crash import install_crash_handler
-    from gradstudio.ui.io.recovery import state_folder
+        from gradstudio.ui.crash import install_crash_handler
+        from gradstudio.ui.io.recovery import state_folder
 
+        importlib.import_module("gradstudio.ui.main_window")  # the window's modules: create_window imports it
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("GradStudio")
     app.setOrganizationName("GradStudio")

@@ -79,6 +79,41 @@ def test_qt_free_layers_load_before_qt(tmp_path: Path) -> None:
                            and "PySide6" not in Path(path).read_text(encoding="utf-8"))
     assert qt_free_after == [], f"add {qt_free_after} to gradstudio.ui.app.QT_FREE_MODULES"
 
+# Starts the app through run_app; create_window notes the collector's state, and the event loop quits at once.
+RUN_APP_GC = """
+import gc, json, sys
+import gradstudio.ui.app as gui
+seen = {}
+
+def create_window(path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    seen.update(frozen=gc.get_freeze_count(), enabled=gc.isenabled(),
+                window_module="gradstudio.ui.main_window" in sys.modules)
+    window = real_create_window(path)
+    window.workspace.undo_stack.setClean()
+    QTimer.singleShot(0, QApplication.quit)
+    return window
+
+real_create_window, gui.create_window = gui.create_window, create_window
+seen["status"] = gui.run_app(sys.argv[1])
+seen["enabled_after"] = gc.isenabled()
+print(json.dumps(seen))
+"""
+
+
+def test_start_up_freezes_its_imports_and_collects_the_rest(tmp_path: Path) -> None:
+    """run_app imports without the garbage collector and freezes what the imports made (the window's modules
+    among them), then builds the window with the collector on."""
+    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
+                   GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", RUN_APP_GC, str(EXAMPLE)], cwd=ROOT, env=environ,
+                          capture_output=True, text=True, timeout=120, check=True)
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["window_module"] and seen["frozen"] > 10_000, "the start-up imports are frozen"
+    assert seen["enabled"] and seen["enabled_after"], "the window is built and run with the collector on"
+    assert seen["status"] == 0
+
 
 def test_auto_layout_imports_its_module_on_use(window: MainWindow) -> None:
     """The deferred layout module still works: Auto layout imports it on first use and moves the nodes."""
