@@ -89,7 +89,7 @@ def create_window(path):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
     seen.update(frozen=gc.get_freeze_count(), enabled=gc.isenabled(),
-                window_module="gradstudio.ui.main_window" in sys.modules)
+                window_module="gradstudio.ui.main_window" in sys.modules, style=QApplication.style().name())
     window = real_create_window(path)
     window.workspace.undo_stack.setClean()
     QTimer.singleShot(0, QApplication.quit)
@@ -102,17 +102,29 @@ print(json.dumps(seen))
 """
 
 
-def test_start_up_freezes_its_imports_and_collects_the_rest(tmp_path: Path) -> None:
-    """run_app imports without the garbage collector and freezes what the imports made (the window's modules
-    among them), then builds the window with the collector on."""
-    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
+def run_app_report(tmp_path: Path) -> dict:
+    """What RUN_APP_GC saw of a start through run_app on the notes' example (a desktop asking for another style)."""
+    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT), QT_STYLE_OVERRIDE="Windows",
                    GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", RUN_APP_GC, str(EXAMPLE)], cwd=ROOT, env=environ,
                           capture_output=True, text=True, timeout=120, check=True)
     seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["status"] == 0
+    return seen
+
+
+def test_start_up_freezes_its_imports_and_collects_the_rest(tmp_path: Path) -> None:
+    """run_app imports without the garbage collector and freezes what the imports made (the window's modules
+    among them), then builds the window with the collector on."""
+    seen = run_app_report(tmp_path)
     assert seen["window_module"] and seen["frozen"] > 10_000, "the start-up imports are frozen"
     assert seen["enabled"] and seen["enabled_after"], "the window is built and run with the collector on"
-    assert seen["status"] == 0
+
+
+def test_the_app_runs_in_the_fusion_style(tmp_path: Path) -> None:
+    """run_app gives the QApplication it makes the Fusion style (asked for on its command line), whatever style
+    the desktop asks for."""
+    assert run_app_report(tmp_path)["style"].lower() == "fusion"
 
 
 def test_auto_layout_imports_its_module_on_use(window: MainWindow) -> None:
