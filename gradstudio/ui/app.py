@@ -112,12 +112,13 @@ def run_app(path: str | None = None) -> int:
         from gradstudio.ui.crash import install_crash_handler
         from gradstudio.ui.io.recovery import state_folder
 
-        importlib.import_module("gradstudio.ui.main_window")  # the window's modules: create_window imports it
-    app = QApplication.instance()
-    if app is None:  # Qt makes the style itself: setStyle's QStyle wrapper would build ~100 enums (6 ms at start)
-        app = QApplication([*sys.argv[:1], "-style", "Fusion"])
-    else:
-        app.setStyle("Fusion")
+        app = QApplication.instance()
+        if app is None:  # Qt makes the style itself: setStyle's QStyle wrapper would build ~100 enums (6 ms)
+            app = QApplication([*sys.argv[:1], "-style", "Fusion"])
+        else:
+            app.setStyle("Fusion")
+        # the window's modules, after the QApplication: their module-level fonts resolve against its default font
+        importlib.import_module("gradstudio.ui.main_window")
     app.setApplicationName("GradStudio")
     app.setOrganizationName("GradStudio")
     app.setDesktopFileName(DESKTOP_ID)

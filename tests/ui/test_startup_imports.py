@@ -88,8 +88,12 @@ seen = {}
 def create_window(path):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
+    from PySide6.QtGui import QFont, QFontInfo
+
+    from gradstudio.ui.canvas.items import SMALL_FONT
     seen.update(frozen=gc.get_freeze_count(), enabled=gc.isenabled(),
-                window_module="gradstudio.ui.main_window" in sys.modules, style=QApplication.style().name())
+                window_module="gradstudio.ui.main_window" in sys.modules, style=QApplication.style().name(),
+                canvas_font=QFontInfo(SMALL_FONT).family(), app_font=QFontInfo(QFont()).family())
     window = real_create_window(path)
     window.workspace.undo_stack.setClean()
     QTimer.singleShot(0, QApplication.quit)
@@ -119,6 +123,13 @@ def test_start_up_freezes_its_imports_and_collects_the_rest(tmp_path: Path) -> N
     seen = run_app_report(tmp_path)
     assert seen["window_module"] and seen["frozen"] > 10_000, "the start-up imports are frozen"
     assert seen["enabled"] and seen["enabled_after"], "the window is built and run with the collector on"
+
+
+def test_the_window_modules_load_after_the_application(tmp_path: Path) -> None:
+    """The canvas's module-level fonts resolve like a font made while the app runs: imported before the
+    QApplication, a default QFont resolves without the app's default font (a serif face here)."""
+    seen = run_app_report(tmp_path)
+    assert seen["canvas_font"] == seen["app_font"]
 
 
 def test_the_app_runs_in_the_fusion_style(tmp_path: Path) -> None:
