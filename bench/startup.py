@@ -1,12 +1,16 @@
 """Start-up benchmark: process start -> main window's first frame, against a bare PySide6 + numpy window.
 
 Run: `QT_QPA_PLATFORM=offscreen .venv/bin/python bench/startup.py [--rounds N]`.
-Each round starts two whole processes, A (GradStudio opening the notes' example, as `gradstudio FILE` does)
-and B (a bare PySide6 window with a QGraphicsScene holding a few items, numpy imported), in the order
-A B A B ... Each child prints a marker on its window's first paint and exits at once; the parent takes
-the wall time from spawn to marker and the child's CPU time (user + system). It prints the medians and
-the median of the per-round ratios. Target: A / B <= 1.5. Both children run from bytecode compiled by the
-warm-up round (kept under $TMPDIR, not in the checkout), as an installed app does.
+Each round starts two whole processes, A (GradStudio opening the notes' example through the `gradstudio FILE`
+entry point, from this checkout) and B (a bare PySide6 window with a QGraphicsScene holding a few items, numpy
+imported), in the order A B A B ... Each child prints a marker on its canvas's first paint and exits at once;
+the parent takes the wall time from spawn to marker and the child's CPU time (user + system). It prints the
+medians, the median of the per-round ratios and the load average around the run. Target: A / B <= 1.5 (CPU).
+As every bench here, both sides run numpy's BLAS on one thread unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say
+otherwise (`OPENBLAS_NUM_THREADS=2 ... bench/startup.py` gives the two-thread figures): a fresh OpenBLAS worker
+spins for about 0.1 s of CPU, which on a shared 2-core machine would swamp what is measured.
+Both children run from bytecode compiled by the warm-up round (kept under $TMPDIR, not in the checkout), as an
+installed app does.
 """
 
 from __future__ import annotations
@@ -56,25 +60,27 @@ window.show()
 app.exec()
 """
 
+# The app starts as `gradstudio FILE` does: gradstudio.cli.main, which imports Qt only inside run_app (so the
+# child imports nothing of Qt before it either). As in B, the marker filter watches only the canvas's viewport:
+# it is installed when create_window has built and shown the window, before the event loop paints it.
 APP = f"""
-import os, sys
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication
+import sys
+import gradstudio.cli as cli
 import gradstudio.ui.app as gui
 
-class FirstCanvasPaint(QObject):
-    # the canvas's viewport is created inside the main window: catch its first paint wherever it is
-    def eventFilter(self, watched, event):
-        if event.type() == QEvent.Type.Paint and type(watched.parent()).__name__ == "GraphView":
-            sys.stdout.write("{MARKER}\\n")
-            sys.stdout.flush()
-            os._exit(0)
-        return False
+if not gui.__file__.startswith({str(ROOT)!r}):
+    sys.exit("the child imported gradstudio from " + gui.__file__ + ", not this checkout")
 
-app = QApplication(sys.argv[:1])
-spy = FirstCanvasPaint()
-app.installEventFilter(spy)
-sys.exit(gui.run_app({str(EXAMPLE)!r}))
+def create_window_watched(*args, **kwargs):
+    global watcher
+    window = create_window(*args, **kwargs)
+    exec({FIRST_PAINT!r}, globals())
+    watcher = FirstPaint()
+    window.view.viewport().installEventFilter(watcher)
+    return window
+
+create_window, gui.create_window = gui.create_window, create_window_watched
+sys.exit(cli.main([{str(EXAMPLE)!r}]))
 """
 
 
@@ -101,7 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     environ = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                    GRADSTUDIO_STATE_DIR=os.environ.get("GRADSTUDIO_STATE_DIR", "/tmp/gradstudio-bench-state"),
                    PYTHONPYCACHEPREFIX=str(Path(os.environ.get("TMPDIR", "/tmp")) / "gradstudio-bench-pycache"))
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        environ.setdefault(name, "1")
     environ.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed app runs from compiled bytecode: so do both children
+    load_before = os.getloadavg()[0]
     run_child(BARE, environ)  # warm the file cache for both
     run_child(APP, environ)
     app_runs, bare_runs = [], []
@@ -110,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         bare_runs.append(run_child(BARE, environ))
     wall_ratio = statistics.median(a[0] / b[0] for a, b in zip(app_runs, bare_runs))
     cpu_ratio = statistics.median(a[1] / b[1] for a, b in zip(app_runs, bare_runs))
-    print(f"start-up to first frame, {args.rounds} rounds A B A B, medians")
+    print(f"start-up to first frame, {args.rounds} rounds A B A B, medians "
+          f"(load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; "
+          f"BLAS threads {environ['OPENBLAS_NUM_THREADS']})")
     print(f"{'':18}{'wall':>9}{'cpu':>9}")
     for name, runs in (("GradStudio", app_runs), ("bare PySide6", bare_runs)):
         print(f"{name:18}{statistics.median(r[0] for r in runs):>8.3f}s{statistics.median(r[1] for r in runs):>8.3f}s")

@@ -130,8 +130,10 @@ class MainWindow(QMainWindow):
         dock.visibilityChanged.connect(tabify)
 
     def _size_docks(self, entries: tuple[PanelEntry, ...], panels: dict[str, PanelDock]) -> None:
+        """Give each dock its first size; a tab made when first shown gets its size then (given now, the Lesson
+        panel's width went to the inspector's column, and the canvas opened too narrow to show the graph whole)."""
         for entry in entries:
-            if entry.size is not None:
+            if entry.size is not None and entry.tab_with is None:
                 vertical = entry.area == Qt.DockWidgetArea.BottomDockWidgetArea
                 orientation = Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal
                 self.resizeDocks([panels[entry.attribute]], [entry.size], orientation)

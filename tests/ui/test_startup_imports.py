@@ -47,6 +47,96 @@ def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
     closed = ["autogradPanel", "lessonPanel", "stepPanel", "trainPanel"]
     assert report["stale"] == closed, "the closed panels wait to be shown"
 
+# Builds the window as run_app does: the Qt-free layers first, then Qt; prints what was imported after Qt.
+PRELOAD_THEN_WINDOW = """
+import json, sys
+import gradstudio.ui.app as gui
+gui.load_qt_free_layers()
+qt_loaded_early = [name for name in sys.modules if name.startswith(("PySide6", "shiboken6"))]
+before_qt = set(sys.modules)
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+window = gui.create_window(sys.argv[1])
+app.processEvents()
+window.view.viewport().grab()
+window.workspace.undo_stack.setClean()
+later = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items()) if name not in before_qt}
+print(json.dumps({"qt_loaded_early": qt_loaded_early, "later": later}))
+"""
+
+
+def test_qt_free_layers_load_before_qt(tmp_path: Path) -> None:
+    """run_app imports numpy, the engine and every model module the first frame uses before PySide6 (whose import
+    hook reads the source of each module imported after it), and that preload imports nothing of Qt."""
+    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
+                   GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", PRELOAD_THEN_WINDOW, str(EXAMPLE)], cwd=ROOT, env=environ,
+                          capture_output=True, text=True, timeout=120, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["qt_loaded_early"] == []
+    qt_free_after = sorted(name for name, path in report["later"].items()
+                           if name.startswith(("numpy", "gradstudio.")) and path and path.endswith(".py")
+                           and "PySide6" not in Path(path).read_text(encoding="utf-8"))
+    assert qt_free_after == [], f"add {qt_free_after} to gradstudio.ui.app.QT_FREE_MODULES"
+
+# Starts the app through run_app; create_window notes the collector's state, and the event loop quits at once.
+RUN_APP_GC = """
+import gc, json, sys
+import gradstudio.ui.app as gui
+seen = {}
+
+def create_window(path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    from PySide6.QtGui import QFont, QFontInfo
+
+    from gradstudio.ui.canvas.items import SMALL_FONT
+    seen.update(frozen=gc.get_freeze_count(), enabled=gc.isenabled(),
+                window_module="gradstudio.ui.main_window" in sys.modules, style=QApplication.style().name(),
+                canvas_font=QFontInfo(SMALL_FONT).family(), app_font=QFontInfo(QFont()).family())
+    window = real_create_window(path)
+    window.workspace.undo_stack.setClean()
+    QTimer.singleShot(0, QApplication.quit)
+    return window
+
+real_create_window, gui.create_window = gui.create_window, create_window
+seen["status"] = gui.run_app(sys.argv[1])
+seen["enabled_after"] = gc.isenabled()
+print(json.dumps(seen))
+"""
+
+
+def run_app_report(tmp_path: Path) -> dict:
+    """What RUN_APP_GC saw of a start through run_app on the notes' example (a desktop asking for another style)."""
+    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT), QT_STYLE_OVERRIDE="Windows",
+                   GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", RUN_APP_GC, str(EXAMPLE)], cwd=ROOT, env=environ,
+                          capture_output=True, text=True, timeout=120, check=True)
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["status"] == 0
+    return seen
+
+
+def test_start_up_freezes_its_imports_and_collects_the_rest(tmp_path: Path) -> None:
+    """run_app imports without the garbage collector and freezes what the imports made (the window's modules
+    among them), then builds the window with the collector on."""
+    seen = run_app_report(tmp_path)
+    assert seen["window_module"] and seen["frozen"] > 10_000, "the start-up imports are frozen"
+    assert seen["enabled"] and seen["enabled_after"], "the window is built and run with the collector on"
+
+
+def test_the_window_modules_load_after_the_application(tmp_path: Path) -> None:
+    """The canvas's module-level fonts resolve like a font made while the app runs: imported before the
+    QApplication, a default QFont resolves without the app's default font (a serif face here)."""
+    seen = run_app_report(tmp_path)
+    assert seen["canvas_font"] == seen["app_font"]
+
+
+def test_the_app_runs_in_the_fusion_style(tmp_path: Path) -> None:
+    """run_app gives the QApplication it makes the Fusion style (asked for on its command line), whatever style
+    the desktop asks for."""
+    assert run_app_report(tmp_path)["style"].lower() == "fusion"
+
 
 def test_auto_layout_imports_its_module_on_use(window: MainWindow) -> None:
     """The deferred layout module still works: Auto layout imports it on first use and moves the nodes."""

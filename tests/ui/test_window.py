@@ -14,6 +14,7 @@ from gradstudio.model.catalog import CATALOG, CATEGORIES
 from gradstudio.ui.canvas.edge_items import bezier
 from gradstudio.ui.canvas.view import OP_MIME
 from gradstudio.ui.main_window import MainWindow
+from gradstudio.ui.panels import PANELS
 
 WIDGETS = ["canvas", "palette", "inspector", "valuesPanel", "codePanel", "trainPanel"]
 ACTIONS = ("actionNew actionOpen actionSave actionSaveAs actionUndo actionRedo actionBackward actionStepBackward "
@@ -173,3 +174,15 @@ def test_right_click_opens_the_menu_of_what_is_under_the_mouse(chain: MainWindow
     assert chain.scene.selected_edges() == [chain.document.edges[("z", "b")]]
     canvas_menu = right_click_menu(chain, QPointF(-300, -300))
     assert "Add &Node…" in canvas_menu and "&Paste" in canvas_menu
+
+
+def test_docks_open_at_their_entries_widths(window: MainWindow) -> None:
+    """The side docks open at their entries' widths: the Lesson panel's (a tab made when first shown) does not go
+    to the inspector's column, which left the canvas too narrow to show the notes' example whole at 1366x768."""
+    widths = {entry.attribute: entry.size for entry in PANELS if entry.tab_with is None
+              and entry.area != Qt.DockWidgetArea.BottomDockWidgetArea and entry.size is not None}
+    QApplication.processEvents()
+    assert {name: getattr(window, name).width() for name in widths} == widths
+    window.lesson_panel.show()
+    QApplication.processEvents()
+    assert window.lesson_panel.width() == next(entry.size for entry in PANELS if entry.attribute == "lesson_panel")
