@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from panel_helpers import backward, click_node, node_id, open_example, settle
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from ui_helpers import add_node
 
@@ -183,7 +183,8 @@ def test_with_nothing_selected_an_edit_leaves_the_panel_untouched_and_a_selectio
     assert shown == [] and panel.header.text() == "Select a node to see its value and gradient."
     click_node(qtbot, window, "y")
     assert panel.value_view.text.toPlainText() == "tensor([6., 6., 6.], grad_fn=<AddBackward0>)"
-    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=window.view.viewport().rect().topLeft())
+    empty = next(QPoint(x, y) for y in range(5, 200, 10) for x in range(5, 400, 10) if window.view.itemAt(x, y) is None)
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=empty)
     settle()
     assert window.scene.selected_node_ids() == [] and panel.value_view.kind == "none"
     assert panel.header.text() == "Select a node to see its value and gradient."
