@@ -23,6 +23,9 @@ from gradstudio.ui.canvas.items import LOD_SIMPLE, LOD_TINY
 from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label, sync_marker
 from gradstudio.ui.themes import LIGHT
 
+EDGE_FLAGS = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+REACH = LABEL_REACH.left(), LABEL_REACH.top(), LABEL_REACH.right(), LABEL_REACH.bottom()  # as plain numbers
+
 
 def bezier(start: QPointF, end: QPointF) -> QPainterPath:
     """A smooth S-curve leaving `start` to the right and entering `end` from the left."""
@@ -92,6 +95,7 @@ class EdgeItem(QGraphicsItem):
         self._ends = (0.0, 0.0, 0.0, 0.0)
         self._curve: QPainterPath | None = None  # built when first drawn or hit-tested
         self._bounds = QRectF()
+        self._middle_at = (0.0, 0.0)
         self._shape: QPainterPath | None = None
         self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
         self.label: str | None = None  # the shape of the tensor it carries (ui/canvas/wire_labels.py)
@@ -99,7 +103,7 @@ class EdgeItem(QGraphicsItem):
         self.marker: BroadcastMarker | None = None  # its own item, above the nodes, while `broadcast`
         self.hinted = False  # a node dragged over it would be inserted on release
         self._tip: str | Callable[[], str] | None = None  # the tool tip not written yet (see set_tip)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setFlags(EDGE_FLAGS)
         self.setZValue(-1)
 
     def set_ends(self, start: QPointF, end: QPointF) -> None:
@@ -114,12 +118,17 @@ class EdgeItem(QGraphicsItem):
         self._curve = None
         self._shape = None
         left, top, right, bottom, middle_x, middle_y = _extent(x0, y0, x1, y1)
-        reach = LABEL_REACH
-        left, top = min(left - 5, middle_x + reach.left()), min(top - 5, middle_y + reach.top())
-        right, bottom = max(right + 5, middle_x + reach.right()), max(bottom + 5, middle_y + reach.bottom())
+        reach_left, reach_top, reach_right, reach_bottom = REACH
+        left, top = min(left - 5, middle_x + reach_left), min(top - 5, middle_y + reach_top)
+        right, bottom = max(right + 5, middle_x + reach_right), max(bottom + 5, middle_y + reach_bottom)
         self._bounds = QRectF(left, top, right - left, bottom - top)
-        self._middle = QPointF(middle_x, middle_y)
+        self._middle_at = (middle_x, middle_y)
         self._sync_marker()
+
+    @property
+    def _middle(self) -> QPointF:
+        """The curve's midpoint, where its label goes."""
+        return QPointF(*self._middle_at)
 
     @property
     def _path(self) -> QPainterPath:
@@ -151,13 +160,15 @@ class EdgeItem(QGraphicsItem):
 
     def _sync_marker(self) -> None:
         """Keep the broadcast marker item in step: shown at the midpoint while the label is a broadcast."""
+        if self.marker is None and not self.broadcast:
+            return  # nearly every wire: no marker to make or move
         shown = self.label if self.broadcast and self.scene() is not None else None
         self.marker = sync_marker(self.marker, self.scene(), shown, self._middle)
 
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        if change == QGraphicsItem.GraphicsItemChange.ItemSceneChange and value is None:
-            self.marker = sync_marker(self.marker, None, None, QPointF())  # the wire leaves: its marker goes too
-        return super().itemChange(change, value)
+    def drop_marker(self) -> None:
+        """Take the broadcast marker off the scene: the wire is leaving it. (Not an itemChange override: that would
+        call into Python for each of the eight changes adding a wire makes, ten thousand wires on a large graph.)"""
+        self.marker = sync_marker(self.marker, None, None, QPointF())
 
     def point_at(self, fraction: float) -> QPointF:
         """The scene point `fraction` of the way along the wire (0: its source, 1: its target)."""
