@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -19,11 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio.model.document import Edge
+from gradstudio.ui.canvas.exposure import cubic_pieces, exposed_scene_region
 from gradstudio.ui.canvas.items import LOD_SIMPLE, LOD_TINY
 from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label, sync_marker
 from gradstudio.ui.themes import LIGHT
 
 EDGE_FLAGS = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+EXPOSED_MARGIN = 5.0  # scene units around a curve that its pen may cover (half the widest flow pen, and then some)
 REACH = LABEL_REACH.left(), LABEL_REACH.top(), LABEL_REACH.right(), LABEL_REACH.bottom()  # as plain numbers
 
 
@@ -38,6 +40,12 @@ def bezier_between(x0: float, y0: float, x1: float, y1: float) -> QPainterPath:
     path = QPainterPath(QPointF(x0, y0))
     path.cubicTo(QPointF(x0 + bend, y0), QPointF(x1 - bend, y1), QPointF(x1, y1))
     return path
+
+
+def bezier_pieces(x0: float, y0: float, x1: float, y1: float) -> list[QRect]:
+    """Rectangles that together hold `bezier_between` the two points, a few hundred units of it each."""
+    bend = max(40.0, abs(x1 - x0) * 0.5)
+    return cubic_pieces(x0, y0, x0 + bend, y0, x1 - bend, y1, x1, y1)
 
 
 def bezier_extent(start: QPointF, end: QPointF) -> tuple[QRectF, QPointF]:
@@ -97,6 +105,7 @@ class EdgeItem(QGraphicsItem):
         self._bounds = QRectF()
         self._middle_at = (0.0, 0.0)
         self._shape: QPainterPath | None = None
+        self._pieces: list[QRect] | None = None  # rectangles holding the curve, made when first drawn
         self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
         self.label: str | None = None  # the shape of the tensor it carries (ui/canvas/wire_labels.py)
         self.broadcast = False  # the label is a broadcast marker: the target op broadcast this tensor
@@ -112,11 +121,14 @@ class EdgeItem(QGraphicsItem):
 
     def set_end_coordinates(self, x0: float, y0: float, x1: float, y1: float, placed: bool = True) -> None:
         """Redraw between (x0, y0) and (x1, y1); `placed` False for an item not in a scene yet (nothing to tell)."""
+        if (x0, y0, x1, y1) == self._ends and self._bounds.isValid():
+            return  # not moved: nothing to redraw
         if placed:
             self.prepareGeometryChange()
         self._ends = (x0, y0, x1, y1)
         self._curve = None
         self._shape = None
+        self._pieces = None
         left, top, right, bottom, middle_x, middle_y = _extent(x0, y0, x1, y1)
         reach_left, reach_top, reach_right, reach_bottom = REACH
         left, top = min(left - 5, middle_x + reach_left), min(top - 5, middle_y + reach_top)
@@ -193,6 +205,8 @@ class EdgeItem(QGraphicsItem):
             painter.setPen(QPen(color, 0))
             painter.drawLine(QPointF(self._ends[0], self._ends[1]), QPointF(self._ends[2], self._ends[3]))
             return
+        if not self._exposed(painter, lod):
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod >= LOD_SIMPLE)
         pen = QPen(color, 3 if self.isSelected() else 2)
         if self.flow_pen is not None and not self.isSelected():
@@ -210,6 +224,23 @@ class EdgeItem(QGraphicsItem):
             painter.drawPath(self._path)
         if self.label and not self.broadcast and lod >= LOD_SIMPLE:
             paint_label(painter, self._path, self.label, theme)
+
+
+    def _exposed(self, painter: QPainter, lod: float) -> bool:
+        """True when the paint may show part of the curve or its label (a scrub frame exposes only the value lines
+        that changed, and the long wires of a fan-out need not draw at all)."""
+        exposed = exposed_scene_region(painter, EXPOSED_MARGIN + 3 / max(lod, 1e-6))
+        if exposed is None:
+            return True
+        if self._pieces is None:
+            self._pieces = bezier_pieces(*self._ends)
+        if self.label and not self.broadcast and exposed.intersects(self._label_reach()):
+            return True
+        return any(exposed.intersects(piece) for piece in self._pieces)
+
+    def _label_reach(self) -> QRect:
+        middle_x, middle_y = self._middle_at
+        return LABEL_REACH.translated(middle_x, middle_y).toAlignedRect()
 
 
 class WireItem(QGraphicsPathItem):
