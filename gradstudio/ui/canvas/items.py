@@ -158,7 +158,7 @@ class NodeItem(QGraphicsItem):
         self.highlighted: frozenset[str | None] = frozenset()
         self.value_hovered = False  # the cursor is over a value a drag can scrub
         self.scrubbed_cell: int | None = None  # the number being dragged, while a scrub lasts
-        self._painted_key: tuple | None = None  # the face key last drawn from the face cache
+        self._painted_key: tuple | None = None  # the face key last drawn on a view (from the face cache)
         self.setPos(QPointF(*node.position))
         self.setFlags(NODE_FLAGS)  # no Qt item cache: faces come from face_cache.FACES, keyed by their content
         self.setAcceptHoverEvents(True)
@@ -320,7 +320,8 @@ class NodeItem(QGraphicsItem):
         theme = self.theme()
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < LOD_TINY:  # letters would be a few pixels tall: a block in the header's colour says as much
-            self._painted_key = None
+            if widget is not None:
+                self._painted_key = None
             painter.setPen(QPen(theme.selection, 2.5 / lod) if self.isSelected() else Qt.PenStyle.NoPen)
             painter.setBrush(requires_grad_face.header_color(self, theme))
             painter.drawRect(QRectF(0, 0, WIDTH, self.height()))
@@ -329,7 +330,9 @@ class NodeItem(QGraphicsItem):
         if (scene is not None and scene.exporting) or not cacheable(painter):
             self.paint_face(painter, lod, theme)
             return
-        key = self._painted_key = self.face_key(theme)
+        key = self.face_key(theme)
+        if widget is not None:  # drawn on a view, not in the overview's or an export's picture
+            self._painted_key = key
         draw_cached(painter, self._bounds, (key, lod < LOD_SIMPLE), lambda face: self.paint_face(face, lod, theme))
 
     def face_key(self, theme: Theme) -> tuple:
