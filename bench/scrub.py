@@ -1,6 +1,6 @@
 """Scrubbing benchmark: frames per second while dragging a leaf on graphs of 20, 100 and 200 nodes.
 
-Run: `QT_QPA_PLATFORM=offscreen .venv/bin/python bench/scrub.py`.
+Run: `QT_QPA_PLATFORM=offscreen .venv/bin/python bench/scrub.py [--sizes 200] [--graph shared] [--repeats N]`.
 One frame is what a scrub does per display frame: change the leaf, evaluate what it
 feeds, re-run the last Backward, update the faces and the backward display, and let Qt
 paint what changed (the canvas's dirty region, as on screen; a paint-event counter
@@ -11,12 +11,14 @@ shown at 100 % zoom in a 1366x768 window.
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -81,10 +83,20 @@ class PaintCounter(QObject):
         return False
 
 
-def frames_per_second(window: MainWindow, count: int, shared_scalar: bool = False) -> tuple[float, float]:
-    """Scrub x's first value through FRAMES frames; the rate at which they were computed and painted, and the
-    processor time a frame took (milliseconds): on a machine shared with other work the rate swings, the
-    processor time much less."""
+class FrameTimes(NamedTuple):
+    """One run's figures: frames a second, and per frame the processor milliseconds in all, in the update (the
+    evaluation, the Backward and telling the items) and in the paint (Qt painting the dirty region)."""
+
+    fps: float
+    processor_ms: float
+    update_ms: float
+    paint_ms: float
+
+
+def frames_per_second(window: MainWindow, count: int, shared_scalar: bool = False) -> FrameTimes:
+    """Scrub x's first value through FRAMES frames: the rate at which they were computed and painted, and the
+    processor time a frame took (milliseconds), split into the update and the paint. On a machine shared with
+    other work the rate swings, the processor time much less."""
     app = QApplication.instance()
     window.set_document(build(count, shared_scalar))
     window.workspace.refresh()
@@ -95,36 +107,48 @@ def frames_per_second(window: MainWindow, count: int, shared_scalar: bool = Fals
     live.begin("x", 0)
     counter = PaintCounter()
     window.view.viewport().installEventFilter(counter)
+    updating = painting = 0.0
     started, processor = time.perf_counter(), time.process_time()
     for frame in range(FRAMES):
+        before = time.process_time()
         live.move_to(-1.0 + 0.01 * (frame + 1))
         live.apply_pending()
+        updated = time.process_time()
         painted = counter.count
         while counter.count == painted:  # Qt paints the dirty region when its update request comes, as on screen
             app.processEvents()
+        updating, painting = updating + updated - before, painting + time.process_time() - updated
     elapsed, busy = time.perf_counter() - started, time.process_time() - processor
     window.view.viewport().removeEventFilter(counter)
     live.end()
     window.undo_stack.setClean()
     assert len(window.document.nodes) == count and counter.count >= FRAMES, counter.count
-    return FRAMES / elapsed, 1000 * busy / FRAMES
+    return FrameTimes(FRAMES / elapsed, 1000 * busy / FRAMES, 1000 * updating / FRAMES, 1000 * painting / FRAMES)
 
 
 def main() -> None:
-    app = QApplication.instance() or QApplication(sys.argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=SIZES, help="graph sizes in nodes")
+    parser.add_argument("--graph", choices=("constants", "shared", "both"), default="both",
+                        help="constants typed on the Multiply ports, one scalar node wired into them all, or both")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="runs per figure (the median is shown)")
+    options = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
     folder = tempfile.mkdtemp()
     window = MainWindow(AppSettings(QSettings(str(Path(folder) / "bench.ini"), QSettings.Format.IniFormat)))
     window.resize(1366, 768)
     window.show()
     app.processEvents()
-    print(f"scrub frames per second ({FRAMES} frames, median of {REPEATS}; target {TARGET_FPS:.0f}):")
-    for shared in (False, True):
+    print(f"scrub frames per second ({FRAMES} frames, median of {options.repeats}; target {TARGET_FPS:.0f}); "
+          f"processor ms a frame = update (evaluate, Backward, tell the items) + paint")
+    graphs = {"constants": (False,), "shared": (True,), "both": (False, True)}[options.graph]
+    for shared in graphs:
         print("  one scalar node c wired into every Multiply:" if shared else "  constants typed on the ports:")
-        for count in SIZES:
-            runs = [frames_per_second(window, count, shared) for _ in range(REPEATS)]
-            rate = statistics.median(fps for fps, _ in runs)
-            cpu = statistics.median(ms for _, ms in runs)
-            print(f"    {count:4d} nodes: {rate:6.1f} fps  ({1000 / rate:5.1f} ms a frame, {cpu:5.1f} ms of processor)"
+        for count in options.sizes:
+            runs = [frames_per_second(window, count, shared) for _ in range(options.repeats)]
+            rate, cpu, update, paint = (statistics.median(figure) for figure in zip(*runs))
+            print(f"    {count:4d} nodes: {rate:6.1f} fps  ({1000 / rate:5.1f} ms a frame, {cpu:5.1f} ms of processor"
+                  f" = {update:5.1f} update + {paint:5.1f} paint)"
                   f"{'' if rate >= TARGET_FPS else '  below the display rate'}")
     window.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 from backward_helpers import item, open_example
@@ -10,10 +12,11 @@ from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 from ui_helpers import chain_document
 
-from gradstudio.model.document import AddNode, Edge, GraphDocument, Node, SetAttribute
+from gradstudio.model.document import AddNode, Disconnect, Edge, GraphDocument, Node, SetAttribute
 from gradstudio.ui.canvas.edge_items import EdgeItem, bezier, bezier_extent
 from gradstudio.ui.canvas.face_cache import FACES, FaceCache, draw_cached
 from gradstudio.ui.canvas.items import LOD_TINY, NodeItem
+from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.main_window import MainWindow
 
 
@@ -60,6 +63,36 @@ def test_wires_built_with_a_scene_match_wires_placed_one_by_one(window: MainWind
     for wire in scene.edges.values():
         scene._set_edge_ends(wire)
     assert {key: (wire.boundingRect(), wire.shape().boundingRect()) for key, wire in scene.edges.items()} == built
+
+
+@pytest.mark.parametrize("example", ["softmax_classifier", "notes_forward_backward"])
+def test_a_scene_built_over_computed_values_labels_its_wires_as_a_refresh_does(window: MainWindow,
+                                                                               example: str) -> None:
+    """A scene built for a workspace with values (labelling only wires whose source has one, with the collector
+    paused) shows the labels and broadcast markers that refreshing the values gave the open scene."""
+    open_example(window, example)
+    shown = {key: (wire.label, wire.broadcast) for key, wire in window.scene.edges.items()}
+    assert any(label for label, _ in shown.values())
+    rebuilt = GraphScene(window.workspace, window.scene.theme)
+    try:
+        assert {key: (wire.label, wire.broadcast) for key, wire in rebuilt.edges.items()} == shown
+        assert gc.isenabled()
+    finally:
+        rebuilt.close()
+
+
+def test_removing_a_wire_takes_its_broadcast_marker_along(window: MainWindow) -> None:
+    """A broadcast wire's marker is its own item: deleting the wire (an undoable edit) removes it, undo brings it
+    back."""
+    open_example(window, "softmax_classifier")
+    key, wire = next((key, wire) for key, wire in window.scene.edges.items() if wire.broadcast)
+    marker = wire.marker
+    assert marker is not None and marker.scene() is window.scene
+    window.workspace.editor.apply(Disconnect(wire.edge), "disconnect")
+    assert marker.scene() is None and key not in window.scene.edges
+    window.workspace.undo_stack.undo()
+    window.workspace.refresh()
+    assert window.scene.edges[key].marker is not None and window.scene.edges[key].marker.scene() is window.scene
 
 
 def face_image(node: NodeItem, zoom: float, cached: bool) -> QImage:

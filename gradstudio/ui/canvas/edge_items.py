@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -19,9 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio.model.document import Edge
+from gradstudio.ui.canvas.exposure import cubic_pieces, exposed_scene_region
 from gradstudio.ui.canvas.items import LOD_SIMPLE, LOD_TINY
 from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label, sync_marker
 from gradstudio.ui.themes import LIGHT
+
+EDGE_FLAGS = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+EXPOSED_MARGIN = 5.0  # scene units around a curve that its pen may cover (half the widest flow pen, and then some)
+REACH = LABEL_REACH.left(), LABEL_REACH.top(), LABEL_REACH.right(), LABEL_REACH.bottom()  # as plain numbers
 
 
 def bezier(start: QPointF, end: QPointF) -> QPainterPath:
@@ -35,6 +40,12 @@ def bezier_between(x0: float, y0: float, x1: float, y1: float) -> QPainterPath:
     path = QPainterPath(QPointF(x0, y0))
     path.cubicTo(QPointF(x0 + bend, y0), QPointF(x1 - bend, y1), QPointF(x1, y1))
     return path
+
+
+def bezier_pieces(x0: float, y0: float, x1: float, y1: float) -> list[QRect]:
+    """Rectangles that together hold `bezier_between` the two points, a few hundred units of it each."""
+    bend = max(40.0, abs(x1 - x0) * 0.5)
+    return cubic_pieces(x0, y0, x0 + bend, y0, x1 - bend, y1, x1, y1)
 
 
 def bezier_extent(start: QPointF, end: QPointF) -> tuple[QRectF, QPointF]:
@@ -92,14 +103,16 @@ class EdgeItem(QGraphicsItem):
         self._ends = (0.0, 0.0, 0.0, 0.0)
         self._curve: QPainterPath | None = None  # built when first drawn or hit-tested
         self._bounds = QRectF()
+        self._middle_at = (0.0, 0.0)
         self._shape: QPainterPath | None = None
+        self._pieces: list[QRect] | None = None  # rectangles holding the curve, made when first drawn
         self.flow_pen: QPen | None = None  # set while a backward pass is shown (ui/canvas/highlight.py)
         self.label: str | None = None  # the shape of the tensor it carries (ui/canvas/wire_labels.py)
         self.broadcast = False  # the label is a broadcast marker: the target op broadcast this tensor
         self.marker: BroadcastMarker | None = None  # its own item, above the nodes, while `broadcast`
         self.hinted = False  # a node dragged over it would be inserted on release
         self._tip: str | Callable[[], str] | None = None  # the tool tip not written yet (see set_tip)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setFlags(EDGE_FLAGS)
         self.setZValue(-1)
 
     def set_ends(self, start: QPointF, end: QPointF) -> None:
@@ -108,18 +121,26 @@ class EdgeItem(QGraphicsItem):
 
     def set_end_coordinates(self, x0: float, y0: float, x1: float, y1: float, placed: bool = True) -> None:
         """Redraw between (x0, y0) and (x1, y1); `placed` False for an item not in a scene yet (nothing to tell)."""
+        if (x0, y0, x1, y1) == self._ends and self._bounds.isValid():
+            return  # not moved: nothing to redraw
         if placed:
             self.prepareGeometryChange()
         self._ends = (x0, y0, x1, y1)
         self._curve = None
         self._shape = None
+        self._pieces = None
         left, top, right, bottom, middle_x, middle_y = _extent(x0, y0, x1, y1)
-        reach = LABEL_REACH
-        left, top = min(left - 5, middle_x + reach.left()), min(top - 5, middle_y + reach.top())
-        right, bottom = max(right + 5, middle_x + reach.right()), max(bottom + 5, middle_y + reach.bottom())
+        reach_left, reach_top, reach_right, reach_bottom = REACH
+        left, top = min(left - 5, middle_x + reach_left), min(top - 5, middle_y + reach_top)
+        right, bottom = max(right + 5, middle_x + reach_right), max(bottom + 5, middle_y + reach_bottom)
         self._bounds = QRectF(left, top, right - left, bottom - top)
-        self._middle = QPointF(middle_x, middle_y)
+        self._middle_at = (middle_x, middle_y)
         self._sync_marker()
+
+    @property
+    def _middle(self) -> QPointF:
+        """The curve's midpoint, where its label goes."""
+        return QPointF(*self._middle_at)
 
     @property
     def _path(self) -> QPainterPath:
@@ -151,13 +172,15 @@ class EdgeItem(QGraphicsItem):
 
     def _sync_marker(self) -> None:
         """Keep the broadcast marker item in step: shown at the midpoint while the label is a broadcast."""
+        if self.marker is None and not self.broadcast:
+            return  # nearly every wire: no marker to make or move
         shown = self.label if self.broadcast and self.scene() is not None else None
         self.marker = sync_marker(self.marker, self.scene(), shown, self._middle)
 
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        if change == QGraphicsItem.GraphicsItemChange.ItemSceneChange and value is None:
-            self.marker = sync_marker(self.marker, None, None, QPointF())  # the wire leaves: its marker goes too
-        return super().itemChange(change, value)
+    def drop_marker(self) -> None:
+        """Take the broadcast marker off the scene: the wire is leaving it. (Not an itemChange override: that would
+        call into Python for each of the eight changes adding a wire makes, ten thousand wires on a large graph.)"""
+        self.marker = sync_marker(self.marker, None, None, QPointF())
 
     def point_at(self, fraction: float) -> QPointF:
         """The scene point `fraction` of the way along the wire (0: its source, 1: its target)."""
@@ -182,6 +205,8 @@ class EdgeItem(QGraphicsItem):
             painter.setPen(QPen(color, 0))
             painter.drawLine(QPointF(self._ends[0], self._ends[1]), QPointF(self._ends[2], self._ends[3]))
             return
+        if not self._exposed(painter, lod):
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod >= LOD_SIMPLE)
         pen = QPen(color, 3 if self.isSelected() else 2)
         if self.flow_pen is not None and not self.isSelected():
@@ -199,6 +224,23 @@ class EdgeItem(QGraphicsItem):
             painter.drawPath(self._path)
         if self.label and not self.broadcast and lod >= LOD_SIMPLE:
             paint_label(painter, self._path, self.label, theme)
+
+
+    def _exposed(self, painter: QPainter, lod: float) -> bool:
+        """True when the paint may show part of the curve or its label (a scrub frame exposes only the value lines
+        that changed, and the long wires of a fan-out need not draw at all)."""
+        exposed = exposed_scene_region(painter, EXPOSED_MARGIN + 3 / max(lod, 1e-6))
+        if exposed is None:
+            return True
+        if self._pieces is None:
+            self._pieces = bezier_pieces(*self._ends)
+        if self.label and not self.broadcast and exposed.intersects(self._label_reach()):
+            return True
+        return any(exposed.intersects(piece) for piece in self._pieces)
+
+    def _label_reach(self) -> QRect:
+        middle_x, middle_y = self._middle_at
+        return LABEL_REACH.translated(middle_x, middle_y).toAlignedRect()
 
 
 class WireItem(QGraphicsPathItem):

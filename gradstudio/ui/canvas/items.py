@@ -72,6 +72,18 @@ def value_line(item: NodeItem) -> QRectF:
     return QRectF(8, top + 2 + LINE, WIDTH - 16, LINE)
 
 
+VALUES_AT = 0  # where a face key holds the values text
+
+
+def values_rect(item: NodeItem, zoom: float) -> QRectF:
+    """Where a face shows its values at `zoom` (item coordinates), with room for antialiasing and the scrub field:
+    the value line, or zoomed far out the lower half of the face."""
+    if zoom < LOD_SIMPLE:
+        height = item.height()
+        return QRectF(-1, height / 2 - 2, WIDTH + 2, height / 2 + 4)
+    return value_line(item).adjusted(-6, -3, 6, 3)
+
+
 def track_move(item: QGraphicsItem, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
     """Let the graph scene snap a moving item and hear that it moved; returns the (maybe snapped) position."""
     scene = item.scene()
@@ -146,6 +158,7 @@ class NodeItem(QGraphicsItem):
         self.highlighted: frozenset[str | None] = frozenset()
         self.value_hovered = False  # the cursor is over a value a drag can scrub
         self.scrubbed_cell: int | None = None  # the number being dragged, while a scrub lasts
+        self._painted_key: tuple | None = None  # the face key last drawn on a view (from the face cache)
         self.setPos(QPointF(*node.position))
         self.setFlags(NODE_FLAGS)  # no Qt item cache: faces come from face_cache.FACES, keyed by their content
         self.setAcceptHoverEvents(True)
@@ -203,13 +216,21 @@ class NodeItem(QGraphicsItem):
 
     # ----- model sync ------------------------------------------------------------------------------------------
 
-    def sync_ports(self) -> None:
-        """Follow a change in the node's input ports (variadic kinds change their count)."""
+    def sync_ports(self) -> bool:
+        """Follow a change in the node's input ports (variadic kinds change their count); True if they changed."""
         names = self.node.input_ports()
-        if names != self.inputs:
-            self.prepareGeometryChange()
-            self.inputs = names
-            self._bounds = self._outline()
+        if names == self.inputs:
+            return False
+        self.prepareGeometryChange()
+        self.inputs = names
+        self._bounds = self._outline()
+        self.update()
+        return True
+
+    def refresh_face(self) -> None:
+        """Repaint the face if it would look different from what was last drawn (an attribute changed: a port
+        constant shows beside its port, requires_grad in its box); a scrub frame's new leaf data does not."""
+        if self._painted_key is None or self.face_key(self.theme()) != self._painted_key:
             self.update()
 
     def port_label(self, port: str) -> str:
@@ -220,9 +241,20 @@ class NodeItem(QGraphicsItem):
         return f"{port} = {constant_text(value)}"
 
     def set_result(self, result: NodeResult | None) -> None:
-        """Show a new evaluation result."""
+        """Show a new evaluation result. A face on screen (the scene says where, while it refreshes values) whose
+        new result changes nothing but its values repaints only them, and one that looks the same not at all: a
+        scrub frame then leaves the wires and faces around alone."""
         self.result = result
         self._preview = None
+        scene = self.graph_scene()
+        shown, on_screen = self._painted_key, scene.on_screen if scene is not None else None
+        if shown is not None and on_screen is not None and self.sceneBoundingRect().intersects(on_screen[0]):
+            key = self.face_key(self.theme())
+            if key == shown:
+                return  # the same face: the very pixels on screen (a value changed past the digits shown)
+            if key[:VALUES_AT] == shown[:VALUES_AT] and key[VALUES_AT + 1:] == shown[VALUES_AT + 1:]:
+                self.update(values_rect(self, on_screen[1]))
+                return
         self.update()
 
     def preview(self) -> Preview:
@@ -288,6 +320,8 @@ class NodeItem(QGraphicsItem):
         theme = self.theme()
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < LOD_TINY:  # letters would be a few pixels tall: a block in the header's colour says as much
+            if widget is not None:
+                self._painted_key = None
             painter.setPen(QPen(theme.selection, 2.5 / lod) if self.isSelected() else Qt.PenStyle.NoPen)
             painter.setBrush(requires_grad_face.header_color(self, theme))
             painter.drawRect(QRectF(0, 0, WIDTH, self.height()))
@@ -296,16 +330,20 @@ class NodeItem(QGraphicsItem):
         if (scene is not None and scene.exporting) or not cacheable(painter):
             self.paint_face(painter, lod, theme)
             return
-        draw_cached(painter, self._bounds, (self.face_key(theme), lod < LOD_SIMPLE),
-                    lambda face: self.paint_face(face, lod, theme))
+        key = self.face_key(theme)
+        if widget is not None:  # drawn on a view, not in the overview's or an export's picture
+            self._painted_key = key
+        draw_cached(painter, self._bounds, (key, lod < LOD_SIMPLE), lambda face: self.paint_face(face, lod, theme))
 
     def face_key(self, theme: Theme) -> tuple:
-        """Everything the face shows: two nodes with equal keys paint the same pixels at the same zoom."""
+        """Everything the face shows: two nodes with equal keys paint the same pixels at the same zoom. The values
+        text sits at VALUES_AT."""
         node = self.node
         preview = self.preview()
-        return (id(theme), node.name, node.kind, self.inputs, tuple(self.port_label(port) for port in self.inputs),
+        return (preview.values, id(theme), node.name, node.kind, self.inputs,
+                tuple(self.port_label(port) for port in self.inputs),
                 tuple(self.is_connected(port) for port in self.inputs), bool(node.attributes.get("requires_grad")),
-                requires_grad_face.is_untracked(self.result), preview.values, preview.summary, preview.autograd,
+                requires_grad_face.is_untracked(self.result), preview.summary, preview.autograd,
                 preview.is_error, self.isSelected(), self.highlighted, version_badge.shown_version(self),
                 lesson_face.tag_text(node, self.lesson()), lesson_face.tag_ink(node, self.lesson()).name(),
                 self.value_hovered, self.scrubbed_cell)

@@ -60,7 +60,8 @@ class Minimap(QWidget):
     def set_scene(self, scene: QGraphicsScene) -> None:
         """Follow the canvas's (new) scene."""
         self._scene = scene
-        scene.changed.connect(self.schedule)
+        for signal in (scene.selectionChanged, scene.restyled):  # (scene.changed would slow every repaint down)
+            signal.connect(self.schedule)
         self._picture = QPixmap()
         self._source = QRectF()
         self._graph = QRectF()
@@ -82,7 +83,7 @@ class Minimap(QWidget):
     @staticmethod
     def _signals(workspace: Workspace) -> tuple:
         return (workspace.undo_stack.indexChanged, workspace.values_changed, workspace.settings_changed,
-                workspace.backward_changed)
+                workspace.backward_changed, workspace.lesson_changed)
 
     def schedule(self, *_args: object) -> None:
         """Redraw a moment after the graph stops changing; while a job runs (training: new values a few times

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneHelpEvent, QGraphicsSceneMouseEvent, QToolTip
 
 from gradstudio.model.annotations import Annotation
 from gradstudio.model.broadcasting import edge_broadcast
+from gradstudio.model.collector import collection_paused
 from gradstudio.model.document import Edge, GraphDocument, Node
 from gradstudio.model.flow_view import FlowView
 from gradstudio.model.formulas import edge_formula
@@ -30,7 +31,14 @@ from gradstudio.ui.workspace import Workspace
 
 
 class GraphScene(QGraphicsScene):
-    """Items for every node, edge and annotation of one document, kept in step with its events."""
+    """Items for every node, edge and annotation of one document, kept in step with its events.
+
+    Nothing may connect to QGraphicsScene's `changed`: while it has a receiver, Qt repaints every updated item whole
+    (its partial updates widened to the item) and lists every changed rectangle to Python. Listen to these instead.
+    """
+
+    emptiness_changed = Signal()  # the first node or note arrived, or the last one left
+    restyled = Signal()  # the theme or the version badges changed: every item looks different
 
     def __init__(self, workspace: Workspace, theme: Theme = LIGHT) -> None:
         super().__init__()
@@ -49,6 +57,7 @@ class GraphScene(QGraphicsScene):
         self._dragged: set[QGraphicsItem] = set()
         self._hinted: EdgeItem | None = None  # the wire a dragged node would be inserted into
         self._flow: FlowView | None = None  # the backward display shown: broadcast markers say how it summed
+        self.on_screen: tuple[QRectF, float] | None = None  # while values refresh: what the view shows, its zoom
         self.wires = WireTool(self)
         self.face_scrub = FaceScrub(self)
         self._build()
@@ -78,13 +87,18 @@ class GraphScene(QGraphicsScene):
         self.workspace.set_selection(self.selected_node_ids())
 
     def _build(self) -> None:
+        with collection_paused():
+            self._build_items()
+
+    def _build_items(self) -> None:
         results = self.workspace.results()
         for node in self.document.nodes.values():
             self._add_node(node, results.get(node.id))
         for edge in self.document.edges.values():
             self._add_edge(edge, labelled=False)
         for source in {edge.source for edge in self.document.edges.values()}:
-            self._label_edges(source)  # once per source, not once per edge
+            if self.nodes[source].result is not None:  # no value yet (a large graph is evaluated later): no label
+                self._label_edges(source)  # once per source, not once per edge
         for annotation in self.document.annotations.values():
             self._add_annotation(annotation)
 
@@ -97,6 +111,7 @@ class GraphScene(QGraphicsScene):
 
     def _on_node_added(self, node: Node) -> None:
         self._add_node(node, None)
+        self._tell_emptiness(len(self.nodes) == 1 and not self.annotations)
 
     def _on_node_removed(self, node: Node) -> None:
         self.wires.forget(node_id=node.id)
@@ -104,6 +119,11 @@ class GraphScene(QGraphicsScene):
         item = self.nodes.pop(node.id)
         self._dragged.discard(item)
         self.removeItem(item)
+        self._tell_emptiness(self.is_empty())
+
+    def _tell_emptiness(self, changed: bool) -> None:
+        if changed:
+            self.emptiness_changed.emit()
 
     def _on_edge_added(self, edge: Edge) -> None:
         self._add_edge(edge)
@@ -114,16 +134,18 @@ class GraphScene(QGraphicsScene):
         key = (edge.target, edge.port)
         if self._hinted is self.edges[key]:
             self._hinted = None
-        self.removeItem(self.edges.pop(key))
+        item = self.edges.pop(key)
+        item.drop_marker()
+        self.removeItem(item)
         for node_id in (edge.source, edge.target):
             self._edges_at[node_id].discard(key)
         self.nodes[edge.target].update()
 
     def _on_attribute_changed(self, payload: tuple[Node, str]) -> None:
         item = self.nodes[payload[0].id]
-        item.sync_ports()
-        item.update()  # a port constant shows beside its port
-        self._update_edges(item.node.id)
+        if item.sync_ports():  # the anchors moved
+            self._update_edges(item.node.id)
+        item.refresh_face()
 
     def _on_node_renamed(self, node: Node) -> None:
         self.nodes[node.id].update()
@@ -138,11 +160,13 @@ class GraphScene(QGraphicsScene):
 
     def _on_annotation_added(self, annotation: Annotation) -> None:
         self._add_annotation(annotation)
+        self._tell_emptiness(len(self.annotations) == 1 and not self.nodes)
 
     def _on_annotation_removed(self, annotation: Annotation) -> None:
         item = self.annotations.pop(annotation.id)
         self._dragged.discard(item)
         self.removeItem(item)
+        self._tell_emptiness(self.is_empty())
 
     def _on_annotation_changed(self, annotation: Annotation) -> None:
         self.annotations[annotation.id].sync()
@@ -197,14 +221,26 @@ class GraphScene(QGraphicsScene):
     def refresh_values(self) -> None:
         """Give every node whose result changed its new result."""
         results = self.workspace.results()
-        for node_id, item in self.nodes.items():
-            result = results.get(node_id)
-            if result is not item.result:
-                item.set_result(result)
-                if shape_label(result) != item.wire_label:  # a new value of the same shape: its wires' labels stand
-                    self._label_edges(node_id)
-                    for edge in self.document.inputs_of(node_id).values():  # a broadcast depends on the output too
-                        self._label_edges(edge.source)
+        self.on_screen = self._view_extent()
+        try:
+            for node_id, item in self.nodes.items():
+                result = results.get(node_id)
+                if result is not item.result:
+                    item.set_result(result)
+                    if shape_label(result) != item.wire_label:  # a new value of the same shape: its wires' labels stand
+                        self._label_edges(node_id)
+                        for edge in self.document.inputs_of(node_id).values():  # a broadcast depends on the output
+                            self._label_edges(edge.source)
+        finally:
+            self.on_screen = None
+
+    def _view_extent(self) -> tuple[QRectF, float] | None:
+        """The scene rectangle the one view shows and its zoom; None with no view or several (faces repaint whole)."""
+        views = self.views()
+        if len(views) != 1 or not views[0].isVisible():
+            return None
+        view = views[0]
+        return view.mapToScene(view.viewport().rect()).boundingRect(), view.transform().m11()
 
     def _label_edges(self, source: str) -> None:
         """Label the wires leaving `source` with its tensor's shape, once per node they feed, or a broadcast marker."""
@@ -265,6 +301,7 @@ class GraphScene(QGraphicsScene):
         self.show_versions = on
         for item in self.nodes.values():
             item.update()
+        self.restyled.emit()
 
     def show_lesson(self) -> None:
         """Repaint what a lesson hides or reveals: the faces' values and tags, and the gradient badges."""
@@ -282,6 +319,7 @@ class GraphScene(QGraphicsScene):
                 item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
                 item.setCacheMode(mode)
             item.update()
+        self.restyled.emit()
 
     # ----- moves -----------------------------------------------------------------------------------------------
 

@@ -94,7 +94,7 @@ class GraphView(QGraphicsView):
         super().setScene(scene)
         self.setSceneRect(QRectF(-WORLD / 2, -WORLD / 2, WORLD, WORLD))
         scene.sceneRectChanged.connect(self.grow_world)
-        scene.changed.connect(self._repaint_if_emptiness_changed)
+        scene.emptiness_changed.connect(self._repaint_if_emptiness_changed)
         self._showing_hint = scene.is_empty()
         self.grow_world(scene.itemsBoundingRect())
 
@@ -199,7 +199,7 @@ class GraphView(QGraphicsView):
 
     # ----- the empty canvas's hint -------------------------------------------------------------------------------
 
-    def _repaint_if_emptiness_changed(self, _regions: object = None) -> None:
+    def _repaint_if_emptiness_changed(self) -> None:
         """The hint spans the viewport: repaint it whole when it appears or goes (edits repaint only their items)."""
         empty = self.graph_scene().is_empty()
         if empty != self._showing_hint:
