@@ -58,7 +58,7 @@ class SavedTensor:
 
     def __init__(self, tensor: Tensor, owner: Node | None = None) -> None:
         """Save `tensor`; `owner` is given when `tensor` is that node's own output."""
-        self._counter = tensor._version_counter
+        self._counter = tensor._counter or tensor._version_counter  # the slot; its property makes a counter
         self._version = self._counter.value
         if owner is None:
             self._tensor, self._data = tensor, None

@@ -88,12 +88,13 @@ class InferenceVersionCounter(VersionCounter):
         self._count = count
 
 
-def _new_counter() -> VersionCounter:
-    """A fresh tensor's counter: an inference tensor's when made in inference mode."""
-    return InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference else VersionCounter()
+def _new_counter() -> VersionCounter | None:
+    """A fresh tensor's counter slot: an inference tensor's counter when made in inference mode, else None (an
+    ordinary counter is made on first read, see `Tensor._version_counter`)."""
+    return InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference else None
 
 
-def is_inference_counter(counter: VersionCounter) -> bool:
+def is_inference_counter(counter: VersionCounter | None) -> bool:
     """Whether a tensor holding `counter` is an inference tensor."""
     return counter.__class__ is InferenceVersionCounter
 
@@ -108,9 +109,9 @@ class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
 
     __slots__ = (
-        "_data", "_requires_grad", "_grad", "grad_fn", "_version_counter",
+        "_data", "_requires_grad", "_grad", "grad_fn", "_counter",
         "_accumulator", "_retains_grad", "_view", "__weakref__",
-    )  # `_view` is set on views only (see _views.py)
+    )  # `_view` is set on views only (see _views.py); `_counter` is None until `_version_counter` is first read
     __array_priority__ = 1000
     _accumulates = True  # whether a leaf that requires grad gets an AccumulateGrad (not views made under no_grad)
 
@@ -125,7 +126,7 @@ class Tensor:
         self._requires_grad = requires_grad
         self._grad = None
         self.grad_fn = None
-        self._version_counter = _new_counter()
+        self._counter = _new_counter()
         self._accumulator = None
         self._retains_grad = False
 
@@ -138,8 +139,9 @@ class Tensor:
         tensor._requires_grad = requires_grad
         tensor._grad = None
         tensor.grad_fn = None
-        tensor._version_counter = (InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference
-                                   else _new(VersionCounter))  # VersionCounter() without type.__call__
+        # most tensors (gradients, intermediates no node saves) never have their version read: their counter
+        # is made on first read, except an inference tensor's, which must be one from the start
+        tensor._counter = InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference else None
         tensor._accumulator = None
         tensor._retains_grad = False
         return tensor
@@ -149,7 +151,7 @@ class Tensor:
         """Rebuild a node's saved output: same data, same version counter, that node as grad_fn."""
         tensor = cls._make(array, True)
         tensor.grad_fn = node
-        tensor._version_counter = counter
+        tensor._counter = counter
         return tensor
 
     def _own_copy(self) -> Tensor:
@@ -157,6 +159,18 @@ class Tensor:
         return Tensor._make(self._data.copy())
 
     # ----- autograd state -------------------------------------------------------------------------------
+
+    @property
+    def _version_counter(self) -> VersionCounter:
+        """The counter of in-place changes this tensor shares with its views, made on first read."""
+        counter = self._counter
+        if counter is None:
+            counter = self._counter = _new(VersionCounter)  # VersionCounter() without type.__call__
+        return counter
+
+    @_version_counter.setter
+    def _version_counter(self, counter: VersionCounter) -> None:
+        self._counter = counter
 
     @property
     def requires_grad(self) -> bool:
@@ -241,13 +255,14 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        if is_inference_counter(self._version_counter):
+        if is_inference_counter(self._counter):
             raise RuntimeError("Inference tensors do not track version counter.")
-        return self._version_counter.value
+        counter = self._counter
+        return 0 if counter is None else counter.value
 
     def is_inference(self) -> bool:
         """True for tensors created in `inference_mode` (and their views)."""
-        return is_inference_counter(self._version_counter)
+        return is_inference_counter(self._counter)
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:

@@ -214,3 +214,19 @@ def test_record_unary_records_what_record_records(monkeypatch: pytest.MonkeyPatc
     assert lean == _run_unary(op)
     with torch.no_grad():
         assert op(torch.ones(2, requires_grad=True)).grad_fn is None
+
+
+def test_a_version_counter_made_on_first_read_counts_as_an_eager_one() -> None:
+    x = torch.ones(3, requires_grad=True)
+    y = x * 2
+    assert y._counter is None and y._version == 0  # reading the version alone makes no counter
+    saved_by = y.sin()  # saves y: its counter is made now, and the node holds it
+    view, alias = y[1:], y.detach()
+    assert y._version_counter is view._version_counter is alias._version_counter
+    alias.add_(1)
+    assert (y._version, view._version) == (1, 1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        saved_by.sum().backward()
+    with torch.inference_mode():
+        made_inside = torch.ones(2)
+    assert made_inside.is_inference() and not y.is_inference()  # an inference tensor's counter is made at once

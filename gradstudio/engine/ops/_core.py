@@ -145,7 +145,7 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     node._edges = (a.grad_fn or gradient_edge(a),)
     if save_output:
         kept = _new(SavedTensor)
-        kept._counter = counter = out._version_counter
+        kept._counter = counter = out._counter or out._version_counter  # the slot; its property makes a counter
         kept._version = counter.value
         kept._tensor, kept._data = None, out._data
         node._saved = (kept,)
@@ -161,7 +161,7 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
 def saved(tensor: Tensor) -> SavedTensor:
     """`SavedTensor(tensor)` without its __init__ call."""
     kept = _new(SavedTensor)
-    kept._counter = counter = tensor._version_counter
+    kept._counter = counter = tensor._counter or tensor._version_counter  # the slot; its property makes a counter
     kept._version = counter.value
     kept._tensor, kept._data = tensor, None
     return kept
@@ -227,14 +227,14 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
         saved = []
         for tensor in save:
             kept = _new(SavedTensor)  # SavedTensor(tensor), inlined
-            kept._counter = counter = tensor._version_counter
+            kept._counter = counter = tensor._counter or tensor._version_counter  # the property makes one if None
             kept._version = counter.value
             kept._tensor, kept._data = tensor, None
             saved.append(kept)
         node._saved = tuple(saved)
     if save_output:  # node.save_output(out), inlined
         kept = _new(SavedTensor)
-        kept._counter = counter = out._version_counter
+        kept._counter = counter = out._counter or out._version_counter  # the slot; its property makes a counter
         kept._version = counter.value
         kept._tensor, kept._data = None, out._data
         node._saved = (*node._saved, kept)
