@@ -252,7 +252,7 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
     tiebreak = itertools.count()
     ready: list[tuple[float, int, Node]] = []
     push, pop = heapq.heappush, heapq.heappop
-    executed: list[Node] = []
+    release = not retain_graph
     state = grad_mode.STATE
     grad_was_enabled = state.enabled
     state.enabled = False
@@ -261,20 +261,21 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
         while True:
             grads: tuple = ()
             if grad is not None:
-                if node._pre_hooks or node._retained or node._node_pre_hooks:
+                if node._hooked or node._retained:
                     grad = _run_prehooks(node, grad)
                 if node._is_sink:  # the sink's steps inline: a helper's frame would hold `grad` once more
                     _accumulate(node.variable, grad, False, True)
                     if node._post_accumulate_hooks:
                         for hook in list(node._post_accumulate_hooks):
                             hook(node.variable)
-                    if node._post_hooks:
+                    if node._hooked and node._post_hooks:
                         _run_post_hooks(node, (), grad)
                 else:
                     grads = node.apply(grad)
-                    if node._post_hooks:
+                    if node._hooked and node._post_hooks:
                         grads = _run_post_hooks(node, grads, grad)
-                    executed.append(node)
+                    if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
+                        node.release_saved()
                     if ANOMALY.enabled and ANOMALY.check_nan:
                         _check_nan(node, grads)
             grad = None
@@ -295,7 +296,7 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
                         pending = buffers.get(child)
                         buffers[child] = child_grad if pending is None else _summed(pending, child_grad)
                     continue
-                pending = buffers.pop(child, None)
+                pending = buffers.pop(child, None) if buffers else None
                 if pending is not None:
                     child_grad = pending if child_grad is None else _summed(pending, child_grad)
                 if follow is None and not ready:
@@ -319,9 +320,6 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
                 break
     finally:
         state.enabled = grad_was_enabled
-    if not retain_graph:
-        for node in executed:
-            node.release_saved()
 
 
 def execute(
@@ -366,7 +364,7 @@ def execute(
     for node in root_nodes:
         if dependencies[node] == 0:
             push(ready, (_priority(node), next(tiebreak), node))
-    executed: list[Node] = []
+    release = not retain_graph
     state = grad_mode.STATE
     grad_was_enabled = state.enabled
     state.enabled = bool(create_graph)
@@ -382,7 +380,7 @@ def execute(
             grad = buffers.pop(node, None)
             grads: tuple = ()
             if grad is not None and (runnable is None or node in runnable):
-                if node._pre_hooks or node._retained or node._node_pre_hooks:
+                if node._hooked or node._retained:
                     grad = _run_prehooks(node, grad)
                 if captures and node in captures:
                     _capture(node, grad, captures[node], results, inputs if accumulate else None, create_graph)
@@ -392,13 +390,14 @@ def execute(
                         if node._post_accumulate_hooks:
                             for hook in list(node._post_accumulate_hooks):
                                 hook(node.variable)
-                    if node._post_hooks:
+                    if node._hooked and node._post_hooks:
                         _run_post_hooks(node, (), grad)
                 elif runnable is None or any(child in runnable for child in node._edges):
                     grads = node.apply(grad)
-                    if node._post_hooks:
+                    if node._hooked and node._post_hooks:
                         grads = _run_post_hooks(node, grads, grad)
-                    executed.append(node)
+                    if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
+                        node.release_saved()
                     if ANOMALY.enabled and ANOMALY.check_nan:
                         _check_nan(node, grads)
                 if observer is not None:
@@ -428,7 +427,4 @@ def execute(
             child_grad = pending = grads = None  # hold no gradient past its node: AccumulateGrad counts holders
     finally:
         state.enabled = grad_was_enabled
-    if not retain_graph:
-        for node in executed:
-            node.release_saved()
     return results

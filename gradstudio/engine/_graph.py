@@ -106,6 +106,7 @@ class Node:
     _node_pre_hooks: list[Callable] | None = None  # `register_prehook`: grad_outputs tuple -> tuple
     _post_hooks: list[Callable] | None = None  # `register_hook`: (grad_inputs, grad_outputs) -> grad_inputs
     _retained: list[weakref.ref] | None = None
+    _hooked = False  # set once any of the three hook lists above is made: backward then looks at them
     _saved_names: tuple[str, ...] = ()  # what PyTorch calls each saved tensor: `_saved_self`, `_saved_result`...
     _metadata: dict[str, Any] | None = None
     _is_sink = False  # AccumulateGrad: the ready queue runs it first and backward accumulates instead of applying
@@ -200,6 +201,7 @@ class Node:
         On a node with several outputs the hook is kept with the number of the output it watches."""
         if self._pre_hooks is None:
             self._pre_hooks = []
+            self._hooked = True
         entry = hook if self._output_numbers is None else (output_nr, hook)
         self._pre_hooks.append(entry)
         return RemovableHandle(self._pre_hooks, entry)
@@ -208,6 +210,7 @@ class Node:
         """Call `hook(grad_outputs)` before this node runs; a returned tuple replaces the gradients."""
         if self._node_pre_hooks is None:
             self._node_pre_hooks = []
+            self._hooked = True
         self._node_pre_hooks.append(hook)
         return RemovableHandle(self._node_pre_hooks, hook)
 
@@ -215,6 +218,7 @@ class Node:
         """Call `hook(grad_inputs, grad_outputs)` after this node runs; a returned tuple replaces grad_inputs."""
         if self._post_hooks is None:
             self._post_hooks = []
+            self._hooked = True
         self._post_hooks.append(hook)
         return RemovableHandle(self._post_hooks, hook)
 

@@ -230,3 +230,25 @@ def test_a_version_counter_made_on_first_read_counts_as_an_eager_one() -> None:
     with torch.inference_mode():
         made_inside = torch.ones(2)
     assert made_inside.is_inference() and not y.is_inference()  # an inference tensor's counter is made at once
+
+
+def test_a_node_is_marked_hooked_by_each_kind_of_hook() -> None:
+    """Backward looks at a node's hook lists only once one was made; each registration makes its list."""
+    x = torch.ones(2, requires_grad=True)
+    calls = []
+    registrations = [
+        lambda node: node.register_hook(lambda grads_in, grads_out: calls.append("post")),
+        lambda node: node.register_prehook(lambda grads: calls.append("pre")),
+        lambda node: node.register_tensor_hook(lambda grad: calls.append("tensor")),
+    ]
+    for register in registrations:
+        node = (x * 2).grad_fn
+        assert not node._hooked
+        register(node)
+        assert node._hooked
+    y = x * 3
+    handle = y.grad_fn.register_hook(lambda grads_in, grads_out: calls.append("removed"))
+    handle.remove()
+    y.register_hook(lambda grad: calls.append("kept"))
+    y.sum().backward()
+    assert calls == ["kept"]
