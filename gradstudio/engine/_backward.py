@@ -37,7 +37,7 @@ ANOMALY = _Anomaly()
 
 def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
     """For every node reachable from the roots, how many edges lead into it."""
-    counts: dict[Node, int] = {root: 0 for root in roots}
+    counts: dict[Node, int] = dict.fromkeys(roots, 0)  # not a comprehension: that is a call of its own
     stack = list(roots)
     while stack:
         node = stack.pop()
@@ -210,6 +210,21 @@ def _add_to_output(buffers: dict, node: Node, number: int, grad: Tensor) -> None
     slots[number] = grad if slots[number] is None else slots[number] + grad
 
 
+def _slot_outputs(buffers: dict, node: Node, grads: tuple) -> tuple:
+    """`node`'s gradients, one per edge (None past the last one it returned), with every gradient bound for one
+    of several outputs of a child (split, unbind) added into that child's slot instead, as `execute` does."""
+    edges, numbers = node._edges, node._edge_outputs
+    grads = tuple(grads[:len(edges)]) + (None,) * (len(edges) - len(grads))
+    if numbers is None:
+        return grads
+    kept = list(grads)
+    for index, child in enumerate(edges):
+        if kept[index] is not None and child is not None and child._output_numbers is not None:
+            _add_to_output(buffers, child, numbers[index], kept[index])
+            kept[index] = None
+    return tuple(kept)
+
+
 def _run_post_hooks(node: Node, grads: tuple, grad: Any) -> tuple:
     """`grad_fn.register_hook` hooks: each sees (grad_inputs, grad_outputs) and may replace grad_inputs."""
     grads = tuple(grads) + (None,) * (len(node._edges) - len(grads))
@@ -249,7 +264,7 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
     over directly, not through the gradient buffers."""
     dependencies = _dependencies((root,))
     buffers: dict[Node, Tensor] = {}
-    tiebreak = itertools.count()
+    tiebreak = 0  # order among equal priorities: first come, first served
     ready: list[tuple[float, int, Node]] = []
     push, pop = heapq.heappush, heapq.heappop
     release = not retain_graph
@@ -280,23 +295,20 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
                         _check_nan(node, grads)
             grad = None
             follow = None  # the one child that became ready while the queue is empty: it runs next, unqueued
-            count = len(grads)
-            numbers = node._edge_outputs
-            for index, child in enumerate(node._edges):
+            edges = node._edges
+            if node._edge_outputs is not None or len(grads) != len(edges):
+                grads = _slot_outputs(buffers, node, grads)
+            for child, child_grad in zip(edges, grads):
                 if child is None:
                     continue
-                child_grad = grads[index] if index < count else None
-                if numbers is not None and child_grad is not None and child._output_numbers is not None:
-                    _add_to_output(buffers, child, numbers[index], child_grad)  # a slot per output, as execute
-                    child_grad = None
                 remaining = dependencies[child] - 1
-                dependencies[child] = remaining
                 if remaining:  # more gradients for it to come
+                    dependencies[child] = remaining
                     if child_grad is not None:
                         pending = buffers.get(child)
                         buffers[child] = child_grad if pending is None else _summed(pending, child_grad)
                     continue
-                pending = buffers.pop(child, None) if buffers else None
+                pending = buffers.pop(child, None) if buffers else None  # (no edge leads to it again)
                 if pending is not None:
                     child_grad = pending if child_grad is None else _summed(pending, child_grad)
                 if follow is None and not ready:
@@ -305,11 +317,13 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
                 if follow is not None:
                     if grad is not None:
                         buffers[follow] = grad
-                    push(ready, (_priority(follow), next(tiebreak), follow))
+                    tiebreak += 1
+                    push(ready, (_priority(follow), tiebreak, follow))
                     follow = grad = None
                 if child_grad is not None:
                     buffers[child] = child_grad
-                push(ready, (_priority(child), next(tiebreak), child))
+                tiebreak += 1
+                push(ready, (_priority(child), tiebreak, child))
             child_grad = pending = grads = None  # hold no gradient past its node: AccumulateGrad counts holders
             if follow is not None:
                 node = follow
