@@ -260,6 +260,13 @@ def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
     return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
 
 
+@functools.lru_cache(maxsize=256)
+def saved_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> SavedTensor:
+    """`saved(shape_stub(t))` for a tensor of this shape and dtype, shared as the stub itself is: no one can
+    change a stub (so its version stays 0) nor reach it through the node (`_saved_self` shows None)."""
+    return saved(_zero_stub(shape, numpy_dtype))
+
+
 def like_or_none(tensor: Tensor, result: np.ndarray) -> Tensor | None:
     """What un-broadcasting a gradient back to `tensor` needs: None when the op's `result` already has its
     shape and dtype (the gradient passes as it is), else its shape stub."""

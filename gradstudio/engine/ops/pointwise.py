@@ -24,8 +24,8 @@ from gradstudio.engine.ops._core import (
     record_unary,
     reduce_to,
     saved,
+    saved_stub,
     scalar_tensor,
-    shape_stub,
 )
 from gradstudio.engine.ops.scalar import minus, scale
 from gradstudio.engine.ops.selection import where
@@ -162,8 +162,8 @@ def mul(a: Any, b: Any) -> Tensor:
         if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):
             return _make(data)
         out = record_pair(data, MulBackward0, a, b)
-        out.grad_fn._saved = (saved(a if b._requires_grad else shape_stub(a)),
-                              saved(b if a._requires_grad else shape_stub(b)))
+        out.grad_fn._saved = (saved(a) if b._requires_grad else saved_stub(ad.shape, ad.dtype),
+                              saved(b) if a._requires_grad else saved_stub(bd.shape, bd.dtype))
         return out
     a, b, data = binary(np.multiply, a, b)
     if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):  # tracking(), inlined
@@ -413,13 +413,22 @@ def cos(a: Tensor) -> Tensor:
     return record_unary(precise(np.cos, a._data), CosBackward0, a)
 
 
+# 0-d ones: `one - x` against an array costs numpy less than `1 - x` (no Python number to convert)
+_ONES = {dtype: np.ones((), dtype) for dtype in (np.dtype(np.float32), np.dtype(np.float64))}
+
+
 class TanhBackward0(Node):
     _saved_names = ("result",)
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:  # tanh_backward's data, unrecorded
-            y = self.saved_array()
-            return (_make(g._data * (1 - y * y)),)
+            y, gd = self.saved_array(), g._data
+            one = _ONES.get(y.dtype)
+            if one is not None and gd.dtype is y.dtype and gd.shape == y.shape and y.ndim:
+                slope = y * y  # the same three operations, the last two in place in this fresh array
+                np.subtract(one, slope, slope)
+                return (_make(np.multiply(gd, slope, slope)),)
+            return (_make(gd * (1 - y * y)),)
         (result,) = self.saved_tensors
         return (tanh_backward(g, result),)
 
