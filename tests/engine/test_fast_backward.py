@@ -20,6 +20,8 @@ CASES = {
     "mul_float64": lambda a, b: a * b.double(),
     "exp": lambda a, b: torch.exp(a),
     "sin": lambda a, b: torch.sin(a),
+    "sin_0d": lambda a, b: torch.sin(a[1, 2]),
+    "sin_float64": lambda a, b: torch.sin(a.double()),
     "cos": lambda a, b: torch.cos(a),
     "tanh": lambda a, b: torch.tanh(a),
     "tanh_float64": lambda a, b: torch.tanh(a.double()),

@@ -12,7 +12,7 @@ from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._backward import ANOMALY, record_forward_traceback
 from gradstudio.engine._graph import Node, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
 from gradstudio.engine._summation import torch_sum
-from gradstudio.engine._tensor import Tensor
+from gradstudio.engine._tensor import Tensor, VersionCounter
 from gradstudio.engine._views import mark_view
 
 _STATE = grad_mode.STATE
@@ -144,9 +144,9 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     node._sequence_nr = next_sequence_nr()
     node._edges = (a.grad_fn or gradient_edge(a),)
     if save_output:
-        kept = _new(SavedTensor)
-        kept._counter = counter = out._counter or out._version_counter  # the slot; its property makes a counter
-        kept._version = counter.value
+        kept = _new(SavedTensor)  # `out` was just made outside inference mode (ops record only there): no counter yet
+        kept._counter = out._counter = _new(VersionCounter)
+        kept._version = 0
         kept._tensor, kept._data = None, out._data
         node._saved = (kept,)
     elif save_input:

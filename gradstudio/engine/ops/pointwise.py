@@ -383,9 +383,10 @@ class SinBackward0(Node):
 
     def apply(self, g: Tensor) -> tuple:
         if not _STATE.enabled:
-            a = self.saved_array()
-            if g._data.dtype is a.dtype and a.dtype.kind == "f":
-                return (_make(g._data * precise(np.cos, a)),)
+            a, gd = self.saved_array(), g._data
+            if gd.dtype is a.dtype and a.dtype.kind == "f":
+                slope = precise(np.cos, a)  # a fresh array (a number when 0-d): the product can go into it
+                return (_make(np.multiply(gd, slope, slope) if a.ndim and gd.shape == a.shape else gd * slope),)
         (a,) = self.saved_tensors
         return (g * cos(a),)
 
