@@ -274,11 +274,13 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
     node: Node | None = root
     try:
         while True:
-            grads: tuple = ()
-            if grad is not None:
+            if grad is None:  # no gradient reached it: its children still count the edge
+                grads: tuple = (None,) * len(node._edges)
+            else:
                 if node._hooked or node._retained:
                     grad = _run_prehooks(node, grad)
                 if node._is_sink:  # the sink's steps inline: a helper's frame would hold `grad` once more
+                    grads = ()
                     _accumulate(node.variable, grad, False, True)
                     if node._post_accumulate_hooks:
                         for hook in list(node._post_accumulate_hooks):
@@ -296,9 +298,9 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
             grad = None
             follow = None  # the one child that became ready while the queue is empty: it runs next, unqueued
             edges = node._edges
-            if node._edge_outputs is not None or len(grads) != len(edges):
+            if node._edge_outputs is not None:
                 grads = _slot_outputs(buffers, node, grads)
-            for child, child_grad in zip(edges, grads):
+            for child, child_grad in zip(edges, grads, strict=True):  # every node returns one gradient per edge
                 if child is None:
                     continue
                 remaining = dependencies[child] - 1
