@@ -277,7 +277,7 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
             if grad is None:  # no gradient reached it: its children still count the edge
                 grads: tuple = (None,) * len(node._edges)
             else:
-                if node._hooked or node._retained:
+                if node._hooked:
                     grad = _run_prehooks(node, grad)
                 if node._is_sink:  # the sink's steps inline: a helper's frame would hold `grad` once more
                     grads = ()
@@ -396,7 +396,7 @@ def execute(
             grad = buffers.pop(node, None)
             grads: tuple = ()
             if grad is not None and (runnable is None or node in runnable):
-                if node._hooked or node._retained:
+                if node._hooked:
                     grad = _run_prehooks(node, grad)
                 if captures and node in captures:
                     _capture(node, grad, captures[node], results, inputs if accumulate else None, create_graph)

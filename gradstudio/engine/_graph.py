@@ -105,8 +105,8 @@ class Node:
     _pre_hooks: list[Callable] | None = None  # tensor hooks (`Tensor.register_hook`): grad -> grad
     _node_pre_hooks: list[Callable] | None = None  # `register_prehook`: grad_outputs tuple -> tuple
     _post_hooks: list[Callable] | None = None  # `register_hook`: (grad_inputs, grad_outputs) -> grad_inputs
-    _retained: list[weakref.ref] | None = None
-    _hooked = False  # set once any of the three hook lists above is made: backward then looks at them
+    _retained_refs: list[weakref.ref] | None = None  # read and set as `_retained`
+    _hooked = False  # set once a hook list or `_retained` is made: only then does backward look at them
     _saved_names: tuple[str, ...] = ()  # what PyTorch calls each saved tensor: `_saved_self`, `_saved_result`...
     _metadata: dict[str, Any] | None = None
     _is_sink = False  # AccumulateGrad: the ready queue runs it first and backward accumulates instead of applying
@@ -116,6 +116,17 @@ class Node:
 
     def __init__(self) -> None:
         self._sequence_nr = next_sequence_nr()
+
+    @property
+    def _retained(self) -> list[weakref.ref] | None:
+        """Weak references to outputs that keep their gradient (`retain_grad()`); setting it marks the node
+        hooked, so a list set from anywhere (a view's history rewritten in place) is seen by backward."""
+        return self._retained_refs
+
+    @_retained.setter
+    def _retained(self, refs: list[weakref.ref] | None) -> None:
+        self._retained_refs = refs
+        self._hooked = True
 
     @property
     def metadata(self) -> dict[str, Any]:

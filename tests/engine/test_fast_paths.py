@@ -233,13 +233,15 @@ def test_a_version_counter_made_on_first_read_counts_as_an_eager_one() -> None:
 
 
 def test_a_node_is_marked_hooked_by_each_kind_of_hook() -> None:
-    """Backward looks at a node's hook lists only once one was made; each registration makes its list."""
+    """Backward looks at a node's hook lists and retained outputs only once one was made; each registration
+    marks the node."""
     x = torch.ones(2, requires_grad=True)
     calls = []
     registrations = [
         lambda node: node.register_hook(lambda grads_in, grads_out: calls.append("post")),
         lambda node: node.register_prehook(lambda grads: calls.append("pre")),
         lambda node: node.register_tensor_hook(lambda grad: calls.append("tensor")),
+        lambda node: node.retain_output(x),
     ]
     for register in registrations:
         node = (x * 2).grad_fn
@@ -252,3 +254,17 @@ def test_a_node_is_marked_hooked_by_each_kind_of_hook() -> None:
     y.register_hook(lambda grad: calls.append("kept"))
     y.sum().backward()
     assert calls == ["kept"]
+
+
+def test_a_retained_view_keeps_its_gradient_when_in_place_rewrites_its_history() -> None:
+    """An in-place op through a view moves the view's retain_grad() to its new node (_views.move_retained sets
+    `_retained` there): backward still sees it, as PyTorch."""
+    x = torch.ones(4, requires_grad=True)
+    base = x * 1
+    view = base[1:3]
+    view.retain_grad()
+    view.mul_(3)
+    (view * 2).sum().backward()
+    assert view.grad_fn._hooked
+    assert view.grad.tolist() == [2.0, 2.0]
+    assert x.grad.tolist() == [0.0, 6.0, 6.0, 0.0]
