@@ -160,9 +160,11 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
 
 def saved(tensor: Tensor) -> SavedTensor:
     """`SavedTensor(tensor)` without its __init__ call."""
+    counter = tensor._counter
+    if counter is None:  # Tensor._version_counter, inlined: the counter is made on first read
+        counter = tensor._counter = _new(VersionCounter)
     kept = _new(SavedTensor)
-    kept._counter = counter = tensor._counter or tensor._version_counter  # the slot; its property makes a counter
-    kept._version = counter.value
+    kept._counter, kept._version = counter, counter.value
     kept._tensor, kept._data = tensor, None
     return kept
 
@@ -226,16 +228,18 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
     if save:
         saved = []
         for tensor in save:
+            counter = tensor._counter
+            if counter is None:  # Tensor._version_counter, inlined: the counter is made on first read
+                counter = tensor._counter = _new(VersionCounter)
             kept = _new(SavedTensor)  # SavedTensor(tensor), inlined
-            kept._counter = counter = tensor._counter or tensor._version_counter  # the property makes one if None
-            kept._version = counter.value
+            kept._counter, kept._version = counter, counter.value
             kept._tensor, kept._data = tensor, None
             saved.append(kept)
         node._saved = tuple(saved)
     if save_output:  # node.save_output(out), inlined
-        kept = _new(SavedTensor)
-        kept._counter = counter = out._counter or out._version_counter  # the slot; its property makes a counter
-        kept._version = counter.value
+        kept = _new(SavedTensor)  # `out` was just made outside inference mode (ops record only there): no counter yet
+        kept._counter = out._counter = _new(VersionCounter)
+        kept._version = 0
         kept._tensor, kept._data = None, out._data
         node._saved = (*node._saved, kept)
     if attributes:
