@@ -60,7 +60,7 @@ def warn_once(message: str, stacklevel: int = 3) -> None:
 class VersionCounter:
     """Counts in-place changes; shared by a tensor and its views."""
 
-    value = 0  # a class default, no __init__: every tensor makes one, and this halves its cost
+    value = 0  # a class default and no __init__: `VersionCounter()` costs only the allocation
 
 
 class InferenceVersionCounter(VersionCounter):
@@ -165,7 +165,7 @@ class Tensor:
         """The counter of in-place changes this tensor shares with its views, made on first read."""
         counter = self._counter
         if counter is None:
-            counter = self._counter = _new(VersionCounter)  # VersionCounter() without type.__call__
+            counter = self._counter = VersionCounter()
         return counter
 
     @_version_counter.setter

@@ -145,7 +145,7 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     node._edges = (a.grad_fn or gradient_edge(a),)
     if save_output:
         kept = _new(SavedTensor)  # `out` was just made outside inference mode (ops record only there): no counter yet
-        kept._counter = out._counter = _new(VersionCounter)
+        kept._counter = out._counter = VersionCounter()
         kept._version = 0
         kept._tensor, kept._data = None, out._data
         node._saved = (kept,)
@@ -162,7 +162,7 @@ def saved(tensor: Tensor) -> SavedTensor:
     """`SavedTensor(tensor)` without its __init__ call."""
     counter = tensor._counter
     if counter is None:  # Tensor._version_counter, inlined: the counter is made on first read
-        counter = tensor._counter = _new(VersionCounter)
+        counter = tensor._counter = VersionCounter()
     kept = _new(SavedTensor)
     kept._counter, kept._version = counter, counter.value
     kept._tensor, kept._data = tensor, None
@@ -230,7 +230,7 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
         for tensor in save:
             counter = tensor._counter
             if counter is None:  # Tensor._version_counter, inlined: the counter is made on first read
-                counter = tensor._counter = _new(VersionCounter)
+                counter = tensor._counter = VersionCounter()
             kept = _new(SavedTensor)  # SavedTensor(tensor), inlined
             kept._counter, kept._version = counter, counter.value
             kept._tensor, kept._data = tensor, None
@@ -238,7 +238,7 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
         node._saved = tuple(saved)
     if save_output:  # node.save_output(out), inlined
         kept = _new(SavedTensor)  # `out` was just made outside inference mode (ops record only there): no counter yet
-        kept._counter = out._counter = _new(VersionCounter)
+        kept._counter = out._counter = VersionCounter()
         kept._version = 0
         kept._tensor, kept._data = None, out._data
         node._saved = (*node._saved, kept)
