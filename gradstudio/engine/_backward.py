@@ -300,9 +300,12 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
             edges = node._edges
             if node._edge_outputs is not None:
                 grads = _slot_outputs(buffers, node, grads)
-            for child, child_grad in zip(edges, grads, strict=True):  # every node returns one gradient per edge
+            index = -1  # a counter, not zip or enumerate: cheaper for the one or two edges most nodes have
+            for child in edges:
+                index += 1
                 if child is None:
                     continue
+                child_grad = grads[index]  # every node returns one gradient per edge
                 remaining = dependencies[child] - 1
                 if remaining:  # more gradients for it to come
                     dependencies[child] = remaining
