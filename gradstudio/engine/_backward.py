@@ -28,8 +28,12 @@ BackwardObserver = Callable[[Node, Tensor, tuple], None]
 
 
 class _Anomaly:
-    enabled = False
-    check_nan = True
+    """Anomaly mode's switches (`autograd.detect_anomaly`). Instance attributes, not class defaults: every
+    recorded op and every node run reads `enabled`, and an instance's own attribute is the quick read."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.check_nan = True
 
 
 ANOMALY = _Anomaly()
