@@ -23,6 +23,8 @@ from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node, gradient_edge, output_nr
 from gradstudio.engine._tensor import Tensor
 
+_make = Tensor._make
+
 # observer(node, incoming_gradient, outgoing_gradients): called once per executed node
 BackwardObserver = Callable[[Node, Tensor, tuple], None]
 
@@ -257,7 +259,7 @@ def _summed(pending: Tensor, grad: Tensor) -> Tensor:
     first, second = pending._data, grad._data
     if (type(pending) is Tensor and type(grad) is Tensor and first.dtype is second.dtype
             and first.shape == second.shape):
-        return Tensor._make(first + second)
+        return _make(first + second)
     return pending + grad
 
 

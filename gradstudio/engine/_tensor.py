@@ -273,7 +273,7 @@ class Tensor:
             # the common call, `loss.backward()`: autograd.backward's checks all pass, so its seed, ones_like(self),
             # goes straight to the engine's one-root path
             seed = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)  # np.ones: ~1 us
-            _run_from()(node, Tensor._make(seed), bool(retain_graph))
+            (_RUN_FROM or _load_run_from())(node, Tensor._make(seed), bool(retain_graph))
             return
         _autograd_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -431,11 +431,15 @@ def _autograd_backward() -> Callable[..., None]:
     return backward
 
 
-@functools.cache
-def _run_from() -> Callable[..., None]:
-    """`_backward.run_from`, imported once on first use (_backward imports this module)."""
+_RUN_FROM: Callable[..., None] | None = None  # `_backward.run_from`, set on first use (_backward imports this)
+
+
+def _load_run_from() -> Callable[..., None]:
+    """Import `_backward.run_from` once: a module global read after that, no cached call per backward."""
+    global _RUN_FROM
     from gradstudio.engine._backward import run_from
 
+    _RUN_FROM = run_from
     return run_from
 
 
