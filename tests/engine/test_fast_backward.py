@@ -157,7 +157,7 @@ def test_inference_tensors_are_told_apart_per_thread() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_gradient_mask_is_bit_identical_to_where(dtype: type) -> None:
-    from gradstudio.engine.ops.pointwise import _threshold_backward_data
+    from gradstudio.engine.ops.unary import _threshold_backward_data
 
     rng = np.random.default_rng(2)
     result = np.maximum(rng.standard_normal((6, 8)), 0).astype(dtype)
