@@ -21,6 +21,7 @@ import numpy as np
 
 from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node, gradient_edge, output_nr
+from gradstudio.engine._hooks import run_post_hooks, run_prehooks
 from gradstudio.engine._tensor import Tensor
 
 _make = Tensor._make
@@ -138,76 +139,6 @@ def _stealable(grad: Tensor, leaf: Tensor) -> bool:
             and sys.getrefcount(data) <= 3)  # grad's slot, the local `data`, getrefcount's argument
 
 
-def _check_hook_result(hook: Callable, grad: Tensor, replaced: Tensor) -> None:
-    """A hook may change a gradient's values, not its shape or dtype (PyTorch's messages)."""
-    name = getattr(hook, "__name__", type(hook).__name__)
-    if replaced._data.shape != grad._data.shape:
-        raise RuntimeError(f"hook '{name}' has changed the size of value")
-    if replaced._data.dtype != grad._data.dtype:
-        from gradstudio.engine._dtype import legacy_type_name
-
-        raise RuntimeError(f"hook '{name}' has changed the type of value (was {legacy_type_name(grad._data.dtype)} "
-                           f"got {legacy_type_name(replaced._data.dtype)})")
-
-
-def _checked_tensor(value: Any) -> Any:
-    if value is not None and not isinstance(value, Tensor):
-        raise TypeError(f"expected Variable, but hook returned '{type(value).__name__}'")
-    return value
-
-
-def _checked_tuple(hook: Callable, value: Any, expected: int) -> tuple:
-    """A node hook's replacement gradients, refused as PyTorch refuses them."""
-    if not isinstance(value, tuple):
-        raise TypeError(f"expected tuple, but hook returned '{type(value).__name__}'")
-    if len(value) != expected:
-        name = getattr(hook, "__name__", type(hook).__name__)
-        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(value)}, but "
-                           f"expected {expected})")
-    return tuple(_checked_tensor(item) for item in value)
-
-
-def _run_prehooks(node: Node, grad: Any) -> Any:
-    if node._output_numbers is not None:
-        return _run_output_prehooks(node, grad)
-    for hook in list(node._pre_hooks or ()):
-        replaced = _checked_tensor(hook(grad))
-        if replaced is not None:
-            _check_hook_result(hook, grad, replaced)
-            grad = replaced
-    for retained in node._retained or ():
-        tensor = retained()
-        if tensor is not None:
-            tensor._grad = grad.detach()._own_copy() if tensor._grad is None else tensor._grad + grad.detach()
-    for hook in list(node._node_pre_hooks or ()):
-        replaced = hook((grad,))
-        if replaced is not None:
-            (grad,) = _checked_tuple(hook, replaced, 1)
-    return grad
-
-
-def _run_output_prehooks(node: Node, grads: list) -> list:
-    """The hooks of a node with several outputs: each tensor hook sees its output's gradient (None where none
-    arrived, as in PyTorch), retained outputs get theirs, node pre-hooks see them all."""
-    for number, hook in list(node._pre_hooks or ()):
-        grad = grads[number]
-        replaced = _checked_tensor(hook(grad))
-        if replaced is not None:
-            if grad is not None:
-                _check_hook_result(hook, grad, replaced)
-            grads[number] = replaced
-    for retained in node._retained or ():
-        tensor = retained()
-        grad = grads[output_nr(tensor)] if tensor is not None else None
-        if grad is not None:
-            tensor._grad = grad.detach()._own_copy() if tensor._grad is None else tensor._grad + grad.detach()
-    for hook in list(node._node_pre_hooks or ()):
-        replaced = hook(tuple(grads))
-        if replaced is not None:
-            grads = list(_checked_tuple(hook, replaced, len(grads)))
-    return grads
-
-
 def _add_to_output(buffers: dict, node: Node, number: int, grad: Tensor) -> None:
     """Add `grad` into the slot of output `number` of a node with several outputs."""
     slots = buffers.get(node)
@@ -229,17 +160,6 @@ def _slot_outputs(buffers: dict, node: Node, grads: tuple) -> tuple:
             _add_to_output(buffers, child, numbers[index], kept[index])
             kept[index] = None
     return tuple(kept)
-
-
-def _run_post_hooks(node: Node, grads: tuple, grad: Any) -> tuple:
-    """`grad_fn.register_hook` hooks: each sees (grad_inputs, grad_outputs) and may replace grad_inputs."""
-    grads = tuple(grads) + (None,) * (len(node._edges) - len(grads))
-    outputs = tuple(grad) if node._output_numbers is not None else (grad,)
-    for hook in list(node._post_hooks):
-        replaced = hook(grads, outputs)
-        if replaced is not None:
-            grads = _checked_tuple(hook, replaced, len(grads))
-    return grads
 
 
 def _capture(node: Node, grad: Any, where: Any, results: list, inputs: Sequence[Tensor] | None,
@@ -284,7 +204,7 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
                 grads: tuple = (None,) * len(node._edges)
             else:
                 if node._hooked:
-                    grad = _run_prehooks(node, grad)
+                    grad = run_prehooks(node, grad)
                 if node._is_sink:  # the sink's steps inline: a helper's frame would hold `grad` once more
                     grads = ()
                     _accumulate(node.variable, grad, False, True)
@@ -292,11 +212,11 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
                         for hook in list(node._post_accumulate_hooks):
                             hook(node.variable)
                     if node._hooked and node._post_hooks:
-                        _run_post_hooks(node, (), grad)
+                        run_post_hooks(node, (), grad)
                 else:
                     grads = node.apply(grad)
                     if node._hooked and node._post_hooks:
-                        grads = _run_post_hooks(node, grads, grad)
+                        grads = run_post_hooks(node, grads, grad)
                     if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
                         node.release_saved()
                     if ANOMALY.enabled and ANOMALY.check_nan:
@@ -406,7 +326,7 @@ def execute(
             grads: tuple = ()
             if grad is not None and (runnable is None or node in runnable):
                 if node._hooked:
-                    grad = _run_prehooks(node, grad)
+                    grad = run_prehooks(node, grad)
                 if captures and node in captures:
                     _capture(node, grad, captures[node], results, inputs if accumulate else None, create_graph)
                 if node._is_sink:
@@ -416,11 +336,11 @@ def execute(
                             for hook in list(node._post_accumulate_hooks):
                                 hook(node.variable)
                     if node._hooked and node._post_hooks:
-                        _run_post_hooks(node, (), grad)
+                        run_post_hooks(node, (), grad)
                 elif runnable is None or any(child in runnable for child in node._edges):
                     grads = node.apply(grad)
                     if node._hooked and node._post_hooks:
-                        grads = _run_post_hooks(node, grads, grad)
+                        grads = run_post_hooks(node, grads, grad)
                     if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
                         node.release_saved()
                     if ANOMALY.enabled and ANOMALY.check_nan:
