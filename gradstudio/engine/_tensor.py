@@ -16,6 +16,14 @@ import numpy as np
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._formatting import format_tensor
 from gradstudio.engine._graph import AccumulateGrad, Node, RemovableHandle, gradient_edge, output_nr
+from gradstudio.engine._versions import (  # the counters' home; importable from here as before
+    INFERENCE_IN_PLACE_MESSAGE,
+    INFERENCE_SAVED_MESSAGE,
+    InferenceVersionCounter,
+    VersionCounter,
+    is_inference_counter,
+    new_counter,
+)
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
@@ -33,16 +41,6 @@ SCALAR_CONVERSION_WARNING = (
 )
 
 
-INFERENCE_SAVED_MESSAGE = (
-    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
-    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it "
-    "in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`."
-)
-INFERENCE_IN_PLACE_MESSAGE = (
-    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
-    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details."
-)
-
 _WARNED_ONCE: set[str] = set()
 _STATE = grad_mode.STATE
 _INFERENCE_THREADS = grad_mode.INFERENCE_THREADS
@@ -55,48 +53,6 @@ def warn_once(message: str, stacklevel: int = 3) -> None:
     if message not in _WARNED_ONCE:
         _WARNED_ONCE.add(message)
         warnings.warn(message, UserWarning, stacklevel=stacklevel)
-
-
-class VersionCounter:
-    """Counts in-place changes; shared by a tensor and its views."""
-
-    value = 0  # a class default and no __init__: `VersionCounter()` costs only the allocation
-
-
-class InferenceVersionCounter(VersionCounter):
-    """What a tensor created in inference mode (an inference tensor) holds instead of a version counter.
-
-    PyTorch tracks no version for inference tensors, so autograd may not save one for backward: saving
-    reads the version (`SavedTensor`), and reading it outside inference mode raises PyTorch's error. This
-    costs ordinary tensors nothing. Views and `detach()` share the counter, so they are inference tensors too.
-    """
-
-    __slots__ = ("_count",)
-
-    def __init__(self) -> None:
-        self._count = 0
-
-    @property
-    def value(self) -> int:  # type: ignore[override]
-        """The in-place count, readable only inside inference mode."""
-        if not grad_mode.STATE.inference:
-            raise RuntimeError(INFERENCE_SAVED_MESSAGE)
-        return self._count
-
-    @value.setter
-    def value(self, count: int) -> None:
-        self._count = count
-
-
-def _new_counter() -> VersionCounter | None:
-    """A fresh tensor's counter slot: an inference tensor's counter when made in inference mode, else None (an
-    ordinary counter is made on first read, see `Tensor._version_counter`)."""
-    return InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference else None
-
-
-def is_inference_counter(counter: VersionCounter | None) -> bool:
-    """Whether a tensor holding `counter` is an inference tensor."""
-    return counter.__class__ is InferenceVersionCounter
 
 
 def check_can_require_grad(numpy_dtype: np.dtype) -> None:
@@ -126,7 +82,7 @@ class Tensor:
         self._requires_grad = requires_grad
         self._grad = None
         self.grad_fn = None
-        self._counter = _new_counter()
+        self._counter = new_counter()
         self._accumulator = None
         self._retains_grad = False
 
@@ -462,4 +418,5 @@ def tracking(*tensors: Tensor) -> bool:
     return False
 
 
-__all__ = ["Tensor", "AccumulateGrad", "is_tensor", "tracking", "check_can_require_grad"]
+__all__ = ["Tensor", "AccumulateGrad", "is_tensor", "tracking", "check_can_require_grad", "VersionCounter",
+           "InferenceVersionCounter", "is_inference_counter", "INFERENCE_IN_PLACE_MESSAGE", "INFERENCE_SAVED_MESSAGE"]

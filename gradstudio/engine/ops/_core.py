@@ -12,7 +12,8 @@ from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._backward import ANOMALY, record_forward_traceback
 from gradstudio.engine._graph import Node, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
 from gradstudio.engine._summation import torch_sum
-from gradstudio.engine._tensor import Tensor, VersionCounter
+from gradstudio.engine._tensor import Tensor
+from gradstudio.engine._versions import VersionCounter
 from gradstudio.engine._views import mark_view
 
 _STATE = grad_mode.STATE
