@@ -42,9 +42,11 @@ class _Anomaly:
 ANOMALY = _Anomaly()
 
 
-def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
-    """For every node reachable from the roots, how many edges lead into it."""
-    counts: dict[Node, int] = dict.fromkeys(roots, 0)  # not a comprehension: that is a call of its own
+def _dependencies(roots: Sequence[Node], counts: dict[Node, int] | None = None) -> dict[Node, int]:
+    """For every node reachable from the roots, how many edges lead into it (`counts`: the roots' zeros, when
+    the caller has them already)."""
+    if counts is None:
+        counts = dict.fromkeys(roots, 0)  # not a comprehension: that is a call of its own
     stack = list(roots)
     while stack:
         node = stack.pop()
@@ -133,9 +135,13 @@ def _stealable(grad: Tensor, leaf: Tensor) -> bool:
     steals a gradient no one else holds: a plain, contiguous, writeable array of the leaf's dtype, owning its
     memory, that no other tensor, view, hook or observer can reach (checked by reference counts)."""
     data = grad._data
-    return (type(grad) is Tensor and grad.grad_fn is None and not grad._requires_grad
-            and data.base is None and data.flags.c_contiguous and data.flags.writeable
-            and data.dtype == leaf._data.dtype and sys.getrefcount(grad) <= _PRIVATE_REFERENCES
+    if type(grad) is not Tensor or grad.grad_fn is not None or grad._requires_grad or data.base is not None:
+        return False
+    flags = data.flags  # read once: each `.flags` builds an object
+    if not (flags.c_contiguous and flags.writeable):
+        return False
+    del flags  # it holds the array, which the count below must not see
+    return (data.dtype == leaf._data.dtype and sys.getrefcount(grad) <= _PRIVATE_REFERENCES
             and sys.getrefcount(data) <= 3)  # grad's slot, the local `data`, getrefcount's argument
 
 
@@ -188,7 +194,7 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
     no `inputs=`, no observer, no `create_graph`. The same order, hooks and checks as `execute`, without
     the bookkeeping those options need; a node that becomes ready and runs next gets its gradient handed
     over directly, not through the gradient buffers."""
-    dependencies = _dependencies((root,))
+    dependencies = _dependencies([root], {root: 0})
     buffers: dict[Node, Tensor] = {}
     tiebreak = 0  # order among equal priorities: first come, first served
     ready: list[tuple[float, int, Node]] = []

@@ -271,7 +271,7 @@ class AccumulateGrad(Node):
     _runs_first = True
 
     def __init__(self, leaf: Tensor) -> None:
-        super().__init__()
+        self._sequence_nr = next_sequence_nr()  # Node.__init__, inlined: every first use of a leaf makes one
         self.variable = leaf
 
     def name(self) -> str:
