@@ -21,23 +21,32 @@ import numpy as np
 
 from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node, gradient_edge, output_nr
+from gradstudio.engine._hooks import run_post_hooks, run_prehooks
 from gradstudio.engine._tensor import Tensor
+
+_make = Tensor._make
 
 # observer(node, incoming_gradient, outgoing_gradients): called once per executed node
 BackwardObserver = Callable[[Node, Tensor, tuple], None]
 
 
 class _Anomaly:
-    enabled = False
-    check_nan = True
+    """Anomaly mode's switches (`autograd.detect_anomaly`). Instance attributes, not class defaults: every
+    recorded op and every node run reads `enabled`, and an instance's own attribute is the quick read."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.check_nan = True
 
 
 ANOMALY = _Anomaly()
 
 
-def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
-    """For every node reachable from the roots, how many edges lead into it."""
-    counts: dict[Node, int] = {root: 0 for root in roots}
+def _dependencies(roots: Sequence[Node], counts: dict[Node, int] | None = None) -> dict[Node, int]:
+    """For every node reachable from the roots, how many edges lead into it (`counts`: the roots' zeros, when
+    the caller has them already)."""
+    if counts is None:
+        counts = dict.fromkeys(roots, 0)  # not a comprehension: that is a call of its own
     stack = list(roots)
     while stack:
         node = stack.pop()
@@ -126,80 +135,14 @@ def _stealable(grad: Tensor, leaf: Tensor) -> bool:
     steals a gradient no one else holds: a plain, contiguous, writeable array of the leaf's dtype, owning its
     memory, that no other tensor, view, hook or observer can reach (checked by reference counts)."""
     data = grad._data
-    return (type(grad) is Tensor and grad.grad_fn is None and not grad._requires_grad
-            and data.base is None and data.flags.c_contiguous and data.flags.writeable
-            and data.dtype == leaf._data.dtype and sys.getrefcount(grad) <= _PRIVATE_REFERENCES
+    if type(grad) is not Tensor or grad.grad_fn is not None or grad._requires_grad or data.base is not None:
+        return False
+    flags = data.flags  # read once: each `.flags` builds an object
+    if not (flags.c_contiguous and flags.writeable):
+        return False
+    del flags  # it holds the array, which the count below must not see
+    return (data.dtype == leaf._data.dtype and sys.getrefcount(grad) <= _PRIVATE_REFERENCES
             and sys.getrefcount(data) <= 3)  # grad's slot, the local `data`, getrefcount's argument
-
-
-def _check_hook_result(hook: Callable, grad: Tensor, replaced: Tensor) -> None:
-    """A hook may change a gradient's values, not its shape or dtype (PyTorch's messages)."""
-    name = getattr(hook, "__name__", type(hook).__name__)
-    if replaced._data.shape != grad._data.shape:
-        raise RuntimeError(f"hook '{name}' has changed the size of value")
-    if replaced._data.dtype != grad._data.dtype:
-        from gradstudio.engine._dtype import legacy_type_name
-
-        raise RuntimeError(f"hook '{name}' has changed the type of value (was {legacy_type_name(grad._data.dtype)} "
-                           f"got {legacy_type_name(replaced._data.dtype)})")
-
-
-def _checked_tensor(value: Any) -> Any:
-    if value is not None and not isinstance(value, Tensor):
-        raise TypeError(f"expected Variable, but hook returned '{type(value).__name__}'")
-    return value
-
-
-def _checked_tuple(hook: Callable, value: Any, expected: int) -> tuple:
-    """A node hook's replacement gradients, refused as PyTorch refuses them."""
-    if not isinstance(value, tuple):
-        raise TypeError(f"expected tuple, but hook returned '{type(value).__name__}'")
-    if len(value) != expected:
-        name = getattr(hook, "__name__", type(hook).__name__)
-        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(value)}, but "
-                           f"expected {expected})")
-    return tuple(_checked_tensor(item) for item in value)
-
-
-def _run_prehooks(node: Node, grad: Any) -> Any:
-    if node._output_numbers is not None:
-        return _run_output_prehooks(node, grad)
-    for hook in list(node._pre_hooks or ()):
-        replaced = _checked_tensor(hook(grad))
-        if replaced is not None:
-            _check_hook_result(hook, grad, replaced)
-            grad = replaced
-    for retained in node._retained or ():
-        tensor = retained()
-        if tensor is not None:
-            tensor._grad = grad.detach()._own_copy() if tensor._grad is None else tensor._grad + grad.detach()
-    for hook in list(node._node_pre_hooks or ()):
-        replaced = hook((grad,))
-        if replaced is not None:
-            (grad,) = _checked_tuple(hook, replaced, 1)
-    return grad
-
-
-def _run_output_prehooks(node: Node, grads: list) -> list:
-    """The hooks of a node with several outputs: each tensor hook sees its output's gradient (None where none
-    arrived, as in PyTorch), retained outputs get theirs, node pre-hooks see them all."""
-    for number, hook in list(node._pre_hooks or ()):
-        grad = grads[number]
-        replaced = _checked_tensor(hook(grad))
-        if replaced is not None:
-            if grad is not None:
-                _check_hook_result(hook, grad, replaced)
-            grads[number] = replaced
-    for retained in node._retained or ():
-        tensor = retained()
-        grad = grads[output_nr(tensor)] if tensor is not None else None
-        if grad is not None:
-            tensor._grad = grad.detach()._own_copy() if tensor._grad is None else tensor._grad + grad.detach()
-    for hook in list(node._node_pre_hooks or ()):
-        replaced = hook(tuple(grads))
-        if replaced is not None:
-            grads = list(_checked_tuple(hook, replaced, len(grads)))
-    return grads
 
 
 def _add_to_output(buffers: dict, node: Node, number: int, grad: Tensor) -> None:
@@ -210,15 +153,19 @@ def _add_to_output(buffers: dict, node: Node, number: int, grad: Tensor) -> None
     slots[number] = grad if slots[number] is None else slots[number] + grad
 
 
-def _run_post_hooks(node: Node, grads: tuple, grad: Any) -> tuple:
-    """`grad_fn.register_hook` hooks: each sees (grad_inputs, grad_outputs) and may replace grad_inputs."""
-    grads = tuple(grads) + (None,) * (len(node._edges) - len(grads))
-    outputs = tuple(grad) if node._output_numbers is not None else (grad,)
-    for hook in list(node._post_hooks):
-        replaced = hook(grads, outputs)
-        if replaced is not None:
-            grads = _checked_tuple(hook, replaced, len(grads))
-    return grads
+def _slot_outputs(buffers: dict, node: Node, grads: tuple) -> tuple:
+    """`node`'s gradients, one per edge (None past the last one it returned), with every gradient bound for one
+    of several outputs of a child (split, unbind) added into that child's slot instead, as `execute` does."""
+    edges, numbers = node._edges, node._edge_outputs
+    grads = tuple(grads[:len(edges)]) + (None,) * (len(edges) - len(grads))
+    if numbers is None:
+        return grads
+    kept = list(grads)
+    for index, child in enumerate(edges):
+        if kept[index] is not None and child is not None and child._output_numbers is not None:
+            _add_to_output(buffers, child, numbers[index], kept[index])
+            kept[index] = None
+    return tuple(kept)
 
 
 def _capture(node: Node, grad: Any, where: Any, results: list, inputs: Sequence[Tensor] | None,
@@ -238,7 +185,7 @@ def _summed(pending: Tensor, grad: Tensor) -> Tensor:
     first, second = pending._data, grad._data
     if (type(pending) is Tensor and type(grad) is Tensor and first.dtype is second.dtype
             and first.shape == second.shape):
-        return Tensor._make(first + second)
+        return _make(first + second)
     return pending + grad
 
 
@@ -247,55 +194,58 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
     no `inputs=`, no observer, no `create_graph`. The same order, hooks and checks as `execute`, without
     the bookkeeping those options need; a node that becomes ready and runs next gets its gradient handed
     over directly, not through the gradient buffers."""
-    dependencies = _dependencies((root,))
+    dependencies = _dependencies([root], {root: 0})
     buffers: dict[Node, Tensor] = {}
-    tiebreak = itertools.count()
+    tiebreak = 0  # order among equal priorities: first come, first served
     ready: list[tuple[float, int, Node]] = []
     push, pop = heapq.heappush, heapq.heappop
-    executed: list[Node] = []
+    release = not retain_graph
     state = grad_mode.STATE
     grad_was_enabled = state.enabled
     state.enabled = False
     node: Node | None = root
     try:
         while True:
-            grads: tuple = ()
-            if grad is not None:
-                if node._pre_hooks or node._retained or node._node_pre_hooks:
-                    grad = _run_prehooks(node, grad)
+            if grad is None:  # no gradient reached it: its children still count the edge
+                grads: tuple = (None,) * len(node._edges)
+            else:
+                if node._hooked:
+                    grad = run_prehooks(node, grad)
                 if node._is_sink:  # the sink's steps inline: a helper's frame would hold `grad` once more
+                    grads = ()
                     _accumulate(node.variable, grad, False, True)
                     if node._post_accumulate_hooks:
                         for hook in list(node._post_accumulate_hooks):
                             hook(node.variable)
-                    if node._post_hooks:
-                        _run_post_hooks(node, (), grad)
+                    if node._hooked and node._post_hooks:
+                        run_post_hooks(node, (), grad)
                 else:
                     grads = node.apply(grad)
-                    if node._post_hooks:
-                        grads = _run_post_hooks(node, grads, grad)
-                    executed.append(node)
+                    if node._hooked and node._post_hooks:
+                        grads = run_post_hooks(node, grads, grad)
+                    if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
+                        node.release_saved()
                     if ANOMALY.enabled and ANOMALY.check_nan:
                         _check_nan(node, grads)
             grad = None
             follow = None  # the one child that became ready while the queue is empty: it runs next, unqueued
-            count = len(grads)
-            numbers = node._edge_outputs
-            for index, child in enumerate(node._edges):
+            edges = node._edges
+            if node._edge_outputs is not None:
+                grads = _slot_outputs(buffers, node, grads)
+            index = -1  # a counter, not zip or enumerate: cheaper for the one or two edges most nodes have
+            for child in edges:
+                index += 1
                 if child is None:
                     continue
-                child_grad = grads[index] if index < count else None
-                if numbers is not None and child_grad is not None and child._output_numbers is not None:
-                    _add_to_output(buffers, child, numbers[index], child_grad)  # a slot per output, as execute
-                    child_grad = None
+                child_grad = grads[index]  # every node returns one gradient per edge
                 remaining = dependencies[child] - 1
-                dependencies[child] = remaining
                 if remaining:  # more gradients for it to come
+                    dependencies[child] = remaining
                     if child_grad is not None:
                         pending = buffers.get(child)
                         buffers[child] = child_grad if pending is None else _summed(pending, child_grad)
                     continue
-                pending = buffers.pop(child, None)
+                pending = buffers.pop(child, None) if buffers else None  # (no edge leads to it again)
                 if pending is not None:
                     child_grad = pending if child_grad is None else _summed(pending, child_grad)
                 if follow is None and not ready:
@@ -304,11 +254,13 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
                 if follow is not None:
                     if grad is not None:
                         buffers[follow] = grad
-                    push(ready, (_priority(follow), next(tiebreak), follow))
+                    tiebreak += 1
+                    push(ready, (_priority(follow), tiebreak, follow))
                     follow = grad = None
                 if child_grad is not None:
                     buffers[child] = child_grad
-                push(ready, (_priority(child), next(tiebreak), child))
+                tiebreak += 1
+                push(ready, (_priority(child), tiebreak, child))
             child_grad = pending = grads = None  # hold no gradient past its node: AccumulateGrad counts holders
             if follow is not None:
                 node = follow
@@ -319,9 +271,6 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
                 break
     finally:
         state.enabled = grad_was_enabled
-    if not retain_graph:
-        for node in executed:
-            node.release_saved()
 
 
 def execute(
@@ -366,7 +315,7 @@ def execute(
     for node in root_nodes:
         if dependencies[node] == 0:
             push(ready, (_priority(node), next(tiebreak), node))
-    executed: list[Node] = []
+    release = not retain_graph
     state = grad_mode.STATE
     grad_was_enabled = state.enabled
     state.enabled = bool(create_graph)
@@ -382,8 +331,8 @@ def execute(
             grad = buffers.pop(node, None)
             grads: tuple = ()
             if grad is not None and (runnable is None or node in runnable):
-                if node._pre_hooks or node._retained or node._node_pre_hooks:
-                    grad = _run_prehooks(node, grad)
+                if node._hooked:
+                    grad = run_prehooks(node, grad)
                 if captures and node in captures:
                     _capture(node, grad, captures[node], results, inputs if accumulate else None, create_graph)
                 if node._is_sink:
@@ -392,13 +341,14 @@ def execute(
                         if node._post_accumulate_hooks:
                             for hook in list(node._post_accumulate_hooks):
                                 hook(node.variable)
-                    if node._post_hooks:
-                        _run_post_hooks(node, (), grad)
+                    if node._hooked and node._post_hooks:
+                        run_post_hooks(node, (), grad)
                 elif runnable is None or any(child in runnable for child in node._edges):
                     grads = node.apply(grad)
-                    if node._post_hooks:
-                        grads = _run_post_hooks(node, grads, grad)
-                    executed.append(node)
+                    if node._hooked and node._post_hooks:
+                        grads = run_post_hooks(node, grads, grad)
+                    if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
+                        node.release_saved()
                     if ANOMALY.enabled and ANOMALY.check_nan:
                         _check_nan(node, grads)
                 if observer is not None:
@@ -428,7 +378,4 @@ def execute(
             child_grad = pending = grads = None  # hold no gradient past its node: AccumulateGrad counts holders
     finally:
         state.enabled = grad_was_enabled
-    if not retain_graph:
-        for node in executed:
-            node.release_saved()
     return results

@@ -58,7 +58,7 @@ class SavedTensor:
 
     def __init__(self, tensor: Tensor, owner: Node | None = None) -> None:
         """Save `tensor`; `owner` is given when `tensor` is that node's own output."""
-        self._counter = tensor._version_counter
+        self._counter = tensor._counter or tensor._version_counter  # the slot; its property makes a counter
         self._version = self._counter.value
         if owner is None:
             self._tensor, self._data = tensor, None
@@ -105,7 +105,8 @@ class Node:
     _pre_hooks: list[Callable] | None = None  # tensor hooks (`Tensor.register_hook`): grad -> grad
     _node_pre_hooks: list[Callable] | None = None  # `register_prehook`: grad_outputs tuple -> tuple
     _post_hooks: list[Callable] | None = None  # `register_hook`: (grad_inputs, grad_outputs) -> grad_inputs
-    _retained: list[weakref.ref] | None = None
+    _retained_refs: list[weakref.ref] | None = None  # read and set as `_retained`
+    _hooked = False  # set once a hook list or `_retained` is made: only then does backward look at them
     _saved_names: tuple[str, ...] = ()  # what PyTorch calls each saved tensor: `_saved_self`, `_saved_result`...
     _metadata: dict[str, Any] | None = None
     _is_sink = False  # AccumulateGrad: the ready queue runs it first and backward accumulates instead of applying
@@ -115,6 +116,17 @@ class Node:
 
     def __init__(self) -> None:
         self._sequence_nr = next_sequence_nr()
+
+    @property
+    def _retained(self) -> list[weakref.ref] | None:
+        """Weak references to outputs that keep their gradient (`retain_grad()`); setting it marks the node
+        hooked, so a list set from anywhere (a view's history rewritten in place) is seen by backward."""
+        return self._retained_refs
+
+    @_retained.setter
+    def _retained(self, refs: list[weakref.ref] | None) -> None:
+        self._retained_refs = refs
+        self._hooked = True
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -200,6 +212,7 @@ class Node:
         On a node with several outputs the hook is kept with the number of the output it watches."""
         if self._pre_hooks is None:
             self._pre_hooks = []
+            self._hooked = True
         entry = hook if self._output_numbers is None else (output_nr, hook)
         self._pre_hooks.append(entry)
         return RemovableHandle(self._pre_hooks, entry)
@@ -208,6 +221,7 @@ class Node:
         """Call `hook(grad_outputs)` before this node runs; a returned tuple replaces the gradients."""
         if self._node_pre_hooks is None:
             self._node_pre_hooks = []
+            self._hooked = True
         self._node_pre_hooks.append(hook)
         return RemovableHandle(self._node_pre_hooks, hook)
 
@@ -215,6 +229,7 @@ class Node:
         """Call `hook(grad_inputs, grad_outputs)` after this node runs; a returned tuple replaces grad_inputs."""
         if self._post_hooks is None:
             self._post_hooks = []
+            self._hooked = True
         self._post_hooks.append(hook)
         return RemovableHandle(self._post_hooks, hook)
 
@@ -256,7 +271,7 @@ class AccumulateGrad(Node):
     _runs_first = True
 
     def __init__(self, leaf: Tensor) -> None:
-        super().__init__()
+        self._sequence_nr = next_sequence_nr()  # Node.__init__, inlined: every first use of a leaf makes one
         self.variable = leaf
 
     def name(self) -> str:

@@ -16,6 +16,14 @@ import numpy as np
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._formatting import format_tensor
 from gradstudio.engine._graph import AccumulateGrad, Node, RemovableHandle, gradient_edge, output_nr
+from gradstudio.engine._versions import (  # the counters' home; importable from here as before
+    INFERENCE_IN_PLACE_MESSAGE,
+    INFERENCE_SAVED_MESSAGE,
+    InferenceVersionCounter,
+    VersionCounter,
+    is_inference_counter,
+    new_counter,
+)
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
@@ -33,16 +41,6 @@ SCALAR_CONVERSION_WARNING = (
 )
 
 
-INFERENCE_SAVED_MESSAGE = (
-    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
-    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it "
-    "in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`."
-)
-INFERENCE_IN_PLACE_MESSAGE = (
-    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
-    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details."
-)
-
 _WARNED_ONCE: set[str] = set()
 _STATE = grad_mode.STATE
 _INFERENCE_THREADS = grad_mode.INFERENCE_THREADS
@@ -57,47 +55,6 @@ def warn_once(message: str, stacklevel: int = 3) -> None:
         warnings.warn(message, UserWarning, stacklevel=stacklevel)
 
 
-class VersionCounter:
-    """Counts in-place changes; shared by a tensor and its views."""
-
-    value = 0  # a class default, no __init__: every tensor makes one, and this halves its cost
-
-
-class InferenceVersionCounter(VersionCounter):
-    """What a tensor created in inference mode (an inference tensor) holds instead of a version counter.
-
-    PyTorch tracks no version for inference tensors, so autograd may not save one for backward: saving
-    reads the version (`SavedTensor`), and reading it outside inference mode raises PyTorch's error. This
-    costs ordinary tensors nothing. Views and `detach()` share the counter, so they are inference tensors too.
-    """
-
-    __slots__ = ("_count",)
-
-    def __init__(self) -> None:
-        self._count = 0
-
-    @property
-    def value(self) -> int:  # type: ignore[override]
-        """The in-place count, readable only inside inference mode."""
-        if not grad_mode.STATE.inference:
-            raise RuntimeError(INFERENCE_SAVED_MESSAGE)
-        return self._count
-
-    @value.setter
-    def value(self, count: int) -> None:
-        self._count = count
-
-
-def _new_counter() -> VersionCounter:
-    """A fresh tensor's counter: an inference tensor's when made in inference mode."""
-    return InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference else VersionCounter()
-
-
-def is_inference_counter(counter: VersionCounter) -> bool:
-    """Whether a tensor holding `counter` is an inference tensor."""
-    return counter.__class__ is InferenceVersionCounter
-
-
 def check_can_require_grad(numpy_dtype: np.dtype) -> None:
     """Only floating tensors can require gradients (PyTorch's message)."""
     if numpy_dtype.kind != "f":
@@ -108,9 +65,9 @@ class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
 
     __slots__ = (
-        "_data", "_requires_grad", "_grad", "grad_fn", "_version_counter",
+        "_data", "_requires_grad", "_grad", "grad_fn", "_counter",
         "_accumulator", "_retains_grad", "_view", "__weakref__",
-    )  # `_view` is set on views only (see _views.py)
+    )  # `_view` is set on views only (see _views.py); `_counter` is None until `_version_counter` is first read
     __array_priority__ = 1000
     _accumulates = True  # whether a leaf that requires grad gets an AccumulateGrad (not views made under no_grad)
 
@@ -125,7 +82,7 @@ class Tensor:
         self._requires_grad = requires_grad
         self._grad = None
         self.grad_fn = None
-        self._version_counter = _new_counter()
+        self._counter = new_counter()
         self._accumulator = None
         self._retains_grad = False
 
@@ -138,8 +95,9 @@ class Tensor:
         tensor._requires_grad = requires_grad
         tensor._grad = None
         tensor.grad_fn = None
-        tensor._version_counter = (InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference
-                                   else _new(VersionCounter))  # VersionCounter() without type.__call__
+        # most tensors (gradients, intermediates no node saves) never have their version read: their counter
+        # is made on first read, except an inference tensor's, which must be one from the start
+        tensor._counter = InferenceVersionCounter() if _INFERENCE_THREADS[0] and _STATE.inference else None
         tensor._accumulator = None
         tensor._retains_grad = False
         return tensor
@@ -149,7 +107,7 @@ class Tensor:
         """Rebuild a node's saved output: same data, same version counter, that node as grad_fn."""
         tensor = cls._make(array, True)
         tensor.grad_fn = node
-        tensor._version_counter = counter
+        tensor._counter = counter
         return tensor
 
     def _own_copy(self) -> Tensor:
@@ -157,6 +115,18 @@ class Tensor:
         return Tensor._make(self._data.copy())
 
     # ----- autograd state -------------------------------------------------------------------------------
+
+    @property
+    def _version_counter(self) -> VersionCounter:
+        """The counter of in-place changes this tensor shares with its views, made on first read."""
+        counter = self._counter
+        if counter is None:
+            counter = self._counter = VersionCounter()
+        return counter
+
+    @_version_counter.setter
+    def _version_counter(self, counter: VersionCounter) -> None:
+        self._counter = counter
 
     @property
     def requires_grad(self) -> bool:
@@ -241,13 +211,14 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        if is_inference_counter(self._version_counter):
+        if is_inference_counter(self._counter):
             raise RuntimeError("Inference tensors do not track version counter.")
-        return self._version_counter.value
+        counter = self._counter
+        return 0 if counter is None else counter.value
 
     def is_inference(self) -> bool:
         """True for tensors created in `inference_mode` (and their views)."""
-        return is_inference_counter(self._version_counter)
+        return is_inference_counter(self._counter)
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
@@ -258,7 +229,7 @@ class Tensor:
             # the common call, `loss.backward()`: autograd.backward's checks all pass, so its seed, ones_like(self),
             # goes straight to the engine's one-root path
             seed = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)  # np.ones: ~1 us
-            _run_from()(node, Tensor._make(seed), bool(retain_graph))
+            (_RUN_FROM or _load_run_from())(node, Tensor._make(seed), bool(retain_graph))
             return
         _autograd_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -416,11 +387,15 @@ def _autograd_backward() -> Callable[..., None]:
     return backward
 
 
-@functools.cache
-def _run_from() -> Callable[..., None]:
-    """`_backward.run_from`, imported once on first use (_backward imports this module)."""
+_RUN_FROM: Callable[..., None] | None = None  # `_backward.run_from`, set on first use (_backward imports this)
+
+
+def _load_run_from() -> Callable[..., None]:
+    """Import `_backward.run_from` once: a module global read after that, no cached call per backward."""
+    global _RUN_FROM
     from gradstudio.engine._backward import run_from
 
+    _RUN_FROM = run_from
     return run_from
 
 
@@ -443,4 +418,5 @@ def tracking(*tensors: Tensor) -> bool:
     return False
 
 
-__all__ = ["Tensor", "AccumulateGrad", "is_tensor", "tracking", "check_can_require_grad"]
+__all__ = ["Tensor", "AccumulateGrad", "is_tensor", "tracking", "check_can_require_grad", "VersionCounter",
+           "InferenceVersionCounter", "is_inference_counter", "INFERENCE_IN_PLACE_MESSAGE", "INFERENCE_SAVED_MESSAGE"]

@@ -20,8 +20,13 @@ CASES = {
     "mul_float64": lambda a, b: a * b.double(),
     "exp": lambda a, b: torch.exp(a),
     "sin": lambda a, b: torch.sin(a),
+    "sin_0d": lambda a, b: torch.sin(a[1, 2]),
+    "sin_float64": lambda a, b: torch.sin(a.double()),
     "cos": lambda a, b: torch.cos(a),
     "tanh": lambda a, b: torch.tanh(a),
+    "tanh_float64": lambda a, b: torch.tanh(a.double()),
+    "tanh_0d": lambda a, b: torch.tanh(a[1, 3]),
+    "mul_scalar_twice": lambda a, b: (a * 0.5) * (b * 0.5),
     "sigmoid": lambda a, b: torch.sigmoid(a),
     "relu": lambda a, b: torch.relu(a),
     "mean": lambda a, b: a.mean(),
@@ -152,7 +157,7 @@ def test_inference_tensors_are_told_apart_per_thread() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_gradient_mask_is_bit_identical_to_where(dtype: type) -> None:
-    from gradstudio.engine.ops.pointwise import _threshold_backward_data
+    from gradstudio.engine.ops.unary import _threshold_backward_data
 
     rng = np.random.default_rng(2)
     result = np.maximum(rng.standard_normal((6, 8)), 0).astype(dtype)

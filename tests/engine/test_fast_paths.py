@@ -201,7 +201,7 @@ def _run_unary(op) -> tuple:
 @pytest.mark.parametrize("op", [torch.exp, torch.sin, torch.cos, torch.tanh, torch.sigmoid, torch.relu],
                          ids=["exp", "sin", "cos", "tanh", "sigmoid", "relu"])
 def test_record_unary_records_what_record_records(monkeypatch: pytest.MonkeyPatch, op) -> None:
-    from gradstudio.engine.ops import pointwise
+    from gradstudio.engine.ops import unary
     from gradstudio.engine.ops._core import record
 
     def general(data, node_type, a, save_output=False):
@@ -210,7 +210,61 @@ def test_record_unary_records_what_record_records(monkeypatch: pytest.MonkeyPatc
         return record(data, node_type, (a,), save=(a,))
 
     lean = _run_unary(op)
-    monkeypatch.setattr(pointwise, "record_unary", general)
+    monkeypatch.setattr(unary, "record_unary", general)
     assert lean == _run_unary(op)
     with torch.no_grad():
         assert op(torch.ones(2, requires_grad=True)).grad_fn is None
+
+
+def test_a_version_counter_made_on_first_read_counts_as_an_eager_one() -> None:
+    x = torch.ones(3, requires_grad=True)
+    y = x * 2
+    assert y._counter is None and y._version == 0  # reading the version alone makes no counter
+    saved_by = y.sin()  # saves y: its counter is made now, and the node holds it
+    view, alias = y[1:], y.detach()
+    assert y._version_counter is view._version_counter is alias._version_counter
+    alias.add_(1)
+    assert (y._version, view._version) == (1, 1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        saved_by.sum().backward()
+    with torch.inference_mode():
+        made_inside = torch.ones(2)
+    assert made_inside.is_inference() and not y.is_inference()  # an inference tensor's counter is made at once
+
+
+def test_a_node_is_marked_hooked_by_each_kind_of_hook() -> None:
+    """Backward looks at a node's hook lists and retained outputs only once one was made; each registration
+    marks the node."""
+    x = torch.ones(2, requires_grad=True)
+    calls = []
+    registrations = [
+        lambda node: node.register_hook(lambda grads_in, grads_out: calls.append("post")),
+        lambda node: node.register_prehook(lambda grads: calls.append("pre")),
+        lambda node: node.register_tensor_hook(lambda grad: calls.append("tensor")),
+        lambda node: node.retain_output(x),
+    ]
+    for register in registrations:
+        node = (x * 2).grad_fn
+        assert not node._hooked
+        register(node)
+        assert node._hooked
+    y = x * 3
+    handle = y.grad_fn.register_hook(lambda grads_in, grads_out: calls.append("removed"))
+    handle.remove()
+    y.register_hook(lambda grad: calls.append("kept"))
+    y.sum().backward()
+    assert calls == ["kept"]
+
+
+def test_a_retained_view_keeps_its_gradient_when_in_place_rewrites_its_history() -> None:
+    """An in-place op through a view moves the view's retain_grad() to its new node (_views.move_retained sets
+    `_retained` there): backward still sees it, as PyTorch."""
+    x = torch.ones(4, requires_grad=True)
+    base = x * 1
+    view = base[1:3]
+    view.retain_grad()
+    view.mul_(3)
+    (view * 2).sum().backward()
+    assert view.grad_fn._hooked
+    assert view.grad.tolist() == [2.0, 2.0]
+    assert x.grad.tolist() == [0.0, 6.0, 6.0, 0.0]

@@ -488,6 +488,22 @@ def item_assignment(t):
     return y, x.grad, plain
 
 
+def saved_freed_as_each_node_runs(t):
+    """Without retain_graph a node's saved tensors go right after it runs: when a hook stops the pass midway,
+    the nodes that ran have freed theirs and the rest keep them, on both the one-root and the general path."""
+
+    def stopped_midway(run):
+        x = _leaf(t)
+        y = x.exp()
+        z = y.sin()
+        y.register_hook(lambda grad: 1 / 0)
+        stopped = attempt(lambda: run((z * 2).sum(), x))
+        return [stopped, attempt(lambda: z.grad_fn._saved_self), attempt(lambda: y.grad_fn._saved_result)]
+
+    return [stopped_midway(lambda out, x: out.backward()), stopped_midway(lambda out, x: t.autograd.backward(out)),
+            stopped_midway(lambda out, x: t.autograd.grad(out, [x]))]
+
+
 SEMANTICS = {f.__name__: f for f in (
     leaf_and_non_leaf, grad_only_on_leaves, retain_grad, accumulation, gradient_argument, backward_errors,
     second_backward, retain_graph, create_graph_second_derivative, create_graph_backward, hessian_vector_product,
@@ -497,7 +513,7 @@ SEMANTICS = {f.__name__: f for f in (
     data_setter, requires_grad_setter, conversions_and_errors, numpy_shares_memory, no_grad_context,
     no_grad_decorators, set_grad_enabled, inference_mode, autograd_grad, autograd_backward, gradcheck,
     detect_anomaly_context, set_detect_anomaly, anomaly_nan_check_off, tensor_api, clone_and_casts_with_grad,
-    zero_on_leaf_under_no_grad, item_assignment,
+    zero_on_leaf_under_no_grad, item_assignment, saved_freed_as_each_node_runs,
 )}
 
 

@@ -13,6 +13,7 @@ from gradstudio.engine._backward import ANOMALY, record_forward_traceback
 from gradstudio.engine._graph import Node, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
 from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
+from gradstudio.engine._versions import VersionCounter
 from gradstudio.engine._views import mark_view
 
 _STATE = grad_mode.STATE
@@ -144,9 +145,9 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     node._sequence_nr = next_sequence_nr()
     node._edges = (a.grad_fn or gradient_edge(a),)
     if save_output:
-        kept = _new(SavedTensor)
-        kept._counter = counter = out._version_counter
-        kept._version = counter.value
+        kept = _new(SavedTensor)  # `out` was just made outside inference mode (ops record only there): no counter yet
+        kept._counter = out._counter = VersionCounter()
+        kept._version = 0
         kept._tensor, kept._data = None, out._data
         node._saved = (kept,)
     elif save_input:
@@ -160,9 +161,11 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
 
 def saved(tensor: Tensor) -> SavedTensor:
     """`SavedTensor(tensor)` without its __init__ call."""
+    counter = tensor._counter
+    if counter is None:  # Tensor._version_counter, inlined: the counter is made on first read
+        counter = tensor._counter = VersionCounter()
     kept = _new(SavedTensor)
-    kept._counter = counter = tensor._version_counter
-    kept._version = counter.value
+    kept._counter, kept._version = counter, counter.value
     kept._tensor, kept._data = tensor, None
     return kept
 
@@ -226,16 +229,18 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
     if save:
         saved = []
         for tensor in save:
+            counter = tensor._counter
+            if counter is None:  # Tensor._version_counter, inlined: the counter is made on first read
+                counter = tensor._counter = VersionCounter()
             kept = _new(SavedTensor)  # SavedTensor(tensor), inlined
-            kept._counter = counter = tensor._version_counter
-            kept._version = counter.value
+            kept._counter, kept._version = counter, counter.value
             kept._tensor, kept._data = tensor, None
             saved.append(kept)
         node._saved = tuple(saved)
     if save_output:  # node.save_output(out), inlined
-        kept = _new(SavedTensor)
-        kept._counter = counter = out._version_counter
-        kept._version = counter.value
+        kept = _new(SavedTensor)  # `out` was just made outside inference mode (ops record only there): no counter yet
+        kept._counter = out._counter = VersionCounter()
+        kept._version = 0
         kept._tensor, kept._data = None, out._data
         node._saved = (*node._saved, kept)
     if attributes:
@@ -258,6 +263,13 @@ def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
     """A read-only zero tensor that takes no memory. Shared (nothing can write to it), because building one
     costs microseconds and every add, sub, mul and expand makes one or two."""
     return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
+
+
+@functools.lru_cache(maxsize=256)
+def saved_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> SavedTensor:
+    """`saved(shape_stub(t))` for a tensor of this shape and dtype, shared as the stub itself is: no one can
+    change a stub (so its version stays 0) nor reach it through the node (`_saved_self` shows None)."""
+    return saved(_zero_stub(shape, numpy_dtype))
 
 
 def like_or_none(tensor: Tensor, result: np.ndarray) -> Tensor | None:

@@ -1,4 +1,6 @@
-"""Elementwise ops with broadcasting, and their gradient rules (one Node per op, beside its forward)."""
+"""Elementwise arithmetic with broadcasting (add, sub, mul, div, pow, and neg and reciprocal beside them), and
+their gradient rules (one Node per op, beside its forward). The one-input math (exp, sin, tanh, relu...) is in
+unary.py and is importable from here too, as the op modules have always imported it."""
 
 from __future__ import annotations
 
@@ -18,17 +20,15 @@ from gradstudio.engine.ops._core import (
     like_or_none,
     needs,
     operands,
-    precise,
     record,
     record_pair,
-    record_unary,
     reduce_to,
     saved,
-    scalar_tensor,
-    shape_stub,
+    saved_stub,
 )
 from gradstudio.engine.ops.scalar import minus, scale
 from gradstudio.engine.ops.selection import where
+from gradstudio.engine.ops.unary import abs, cos, exp, log, logit, relu, sigmoid, sin, sqrt, tanh  # noqa: A004
 
 # Backward rules below first try a lean numpy path, taken only when grad mode is off (a backward without
 # create_graph) and it computes exactly what the recorded rule would: same numpy calls, same dtypes, shapes
@@ -162,8 +162,8 @@ def mul(a: Any, b: Any) -> Tensor:
         if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):
             return _make(data)
         out = record_pair(data, MulBackward0, a, b)
-        out.grad_fn._saved = (saved(a if b._requires_grad else shape_stub(a)),
-                              saved(b if a._requires_grad else shape_stub(b)))
+        out.grad_fn._saved = (saved(a) if b._requires_grad else saved_stub(ad.shape, ad.dtype),
+                              saved(b) if a._requires_grad else saved_stub(bd.shape, bd.dtype))
         return out
     a, b, data = binary(np.multiply, a, b)
     if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):  # tracking(), inlined
@@ -292,231 +292,5 @@ def neg(a: Tensor) -> Tensor:
     return record(np.negative(a._data), NegBackward0, (a,))
 
 
-# ----- unary math ----------------------------------------------------------------------------------------
-
-
-class AbsBackward0(Node):
-    _saved_names = ("self",)
-
-    def apply(self, g: Tensor) -> tuple:
-        (a,) = self.saved_tensors
-        return (g * record(_sign(a._data), SgnBackward0, (a,)),)
-
-
-def _sign(x: np.ndarray) -> np.ndarray:
-    """-1, 0 or 1, and 0 for NaN (PyTorch's sgn; numpy's sign keeps NaN)."""
-    return (x > 0).astype(x.dtype) - (x < 0)
-
-
-class SgnBackward0(Node):
-    def apply(self, g: Tensor) -> tuple:
-        return (g * 0,)
-
-
-def abs(a: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
-    """|a|."""
-    if a._data.dtype == np.bool_:
-        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
-    return record(np.abs(a._data), AbsBackward0, (a,), save=(a,))
-
-
-class ExpBackward0(Node):
-    _saved_names = ("result",)
-
-    def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:
-            result = self.saved_array()
-            if g._data.dtype is result.dtype:
-                return (_make(g._data * result),)
-        (result,) = self.saved_tensors
-        return (g * result,)
-
-
-def exp(a: Tensor) -> Tensor:
-    """e ** a."""
-    return record_unary(precise(np.exp, a._data), ExpBackward0, a, True)
-
-
-class LogBackward0(Node):
-    _saved_names = ("self",)
-
-    def apply(self, g: Tensor) -> tuple:
-        (a,) = self.saved_tensors
-        return (g / a,)
-
-
-def log(a: Tensor) -> Tensor:
-    """Natural logarithm."""
-    return record(precise(np.log, a._data), LogBackward0, (a,), save=(a,))
-
-
-class LogitBackward0(Node):
-    _saved_names = ("self",)
-
-    def apply(self, g: Tensor) -> tuple:
-        (a,) = self.saved_tensors
-        # PyTorch's logit_backward: grad / (x * (1 - x)) inside [0, 1], nan outside
-        inside = (a._data >= 0) & (a._data <= 1)
-        return (where(inside, g / (a * sub(scalar_tensor(1, a._data.dtype), a)), float("nan")),)
-
-
-def logit(a: Tensor) -> Tensor:
-    """log(a / (1 - a)), the inverse of sigmoid."""
-    return record(precise(lambda x: np.log(x / (1 - x)), float_data(a._data)), LogitBackward0, (a,), save=(a,))
-
-
-class SqrtBackward0(Node):
-    _saved_names = ("result",)
-
-    def apply(self, g: Tensor) -> tuple:
-        (result,) = self.saved_tensors
-        return (g / scale(result, 2),)
-
-
-def sqrt(a: Tensor) -> Tensor:
-    """Square root."""
-    return record(np.sqrt(float_data(a._data)), SqrtBackward0, (a,), save_output=True)
-
-
-class SinBackward0(Node):
-    _saved_names = ("self",)
-
-    def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:
-            a = self.saved_array()
-            if g._data.dtype is a.dtype and a.dtype.kind == "f":
-                return (_make(g._data * precise(np.cos, a)),)
-        (a,) = self.saved_tensors
-        return (g * cos(a),)
-
-
-def sin(a: Tensor) -> Tensor:
-    """Sine, `precise`: numpy's float32 kernel agrees with PyTorch's bit for bit on 84% of inputs, the float64
-    one rounded on 95% (bench/float32_agreement.py)."""
-    return record_unary(precise(np.sin, a._data), SinBackward0, a)
-
-
-class CosBackward0(Node):
-    _saved_names = ("self",)
-
-    def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:
-            a = self.saved_array()
-            if g._data.dtype is a.dtype and a.dtype.kind == "f":
-                return (_make(np.negative(g._data) * precise(np.sin, a)),)
-        (a,) = self.saved_tensors
-        return (g * -sin(a),)
-
-
-def cos(a: Tensor) -> Tensor:
-    """Cosine, `precise` as sine (81% -> 95% agreement with PyTorch)."""
-    return record_unary(precise(np.cos, a._data), CosBackward0, a)
-
-
-class TanhBackward0(Node):
-    _saved_names = ("result",)
-
-    def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:  # tanh_backward's data, unrecorded
-            y = self.saved_array()
-            return (_make(g._data * (1 - y * y)),)
-        (result,) = self.saved_tensors
-        return (tanh_backward(g, result),)
-
-
-class TanhBackwardBackward0(Node):
-    def apply(self, gg: Tensor) -> tuple:
-        g, result = self.saved_tensors
-        return (tanh_backward(gg, result) if needs(self, 0) else None,
-                gg * g * result * -2 if needs(self, 1) else None)
-
-
-def tanh_backward(g: Tensor, result: Tensor) -> Tensor:
-    """g * (1 - tanh**2) given tanh's output, recorded as one op (PyTorch's tanh_backward)."""
-    y = result._data
-    return record(g._data * (1 - y * y), TanhBackwardBackward0, (g, result), save=(g, result))
-
-
-def tanh(a: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
-    return record_unary(precise(np.tanh, a._data), TanhBackward0, a, True)
-
-
-class SigmoidBackward0(Node):
-    _saved_names = ("result",)
-
-    def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:  # sigmoid_backward's data, unrecorded
-            y = self.saved_array()
-            return (_make(g._data * y * (1 - y)),)
-        (result,) = self.saved_tensors
-        return (sigmoid_backward(g, result),)
-
-
-class SigmoidBackwardBackward0(Node):
-    def apply(self, gg: Tensor) -> tuple:
-        g, result = self.saved_tensors
-        return (sigmoid_backward(gg, result) if needs(self, 0) else None,
-                gg * g * (1 - result * 2) if needs(self, 1) else None)
-
-
-def sigmoid_backward(g: Tensor, result: Tensor) -> Tensor:
-    """g * s * (1 - s) given the sigmoid's output s, recorded as one op (PyTorch's sigmoid_backward)."""
-    y = result._data
-    return record(g._data * y * (1 - y), SigmoidBackwardBackward0, (g, result), save=(g, result))
-
-
-def sigmoid(a: Tensor) -> Tensor:
-    """Logistic sigmoid 1 / (1 + e ** -a), in the input's precision: it saturates to 0 where e ** -a overflows,
-    as PyTorch's does."""
-    x = float_data(a._data)
-    data = np.reciprocal(precise(np.exp, -x) + 1, dtype=x.dtype)
-    return record_unary(data, SigmoidBackward0, a, True)
-
-
-class ReluBackward0(Node):
-    _saved_names = ("result",)
-
-    def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:  # threshold_backward's data, unrecorded
-            result = self.saved_array()
-            return (_make(_threshold_backward_data(g._data, result)),)
-        (result,) = self.saved_tensors
-        return (threshold_backward(g, result),)
-
-
-class ThresholdBackwardBackward0(Node):
-    def apply(self, gg: Tensor) -> tuple:
-        (result,) = self.saved_tensors
-        return (threshold_backward(gg, result) if needs(self, 0) else None,
-                gg * 0 if needs(self, 1) else None)
-
-
-def threshold_backward(g: Tensor, result: Tensor) -> Tensor:
-    """g where relu's output is positive, else 0, recorded as one op (PyTorch's threshold_backward)."""
-    data = _threshold_backward_data(g._data, result._data)
-    return record(data, ThresholdBackwardBackward0, (g, result), save=(result,))
-
-
-_SAME_SIZE_INTEGERS = {2: np.int16, 4: np.int32, 8: np.int64}
-
-
-def _threshold_backward_data(g: np.ndarray, result: np.ndarray) -> np.ndarray:
-    """g where relu's output is not <= 0, else +0 (as PyTorch gives); a NaN output is not <= 0, so its
-    gradient passes. As a bit mask (all ones or all zeros per element) ANDed with g's bits: the same values
-    bit for bit as np.where, which branches per element and is seven times slower on a random sign pattern."""
-    integer = _SAME_SIZE_INTEGERS.get(g.dtype.itemsize) if g.dtype.kind == "f" else None
-    if integer is None or g.shape != result.shape or not g.ndim:  # (a 0-d comparison gives a scalar, not an array)
-        return np.where(~(result <= 0), g, np.zeros((), g.dtype))
-    keep = np.less_equal(result, 0)
-    np.logical_not(keep, out=keep)
-    mask = keep.astype(integer)
-    np.negative(mask, out=mask)  # 1 -> all bits set
-    return np.bitwise_and(g.view(integer), mask, out=mask).view(g.dtype)
-
-
-def relu(a: Tensor) -> Tensor:
-    """max(a, 0)."""
-    if a._data.dtype == np.bool_:
-        raise RuntimeError("Boolean inputs not supported for relu")
-    return record_unary(np.maximum(a._data, 0).astype(a._data.dtype, copy=False), ReluBackward0, a, True)
+__all__ = ["add", "sub", "rsub", "mul", "div", "reciprocal", "rdiv", "pow", "neg",
+           "abs", "exp", "log", "logit", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu"]
