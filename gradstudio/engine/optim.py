@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.engine import _adam, _dtype, grad_mode
+from gradstudio.engine import _adam, _aligned, _dtype, grad_mode
 from gradstudio.engine._tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
@@ -125,12 +125,12 @@ class Optimizer:
 
     def _scratch(self, param: Tensor, size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Two work arrays shaped like `param` (or flat, of `size` elements), kept between steps (not part of the
-        PyTorch-visible state)."""
+        PyTorch-visible state), cache-line aligned (see _aligned.py)."""
         shape = param._data.shape if size is None else (size,)
         buffers = self._buffers.get(id(param))
         if buffers is None or buffers[0].shape != shape or buffers[0].dtype != param._data.dtype:
-            buffers = self._buffers[id(param)] = (np.empty(shape, param._data.dtype),
-                                                  np.empty(shape, param._data.dtype))
+            buffers = self._buffers[id(param)] = (_aligned.empty(shape, param._data.dtype),
+                                                  _aligned.empty(shape, param._data.dtype))
         return buffers
 
     def _gradient(self, param: Tensor, group: dict[str, Any]) -> np.ndarray:
@@ -267,10 +267,10 @@ class Adam(Optimizer):
         state = self.state[param]
         if not state:
             state["step"] = Tensor._make(np.zeros((), np.float32))
-            state["exp_avg"] = Tensor._make(np.zeros_like(param._data))
-            state["exp_avg_sq"] = Tensor._make(np.zeros_like(param._data))
+            state["exp_avg"] = Tensor._make(_aligned.zeros_like(param._data))
+            state["exp_avg_sq"] = Tensor._make(_aligned.zeros_like(param._data))
             if amsgrad:
-                state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(param._data))
+                state["max_exp_avg_sq"] = Tensor._make(_aligned.zeros_like(param._data))
         return state
 
     def _update(self, group: dict[str, Any]) -> None:

@@ -94,11 +94,44 @@ def _picked(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore
     return valid, weights, values
 
 
+def _every_target_counts(x: np.ndarray, t: np.ndarray, ignore_index: int) -> bool:
+    """Whether every target of a batch of rows `x` is a class index in range and none can be `ignore_index`
+    (it lies outside their range): then each row weighs one and `_nll_unweighted` gives what the general path
+    gives, bit for bit."""
+    if x.ndim != 2 or not t.size or t.size >= 1 << 24:  # below 2**24 a float32 count of rows is exact
+        return False
+    low, high = np.minimum.reduce(t), np.maximum.reduce(t)
+    return bool(0 <= low and high < x.shape[1] and not low <= ignore_index <= high)
+
+
+def _nll_unweighted(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple[np.ndarray, np.ndarray]:
+    """The loss and the gradient's coefficients for rows that all count with weight one (the usual case):
+    the general path's arithmetic without its masks, since -1 * v is -v and the weights sum to the count."""
+    rows = np.arange(t.size)
+    losses = x.dtype.type(-1) * x[rows, t]  # as the general path's -weight * value (a NaN keeps its sign)
+    coefficients = np.zeros_like(x)
+    if reduction == "none":
+        coefficients[rows, t] = -1
+        return losses, coefficients
+    data = np.add.reduce(losses, axis=None, dtype=x.dtype)
+    if reduction == "mean":
+        count = x.dtype.type(t.size)
+        data, factor = data / count, x.dtype.type(-1) / count
+    else:
+        factor = -1
+    coefficients[rows, t] = factor
+    return data, coefficients
+
+
 def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str  # noqa: A002
          ) -> Tensor:
     """The NllLoss node proper, for an input of shape (C,), (N, C) or (N, C, H, W)."""
     x = input._data.reshape(1, -1) if input._data.ndim == 1 else input._data
     t = target._data.reshape(-1) if input._data.ndim == 1 else target._data
+    if weight is None and input._data.ndim == 2 and _every_target_counts(x, t, ignore_index):
+        data, coefficients = _nll_unweighted(x, t, reduction)
+        return record(np.asarray(data, dtype=x.dtype), NllLossBackward0, (input,), save=(input,),
+                      reduction=reduction, coefficients=coefficients)
     valid, weights, values = _picked(x, t, None if weight is None else weight._data, ignore_index)
     losses = np.where(valid, -weights * values, np.zeros((), x.dtype))
     coefficients = np.zeros_like(x)
