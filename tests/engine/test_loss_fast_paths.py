@@ -61,3 +61,17 @@ def test_aligned_buffers_start_on_a_cache_line_and_keep_shape_dtype_and_layout()
     assert zeros.ctypes.data % _aligned.ALIGNMENT == 0 and not zeros.any() and zeros.shape == (3, 4)
     transposed = _aligned.zeros_like(source.T)  # not C-contiguous: numpy's own zeros_like, in its layout
     assert transposed.flags.f_contiguous and transposed.shape == (4, 3)
+
+
+def test_a_flat_adam_groups_step_counts_are_each_parameters_own_tensor() -> None:
+    params = [engine.ones(3, requires_grad=True), engine.ones(2, 2, requires_grad=True)]
+    optimizer = engine.optim.Adam(params, lr=0.1)
+    for step in range(3):
+        for param in params:
+            param.grad = engine.ones_like(param)
+        if step == 2:
+            params[1].grad = None  # the group leaves the flat update: each count goes on by itself
+        optimizer.step()
+    steps = [optimizer.state[param]["step"] for param in params]
+    assert [repr(step) for step in steps] == ["tensor(3.)", "tensor(2.)"]
+    assert [step.dtype for step in steps] == [engine.float32] * 2 and steps[0].shape == ()
