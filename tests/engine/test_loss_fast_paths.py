@@ -75,3 +75,20 @@ def test_a_flat_adam_groups_step_counts_are_each_parameters_own_tensor() -> None
     steps = [optimizer.state[param]["step"] for param in params]
     assert [repr(step) for step in steps] == ["tensor(3.)", "tensor(2.)"]
     assert [step.dtype for step in steps] == [engine.float32] * 2 and steps[0].shape == ()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(7, 4), (3, 4, 2, 5), (4,)])
+def test_nll_backward_unrecorded_is_the_recorded_rule_bit_for_bit(reduction: str, shape: tuple) -> None:
+    rng = np.random.default_rng(11)
+    logits = rng.standard_normal(shape).astype(np.float32)
+    targets = rng.integers(0, 4, (shape[0], *shape[2:]) if len(shape) > 1 else ()).astype(np.int64)
+    seed = rng.standard_normal(targets.shape).astype(np.float32) if reduction == "none" else np.float32(0.7)
+    grads = []
+    for create_graph in (False, True):  # create_graph records NllLossBackward0's rule as ops
+        x = engine.tensor(logits, requires_grad=True)
+        loss = engine.nn.functional.nll_loss(engine.log_softmax(x, 0 if len(shape) == 1 else 1),
+                                             engine.tensor(targets), reduction=reduction)
+        (grad,) = engine.autograd.grad(loss, x, engine.tensor(seed), create_graph=create_graph)
+        grads.append(grad.detach().numpy())
+    assert grads[0].dtype == grads[1].dtype and grads[0].tobytes() == grads[1].tobytes()

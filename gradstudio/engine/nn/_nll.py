@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.nn._reduction import constant, masked_zero, reduction_name, refuse_grad, type_name
@@ -23,6 +24,9 @@ from gradstudio.engine.ops.softmax import log_softmax
 
 class NllLossBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
+        if not grad_mode.STATE.enabled and g._data.dtype is self.coefficients.dtype:
+            data = g._data if self.reduction != "none" or not g._data.ndim else g._data[:, None]
+            return (Tensor._make(data * self.coefficients),)  # `_rule`'s one multiplication, unrecorded
         (a,) = self.saved_tensors  # saved, as PyTorch saves it: the double backward's edge to the input
         if not recording(g, a):
             return (self._rule(g),)

@@ -54,7 +54,7 @@ class LogSoftmaxBackwardDataBackward0(Node):
 def log_softmax_backward_data(g: Tensor, result: Tensor, dim: int) -> Tensor:
     """g - exp(result) * sum(g) along `dim`, as one op (PyTorch's _log_softmax_backward_data)."""
     y = result._data
-    data = g._data - np.exp(y) * np.sum(g._data, axis=dim if y.ndim else None, keepdims=True)
+    data = g._data - np.exp(y) * np.add.reduce(g._data, axis=dim if y.ndim else None, keepdims=True)
     return record(data, LogSoftmaxBackwardDataBackward0, (g, result), save=(g, result), dim=dim)
 
 
