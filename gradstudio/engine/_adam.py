@@ -73,33 +73,36 @@ class FlatMoments:
         # per parameter: its part of the step to add, and (state key, array its state tensor must hold)
         self.updates = [self.other[start:stop].reshape(param._data.shape)
                         for param, (start, stop) in zip(params, self.bounds)]
-        self.views: list[tuple[tuple[str, np.ndarray], ...]] = []
+        self.states: list[dict[str, Any]] = []
+        self.views: list[tuple[dict[str, Any], str, np.ndarray]] = []  # (state, key, what its tensor must hold)
 
     def create_states(self, states: list[dict[str, Any]]) -> None:
         """Fill each parameter's empty state as `Adam._state_for` would, its moments views of the flat arrays."""
         keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
         for index, (param, state, (start, stop)) in enumerate(zip(self.params, states, self.bounds)):
-            views = (("step", self.steps[index:index + 1].reshape(())),)
-            views += tuple((key, array[start:stop].reshape(param._data.shape))
-                           for key, array in zip(keys, self._moments()))
+            views = [("step", self.steps[index:index + 1].reshape(()))]
+            views += [(key, array[start:stop].reshape(param._data.shape)) for key, array in zip(keys, self._moments())]
             for key, view in views:
                 state[key] = Tensor._make(view)
-            self.views.append(views)
+                self.views.append((state, key, view))
+            self.states.append(state)
 
     def serves(self, params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> bool:
-        """Whether these parameters, with these states, can take the flat update now: the same parameters,
-        state tensors still viewing the flat arrays, and one step count (else per-parameter updates)."""
+        """Whether these parameters, with these states, can take the flat update now: the same parameters and
+        state dicts, state tensors still viewing the flat arrays, and one step count (else per-parameter
+        updates)."""
         if len(params) != len(self.params) or amsgrad != (self.max_exp_avg_sq is not None):
             return False
-        for a, b in zip(params, self.params):
-            if a is not b or a._data.dtype != self.grad.dtype:
+        dtype = self.grad.dtype
+        for a, b, state, own in zip(params, self.params, states, self.states):
+            if a is not b or state is not own or a._data.dtype != dtype:
                 return False
-        for state, views in zip(states, self.views):
-            for key, view in views:
-                tensor = state.get(key)
-                if tensor is None or tensor._data is not view:
-                    return False
-        return bool(np.maximum.reduce(self.steps) == np.minimum.reduce(self.steps))
+        for state, key, view in self.views:
+            tensor = state.get(key)
+            if tensor is None or tensor._data is not view:
+                return False
+        steps = self.steps.tolist()
+        return steps.count(steps[0]) == len(steps)
 
     def count_step(self) -> float:
         """Add one to every parameter's step count; the new count."""
