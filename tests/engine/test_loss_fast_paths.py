@@ -41,13 +41,16 @@ def test_nll_of_rows_that_all_count_is_the_general_path_bit_for_bit(monkeypatch:
 
 
 @pytest.mark.parametrize(("targets", "ignore_index", "counts"), [
-    ([0, 3, 1], -100, True), ([0, 1, 1], 2, True), ([3, 2, 3], 1, True), ([0, 3, 1], 2, False),
+    ([0, 3, 1], -100, True), ([0, 1, 1], 2, True), ([3, 2, 3], 1, True), ([0, 3, 1], 2, True),
     ([0, 2, 1], 2, False), ([0, 4, 1], -100, False), ([-1, 0, 1], -100, False), ([], -100, False),
+    ([0, 3, 1], 4, True), ([0, 3, 1], -1, True),
 ])
 def test_the_fast_path_is_taken_only_when_every_row_counts(targets: list[int], ignore_index: int,
                                                           counts: bool) -> None:
     x = np.zeros((len(targets), 4), np.float32)
     assert _nll._every_target_counts(x, np.array(targets, np.int64), ignore_index) is counts
+    transposed = np.zeros((4, len(targets)), np.float32).T  # not C-contiguous: the general path
+    assert _nll._every_target_counts(transposed, np.array(targets, np.int64), ignore_index) is False
 
 
 def test_aligned_buffers_start_on_a_cache_line_and_keep_shape_dtype_and_layout() -> None:

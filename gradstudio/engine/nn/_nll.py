@@ -99,23 +99,27 @@ def _picked(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore
 
 
 def _every_target_counts(x: np.ndarray, t: np.ndarray, ignore_index: int) -> bool:
-    """Whether every target of a batch of rows `x` is a class index in range and none can be `ignore_index`
-    (it lies outside their range): then each row weighs one and `_nll_unweighted` gives what the general path
-    gives, bit for bit."""
-    if x.ndim != 2 or not t.size or t.size >= 1 << 24:  # below 2**24 a float32 count of rows is exact
+    """Whether `x` is a C-contiguous batch of rows whose every target is a class index in range and none is
+    `ignore_index`: then each row weighs one and `_nll_unweighted` gives what the general path gives, bit for
+    bit."""
+    if x.ndim != 2 or not x.flags.c_contiguous or not t.size or t.size >= 1 << 24:  # a float32 count is exact
         return False
-    low, high = np.minimum.reduce(t), np.maximum.reduce(t)
-    return bool(0 <= low and high < x.shape[1] and not low <= ignore_index <= high)
+    classes = x.shape[1]
+    if np.maximum.reduce(t.view(np.uint64)) >= classes:  # a negative target reads as a huge unsigned one
+        return False
+    return not 0 <= ignore_index < classes or not (t == ignore_index).any()
 
 
 def _nll_unweighted(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple[np.ndarray, np.ndarray]:
     """The loss and the gradient's coefficients for rows that all count with weight one (the usual case):
-    the general path's arithmetic without its masks, since -1 * v is -v and the weights sum to the count."""
-    rows = np.arange(t.size)
-    losses = x.dtype.type(-1) * x[rows, t]  # as the general path's -weight * value (a NaN keeps its sign)
-    coefficients = np.zeros_like(x)
+    the general path's arithmetic without its masks, since -1 * v is -v and the weights sum to the count.
+    Each row's target is picked by its flat index in the C-contiguous `x` (one index array, not two)."""
+    picks = np.arange(0, x.size, x.shape[1])
+    picks += t
+    losses = x.dtype.type(-1) * x.reshape(-1)[picks]  # as the general path's -weight * value (NaN keeps its sign)
+    coefficients = np.zeros(x.shape, x.dtype)  # zeros_like(x), x being C-contiguous
     if reduction == "none":
-        coefficients[rows, t] = -1
+        coefficients.reshape(-1)[picks] = -1
         return losses, coefficients
     data = np.add.reduce(losses, axis=None, dtype=x.dtype)
     if reduction == "mean":
@@ -123,7 +127,7 @@ def _nll_unweighted(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple[np.nd
         data, factor = data / count, x.dtype.type(-1) / count
     else:
         factor = -1
-    coefficients[rows, t] = factor
+    coefficients.reshape(-1)[picks] = factor
     return data, coefficients
 
 
