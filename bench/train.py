@@ -1,6 +1,6 @@
 """Training benchmark: optimiser steps per second, the engine against PyTorch eager in the same run.
 
-Run `python bench/train.py [--threads N] [--rounds R] [--quick]`. Workloads (each step is zero_grad,
+Run `python bench/train.py [--threads N] [--rounds R] [--quick] [--sections]`. Workloads (each step is zero_grad,
 forward, backward and an optimiser step, written once and run by both frameworks, since the engine is a
 drop-in `torch`):
 
@@ -9,7 +9,11 @@ drop-in `torch`):
 - mlp: a 784-256-10 MLP (relu, cross-entropy), Adam at batch 64, float32: GEMM-bound. Target: 0.9x.
 
 Frameworks alternate in blocks (A B A B ...); the figure is the median over rounds of the per-round ratio
-engine / torch. Threads are pinned before numpy and torch load (`OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`,
+engine / torch. `--sections` profiles one mlp step instead: the time of each part (zero_grad, each layer's
+forward, the loss, backward, the optimiser step) in both frameworks, alternating step by step, as the median
+of the thread's CPU time (what the other processes of a shared machine take is left out).
+
+Threads are pinned before numpy and torch load (`OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`,
 `torch.set_num_threads`): on a shared two-core machine multi-threaded timings are dominated by spin-waits.
 """
 
@@ -30,6 +34,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="threads for BLAS and PyTorch (default 1)")
     parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
     parser.add_argument("--quick", action="store_true", help="3 short rounds")
+    parser.add_argument("--sections", action="store_true", help="time the parts of one mlp step instead")
     return parser.parse_args()
 
 
@@ -66,15 +71,19 @@ def xor_step(t: Any) -> Step:
     return step
 
 
-def mlp_step(t: Any) -> Step:
-    """One Adam step of a 784-256-10 MLP with cross-entropy at batch 64 in framework `t`."""
+def mlp_setup(t: Any) -> tuple:
+    """The 784-256-10 MLP's data, labels, parameters and Adam optimiser in framework `t`."""
     rng = np.random.default_rng(1)
     x = t.tensor(rng.standard_normal((64, 784)).astype(np.float32))
     labels = t.tensor(rng.integers(0, 10, 64))
     params = [t.tensor((rng.standard_normal(shape) * scale).astype(np.float32), requires_grad=True)
               for shape, scale in (((784, 256), 0.05), ((256,), 0.0), ((256, 10), 0.06), ((10,), 0.0))]
-    w1, b1, w2, b2 = params
-    optimiser = t.optim.Adam(params, lr=1e-3)
+    return x, labels, params, t.optim.Adam(params, lr=1e-3)
+
+
+def mlp_step(t: Any) -> Step:
+    """One Adam step of a 784-256-10 MLP with cross-entropy at batch 64 in framework `t`."""
+    x, labels, (w1, b1, w2, b2), optimiser = mlp_setup(t)
     functional = t.nn.functional
 
     def step() -> None:
@@ -84,6 +93,51 @@ def mlp_step(t: Any) -> Step:
         optimiser.step()
 
     return step
+
+
+SECTIONS = ("zero_grad", "x @ w1", "+ b1", "relu", "@ w2 + b2", "cross_entropy", "backward", "step")
+
+
+def mlp_sections(t: Any) -> Callable[[], list[int]]:
+    """The mlp step of `mlp_step`, the same ops, returning the CPU nanoseconds of each of SECTIONS."""
+    x, labels, (w1, b1, w2, b2), optimiser = mlp_setup(t)
+    functional, clock = t.nn.functional, time.thread_time_ns
+
+    def step() -> list[int]:
+        marks = [clock()]
+        optimiser.zero_grad()
+        marks.append(clock())
+        hidden = x @ w1
+        marks.append(clock())
+        hidden = hidden + b1
+        marks.append(clock())
+        hidden = t.relu(hidden)
+        marks.append(clock())
+        logits = hidden @ w2 + b2
+        marks.append(clock())
+        loss = functional.cross_entropy(logits, labels)
+        marks.append(clock())
+        loss.backward()
+        marks.append(clock())
+        optimiser.step()
+        marks.append(clock())
+        return [b - a for a, b in zip(marks, marks[1:])]
+
+    return step
+
+
+def profile_sections(frameworks: dict[str, Any], steps: int) -> None:
+    """Print the median microseconds of each section of an mlp step per framework (first tenth left out)."""
+    runs = {name: mlp_sections(t) for name, t in frameworks.items()}
+    times: dict[str, list[list[int]]] = {name: [] for name in runs}
+    for _ in range(steps):
+        for name, run in runs.items():
+            times[name].append(run())
+    print(f"{'us (median)':<12}" + "".join(f"{section:>14}" for section in SECTIONS) + f"{'sum':>10}")
+    for name, samples in times.items():
+        kept = samples[steps // 10:]
+        medians = [statistics.median(sample[index] for sample in kept) / 1000 for index in range(len(SECTIONS))]
+        print(f"{name:<12}" + "".join(f"{value:14.1f}" for value in medians) + f"{sum(medians):10.1f}")
 
 
 def block(step: Step, iterations: int) -> float:
@@ -121,6 +175,10 @@ def main() -> int:
     except ImportError:
         version = None
     rounds, seconds = (3, 0.2) if ARGS.quick else (ARGS.rounds, 0.5)
+    if ARGS.sections:
+        print(f"threads {ARGS.threads}; numpy {np.__version__}; torch {version or 'not installed'}; one mlp step")
+        profile_sections(frameworks, 100 if ARGS.quick else 600)
+        return 0
     print(f"threads {ARGS.threads}; numpy {np.__version__}; torch {version or 'not installed'}; "
           f"{rounds} rounds A B A B")
     print(f"{'workload':<8} {'engine':>10} {'torch':>10} {'ratio':>7} {'target':>7}")

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from gradstudio.engine import _aligned
 from gradstudio.engine._tensor import Tensor
 
 CHUNK = 65536  # elements per piece of a large parameter's update (256 KB of float32, two pieces fit in L2)
@@ -25,7 +26,7 @@ def update(grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, max_ex
     np.subtract(grad, exp_avg, out=scratch)
     scratch *= one_minus_beta1
     exp_avg += scratch
-    np.multiply(grad, grad, out=scratch)
+    np.square(grad, out=scratch)  # grad * grad, exactly, at twice multiply's speed when grad is not aligned
     scratch *= one_minus_beta2
     exp_avg_sq *= beta2
     exp_avg_sq += scratch
@@ -55,7 +56,8 @@ class FlatMoments:
     """Adam's state for a group's small parameters, in flat arrays the per-parameter state tensors view.
 
     Made only while those parameters have no state yet; a parameter's state tensor that is no longer a view
-    made here (a `load_state_dict`) sends the group back to the per-parameter update.
+    made here (a `load_state_dict`) sends the group back to the per-parameter update. The step counts are views
+    of one array too, so a step counts them all in one numpy call.
     """
 
     def __init__(self, params: list[Tensor], amsgrad: bool) -> None:
@@ -63,47 +65,56 @@ class FlatMoments:
         sizes = [param._data.size for param in params]
         self.bounds = list(zip(np.cumsum([0, *sizes[:-1]]).tolist(), np.cumsum(sizes).tolist()))
         dtype, total = params[0]._data.dtype, sum(sizes)
-        self.exp_avg, self.exp_avg_sq = np.zeros(total, dtype), np.zeros(total, dtype)
-        self.max_exp_avg_sq = np.zeros(total, dtype) if amsgrad else None
-        self.scratch, self.other = np.empty(total, dtype), np.empty(total, dtype)
-        self.views: list[tuple[np.ndarray, ...]] = []
+        zeros = np.zeros(total, dtype)
+        self.exp_avg, self.exp_avg_sq = _aligned.zeros_like(zeros), _aligned.zeros_like(zeros)
+        self.max_exp_avg_sq = _aligned.zeros_like(zeros) if amsgrad else None
+        self.grad, self.scratch, self.other = (_aligned.empty(total, dtype) for _ in range(3))
+        self.steps = np.zeros(len(params), np.float32)
+        # per parameter: its part of the step to add, and (state key, array its state tensor must hold)
+        self.updates = [self.other[start:stop].reshape(param._data.shape)
+                        for param, (start, stop) in zip(params, self.bounds)]
+        self.states: list[dict[str, Any]] = []
+        self.views: list[tuple[dict[str, Any], str, np.ndarray]] = []  # (state, key, what its tensor must hold)
 
     def create_states(self, states: list[dict[str, Any]]) -> None:
         """Fill each parameter's empty state as `Adam._state_for` would, its moments views of the flat arrays."""
-        for param, state, (start, stop) in zip(self.params, states, self.bounds):
-            shape = param._data.shape
-            views = tuple(array[start:stop].reshape(shape) for array in self._moments())
-            state["step"] = Tensor._make(np.zeros((), np.float32))
-            state["exp_avg"], state["exp_avg_sq"] = Tensor._make(views[0]), Tensor._make(views[1])
-            if self.max_exp_avg_sq is not None:
-                state["max_exp_avg_sq"] = Tensor._make(views[2])
-            self.views.append(views)
+        keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+        for index, (param, state, (start, stop)) in enumerate(zip(self.params, states, self.bounds)):
+            views = [("step", self.steps[index:index + 1].reshape(()))]
+            views += [(key, array[start:stop].reshape(param._data.shape)) for key, array in zip(keys, self._moments())]
+            for key, view in views:
+                state[key] = Tensor._make(view)
+                self.views.append((state, key, view))
+            self.states.append(state)
 
     def serves(self, params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> bool:
-        """Whether these parameters, with these states, can take the flat update now: the same parameters,
-        state tensors still viewing the flat arrays, and one step count (else per-parameter updates)."""
-        if len(params) != len(self.params) or any(a is not b for a, b in zip(params, self.params)):
+        """Whether these parameters, with these states, can take the flat update now: the same parameters and
+        state dicts, state tensors still viewing the flat arrays, and one step count (else per-parameter
+        updates)."""
+        if len(params) != len(self.params) or amsgrad != (self.max_exp_avg_sq is not None):
             return False
-        if amsgrad != (self.max_exp_avg_sq is not None):
-            return False
-        first_step = None
-        for state, views in zip(states, self.views):
-            for key, view in zip(("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), views):
-                tensor = state.get(key)
-                if tensor is None or tensor._data is not view:
-                    return False
-            step = state.get("step")
-            if step is None or first_step is not None and step._data != first_step:
+        dtype = self.grad.dtype
+        for a, b, state, own in zip(params, self.params, states, self.states):
+            if a is not b or state is not own or a._data.dtype != dtype:
                 return False
-            first_step = step._data
-        return True
+        for state, key, view in self.views:
+            tensor = state.get(key)
+            if tensor is None or tensor._data is not view:
+                return False
+        steps = self.steps.tolist()
+        return steps.count(steps[0]) == len(steps)
+
+    def count_step(self) -> float:
+        """Add one to every parameter's step count; the new count."""
+        self.steps += 1
+        return float(self.steps[0])
 
     def step(self, grads: list[np.ndarray], factors: tuple) -> None:
         """One update of every parameter from their gradients (in parameter order)."""
-        grad = np.concatenate([g.reshape(-1) for g in grads])
-        other = update(grad, self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq, self.scratch, self.other, factors)
-        for param, (start, stop) in zip(self.params, self.bounds):
-            param._data += other[start:stop].reshape(param._data.shape)
+        grad = np.concatenate(grads, axis=None, out=self.grad)  # axis None: each flattened, in C order
+        update(grad, self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq, self.scratch, self.other, factors)
+        for param, part in zip(self.params, self.updates):
+            param._data += part
 
     def _moments(self) -> list[np.ndarray]:
         return [self.exp_avg, self.exp_avg_sq] + ([] if self.max_exp_avg_sq is None else [self.max_exp_avg_sq])

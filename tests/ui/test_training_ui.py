@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from backward_helpers import item
 from panel_helpers import click_node, node_id, open_example, settle
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPushButton, QToolButton, QWidget
@@ -178,3 +179,21 @@ def test_closing_the_window_stops_the_run_and_asks_to_save_what_it_trained(qtbot
     assert not panel.running and window.isVisible() and window.isWindowModified()
     assert window.undo_stack.undoText().startswith("Train ") and "question" in dialogs.names()
 
+
+
+def test_the_canvas_shows_the_parameters_moving_while_a_run_goes_on(qtbot: Any, window: MainWindow) -> None:
+    open_example(window, "xor_mlp")
+    panel = window.train_panel
+    panel.show()
+    settle()
+    leaf = item(window, "W1")
+    shown_before = leaf.preview().values
+    panel.form.steps.setValue(LONG_RUN)
+    _click(qtbot, window, "actionTrainStart")
+    qtbot.waitUntil(lambda: panel.progress.value() >= 30, timeout=20_000)
+    # a poll reads the parameters changed in place and the leaf's face shows them, not its values at Start
+    qtbot.waitUntil(lambda: leaf.preview().values != shown_before, timeout=5_000)
+    _click(qtbot, window, "actionTrainStop")
+    settle()
+    values = window.workspace.model.value(node_id(window, "W1")).detach().numpy()
+    assert leaf.preview().values.startswith(f"[{values.reshape(-1)[0]:.4g}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.nn._reduction import constant, masked_zero, reduction_name, refuse_grad, type_name
@@ -23,6 +24,9 @@ from gradstudio.engine.ops.softmax import log_softmax
 
 class NllLossBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
+        if not grad_mode.STATE.enabled and g._data.dtype is self.coefficients.dtype:
+            data = g._data if self.reduction != "none" or not g._data.ndim else g._data[:, None]
+            return (Tensor._make(data * self.coefficients),)  # `_rule`'s one multiplication, unrecorded
         (a,) = self.saved_tensors  # saved, as PyTorch saves it: the double backward's edge to the input
         if not recording(g, a):
             return (self._rule(g),)
@@ -94,11 +98,48 @@ def _picked(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore
     return valid, weights, values
 
 
+def _every_target_counts(x: np.ndarray, t: np.ndarray, ignore_index: int) -> bool:
+    """Whether `x` is a C-contiguous batch of rows whose every target is a class index in range and none is
+    `ignore_index`: then each row weighs one and `_nll_unweighted` gives what the general path gives, bit for
+    bit."""
+    if x.ndim != 2 or not x.flags.c_contiguous or not t.size or t.size >= 1 << 24:  # a float32 count is exact
+        return False
+    classes = x.shape[1]
+    if np.maximum.reduce(t.view(np.uint64)) >= classes:  # a negative target reads as a huge unsigned one
+        return False
+    return not 0 <= ignore_index < classes or not (t == ignore_index).any()
+
+
+def _nll_unweighted(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple[np.ndarray, np.ndarray]:
+    """The loss and the gradient's coefficients for rows that all count with weight one (the usual case):
+    the general path's arithmetic without its masks, since -1 * v is -v and the weights sum to the count.
+    Each row's target is picked by its flat index in the C-contiguous `x` (one index array, not two)."""
+    picks = np.arange(0, x.size, x.shape[1])
+    picks += t
+    losses = x.dtype.type(-1) * x.reshape(-1)[picks]  # as the general path's -weight * value (NaN keeps its sign)
+    coefficients = np.zeros(x.shape, x.dtype)  # zeros_like(x), x being C-contiguous
+    if reduction == "none":
+        coefficients.reshape(-1)[picks] = -1
+        return losses, coefficients
+    data = np.add.reduce(losses, axis=None, dtype=x.dtype)
+    if reduction == "mean":
+        count = x.dtype.type(t.size)
+        data, factor = data / count, x.dtype.type(-1) / count
+    else:
+        factor = -1
+    coefficients.reshape(-1)[picks] = factor
+    return data, coefficients
+
+
 def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str  # noqa: A002
          ) -> Tensor:
     """The NllLoss node proper, for an input of shape (C,), (N, C) or (N, C, H, W)."""
     x = input._data.reshape(1, -1) if input._data.ndim == 1 else input._data
     t = target._data.reshape(-1) if input._data.ndim == 1 else target._data
+    if weight is None and input._data.ndim == 2 and _every_target_counts(x, t, ignore_index):
+        data, coefficients = _nll_unweighted(x, t, reduction)
+        return record(np.asarray(data, dtype=x.dtype), NllLossBackward0, (input,), save=(input,),
+                      reduction=reduction, coefficients=coefficients)
     valid, weights, values = _picked(x, t, None if weight is None else weight._data, ignore_index)
     losses = np.where(valid, -weights * values, np.zeros((), x.dtype))
     coefficients = np.zeros_like(x)

@@ -54,7 +54,7 @@ class LogSoftmaxBackwardDataBackward0(Node):
 def log_softmax_backward_data(g: Tensor, result: Tensor, dim: int) -> Tensor:
     """g - exp(result) * sum(g) along `dim`, as one op (PyTorch's _log_softmax_backward_data)."""
     y = result._data
-    data = g._data - np.exp(y) * np.sum(g._data, axis=dim if y.ndim else None, keepdims=True)
+    data = g._data - np.exp(y) * np.add.reduce(g._data, axis=dim if y.ndim else None, keepdims=True)
     return record(data, LogSoftmaxBackwardDataBackward0, (g, result), save=(g, result), dim=dim)
 
 
@@ -66,7 +66,7 @@ def _shifted(a: Tensor, dim: int, name: str) -> tuple[np.ndarray, int]:
     x = a._data
     if x.ndim == 0 or x.size == 0:  # nothing to shift (numpy's max has no identity for an empty slice)
         return x - x, axis
-    return x - np.max(x, axis=axis, keepdims=True), axis
+    return x - np.maximum.reduce(x, axis=axis, keepdims=True), axis  # np.max's own call, without its wrapper
 
 
 def _cast(a: Tensor, dtype: Any) -> Tensor:
@@ -96,5 +96,5 @@ def log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if shifted.dtype.kind != "f":  # an empty integer tensor, which PyTorch returns as it is
         return record(shifted, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
     e = precise(np.exp, shifted)
-    data = shifted - precise(np.log, np.sum(e, axis=axis, keepdims=True) if shifted.ndim else e)
+    data = shifted - precise(np.log, np.add.reduce(e, axis=axis, keepdims=True) if shifted.ndim else e)
     return record(data, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)

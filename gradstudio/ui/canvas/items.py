@@ -152,6 +152,7 @@ class NodeItem(QGraphicsItem):
         self.node = node
         self.result = result
         self._preview: Preview | None = None
+        self._preview_version: int | None = None  # the tensor's version counter when the preview was made
         self.wire_label: str | None = None  # the shape its outgoing wires show (the scene keeps it)
         self.inputs: tuple[str, ...] = node.input_ports()
         self._bounds = self._outline()
@@ -257,9 +258,15 @@ class NodeItem(QGraphicsItem):
                 return
         self.update()
 
+    def changed_in_place(self) -> bool:
+        """Whether the tensor shown was changed in place since its values were shown (a training step on a
+        leaf changes the tensor, not the result that holds it)."""
+        return self._preview is not None and self._preview_version != version_of(self)
+
     def preview(self) -> Preview:
         """The (cached) preview text of the current result."""
         if self._preview is None:
+            self._preview_version = version_of(self)
             scene = self.graph_scene()
             nodes = scene.document.nodes if scene is not None else {}
             unwired = tuple(port for port in self.inputs

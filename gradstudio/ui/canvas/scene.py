@@ -219,13 +219,16 @@ class GraphScene(QGraphicsScene):
     # ----- values ----------------------------------------------------------------------------------------------
 
     def refresh_values(self) -> None:
-        """Give every node whose result changed its new result."""
+        """Give every node whose result changed its new result, and show again a leaf whose tensor changed in
+        place (a training run's parameters)."""
         results = self.workspace.results()
         self.on_screen = self._view_extent()
         try:
             for node_id, item in self.nodes.items():
                 result = results.get(node_id)
-                if result is not item.result:
+                if result is item.result and not item.inputs and item.changed_in_place():
+                    item.set_result(result)
+                elif result is not item.result:
                     item.set_result(result)
                     if shape_label(result) != item.wire_label:  # a new value of the same shape: its wires' labels stand
                         self._label_edges(node_id)

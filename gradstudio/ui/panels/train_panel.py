@@ -14,7 +14,7 @@ import sys
 import threading
 
 import numpy as np
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -197,21 +197,28 @@ class TrainDock(PanelDock):
         run = self.run
         if run is None:
             return
+        # The worker waits between steps while the UI thread shows the run, and the layout and paint this
+        # causes are done now, not later in the event loop: each call from Qt into Python (a node's paint, a
+        # widget's size hint) must take the GIL back, and with the worker running, each waits for it.
+        run.hold()
+        try:
+            self._show_progress(run)
+            if self._owner is not None:
+                self._owner.model.leaves_moved(run.parameters)
+                self._owner.refresh()
+            QCoreApplication.sendPostedEvents()
+        finally:
+            run.release()
+        if self._thread is not None and not self._thread.is_alive():
+            self._finish()
+
+    def _show_progress(self, run: TrainRun) -> None:
         steps = len(run.history)
         self.progress.setValue(steps)
         last = f", loss {run.history[-1]:.6g}" if steps else ""
         state = "paused" if run.paused else "running"
         self.status.setText(f"Step {steps} of {run.settings.steps}{last} ({state})")
         self._draw()
-        if self._owner is not None:
-            run.hold()  # the worker waits between steps while the values are read and painted
-            try:
-                self._owner.model.leaves_moved(run.parameters)
-                self._owner.refresh()
-            finally:
-                run.release()
-        if self._thread is not None and not self._thread.is_alive():
-            self._finish()
 
     def _finish(self) -> None:
         run, result, owner = self.run, self.result, self._owner
