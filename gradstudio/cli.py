@@ -10,11 +10,9 @@ line on stderr naming the report written with the details. Never a traceback.
 from __future__ import annotations
 
 import argparse
-import difflib
 import math
 import os
 import sys
-import tempfile
 import time
 import traceback
 import warnings
@@ -63,6 +61,8 @@ def unknown_command(word: str) -> str | None:
     """The complaint for a first argument that is neither a command nor a graph file, else None."""
     if word.startswith("-") or os.path.exists(word) or word.lower().endswith(GRAPH_SUFFIXES) or os.sep in word:
         return None
+    import difflib  # only for a mistyped command: `gradstudio FILE` starts the app without it
+
     close = difflib.get_close_matches(word, COMMANDS, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return (f"gradstudio: unknown command {word!r}{hint}; the commands are {', '.join(COMMANDS)}, "
@@ -191,6 +191,8 @@ def _report_warnings(shown: str, caught: list[warnings.WarningMessage]) -> None:
 
 def internal_error(shown: str, error: BaseException) -> int:
     """Write the traceback to a report file and say where in one line on stderr (the report itself if that fails)."""
+    import tempfile
+
     from gradstudio.model.limits import short_message
 
     report = "".join(traceback.format_exception(error))

@@ -23,7 +23,7 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # The Qt-free modules the main window's first frame uses (numpy, the engine and the stdlib come with them),
 # imported by `load_qt_free_layers` before PySide6; tests/ui/test_startup_imports.py keeps the list complete.
 QT_FREE_MODULES = (
-    "faulthandler", "platform",
+    "gradstudio.ui.crash",
     "gradstudio.model.workspace", "gradstudio.model.io.fileformat", "gradstudio.model.io.codegen",
     "gradstudio.model.io.torch_file", "gradstudio.model.io.fragment", "gradstudio.model.io.code_suffixes",
     "gradstudio.model.explain", "gradstudio.model.gradcheck", "gradstudio.model.versions",
