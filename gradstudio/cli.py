@@ -9,7 +9,6 @@ line on stderr naming the report written with the details. Never a traceback.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import sys
@@ -21,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from gradstudio import __version__
 
 if TYPE_CHECKING:
+    import argparse
+
     from gradstudio.model.document import GraphDocument
     from gradstudio.model.workspace import GraphWorkspace
 
@@ -45,6 +46,8 @@ class CommandError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     """Command-line arguments of `gradstudio [FILE]` (the app)."""
+    import argparse
+
     parser = argparse.ArgumentParser(prog="gradstudio", description="Build autograd graphs and watch them compute.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", nargs="?", help="graph file (.gsg) to open")
@@ -71,6 +74,8 @@ def unknown_command(word: str) -> str | None:
 
 def build_command_parser() -> argparse.ArgumentParser:
     """Command-line arguments of the headless commands `run` and `check`."""
+    import argparse
+
     parser = argparse.ArgumentParser(prog="gradstudio")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="evaluate a graph and print its values and gradients",
@@ -103,6 +108,10 @@ def build_command_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `gradstudio` script."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if opens_app_at_once(argv):
+        from gradstudio.ui.app import run_app
+
+        return run_app(argv[0] if argv else None)
     try:
         if argv and argv[0] in COMMANDS:
             return run_command(_parse(build_command_parser(), argv))
@@ -124,6 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     from gradstudio.ui.app import run_app
 
     return run_app(args.file)
+
+
+def opens_app_at_once(argv: list[str]) -> bool:
+    """True for `gradstudio` and `gradstudio FILE` (a file that exists): the app opens without the argument parser,
+    whose import and parse cost start-up about 5 ms; the parser would find no option in them either."""
+    if not argv:
+        return True
+    return len(argv) == 1 and not argv[0].startswith("-") and argv[0] not in COMMANDS and os.path.isfile(argv[0])
 
 
 class _UsageExit(Exception):
