@@ -65,7 +65,8 @@ class MainWindow(QMainWindow):
         self.theme = themes.resolve(self.settings.theme())
         self._fitted_on_show = False
         self.resize(default_size())
-        self.setWindowIcon(app_icon())
+        if QApplication.windowIcon().isNull():  # run_app gave it to the application, whose windows show it
+            self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.view = GraphView(self)
         self.setCentralWidget(self.view)
