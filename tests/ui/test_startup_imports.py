@@ -189,7 +189,7 @@ LOADED_ON_USE = (
     "gradstudio.ui.dialogs.crash_dialog", "gradstudio.ui.canvas.pins", "gradstudio.ui.dialogs.gradient_dialog",
     "gradstudio.ui.dialogs.gradcheck_dialog", "gradstudio.model.gradcheck", "gradstudio.model.explain",
     "gradstudio.model.data", "gradstudio.model.regions", "gradstudio.model.io.fragment",
-    "gradstudio.ui.panels.code_highlighter",
+    "gradstudio.ui.panels.code_highlighter", "gradstudio.ui.dialogs.preferences_dialog", "gradstudio.ui.io.export",
 )
 
 
