@@ -182,8 +182,9 @@ print(json.dumps({"status": status, "loaded": {name: name in sys.modules for nam
 """
 
 # what the first frame does without: each loads when its feature is first used (a mistyped command, a crash, an
-# error to explain or pin, Check Gradient, Load Data, copy and paste, a node shown, a formula's fraction, a random
-# draw); the system check loads the platform plugin instead of running ldd
+# error to explain or pin, Check Gradient, Load Data, copy and paste, a node shown, the Code tab, Preferences, an
+# image export, a formula's fraction, a random draw); the system check loads the platform plugin instead of running
+# ldd
 LOADED_ON_USE = (
     "difflib", "subprocess", "ctypes.util", "numpy.random", "fractions", "decimal", "html", "csv",
     "gradstudio.ui.dialogs.crash_dialog", "gradstudio.ui.canvas.pins", "gradstudio.ui.dialogs.gradient_dialog",
