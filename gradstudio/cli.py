@@ -9,12 +9,9 @@ line on stderr naming the report written with the details. Never a traceback.
 
 from __future__ import annotations
 
-import argparse
-import difflib
 import math
 import os
 import sys
-import tempfile
 import time
 import traceback
 import warnings
@@ -23,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from gradstudio import __version__
 
 if TYPE_CHECKING:
+    import argparse
+
     from gradstudio.model.document import GraphDocument
     from gradstudio.model.workspace import GraphWorkspace
 
@@ -47,6 +46,8 @@ class CommandError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     """Command-line arguments of `gradstudio [FILE]` (the app)."""
+    import argparse
+
     parser = argparse.ArgumentParser(prog="gradstudio", description="Build autograd graphs and watch them compute.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", nargs="?", help="graph file (.gsg) to open")
@@ -63,6 +64,8 @@ def unknown_command(word: str) -> str | None:
     """The complaint for a first argument that is neither a command nor a graph file, else None."""
     if word.startswith("-") or os.path.exists(word) or word.lower().endswith(GRAPH_SUFFIXES) or os.sep in word:
         return None
+    import difflib  # only for a mistyped command: `gradstudio FILE` starts the app without it
+
     close = difflib.get_close_matches(word, COMMANDS, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return (f"gradstudio: unknown command {word!r}{hint}; the commands are {', '.join(COMMANDS)}, "
@@ -71,6 +74,8 @@ def unknown_command(word: str) -> str | None:
 
 def build_command_parser() -> argparse.ArgumentParser:
     """Command-line arguments of the headless commands `run` and `check`."""
+    import argparse
+
     parser = argparse.ArgumentParser(prog="gradstudio")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="evaluate a graph and print its values and gradients",
@@ -103,6 +108,10 @@ def build_command_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `gradstudio` script."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if opens_app_at_once(argv):
+        from gradstudio.ui.app import run_app
+
+        return run_app(argv[0] if argv else None)
     try:
         if argv and argv[0] in COMMANDS:
             return run_command(_parse(build_command_parser(), argv))
@@ -124,6 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     from gradstudio.ui.app import run_app
 
     return run_app(args.file)
+
+
+def opens_app_at_once(argv: list[str]) -> bool:
+    """True for `gradstudio` and `gradstudio FILE` (a file that exists): the app opens without the argument parser,
+    whose import and parse cost start-up about 5 ms; the parser would find no option in them either."""
+    if not argv:
+        return True
+    return len(argv) == 1 and not argv[0].startswith("-") and argv[0] not in COMMANDS and os.path.isfile(argv[0])
 
 
 class _UsageExit(Exception):
@@ -191,6 +208,8 @@ def _report_warnings(shown: str, caught: list[warnings.WarningMessage]) -> None:
 
 def internal_error(shown: str, error: BaseException) -> int:
     """Write the traceback to a report file and say where in one line on stderr (the report itself if that fails)."""
+    import tempfile
+
     from gradstudio.model.limits import short_message
 
     report = "".join(traceback.format_exception(error))

@@ -179,6 +179,23 @@ def test_a_file_argument_opens_the_app(monkeypatch):
     assert opened == [FORWARD, None]
 
 
+def test_opening_a_file_builds_no_argument_parser(monkeypatch):
+    """`gradstudio` and `gradstudio FILE` go straight to the app; an option or a missing file still meets argparse."""
+    import gradstudio.cli
+    import gradstudio.ui.app
+
+    def no_parser():
+        raise AssertionError("the argument parser was built")
+
+    opened = []
+    monkeypatch.setattr(gradstudio.ui.app, "run_app", lambda path=None: opened.append(path) or 0)
+    monkeypatch.setattr(gradstudio.cli, "build_parser", no_parser)
+    assert main([FORWARD]) == 0 and main([]) == 0 and opened == [FORWARD, None]
+    for argv in (["--smoke"], [FORWARD, "--smoke"], ["missing.gsg"]):
+        with pytest.raises(AssertionError, match="argument parser"):
+            main(argv)
+
+
 NO_QT = """
 import sys
 sys.modules["PySide6"] = None  # any import of Qt now fails

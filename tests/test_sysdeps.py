@@ -87,6 +87,24 @@ def test_the_real_plugins_on_this_machine_load() -> None:
     assert sysdeps.missing_for_platform("xcb") == [] and sysdeps.missing_for_platform("offscreen") == []
 
 
+def test_a_plugin_that_loads_is_not_handed_to_ldd() -> None:
+    """The app's start-up check loads the plugin as Qt will; when that works it runs no `ldd` process."""
+    def ldd(path: Path) -> str:
+        raise AssertionError(f"ldd ran on {path}")
+
+    assert sysdeps.main({"QT_QPA_PLATFORM": "offscreen"}, ldd=ldd) == 0
+
+
+def test_only_a_plugin_that_fails_to_load_is_handed_to_ldd(tmp_path: Path) -> None:
+    """A file the dynamic linker refuses is diagnosed by ldd; the venv's own plugins load."""
+    folder = fake_plugins(tmp_path, "libqxcb.so")
+    assert not sysdeps.loads(folder / "libqxcb.so")
+    assert all(sysdeps.loads(plugin) for plugin in sysdeps.platform_plugins("offscreen", sysdeps.plugin_folder()))
+    asked: list[Path] = []
+    assert sysdeps.missing_for_platform("xcb", folder, lambda path: asked.append(path) or XCB_LDD) != []
+    assert asked == [folder / "libqxcb.so"]
+
+
 def test_the_module_runs_as_a_command_and_exits_cleanly() -> None:
     run = subprocess.run([sys.executable, "-m", "gradstudio.sysdeps"], capture_output=True, text=True, timeout=60,
                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"}, check=False)

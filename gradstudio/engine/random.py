@@ -33,13 +33,27 @@ def _twister_key(seed: int) -> np.ndarray:
     return key
 
 
+def _seeded_state(seed: int) -> dict[str, Any]:
+    """numpy's MT19937 state for a generator just seeded with `seed`."""
+    return {"bit_generator": "MT19937", "state": {"key": _twister_key(seed), "pos": _N}}
+
+
 class Generator:
     """A CPU random generator drawing PyTorch's numbers for a seed."""
 
     def __init__(self, device: Any = "cpu") -> None:
         self.device = device
-        self._bits = np.random.MT19937()
+        self._twister: Any = None  # numpy's MT19937, made by `_bits` at the first draw
         self.manual_seed(DEFAULT_SEED)
+
+    @property
+    def _bits(self) -> Any:
+        """numpy's MT19937 at this generator's state, made when first drawn from: numpy.random (and the hashlib
+        and secrets it imports) loads only then, not while the app starts."""
+        if self._twister is None:
+            self._twister = np.random.MT19937()
+            self._twister.state = _seeded_state(self._seed)
+        return self._twister
 
     def manual_seed(self, seed: int) -> Generator:
         """Restart the sequence from `seed` (any int; negative ones wrap to 64 bits as in PyTorch)."""
@@ -48,7 +62,8 @@ class Generator:
             raise ValueError("Overflow when unpacking long long")
         seed &= 0xFFFFFFFFFFFFFFFF
         self._seed = seed
-        self._bits.state = {"bit_generator": "MT19937", "state": {"key": _twister_key(seed), "pos": _N}}
+        if self._twister is not None:  # else `_bits` seeds it when it makes it
+            self._twister.state = _seeded_state(seed)
         self._normal_double: float | None = None
         self._normal_float: float | None = None
         return self

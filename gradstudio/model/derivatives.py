@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -112,6 +111,8 @@ def number_text(value: float) -> str:
         return "0" if value == 0 else str(value)
     if value == int(value) and abs(value) < 1e6:
         return str(int(value))
+    from fractions import Fraction  # loaded by the first formula shown (with decimal), not while the app starts
+
     fraction = Fraction(value).limit_denominator(MAX_DENOMINATOR)
     if _repeats(fraction.denominator) and abs(float(fraction) - value) <= 1e-6 * abs(value):
         return f"{fraction.numerator}/{fraction.denominator}"

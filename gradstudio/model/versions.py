@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gradstudio.engine.autograd.graph import gradient_node, version
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.evaluation import NodeResult
-from gradstudio.model.explain import Explanation, explain
+
+if TYPE_CHECKING:  # the explanation table loads with the first refusal explained, not with the canvas's badges
+    from gradstudio.model.explain import Explanation
 
 VERSIONS = re.compile(r"is at version (\d+); expected version (\d+)")
 SAVED_BY = re.compile(r"which is output 0 of (\w+),")  # the changed tensor's grad_fn now: the last writer's
@@ -55,6 +58,8 @@ class InPlaceConflict:
 
     def explanations(self, message: str, name_of: Mapping[str, str]) -> dict[str, Explanation]:
         """PyTorch's message explained on the saved node and on each op that changed it, with both versions."""
+        from gradstudio.model.explain import Explanation, explain
+
         saved, writers = name_of[self.saved], ", ".join(name_of[writer] for writer in self.writers)
         general = explain(message).explanation
         pinned = {self.saved: Explanation(message, f"{saved}: {self.versions}. {writers} changed it in place after "

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from gradstudio.dataclass_code_cache import cached_dataclass_code
 from gradstudio.sysdeps import main as check_system_libraries
 
 if TYPE_CHECKING:
@@ -23,14 +24,13 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # The Qt-free modules the main window's first frame uses (numpy, the engine and the stdlib come with them),
 # imported by `load_qt_free_layers` before PySide6; tests/ui/test_startup_imports.py keeps the list complete.
 QT_FREE_MODULES = (
-    "faulthandler", "platform",
+    "gradstudio.ui.crash",
     "gradstudio.model.workspace", "gradstudio.model.io.fileformat", "gradstudio.model.io.codegen",
-    "gradstudio.model.io.torch_file", "gradstudio.model.io.fragment", "gradstudio.model.io.code_suffixes",
-    "gradstudio.model.explain", "gradstudio.model.gradcheck", "gradstudio.model.versions",
+    "gradstudio.model.io.torch_file", "gradstudio.model.io.code_suffixes", "gradstudio.model.versions",
     "gradstudio.model.flow_view", "gradstudio.model.autograd_graph", "gradstudio.model.chain_rule",
     "gradstudio.model.lesson_play", "gradstudio.model.scrub", "gradstudio.model.broadcasting",
-    "gradstudio.model.data", "gradstudio.model.attribute_text", "gradstudio.model.formulas",
-    "gradstudio.model.training", "gradstudio.model.regions", "gradstudio.resource_files",
+    "gradstudio.model.attribute_text", "gradstudio.model.formulas", "gradstudio.model.training",
+    "gradstudio.resource_files",
     # the UI's own Qt-free modules, and the package files of its subpackages
     "gradstudio.ui.io.recovery_files", "gradstudio.ui.text_limits", "gradstudio.ui.canvas.preview",
     "gradstudio.ui.backward", "gradstudio.ui.dialogs", "gradstudio.ui.edit", "gradstudio.ui.widgets",
@@ -105,7 +105,7 @@ def run_app(path: str | None = None) -> int:
     """Open the main window (on `path` when given) and run the event loop."""
     if check_system_libraries() != 0:
         return 1
-    with frozen_imports():
+    with frozen_imports(), cached_dataclass_code():
         load_qt_free_layers()
         from PySide6.QtWidgets import QApplication
 

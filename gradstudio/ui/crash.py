@@ -4,10 +4,12 @@
 replaces `sys.excepthook`. An exception that reaches it (typically raised in a slot,
 which Qt's event loop survives) is written with its traceback to `crash.log` in the
 state folder through Python logging, printed to stderr, and shown in a dialog (object
-name `crashDialog`) whose report can be copied. Reporting is never recursive: an
+name `crashDialog`, `dialogs/crash_dialog.py`) whose report can be copied. Reporting is never recursive: an
 exception while showing the dialog is only logged. It is rate-limited: while a report
 is open, further exceptions are only logged, and the same exception (type and place)
 opens at most one dialog per minute.
+This module imports nothing of Qt: the dialog and Qt's version load when a crash is shown, so installing the handler
+costs start-up nothing (and the module loads with the Qt-free layers, before PySide6).
 """
 
 from __future__ import annotations
@@ -21,13 +23,12 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-
-import PySide6
-from PySide6.QtCore import Qt, qVersion
-from PySide6.QtGui import QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from typing import TYPE_CHECKING
 
 from gradstudio import __version__
+
+if TYPE_CHECKING:
+    from gradstudio.ui.dialogs.crash_dialog import CrashDialog
 
 LOG_NAME = "crash.log"
 FATAL_LOG_NAME = "fatal.log"  # what faulthandler writes when the process itself dies (a segfault, an abort)
@@ -40,6 +41,9 @@ ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None]
 
 def format_report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> str:
     """The report a user can paste into a bug: versions, then the traceback."""
+    import PySide6
+    from PySide6.QtCore import qVersion
+
     header = (f"GradStudio {__version__}, Python {platform.python_version()}, Qt {qVersion()}, "
               f"PySide6 {PySide6.__version__}\n{platform.platform()}")
     return header + "\n\n" + "".join(traceback.format_exception(exc_type, exc, tb))
@@ -50,46 +54,6 @@ def signature(exc_type: type[BaseException], tb: TracebackType | None) -> tuple[
     frames = traceback.extract_tb(tb) if tb is not None else []
     last = frames[-1] if frames else None
     return exc_type.__qualname__, last.filename if last else "", (last.lineno or 0) if last else 0
-
-
-class CrashDialog(QDialog):
-    """The report of one uncaught exception: read-only text, Copy and Close."""
-
-    def __init__(self, report: str, log_file: Path, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("crashDialog")
-        self.setWindowTitle("GradStudio — unexpected error")
-        self.report = report
-        intro = QLabel("Something went wrong inside GradStudio. The app is still running and your document is "
-                       "open: saving it now under a new name is a good idea.\n"
-                       f"This report was also written to {log_file}.")
-        intro.setWordWrap(True)
-        intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.text = QPlainTextEdit(report)
-        self.text.setObjectName("crashReport")
-        self.text.setReadOnly(True)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        buttons = QDialogButtonBox()
-        self.copy_button = buttons.addButton("Copy Report", QDialogButtonBox.ButtonRole.ActionRole)
-        self.copy_button.setObjectName("crashCopy")
-        self.copy_button.clicked.connect(self.copy)
-        self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        self.close_button.setObjectName("crashClose")
-        self.close_button.setDefault(True)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.text)
-        layout.addWidget(buttons)
-        self.resize(720, 420)
-
-    def copy(self) -> None:
-        """Put the whole report on the clipboard."""
-        clipboard = QGuiApplication.clipboard()
-        if clipboard is not None:
-            clipboard.setText(self.report)
-            self.copy_button.setText("Copied")
 
 
 class CrashHandler:
@@ -159,6 +123,10 @@ class CrashHandler:
             self._reporting = False
 
     def _show(self, key: tuple[str, str, int], report: str) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from gradstudio.ui.dialogs import crash_dialog
+
         if QApplication.instance() is None:
             return
         if self.dialog is not None and self.dialog.isVisible():
@@ -171,7 +139,7 @@ class CrashHandler:
         self.shown_at[key] = now
         if self.dialog is not None:
             self.dialog.deleteLater()
-        self.dialog = CrashDialog(report, self.log_file, QApplication.activeWindow())
+        self.dialog = crash_dialog.CrashDialog(report, self.log_file, QApplication.activeWindow())
         self.dialog.show()
         self.dialog.raise_()
 

@@ -18,7 +18,6 @@ from gradstudio.ui.canvas.banner import NoGradBanner
 from gradstudio.ui.canvas.minimap import Minimap
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.view import GraphView, code_file_paths, graph_file_paths
-from gradstudio.ui.dialogs.preferences_dialog import PreferencesDialog
 from gradstudio.ui.edit.context_menus import ContextMenus
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.edit.selection import SelectionCommands
@@ -65,7 +64,8 @@ class MainWindow(QMainWindow):
         self.theme = themes.resolve(self.settings.theme())
         self._fitted_on_show = False
         self.resize(default_size())
-        self.setWindowIcon(app_icon())
+        if QApplication.windowIcon().isNull():  # run_app gave it to the application, whose windows show it
+            self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.view = GraphView(self)
         self.setCentralWidget(self.view)
@@ -260,6 +260,8 @@ class MainWindow(QMainWindow):
     def open_preferences(self) -> None:
         """Edit > Preferences…: a new element limit is remembered, applied and the graph evaluated again; the
         animation settings are remembered."""
+        from gradstudio.ui.dialogs.preferences_dialog import PreferencesDialog  # loaded when first opened
+
         dialog = PreferencesDialog(limits.max_elements(), self, self.settings.animate_passes(),
                                    self.settings.animation_seconds())
         count = dialog.max_elements() if dialog.exec() == QDialog.DialogCode.Accepted else None

@@ -17,6 +17,14 @@ NAME_LIMIT = 64  # characters of a name in a panel's header
 REPR_LIMIT = 1000  # elements: PyTorch's repr summarises tensors bigger than this
 
 
+def escaped(text: str) -> str:
+    """`text` shown as is inside a panel's rich text (`html.escape`; html and its table of entities load with the first
+    name a panel shows, not while the app starts)."""
+    import html
+
+    return html.escape(text)
+
+
 def clip(text: Any, limit: int = MESSAGE_LIMIT) -> str:
     """`text` on one line, cut to `limit` characters with an ellipsis."""
     line = " ".join(str(text).split())

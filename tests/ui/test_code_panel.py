@@ -88,3 +88,19 @@ def test_the_code_shows_the_backward_just_run_without_a_target(chain: MainWindow
     code = show_code(chain)
     assert code.endswith("print(m)\nm.backward()\nprint(x.grad)\n")
     assert code == generate_code(chain.document, chain.workspace.results(), "m")
+
+
+def test_the_code_is_coloured_once_the_panel_is_on_screen(window: MainWindow) -> None:
+    """The highlighter is made when the code's tab first comes to the front (not at start-up), then colours the
+    keywords, `torch` and the numbers."""
+    open_example(window, "notes_forward_backward")
+    assert window.code_panel.highlighter is None
+    show_code(window)
+    highlighter = window.code_panel.highlighter
+    assert highlighter is not None and highlighter.document() is window.code_panel.text.document()
+    block = window.code_panel.text.document().findBlock(0)
+    while block.isValid() and "torch." not in block.text():
+        block = block.next()
+    formats = block.layout().formats()
+    coloured = {block.text()[part.start:part.start + part.length] for part in formats}
+    assert "torch" in coloured and any(text[:1].isdigit() for text in coloured)

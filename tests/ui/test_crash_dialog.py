@@ -18,7 +18,9 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit, QPushButton
 from recovery_helpers import move_steps
 
 from gradstudio.ui import app, crash
-from gradstudio.ui.crash import CrashDialog, CrashHandler, install_crash_handler
+from gradstudio.ui.crash import CrashHandler, install_crash_handler
+from gradstudio.ui.dialogs import crash_dialog
+from gradstudio.ui.dialogs.crash_dialog import CrashDialog
 from gradstudio.ui.main_window import MainWindow
 
 
@@ -129,7 +131,7 @@ def test_an_exception_while_reporting_is_only_logged(qtbot: Any, chain: MainWind
         calls.append(report)
         raise RuntimeError("the dialog itself failed")
 
-    monkeypatch.setattr(crash, "CrashDialog", broken_dialog)
+    monkeypatch.setattr(crash_dialog, "CrashDialog", broken_dialog)
     raise_in_slots(qtbot)
     assert len(calls) == 1 and crash_dialogs() == []
     log = (state_dir / crash.LOG_NAME).read_text(encoding="utf-8")

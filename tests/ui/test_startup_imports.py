@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ui_helpers import chain_document
 
+from gradstudio.dataclass_code_cache import read_codes
 from gradstudio.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,3 +158,65 @@ def test_a_closed_panel_skips_refreshes_and_catches_up_when_opened(window: MainW
     assert panel.isVisible() and not panel.stale
     assert [panel.form.loss.itemText(index) for index in range(panel.form.loss.count())] == ["y", "z"]
     window.undo_stack.setClean()
+
+
+# Starts the app as `gradstudio FILE` does (cli.main); the event loop quits at once. Prints which of the given modules
+# were loaded by then.
+CLI_START = """
+import json, sys
+import gradstudio.cli as cli
+import gradstudio.ui.app as gui
+
+def create_window(path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    window = real_create_window(path)
+    window.workspace.undo_stack.setClean()
+    QTimer.singleShot(0, QApplication.quit)
+    return window
+
+real_create_window, gui.create_window = gui.create_window, create_window
+status = cli.main([sys.argv[1]])
+print(json.dumps({"status": status, "loaded": {name: name in sys.modules for name in json.loads(sys.argv[2])}}))
+"""
+
+# what the first frame does without: each loads when its feature is first used (a mistyped command, a crash, an
+# error to explain or pin, Check Gradient, Load Data, copy and paste, a node shown, the Code tab, Preferences, an
+# image export, a formula's fraction, a random draw); the system check loads the platform plugin instead of running
+# ldd
+LOADED_ON_USE = (
+    "difflib", "subprocess", "ctypes.util", "numpy.random", "fractions", "decimal", "html", "csv",
+    "gradstudio.ui.dialogs.crash_dialog", "gradstudio.ui.canvas.pins", "gradstudio.ui.dialogs.gradient_dialog",
+    "gradstudio.ui.dialogs.gradcheck_dialog", "gradstudio.model.gradcheck", "gradstudio.model.explain",
+    "gradstudio.model.data", "gradstudio.model.regions", "gradstudio.model.io.fragment",
+    "gradstudio.ui.panels.code_highlighter", "gradstudio.ui.dialogs.preferences_dialog", "gradstudio.ui.io.export",
+)
+
+
+def start_through_the_cli(tmp_path: Path) -> dict:
+    """What CLI_START saw of a start of `gradstudio` on the notes' example (caches under tmp_path)."""
+    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT), GRADSTUDIO_STATE_DIR=str(tmp_path),
+                   XDG_CONFIG_HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, "-c", CLI_START, str(EXAMPLE), json.dumps(LOADED_ON_USE)], cwd=ROOT,
+                          env=environ, capture_output=True, text=True, timeout=120, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["status"] == 0
+    return report
+
+
+def test_the_first_frame_loads_no_module_it_does_not_use(tmp_path: Path) -> None:
+    """`gradstudio FILE` opens the window without the modules of features not used yet."""
+    loaded = start_through_the_cli(tmp_path)["loaded"]
+    assert [name for name in LOADED_ON_USE if loaded[name]] == []
+
+
+def test_start_up_keeps_the_compiled_dataclass_methods_for_the_next_start(tmp_path: Path) -> None:
+    """The first start compiles the methods of the dataclasses its modules define and keeps them; the next start
+    compiles none, so it leaves the cache file as it was."""
+    start_through_the_cli(tmp_path)
+    kept = list((tmp_path / "cache" / "gradstudio").glob("dataclass-code-*.marshal"))
+    assert len(kept) == 1 and len(read_codes(kept[0])) > 100
+    written = kept[0].stat().st_mtime_ns
+    start_through_the_cli(tmp_path)
+    assert kept[0].stat().st_mtime_ns == written

@@ -15,7 +15,6 @@ import errno
 import json
 import os
 import re
-import secrets
 import stat
 import time
 from collections.abc import Callable
@@ -68,8 +67,9 @@ def save(document: GraphDocument, path: str | os.PathLike[str], replace_read_onl
 
 
 def temp_name(target: Path) -> Path:
-    """The name of one save's temporary file beside `target` (`.name.<8 hex digits>.tmp`)."""
-    return target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    """The name of one save's temporary file beside `target` (`.name.<8 hex digits>.tmp`): random digits as
+    `secrets.token_hex(4)` draws them, without importing secrets (and the hashlib it loads) while the app starts."""
+    return target.with_name(f".{target.name}.{os.urandom(4).hex()}.tmp")
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes, replace_read_only: bool = False) -> None:

@@ -9,21 +9,22 @@ fixes) to the node that caused them. Pins go when values change.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QGraphicsView
 
 import gradstudio.engine as engine
-from gradstudio.model import explain
 from gradstudio.model.document import Batch, SetAttribute, SetRetainGrad, SetSetting
 from gradstudio.model.evaluation import BackwardResult
 from gradstudio.model.grad_regions import untracked_by_region
-from gradstudio.model.versions import in_place_conflict
-from gradstudio.ui.canvas.pins import PinItem
-from gradstudio.ui.dialogs.gradient_dialog import GradientDialog
 from gradstudio.ui.workspace import Workspace
+
+if TYPE_CHECKING:  # pins, their explanations, the gradient dialog and the in-place analysis load when first needed
+    from gradstudio.model import explain
+    from gradstudio.ui.canvas.pins import PinItem
+    from gradstudio.ui.dialogs.gradient_dialog import GradientDialog
 
 PINNED_Z = 5.0
 
@@ -102,6 +103,8 @@ class BackwardController(QObject):
             return None
         accumulated = workspace.model.accumulated()
         if accumulated:
+            from gradstudio.model import explain
+
             first = accumulated[0]
             self.pin(first, explain.accumulated_message(self.name_of(first), workspace.model.passes[first]), "note")
         self.say(f"{self.name_of(target)}.backward(): {len(result.steps)} grad_fns run")
@@ -124,6 +127,8 @@ class BackwardController(QObject):
 
     def _pin_in_place(self, message: str) -> bool:
         """Pin a version refusal on the saved tensor's node and on each op that changed it in place; True if so."""
+        from gradstudio.model.versions import in_place_conflict
+
         document = self.workspace.document
         conflict = in_place_conflict(document, self.workspace.results(), message)
         if conflict is None:
@@ -135,6 +140,8 @@ class BackwardController(QObject):
 
     def ask_gradient(self, target: str) -> None:
         """Open the gradient-argument dialog; Backward runs when it is accepted, nothing happens on cancel."""
+        from gradstudio.ui.dialogs.gradient_dialog import GradientDialog
+
         value = self.workspace.model.value(target)
         dialog = GradientDialog(self.name_of(target), value, self.canvas.window())
         dialog.accepted.connect(lambda: self.run(target, dialog.gradient(), ask=False))
@@ -159,6 +166,9 @@ class BackwardController(QObject):
     def pin(self, node_id: str, message: str, severity: str = "error",
             explained: explain.Explanation | None = None) -> PinItem | None:
         """Pin `message`, explained (by the table unless `explained` is given), above the node, with its fix."""
+        from gradstudio.model import explain
+        from gradstudio.ui.canvas.pins import PinItem
+
         item = self.canvas.scene().nodes.get(node_id)
         if item is None:
             return None
@@ -187,6 +197,8 @@ class BackwardController(QObject):
 
     def apply_fix(self, fix: str | None, node_id: str) -> None:
         """Perform a fix id of the explanation table on `node_id`."""
+        from gradstudio.model import explain
+
         editor = self.workspace.editor
         if fix == explain.RETAIN_GRAD:
             self.clear_pins()

@@ -6,16 +6,19 @@ to each newly opened workspace.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QGraphicsView
 
-from gradstudio.model.gradcheck import GradCheckError, check_gradient
 from gradstudio.ui.backward.animation import PassAnimator
 from gradstudio.ui.backward.controller import BackwardController
 from gradstudio.ui.backward.stepper import StepController
-from gradstudio.ui.dialogs.gradcheck_dialog import GradCheckDialog
 from gradstudio.ui.panels.step_panel import StepPanel
 from gradstudio.ui.settings import AppSettings
 from gradstudio.ui.workspace import Workspace
+
+if TYPE_CHECKING:  # the gradient check and its dialog load when a check is first asked for
+    from gradstudio.ui.dialogs.gradcheck_dialog import GradCheckDialog
 
 
 class BackwardTools:
@@ -39,6 +42,9 @@ class BackwardTools:
 
     def check_gradient(self, node_id: str) -> GradCheckDialog:
         """Compare autograd with finite differences for d target / d node, in a non-modal dialog."""
+        from gradstudio.model.gradcheck import GradCheckError, check_gradient
+        from gradstudio.ui.dialogs.gradcheck_dialog import GradCheckDialog
+
         workspace = self.workspace
         name = workspace.name_of
         shown = workspace.backward_result

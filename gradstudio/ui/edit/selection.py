@@ -11,7 +11,6 @@ from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import EditError, GraphDocument, RenameNode, SetRetainGrad, SetSetting
 from gradstudio.model.io.fileformat import MAX_FILE_BYTES
 from gradstudio.model.io.fileschema import GraphFileError
-from gradstudio.model.io.fragment import PASTE_OFFSET, fragment, paste_edit, read_fragment
 from gradstudio.ui.canvas.items import WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.view import GraphView
@@ -69,6 +68,8 @@ class SelectionCommands:
         if not nodes and not annotations:
             self.say("Nothing selected")
             return None
+        from gradstudio.model.io.fragment import fragment  # copy and paste load it when first used
+
         return fragment(self.document, nodes, annotations)
 
     def copy(self) -> bool:
@@ -100,6 +101,8 @@ class SelectionCommands:
         return data is not None and self._insert(data, "Duplicate")
 
     def _insert(self, data: dict, text: str) -> bool:
+        from gradstudio.model.io.fragment import PASTE_OFFSET, paste_edit, read_fragment
+
         try:
             piece = read_fragment(data)
             offset = free_offset(self.document, [node_rect(node) for node in piece.nodes], PASTE_OFFSET)

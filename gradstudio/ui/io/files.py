@@ -17,7 +17,6 @@ from gradstudio.model.io import fileformat
 from gradstudio.model.io.fileformat import write_atomically
 from gradstudio.model.io.torch_file import TORCH_SUFFIXES, load_any
 from gradstudio.resource_files import resource_path, resource_roots
-from gradstudio.ui.io.export import export_image
 from gradstudio.ui.panels.code_panel import safe_code
 from gradstudio.ui.text_limits import clip, elide_path
 
@@ -194,7 +193,9 @@ class FileController:
         path = self._ask_save_path("Export image", f"{stem}.png", IMAGE_FILTERS, (".png", ".svg"))
         if not path:
             return False
-        if not export_image(self.window.view.scene(), path):
+        from gradstudio.ui.io import export  # loaded by the first export
+
+        if not export.export_image(self.window.view.scene(), path):
             QMessageBox.critical(self.window, "Cannot export image", f"Could not write {elide_path(path)}")
             return False
         self.say(f"Exported {Path(path).name}")

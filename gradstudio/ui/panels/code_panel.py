@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import keyword
-import re
+from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QColor, QGuiApplication, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from gradstudio.model.io.codegen import generate_code
@@ -13,6 +12,9 @@ from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.text_limits import clip
 from gradstudio.ui.widgets.tensor_view import monospace
 from gradstudio.ui.workspace import Workspace
+
+if TYPE_CHECKING:
+    from gradstudio.ui.panels.code_highlighter import PythonHighlighter
 
 
 def safe_code(workspace: Workspace) -> tuple[str, str | None]:
@@ -22,33 +24,6 @@ def safe_code(workspace: Workspace) -> tuple[str, str | None]:
         return generate_code(workspace.document, workspace.results(), last.target if last else None), None
     except (ArithmeticError, ValueError, TypeError, MemoryError, RecursionError) as error:
         return "", f"{type(error).__name__}: {error}"
-
-
-# (pattern, colour) pairs, later ones winning where they overlap
-SYNTAX = [
-    (r"\b(" + "|".join(keyword.kwlist) + r")\b", QColor(0, 92, 197)),
-    (r"\b(torch|F)\b", QColor(111, 66, 193)),
-    (r"(?<![\w.])(\d+\.?\d*(e[+-]?\d+)?)\b", QColor(0, 134, 114)),
-    (r"'[^']*'", QColor(3, 47, 98)),
-    (r"#.*$", QColor(106, 115, 125)),
-]
-
-
-class PythonHighlighter(QSyntaxHighlighter):
-    """Keywords, the torch module, numbers, strings and comments, in the colours of a plain code view."""
-
-    def __init__(self, document: QTextDocument) -> None:
-        super().__init__(document)
-        self.rules = []
-        for pattern, colour in SYNTAX:
-            style = QTextCharFormat()
-            style.setForeground(colour)
-            self.rules.append((re.compile(pattern), style))
-
-    def highlightBlock(self, text: str) -> None:
-        for pattern, style in self.rules:
-            for match in pattern.finditer(text):
-                self.setFormat(match.start(), match.end() - match.start(), style)
 
 
 class CodeDock(PanelDock):
@@ -63,7 +38,7 @@ class CodeDock(PanelDock):
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(monospace())
-        self.highlighter = PythonHighlighter(self.text.document())
+        self.highlighter: PythonHighlighter | None = None  # made when the code is first on screen
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the code to the clipboard")
         self.copy_button.clicked.connect(self.copy)
@@ -87,6 +62,10 @@ class CodeDock(PanelDock):
 
     def _visibility_changed(self, visible: bool) -> None:
         self.on_screen = visible
+        if visible and self.highlighter is None:  # its module (and Qt's rich-text types) load only then
+            from gradstudio.ui.panels.code_highlighter import PythonHighlighter
+
+            self.highlighter = PythonHighlighter(self.text.document())
         if visible and self._stale:
             self.refresh()
 

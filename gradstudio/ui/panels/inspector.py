@@ -7,7 +7,6 @@ so a refresh after an edit keeps the focus where the user is typing.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable
 from typing import Any
@@ -29,15 +28,13 @@ import gradstudio.engine as engine
 from gradstudio.model.attribute_kinds import placeholder, widget_role
 from gradstudio.model.catalog import AttributeSpec
 from gradstudio.model.code_literals import float32
-from gradstudio.model.data import DataFileError, load_data_edit, read_data
 from gradstudio.model.document import Batch, Edit, EditError, Node, RenameNode, SetAttribute, SetRetainGrad
 from gradstudio.model.evaluation import NodeResult
-from gradstudio.model.explain import GENERIC, explain
 from gradstudio.model.port_constants import SetPortConstant, constant_text, parse_constant
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.panels.base import PanelDock
 from gradstudio.ui.panels.lesson_fields import add_lesson_rows, is_lesson_key, lesson_edit, lesson_value
-from gradstudio.ui.text_limits import short_name
+from gradstudio.ui.text_limits import escaped, short_name
 from gradstudio.ui.widgets.attribute_fields import (
     VALUES_TABLE_LIMIT,
     CheckField,
@@ -246,6 +243,8 @@ class InspectorDock(PanelDock):
 
     def load_data(self) -> None:
         """Ask for a CSV or .npy file and fill the tensor from it as one command; a bad file changes nothing."""
+        from gradstudio.model.data import DataFileError, load_data_edit, read_data  # (and csv) when first used
+
         node, editor = self.node, self.editor
         if node is None or editor is None:
             return
@@ -275,7 +274,7 @@ class InspectorDock(PanelDock):
 
     def _sync(self, result: NodeResult | None) -> None:
         spec = self.node.spec
-        name = html.escape(short_name(self.node.name))
+        name = escaped(short_name(self.node.name))
         self.header.setText(f"<b>{name}</b> — {spec.title} <span style='color:gray'>({spec.kind})</span>")
         for key, field in self.fields.items():
             field.sync(self._model_value(key, result))
@@ -302,6 +301,8 @@ class InspectorDock(PanelDock):
         if result is None or result.ok:
             return ""
         if result.error is not None:
+            from gradstudio.model.explain import GENERIC, explain  # loaded by the first error shown
+
             meaning = explain(result.error).explanation
             return f"Cannot compute: {result.error}" + (f"\n{meaning}" if meaning != GENERIC else "")
         return "Waits for an input that has no value"

@@ -8,7 +8,6 @@ the learner typed survives every other refresh.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 
@@ -29,7 +28,7 @@ import gradstudio.engine as engine
 from gradstudio.model.lesson import GRAD, KIND_TITLES, PredictionError
 from gradstudio.model.lesson_play import Key, Verdict, format_array
 from gradstudio.ui.panels.base import PanelDock
-from gradstudio.ui.text_limits import short_name
+from gradstudio.ui.text_limits import escaped, short_name
 from gradstudio.ui.widgets.attribute_fields import ValuesField
 from gradstudio.ui.workspace import Workspace
 
@@ -60,9 +59,9 @@ class LessonRow(QFrame):
         self.key = key
         self.setObjectName(f"lessonItem_{item_name(key)}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.title = QLabel(f"<b>{html.escape(title)}</b>")
+        self.title = QLabel(f"<b>{escaped(title)}</b>")
         self.title.setToolTip(f"Answers within {tolerance} count as right")
-        self.hint = QLabel(f"<i>Hint: {html.escape(hint)}</i>" if hint else "")
+        self.hint = QLabel(f"<i>Hint: {escaped(hint)}</i>" if hint else "")
         self.hint.setWordWrap(True)
         self.prediction = QLineEdit()
         self.prediction.setObjectName(f"prediction_{item_name(key)}")
@@ -140,7 +139,7 @@ class LessonRow(QFrame):
 
     def show_problem(self, problem: str) -> None:
         """Say why the typed answer cannot be read."""
-        self.verdict.setText(html.escape(problem))
+        self.verdict.setText(escaped(problem))
         self.verdict.setStyleSheet(WRONG_STYLE)
         self.verdict.setVisible(True)
 
@@ -159,8 +158,8 @@ class LessonRow(QFrame):
             return
         mark = {True: "✓ ", False: "✗ ", None: ""}[verdict.correct]
         style = {True: RIGHT_STYLE, False: WRONG_STYLE, None: ""}[verdict.correct]
-        lines = html.escape(explanation).replace("\n", "<br>")
-        self.verdict.setText(f"<span style='{style}'><b>{mark}{html.escape(verdict.message)}</b></span>"
+        lines = escaped(explanation).replace("\n", "<br>")
+        self.verdict.setText(f"<span style='{style}'><b>{mark}{escaped(verdict.message)}</b></span>"
                              + (f"<br><span>{lines}</span>" if lines else ""))
         self.verdict.setStyleSheet("")
         self.verdict.setVisible(True)
@@ -172,7 +171,7 @@ class LessonRow(QFrame):
         if self.table_button is not None:  # typing a prediction cell by cell is the learner's
             self.table_button.setChecked(False)
             self.table_button.setVisible(False)
-        self.verdict.setText(f"<span style='{MUTED_STYLE}'>answer: {html.escape(answer)}</span>")
+        self.verdict.setText(f"<span style='{MUTED_STYLE}'>answer: {escaped(answer)}</span>")
         self.verdict.setVisible(True)
 
 

@@ -7,7 +7,6 @@ on the last Backward, which PyTorch computes but does not keep.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -25,10 +24,9 @@ from PySide6.QtWidgets import (
 import gradstudio.engine as engine
 from gradstudio.model.document import Node
 from gradstudio.model.gradients import ShownGradient
-from gradstudio.model.regions import decision_regions
 from gradstudio.ui.canvas.lesson_face import HIDDEN_TIP
 from gradstudio.ui.panels.base import PanelDock
-from gradstudio.ui.text_limits import short_name
+from gradstudio.ui.text_limits import escaped, short_name
 from gradstudio.ui.widgets.charts import new_plot, show_regions
 from gradstudio.ui.widgets.tensor_view import TensorView
 
@@ -121,6 +119,8 @@ class ValuesDock(PanelDock):
         """Draw the decision regions when the node is a 2-D classifier's output; hide the plot otherwise."""
         regions = None
         if node is not None and self.workspace is not None:
+            from gradstudio.model.regions import decision_regions  # loaded by the first node shown
+
             regions = decision_regions(self.workspace.model, node.id)
         self.regions_holder.setVisible(regions is not None)
         if regions is None:
@@ -156,7 +156,7 @@ class ValuesDock(PanelDock):
         self.node = node
         workspace = self.workspace
         result = workspace.result(node.id) if node is not None and workspace is not None else None
-        name = html.escape(short_name(node.name)) if node is not None else ""
+        name = escaped(short_name(node.name)) if node is not None else ""
         self.header.setStyleSheet("")
         if node is None:
             self._show_nothing("Select a node to see its value and gradient.")
@@ -165,7 +165,7 @@ class ValuesDock(PanelDock):
         elif result.error is not None:
             self._show_nothing(f"{name} cannot be computed: {result.error}", error=True)
         elif result.blocked_by is not None:
-            source = html.escape(short_name(workspace.name_of(result.blocked_by)))
+            source = escaped(short_name(workspace.name_of(result.blocked_by)))
             self._show_nothing(f"{name} waits for {source}, which has no value")
         else:
             self.header.setText(f"<b>{name}</b> — {describe(result.value)}")
