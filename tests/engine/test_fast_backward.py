@@ -155,20 +155,21 @@ def test_inference_tensors_are_told_apart_per_thread() -> None:
     assert grad_mode.INFERENCE_THREADS[0] == 0 and not torch.ones(1).is_inference()
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_relu_gradient_mask_is_bit_identical_to_where(dtype: type) -> None:
     from gradstudio.engine.ops.unary import _threshold_backward_data
 
     rng = np.random.default_rng(2)
     result = np.maximum(rng.standard_normal((6, 8)), 0).astype(dtype)
     assert _threshold_backward_data(np.ones((), dtype), np.zeros((), dtype)).tolist() == 0.0
-    result[0, :3] = [np.nan, -0.0, 0.0]
+    result[0, :4] = [np.nan, -0.0, 0.0, -np.nan]
     g = rng.standard_normal((8, 6)).astype(dtype).T  # not contiguous
     g[1, :4] = [np.nan, -0.0, -np.inf, -1.0]
-    got = _threshold_backward_data(g, result)
-    expected = np.where(~(result <= 0), g, np.zeros((), g.dtype))
-    assert got.dtype == expected.dtype and got.shape == expected.shape
-    assert got.tobytes() == expected.tobytes()
+    for grad, saved in ((g, result), (np.ascontiguousarray(g.T), result.T)):  # a transposed result too
+        got = _threshold_backward_data(grad, saved)
+        expected = np.where(~(saved <= 0), grad, np.zeros((), grad.dtype))
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert got.tobytes() == expected.tobytes()
 
 
 def test_a_first_gradient_no_one_else_holds_is_stored_without_a_copy(monkeypatch: pytest.MonkeyPatch) -> None:
