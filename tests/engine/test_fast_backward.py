@@ -124,10 +124,21 @@ def _adam_history(monkeypatch: pytest.MonkeyPatch, chunk: int, amsgrad: bool) ->
 
 @pytest.mark.parametrize("amsgrad", [False, True])
 def test_adam_in_pieces_is_bit_identical_to_adam_whole(monkeypatch: pytest.MonkeyPatch, amsgrad: bool) -> None:
-    pieces = _adam_history(monkeypatch, 500, amsgrad)  # 2107 elements: four pieces and a short last one
+    pieces = _adam_history(monkeypatch, 500, amsgrad)  # 2107 elements: four pieces of 432 and a last of 379
     whole = _adam_history(monkeypatch, 10**9, amsgrad)
     for got, expected in zip(pieces, whole):
-        np.testing.assert_array_equal(got, expected)
+        assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize(("size", "chunk"), [(200704, 65536), (2107, 500), (65536, 65536), (65537, 65536),
+                                              (1000, 10), (17, 16)])
+def test_adam_pieces_are_even_whole_cache_lines_or_a_chunk(monkeypatch: pytest.MonkeyPatch, size: int,
+                                                           chunk: int) -> None:
+    monkeypatch.setattr(_adam, "CHUNK", chunk)
+    length = _adam.piece_length(size)
+    pieces = -(-size // length)
+    assert length <= chunk and (length % 16 == 0 or length == chunk) and pieces == -(-size // chunk)
+    assert size - (pieces - 1) * length > 0  # no empty last piece
 
 
 def test_inference_tensors_are_told_apart_per_thread() -> None:
