@@ -44,12 +44,22 @@ def update(grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, max_ex
 
 def update_in_pieces(param: np.ndarray, grad: np.ndarray, moments: list[np.ndarray | None],
                      scratch: np.ndarray, other: np.ndarray, factors: tuple) -> None:
-    """`update` over C-contiguous arrays, CHUNK elements at a time (the passes then stay in cache)."""
+    """`update` over C-contiguous arrays, at most CHUNK elements at a time (the passes then stay in cache)."""
     flat = [array.reshape(-1) for array in (param, grad)] + [None if m is None else m.reshape(-1) for m in moments]
-    for start in range(0, param.size, CHUNK):
-        piece = [None if array is None else array[start:start + CHUNK] for array in flat]
-        length = len(piece[0])
-        piece[0] += update(*piece[1:], scratch[:length], other[:length], factors)
+    length = piece_length(param.size)
+    for start in range(0, param.size, length):
+        piece = [None if array is None else array[start:start + length] for array in flat]
+        count = len(piece[0])
+        piece[0] += update(*piece[1:], scratch[:count], other[:count], factors)
+
+
+def piece_length(size: int) -> int:
+    """At most CHUNK elements, as few pieces as that takes, of even length (whole 16-element runs, so each piece
+    starts on a cache line of an aligned float32 buffer): a short last piece (784 x 256 in 65536s leaves 4096)
+    costs the thirteen numpy calls of a whole one."""
+    pieces = -(-size // CHUNK)
+    even = -(-size // pieces)
+    return min(CHUNK, -(-even // 16) * 16)
 
 
 class FlatMoments:

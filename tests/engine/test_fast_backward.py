@@ -124,10 +124,21 @@ def _adam_history(monkeypatch: pytest.MonkeyPatch, chunk: int, amsgrad: bool) ->
 
 @pytest.mark.parametrize("amsgrad", [False, True])
 def test_adam_in_pieces_is_bit_identical_to_adam_whole(monkeypatch: pytest.MonkeyPatch, amsgrad: bool) -> None:
-    pieces = _adam_history(monkeypatch, 500, amsgrad)  # 2107 elements: four pieces and a short last one
+    pieces = _adam_history(monkeypatch, 500, amsgrad)  # 2107 elements: four pieces of 432 and a last of 379
     whole = _adam_history(monkeypatch, 10**9, amsgrad)
     for got, expected in zip(pieces, whole):
-        np.testing.assert_array_equal(got, expected)
+        assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize(("size", "chunk"), [(200704, 65536), (2107, 500), (65536, 65536), (65537, 65536),
+                                              (1000, 10), (17, 16)])
+def test_adam_pieces_are_even_whole_cache_lines_or_a_chunk(monkeypatch: pytest.MonkeyPatch, size: int,
+                                                           chunk: int) -> None:
+    monkeypatch.setattr(_adam, "CHUNK", chunk)
+    length = _adam.piece_length(size)
+    pieces = -(-size // length)
+    assert length <= chunk and (length % 16 == 0 or length == chunk) and pieces == -(-size // chunk)
+    assert size - (pieces - 1) * length > 0  # no empty last piece
 
 
 def test_inference_tensors_are_told_apart_per_thread() -> None:
@@ -155,20 +166,21 @@ def test_inference_tensors_are_told_apart_per_thread() -> None:
     assert grad_mode.INFERENCE_THREADS[0] == 0 and not torch.ones(1).is_inference()
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_relu_gradient_mask_is_bit_identical_to_where(dtype: type) -> None:
     from gradstudio.engine.ops.unary import _threshold_backward_data
 
     rng = np.random.default_rng(2)
     result = np.maximum(rng.standard_normal((6, 8)), 0).astype(dtype)
     assert _threshold_backward_data(np.ones((), dtype), np.zeros((), dtype)).tolist() == 0.0
-    result[0, :3] = [np.nan, -0.0, 0.0]
+    result[0, :4] = [np.nan, -0.0, 0.0, -np.nan]
     g = rng.standard_normal((8, 6)).astype(dtype).T  # not contiguous
     g[1, :4] = [np.nan, -0.0, -np.inf, -1.0]
-    got = _threshold_backward_data(g, result)
-    expected = np.where(~(result <= 0), g, np.zeros((), g.dtype))
-    assert got.dtype == expected.dtype and got.shape == expected.shape
-    assert got.tobytes() == expected.tobytes()
+    for grad, saved in ((g, result), (np.ascontiguousarray(g.T), result.T)):  # a transposed result too
+        got = _threshold_backward_data(grad, saved)
+        expected = np.where(~(saved <= 0), grad, np.zeros((), grad.dtype))
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert got.tobytes() == expected.tobytes()
 
 
 def test_a_first_gradient_no_one_else_holds_is_stored_without_a_copy(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ import pytest
 import gradstudio.engine as engine
 from gradstudio.engine import _aligned
 from gradstudio.engine.nn import _nll
+from gradstudio.engine.ops import softmax as softmax_ops
 
 LOGITS = {
     "float32": np.random.default_rng(5).standard_normal((7, 4)).astype(np.float32) * 3,
@@ -95,3 +96,30 @@ def test_nll_backward_unrecorded_is_the_recorded_rule_bit_for_bit(reduction: str
         (grad,) = engine.autograd.grad(loss, x, engine.tensor(seed), create_graph=create_graph)
         grads.append(grad.detach().numpy())
     assert grads[0].dtype == grads[1].dtype and grads[0].tobytes() == grads[1].tobytes()
+
+
+def _softmaxes_and_grads(logits: np.ndarray) -> list[tuple[str, bytes, bytes]]:
+    results = []
+    weights = engine.tensor(np.linspace(-1, 2, logits.size).reshape(logits.shape).astype(logits.dtype))
+    for function in (engine.softmax, engine.log_softmax):
+        x = engine.tensor(logits, requires_grad=True)
+        out = function(x, 1)
+        (out * weights).sum().backward()
+        results.append((out.grad_fn.name(), out.detach().numpy().tobytes(), x.grad.numpy().tobytes()))
+    return results
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 10), (8, 1), (40, 32), (9, 3)])
+def test_softmax_of_narrow_rows_is_the_row_by_row_maximum_bit_for_bit(monkeypatch: pytest.MonkeyPatch, dtype: type,
+                                                                      shape: tuple) -> None:
+    logits = (np.random.default_rng(12).standard_normal(shape) * 30).astype(dtype)
+    logits[0, 0] = logits[1, -1] = -0.0  # ties of 0.0 and -0.0 at a row's maximum
+    logits[0, -1] = logits[1, 0] = 0.0
+    logits[0, 1:-1] = logits[1, 1:-1] = -5
+    if shape[0] > 2:
+        logits[2, 0] = np.nan
+        logits[3, :] = [np.inf] + [-np.inf] * (shape[1] - 1)
+    fast = _softmaxes_and_grads(logits)
+    monkeypatch.setattr(softmax_ops, "_NARROW", 0)
+    assert fast == _softmaxes_and_grads(logits)

@@ -8,6 +8,8 @@ that PyTorch records.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from gradstudio.engine import grad_mode
@@ -114,12 +116,12 @@ def _nll_unweighted(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple[np.nd
     """The loss and the gradient's coefficients for rows that all count with weight one (the usual case):
     the general path's arithmetic without its masks, since -1 * v is -v and the weights sum to the count.
     Each row's target is picked by its flat index in the C-contiguous `x` (one index array, not two)."""
-    picks = np.arange(0, x.size, x.shape[1])
-    picks += t
-    losses = x.dtype.type(-1) * x.reshape(-1)[picks]  # as the general path's -weight * value (NaN keeps its sign)
+    picks = _row_starts(x.size, x.shape[1]) + t
+    losses = x.take(picks)  # x.reshape(-1)[picks], in one call
+    np.multiply(losses, x.dtype.type(-1), out=losses)  # as the general path's -weight * value (NaN keeps its sign)
     coefficients = np.zeros(x.shape, x.dtype)  # zeros_like(x), x being C-contiguous
     if reduction == "none":
-        coefficients.reshape(-1)[picks] = -1
+        coefficients.put(picks, -1)
         return losses, coefficients
     data = np.add.reduce(losses, axis=None, dtype=x.dtype)
     if reduction == "mean":
@@ -127,8 +129,17 @@ def _nll_unweighted(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple[np.nd
         data, factor = data / count, x.dtype.type(-1) / count
     else:
         factor = -1
-    coefficients.reshape(-1)[picks] = factor
+    coefficients.put(picks, factor)
     return data, coefficients
+
+
+@functools.lru_cache(maxsize=64)
+def _row_starts(size: int, classes: int) -> np.ndarray:
+    """The flat index of each row's first element in a C-contiguous (size // classes, classes) array: the same
+    for every batch of a training run, so made once (read-only: it is shared)."""
+    starts = np.arange(0, size, classes)
+    starts.flags.writeable = False
+    return starts
 
 
 def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str  # noqa: A002

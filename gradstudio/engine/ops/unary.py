@@ -243,10 +243,9 @@ def _threshold_backward_data(g: np.ndarray, result: np.ndarray) -> np.ndarray:
     integer = _SAME_SIZE_INTEGERS.get(g.dtype.itemsize) if g.dtype.kind == "f" else None
     if integer is None or g.shape != result.shape or not g.ndim:  # (a 0-d comparison gives a scalar, not an array)
         return np.where(~(result <= 0), g, np.zeros((), g.dtype))
-    keep = np.less_equal(result, 0)
-    np.logical_not(keep, out=keep)
-    mask = keep.astype(integer)
-    np.negative(mask, out=mask)  # 1 -> all bits set
+    mask = np.less_equal(result, 0).view(np.int8)  # 1 where the gradient stops
+    np.subtract(mask, 1, out=mask)  # 0 there, -1 (all bits set) where it passes, widened with its sign
+    mask = mask.astype(integer)
     return np.bitwise_and(g.view(integer), mask, out=mask).view(g.dtype)
 
 
