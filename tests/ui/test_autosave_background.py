@@ -34,7 +34,8 @@ class ScriptedStore(RecoveryStore):
         self.started = threading.Semaphore(0)
         self.failing: set[int] = set()  # which writes (1, 2, ...) raise
 
-    def write_snapshot(self, recovery: RecoverySnapshot, cancelled: Callable[[], bool] = lambda: False) -> Path:
+    def write_snapshot(self, recovery: RecoverySnapshot, cancelled: Callable[[], bool] = lambda: False,
+                       pace: Callable[[], None] | None = None) -> Path:
         self.threads.append(threading.current_thread())
         number = len(self.threads)
         self.started.release()

@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +29,7 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from gradstudio.model.collector import collection_paused
 from gradstudio.model.io.fileformat import GraphFileError
 from gradstudio.ui.io.background_writer import BackgroundWriter
 from gradstudio.ui.io.recovery_files import STATE_DIR_VARIABLE, Recovery, RecoveryStore, snapshot
@@ -104,12 +104,14 @@ class Autosaver(QObject):
         if not self._dirty and (self.writer.busy() or self.store.exists()):
             return False
         try:
-            taken = snapshot(workspace.document, workspace.path, workspace.display_name)
+            with collection_paused():  # thousands of small copies: no full collection for them mid-edit
+                taken = snapshot(workspace.document, workspace.path, workspace.display_name)
         except Exception as error:  # autosave must never take the app down: say so once, keep editing
             self._report_failure(error)
             return False
         self._dirty = False
-        self.writer.submit(partial(self.store.write_snapshot, taken))
+        store = self.store
+        self.writer.submit(lambda cancelled, pace: store.write_snapshot(taken, cancelled, pace))
         return True
 
     def wait(self) -> None:

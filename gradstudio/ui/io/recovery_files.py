@@ -9,7 +9,8 @@ whose process is still alive belongs to a running GradStudio and is never
 offered; the start time guards against a later process reusing the id.
 
 Writing is split for autosave: `snapshot` (cheap, on the thread that edits the document) and
-`write_snapshot` (serialise, write, fsync: safe on a worker thread, and cancellable between its files).
+`write_snapshot` (build the file data, serialise, write, fsync: safe on a worker thread, and cancellable
+between its files).
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.io import fileformat
+from gradstudio.model.io.snapshot import DocumentSnapshot, take_snapshot
 
 STATE_DIR_VARIABLE = "GRADSTUDIO_STATE_DIR"
 SIDECAR_VERSION = 1
@@ -102,16 +103,16 @@ class Recovery:
 
 @dataclass(frozen=True)
 class RecoverySnapshot:
-    """What one autosave writes, taken at one moment: the file data (`fileformat.to_data`) and the sidecar's names."""
+    """What one autosave writes, taken at one moment: the document's snapshot and the sidecar's names."""
 
-    data: dict[str, Any]
+    document: DocumentSnapshot
     original_path: str | None
     display_name: str
 
 
 def snapshot(document: GraphDocument, original_path: str | None, display_name: str) -> RecoverySnapshot:
     """The document as it is now, sharing nothing the editing thread may change (milliseconds at 5,000 nodes)."""
-    return RecoverySnapshot(fileformat.to_data(document), original_path, display_name)
+    return RecoverySnapshot(take_snapshot(document), original_path, display_name)
 
 
 class RecoveryStore:
@@ -142,15 +143,17 @@ class RecoveryStore:
         self.write_snapshot(snapshot(document, original_path, display_name))  # never cancelled
         return self.graph_file
 
-    def write_snapshot(self, recovery: RecoverySnapshot, cancelled: Callable[[], bool] = lambda: False) -> Path | None:
+    def write_snapshot(self, recovery: RecoverySnapshot, cancelled: Callable[[], bool] = lambda: False,
+                       pace: Callable[[], None] | None = None) -> Path | None:
         """Write a snapshot as this writer's recovery file and sidecar; None when `cancelled()` turned true first.
 
         Cancellation is checked before each file, so a cancelled write leaves no temporary file behind and
-        at most a graph file without a sidecar (never offered; `clear` removes it)."""
+        at most a graph file without a sidecar (never offered; `clear` removes it). `pace` is called while
+        the graph file's text is built (see `fileformat.format_json`)."""
         if cancelled():
             return None
         self.folder.mkdir(parents=True, exist_ok=True)
-        fileformat.write_data(recovery.data, self.graph_file)
+        fileformat.write_data(fileformat.to_data(recovery.document, pace), self.graph_file, pace=pace)
         if cancelled():
             return None
         header = {"version": SIDECAR_VERSION, "graph_file": self.graph_file.name,
