@@ -3,6 +3,7 @@ neither a save, an exit nor a failed write loses work or leaves a recovery file 
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from recovery_helpers import move_steps
 from ui_helpers import DialogRecorder
 
 from gradstudio.model.io import fileformat
+from gradstudio.ui.io.background_writer import BackgroundWriter
 from gradstudio.ui.io.recovery_files import RecoverySnapshot, RecoveryStore
 from gradstudio.ui.main_window import MainWindow
 
@@ -179,3 +181,28 @@ def test_a_failed_write_does_not_drop_the_write_waiting_behind_it(chain: MainWin
     scripted.gate.set()
     chain.autosave.wait()
     assert saved_data(scripted) == fileformat.to_data(chain.document)
+
+
+def test_cancel_stops_a_running_job_at_its_next_pace_and_reports_nothing(qtbot: Any) -> None:
+    writer = BackgroundWriter("test-writer")
+    reports: list[tuple[object, object]] = []
+    writer.finished.connect(lambda result, error: reports.append((result, error)))
+    started, seen = threading.Event(), {}
+
+    def endless(cancelled: Callable[[], bool], pace: Callable[[], None]) -> str:
+        seen["collector on"] = gc.isenabled()
+        started.set()
+        while True:  # only pace's WriteCancelled ends it
+            pace()
+
+    writer.submit(endless)
+    writer.submit(lambda cancelled, pace: "never")  # waiting: dropped by the cancel
+    assert started.wait(10)
+    writer.cancel()
+    qtbot.wait(50)
+    assert reports == [] and not writer.busy()
+    assert seen["collector on"] is False and gc.isenabled()
+    writer.submit(lambda cancelled, pace: "next")
+    writer.wait()
+    assert reports == [("next", None)]
+    writer.shutdown()
