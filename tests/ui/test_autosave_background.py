@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QMessageBox
 from recovery_helpers import move_steps
 from ui_helpers import DialogRecorder
 
+from gradstudio.model.document import AddNode, GraphDocument, Node
 from gradstudio.model.io import fileformat
+from gradstudio.model.io.datafiles import LARGE
 from gradstudio.ui.io.background_writer import BackgroundWriter
 from gradstudio.ui.io.recovery_files import RecoverySnapshot, RecoveryStore
 from gradstudio.ui.main_window import MainWindow
@@ -206,3 +208,22 @@ def test_cancel_stops_a_running_job_at_its_next_pace_and_reports_nothing(qtbot: 
     writer.wait()
     assert reports == [("next", None)]
     writer.shutdown()
+
+
+def test_a_submit_after_shutdown_is_ignored() -> None:
+    writer = BackgroundWriter("test-writer")
+    writer.shutdown()
+    writer.submit(lambda cancelled, pace: "late")
+    assert not writer.busy()
+
+
+def test_clearing_removes_the_large_leaf_data_written_beside_the_recovery_file(tmp_path: Path) -> None:
+    document = GraphDocument()
+    document.apply(AddNode(Node("big", "tensor", "big", {"shape": (LARGE + 1,), "init": "values",
+                                                        "values": tuple(range(LARGE + 1))})))
+    store = RecoveryStore(tmp_path)
+    store.write(document, None, "Untitled")
+    assert (store.data_folder / "big.npy").is_file()
+    assert fileformat.to_data(fileformat.load(store.graph_file)) == fileformat.to_data(document)
+    store.clear()
+    assert leftovers(tmp_path) == []

@@ -93,13 +93,17 @@ class BackgroundWriter(QObject):
         self._relay.done.connect(self._done)
         self._running: _Run | None = None
         self._waiting: Job | None = None
+        self._closed = False
 
     def busy(self) -> bool:
         """True while a job runs or waits."""
         return self._running is not None or self._waiting is not None
 
     def submit(self, job: Job) -> None:
-        """Run `job` now if the worker is idle, else after the running one (replacing any job already waiting)."""
+        """Run `job` now if the worker is idle, else after the running one (replacing any job already waiting);
+        after `shutdown`, nothing."""
+        if self._closed:
+            return
         if self._running is None:
             self._start(job)
         else:
@@ -125,6 +129,7 @@ class BackgroundWriter(QObject):
 
     def shutdown(self) -> None:
         """Cancel, then end the worker thread (the writer takes no more jobs)."""
+        self._closed = True
         self.cancel()
         self._executor.shutdown(wait=True)
 

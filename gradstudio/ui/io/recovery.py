@@ -226,6 +226,7 @@ def restore(window: MainWindow, recovery: Recovery) -> bool:
     window.undo_stack.resetClean()
     window.autosave.autosave()
     window.autosave.wait()  # the restored work is on disk under this run before the old file goes
-    recovery.discard()
+    if window.autosave.store.exists():  # if that write failed, the old file stays: still the only copy on disk
+        recovery.discard()
     window.show_message(f"Restored “{recovery.display_name}”: save it to keep it")
     return True
