@@ -91,6 +91,28 @@ def test_dumps_does_not_change_the_document():
     assert document.snapshot() == before
 
 
+def test_a_snapshot_is_written_as_it_was_taken_whatever_the_document_does_meanwhile(tmp_path):
+    document = loads(json.dumps(base_data()))
+    document.apply(AddNode(Node("big", "tensor", "big", {"shape": (3, 4000), "init": "values",
+                                                        "values": tuple(float(i) for i in range(12_000))})))
+    snapshot = fileformat.to_data(document)
+    at_snapshot = dumps(document)
+    save(document, tmp_path / "then.gsg")
+    document.apply(SetAttribute("big", "values", tuple(-1.0 for _ in range(12_000))))
+    document.apply(SetAttribute("n1", "init", "zeros"))
+    document.apply(SetSetting("grad_mode", "no_grad"))
+    fileformat.write_data(snapshot, tmp_path / "snap.gsg")
+    assert load(tmp_path / "snap.gsg").snapshot() == load(tmp_path / "then.gsg").snapshot()
+    assert dumps(load(tmp_path / "snap.gsg")) == at_snapshot
+    assert sorted(os.listdir(tmp_path / "snap.data")) == ["big.npy"]  # the large values still go beside the file
+
+
+def test_json_scalars_are_written_as_json_writes_them():
+    values = [0.1, -0.0, 1e300, 5e-324, 3.0, 7, -10**30, True, False, None, "é\"\\\n\x01", "日本"]
+    assert fileformat.format_json(values) == json.dumps(values, ensure_ascii=False)
+    assert fileformat.format_json([math.nan, math.inf, -math.inf]) == "[NaN, Infinity, -Infinity]"
+
+
 # ----- saving -------------------------------------------------------------------------------------------
 
 

@@ -42,8 +42,10 @@ def test_recovery_folder_is_in_the_overridable_state_folder(state_dir: Path) -> 
 def test_autosave_writes_after_twenty_edits_only(chain: MainWindow) -> None:
     store = chain.autosave.store
     move_steps(chain, AUTOSAVE_EDITS - 1)
+    chain.autosave.wait()
     assert not store.exists()
     move_steps(chain, 1)
+    chain.autosave.wait()  # written on the worker thread
     assert store.exists()
     assert fileformat.to_data(fileformat.load(store.graph_file)) == fileformat.to_data(chain.document)
     header = json.loads(store.sidecar.read_text(encoding="utf-8"))
@@ -51,6 +53,7 @@ def test_autosave_writes_after_twenty_edits_only(chain: MainWindow) -> None:
     assert header["original_path"] is None
     assert header["display_name"] == "Untitled"
     move_steps(chain, AUTOSAVE_EDITS)  # the next twenty write again
+    chain.autosave.wait()
     assert fileformat.to_data(fileformat.load(store.graph_file)) == fileformat.to_data(chain.document)
 
 
@@ -85,6 +88,7 @@ def test_a_clean_exit_removes_the_recovery_file_and_cancel_keeps_it(chain: MainW
                                                                     dialogs: DialogRecorder) -> None:
     store = chain.autosave.store
     move_steps(chain, AUTOSAVE_EDITS)
+    chain.autosave.wait()
     assert store.exists()
     dialogs.answers["question"] = Buttons.Cancel
     assert not chain.close()
@@ -104,6 +108,7 @@ def test_switching_documents_drops_the_old_documents_recovery_file(chain: MainWi
     assert not store.exists()
     assert chain.editor.add_node("tensor", (0, 0)) is not None
     assert chain.autosave.autosave()
+    chain.autosave.wait()
     assert fileformat.to_data(fileformat.load(store.graph_file)) == fileformat.to_data(chain.document)
 
 
@@ -196,7 +201,10 @@ def test_a_failing_autosave_says_so_once_and_editing_and_closing_go_on(chain: Ma
     chain.autosave.store = RecoveryStore(blocker / "recovery")
     messages: list[str] = []
     chain.workspace.message.connect(messages.append)
-    move_steps(chain, 2 * AUTOSAVE_EDITS)
+    move_steps(chain, AUTOSAVE_EDITS)
+    chain.autosave.wait()
+    move_steps(chain, AUTOSAVE_EDITS)
+    chain.autosave.wait()
     assert len(messages) == 1 and messages[0].startswith("Autosave failed")
     assert chain.isWindowModified()
     dialogs.answers["question"] = Buttons.Discard

@@ -16,34 +16,43 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.model.document import GraphDocument
 from gradstudio.model.io.fileschema import GraphFileError, expect_str
 
 LARGE = 10_000
 NUMPY_DTYPES = {"float32": np.float32, "float64": np.float64, "int64": np.int64, "bool": np.bool_}
 
 
-def is_large(attributes: dict[str, Any]) -> bool:
-    """True when a tensor leaf's explicit values go to a sibling `.npy` file."""
-    return attributes.get("init") == "values" and len(attributes.get("values", ())) > LARGE
+def is_large(record: dict[str, Any]) -> bool:
+    """True when a node record is a tensor leaf whose explicit values go to a sibling `.npy` file."""
+    attributes = record.get("attributes", {})
+    return (record.get("kind") == "tensor" and attributes.get("init") == "values"
+            and flat_length(attributes.get("values", ())) > LARGE)
 
 
-def write_large(document: GraphDocument, data: dict[str, Any], path: str | os.PathLike[str],
-                write: Any) -> None:
-    """Move each large leaf's values out of the file `data` into `NAME.data/ID.npy` beside `path`."""
+def flat_length(values: list) -> int:
+    """How many numbers a file's values hold, flat or nested in rows."""
+    if values and isinstance(values[0], list):
+        return sum(flat_length(row) for row in values)
+    return len(values)
+
+
+def write_large(data: dict[str, Any], path: str | os.PathLike[str], write: Any) -> None:
+    """Move each large leaf's values out of the file `data` into `NAME.data/ID.npy` beside `path`.
+
+    Works from the records alone (not the document), so a snapshot can be written on another thread."""
     target = Path(os.path.realpath(path))
     folder = f"{target.stem}.data"
     for record in data["nodes"]:
-        node = document.nodes[record["id"]]
-        if node.kind != "tensor" or not is_large(node.attributes):
+        if not is_large(record):
             continue
-        array = np.asarray(node.attributes["values"], dtype=NUMPY_DTYPES[node.attributes["dtype"]])
+        attributes = record["attributes"]
+        array = np.asarray(attributes["values"], dtype=NUMPY_DTYPES[attributes["dtype"]])
         buffer = io.BytesIO()
-        np.save(buffer, array.reshape(tuple(node.attributes["shape"])), allow_pickle=False)
+        np.save(buffer, array.reshape(tuple(attributes["shape"])), allow_pickle=False)
         (target.parent / folder).mkdir(exist_ok=True)
-        write(target.parent / folder / f"{node.id}.npy", buffer.getvalue())
-        del record["attributes"]["values"]
-        record["data"] = f"{folder}/{node.id}.npy"
+        write(target.parent / folder / f"{record['id']}.npy", buffer.getvalue())
+        del attributes["values"]
+        record["data"] = f"{folder}/{record['id']}.npy"
 
 
 def read_large(raw: Any, path: str, base: Path | None, shape: tuple[int, ...], dtype: str) -> list:

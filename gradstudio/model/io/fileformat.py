@@ -6,6 +6,10 @@ model's own edits; any problem becomes one `GraphFileError` naming the place in
 the file. Writing is deterministic (fixed key order; nodes in the document's
 order, which breaks ties in the evaluation order; edges by target and port),
 so save -> load -> save gives the same bytes.
+
+Saving is split so that the slow part can leave the UI thread: autosave takes a `snapshot.take_snapshot`
+of the document there (milliseconds), and on a worker builds the file data from it with `to_data` (plain
+JSON values, built fresh) and writes them with `write_data`, while editing goes on.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import re
 import stat
 import time
 from collections.abc import Callable
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradstudio.model.annotations import Annotation
 from gradstudio.model.document import Edge, GraphDocument, Node
@@ -30,8 +36,11 @@ from gradstudio.model.leaves import LeafError, element_count
 from gradstudio.model.lesson import Hidden
 from gradstudio.model.train_settings import history_record
 
+if TYPE_CHECKING:
+    from gradstudio.model.io.snapshot import DocumentSnapshot
+
 __all__ = ["FORMAT", "CURRENT_VERSION", "MAX_FILE_BYTES", "GraphFileError", "ReadOnlyTargetError", "dumps", "save",
-           "write_atomically", "remove_stale_temps", "loads", "load",
+           "to_data", "write_data", "write_atomically", "remove_stale_temps", "loads", "load",
            "format_json", "node_record", "edge_record", "annotation_record", "edge_order"]
 
 # ----- writing ----------------------------------------------------------------------------------------------
@@ -61,9 +70,19 @@ def save(document: GraphDocument, path: str | os.PathLike[str], replace_read_onl
     """
     if not replace_read_only and _read_only(Path(os.path.realpath(path))):
         raise ReadOnlyTargetError(errno.EACCES, "the file is read-only; saving would replace it", str(path))
-    data = to_data(document)
-    write_large(document, data, path, write_atomically)
-    write_atomically(path, (format_json(data) + "\n").encode("utf-8"), replace_read_only)
+    write_data(to_data(document), path, replace_read_only)
+
+
+def write_data(data: dict[str, Any], path: str | os.PathLike[str], replace_read_only: bool = False,
+               pace: Callable[[], None] | None = None) -> None:
+    """Write a `to_data` snapshot to `path` atomically (large leaf data to sibling `.npy` files first).
+
+    Reads nothing but `data`, so it may run on another thread while the document changes; it takes the
+    large values out of `data`'s records, so a snapshot is written once. `pace` is `format_json`'s: an
+    exception it raises stops the write before the graph file is touched.
+    """
+    write_large(data, path, write_atomically)
+    write_atomically(path, (format_json(data, pace=pace) + "\n").encode("utf-8"), replace_read_only)
 
 
 def temp_name(target: Path) -> Path:
@@ -142,8 +161,10 @@ def _sync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def to_data(document: GraphDocument) -> dict[str, Any]:
-    """The document as plain JSON values, in the file's key and item order."""
+def to_data(document: GraphDocument | DocumentSnapshot, pace: Callable[[], None] | None = None) -> dict[str, Any]:
+    """The document (or a snapshot of one) as plain JSON values, in the file's key and item order.
+
+    `pace`, when given, is called after each node record (see `format_json`)."""
     settings = document.settings
     return {
         "format": FORMAT,
@@ -151,13 +172,14 @@ def to_data(document: GraphDocument) -> dict[str, Any]:
         "settings": {"grad_mode": settings.grad_mode, "backward_target": settings.backward_target,
                      "training": settings.training.record() if settings.training is not None else None,
                      "loss_history": history_record(settings.loss_history)},
-        "nodes": [node_record(node) for node in document.nodes.values()],
+        "nodes": [node_record(node) for node in document.nodes.values()] if pace is None else [
+            _paced(node_record(node), pace) for node in document.nodes.values()],
         "edges": [edge_record(edge) for edge in sorted(document.edges.values(), key=edge_order(document))],
         "annotations": [annotation_record(item) for item in document.annotations.values()],
     }
 
 
-def edge_order(document: GraphDocument) -> Callable[[Edge], tuple]:
+def edge_order(document: GraphDocument | DocumentSnapshot) -> Callable[[Edge], tuple]:
     """The sort key that writes edges by target node (in document order), then by the target's port order."""
     rank = {node_id: index for index, node_id in enumerate(document.nodes)}
 
@@ -213,8 +235,14 @@ def annotation_record(item: Annotation) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    """`value` as fresh JSON lists and dicts (a flat tuple of numbers, a leaf's values, in one C-speed copy)."""
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        items = list(value)
+        if any(isinstance(item, (list, tuple, dict)) for item in items):
+            return [_plain(item) for item in items]
+        return items
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
     return value
 
 
@@ -231,24 +259,46 @@ def _nest(values: list, shape: Any) -> list:
     return values
 
 
-def format_json(value: Any, level: int = 0) -> str:
-    """JSON with two-space indents; arrays and objects holding only scalars stay on one line."""
+def format_json(value: Any, level: int = 0, pace: Callable[[], None] | None = None) -> str:
+    """JSON with two-space indents; arrays and objects holding only scalars stay on one line.
+
+    `pace`, when given, is called after each item of the two outer levels' arrays (each node record, say):
+    a worker thread uses it to let the UI thread run, or to stop a cancelled write."""
+    inner = pace if level < 1 else None
     if isinstance(value, dict):
-        items = [f"{_scalar(key)}: {format_json(item, level + 1)}" for key, item in value.items()]
-        brackets, inner = "{}", value.values()
+        items = [f"{_scalar(key)}: {format_json(item, level + 1, inner)}" for key, item in value.items()]
+        brackets, inner_values = "{}", value.values()
     elif isinstance(value, list):
-        items = [format_json(item, level + 1) for item in value]
-        brackets, inner = "[]", value
+        items = [format_json(item, level + 1) for item in value] if pace is None else [
+            _paced(format_json(item, level + 1, inner), pace) for item in value]
+        brackets, inner_values = "[]", value
     else:
         return _scalar(value)
-    if all(not isinstance(item, (dict, list)) for item in inner):
+    if all(not isinstance(item, (dict, list)) for item in inner_values):
         return brackets[0] + ", ".join(items) + brackets[1]
     pad = "  " * (level + 1)
     return brackets[0] + "\n" + ",\n".join(pad + item for item in items) + "\n" + "  " * level + brackets[1]
 
 
+def _paced(item: Any, pace: Callable[[], None]) -> Any:
+    pace()
+    return item
+
+
+_JSON_CONSTANTS = {True: "true", False: "false", None: "null"}
+
+
 def _scalar(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    """One JSON scalar, exactly as `json.dumps(value, ensure_ascii=False)` writes it (the common types without
+    building an encoder per value: this is most of a save's time)."""
+    kind = type(value)
+    if kind is float:
+        return _float_text(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool or value is None:
+        return _JSON_CONSTANTS[value]
+    text = encode_basestring(value) if kind is str else json.dumps(value, ensure_ascii=False)
     if isinstance(value, str) and not text.isascii():
         try:
             text.encode("utf-8")
@@ -282,6 +332,15 @@ def loads(text: str | bytes, base: Path | None = None) -> GraphDocument:
         except UnicodeDecodeError as error:
             raise GraphFileError("", f"not UTF-8 text (byte {error.start} is {text[error.start]:#04x})") from None
     return read_document(text.removeprefix("\ufeff"), base)
+
+
+def _float_text(value: float) -> str:
+    """A float as json writes it: repr, with NaN and the infinities spelled as JavaScript does."""
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
 
 
 def _too_big() -> str:

@@ -5,6 +5,10 @@
   index changes (edits, undos and redos).
 - Saving it, undoing back to the saved state, switching to another document (the
   window asked about unsaved work first) or a clean exit removes the file.
+- A write never pauses editing: the document's snapshot is taken on the UI thread (milliseconds), and
+  serialising, writing and fsync run on a worker thread (`BackgroundWriter`), one write at a time; edits
+  made meanwhile are written right after it, as one write of the latest snapshot. Removing the file first
+  cancels and waits out a write in flight, so no late write brings it back.
 - At start, `offer_recovery` finds the files of processes that no longer run and
   asks: Restore, Discard, Show File, or Keep for Later.
 
@@ -25,8 +29,10 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from gradstudio.model.collector import collection_paused
 from gradstudio.model.io.fileformat import GraphFileError
-from gradstudio.ui.io.recovery_files import STATE_DIR_VARIABLE, Recovery, RecoveryStore
+from gradstudio.ui.io.background_writer import BackgroundWriter
+from gradstudio.ui.io.recovery_files import STATE_DIR_VARIABLE, Recovery, RecoveryStore, snapshot
 
 if TYPE_CHECKING:
     from gradstudio.ui.main_window import MainWindow
@@ -66,7 +72,9 @@ class Autosaver(QObject):
         self.edits_since_write = 0
         self.workspace: Workspace | None = None
         self._failed = False
-        self._dirty = False  # changed since the last write
+        self._dirty = False  # changed since the last snapshot was taken
+        self.writer = BackgroundWriter("gradstudio-autosave", self)
+        self.writer.finished.connect(self._write_finished)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.autosave)
@@ -77,7 +85,7 @@ class Autosaver(QObject):
         if self.workspace is not None:
             self.workspace.undo_stack.indexChanged.disconnect(self._index_changed)
             self.workspace.undo_stack.cleanChanged.disconnect(self._clean_changed)
-        self.store.clear()
+        self.clear()
         self.workspace = workspace
         self.edits_since_write = 0
         self._dirty = False
@@ -85,31 +93,55 @@ class Autosaver(QObject):
         workspace.undo_stack.cleanChanged.connect(self._clean_changed)
 
     def autosave(self) -> bool:
-        """Write the recovery file if the document has unsaved changes not yet written; True when written."""
+        """Start writing the recovery file if the document has unsaved changes not yet written; True when started.
+
+        Only the snapshot is taken here; the write runs on the worker and `written` says when it is on disk."""
         workspace = self.workspace
         self.edits_since_write = 0
         if workspace is None or workspace.undo_stack.isClean():
-            self.store.clear()
+            self.clear()
             return False
-        if not self._dirty and self.store.exists():
+        if not self._dirty and (self.writer.busy() or self.store.exists()):
             return False
         try:
-            path = self.store.write(workspace.document, workspace.path, workspace.display_name)
+            with collection_paused():  # thousands of small copies: no full collection for them mid-edit
+                taken = snapshot(workspace.document, workspace.path, workspace.display_name)
         except Exception as error:  # autosave must never take the app down: say so once, keep editing
-            log.exception("autosave to %s failed", self.store.folder)
-            if not self._failed:
-                workspace.message.emit(f"Autosave failed: {error}")
-            self._failed = True
+            self._report_failure(error)
             return False
-        self._failed = False
         self._dirty = False
-        self.written.emit(str(path))
+        store = self.store
+        self.writer.submit(lambda cancelled, pace: store.write_snapshot(taken, cancelled, pace))
         return True
+
+    def wait(self) -> None:
+        """Block until the writes started so far are on disk (or failed) and reported."""
+        self.writer.wait()
+
+    def clear(self) -> None:
+        """Cancel a write in flight (waiting it out), then remove the recovery file: nothing recreates it later."""
+        self.writer.cancel()
+        self.store.clear()
 
     def stop(self) -> None:
         """A clean exit: no more writes, and the recovery file goes."""
         self.timer.stop()
+        self.writer.shutdown()
         self.store.clear()
+
+    def _write_finished(self, path: object, error: object) -> None:
+        if isinstance(error, BaseException):
+            self._report_failure(error)
+            self._dirty = True  # what failed is still unwritten: the next autosave writes it
+            return
+        self._failed = False
+        self.written.emit(str(path))
+
+    def _report_failure(self, error: BaseException) -> None:
+        log.error("autosave to %s failed", self.store.folder, exc_info=error)
+        if not self._failed and self.workspace is not None:
+            self.workspace.message.emit(f"Autosave failed: {error}")
+        self._failed = True
 
     def _index_changed(self, _index: int) -> None:
         self._dirty = True
@@ -121,7 +153,7 @@ class Autosaver(QObject):
         self._dirty = True
         if clean:
             self.edits_since_write = 0
-            self.store.clear()
+            self.clear()
 
 
 # ----- at start: offer what a crashed run left ----------------------------------------------------------------------
@@ -193,6 +225,8 @@ def restore(window: MainWindow, recovery: Recovery) -> bool:
     window.set_document(document, recovery.original_path, recovery.display_name)
     window.undo_stack.resetClean()
     window.autosave.autosave()
-    recovery.discard()
+    window.autosave.wait()  # the restored work is on disk under this run before the old file goes
+    if window.autosave.store.exists():  # if that write failed, the old file stays: still the only copy on disk
+        recovery.discard()
     window.show_message(f"Restored “{recovery.display_name}”: save it to keep it")
     return True
