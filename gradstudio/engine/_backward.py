@@ -25,6 +25,7 @@ from gradstudio.engine._hooks import run_post_hooks, run_prehooks
 from gradstudio.engine._tensor import Tensor
 
 _make = Tensor._make
+_GRAD_OFF = grad_mode.GRAD_OFF
 
 # observer(node, incoming_gradient, outgoing_gradients): called once per executed node
 BackwardObserver = Callable[[Node, Tensor, tuple], None]
@@ -202,7 +203,9 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
     release = not retain_graph
     state = grad_mode.STATE
     grad_was_enabled = state.enabled
-    state.enabled = False
+    if grad_was_enabled:  # state.set_enabled(False), inlined
+        state.enabled = False
+        _GRAD_OFF.append(None)
     node: Node | None = root
     try:
         while True:
@@ -270,7 +273,8 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
             else:
                 break
     finally:
-        state.enabled = grad_was_enabled
+        if state.enabled is not grad_was_enabled:  # (a hook may have set grad mode without restoring it)
+            state.set_enabled(grad_was_enabled)
 
 
 def execute(
@@ -318,7 +322,7 @@ def execute(
     release = not retain_graph
     state = grad_mode.STATE
     grad_was_enabled = state.enabled
-    state.enabled = bool(create_graph)
+    state.set_enabled(bool(create_graph))
     follow: Node | None = None  # the one node that became ready while the queue was empty: next, unqueued
     try:
         while True:
@@ -377,5 +381,5 @@ def execute(
                         push(ready, (_priority(child), next(tiebreak), child))
             child_grad = pending = grads = None  # hold no gradient past its node: AccumulateGrad counts holders
     finally:
-        state.enabled = grad_was_enabled
+        state.set_enabled(grad_was_enabled)
     return results

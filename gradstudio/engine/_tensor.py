@@ -410,7 +410,7 @@ def is_tensor(value: Any) -> bool:
 
 def tracking(*tensors: Tensor) -> bool:
     """Whether an op on these tensors must be recorded right now."""
-    if not grad_mode.STATE.enabled:
+    if grad_mode.GRAD_OFF and not _STATE.enabled:
         return False
     for tensor in tensors:  # a loop, not any(generator): this runs for every op
         if tensor._requires_grad:

@@ -38,6 +38,7 @@ def check_can_require_grad_created(numpy_dtype: np.dtype) -> None:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
 
 
+_empty = np.empty  # one global read in the constructors a tiny graph starts with
 _MISSING = object()  # an argument not given (None is a value some of them refuse with their own message)
 _PYTHON_DTYPES = {bool: np.dtype(np.bool_), int: _dtype.DEFAULT_INT, float: _dtype.DEFAULT_FLOAT}
 
@@ -128,7 +129,9 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None, **keywords: Any) -> Tensor:
     """A tensor of ones (`size=` also accepted)."""
-    return _finish(np.ones(_shape_argument("ones", size, keywords, dtype), _float_dtype(dtype)), None, requires_grad)
+    array = _empty(_shape_argument("ones", size, keywords, dtype), _float_dtype(dtype))
+    array.fill(1)  # np.ones's own two steps (empty, then one fill) without its Python-level wrapper
+    return _finish(array, None, requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None, **keywords: Any) -> Tensor:

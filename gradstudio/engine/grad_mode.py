@@ -20,6 +20,11 @@ import numpy as np
 # inference mode; while no thread is, a plain list read answers without the slower thread-local lookup.
 INFERENCE_THREADS = [0]
 _INFERENCE_LOCK = threading.Lock()
+# One entry per thread whose grad mode is off right now (in no_grad, inference mode or a backward pass). While it
+# is empty, grad mode is on in every thread, and an op learns that from `not GRAD_OFF` (a global read) instead of
+# the thread-local flag (~8x dearer). Every write of `enabled` goes through `_GradState.set_enabled`, which keeps
+# it so: list.append and list.pop are atomic under the GIL, so no lock is needed.
+GRAD_OFF: list[None] = []
 
 
 class _GradState(threading.local):
@@ -39,6 +44,16 @@ class _GradState(threading.local):
         self.inference = False
         self.inference_grad = False
 
+    def set_enabled(self, mode: bool) -> None:
+        """Turn recording on or off in this thread, keeping GRAD_OFF's entry for it."""
+        if mode:
+            if not self.enabled:
+                GRAD_OFF.pop()
+                self.enabled = True
+        elif self.enabled:
+            GRAD_OFF.append(None)
+            self.enabled = False
+
     def save(self) -> tuple[bool, bool, bool]:
         """The whole state, for a context to restore on exit."""
         return self.enabled, self.inference, self.inference_grad
@@ -46,7 +61,8 @@ class _GradState(threading.local):
     def restore(self, saved: tuple[bool, bool, bool]) -> None:
         """Put back a state from `save`."""
         was_inference = self.inference
-        self.enabled, self.inference, self.inference_grad = saved
+        self.set_enabled(saved[0])
+        self.inference, self.inference_grad = saved[1], saved[2]
         if saved[1] != was_inference:
             with _INFERENCE_LOCK:
                 INFERENCE_THREADS[0] += 1 if saved[1] else -1
@@ -56,7 +72,7 @@ class _GradState(threading.local):
         if self.inference:
             self.inference_grad = mode
         else:
-            self.enabled = mode
+            self.set_enabled(mode)
 
 
 STATE = _GradState()

@@ -268,3 +268,23 @@ def test_a_retained_view_keeps_its_gradient_when_in_place_rewrites_its_history()
     assert view.grad_fn._hooked
     assert view.grad.tolist() == [2.0, 2.0]
     assert x.grad.tolist() == [0.0, 6.0, 6.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", [None, torch.float64, torch.int64, torch.int32, torch.bool])
+@pytest.mark.parametrize("size", [(3,), (2, 3), (), (0,), (4, 0, 2)])
+def test_ones_fills_an_empty_array_as_np_ones_does(dtype, size: tuple) -> None:
+    """ones() fills an empty array itself instead of calling np.ones: the same values, dtype, shape and
+    layout, a fresh writeable array each time."""
+    data = torch.ones(size, dtype=dtype)._data
+    expected = np.ones(size, np.float32 if dtype is None else dtype.numpy_dtype)
+    assert data.dtype == expected.dtype and data.shape == expected.shape and np.array_equal(data, expected)
+    assert data.flags.c_contiguous and data.flags.writeable and data.flags.owndata
+    assert not np.shares_memory(data, torch.ones(size, dtype=dtype)._data)
+
+
+def test_ones_keeps_its_argument_checks() -> None:
+    with pytest.raises(RuntimeError, match="Trying to create tensor with negative dimension -1"):
+        torch.ones(-1)
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype can require"):
+        torch.ones(2, dtype=torch.int64, requires_grad=True)
+    assert torch.ones(size=(2,), requires_grad=True).requires_grad

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import gradstudio.engine as engine
+from gradstudio.engine import grad_mode
 
 TORCH_MISSING = "PyTorch not installed: differential tests against real PyTorch skipped"
 TIMEOUT = 10.0  # seconds; only a broken test waits this long
@@ -175,6 +176,7 @@ SCENARIOS = [pytest.param(scenario, expected, id=scenario.__name__) for scenario
 def test_engine_grad_mode_is_thread_local(scenario: Callable[[Any], list], expected: list) -> None:
     assert scenario(engine) == expected
     assert engine.is_grad_enabled() and not engine.is_inference_mode_enabled()
+    assert grad_mode.GRAD_OFF == []  # every thread back in grad mode: ops read the fast answer again
 
 
 @pytest.mark.parametrize(("scenario", "expected"), SCENARIOS)
@@ -200,3 +202,47 @@ def test_a_new_thread_gets_ieee_results_without_numpy_warnings() -> None:
     thread.start()
     thread.join()
     assert results == [([float("-inf"), 0.0], 100.0)]
+
+
+def grad_mode_after_a_hook_switches_it(t: Any, outer: bool, inner: bool) -> list:
+    """A node hook sets grad mode without restoring it during a backward run inside `set_grad_enabled(outer)`:
+    what grad mode is after the backward, and whether an op then records."""
+    x = t.ones(2, requires_grad=True)
+    loss = (x * 2).sum()
+
+    def switch(grad_outputs: tuple) -> None:
+        t.set_grad_enabled(inner)
+
+    loss.grad_fn.register_prehook(switch)
+    with t.set_grad_enabled(outer):
+        loss.backward()
+        seen = [t.is_grad_enabled(), (x * 2).grad_fn is not None]
+    return [*seen, t.is_grad_enabled(), (x * 2).grad_fn is not None]
+
+
+SWITCHES = [(True, False), (False, True), (True, True), (False, False)]
+
+
+@pytest.mark.parametrize(("outer", "inner"), SWITCHES)
+def test_grad_mode_set_by_a_hook_ends_with_the_backward(outer: bool, inner: bool) -> None:
+    """The backward restores the grad mode it started in, and the bookkeeping that lets ops skip the
+    thread-local read (grad_mode.GRAD_OFF) balances: after it, ops record again."""
+    assert grad_mode_after_a_hook_switches_it(engine, outer, inner) == [outer, outer, True, True]
+    assert grad_mode.GRAD_OFF == []
+
+
+@pytest.mark.parametrize(("outer", "inner"), SWITCHES)
+def test_pytorch_ends_a_hooks_grad_mode_with_the_backward_too(outer: bool, inner: bool) -> None:
+    torch = pytest.importorskip("torch", reason=TORCH_MISSING)
+    assert grad_mode_after_a_hook_switches_it(torch, outer, inner) == [outer, outer, True, True]
+
+
+def test_an_op_records_in_grad_mode_while_another_thread_leaves_it_unrestored() -> None:
+    """A worker that turns grad mode off with the function form and ends without restoring it leaves an entry
+    in grad_mode.GRAD_OFF: ops elsewhere then read their own thread's flag, and still record."""
+    join = start(lambda: engine.set_grad_enabled(False) and engine.is_grad_enabled())
+    assert join() is False
+    x = engine.ones(2, requires_grad=True)
+    assert all(node is not None for node in ((x * 2).grad_fn, (x + 1).grad_fn, engine.tanh(x).grad_fn,
+                                             x.mean().grad_fn))
+    grad_mode.GRAD_OFF.clear()  # the dead worker's entry (only ever makes ops take the slower read)

@@ -17,6 +17,7 @@ from gradstudio.engine._versions import VersionCounter
 from gradstudio.engine._views import mark_view
 
 _STATE = grad_mode.STATE
+_GRAD_OFF = grad_mode.GRAD_OFF  # empty: grad mode is on in every thread (see grad_mode.GRAD_OFF)
 _make = Tensor._make
 _new = object.__new__
 _NODE_INIT = Node.__init__
@@ -139,7 +140,7 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     save_output=True)`, or with `save_input=False` neither, for a one-input op whose node type has no
     __init__: no keyword dict, no loops (the caller sets any attributes on `out.grad_fn`)."""
     out = _make(data)
-    if not (a._requires_grad and _STATE.enabled):
+    if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
         return out
     node = _new(node_type)
     node._sequence_nr = next_sequence_nr()
@@ -206,7 +207,7 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
     Written for speed (every recorded op of every step runs it): no comprehensions, which are calls of
     their own in Python 3.11, and Node and SavedTensor built without their __init__ calls."""
     out = _make(data)
-    if not _STATE.enabled:
+    if _GRAD_OFF and not _STATE.enabled:
         return out
     for tensor in inputs:
         if tensor._requires_grad:

@@ -34,6 +34,7 @@ from gradstudio.engine.ops.unary import abs, cos, exp, log, logit, relu, sigmoid
 # create_graph) and it computes exactly what the recorded rule would: same numpy calls, same dtypes, shapes
 # that need no un-broadcasting. It skips rebuilding saved tensors and the op wrappers around each product.
 _STATE = grad_mode.STATE
+_GRAD_OFF = grad_mode.GRAD_OFF  # empty: grad mode is on in every thread (see grad_mode.GRAD_OFF)
 _make = Tensor._make
 
 # ----- binary arithmetic ---------------------------------------------------------------------------------
@@ -71,7 +72,7 @@ def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
             data = ad + bd
         except ValueError:
             raise broadcast_error(ad.shape, bd.shape) from None
-        if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):
+        if not ((a._requires_grad or b._requires_grad) and (not _GRAD_OFF or _STATE.enabled)):
             return _make(data)
         out = record_pair(data, AddBackward0, a, b)
         node = out.grad_fn
@@ -80,7 +81,7 @@ def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
         node.alpha = 1
         return out
     a, b, data = binary(np.add if alpha == 1 else lambda x, y: _scaled_add(x, y, alpha), a, b)
-    if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):  # tracking(), inlined
+    if not ((a._requires_grad or b._requires_grad) and (not _GRAD_OFF or _STATE.enabled)):  # tracking(), inlined
         return Tensor._make(data)
     return record(data, AddBackward0, (a, b), inputs_like=(like_or_none(a, data) if a._requires_grad else None,
                                                            like_or_none(b, data) if b._requires_grad else None),
@@ -159,14 +160,14 @@ def mul(a: Any, b: Any) -> Tensor:
             data = ad * bd
         except ValueError:
             raise broadcast_error(ad.shape, bd.shape) from None
-        if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):
+        if not ((a._requires_grad or b._requires_grad) and (not _GRAD_OFF or _STATE.enabled)):
             return _make(data)
         out = record_pair(data, MulBackward0, a, b)
         out.grad_fn._saved = (saved(a) if b._requires_grad else saved_stub(ad.shape, ad.dtype),
                               saved(b) if a._requires_grad else saved_stub(bd.shape, bd.dtype))
         return out
     a, b, data = binary(np.multiply, a, b)
-    if not (_STATE.enabled and (a._requires_grad or b._requires_grad)):  # tracking(), inlined
+    if not ((a._requires_grad or b._requires_grad) and (not _GRAD_OFF or _STATE.enabled)):  # tracking(), inlined
         return Tensor._make(data)
     return record(data, MulBackward0, (a, b), save=(kept_if(a, b._requires_grad), kept_if(b, a._requires_grad)))
 

@@ -100,7 +100,7 @@ class MeanBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
         if not grad_mode.STATE.enabled and not g._data.ndim and g._data.dtype is self.input_dtype:
             spread = np.empty(self.input_shape, g._data.dtype)  # a mean to one number, unrecorded: the quotient
-            spread[...] = g._data / self.count  # in a fresh array, as PyTorch's (no view)
+            np.divide(g._data, self.count, spread)  # broadcast into a fresh array, as PyTorch's (no view)
             return (Tensor._make(spread),)
         if g._requires_grad:  # recorded (create_graph): PyTorch's order, expand then DivBackward1
             grad = divide(expand_back(g, self), self.count)
