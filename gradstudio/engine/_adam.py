@@ -121,7 +121,9 @@ class FlatMoments:
 
     def step(self, grads: list[np.ndarray], factors: tuple) -> None:
         """One update of every parameter from their gradients (in parameter order)."""
-        grad = np.concatenate(grads, axis=None, out=self.grad)  # axis None: each flattened, in C order
+        # not concatenate(axis=None): it drops and retakes the GIL on every call, and a training worker that does
+        # that each step keeps a waiting UI thread from ever forcing a switch (the window froze for whole runs)
+        grad = np.concatenate([g.reshape(-1) for g in grads], out=self.grad)
         update(grad, self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq, self.scratch, self.other, factors)
         for param, part in zip(self.params, self.updates):
             param._data += part
