@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -47,3 +48,15 @@ def test_evaluate_and_backward_run_with_the_collector_off_and_turn_it_back_on(co
     with pytest.raises(EvaluationCancelled):
         evaluator.evaluate(should_stop=lambda: True)
     assert gc.isenabled()
+
+
+def test_a_worker_thread_leaves_the_collector_alone(collector_restored: None) -> None:
+    seen: list[bool] = []
+
+    def work() -> None:
+        with collection_paused():
+            seen.append(gc.isenabled())
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert seen == [True] and gc.isenabled()

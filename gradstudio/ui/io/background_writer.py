@@ -6,8 +6,6 @@ without pause makes the UI thread wait up to the interpreter's switch interval (
 back from Qt into Python, many times per event, so a background serialisation stalled the UI as long as a
 synchronous one. `pace` gives the interpreter up for `REST` seconds after each `SLICE` of work, so the UI
 thread never waits more than about a slice; it also stops a cancelled job where it is (`WriteCancelled`).
-A job also runs with the cyclic garbage collector paused: the records it builds would set off full
-collections (50-160 ms at 5,000 nodes, holding the interpreter) that its acyclic garbage does not need.
 A job must read nothing the UI thread changes (give it a snapshot). While a job runs, a newly submitted job waits, and
 replaces any job already waiting: only the latest state is worth writing (coalescing). Each result or
 error comes back as `finished` on the thread that owns the writer, never from inside `submit`.
@@ -24,8 +22,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-
-from gradstudio.model.collector import collection_paused
 
 Job = Callable[[Callable[[], bool], Callable[[], None]], Any]
 
@@ -63,8 +59,7 @@ class _Run:
         """On the worker: run the job, keep its outcome, and tell the owner's thread (queued)."""
         self.slice_start = time.perf_counter()
         try:
-            with collection_paused():
-                self.result = self.job(self.cancel_flag.is_set, self.pace)
+            self.result = self.job(self.cancel_flag.is_set, self.pace)
         except WriteCancelled:
             self.result = None
         except Exception as error:  # reported on the owner's thread: a failed write never ends the worker
