@@ -21,7 +21,8 @@ from gradstudio.model.formulas import edge_formula
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
 from gradstudio.ui.canvas.edge_items import EdgeItem
 from gradstudio.ui.canvas.highlight import CanvasHighlight
-from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, NodeItem, Port
+from gradstudio.ui.canvas.items import NodeItem, Port
+from gradstudio.ui.canvas.node_geometry import GRID, PORT_RADIUS
 from gradstudio.ui.canvas.scrubbing import FaceScrub
 from gradstudio.ui.canvas.wire_labels import broadcast_label, shape_label
 from gradstudio.ui.canvas.wiring import WireTool

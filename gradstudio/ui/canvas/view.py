@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from gradstudio.model.catalog import CATALOG
 from gradstudio.model.io.code_suffixes import SUFFIXES as CODE_SUFFIXES
-from gradstudio.ui.canvas.items import GRID, HEADER, ROW, WIDTH
+from gradstudio.ui.canvas.node_geometry import GRID, HEADER, ROW, WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.search import NodeSearch
 
