@@ -64,7 +64,7 @@ class AnnotationItem(QGraphicsItem):
         """Follow a change of text, position or size in the model."""
         self.prepareGeometryChange()
         self._size = self.annotation.size
-        self.scene().place(self, self.annotation.position)
+        self.scene().moves.place(self, self.annotation.position)
         self.update()
 
     def rect(self) -> QRectF:

@@ -57,7 +57,7 @@ def track_move(item: QGraphicsItem, change: QGraphicsItem.GraphicsItemChange, va
     scene = item.scene()
     if scene is not None:
         if change == POSITION_CHANGE:
-            return scene.constrain(item, value)
+            return scene.moves.constrain(item, value)
         if change == POSITION_CHANGED:
             scene.item_moved(item)
     return value
