@@ -1,5 +1,5 @@
-"""What a node's face looks like: its fonts, its key (everything it shows), and the painting of the header, ports,
-preview line and values.
+"""What a node's face looks like: its key (everything it shows) and the painting of the header, ports, preview line
+and values, in the canvas's fonts (fonts.py).
 
 `face_key` and `paint_face` change together (a face shows exactly what its key holds, so the face cache may keep
 its pixels by that key), so both live here; the node item (items.py) takes them as its methods and keeps the rest:
@@ -15,22 +15,13 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 
 from gradstudio.ui.canvas import lesson_face, requires_grad_face, version_badge
+from gradstudio.ui.canvas.fonts import MONO_FONT, NAME_FONT, SMALL_FONT
 from gradstudio.ui.canvas.node_geometry import HEADER, LINE, LOD_SIMPLE, PORT_RADIUS, ROW, WIDTH, value_line
 from gradstudio.ui.themes import Theme
 
 if TYPE_CHECKING:
     from gradstudio.ui.canvas.items import NodeItem
 
-# sizes in scene pixels (not points: the same on every screen), so a graph opened at 70 % zoom shows
-# names and values at least 9 px tall
-NAME_FONT = QFont()
-NAME_FONT.setPixelSize(13)
-NAME_FONT.setBold(True)
-SMALL_FONT = QFont()
-SMALL_FONT.setPixelSize(11)
-MONO_FONT = QFont("DejaVu Sans Mono")
-MONO_FONT.setStyleHint(QFont.StyleHint.Monospace)
-MONO_FONT.setPixelSize(13)
 LOD_TEXT_PIXELS = 11.0  # on screen, the name and value of a node drawn simply (zoomed far out)
 LOD_MIN_PIXELS = 9.0  # a long name or value shrinks to fit down to this size on screen, then is elided
 AUTOGRAD_SHARE = 0.6  # of a face's line at most, for the grad_fn name; the shape and dtype keep the rest

@@ -309,18 +309,20 @@ class GraphView(QGraphicsView):
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space_held = True
-            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
-            return
-        super().keyPressEvent(event)
+        if not self._space_key(event, held=True):
+            super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space_held = False
-            self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
-            return
-        super().keyReleaseEvent(event)
+        if not self._space_key(event, held=False):
+            super().keyReleaseEvent(event)
+
+    def _space_key(self, event: QKeyEvent, held: bool) -> bool:
+        """Follow the space key going down or up (held: ready to pan, an open hand); True if the event was it."""
+        if event.key() != Qt.Key.Key_Space or event.isAutoRepeat():
+            return False
+        self._space_held = held
+        self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if held else Qt.CursorShape.ArrowCursor)
+        return True
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         # the space key's release goes to whichever widget has focus by then: stop panning now

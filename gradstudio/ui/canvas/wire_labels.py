@@ -13,19 +13,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
 from gradstudio.model.broadcasting import BroadcastFact, edge_broadcast, edge_marker
 from gradstudio.model.evaluation import NodeResult
+from gradstudio.ui.canvas.fonts import canvas_font
 from gradstudio.ui.themes import LIGHT, Theme
 
 if TYPE_CHECKING:
     from gradstudio.ui.canvas.edge_items import EdgeItem
     from gradstudio.ui.canvas.scene import GraphScene
 
-LABEL_FONT = QFont()
-LABEL_FONT.setPointSizeF(7.5)
+LABEL_FONT = canvas_font(points=7.5)
 LABEL_REACH = QRectF(-70.0, -24.0, 140.0, 26.0)  # around the midpoint: room for the longest label drawn
 MARKER_Z = 2.0  # above nodes (0) and wires (-1), below pinned nodes (5)
 MAX_LABEL = 24  # characters; a longer shape is cut with an ellipsis
