@@ -14,8 +14,8 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QGraphicsItem
 
 from gradstudio.model.document import Edge
+from gradstudio.ui.canvas.grid import GRID
 from gradstudio.ui.canvas.items import NodeItem
-from gradstudio.ui.canvas.node_geometry import GRID
 
 if TYPE_CHECKING:
     from gradstudio.ui.canvas.edge_items import EdgeItem

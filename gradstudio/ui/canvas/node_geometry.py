@@ -1,8 +1,8 @@
-"""The measures of a node on the canvas: its face's width, header and rows, where its ports and value line sit,
-the zoom levels at which faces simplify, and the canvas grid.
+"""The measures of a node on the canvas: its face's width, header and rows, where its ports and value line sit, and
+the zoom levels at which faces simplify.
 
 Kept apart from the item (items.py) and its painting (node_face.py) so that everything laying nodes out or drawing
-around them (wires, the view's grid, placement, code import) reads the numbers without importing either.
+around them (wires, the view, placement, code import) reads the numbers without importing either.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ PADDING = 6.0
 PORT_RADIUS = 5.0
 LOD_SIMPLE = 0.5  # below this zoom a face shows only its name and value, in letters large enough to read
 LOD_TINY = 0.085  # below this zoom those letters would be under 3 pixels tall: faces are coloured blocks, wires lines
-GRID = 20.0
 
 
 def node_height(port_count: int) -> float:
