@@ -107,7 +107,7 @@ class Port:
 class NodeItem(QGraphicsItem):
     """A node: variable name and op title in a coloured header, ports, shape and a value preview."""
 
-    # the face's look, written in node_face.py; taken as methods, so a paint calls them as directly as before
+    # the face's look (node_face.py), taken as methods: a paint calls them with no wrapper call per face
     face_key = node_face.face_key
     paint_face = node_face.paint_face
 
