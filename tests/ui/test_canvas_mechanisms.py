@@ -15,7 +15,8 @@ from ui_helpers import chain_document
 from gradstudio.model.document import AddNode, Disconnect, Edge, GraphDocument, Node, SetAttribute
 from gradstudio.ui.canvas.edge_items import EdgeItem, bezier, bezier_extent
 from gradstudio.ui.canvas.face_cache import FACES, FaceCache, draw_cached
-from gradstudio.ui.canvas.items import LOD_TINY, NodeItem
+from gradstudio.ui.canvas.items import NodeItem
+from gradstudio.ui.canvas.node_geometry import LOD_TINY
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.main_window import MainWindow
 

@@ -12,7 +12,8 @@ from ui_helpers import DialogRecorder, add_node
 
 from gradstudio.model.document import GraphDocument
 from gradstudio.model.io.fileformat import save
-from gradstudio.ui.canvas.view import MAX_GRID_LINES, MIN_ZOOM
+from gradstudio.ui.canvas.grid import MAX_GRID_LINES
+from gradstudio.ui.canvas.view import MIN_ZOOM
 from gradstudio.ui.main_window import MainWindow
 
 CTRL = Qt.KeyboardModifier.ControlModifier

@@ -11,7 +11,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QFontMetricsF, QGuiApplication, QImage, QPainter
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
-from gradstudio.ui.canvas import items
+from gradstudio.ui.canvas import fonts, items
 from gradstudio.ui.io.files import example_files
 from gradstudio.ui.main_window import DEFAULT_SIZE, FRAME_ALLOWANCE, MainWindow
 
@@ -69,7 +69,7 @@ def test_every_example_opens_readable_on_a_small_screen(window: MainWindow, path
     open_example(window, path.stem)
     zoom = window.view.zoom()
     assert zoom >= 0.7
-    assert items.NAME_FONT.pixelSize() * zoom >= 9 and items.MONO_FONT.pixelSize() * zoom >= 9
+    assert fonts.NAME_FONT.pixelSize() * zoom >= 9 and fonts.MONO_FONT.pixelSize() * zoom >= 9
     assert window.view.viewport().width() >= 700 and window.view.viewport().height() >= 400
 
 

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QApplication
 
 from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
 from gradstudio.ui.canvas import edge_items
-from gradstudio.ui.canvas.items import NodeItem, values_rect
+from gradstudio.ui.canvas.items import NodeItem
+from gradstudio.ui.canvas.node_geometry import values_rect
 from gradstudio.ui.main_window import MainWindow
 
 MULTIPLIES = 6

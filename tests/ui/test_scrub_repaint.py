@@ -16,7 +16,7 @@ from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Nod
 from gradstudio.ui.canvas.edge_items import EdgeItem, hairline_offset
 from gradstudio.ui.canvas.face_cache import FaceCache
 from gradstudio.ui.canvas.highlight import STOPPED, GradBadge, flow_pen
-from gradstudio.ui.canvas.items import value_line
+from gradstudio.ui.canvas.node_geometry import value_line
 from gradstudio.ui.canvas.preview import compact_values
 from gradstudio.ui.main_window import MainWindow
 

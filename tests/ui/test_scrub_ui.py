@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QSlider
 
-from gradstudio.ui.canvas.items import value_line
+from gradstudio.ui.canvas.node_geometry import value_line
 from gradstudio.ui.main_window import MainWindow
 
 torch = pytest.importorskip("torch", reason="PyTorch not installed: differential check skipped")

@@ -91,7 +91,7 @@ def create_window(path):
     from PySide6.QtWidgets import QApplication
     from PySide6.QtGui import QFont, QFontInfo
 
-    from gradstudio.ui.canvas.items import SMALL_FONT
+    from gradstudio.ui.canvas.fonts import SMALL_FONT
     seen.update(frozen=gc.get_freeze_count(), enabled=gc.isenabled(),
                 window_module="gradstudio.ui.main_window" in sys.modules, style=QApplication.style().name(),
                 canvas_font=QFontInfo(SMALL_FONT).family(), app_font=QFontInfo(QFont()).family())

@@ -71,7 +71,9 @@ def test_exported_images_leave_out_the_pins_buttons(window: MainWindow, tmp_path
 def test_a_long_grad_fn_name_is_elided_at_its_end_not_clipped_at_its_start(window: MainWindow) -> None:
     from PySide6.QtGui import QFontMetricsF
 
-    from gradstudio.ui.canvas.items import AUTOGRAD_SHARE, SMALL_FONT, WIDTH, fitted_autograd
+    from gradstudio.ui.canvas.fonts import SMALL_FONT
+    from gradstudio.ui.canvas.node_face import AUTOGRAD_SHARE, fitted_autograd
+    from gradstudio.ui.canvas.node_geometry import WIDTH
 
     long_name = fitted_autograd("BinaryCrossEntropyWithLogitsBackward0")
     assert long_name.startswith("Binary") and long_name.endswith("…")

@@ -7,7 +7,7 @@ badge in its title bar naming its `with` statement.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneHoverEvent,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from gradstudio.model.annotations import MIN_SIZE, Annotation, SetAnnotationRect, SetAnnotationText
 from gradstudio.model.grad_regions import MODE_CALLS, node_regions
+from gradstudio.ui.canvas.fonts import canvas_font
 from gradstudio.ui.canvas.items import POSITION_CHANGED, track_move
 from gradstudio.ui.themes import LIGHT, Theme
 
@@ -27,14 +28,9 @@ PAINTED_CHARACTERS = 5000  # of a note or a frame's title: more than the largest
 
 GRIP = 14.0
 TITLE_HEIGHT = 28.0
-TITLE_FONT = QFont()
-TITLE_FONT.setPointSizeF(11)
-TITLE_FONT.setBold(True)
-NOTE_FONT = QFont()
-NOTE_FONT.setPointSizeF(9.5)
-BADGE_FONT = QFont("monospace")
-BADGE_FONT.setStyleHint(QFont.StyleHint.Monospace)
-BADGE_FONT.setPointSizeF(9)
+TITLE_FONT = canvas_font(points=11, bold=True)
+NOTE_FONT = canvas_font(points=9.5)
+BADGE_FONT = canvas_font(points=9, monospace="monospace")
 BADGE_HEIGHT = 20.0
 
 
@@ -64,7 +60,7 @@ class AnnotationItem(QGraphicsItem):
         """Follow a change of text, position or size in the model."""
         self.prepareGeometryChange()
         self._size = self.annotation.size
-        self.scene().place(self, self.annotation.position)
+        self.scene().moves.place(self, self.annotation.position)
         self.update()
 
     def rect(self) -> QRectF:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from gradstudio.model.document import Edge
 from gradstudio.ui.canvas.exposure import cubic_pieces, exposed_scene_region
-from gradstudio.ui.canvas.items import LOD_SIMPLE, LOD_TINY
+from gradstudio.ui.canvas.node_geometry import LOD_SIMPLE, LOD_TINY
 from gradstudio.ui.canvas.wire_labels import LABEL_REACH, BroadcastMarker, paint_label, sync_marker
 from gradstudio.ui.themes import LIGHT
 

@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
 from gradstudio.model.flow_view import FlowView, magnitude
 from gradstudio.ui.canvas.edge_items import EdgeItem, hairline_pen
 from gradstudio.ui.canvas.face_cache import cacheable, draw_cached
-from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, WIDTH, NodeItem, set_opacity
+from gradstudio.ui.canvas.fonts import MONO_FONT, SMALL_FONT
+from gradstudio.ui.canvas.items import NodeItem, set_opacity
 from gradstudio.ui.canvas.lesson_face import HIDDEN, HIDDEN_TIP
+from gradstudio.ui.canvas.node_geometry import WIDTH
 from gradstudio.ui.canvas.preview import compact_values, shown_key
 
 # low -> high gradient magnitude (log scale)

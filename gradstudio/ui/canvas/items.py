@@ -1,7 +1,9 @@
-"""Graphics items for nodes and their ports (the edges between them: edge_items.py).
+"""The node item: a node of the document on the canvas, its ports as handles, and how it behaves.
 
-Items draw the model; they keep a reference to the model's `Node` (never a copy)
-and to the evaluator's latest `NodeResult`, and paint from those.
+An item keeps a reference to the model's `Node` (never a copy) and to the evaluator's latest `NodeResult`, follows
+the model's changes to them, and answers hover and mouse (scrubbing and the requires_grad checkbox take theirs
+first). How its face looks is node_face.py's (bound here as `face_key` and `paint_face`), its measures
+node_geometry.py's; the wires between nodes are edge_items.py's.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneHoverEvent,
@@ -21,8 +23,19 @@ from PySide6.QtWidgets import (
 from gradstudio.model.document import Node
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.model.port_constants import constant_text
-from gradstudio.ui.canvas import lesson_face, requires_grad_face, version_badge
+from gradstudio.ui.canvas import lesson_face, node_face, requires_grad_face
 from gradstudio.ui.canvas.face_cache import cacheable, draw_cached
+from gradstudio.ui.canvas.node_face import VALUES_AT
+from gradstudio.ui.canvas.node_geometry import (
+    HEADER,
+    LOD_SIMPLE,
+    LOD_TINY,
+    PORT_RADIUS,
+    ROW,
+    WIDTH,
+    node_height,
+    values_rect,
+)
 from gradstudio.ui.canvas.preview import Preview, describe
 from gradstudio.ui.canvas.version_badge import version_of
 from gradstudio.ui.text_limits import shorten_words
@@ -32,56 +45,11 @@ if TYPE_CHECKING:
     from gradstudio.model.lesson_play import Lesson
     from gradstudio.ui.canvas.scene import GraphScene
 
-WIDTH = 176.0
-HEADER = 26.0
-ROW = 20.0
-LINE = 16.0
-PADDING = 6.0
-PORT_RADIUS = 5.0
-LOD_SIMPLE = 0.5  # below this zoom a face shows only its name and value, in letters large enough to read
-LOD_TINY = 0.085  # below this zoom those letters would be under 3 pixels tall: faces are coloured blocks, wires lines
-GRID = 20.0
 # looked up once: itemChange runs for every flag, cache and position change of every item
 POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
 POSITION_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 _FLAG = QGraphicsItem.GraphicsItemFlag
 NODE_FLAGS = _FLAG.ItemIsMovable | _FLAG.ItemIsSelectable | _FLAG.ItemSendsGeometryChanges
-
-# sizes in scene pixels (not points: the same on every screen), so a graph opened at 70 % zoom shows
-# names and values at least 9 px tall
-NAME_FONT = QFont()
-NAME_FONT.setPixelSize(13)
-NAME_FONT.setBold(True)
-SMALL_FONT = QFont()
-SMALL_FONT.setPixelSize(11)
-MONO_FONT = QFont("DejaVu Sans Mono")
-MONO_FONT.setStyleHint(QFont.StyleHint.Monospace)
-MONO_FONT.setPixelSize(13)
-LOD_TEXT_PIXELS = 11.0  # on screen, the name and value of a node drawn simply (zoomed far out)
-LOD_MIN_PIXELS = 9.0  # a long name or value shrinks to fit down to this size on screen, then is elided
-
-
-def node_height(port_count: int) -> float:
-    """Height of a node face with `port_count` input ports."""
-    return HEADER + max(port_count, 1) * ROW + 2 * LINE + PADDING
-
-
-def value_line(item: NodeItem) -> QRectF:
-    """Where a face writes its values (the line a drag on a leaf scrubs), in item coordinates."""
-    top = HEADER + max(len(item.inputs), 1) * ROW
-    return QRectF(8, top + 2 + LINE, WIDTH - 16, LINE)
-
-
-VALUES_AT = 0  # where a face key holds the values text
-
-
-def values_rect(item: NodeItem, zoom: float) -> QRectF:
-    """Where a face shows its values at `zoom` (item coordinates), with room for antialiasing and the scrub field:
-    the value line, or zoomed far out the lower half of the face."""
-    if zoom < LOD_SIMPLE:
-        height = item.height()
-        return QRectF(-1, height / 2 - 2, WIDTH + 2, height / 2 + 4)
-    return value_line(item).adjusted(-6, -3, 6, 3)
 
 
 def track_move(item: QGraphicsItem, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
@@ -89,7 +57,7 @@ def track_move(item: QGraphicsItem, change: QGraphicsItem.GraphicsItemChange, va
     scene = item.scene()
     if scene is not None:
         if change == POSITION_CHANGE:
-            return scene.constrain(item, value)
+            return scene.moves.constrain(item, value)
         if change == POSITION_CHANGED:
             scene.item_moved(item)
     return value
@@ -136,16 +104,12 @@ class Port:
         return self.node_item.mapToScene(self.node_item.port_position(self.port))
 
 
-AUTOGRAD_SHARE = 0.6  # of a face's line at most, for the grad_fn name; the shape and dtype keep the rest
-
-
-def fitted_autograd(text: str) -> str:
-    """A face's grad_fn label, elided at its end to its share of the line (never clipped at its start)."""
-    return QFontMetricsF(SMALL_FONT).elidedText(text, Qt.TextElideMode.ElideRight, AUTOGRAD_SHARE * (WIDTH - 16))
-
-
 class NodeItem(QGraphicsItem):
     """A node: variable name and op title in a coloured header, ports, shape and a value preview."""
+
+    # the face's look (node_face.py), taken as methods: a paint calls them with no wrapper call per face
+    face_key = node_face.face_key
+    paint_face = node_face.paint_face
 
     def __init__(self, node: Node, result: NodeResult | None = None) -> None:
         super().__init__()
@@ -342,41 +306,6 @@ class NodeItem(QGraphicsItem):
             self._painted_key = key
         draw_cached(painter, self._bounds, (key, lod < LOD_SIMPLE), lambda face: self.paint_face(face, lod, theme))
 
-    def face_key(self, theme: Theme) -> tuple:
-        """Everything the face shows: two nodes with equal keys paint the same pixels at the same zoom. The values
-        text sits at VALUES_AT."""
-        node = self.node
-        preview = self.preview()
-        return (preview.values, id(theme), node.name, node.kind, self.inputs,
-                tuple(self.port_label(port) for port in self.inputs),
-                tuple(self.is_connected(port) for port in self.inputs), bool(node.attributes.get("requires_grad")),
-                requires_grad_face.is_untracked(self.result), preview.summary, preview.autograd,
-                preview.is_error, self.isSelected(), self.highlighted, version_badge.shown_version(self),
-                lesson_face.tag_text(node, self.lesson()), lesson_face.tag_ink(node, self.lesson()).name(),
-                self.value_hovered, self.scrubbed_cell)
-
-    def paint_face(self, painter: QPainter, lod: float, theme: Theme | None = None) -> None:
-        """Paint the face as seen at level of detail `lod` (what the face cache keeps as pixels)."""
-        theme = theme or self.theme()
-        rect = QRectF(0, 0, WIDTH, self.height())
-        header = requires_grad_face.header_color(self, theme)
-        border = QPen(theme.selection, 2.5) if self.isSelected() else QPen(theme.node_border, 1)
-        if lod < LOD_SIMPLE:
-            painter.setPen(border)
-            painter.setBrush(header)
-            painter.drawRect(rect)
-            self._paint_simple_text(painter, lod)
-            return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(border)
-        painter.setBrush(theme.node_body)
-        painter.drawRoundedRect(rect, 6, 6)
-        self._paint_header(painter, header, theme)
-        self._paint_ports(painter, theme)
-        requires_grad_face.paint_checkbox(painter, self, theme)
-        self._paint_preview(painter, theme)
-        lesson_face.paint_tag(painter, self.node, self.lesson(), WIDTH, theme)
-
     def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         scene = self.graph_scene()
         if scene is not None:
@@ -405,93 +334,6 @@ class NodeItem(QGraphicsItem):
         if scene is None or not scene.face_scrub.release(self, event):
             super().mouseReleaseEvent(event)
 
-    def _paint_simple_text(self, painter: QPainter, lod: float) -> None:
-        """Zoomed far out: the name and the value in large letters, readable where ports and facts are not."""
-        height = self.height()
-        pixels = min(LOD_TEXT_PIXELS / max(lod, 1e-3), height * 0.42)
-        painter.setPen(QColor("white"))
-        for row, (font, text) in enumerate(((NAME_FONT, self.node.name), (MONO_FONT, self.preview().values))):
-            big = QFont(font)
-            big.setPixelSize(max(1, round(pixels)))
-            advance = QFontMetricsF(big).horizontalAdvance(text)
-            if advance > WIDTH - 8:  # a long text shrinks towards the node's width, never below readable, then elides
-                readable = min(pixels, LOD_MIN_PIXELS / max(lod, 1e-3))
-                big.setPixelSize(max(1, int(max(pixels * (WIDTH - 8) / advance, readable))))
-            painter.setFont(big)
-            shown = QFontMetricsF(big).elidedText(text, Qt.TextElideMode.ElideRight, WIDTH - 8)
-            painter.drawText(QRectF(4, row * height / 2, WIDTH - 8, height / 2), Qt.AlignmentFlag.AlignCenter, shown)
-
-    def _paint_header(self, painter: QPainter, color: QColor, theme: Theme) -> None:
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(color)
-        painter.drawRoundedRect(QRectF(0.5, 0.5, WIDTH - 1, HEADER), 6, 6)
-        painter.drawRect(QRectF(0.5, HEADER - 6, WIDTH - 1, 6))
-        painter.setPen(QColor("white"))
-        title = self.node.spec.title
-        painter.setFont(SMALL_FONT)
-        title_width = QFontMetricsF(SMALL_FONT).horizontalAdvance(title) + 8
-        painter.drawText(QRectF(8, 0, WIDTH - 12, HEADER),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, title)
-        badge = version_badge.paint_badge(painter, self, WIDTH - title_width - 4, HEADER, SMALL_FONT)
-        painter.setPen(QColor("white"))
-        painter.setFont(NAME_FONT)
-        name = QFontMetricsF(NAME_FONT).elidedText(self.node.name, Qt.TextElideMode.ElideRight,
-                                                   WIDTH - title_width - badge - 14)
-        painter.drawText(QRectF(8, 0, WIDTH, HEADER), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
-
     def version(self) -> int | None:
         """The version counter of the node's tensor (`tensor._version`), read live; None for no tensor."""
         return version_of(self)
-
-    def _paint_ports(self, painter: QPainter, theme: Theme) -> None:
-        painter.setFont(SMALL_FONT)
-        painter.setPen(theme.muted_text)
-        metrics = QFontMetricsF(SMALL_FONT)
-        for index, name in enumerate(self.inputs):
-            label = metrics.elidedText(self.port_label(name), Qt.TextElideMode.ElideRight, WIDTH / 2)
-            painter.drawText(QRectF(12, HEADER + index * ROW, WIDTH / 2, ROW),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
-        painter.drawText(QRectF(WIDTH / 2, HEADER, WIDTH / 2 - 12, ROW),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "out")
-        for port in [*self.inputs, None]:
-            lit = port in self.highlighted
-            color = theme.port_highlight if lit else theme.port
-            painter.setPen(QPen(color, 1.5))
-            painter.setBrush(color if port is None or self.is_connected(port) else theme.node_body)
-            radius = PORT_RADIUS + (2 if lit else 0)
-            painter.drawEllipse(self.port_position(port), radius, radius)
-
-    def _paint_preview(self, painter: QPainter, theme: Theme) -> None:
-        preview = self.preview()
-        top = HEADER + max(len(self.inputs), 1) * ROW
-        painter.setPen(QPen(theme.node_border, 0.5))
-        painter.drawLine(QPointF(6, top + 1), QPointF(WIDTH - 6, top + 1))
-        painter.setPen(theme.error_text if preview.is_error else theme.muted_text)
-        painter.setFont(SMALL_FONT)
-        metrics = QFontMetricsF(SMALL_FONT)
-        autograd = fitted_autograd(preview.autograd)
-        facts = metrics.horizontalAdvance(autograd)
-        # right-aligned in the whole line, not in a box of the measured width: at any zoom the text's hinted
-        # width may differ from the measure, and a box too narrow would clip its first letter
-        painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, autograd)
-        summary = metrics.elidedText(preview.summary, Qt.TextElideMode.ElideRight, WIDTH - 16 - facts - 6)
-        painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, summary)
-        if self.value_hovered or self.scrubbed_cell is not None:
-            self._paint_scrub_field(painter, theme)
-        painter.setPen(theme.error_text if preview.is_error else theme.text)
-        painter.setFont(MONO_FONT)
-        text = QFontMetricsF(MONO_FONT).elidedText(preview.values, Qt.TextElideMode.ElideRight, WIDTH - 16)
-        painter.drawText(value_line(self), Qt.AlignmentFlag.AlignVCenter, text)
-
-    def _paint_scrub_field(self, painter: QPainter, theme: Theme) -> None:
-        """The value line as a number field: a tinted box, arrows at its ends, as a drag may change it."""
-        field = value_line(self).adjusted(-4, -1, 4, 1)
-        painter.setPen(QPen(theme.selection, 1))
-        tint = QColor(theme.selection)
-        tint.setAlpha(60 if self.scrubbed_cell is not None else 28)
-        painter.setBrush(tint)
-        painter.drawRoundedRect(field, 3, 3)
-        painter.setFont(SMALL_FONT)
-        painter.setPen(theme.selection)
-        painter.drawText(field.adjusted(2, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, "◂▸")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 
 from gradstudio.model.lesson import KIND_TITLES
+from gradstudio.ui.canvas.fonts import canvas_font
 from gradstudio.ui.canvas.preview import Preview
 from gradstudio.ui.themes import Theme
 
@@ -19,9 +20,7 @@ if TYPE_CHECKING:
 HIDDEN = "?"
 HIDDEN_TIP = "Hidden in this lesson: predict it in the Lesson panel, then press Reveal"
 TAG_HEIGHT = 16.0
-TAG_FONT = QFont()
-TAG_FONT.setPixelSize(10)
-TAG_FONT.setBold(True)
+TAG_FONT = canvas_font(10, bold=True)
 LESSON_INK = QColor("#7b4fc4")  # one colour for everything a lesson adds to the canvas, in both themes
 RIGHT_INK = QColor("#2e7d32")
 WRONG_INK = QColor("#c62828")

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget
 
 from gradstudio.model.explain import Explanation
-from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT
+from gradstudio.ui.canvas.fonts import MONO_FONT, SMALL_FONT
 
 PIN_WIDTH = 330.0
 PAD = 8.0

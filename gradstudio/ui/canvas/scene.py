@@ -1,7 +1,10 @@
-"""The graph scene: mirrors the document's events into items and turns finished drags into commands.
+"""The graph scene: mirrors the document's events into items, and the workspace's values and backward display onto
+them; answers what lies where (ports, wires, the selection) and hands the mouse to its tools.
 
-Structure follows the document's events; values and the backward display follow the
-workspace's `values_changed` and `backward_changed`; the selection is reported to it.
+Structure follows the document's events; values and the backward display follow the workspace's `values_changed`
+and `backward_changed`; the selection is reported to it. The tools own the gestures: `wires` (wiring.py) the
+port-to-port drags, `moves` (moving.py) dragging nodes and notes, `face_scrub` (scrubbing.py) the drag on a
+leaf's value. Which label each wire shows is wire_labels.py's.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneHelpEvent, QGraphicsSceneMouseEvent, QToolTip
 
 from gradstudio.model.annotations import Annotation
-from gradstudio.model.broadcasting import edge_broadcast
 from gradstudio.model.collector import collection_paused
 from gradstudio.model.document import Edge, GraphDocument, Node
 from gradstudio.model.flow_view import FlowView
@@ -21,9 +23,11 @@ from gradstudio.model.formulas import edge_formula
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
 from gradstudio.ui.canvas.edge_items import EdgeItem
 from gradstudio.ui.canvas.highlight import CanvasHighlight
-from gradstudio.ui.canvas.items import GRID, PORT_RADIUS, NodeItem, Port
+from gradstudio.ui.canvas.items import NodeItem, Port
+from gradstudio.ui.canvas.moving import MoveTool
+from gradstudio.ui.canvas.node_geometry import PORT_RADIUS
 from gradstudio.ui.canvas.scrubbing import FaceScrub
-from gradstudio.ui.canvas.wire_labels import broadcast_label, shape_label
+from gradstudio.ui.canvas.wire_labels import label_wires, shape_label
 from gradstudio.ui.canvas.wiring import WireTool
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.themes import LIGHT, Theme
@@ -52,13 +56,11 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
         self.annotations: dict[str, AnnotationItem] = {}
-        self._edges_at: dict[str, set[tuple[str, str]]] = {}
-        self._syncing = False
-        self._dragged: set[QGraphicsItem] = set()
-        self._hinted: EdgeItem | None = None  # the wire a dragged node would be inserted into
-        self._flow: FlowView | None = None  # the backward display shown: broadcast markers say how it summed
+        self.edges_of: dict[str, set[tuple[str, str]]] = {}  # node id -> keys of the edges in and out of it
+        self.flow_shown: FlowView | None = None  # the backward display shown: broadcast markers say how it summed
         self.on_screen: tuple[QRectF, float] | None = None  # while values refresh: what the view shows, its zoom
         self.wires = WireTool(self)
+        self.moves = MoveTool(self)
         self.face_scrub = FaceScrub(self)
         self._build()
         self.highlight = CanvasHighlight(self.nodes, self.edges, workspace.name_of, workspace.lesson.masks)
@@ -98,7 +100,7 @@ class GraphScene(QGraphicsScene):
             self._add_edge(edge, labelled=False)
         for source in {edge.source for edge in self.document.edges.values()}:
             if self.nodes[source].result is not None:  # no value yet (a large graph is evaluated later): no label
-                self._label_edges(source)  # once per source, not once per edge
+                label_wires(self, source)  # once per source, not once per edge
         for annotation in self.document.annotations.values():
             self._add_annotation(annotation)
 
@@ -115,9 +117,9 @@ class GraphScene(QGraphicsScene):
 
     def _on_node_removed(self, node: Node) -> None:
         self.wires.forget(node_id=node.id)
-        self._edges_at.pop(node.id, None)
+        self.edges_of.pop(node.id, None)
         item = self.nodes.pop(node.id)
-        self._dragged.discard(item)
+        self.moves.forget(item)
         self.removeItem(item)
         self._tell_emptiness(self.is_empty())
 
@@ -132,13 +134,12 @@ class GraphScene(QGraphicsScene):
     def _on_edge_removed(self, edge: Edge) -> None:
         self.wires.forget(edge=edge)
         key = (edge.target, edge.port)
-        if self._hinted is self.edges[key]:
-            self._hinted = None
         item = self.edges.pop(key)
+        self.moves.forget(item)
         item.drop_marker()
         self.removeItem(item)
         for node_id in (edge.source, edge.target):
-            self._edges_at[node_id].discard(key)
+            self.edges_of[node_id].discard(key)
         self.nodes[edge.target].update()
 
     def _on_attribute_changed(self, payload: tuple[Node, str]) -> None:
@@ -156,7 +157,7 @@ class GraphScene(QGraphicsScene):
             self.highlight.show(self.workspace.flow)  # badges name the node
 
     def _on_node_moved(self, node: Node) -> None:
-        self.place(self.nodes[node.id], node.position)
+        self.moves.place(self.nodes[node.id], node.position)
 
     def _on_annotation_added(self, annotation: Annotation) -> None:
         self._add_annotation(annotation)
@@ -164,7 +165,7 @@ class GraphScene(QGraphicsScene):
 
     def _on_annotation_removed(self, annotation: Annotation) -> None:
         item = self.annotations.pop(annotation.id)
-        self._dragged.discard(item)
+        self.moves.forget(item)
         self.removeItem(item)
         self._tell_emptiness(self.is_empty())
 
@@ -172,15 +173,7 @@ class GraphScene(QGraphicsScene):
         self.annotations[annotation.id].sync()
 
     def _on_annotation_moved(self, annotation: Annotation) -> None:
-        self.place(self.annotations[annotation.id], annotation.position)
-
-    def place(self, item: QGraphicsItem, position: tuple[float, float]) -> None:
-        """Put an item where the model says (not a user drag: nothing to commit)."""
-        self._syncing = True
-        try:
-            item.setPos(QPointF(*position))
-        finally:
-            self._syncing = False
+        self.moves.place(self.annotations[annotation.id], annotation.position)
 
     def _add_node(self, node: Node, result: Any) -> None:
         item = NodeItem(node, result)
@@ -191,8 +184,8 @@ class GraphScene(QGraphicsScene):
         key = (edge.target, edge.port)
         item = EdgeItem(edge)
         self.edges[key] = item
-        self._edges_at.setdefault(edge.source, set()).add(key)
-        self._edges_at.setdefault(edge.target, set()).add(key)
+        self.edges_of.setdefault(edge.source, set()).add(key)
+        self.edges_of.setdefault(edge.target, set()).add(key)
         if labelled:
             self._set_edge_ends(item)
         else:  # building: every node stands where the model says, so its anchors are plain arithmetic
@@ -201,7 +194,7 @@ class GraphScene(QGraphicsScene):
                                      *target.anchor_coordinates(edge.port, *target.node.position), placed=False)
         self.addItem(item)
         if labelled:
-            self._label_edges(edge.source)
+            label_wires(self, edge.source)
 
     def _add_annotation(self, annotation: Annotation) -> None:
         item = AnnotationItem.create(annotation)
@@ -213,8 +206,14 @@ class GraphScene(QGraphicsScene):
         item.set_ends(self.nodes[edge.source].output_anchor(), self.nodes[edge.target].input_anchor(edge.port))
 
     def _update_edges(self, node_id: str) -> None:
-        for key in self._edges_at.get(node_id, ()):
+        for key in self.edges_of.get(node_id, ()):
             self._set_edge_ends(self.edges[key])
+
+    def item_moved(self, item: QGraphicsItem) -> None:
+        """A node or annotation moved: drag its edges along, and tell the move tool (a user drag commits on release)."""
+        if isinstance(item, NodeItem):
+            self._update_edges(item.node.id)
+        self.moves.moved(item)
 
     # ----- values ----------------------------------------------------------------------------------------------
 
@@ -231,9 +230,9 @@ class GraphScene(QGraphicsScene):
                 elif result is not item.result:
                     item.set_result(result)
                     if shape_label(result) != item.wire_label:  # a new value of the same shape: its wires' labels stand
-                        self._label_edges(node_id)
+                        label_wires(self, node_id)
                         for edge in self.document.inputs_of(node_id).values():  # a broadcast depends on the output
-                            self._label_edges(edge.source)
+                            label_wires(self, edge.source)
         finally:
             self.on_screen = None
 
@@ -245,27 +244,6 @@ class GraphScene(QGraphicsScene):
         view = views[0]
         return view.mapToScene(view.viewport().rect()).boundingRect(), view.transform().m11()
 
-    def _label_edges(self, source: str) -> None:
-        """Label the wires leaving `source` with its tensor's shape, once per node they feed, or a broadcast marker."""
-        node = self.nodes[source]
-        label = node.wire_label = shape_label(node.result)
-        fed: set[str] = set()
-        for item in sorted((self.edges[key] for key in self._edges_at.get(source, ())
-                            if self.edges[key].edge.source == source), key=self._port_order):
-            shown = {node_id: self.nodes[node_id].result for node_id in (source, item.edge.target)}  # never evaluates
-            fact = edge_broadcast(self.document, shown, item.edge)
-            if fact is not None:
-                flowed = self._flow is not None and (item.edge.target, item.edge.port) in self._flow.edge_grads
-                item.set_label(broadcast_label(fact, flowed), broadcast=True)
-            else:
-                item.set_label(label if item.edge.target not in fed else None)
-            fed.add(item.edge.target)
-
-    def _port_order(self, item: EdgeItem) -> tuple[str, int]:
-        """Sort key of an edge item: its target, then its port's place among the target's inputs."""
-        inputs = self.nodes[item.edge.target].inputs
-        return item.edge.target, inputs.index(item.edge.port) if item.edge.port in inputs else len(inputs)
-
     def show_backward(self, flow: FlowView | None) -> None:
         """Paint a backward pass (or one step of it) on the items; None takes it off."""
         if flow is None:
@@ -273,14 +251,14 @@ class GraphScene(QGraphicsScene):
         else:
             self.highlight.lazy_tips = self.workspace.scrub.active
             self.highlight.show(flow)
-        self._flow = flow
+        self.flow_shown = flow
         for source in {item.edge.source for item in self.edges.values() if item.broadcast}:
-            self._label_edges(source)
+            label_wires(self, source)
 
     def edge_tooltip(self, edge: Edge) -> str | None:
         """The formula of the gradient the shown Backward sent along `edge`, with its numbers; None before."""
         backward = self.workspace.backward_result
-        if backward is None or self._flow is None or (edge.target, edge.port) not in self._flow.edge_grads:
+        if backward is None or self.flow_shown is None or (edge.target, edge.port) not in self.flow_shown.edge_grads:
             return None
         # the results as they are (a pass is shown only while they are current): a hover never evaluates
         formula = edge_formula(self.document, self.workspace.model.evaluator.results, backward, edge)
@@ -324,69 +302,11 @@ class GraphScene(QGraphicsScene):
             item.update()
         self.restyled.emit()
 
-    # ----- moves -----------------------------------------------------------------------------------------------
-
-    def constrain(self, item: QGraphicsItem, position: QPointF) -> QPointF:
-        """Where a dragged item may go: snapped to the grid when snapping is on (model moves are kept as is)."""
-        if self.snap_to_grid and not self._syncing:
-            return QPointF(round(position.x() / GRID) * GRID, round(position.y() / GRID) * GRID)
-        return position
-
-    def item_moved(self, item: QGraphicsItem) -> None:
-        """A node or annotation moved: drag its edges along, and remember user drags to commit on release."""
-        if isinstance(item, NodeItem):
-            self._update_edges(item.node.id)
-        if not self._syncing:
-            self._dragged.add(item)
-
-    def commit_moves(self, drop: QPointF | None = None) -> None:
-        """Turn the items dragged since the last commit into one undoable move.
-
-        One unwired node dropped (at scene point `drop`) on a wire is inserted into it, in the same undo step.
-        """
-        moves, models = {}, []
-        for item in self._dragged:
-            model = item.node if isinstance(item, NodeItem) else item.annotation
-            moves[model.id] = (model.position, (item.pos().x(), item.pos().y()))
-            models.append((item, model))
-        self._dragged.clear()
-        self._hint(None)
-        wire = self._insertion(models, drop)
-        if wire is not None:
-            self.editor.stack.beginMacro(f"Insert {models[0][1].name}")
-        moved = self.editor.move(moves, mergeable=wire is None)
-        if wire is not None:
-            if moved:
-                self.editor.insert(models[0][1].id, wire)
-            self.editor.stack.endMacro()
-        if not moved:
-            for item, model in models:  # refused (or nothing moved): the items go back where the model has them
-                self.place(item, model.position)
-
-    def _insertion(self, models: list[tuple[QGraphicsItem, Any]], drop: QPointF | None) -> Edge | None:
-        """The wire a lone unwired node with inputs was dropped on, if any."""
-        if drop is None or len(models) != 1 or not isinstance(models[0][0], NodeItem):
-            return None
-        node_id = models[0][1].id
-        if self._edges_at.get(node_id) or not models[0][0].inputs or self.editor.busy is not None:
-            return None
-        return self.edge_at(drop)
-
-    def _hint(self, edge: Edge | None) -> None:
-        """Light the wire a dragged node would go into (None: none)."""
-        item = self.edges.get((edge.target, edge.port)) if edge is not None else None
-        if item is not self._hinted:
-            for old, new in ((self._hinted, False), (item, True)):
-                if old is not None:
-                    old.hinted = new
-                    old.update()
-            self._hinted = item
+    # ----- queries ---------------------------------------------------------------------------------------------
 
     def edge_at(self, point: QPointF) -> Edge | None:
         """The edge drawn under a scene point, if any."""
         return next((item.edge for item in self.items(point) if isinstance(item, EdgeItem)), None)
-
-    # ----- queries ---------------------------------------------------------------------------------------------
 
     def port_at(self, position: QPointF) -> Port | None:
         """The port under a scene position (with a few pixels of slack), if any."""
@@ -435,13 +355,11 @@ class GraphScene(QGraphicsScene):
         if self.wires.move(event):
             return
         super().mouseMoveEvent(event)
-        if self._dragged:
-            models = [(item, item.node if isinstance(item, NodeItem) else None) for item in self._dragged]
-            self._hint(self._insertion(models, event.scenePos()))
+        self.moves.follow(event.scenePos())
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.wires.release(event):
             return
         super().mouseReleaseEvent(event)
-        self.commit_moves(event.scenePos())
+        self.moves.commit(event.scenePos())
 

@@ -19,7 +19,9 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget
 
 from gradstudio.model.scrub import ScrubSession, scrub_problem
-from gradstudio.ui.canvas.items import MONO_FONT, SMALL_FONT, NodeItem, set_opacity, value_line
+from gradstudio.ui.canvas.fonts import MONO_FONT, SMALL_FONT
+from gradstudio.ui.canvas.items import NodeItem, set_opacity
+from gradstudio.ui.canvas.node_geometry import value_line
 from gradstudio.ui.canvas.preview import shown_numbers
 
 if TYPE_CHECKING:

@@ -1,11 +1,12 @@
-"""The canvas view: grid, zoom around the cursor, panning, rubber band, drops from the palette, quick add."""
+"""The canvas view: zoom around the cursor, panning, rubber band, drops from the palette and the desktop, quick add,
+the empty canvas's hint; its background is grid.py's grid."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection
 
-from PySide6.QtCore import QEvent, QLineF, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
     QCursor,
@@ -16,7 +17,6 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPen,
     QTransform,
     QWheelEvent,
 )
@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from gradstudio.model.catalog import CATALOG
 from gradstudio.model.io.code_suffixes import SUFFIXES as CODE_SUFFIXES
-from gradstudio.ui.canvas.items import GRID, HEADER, ROW, WIDTH
+from gradstudio.ui.canvas.grid import GRID, GRID_MAJOR, draw_grid, grid_spacing
+from gradstudio.ui.canvas.node_geometry import HEADER, ROW, WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.search import NodeSearch
 
@@ -34,19 +35,8 @@ FIT_ON_OPEN_ZOOM = 0.7  # a graph that fits at this zoom or more opens whole
 OPEN_ZOOM = 0.8  # a larger one opens at this zoom, its text readable, from its top-left; the overview shows the rest
 ZOOM_STEP = 1.25
 WORLD = 100_000.0
-GRID_MAJOR = 5
-MIN_GRID_PIXELS = 8  # grid lines closer than this on screen are drawn GRID_MAJOR times sparser
 EMPTY_HINT = ("Drag an op from the palette onto the canvas,\npress Tab to add one by name,\n"
               "or open an example: File ▸ Examples")
-MAX_GRID_LINES = 2000  # per paint: a bound whatever the zoom and the exposed area
-
-
-def grid_spacing(zoom: float, base: float = GRID) -> float:
-    """The grid's spacing in scene units at `zoom`: `base` times a power of GRID_MAJOR, at least 8 pixels apart."""
-    spacing = base
-    while spacing * zoom < MIN_GRID_PIXELS and spacing < 1e12:
-        spacing *= GRID_MAJOR
-    return spacing
 
 
 class GraphView(QGraphicsView):
@@ -228,27 +218,10 @@ class GraphView(QGraphicsView):
         painter.fillRect(rect, theme.background)
         self.grid_lines_drawn = 0
         minor = grid_spacing(self.zoom())
-        self.grid_lines_drawn += self._draw_grid(painter, rect, minor, theme.grid_minor)
+        self.grid_lines_drawn += draw_grid(painter, rect, minor, theme.grid_minor)
         if minor == GRID:
             major = grid_spacing(self.zoom(), GRID * GRID_MAJOR)
-            self.grid_lines_drawn += self._draw_grid(painter, rect, major, theme.grid_major)
-
-    @staticmethod
-    def _draw_grid(painter: QPainter, rect: QRectF, spacing: float, color: object) -> int:
-        """Draw grid lines `spacing` apart over `rect`; how many (none when they would be too many)."""
-        if not all(math.isfinite(v) for v in (rect.left(), rect.right(), rect.top(), rect.bottom())):
-            return 0
-        columns = rect.width() / spacing + 1
-        rows = rect.height() / spacing + 1
-        if columns + rows > MAX_GRID_LINES:
-            return 0
-        painter.setPen(QPen(color, 0))
-        left = math.floor(rect.left() / spacing) * spacing
-        top = math.floor(rect.top() / spacing) * spacing
-        lines = [QLineF(x, rect.top(), x, rect.bottom()) for x in _steps(left, rect.right(), spacing)]
-        lines += [QLineF(rect.left(), y, rect.right(), y) for y in _steps(top, rect.bottom(), spacing)]
-        painter.drawLines(lines)
-        return len(lines)
+            self.grid_lines_drawn += draw_grid(painter, rect, major, theme.grid_major)
 
     # ----- mouse: wheel zoom, middle / space panning, double-click quick add -------------------------------------
 
@@ -309,18 +282,20 @@ class GraphView(QGraphicsView):
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space_held = True
-            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
-            return
-        super().keyPressEvent(event)
+        if not self._space_key(event, held=True):
+            super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space_held = False
-            self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
-            return
-        super().keyReleaseEvent(event)
+        if not self._space_key(event, held=False):
+            super().keyReleaseEvent(event)
+
+    def _space_key(self, event: QKeyEvent, held: bool) -> bool:
+        """Follow the space key going down or up (held: ready to pan, an open hand); True if the event was it."""
+        if event.key() != Qt.Key.Key_Space or event.isAutoRepeat():
+            return False
+        self._space_held = held
+        self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if held else Qt.CursorShape.ArrowCursor)
+        return True
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         # the space key's release goes to whichever widget has focus by then: stop panning now
@@ -411,8 +386,3 @@ def code_file_paths(mime: QMimeData) -> list[str]:
     reads those and says which files it reads of any other, rather than the drop silently not taking."""
     paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and not url.toLocalFile().endswith(".gsg")]
     return sorted(paths, key=lambda path: not path.lower().endswith(CODE_SUFFIXES))
-
-
-def _steps(start: float, stop: float, step: float) -> list[float]:
-    count = int((stop - start) / step) + 1
-    return [start + i * step for i in range(count)]

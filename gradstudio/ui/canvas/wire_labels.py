@@ -1,6 +1,7 @@
 """The shape of the tensor a wire carries (`[3]`, `[4, 2]`), drawn at its midpoint as Orange shows data on links.
 
-A wire into an op that broadcast its tensor carries a `BroadcastMarker` instead:
+Each wire leaving a node shows its shape once per node it feeds (`label_wires`, which the scene asks when a
+shape or the backward display changes). A wire into an op that broadcast its tensor carries a `BroadcastMarker` instead:
 the shape change (`[3] → [6, 3]`) outlined in the highlight colour, and after
 Backward a second line saying how the gradient was summed back (`summed over
 dim 0`). The marker is an item of its own, above the nodes: it explains the wire,
@@ -9,16 +10,22 @@ so it is never hidden, even where the wire is too short for a shape label.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
-from gradstudio.model.broadcasting import BroadcastFact, edge_marker
+from gradstudio.model.broadcasting import BroadcastFact, edge_broadcast, edge_marker
 from gradstudio.model.evaluation import NodeResult
+from gradstudio.ui.canvas.fonts import canvas_font
 from gradstudio.ui.themes import LIGHT, Theme
 
-LABEL_FONT = QFont()
-LABEL_FONT.setPointSizeF(7.5)
+if TYPE_CHECKING:
+    from gradstudio.ui.canvas.edge_items import EdgeItem
+    from gradstudio.ui.canvas.scene import GraphScene
+
+LABEL_FONT = canvas_font(points=7.5)
 LABEL_REACH = QRectF(-70.0, -24.0, 140.0, 26.0)  # around the midpoint: room for the longest label drawn
 MARKER_Z = 2.0  # above nodes (0) and wires (-1), below pinned nodes (5)
 MAX_LABEL = 24  # characters; a longer shape is cut with an ellipsis
@@ -41,6 +48,30 @@ def shape_label(result: NodeResult | None) -> str | None:
 def broadcast_label(fact: BroadcastFact, backward_done: bool) -> str:
     """The text of a broadcast wire: the shape change, and after Backward how the gradient was summed back."""
     return edge_marker(fact, backward_done)
+
+
+def label_wires(scene: GraphScene, source: str) -> None:
+    """Label the wires leaving `source` with its tensor's shape, once per node they feed, or a broadcast marker."""
+    nodes, edges, flow = scene.nodes, scene.edges, scene.flow_shown
+    node = nodes[source]
+    label = node.wire_label = shape_label(node.result)
+
+    def port_order(item: EdgeItem) -> tuple[str, int]:
+        """Sort key of a wire: its target, then its port's place among the target's inputs."""
+        inputs = nodes[item.edge.target].inputs
+        return item.edge.target, inputs.index(item.edge.port) if item.edge.port in inputs else len(inputs)
+
+    fed: set[str] = set()
+    for item in sorted((edges[key] for key in scene.edges_of.get(source, ()) if edges[key].edge.source == source),
+                       key=port_order):
+        shown = {node_id: nodes[node_id].result for node_id in (source, item.edge.target)}  # never evaluates
+        fact = edge_broadcast(scene.document, shown, item.edge)
+        if fact is not None:
+            flowed = flow is not None and (item.edge.target, item.edge.port) in flow.edge_grads
+            item.set_label(broadcast_label(fact, flowed), broadcast=True)
+        else:
+            item.set_label(label if item.edge.target not in fed else None)
+        fed.add(item.edge.target)
 
 
 def label_rect(text: str, middle: QPointF) -> QRectF:

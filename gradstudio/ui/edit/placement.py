@@ -10,7 +10,8 @@ import numpy as np
 from PySide6.QtCore import QRectF
 
 from gradstudio.model.document import GraphDocument, Node
-from gradstudio.ui.canvas.items import GRID, WIDTH, node_height
+from gradstudio.ui.canvas.grid import GRID
+from gradstudio.ui.canvas.node_geometry import WIDTH, node_height
 
 GAP = 10.0  # room kept between nodes
 MAX_RECTS = 20  # a group with more nodes is placed by its outline

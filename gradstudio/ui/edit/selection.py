@@ -11,7 +11,7 @@ from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.document import EditError, GraphDocument, RenameNode, SetRetainGrad, SetSetting
 from gradstudio.model.io.fileformat import MAX_FILE_BYTES
 from gradstudio.model.io.fileschema import GraphFileError
-from gradstudio.ui.canvas.items import WIDTH
+from gradstudio.ui.canvas.node_geometry import WIDTH
 from gradstudio.ui.canvas.scene import GraphScene
 from gradstudio.ui.canvas.view import GraphView
 from gradstudio.ui.edit import clipboard

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gradstudio.model.document import Node
 from gradstudio.model.io.code_suffixes import SUFFIXES
-from gradstudio.ui.canvas.items import WIDTH, node_height
+from gradstudio.ui.canvas.node_geometry import WIDTH, node_height
 from gradstudio.ui.edit.placement import free_offset
 
 if TYPE_CHECKING:
