@@ -15,6 +15,8 @@ from gradstudio.engine.ops.reduction import sum
 
 
 class SoftmaxBackward0(Node):
+    _saved_names = ("result",)
+
     def apply(self, g: Tensor) -> tuple:
         (s,) = self.saved_tensors
         return (softmax_backward_data(g, s, self.dim),)
@@ -36,6 +38,8 @@ def softmax_backward_data(g: Tensor, s: Tensor, dim: int) -> Tensor:
 
 
 class LogSoftmaxBackward0(Node):
+    _saved_names = ("result",)
+
     def apply(self, g: Tensor) -> tuple:
         (result,) = self.saved_tensors
         return (log_softmax_backward_data(g, result, self.dim),)
@@ -108,6 +112,15 @@ def log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     shifted, axis = _shifted(a, dim, "log_softmax")
     if shifted.dtype.kind != "f":  # an empty integer tensor, which PyTorch returns as it is
         return record(shifted, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
+    return record(_log_softmax_shifted(shifted, axis), LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
+
+
+def log_softmax_rows(x: np.ndarray) -> np.ndarray:
+    """log_softmax's values along the rows of a non-empty floating matrix (what `log_softmax(a, 1)` records),
+    for a caller that has made `log_softmax`'s checks itself (a fused cross_entropy)."""
+    return _log_softmax_shifted(x - _max_along(x, 1), 1)
+
+
+def _log_softmax_shifted(shifted: np.ndarray, axis: int) -> np.ndarray:
     e = precise(np.exp, shifted)
-    data = shifted - precise(np.log, np.add.reduce(e, axis=axis, keepdims=True) if shifted.ndim else e)
-    return record(data, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
+    return shifted - precise(np.log, np.add.reduce(e, axis=axis, keepdims=True) if shifted.ndim else e)
