@@ -197,3 +197,24 @@ def test_softmax_of_narrow_rows_is_the_row_by_row_maximum_bit_for_bit(monkeypatc
     fast = _softmaxes_and_grads(logits)
     monkeypatch.setattr(softmax_ops, "_NARROW", 0)
     assert fast == _softmaxes_and_grads(logits)
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("shape", "dim"), [((64, 10), 1), ((3, 4, 5), 0), ((6,), 0), ((), 0)])
+def test_softmax_backward_unrecorded_is_the_recorded_rule_bit_for_bit(monkeypatch: pytest.MonkeyPatch, function: str,
+                                                                      dtype: type, shape: tuple, dim: int) -> None:
+    rng = np.random.default_rng(14)
+    logits = (rng.standard_normal(shape) * 5).astype(dtype)
+    seed = rng.standard_normal(shape).astype(dtype)
+    grads = []
+    for create_graph in (True, False):  # create_graph records the rule as one op; without it, numbers only
+        x = engine.tensor(logits, requires_grad=True)
+        (grad,) = engine.autograd.grad(getattr(engine, function)(x, dim), x, engine.tensor(seed),
+                                       create_graph=create_graph)
+        grads.append(grad)
+        monkeypatch.setattr(softmax_ops, f"{function}_backward_data", None)  # the unrecorded path must not call it
+    recorded, unrecorded = grads
+    assert recorded.grad_fn.name() == f"{function.title().replace('_', '')}BackwardDataBackward0"
+    assert unrecorded.grad_fn is None and unrecorded.dtype == recorded.dtype
+    assert unrecorded.numpy().tobytes() == recorded.detach().numpy().tobytes()
