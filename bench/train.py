@@ -1,8 +1,8 @@
 """Training benchmark: optimiser steps per second, the engine against PyTorch eager in the same run.
 
-Run `python bench/train.py [--threads N] [--rounds R] [--quick] [--sections]`. Workloads (each step is zero_grad,
-forward, backward and an optimiser step, written once and run by both frameworks, since the engine is a
-drop-in `torch`):
+Run `python bench/train.py [--threads N] [--rounds R] [--quick] [--sections] [--adam-kernel numpy|numba]`.
+Workloads (each step is zero_grad, forward, backward and an optimiser step, written once and run by both
+frameworks, since the engine is a drop-in `torch`):
 
 - xor: the XOR MLP (2-4-1, tanh, sigmoid, binary cross-entropy), Adam on the full batch of 4: overhead-bound.
   Target: 0.6x PyTorch's time per step.
@@ -35,6 +35,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
     parser.add_argument("--quick", action="store_true", help="3 short rounds")
     parser.add_argument("--sections", action="store_true", help="time the parts of one mlp step instead")
+    parser.add_argument("--adam-kernel", choices=("numpy", "numba"), default="numpy",
+                        help="the engine's Adam update: its numpy passes, or the numba kernel of "
+                             "bench/adam_kernels.py when numba is installed (not a dependency)")
     return parser.parse_args()
 
 
@@ -175,6 +178,11 @@ def main() -> int:
     except ImportError:
         version = None
     rounds, seconds = (3, 0.2) if ARGS.quick else (ARGS.rounds, 0.5)
+    if ARGS.adam_kernel == "numba":
+        from adam_kernels import use_numba_update
+
+        use_numba_update()
+        print("engine's Adam: the numba kernel of bench/adam_kernels.py")
     if ARGS.sections:
         print(f"threads {ARGS.threads}; numpy {np.__version__}; torch {version or 'not installed'}; one mlp step")
         profile_sections(frameworks, 100 if ARGS.quick else 600)
