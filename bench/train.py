@@ -1,8 +1,9 @@
 """Training benchmark: optimiser steps per second, the engine against PyTorch eager in the same run.
 
-Run `python bench/train.py [--threads N] [--rounds R] [--quick] [--sections]`. Workloads (each step is zero_grad,
-forward, backward and an optimiser step, written once and run by both frameworks, since the engine is a
-drop-in `torch`):
+Run `python bench/train.py [--threads N] [--rounds R] [--quick] [--sections] [--clock wall|cpu]
+[--adam-kernel numpy|numba]`.
+Workloads (each step is zero_grad, forward, backward and an optimiser step, written once and run by both
+frameworks, since the engine is a drop-in `torch`):
 
 - xor: the XOR MLP (2-4-1, tanh, sigmoid, binary cross-entropy), Adam on the full batch of 4: overhead-bound.
   Target: 0.6x PyTorch's time per step.
@@ -34,7 +35,13 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="threads for BLAS and PyTorch (default 1)")
     parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
     parser.add_argument("--quick", action="store_true", help="3 short rounds")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="time blocks by the wall clock (default) or by this thread's CPU time, which leaves "
+                             "out the time other processes of a loaded shared machine take")
     parser.add_argument("--sections", action="store_true", help="time the parts of one mlp step instead")
+    parser.add_argument("--adam-kernel", choices=("numpy", "numba"), default="numpy",
+                        help="the engine's Adam update: its numpy passes, or the numba kernel of "
+                             "bench/adam_kernels.py when numba is installed (not a dependency)")
     return parser.parse_args()
 
 
@@ -142,10 +149,11 @@ def profile_sections(frameworks: dict[str, Any], steps: int) -> None:
 
 def block(step: Step, iterations: int) -> float:
     """Seconds per step over `iterations` steps."""
-    start = time.perf_counter()
+    clock = time.thread_time if ARGS.clock == "cpu" else time.perf_counter
+    start = clock()
     for _ in range(iterations):
         step()
-    return (time.perf_counter() - start) / iterations
+    return (clock() - start) / iterations
 
 
 def measure(make: Callable[[Any], Step], frameworks: dict[str, Any], rounds: int, seconds: float) -> dict:
@@ -175,12 +183,17 @@ def main() -> int:
     except ImportError:
         version = None
     rounds, seconds = (3, 0.2) if ARGS.quick else (ARGS.rounds, 0.5)
+    if ARGS.adam_kernel == "numba":
+        from adam_kernels import use_numba_update
+
+        use_numba_update()
+        print("engine's Adam: the numba kernel of bench/adam_kernels.py")
     if ARGS.sections:
         print(f"threads {ARGS.threads}; numpy {np.__version__}; torch {version or 'not installed'}; one mlp step")
         profile_sections(frameworks, 100 if ARGS.quick else 600)
         return 0
     print(f"threads {ARGS.threads}; numpy {np.__version__}; torch {version or 'not installed'}; "
-          f"{rounds} rounds A B A B")
+          f"{rounds} rounds A B A B; {ARGS.clock} clock")
     print(f"{'workload':<8} {'engine':>10} {'torch':>10} {'ratio':>7} {'target':>7}")
     for name, make in (("xor", xor_step), ("mlp", mlp_step)):
         result = measure(make, frameworks, rounds, seconds)

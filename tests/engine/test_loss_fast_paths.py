@@ -54,6 +54,80 @@ def test_the_fast_path_is_taken_only_when_every_row_counts(targets: list[int], i
     assert _nll._every_target_counts(transposed, np.array(targets, np.int64), ignore_index) is False
 
 
+def _cross_entropy_observed(logits: np.ndarray, targets: list[int], reduction: str) -> list:
+    """Everything a cross_entropy shows: its graph (names, edges, saved values, attributes), its values, the
+    input's gradient, and a double backward's gradient (create_graph records each node's rule as ops)."""
+    x = engine.tensor(logits, requires_grad=True)
+    loss = engine.nn.functional.cross_entropy(x, engine.tensor(targets), reduction=reduction)
+    nll = loss.grad_fn
+    log_softmax = nll.next_functions[0][0]
+    seen = [loss.detach().numpy().tobytes(), nll.name(), log_softmax.name(), log_softmax.next_functions[0][0].name(),
+            log_softmax.dim, nll.reduction, nll.coefficients.tobytes(), nll.coefficients.dtype]
+    seen += [tensor.detach().numpy().tobytes() for node in (nll, log_softmax) for tensor in node.saved_tensors]
+    seed = engine.ones_like(loss)
+    (grad,) = engine.autograd.grad(loss, x, seed, create_graph=True)
+    (grad * grad).sum().backward()
+    return [*seen, grad.detach().numpy().tobytes(), x.grad.numpy().tobytes()]
+
+
+@pytest.mark.parametrize("name", sorted(LOGITS))
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_of_counted_rows_is_log_softmax_then_nll_loss_bit_for_bit(
+        monkeypatch: pytest.MonkeyPatch, name: str, reduction: str) -> None:
+    fused = _cross_entropy_observed(LOGITS[name], TARGETS, reduction)
+    monkeypatch.setattr(_nll, "_counted_batch", lambda x, t, ignore_index: False)
+    assert fused == _cross_entropy_observed(LOGITS[name], TARGETS, reduction)
+
+
+def test_cross_entropy_of_counted_rows_skips_the_general_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the general path ran")
+
+    logits = engine.tensor(LOGITS["float32"], requires_grad=True)
+    monkeypatch.setattr(_nll, "nll_loss", refuse)
+    monkeypatch.setattr(_nll, "log_softmax", refuse)
+    engine.nn.functional.cross_entropy(logits, engine.tensor(TARGETS)).backward()
+    assert logits.grad is not None
+    for other in ({"weight": engine.ones(4)}, {"label_smoothing": 0.1}, {"ignore_index": 3}):
+        with pytest.raises(AssertionError, match="the general path ran"):
+            engine.nn.functional.cross_entropy(logits, engine.tensor(TARGETS), **other)
+
+
+@pytest.mark.parametrize(("logits", "targets", "counted"), [
+    (np.zeros((3, 4), np.float32), [0, 3, 1], True),
+    (np.zeros((3, 4)), [0, 3, 1], True),
+    (np.zeros((3, 4), np.float32), [0, 4, 1], False),  # out of range: the general path raises PyTorch's error
+    (np.zeros((3, 4), np.float32), [0, 3], False),  # batch mismatch: the general path's message
+    (np.zeros((4, 3), np.float32).T, [0, 3, 1], False),  # not C-contiguous
+    (np.zeros((3, 4), np.int64), [0, 3, 1], False),  # integer logits: PyTorch's refusal
+    (np.zeros(4, np.float32), [2], False),  # one sample without a batch
+    (np.zeros((3, 4, 2), np.float32), [[0, 1]] * 3, False),  # spatial
+])
+def test_cross_entropy_is_fused_only_for_a_batch_of_counted_rows(logits: np.ndarray, targets: list,
+                                                                 counted: bool) -> None:
+    assert _nll._counted_batch(logits, np.array(targets, np.int64), -100) is counted
+    assert _nll._counted_batch(logits, np.array(targets, np.int32), -100) is False  # PyTorch wants Long targets
+
+
+def test_cross_entropy_of_a_training_batch_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    from torch_diff import assert_same
+
+    rng = np.random.default_rng(13)
+    logits = rng.standard_normal((64, 10)).astype(np.float32) * 4
+    targets = rng.integers(0, 10, 64)
+
+    def scenario(t: object) -> list:
+        x = t.tensor(logits, requires_grad=True)
+        losses = [t.nn.functional.cross_entropy(x, t.tensor(targets), reduction=reduction)
+                  for reduction in ("mean", "sum", "none")]
+        saved = losses[0].grad_fn.next_functions[0][0]._saved_result.detach().numpy().copy()  # before backward
+        losses[0].backward()
+        return [*losses, x.grad.numpy(), saved]  # the gradient's last printed digit may differ: values only
+
+    assert_same(scenario, torch)
+
+
 def test_aligned_buffers_start_on_a_cache_line_and_keep_shape_dtype_and_layout() -> None:
     for shape, dtype in (((784, 256), np.float32), ((3,), np.float64), ((0, 5), np.float32), (7, np.float16)):
         array = _aligned.empty(shape, dtype)
@@ -123,3 +197,24 @@ def test_softmax_of_narrow_rows_is_the_row_by_row_maximum_bit_for_bit(monkeypatc
     fast = _softmaxes_and_grads(logits)
     monkeypatch.setattr(softmax_ops, "_NARROW", 0)
     assert fast == _softmaxes_and_grads(logits)
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("shape", "dim"), [((64, 10), 1), ((3, 4, 5), 0), ((6,), 0), ((), 0)])
+def test_softmax_backward_unrecorded_is_the_recorded_rule_bit_for_bit(monkeypatch: pytest.MonkeyPatch, function: str,
+                                                                      dtype: type, shape: tuple, dim: int) -> None:
+    rng = np.random.default_rng(14)
+    logits = (rng.standard_normal(shape) * 5).astype(dtype)
+    seed = rng.standard_normal(shape).astype(dtype)
+    grads = []
+    for create_graph in (True, False):  # create_graph records the rule as one op; without it, numbers only
+        x = engine.tensor(logits, requires_grad=True)
+        (grad,) = engine.autograd.grad(getattr(engine, function)(x, dim), x, engine.tensor(seed),
+                                       create_graph=create_graph)
+        grads.append(grad)
+        monkeypatch.setattr(softmax_ops, f"{function}_backward_data", None)  # the unrecorded path must not call it
+    recorded, unrecorded = grads
+    assert recorded.grad_fn.name() == f"{function.title().replace('_', '')}BackwardDataBackward0"
+    assert unrecorded.grad_fn is None and unrecorded.dtype == recorded.dtype
+    assert unrecorded.numpy().tobytes() == recorded.detach().numpy().tobytes()

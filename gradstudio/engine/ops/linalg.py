@@ -113,13 +113,21 @@ class MmBackward0(Node):
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """Product of two matrices."""
-    _require_dims("mm", a, 2)
-    _require_dims("mm", b, 2, "mat2")
-    _check_dtypes("mm", a, b)
-    a, b, ad, bd = operands(a, b)
+    ad, bd = a._data, b._data
+    if not _plain_matrices(ad, bd):  # else every check below passes and operands() changes nothing
+        _require_dims("mm", a, 2)
+        _require_dims("mm", b, 2, "mat2")
+        _check_dtypes("mm", a, b)
+        a, b, ad, bd = operands(a, b)
     if ad.shape[1] != bd.shape[0]:
         raise _matrix_error(ad, bd)
     return _note_layouts(record(ad @ bd, MmBackward0, (a, b), save=_for_each_other(a, b)), ad, bd)
+
+
+def _plain_matrices(ad: np.ndarray, bd: np.ndarray) -> bool:
+    """Whether two arrays are matrices of one floating dtype (a layer's product): mm's rank and dtype checks
+    pass and promotion changes nothing, so a training step's products skip them."""
+    return ad.ndim == 2 and bd.ndim == 2 and ad.dtype is bd.dtype and ad.dtype.kind == "f"
 
 
 class AddmmBackward0(Node):
@@ -220,6 +228,8 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """The `@` product for any ranks, dispatched as PyTorch does (dot, mv, mm, folded or batched)."""
     da, db = a._data.ndim, b._data.ndim
+    if da == 2 and db == 2:  # the usual case first (no other branch takes two matrices)
+        return mm(a, b)
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
     if da == 1 and db == 1:
@@ -228,8 +238,6 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         return mv(a, b)
     if da == 1 and db == 2:
         return squeeze_leading(mm(unsqueeze(a, 0), b))
-    if da == 2 and db == 2:
-        return mm(a, b)
     if da == 3 and db == 3:  # a 3-D operand with one batch that requires grad is folded to a matrix
         if a._data.shape[0] == 1 and b._data.shape[0] != 1 and a._requires_grad:
             a, da = squeeze(a, 0), 2

@@ -7,15 +7,21 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.engine import _dtype
+from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import needs, normalize_dim, precise, record
 from gradstudio.engine.ops.reduction import sum
 
+_STATE = grad_mode.STATE
+
 
 class SoftmaxBackward0(Node):
+    _saved_names = ("result",)
+
     def apply(self, g: Tensor) -> tuple:
+        if not _STATE.enabled:  # nothing records the rule (a backward without create_graph): its numbers only
+            return (Tensor._make(_softmax_grad(g._data, self.saved_array(), self.dim)),)
         (s,) = self.saved_tensors
         return (softmax_backward_data(g, s, self.dim),)
 
@@ -30,13 +36,19 @@ class SoftmaxBackwardDataBackward0(Node):
 
 def softmax_backward_data(g: Tensor, s: Tensor, dim: int) -> Tensor:
     """s * (g - sum(g * s)) along `dim` given softmax's output s, as one op (PyTorch's _softmax_backward_data)."""
-    y = s._data
-    data = y * (g._data - np.sum(g._data * y, axis=dim if y.ndim else None, keepdims=True))
-    return record(data, SoftmaxBackwardDataBackward0, (g, s), save=(g, s), dim=dim)
+    return record(_softmax_grad(g._data, s._data, dim), SoftmaxBackwardDataBackward0, (g, s), save=(g, s), dim=dim)
+
+
+def _softmax_grad(g: np.ndarray, y: np.ndarray, dim: int) -> np.ndarray:
+    return y * (g - np.sum(g * y, axis=dim if y.ndim else None, keepdims=True))
 
 
 class LogSoftmaxBackward0(Node):
+    _saved_names = ("result",)
+
     def apply(self, g: Tensor) -> tuple:
+        if not _STATE.enabled:  # nothing records the rule (a backward without create_graph): its numbers only
+            return (Tensor._make(_log_softmax_grad(g._data, self.saved_array(), self.dim)),)
         (result,) = self.saved_tensors
         return (log_softmax_backward_data(g, result, self.dim),)
 
@@ -53,9 +65,12 @@ class LogSoftmaxBackwardDataBackward0(Node):
 
 def log_softmax_backward_data(g: Tensor, result: Tensor, dim: int) -> Tensor:
     """g - exp(result) * sum(g) along `dim`, as one op (PyTorch's _log_softmax_backward_data)."""
-    y = result._data
-    data = g._data - np.exp(y) * np.add.reduce(g._data, axis=dim if y.ndim else None, keepdims=True)
+    data = _log_softmax_grad(g._data, result._data, dim)
     return record(data, LogSoftmaxBackwardDataBackward0, (g, result), save=(g, result), dim=dim)
+
+
+def _log_softmax_grad(g: np.ndarray, y: np.ndarray, dim: int) -> np.ndarray:
+    return g - np.exp(y) * np.add.reduce(g, axis=dim if y.ndim else None, keepdims=True)
 
 
 _NARROW, _BATCH = 32, 8  # rows at most this wide, at least this many: the transposed reduction is faster
@@ -108,6 +123,15 @@ def log_softmax(a: Tensor, dim: int, dtype: Any = None) -> Tensor:
     shifted, axis = _shifted(a, dim, "log_softmax")
     if shifted.dtype.kind != "f":  # an empty integer tensor, which PyTorch returns as it is
         return record(shifted, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
+    return record(_log_softmax_shifted(shifted, axis), LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
+
+
+def log_softmax_rows(x: np.ndarray) -> np.ndarray:
+    """log_softmax's values along the rows of a non-empty floating matrix (what `log_softmax(a, 1)` records),
+    for a caller that has made `log_softmax`'s checks itself (a fused cross_entropy)."""
+    return _log_softmax_shifted(x - _max_along(x, 1), 1)
+
+
+def _log_softmax_shifted(shifted: np.ndarray, axis: int) -> np.ndarray:
     e = precise(np.exp, shifted)
-    data = shifted - precise(np.log, np.add.reduce(e, axis=axis, keepdims=True) if shifted.ndim else e)
-    return record(data, LogSoftmaxBackward0, (a,), save_output=True, dim=axis)
+    return shifted - precise(np.log, np.add.reduce(e, axis=axis, keepdims=True) if shifted.ndim else e)
