@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (  # noqa: E402
     QGraphicsView,
 )
 
-from gradstudio.model.document import AddNode, Edge, GraphDocument, Node  # noqa: E402
+from gradstudio.model.document import Edge, GraphDocument, Node  # noqa: E402
+from gradstudio.model.edits import AddNode  # noqa: E402
 from gradstudio.ui.main_window import MainWindow  # noqa: E402
 from gradstudio.ui.settings import AppSettings  # noqa: E402
 

@@ -41,7 +41,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node, SetAttribute  # noqa: E402
+from gradstudio.model.document import Edge, GraphDocument, Node  # noqa: E402
+from gradstudio.model.edits import AddNode, Connect, SetAttribute  # noqa: E402
 from gradstudio.model.evaluation import Evaluator  # noqa: E402
 
 CHAIN_OPS = ("tanh", "mul", "sin", "add", "sigmoid", "sub")

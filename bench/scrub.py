@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import QEvent, QObject, QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node  # noqa: E402
+from gradstudio.model.document import Edge, GraphDocument, Node  # noqa: E402
+from gradstudio.model.edits import AddNode, Connect  # noqa: E402
 from gradstudio.ui.main_window import MainWindow  # noqa: E402
 from gradstudio.ui.settings import AppSettings  # noqa: E402
 

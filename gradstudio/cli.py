@@ -306,7 +306,7 @@ def resolve_node(document: GraphDocument, wanted: str) -> str:
 
 def run(args: argparse.Namespace, document: GraphDocument) -> int:
     """Evaluate (and optionally run Backward), print the report; 1 if a node or Backward failed."""
-    from gradstudio.model.document import SetSetting
+    from gradstudio.model.edits import SetSetting
     from gradstudio.model.workspace import GraphWorkspace
 
     if args.no_grad:

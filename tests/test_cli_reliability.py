@@ -12,7 +12,8 @@ import pytest
 
 from gradstudio import cli
 from gradstudio.cli import main
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node, SetSetting
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect, SetSetting
 from gradstudio.model.io.fileformat import save
 from gradstudio.model.workspace import GraphWorkspace
 

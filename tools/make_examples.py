@@ -20,15 +20,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # so the script runs from a checkout without installing GradStudio
 
 from gradstudio.model.annotations import AddAnnotation, Annotation  # noqa: E402
-from gradstudio.model.document import (  # noqa: E402
-    AddNode,
-    Connect,
-    Edge,
-    GraphDocument,
-    MoveNode,
-    Node,
-    SetSetting,
-)
+from gradstudio.model.document import Edge, GraphDocument, Node  # noqa: E402
+from gradstudio.model.edits import AddNode, Connect, MoveNode, SetSetting  # noqa: E402
 from gradstudio.model.io.fileformat import save  # noqa: E402
 from gradstudio.model.lesson import Hidden, SetHidden  # noqa: E402
 from gradstudio.model.train_settings import TrainSettings  # noqa: E402

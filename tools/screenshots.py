@@ -26,7 +26,8 @@ from PySide6.QtGui import QPainter  # noqa: E402
 from PySide6.QtWidgets import QApplication, QToolTip  # noqa: E402
 
 from gradstudio.model.annotations import AddAnnotation, Annotation  # noqa: E402
-from gradstudio.model.document import AddNode, Batch, Connect, Edge, GraphDocument, Node, SetSetting  # noqa: E402
+from gradstudio.model.document import Edge, GraphDocument, Node  # noqa: E402
+from gradstudio.model.edits import AddNode, Batch, Connect, SetSetting  # noqa: E402
 from gradstudio.ui import themes  # noqa: E402
 from gradstudio.ui.io.files import example_files  # noqa: E402
 from gradstudio.ui.main_window import MainWindow, size_for_screen  # noqa: E402

@@ -70,6 +70,7 @@ from gradstudio.engine.ops.integer import (
     logical_not,
     remainder,
 )
+from gradstudio.engine.ops.joining import cat, stack
 from gradstudio.engine.ops.linalg import bmm, dot, matmul, mm, mv
 from gradstudio.engine.ops.ordering import (
     cumprod,
@@ -107,14 +108,12 @@ from gradstudio.engine.ops.pointwise import (
 from gradstudio.engine.ops.reduction import max, mean, min, prod, std, sum, var
 from gradstudio.engine.ops.selection import clamp, eq, ge, gt, le, lt, maximum, minimum, ne, where
 from gradstudio.engine.ops.shape import (
-    cat,
     flatten,
     narrow,
     permute,
     reshape,
     select,
     squeeze,
-    stack,
     t,
     transpose,
     unsqueeze,

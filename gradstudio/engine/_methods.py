@@ -12,6 +12,7 @@ from gradstudio.engine._formatting import format_with_spec
 from gradstudio.engine._graph import register_post_accumulate_grad_hook
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops import (
+    assignment,
     indexing,
     inplace,
     integer,
@@ -96,7 +97,7 @@ def _bind() -> None:
         "__eq__": _comparison_operator(selection.eq), "__ne__": _comparison_operator(selection.ne),
         "__lt__": _comparison_operator(selection.lt), "__le__": _comparison_operator(selection.le),
         "__gt__": _comparison_operator(selection.gt), "__ge__": _comparison_operator(selection.ge),
-        "__getitem__": indexing.getitem, "__setitem__": inplace.setitem,
+        "__getitem__": indexing.getitem, "__setitem__": assignment.setitem,
     }
     methods.update(_surface_methods())
     for name, function in methods.items():

@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from gradstudio.model.document import Edit, EditError, GraphDocument, canvas_point, check_id
+from gradstudio.model.document import EditError, GraphDocument, canvas_point, check_id
+from gradstudio.model.edits import Edit
 from gradstudio.model.limits import LimitError, check_text_length, short_repr
 
 ANNOTATION_KINDS = ("note", "frame")

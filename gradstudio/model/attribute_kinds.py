@@ -18,7 +18,7 @@ from gradstudio.model.document import EditError
 from gradstudio.model.limits import MAX_INT, LimitError, check_int, check_number, max_elements, short_repr
 
 if TYPE_CHECKING:
-    from gradstudio.model.catalog import AttributeSpec
+    from gradstudio.model.op_spec import AttributeSpec
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from gradstudio.model.attribute_kinds import format_number, kind_of, parse_number
-from gradstudio.model.catalog import AttributeSpec
+from gradstudio.model.op_spec import AttributeSpec
 
 __all__ = ["format_number", "format_value", "parse_number", "parse_value"]
 

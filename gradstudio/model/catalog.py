@@ -1,15 +1,15 @@
-"""The op catalog: every node kind described once.
+"""The op catalog: every node kind described once, in `CATALOG` (kind -> `OpSpec`).
 
-Each `OpSpec` gives the node's input ports, its attributes (type, default,
+Each entry gives the node's input ports, its attributes (type, default,
 choices), the engine call that computes it, the code-generation template, its
-palette category and a one-line doc. Palette, inspector, validation,
-evaluation, code export and file loading all read this table.
+palette category, a one-line doc and its symbolic derivative. Palette, inspector,
+validation, evaluation, code export and file loading all read this table; what an
+entry holds (`OpSpec`, `AttributeSpec`) is defined in `op_spec.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import gradstudio.engine as engine
@@ -33,70 +33,7 @@ from gradstudio.model.derivatives import (
 )
 from gradstudio.model.leaves import DTYPES, INITIALISERS, element_count, make_leaf, uses_attribute
 from gradstudio.model.limits import check_python_result, python_power
-
-
-@dataclass(frozen=True)
-class AttributeSpec:
-    """One editable attribute of a node kind; what its `kind` means is in `attribute_kinds.KINDS`."""
-
-    name: str
-    kind: str
-    default: Any
-    doc: str = ""
-    choices: tuple[str, ...] = ()
-    optional: bool = False
-    # limits of the value (of each entry, for list kinds); None: the kind's own
-    minimum: float | None = None
-    maximum: float | None = None
-    # a further rule on a value that passed its kind's check; raises ValueError saying why
-    validate: Callable[[Any], object] | None = None
-    # whether the attribute matters, given the node's attributes (None: always)
-    applies_when: Callable[[Mapping[str, Any]], bool] | None = None
-    # the role of the control that edits it, where not its kind's (a tensor's values: a table)
-    widget: str = ""
-
-    def applies(self, attributes: Mapping[str, Any]) -> bool:
-        """True if this attribute matters for a node with `attributes` (a tensor's fill only for init=full)."""
-        return self.applies_when is None or self.applies_when(attributes)
-
-
-@dataclass(frozen=True)
-class OpSpec:
-    """Everything GradStudio knows about one node kind."""
-
-    kind: str
-    title: str
-    category: str
-    inputs: tuple[str, ...]
-    compute: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
-    template: str
-    doc: str
-    attributes: tuple[AttributeSpec, ...] = field(default=())
-    variadic: bool = False
-    # input ports whose tensors broadcast to the output's shape (their gradients are summed back)
-    broadcasts: tuple[str, ...] = ()
-    # the symbolic local derivative (model/derivatives.py), for the formula shown on an edge after Backward
-    derivative: Any = None
-    # the input port whose tensor an in-place op (`add_`) changes; it runs after that tensor's other readers
-    modifies: str | None = None
-
-    def attribute(self, name: str) -> AttributeSpec:
-        """The spec of attribute `name` (KeyError if the kind has none)."""
-        for spec in self.attributes:
-            if spec.name == name:
-                return spec
-        raise KeyError(name)
-
-    def default_attributes(self) -> dict[str, Any]:
-        """A fresh dict of every attribute at its default."""
-        return {spec.name: spec.default for spec in self.attributes}
-
-    def input_ports(self, attributes: Mapping[str, Any]) -> tuple[str, ...]:
-        """Input port names; variadic kinds (cat, stack) have `count` of them."""
-        if self.variadic:
-            return tuple(f"{self.inputs[0]}{i}" for i in range(int(attributes.get("count", 2))))
-        return self.inputs
-
+from gradstudio.model.op_spec import AttributeSpec, OpSpec
 
 CATEGORIES = ("Tensors", "Arithmetic", "Math", "Activations", "Reductions", "Shape", "Linear algebra", "Losses")
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.model.document import Batch, Edit, EditError, GraphDocument, SetAttribute
+from gradstudio.model.document import EditError, GraphDocument
+from gradstudio.model.edits import Batch, Edit, SetAttribute
 from gradstudio.model.limits import max_elements
 
 MAX_DATA_BYTES = 200 * 1024 * 1024

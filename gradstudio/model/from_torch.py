@@ -20,7 +20,8 @@ import numpy as np
 import gradstudio.engine as engine
 from gradstudio.model.annotations import AddAnnotation, Annotation
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, MoveNode, Node, SetSetting
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect, MoveNode, SetSetting
 from gradstudio.model.layout import layered_positions
 
 INSTALL_HINT = ("gradstudio.from_torch needs PyTorch, which is not installed. Install it with "

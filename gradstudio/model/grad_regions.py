@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import gradstudio.engine as engine
 from gradstudio.model.annotations import Annotation, annotation, check_grad_mode
-from gradstudio.model.document import Edit, EditError, GraphDocument
+from gradstudio.model.document import EditError, GraphDocument
+from gradstudio.model.edits import Edit
 
 # the torch call each mode opens its block with, as code and as the engine's context manager
 MODE_CALLS = {"no_grad": "torch.no_grad()", "enable_grad": "torch.enable_grad()",

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from gradstudio.model import limits
-from gradstudio.model.document import Edit, GraphDocument
+from gradstudio.model.document import GraphDocument
+from gradstudio.model.edits import Edit
 from gradstudio.model.rules import EditError
 
 VALUE = "value"

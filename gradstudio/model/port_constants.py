@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gradstudio.model import limits
-from gradstudio.model.document import Edit, GraphDocument, Node
+from gradstudio.model.document import GraphDocument, Node
+from gradstudio.model.edits import Edit
 from gradstudio.model.rules import EditError
 
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ import numpy as np
 
 import gradstudio.engine as engine
 from gradstudio.model.code_literals import float32
-from gradstudio.model.document import Batch, Edit, Node, SetAttribute
+from gradstudio.model.document import Node
+from gradstudio.model.edits import Batch, Edit, SetAttribute
 from gradstudio.model.evaluation import BackwardResult
 from gradstudio.model.workspace import GraphWorkspace
 

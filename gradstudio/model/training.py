@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 import gradstudio.engine as engine
-from gradstudio.model.document import Batch, Edit, GraphDocument, SetAttribute, SetSetting
+from gradstudio.model.document import GraphDocument
+from gradstudio.model.edits import Batch, Edit, SetAttribute, SetSetting
 from gradstudio.model.grad_regions import mode_context, node_modes
 from gradstudio.model.port_constants import unconnected_constants
 from gradstudio.model.train_settings import TrainSettings, TrainSettingsError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gradstudio.model.attribute_kinds import kind_of, parse_index
-from gradstudio.model.catalog import AttributeSpec
+from gradstudio.model.op_spec import AttributeSpec
 
 __all__ = ["check_attribute", "check_node_attribute", "parse_index"]
 

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 import gradstudio.engine as engine
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node, SetSetting
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect, SetSetting
 from gradstudio.model.evaluation import Evaluator
 
 TORCH_MISSING = "PyTorch not installed: differential tests against real PyTorch skipped"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect
 
 
 def add(document: GraphDocument, node_id: str, kind: str, *inputs: str, **attributes: Any) -> None:

@@ -79,7 +79,8 @@ def test_contains() -> None:
 
 
 def test_annotation_edits_keep_the_last_backward() -> None:
-    from gradstudio.model.document import AddNode, Node, SetSetting
+    from gradstudio.model.document import Node
+    from gradstudio.model.edits import AddNode, SetSetting
     from gradstudio.model.evaluation import Evaluator
 
     document = GraphDocument()

@@ -9,9 +9,10 @@ import pytest
 
 from gradstudio.model.attribute_kinds import KINDS, kind_of, parse_index, placeholder, widget_role
 from gradstudio.model.attribute_text import format_value, parse_value
-from gradstudio.model.catalog import CATALOG, AttributeSpec
+from gradstudio.model.catalog import CATALOG
 from gradstudio.model.document import EditError
 from gradstudio.model.leaves import INITIALISERS, uses_attribute
+from gradstudio.model.op_spec import AttributeSpec
 from gradstudio.model.validation import check_attribute
 
 ATTRIBUTES = [(op.kind, spec) for op in CATALOG.values() for spec in op.attributes]

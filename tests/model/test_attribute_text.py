@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from gradstudio.model.attribute_text import format_value, parse_value
-from gradstudio.model.catalog import CATALOG, AttributeSpec
+from gradstudio.model.catalog import CATALOG
 from gradstudio.model.document import EditError
 from gradstudio.model.leaves import INITIALISERS, uses_attribute
+from gradstudio.model.op_spec import AttributeSpec
 from gradstudio.model.validation import check_attribute
 
 SHAPE = CATALOG["tensor"].attribute("shape")

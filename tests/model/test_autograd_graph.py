@@ -15,7 +15,7 @@ from gradstudio.model.autograd_graph import (
     executed,
     short_name,
 )
-from gradstudio.model.document import SetSetting
+from gradstudio.model.edits import SetSetting
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.io.fileformat import load
 

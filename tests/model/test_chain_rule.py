@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from gradstudio.model.chain_rule import ELEMENTWISE, JACOBIAN, SCALAR_OUTPUT, contributions, explain_step
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.io.fileformat import load
 

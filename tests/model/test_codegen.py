@@ -19,7 +19,8 @@ from codegen_runs import (
 )
 
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.document import EditError, GraphDocument, SetRetainGrad, SetSetting
+from gradstudio.model.document import EditError, GraphDocument
+from gradstudio.model.edits import SetRetainGrad, SetSetting
 from gradstudio.model.io.codegen import generate_code
 from gradstudio.model.io.fileformat import load
 from gradstudio.model.leaves import DTYPES, INITIALISERS

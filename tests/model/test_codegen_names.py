@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from codegen_runs import TORCH_MISSING, assert_matches_evaluator, evaluated, run_code
 
-from gradstudio.model.document import AddNode, Connect, Edge, EditError, GraphDocument, Node, SetSetting
+from gradstudio.model.document import Edge, EditError, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect, SetSetting
 from gradstudio.model.io.codegen import generate_code
 from gradstudio.model.limits import name_key
 

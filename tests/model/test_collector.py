@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from gradstudio.model.collector import collection_paused
-from gradstudio.model.document import GraphDocument, SetAttribute
+from gradstudio.model.document import GraphDocument
+from gradstudio.model.edits import SetAttribute
 from gradstudio.model.evaluation import EvaluationCancelled, Evaluator
 from tests.model.graph_builders import add_notes_chain
 

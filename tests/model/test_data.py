@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from gradstudio.model.data import DataFileError, load_data_edit, read_data
-from gradstudio.model.document import AddNode, GraphDocument, Node
+from gradstudio.model.document import GraphDocument, Node
+from gradstudio.model.edits import AddNode
 from gradstudio.model.io.datafiles import LARGE
 from gradstudio.model.io.fileformat import GraphFileError, dumps, load, save
 

@@ -6,16 +6,13 @@ from typing import Any
 
 import pytest
 
-from gradstudio.model.document import (
+from gradstudio.model.document import Edge, EditError, GraphDocument, Node
+from gradstudio.model.edits import (
     AddNode,
     Batch,
     Connect,
     Disconnect,
-    Edge,
-    EditError,
-    GraphDocument,
     MoveNode,
-    Node,
     RemoveNode,
     RenameNode,
     SetAttribute,

@@ -9,14 +9,12 @@ import pytest
 from graph_builders import add, add_notes_chain
 
 import gradstudio.engine as engine
-from gradstudio.model.document import (
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import (
     AddNode,
     Connect,
     Disconnect,
-    Edge,
-    GraphDocument,
     MoveNode,
-    Node,
     RemoveNode,
     RenameNode,
     SetAttribute,

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect
 from gradstudio.model.evaluation import Evaluator
 
 

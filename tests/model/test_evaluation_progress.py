@@ -9,7 +9,8 @@ import pytest
 from graph_builders import add
 
 from gradstudio.model import limits
-from gradstudio.model.document import GraphDocument, SetSetting
+from gradstudio.model.document import GraphDocument
+from gradstudio.model.edits import SetSetting
 from gradstudio.model.evaluation import EvaluationCancelled, Evaluator
 
 

@@ -12,9 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
-from gradstudio.model.catalog import CATALOG, AttributeSpec
-from gradstudio.model.document import AddNode, Connect, Edge, EditError, GraphDocument, Node, SetSetting
+from gradstudio.model.catalog import CATALOG
+from gradstudio.model.document import Edge, EditError, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect, SetSetting
 from gradstudio.model.io.fileformat import GraphFileError, dumps, load, loads, save
+from gradstudio.model.op_spec import AttributeSpec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 SEEDS = [json.dumps(base_data(), indent=2)] + [path.read_text(encoding="utf-8")

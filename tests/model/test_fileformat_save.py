@@ -12,16 +12,8 @@ import pytest
 from gsg_samples import base_data, changed
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
-from gradstudio.model.document import (
-    AddNode,
-    Connect,
-    Edge,
-    EditError,
-    GraphDocument,
-    Node,
-    SetAttribute,
-    SetSetting,
-)
+from gradstudio.model.document import Edge, EditError, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect, SetAttribute, SetSetting
 from gradstudio.model.io import fileformat
 from gradstudio.model.io.fileformat import dumps, load, loads, save
 

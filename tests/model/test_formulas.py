@@ -10,7 +10,8 @@ import pytest
 import gradstudio.engine as engine
 from gradstudio.model.catalog import CATALOG
 from gradstudio.model.derivatives import A, B, Var, X, call, choose, number_text
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.formulas import edge_formula
 from tests.model.graph_builders import add, add_notes_chain

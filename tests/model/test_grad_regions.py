@@ -12,7 +12,8 @@ from codegen_runs import TORCH_MISSING, add, assert_matches_evaluator, evaluated
 
 import gradstudio.engine as engine
 from gradstudio.model.annotations import AddAnnotation, Annotation, SetAnnotationRect
-from gradstudio.model.document import EditError, GraphDocument, MoveNode, SetSetting
+from gradstudio.model.document import EditError, GraphDocument
+from gradstudio.model.edits import MoveNode, SetSetting
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.grad_regions import SetFrameGradMode, node_modes, region_of
 from gradstudio.model.io.codegen import generate_code

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import gradstudio.engine as engine
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node, SetSetting
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect, SetSetting
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.gradcheck import GradCheckError, check_gradient
 from gradstudio.model.io.fileformat import load

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect
 from gradstudio.model.layout import crossings, layered_positions, layers, order_layers
 
 

@@ -12,15 +12,12 @@ from hypothesis import strategies as st
 from gradstudio.model import limits
 from gradstudio.model.annotations import AddAnnotation, Annotation, SetAnnotationText
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.document import (
+from gradstudio.model.document import Edge, EditError, GraphDocument, Node
+from gradstudio.model.edits import (
     AddNode,
     Connect,
-    Edge,
     Edit,
-    EditError,
-    GraphDocument,
     MoveNode,
-    Node,
     RemoveNode,
     RenameNode,
     SetAttribute,

@@ -14,12 +14,11 @@ import pytest
 
 import gradstudio.model.node_runner as node_runner
 from gradstudio.model.annotations import AddAnnotation, Annotation
-from gradstudio.model.document import (
+from gradstudio.model.document import Edge, GraphDocument
+from gradstudio.model.edits import (
     Connect,
     Disconnect,
-    Edge,
     Edit,
-    GraphDocument,
     MoveNode,
     RemoveNode,
     SetAttribute,

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from codegen_runs import run_code
 
-from gradstudio.model.document import AddNode, Connect, Disconnect, Edge, EditError, GraphDocument, Node, SetAttribute
+from gradstudio.model.document import Edge, EditError, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect, Disconnect, SetAttribute
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.io.codegen import generate_code
 from gradstudio.model.io.fileformat import CURRENT_VERSION, GraphFileError, dumps, loads

@@ -14,17 +14,14 @@ from hypothesis import strategies as st
 
 import gradstudio.engine as engine
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.document import (
+from gradstudio.model.document import Edge, EditError, GraphDocument, Node
+from gradstudio.model.edits import (
     AddNode,
     Batch,
     Connect,
     Disconnect,
-    Edge,
     Edit,
-    EditError,
-    GraphDocument,
     MoveNode,
-    Node,
     RemoveNode,
     RenameNode,
     SetAttribute,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from gradstudio.model.document import AddNode, GraphDocument, Node
+from gradstudio.model.document import GraphDocument, Node
+from gradstudio.model.edits import AddNode
 from gradstudio.model.io.fileformat import ReadOnlyTargetError, dumps, load, remove_stale_temps, save
 
 

@@ -9,7 +9,8 @@ import pytest
 
 import gradstudio.model.node_runner as node_runner
 from gradstudio.model import limits
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node, SetAttribute
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect, SetAttribute
 from gradstudio.model.evaluation import Evaluator
 
 

@@ -12,13 +12,11 @@ from gsg_samples import base_data
 
 from gradstudio.model.annotations import AddAnnotation, Annotation, MoveAnnotation, SetAnnotationText
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.document import (
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import (
     AddNode,
     Disconnect,
-    Edge,
-    GraphDocument,
     MoveNode,
-    Node,
     RemoveNode,
     RenameNode,
     SetAttribute,

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradstudio.model.document import EditError, SetSetting
+from gradstudio.model.document import EditError
+from gradstudio.model.edits import SetSetting
 from gradstudio.model.io.fileformat import GraphFileError, dumps, load, loads, save
 from gradstudio.model.train_settings import TrainSettings
 from gradstudio.model.training import TrainingError, TrainRun, train, training_edit

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from gradstudio.model.document import GraphDocument, SetAttribute
+from gradstudio.model.document import GraphDocument
+from gradstudio.model.edits import SetAttribute
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.port_constants import SetPortConstant
 from gradstudio.model.versions import in_place_conflict, tensor_version

@@ -10,15 +10,8 @@ import numpy as np
 import pytest
 from graph_builders import add, add_notes_chain
 
-from gradstudio.model.document import (
-    AddNode,
-    GraphDocument,
-    MoveNode,
-    Node,
-    SetAttribute,
-    SetRetainGrad,
-    SetSetting,
-)
+from gradstudio.model.document import GraphDocument, Node
+from gradstudio.model.edits import AddNode, MoveNode, SetAttribute, SetRetainGrad, SetSetting
 from gradstudio.model.io.fileformat import load
 from gradstudio.model.workspace import GraphWorkspace, ShownGradient
 

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QMessageBox
 from recovery_helpers import move_steps
 from ui_helpers import DialogRecorder
 
-from gradstudio.model.document import AddNode, GraphDocument, Node
+from gradstudio.model.document import GraphDocument, Node
+from gradstudio.model.edits import AddNode
 from gradstudio.model.io import fileformat
 from gradstudio.model.io.datafiles import LARGE
 from gradstudio.ui.io.background_writer import BackgroundWriter

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication, QProgressDialog, QPushButton
 from ui_helpers import add_node
 
 import gradstudio.engine as engine
-from gradstudio.model.document import Connect, Edge, GraphDocument
+from gradstudio.model.document import Edge, GraphDocument
+from gradstudio.model.edits import Connect
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.ui.main_window import MainWindow
 from gradstudio.ui.workspace import Workspace

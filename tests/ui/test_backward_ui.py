@@ -21,7 +21,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDialogButtonBox
 from ui_helpers import add_node
 
-from gradstudio.model.document import Connect, Edge, GraphDocument, RenameNode, SetAttribute
+from gradstudio.model.document import Edge, GraphDocument
+from gradstudio.model.edits import Connect, RenameNode, SetAttribute
 from gradstudio.ui.dialogs.gradient_dialog import GradientDialog
 from gradstudio.ui.main_window import MainWindow
 

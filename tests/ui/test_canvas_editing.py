@@ -11,7 +11,8 @@ from PySide6.QtGui import QDragEnterEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 from ui_helpers import add_node, click, drag, overlaps, send_drop, viewport_point
 
-from gradstudio.model.document import Connect, Disconnect, Edge
+from gradstudio.model.document import Edge
+from gradstudio.model.edits import Connect, Disconnect
 from gradstudio.model.io.fileformat import to_data
 from gradstudio.model.io.fileschema import CURRENT_VERSION
 from gradstudio.ui.edit.clipboard import FRAGMENT_MIME
@@ -370,7 +371,7 @@ def test_quick_moves_of_the_same_nodes_merge_into_one_step(chain: MainWindow, qt
 
 
 def test_a_blocked_nodes_preview_follows_a_rename(chain: MainWindow) -> None:
-    from gradstudio.model.document import RenameNode, SetAttribute
+    from gradstudio.model.edits import RenameNode, SetAttribute
 
     chain.editor.apply(SetAttribute("x", "init", "values"), "values without any")
     chain.workspace.refresh()

@@ -12,7 +12,8 @@ from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 from ui_helpers import chain_document
 
-from gradstudio.model.document import AddNode, Disconnect, Edge, GraphDocument, Node, SetAttribute
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Disconnect, SetAttribute
 from gradstudio.ui.canvas.edge_items import EdgeItem, bezier, bezier_extent
 from gradstudio.ui.canvas.face_cache import FACES, FaceCache, draw_cached
 from gradstudio.ui.canvas.items import NodeItem

@@ -11,7 +11,8 @@ from PySide6.QtGui import QGuiApplication
 from test_inspector import type_into
 from ui_helpers import add_node
 
-from gradstudio.model.document import Connect, Edge, SetSetting
+from gradstudio.model.document import Edge
+from gradstudio.model.edits import Connect, SetSetting
 from gradstudio.model.io.codegen import generate_code
 from gradstudio.ui.main_window import MainWindow
 

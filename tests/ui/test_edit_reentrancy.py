@@ -10,7 +10,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QToolBar, QToolButton
 from ui_helpers import add_node, drag
 
-from gradstudio.model.document import GraphDocument, SetAttribute
+from gradstudio.model.document import GraphDocument
+from gradstudio.model.edits import SetAttribute
 from gradstudio.ui.main_window import MainWindow
 
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from gradstudio.model.derivatives import number_text
-from gradstudio.model.document import Disconnect
+from gradstudio.model.edits import Disconnect
 from gradstudio.ui.canvas.edge_items import EdgeItem
 from gradstudio.ui.main_window import MainWindow
 

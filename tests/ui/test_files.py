@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from ui_helpers import DialogRecorder, chain_document, send_drop
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
-from gradstudio.model.document import MoveNode
+from gradstudio.model.edits import MoveNode
 from gradstudio.model.io import fileformat
 from gradstudio.model.io.codegen import generate_code
 from gradstudio.ui.io import export, files

@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtWidgets import QApplication, QProgressDialog
 from ui_helpers import add_node
 
-from gradstudio.model.document import Connect, Edge, GraphDocument, SetAttribute
+from gradstudio.model.document import Edge, GraphDocument
+from gradstudio.model.edits import Connect, SetAttribute
 from gradstudio.ui.canvas.items import NodeItem
 from gradstudio.ui.main_window import MainWindow
 from gradstudio.ui.workspace import Workspace

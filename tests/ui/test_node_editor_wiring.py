@@ -11,7 +11,8 @@ from test_canvas_editing import assert_undo_redo
 from ui_helpers import add_node, drag, overlaps, send_drop, viewport_point
 
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node, SetAttribute
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect, SetAttribute
 from gradstudio.ui.canvas.search import SYNONYMS
 from gradstudio.ui.canvas.wire_labels import label_rect
 from gradstudio.ui.edit.placement import free_position, node_rect

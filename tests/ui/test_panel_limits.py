@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 from ui_helpers import DialogRecorder, add_node
 
-from gradstudio.model.document import Connect, Edge, GraphDocument
+from gradstudio.model.document import Edge, GraphDocument
+from gradstudio.model.edits import Connect
 from gradstudio.model.io.fileschema import CURRENT_VERSION
 from gradstudio.ui.edit.clipboard import copy_to_clipboard
 from gradstudio.ui.main_window import MainWindow

@@ -8,7 +8,8 @@ from panel_helpers import click_node, settle
 from PySide6.QtCore import Qt
 from ui_helpers import add_node
 
-from gradstudio.model.document import Connect, Edge, GraphDocument
+from gradstudio.model.document import Edge, GraphDocument
+from gradstudio.model.edits import Connect
 from gradstudio.ui.main_window import MainWindow
 
 CTRL = Qt.KeyboardModifier.ControlModifier

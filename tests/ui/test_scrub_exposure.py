@@ -12,7 +12,8 @@ from PySide6.QtCore import SIGNAL, QEvent, QObject, QPointF, QRectF
 from PySide6.QtGui import QGuiApplication, QImage, QRegion
 from PySide6.QtWidgets import QApplication
 
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect
 from gradstudio.ui.canvas import edge_items
 from gradstudio.ui.canvas.items import NodeItem
 from gradstudio.ui.canvas.node_geometry import values_rect

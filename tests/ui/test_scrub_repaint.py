@@ -12,7 +12,8 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect
 from gradstudio.ui.canvas.edge_items import EdgeItem, hairline_offset
 from gradstudio.ui.canvas.face_cache import FaceCache
 from gradstudio.ui.canvas.highlight import STOPPED, GradBadge, flow_pen

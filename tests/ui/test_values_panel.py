@@ -13,7 +13,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from ui_helpers import add_node
 
-from gradstudio.model.document import Connect, Edge, GraphDocument, SetAttribute, SetRetainGrad
+from gradstudio.model.document import Edge, GraphDocument
+from gradstudio.model.edits import Connect, SetAttribute, SetRetainGrad
 from gradstudio.ui.main_window import MainWindow
 
 

@@ -11,7 +11,8 @@ from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 
 from gradstudio.engine.autograd.graph import version
-from gradstudio.model.document import GraphDocument, SetAttribute, SetSetting
+from gradstudio.model.document import GraphDocument
+from gradstudio.model.edits import SetAttribute, SetSetting
 from gradstudio.ui.main_window import MainWindow
 from tests.model.graph_builders import add
 

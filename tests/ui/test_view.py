@@ -9,7 +9,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 from ui_helpers import drag
 
-from gradstudio.model.document import MoveNode
+from gradstudio.model.edits import MoveNode
 from gradstudio.ui.main_window import MainWindow
 
 

@@ -8,7 +8,8 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from gradstudio.model.document import AddNode, Connect, Edge, GraphDocument, Node
+from gradstudio.model.document import Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect
 from gradstudio.ui.edit.placement import node_rect
 from gradstudio.ui.main_window import MainWindow
 

@@ -117,7 +117,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
 def _batched_grad(outputs: list, inputs: list, grad_outputs: list, retain_graph: bool | None, create_graph: bool,
                   allow_unused: bool | None, materialize_grads: bool) -> tuple[Tensor | None, ...]:
     """`grad(..., is_grads_batched=True)`: one backward per row of the grad_outputs, the results stacked."""
-    from gradstudio.engine.ops.shape import stack
+    from gradstudio.engine.ops.joining import stack
 
     count = grad_outputs[0]._data.shape[0]
     rows = []

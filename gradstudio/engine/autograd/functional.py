@@ -99,7 +99,8 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
              vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
     """d func(inputs) / d inputs: shape output.shape + input.shape (tuples of tuples for several of either)."""
     from gradstudio.engine.creation import zeros_like
-    from gradstudio.engine.ops.shape import reshape, stack
+    from gradstudio.engine.ops.joining import stack
+    from gradstudio.engine.ops.shape import reshape
 
     was_tuple, inputs_t = _as_tuple(inputs, "inputs", "jacobian")
     with grad_mode.enable_grad():

@@ -286,8 +286,9 @@ class ProdBackward1(ProdBackward0):
 def _products_of_others(g: Tensor, a: Tensor, dim: int) -> Tensor:
     """`g` times, for each element, the product of the other elements along `dim`: the exclusive cumulative
     products from the front and from the back, multiplied (PyTorch's prod_safe_zeros_backward)."""
+    from gradstudio.engine.ops.joining import cat
     from gradstudio.engine.ops.ordering import cumprod, flip
-    from gradstudio.engine.ops.shape import cat, narrow
+    from gradstudio.engine.ops.shape import narrow
 
     extent = a._data.shape[dim]
     if extent == 1:  # no other elements: PyTorch returns the gradient itself

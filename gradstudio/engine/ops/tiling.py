@@ -11,8 +11,9 @@ from gradstudio.engine._graph import Node, record_outputs
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine._views import mark_multi_output_view
 from gradstudio.engine.ops._core import normalize_dim, record, view_of
+from gradstudio.engine.ops.joining import cat, stack
 from gradstudio.engine.ops.linalg import bmm
-from gradstudio.engine.ops.shape import cat, expand_to, permute, reshape, stack, unsqueeze, view
+from gradstudio.engine.ops.shape import expand_to, permute, reshape, unsqueeze, view
 
 
 def view_as(a: Tensor, other: Tensor) -> Tensor:

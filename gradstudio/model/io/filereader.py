@@ -13,20 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from gradstudio.model.annotations import ANNOTATION_KINDS, FRAME_GRAD_MODES, AddAnnotation, Annotation
-from gradstudio.model.catalog import CATALOG, OpSpec
-from gradstudio.model.document import (
-    CANVAS_LIMIT,
-    GRAD_MODES,
-    AddNode,
-    Connect,
-    Edge,
-    Edit,
-    EditError,
-    GraphDocument,
-    Node,
-    SetSetting,
-    check_name,
-)
+from gradstudio.model.catalog import CATALOG
+from gradstudio.model.document import CANVAS_LIMIT, GRAD_MODES, Edge, EditError, GraphDocument, Node, check_name
+from gradstudio.model.edits import AddNode, Connect, Edit, SetSetting
 from gradstudio.model.io.datafiles import read_large
 from gradstudio.model.io.fileschema import (
     CURRENT_VERSION,
@@ -45,6 +34,7 @@ from gradstudio.model.io.fileschema import (
 from gradstudio.model.io.migrations import migrate
 from gradstudio.model.leaves import element_count
 from gradstudio.model.lesson import DEFAULT_ATOL, DEFAULT_RTOL, HIDDEN_KINDS, Hidden
+from gradstudio.model.op_spec import OpSpec
 from gradstudio.model.port_constants import check_port_constant
 from gradstudio.model.rules import CYCLE_MESSAGE, ITEM_ID, find_cycle_edge
 from gradstudio.model.train_settings import TrainSettingsError, from_record

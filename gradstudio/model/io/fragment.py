@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
-from gradstudio.model.document import RESERVED_NAMES, AddNode, Batch, Connect, Edge, Edit, GraphDocument, Node
+from gradstudio.model.document import RESERVED_NAMES, Edge, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Batch, Connect, Edit
 from gradstudio.model.io.fileformat import annotation_record, edge_order, edge_record, node_record
 from gradstudio.model.io.filereader import add_records, upgrade
 from gradstudio.model.io.fileschema import CURRENT_VERSION, expect_object

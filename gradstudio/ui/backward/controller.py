@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QGraphicsView
 
 import gradstudio.engine as engine
-from gradstudio.model.document import Batch, SetAttribute, SetRetainGrad, SetSetting
+from gradstudio.model.edits import Batch, SetAttribute, SetRetainGrad, SetSetting
 from gradstudio.model.evaluation import BackwardResult
 from gradstudio.model.grad_regions import untracked_by_region
 from gradstudio.ui.workspace import Workspace

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsSceneMouseEvent
 
-from gradstudio.model.document import SetAttribute
+from gradstudio.model.edits import SetAttribute
 from gradstudio.model.evaluation import NodeResult
 from gradstudio.ui.themes import Theme
 

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from PySide6.QtGui import QUndoCommand
 
 from gradstudio.model.annotations import MoveAnnotation
-from gradstudio.model.document import Batch, Edit, GraphDocument, MoveNode
+from gradstudio.model.document import GraphDocument
+from gradstudio.model.edits import Batch, Edit, MoveNode
 
 MOVE_COMMAND_ID = 1
 MERGE_WINDOW = 1.0  # seconds: moves of the same items closer together than this undo as one step

@@ -9,18 +9,8 @@ from PySide6.QtGui import QUndoStack
 
 from gradstudio.model.annotations import RemoveAnnotation
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.document import (
-    AddNode,
-    Batch,
-    Connect,
-    Disconnect,
-    Edge,
-    Edit,
-    EditError,
-    GraphDocument,
-    Node,
-    RemoveNode,
-)
+from gradstudio.model.document import Edge, EditError, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Batch, Connect, Disconnect, Edit, RemoveNode
 from gradstudio.model.evaluation import Evaluator
 from gradstudio.model.rules import check_name
 from gradstudio.ui.edit.commands import ApplyEdit, MoveNodes, Position, StackGuard, move_edits

@@ -8,7 +8,8 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtWidgets import QInputDialog
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
-from gradstudio.model.document import EditError, GraphDocument, RenameNode, SetRetainGrad, SetSetting
+from gradstudio.model.document import EditError, GraphDocument
+from gradstudio.model.edits import RenameNode, SetRetainGrad, SetSetting
 from gradstudio.model.io.fileformat import MAX_FILE_BYTES
 from gradstudio.model.io.fileschema import GraphFileError
 from gradstudio.ui.canvas.node_geometry import WIDTH

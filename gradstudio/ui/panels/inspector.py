@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
 
 import gradstudio.engine as engine
 from gradstudio.model.attribute_kinds import placeholder, widget_role
-from gradstudio.model.catalog import AttributeSpec
 from gradstudio.model.code_literals import float32
-from gradstudio.model.document import Batch, Edit, EditError, Node, RenameNode, SetAttribute, SetRetainGrad
+from gradstudio.model.document import EditError, Node
+from gradstudio.model.edits import Batch, Edit, RenameNode, SetAttribute, SetRetainGrad
 from gradstudio.model.evaluation import NodeResult
+from gradstudio.model.op_spec import AttributeSpec
 from gradstudio.model.port_constants import SetPortConstant, constant_text, parse_constant
 from gradstudio.ui.edit.editor import Editor
 from gradstudio.ui.panels.base import PanelDock

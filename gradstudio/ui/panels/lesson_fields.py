@@ -10,7 +10,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QFormLayout
 
-from gradstudio.model.document import Edit, EditError, Node
+from gradstudio.model.document import EditError, Node
+from gradstudio.model.edits import Edit
 from gradstudio.model.lesson import HIDDEN_KINDS, KIND_TITLES, MAX_HINT, Hidden, SetHidden
 from gradstudio.ui.widgets.attribute_fields import CheckField, Field, TextField
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio.model.attribute_text import format_number, format_value, parse_number, parse_value
-from gradstudio.model.catalog import AttributeSpec
+from gradstudio.model.op_spec import AttributeSpec
 
 INT_RANGE = (-(2**31), 2**31 - 1)
 ERROR_COLOUR = "#d32f2f"

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gradstudio.model.annotations import AddAnnotation, Annotation
-from gradstudio.model.document import AddNode, Batch, Connect, Edit, GraphDocument, Node, SetSetting
+from gradstudio.model.document import GraphDocument, Node
+from gradstudio.model.edits import AddNode, Batch, Connect, Edit, SetSetting
 from gradstudio.model.io.code_import.arrangement import Rect, Segment, Size, arrange_segments, estimated_size
 from gradstudio.model.io.code_import.errors import CodeImportError
 from gradstudio.model.io.code_import.lessons import block_title, lesson, new_annotation

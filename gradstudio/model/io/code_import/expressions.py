@@ -11,7 +11,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from gradstudio.model.document import AddNode, Connect, Edge, Edit, EditError, GraphDocument, Node, SetAttribute
+from gradstudio.model.document import Edge, EditError, GraphDocument, Node
+from gradstudio.model.edits import AddNode, Connect, Edit, SetAttribute
 from gradstudio.model.io.code_import.errors import CodeImportError
 from gradstudio.model.io.code_import.forms import FORMS, VARIADIC, CallForm
 from gradstudio.model.io.code_import.leaf_calls import CREATORS, leaf_attributes, literal, refusal

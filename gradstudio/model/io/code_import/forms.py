@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 import gradstudio.engine as engine
-from gradstudio.model.catalog import CATALOG, OpSpec
+from gradstudio.model.catalog import CATALOG
+from gradstudio.model.op_spec import OpSpec
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 PREFIX = "gs_field_"

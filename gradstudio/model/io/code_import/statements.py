@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from gradstudio.model.annotations import FRAME_GRAD_MODES
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.document import AddNode, Edit, RemoveNode, SetRetainGrad
+from gradstudio.model.edits import AddNode, Edit, RemoveNode, SetRetainGrad
 from gradstudio.model.io.code_import.errors import CodeImportError
 from gradstudio.model.io.code_import.expressions import (
     FORBIDDEN_CALLS,
