@@ -139,6 +139,54 @@ def test_the_app_runs_in_the_fusion_style(tmp_path: Path) -> None:
     assert run_app_report(tmp_path)["style"].lower() == "fusion"
 
 
+# Starts the app through run_app, noting the modules whose source PySide6's import hook reads through inspect; prints
+# how many are gradstudio's, and the hook's verdict on each gradstudio module beside the answer its source gives.
+RUN_APP_FEATURE_HOOK = """
+import inspect, json, sys
+import gradstudio.ui.app as gui
+read = []
+real_getsource = inspect.getsource
+
+def getsource(module):
+    read.append(getattr(module, "__name__", "").partition(".")[0])
+    return real_getsource(module)
+
+def create_window(path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    window = real_create_window(path)
+    window.workspace.undo_stack.setClean()
+    QTimer.singleShot(0, QApplication.quit)
+    return window
+
+inspect.getsource = getsource
+real_create_window, gui.create_window = gui.create_window, create_window
+status = gui.run_app(sys.argv[1])
+inspect.getsource = real_getsource
+verdicts = sys.modules["shibokensupport.feature"].pyside_feature_dict
+ours = {name: [verdicts[name], "PySide6" in real_getsource(sys.modules[name])] for name in verdicts
+        if name.partition(".")[0] == "gradstudio"}
+print(json.dumps({"status": status, "read": read.count("gradstudio"), "ours": ours}))
+"""
+
+
+def test_pyside_judges_our_modules_at_start_without_inspect_and_as_it_would(tmp_path: Path) -> None:
+    """PySide6's import hook judges each module imported after PySide6 by its source, got through
+    `inspect.getsource`; while run_app imports, it searches our modules' bytes instead, and its verdict on each of
+    them (0 for one that names PySide6, -1 for one that does not) is the one the source gives."""
+    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
+                   GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", RUN_APP_FEATURE_HOOK, str(EXAMPLE)], cwd=ROOT, env=environ,
+                          capture_output=True, text=True, timeout=120, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["status"] == 0
+    assert report["read"] == 0
+    assert len(report["ours"]) > 50, "the window's modules were judged"
+    assert {name: verdict for name, (verdict, _named) in report["ours"].items()} == {
+        name: 0 if named else -1 for name, (_verdict, named) in report["ours"].items()}
+
+
 def test_auto_layout_imports_its_module_on_use(window: MainWindow) -> None:
     """The deferred layout module still works: Auto layout imports it on first use and moves the nodes."""
     window.set_document(chain_document())
