@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PySide6.QtWidgets import QWidget
 from ui_helpers import chain_document
 
 from gradstudio.dataclass_code_cache import read_codes
@@ -21,7 +22,7 @@ DEFERRED = ("networkx", "pyqtgraph", "gradstudio.model.layout", "gradstudio.mode
 
 BUILD_WINDOW = """
 import json, sys
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from gradstudio.ui.app import create_window
 app = QApplication(sys.argv[:1])
 window = create_window(sys.argv[1])
@@ -30,13 +31,14 @@ window.view.viewport().grab()
 loaded = {name: name in sys.modules for name in json.loads(sys.argv[2])}
 window.workspace.undo_stack.setClean()
 print(json.dumps({"loaded": loaded, "nodes": len(window.scene.nodes), "search_built": window.view._search is not None,
-                  "stale": sorted(panel.objectName() for panel in window.panels.values() if panel.stale)}))
+                  "stale": sorted(panel.objectName() for panel in window.panels.values() if panel.stale),
+                  "train_form_built": window.findChild(QWidget, "trainLoss") is not None}))
 """
 
 
 def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
     """A window opened on the notes' example, painted once, has not imported networkx, pyqtgraph, ..., nor built
-    the quick-add box, nor refreshed the closed panels."""
+    the quick-add box or the closed Train panel's form, nor refreshed the closed panels."""
     environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
                    GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", BUILD_WINDOW, str(EXAMPLE), json.dumps(DEFERRED)], cwd=ROOT,
@@ -47,6 +49,7 @@ def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
     assert not report["search_built"], "the quick-add box is built when first opened"
     closed = ["autogradPanel", "lessonPanel", "stepPanel", "trainPanel"]
     assert report["stale"] == closed, "the closed panels wait to be shown"
+    assert not report["train_form_built"], "the Train panel's form is built when the panel is first shown"
 
 # Builds the window as run_app does: the Qt-free layers first, then Qt; prints what was imported after Qt.
 PRELOAD_THEN_WINDOW = """
@@ -201,9 +204,10 @@ def test_a_closed_panel_skips_refreshes_and_catches_up_when_opened(window: MainW
     panel = window.train_panel
     assert panel.isHidden()
     window.set_document(chain_document())
-    assert panel.stale and panel.form.loss.count() == 0, "nothing was built for the closed panel"
+    assert panel.stale and window.findChild(QWidget, "trainLoss") is None, "nothing was built for the closed panel"
     panel.toggleViewAction().trigger()
     assert panel.isVisible() and not panel.stale
+    assert window.findChild(QWidget, "trainLoss") is panel.form.loss, "the form is there once the panel shows"
     assert [panel.form.loss.itemText(index) for index in range(panel.form.loss.count())] == ["y", "z"]
     window.undo_stack.setClean()
 

@@ -48,7 +48,8 @@ class TrainDock(PanelDock):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Train", "trainPanel", parent)
-        self.form = TrainForm()
+        self._form: TrainForm | None = None  # built when first needed: the panel starts closed
+        self._form_area = QScrollArea()
         self.progress = QProgressBar(objectName="trainProgress")
         self.status = QLabel("Choose a loss and press Start.", objectName="trainStatus")
         self.status.setWordWrap(True)
@@ -73,8 +74,7 @@ class TrainDock(PanelDock):
         self._build()
 
     def _build(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidget(self.form)
+        scroll = self._form_area
         scroll.setWidgetResizable(True)
         right = QVBoxLayout()
         self.buttons.addStretch()
@@ -88,6 +88,18 @@ class TrainDock(PanelDock):
         layout.addWidget(scroll, 2)
         layout.addLayout(right, 3)
         self.setWidget(body)
+
+    @property
+    def form(self) -> TrainForm:
+        """The settings form, made when first asked for (the panel's first show at the latest): the panel starts
+        closed, and its ~20 widgets cost start-up as much as all the other closed panels."""
+        return self._ensure_form()
+
+    def _ensure_form(self) -> TrainForm:
+        if self._form is None:
+            self._form = TrainForm()
+            self._form_area.setWidget(self._form)
+        return self._form
 
     def use_actions(self, start: QAction, pause: QAction, stop: QAction) -> None:
         """Show the window's Start / Pause / Stop actions as the panel's buttons."""
@@ -250,6 +262,7 @@ class TrainDock(PanelDock):
 
     def showEvent(self, event: QShowEvent) -> None:
         # the plot's first paint is slow (pyqtgraph loads): pay it when the panel opens, not when a run starts
+        self._ensure_form()  # there before the panel's first paint
         super().showEvent(event)
         self._ensure_plot()
 
