@@ -30,7 +30,7 @@ QT_FREE_MODULES = (
     "gradstudio.model.io.torch_file", "gradstudio.model.io.code_suffixes", "gradstudio.model.versions",
     "gradstudio.model.flow_view", "gradstudio.model.autograd_graph", "gradstudio.model.chain_rule",
     "gradstudio.model.lesson_play", "gradstudio.model.scrub", "gradstudio.model.broadcasting",
-    "gradstudio.model.attribute_text", "gradstudio.model.formulas", "gradstudio.model.training",
+    "gradstudio.model.attribute_text", "gradstudio.model.formulas",
     "gradstudio.resource_files",
     # the UI's own Qt-free modules, and the package files of its subpackages
     "gradstudio.ui.io.recovery_files", "gradstudio.ui.text_limits", "gradstudio.ui.canvas.preview",

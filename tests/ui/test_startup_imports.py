@@ -235,11 +235,11 @@ print(json.dumps({"status": status, "loaded": {name: name in sys.modules for nam
 
 # what the first frame does without: each loads when its feature is first used (a mistyped command, a crash, an
 # error to explain or pin, Check Gradient, Load Data, copy and paste, a node shown, the Code tab, Preferences, an
-# image export, a formula's fraction, a random draw, the first autosave); the system check loads the platform plugin
-# instead of running ldd, and recovery files are named without secrets (nor the hashlib it loads)
+# image export, a formula's fraction, a random draw, the first autosave, the Train panel shown); the system check
+# loads the platform plugin instead of running ldd, and recovery files are named without secrets (nor its hashlib)
 LOADED_ON_USE = (
     "difflib", "subprocess", "ctypes.util", "numpy.random", "fractions", "decimal", "html", "csv",
-    "secrets", "hashlib", "concurrent.futures", "queue",
+    "secrets", "hashlib", "concurrent.futures", "queue", "gradstudio.model.training", "gradstudio.ui.panels.train_form",
     "gradstudio.ui.dialogs.crash_dialog", "gradstudio.ui.canvas.pins", "gradstudio.ui.dialogs.gradient_dialog",
     "gradstudio.ui.dialogs.gradcheck_dialog", "gradstudio.model.gradcheck", "gradstudio.model.explain",
     "gradstudio.model.data", "gradstudio.model.regions", "gradstudio.model.io.fragment",

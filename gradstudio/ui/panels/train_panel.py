@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QTimer
@@ -28,11 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio.model.train_settings import TrainSettings
-from gradstudio.model.training import TrainingError, TrainResult, TrainRun, training_edit
 from gradstudio.ui.panels.base import PanelDock
-from gradstudio.ui.panels.train_form import TrainForm
 from gradstudio.ui.widgets.charts import new_plot
 from gradstudio.ui.workspace import Workspace
+
+if TYPE_CHECKING:  # the form and the training model load with the form (the panel starts closed)
+    from gradstudio.model.training import TrainResult, TrainRun
+    from gradstudio.ui.panels.train_form import TrainForm
 
 POLL_MS = 200  # how often a running job is looked at: progress, curve and canvas values
 # While the worker runs, every return of the UI thread from Qt waits for the GIL until the worker gives it up:
@@ -97,6 +100,8 @@ class TrainDock(PanelDock):
 
     def _ensure_form(self) -> TrainForm:
         if self._form is None:
+            from gradstudio.ui.panels.train_form import TrainForm
+
             self._form = TrainForm()
             self._form_area.setWidget(self._form)
         return self._form
@@ -149,6 +154,8 @@ class TrainDock(PanelDock):
         if workspace.busy is not None:
             self._say(f"Train: {workspace.busy}")
             return False
+        from gradstudio.model.training import TrainingError, TrainRun
+
         workspace.flush()
         settings = self.form.settings(workspace.document.settings.training)
         try:
@@ -242,6 +249,8 @@ class TrainDock(PanelDock):
             owner.refresh()
             self.status.setText("Stopped before the first step; nothing changed.")
             return
+        from gradstudio.model.training import training_edit
+
         label = f"Train {result.steps} steps"
         owner.editor.apply(training_edit(owner.document, run.settings, result), label)
         ending = "stopped" if result.stopped else "done"
