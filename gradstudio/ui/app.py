@@ -142,7 +142,7 @@ def run_app(path: str | None = None) -> int:
     """Open the main window (on `path` when given) and run the event loop."""
     if check_system_libraries() != 0:
         return 1
-    with ExitStack() as start_up:
+    with ExitStack() as start_up:  # from PySide6's import until the window is open: the hook judges ours cheaply
         with frozen_imports(), cached_dataclass_code():
             load_qt_free_layers()
             from PySide6.QtWidgets import QApplication
