@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QTableView, QWidget
 from ui_helpers import chain_document
 
+import gradstudio.engine as engine
 from gradstudio.dataclass_code_cache import read_codes
 from gradstudio.ui.main_window import MainWindow
 
@@ -22,7 +23,7 @@ DEFERRED = ("networkx", "pyqtgraph", "gradstudio.model.layout", "gradstudio.mode
 
 BUILD_WINDOW = """
 import json, sys
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QTableView, QWidget
 from gradstudio.ui.app import create_window
 app = QApplication(sys.argv[:1])
 window = create_window(sys.argv[1])
@@ -32,13 +33,15 @@ loaded = {name: name in sys.modules for name in json.loads(sys.argv[2])}
 window.workspace.undo_stack.setClean()
 print(json.dumps({"loaded": loaded, "nodes": len(window.scene.nodes), "search_built": window.view._search is not None,
                   "stale": sorted(panel.objectName() for panel in window.panels.values() if panel.stale),
-                  "train_form_built": window.findChild(QWidget, "trainLoss") is not None}))
+                  "train_form_built": window.findChild(QWidget, "trainLoss") is not None,
+                  "value_tables": len(window.values_panel.findChildren(QTableView))}))
 """
 
 
 def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
     """A window opened on the notes' example, painted once, has not imported networkx, pyqtgraph, ..., nor built
-    the quick-add box or the closed Train panel's form, nor refreshed the closed panels."""
+    the quick-add box, the closed Train panel's form or the values panel's charts and tables (no node is selected),
+    nor refreshed the closed panels."""
     environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
                    GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", BUILD_WINDOW, str(EXAMPLE), json.dumps(DEFERRED)], cwd=ROOT,
@@ -50,6 +53,7 @@ def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
     closed = ["autogradPanel", "lessonPanel", "stepPanel", "trainPanel"]
     assert report["stale"] == closed, "the closed panels wait to be shown"
     assert not report["train_form_built"], "the Train panel's form is built when the panel is first shown"
+    assert report["value_tables"] == 0, "the values panel's views make their table with the first value shown"
 
 # Builds the window as run_app does: the Qt-free layers first, then Qt; prints what was imported after Qt.
 PRELOAD_THEN_WINDOW = """
@@ -273,3 +277,15 @@ def test_start_up_keeps_the_compiled_dataclass_methods_for_the_next_start(tmp_pa
     written = kept[0].stat().st_mtime_ns
     start_through_the_cli(tmp_path)
     assert kept[0].stat().st_mtime_ns == written
+
+
+def test_a_value_view_asked_for_its_widgets_before_any_value_shows_nothing_in_them(window: MainWindow) -> None:
+    """The values panel's views make their chart, repr and table with the first value; asked for them earlier
+    (as tests and the copy keys do), a view makes them then, empty and hidden, as they were when made at once."""
+    view = window.values_panel.value_view
+    assert view.findChildren(QTableView) == []
+    assert view.text.toPlainText() == "" and view.table_model.rowCount() == 0
+    assert view.body.isHidden() and view.findChildren(QTableView) == [view.table]
+    view.show_value(engine.tensor([0.0, 1.0, 2.0]), "Value of x", "")
+    assert view.kind == "bar" and not view.body.isHidden() and view.table_model.rowCount() == 3
+    assert view.text.toPlainText() == "tensor([0., 1., 2.])"
