@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import QTableView, QWidget
 from ui_helpers import chain_document
@@ -34,14 +35,15 @@ window.workspace.undo_stack.setClean()
 print(json.dumps({"loaded": loaded, "nodes": len(window.scene.nodes), "search_built": window.view._search is not None,
                   "stale": sorted(panel.objectName() for panel in window.panels.values() if panel.stale),
                   "train_form_built": window.findChild(QWidget, "trainLoss") is not None,
-                  "value_tables": len(window.values_panel.findChildren(QTableView))}))
+                  "value_tables": len(window.values_panel.findChildren(QTableView)),
+                  "lesson_built": window.findChild(QWidget, "lessonPlay") is not None}))
 """
 
 
 def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
     """A window opened on the notes' example, painted once, has not imported networkx, pyqtgraph, ..., nor built
-    the quick-add box, the closed Train panel's form or the values panel's charts and tables (no node is selected),
-    nor refreshed the closed panels."""
+    the quick-add box, the closed Train and Lesson panels' widgets or the values panel's charts and tables (no node
+    is selected), nor refreshed the closed panels."""
     environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
                    GRADSTUDIO_STATE_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", BUILD_WINDOW, str(EXAMPLE), json.dumps(DEFERRED)], cwd=ROOT,
@@ -54,6 +56,7 @@ def test_first_window_leaves_heavy_modules_unloaded(tmp_path: Path) -> None:
     assert report["stale"] == closed, "the closed panels wait to be shown"
     assert not report["train_form_built"], "the Train panel's form is built when the panel is first shown"
     assert report["value_tables"] == 0, "the values panel's views make their table with the first value shown"
+    assert not report["lesson_built"], "the Lesson panel makes its widgets when first shown"
 
 # Builds the window as run_app does: the Qt-free layers first, then Qt; prints what was imported after Qt.
 PRELOAD_THEN_WINDOW = """
@@ -289,3 +292,13 @@ def test_a_value_view_asked_for_its_widgets_before_any_value_shows_nothing_in_th
     view.show_value(engine.tensor([0.0, 1.0, 2.0]), "Value of x", "")
     assert view.kind == "bar" and not view.body.isHidden() and view.table_model.rowCount() == 3
     assert view.text.toPlainText() == "tensor([0., 1., 2.])"
+
+
+def test_the_lesson_panel_makes_its_widgets_when_first_shown(window: MainWindow, qtbot: Any) -> None:
+    """The Lesson panel starts closed and without its widgets; View > Panels > Lesson shows it with them, refreshed."""
+    panel = window.lesson_panel
+    assert panel.isHidden() and window.findChild(QWidget, "lessonPlay") is None
+    panel.toggleViewAction().trigger()
+    qtbot.waitUntil(panel.play.isVisible)
+    assert window.findChild(QWidget, "lessonPlay") is panel.play and panel.play.text() == "Play"
+    assert panel.help.text() and not panel.stale
