@@ -197,7 +197,7 @@ class LessonDock(PanelDock):
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def setVisible(self, visible: bool) -> None:
-        if visible and not self._built:
+        if visible and self.__dict__.get("_built") is False:
             self._build()  # before Qt lays the dock out and paints it
         super().setVisible(visible)
 
