@@ -6,7 +6,8 @@ import gc
 import importlib
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from gradstudio.dataclass_code_cache import cached_dataclass_code
@@ -29,7 +30,7 @@ QT_FREE_MODULES = (
     "gradstudio.model.io.torch_file", "gradstudio.model.io.code_suffixes", "gradstudio.model.versions",
     "gradstudio.model.flow_view", "gradstudio.model.autograd_graph", "gradstudio.model.chain_rule",
     "gradstudio.model.lesson_play", "gradstudio.model.scrub", "gradstudio.model.broadcasting",
-    "gradstudio.model.attribute_text", "gradstudio.model.formulas", "gradstudio.model.training",
+    "gradstudio.model.attribute_text", "gradstudio.model.formulas",
     "gradstudio.resource_files",
     # the UI's own Qt-free modules, and the package files of its subpackages
     "gradstudio.ui.io.recovery_files", "gradstudio.ui.text_limits", "gradstudio.ui.canvas.preview",
@@ -63,6 +64,42 @@ def app_icon() -> QIcon:
         except FileNotFoundError:
             pass
     return icon
+
+
+@contextmanager
+def own_modules_judged_cheaply() -> Iterator[None]:
+    """While start-up imports the window's modules and opens the window, let PySide6's import hook judge this
+    package's modules from their raw bytes.
+
+    The hook (`shibokensupport.feature`, PySide6's `__feature__` support) judges each module imported after PySide6,
+    the first time it sees its name, by whether its source names PySide6, read with `inspect.getsource` (the file
+    decoded, split into lines and joined again): ~130 of ours at start (each Qt-free module too, when a UI module
+    imports from it), about 5 ms. Our sources are UTF-8, so searching the file's bytes gives the same answer. Any
+    other module, and every module imported after the block, gets the hook's own check; without the hook (another
+    PySide6), nothing changes.
+    """
+    feature = sys.modules.get("shibokensupport.feature")
+    reads_source = getattr(feature, "_mod_uses_pyside", None)
+    if reads_source is None:
+        yield
+        return
+    package = __package__.partition(".")[0]
+
+    def uses_pyside(module: ModuleType) -> bool:
+        path = getattr(module, "__file__", None)
+        if getattr(module, "__name__", "").partition(".")[0] == package and path and path.endswith(".py"):
+            try:
+                with open(path, "rb") as source:
+                    return b"PySide6" in source.read()
+            except OSError:
+                pass
+        return reads_source(module)
+
+    feature._mod_uses_pyside = uses_pyside
+    try:
+        yield
+    finally:
+        feature._mod_uses_pyside = reads_source
 
 
 @contextmanager
@@ -105,24 +142,26 @@ def run_app(path: str | None = None) -> int:
     """Open the main window (on `path` when given) and run the event loop."""
     if check_system_libraries() != 0:
         return 1
-    with frozen_imports(), cached_dataclass_code():
-        load_qt_free_layers()
-        from PySide6.QtWidgets import QApplication
+    with ExitStack() as start_up:  # from PySide6's import until the window is open: the hook judges ours cheaply
+        with frozen_imports(), cached_dataclass_code():
+            load_qt_free_layers()
+            from PySide6.QtWidgets import QApplication
 
-        from gradstudio.ui.crash import install_crash_handler
-        from gradstudio.ui.io.recovery import state_folder
+            start_up.enter_context(own_modules_judged_cheaply())
+            from gradstudio.ui.crash import install_crash_handler
+            from gradstudio.ui.io.recovery import state_folder
 
-        app = QApplication.instance()
-        if app is None:  # Qt makes the style itself: setStyle's QStyle wrapper would build ~100 enums (6 ms)
-            app = QApplication([*sys.argv[:1], "-style", "Fusion"])
-        else:
-            app.setStyle("Fusion")
-        # the window's modules, after the QApplication: their module-level fonts resolve against its default font
-        importlib.import_module("gradstudio.ui.main_window")
-    app.setApplicationName("GradStudio")
-    app.setOrganizationName("GradStudio")
-    app.setDesktopFileName(DESKTOP_ID)
-    app.setWindowIcon(app_icon())
-    install_crash_handler(state_folder())
-    _window = create_window(path)  # referenced until the event loop ends
+            app = QApplication.instance()
+            if app is None:  # Qt makes the style itself: setStyle's QStyle wrapper would build ~100 enums (6 ms)
+                app = QApplication([*sys.argv[:1], "-style", "Fusion"])
+            else:
+                app.setStyle("Fusion")
+            # the window's modules, after the QApplication: their module-level fonts resolve against its default font
+            importlib.import_module("gradstudio.ui.main_window")
+        app.setApplicationName("GradStudio")
+        app.setOrganizationName("GradStudio")
+        app.setDesktopFileName(DESKTOP_ID)
+        app.setWindowIcon(app_icon())
+        install_crash_handler(state_folder())
+        _window = create_window(path)  # referenced until the event loop ends
     return app.exec()

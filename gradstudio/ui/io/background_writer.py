@@ -18,10 +18,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 Job = Callable[[Callable[[], bool], Callable[[], None]], Any]
 
@@ -83,7 +85,8 @@ class BackgroundWriter(QObject):
 
     def __init__(self, name: str = "gradstudio-writer", parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._name = name
+        self._executor: ThreadPoolExecutor | None = None  # made for the first job: most runs never write one
         self._relay = _Relay(self)
         self._relay.done.connect(self._done)
         self._running: _Run | None = None
@@ -126,12 +129,21 @@ class BackgroundWriter(QObject):
         """Cancel, then end the worker thread (the writer takes no more jobs)."""
         self._closed = True
         self.cancel()
-        self._executor.shutdown(wait=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
 
     def _start(self, job: Job) -> None:
         run = _Run(job)
         self._running = run
-        run.future = self._executor.submit(run.execute, self._relay)
+        run.future = self._worker().submit(run.execute, self._relay)
+
+    def _worker(self) -> ThreadPoolExecutor:
+        """The one-thread executor, made (and concurrent.futures loaded) when the first job comes."""
+        if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self._name)
+        return self._executor
 
     @staticmethod
     def _settle(run: _Run) -> None:

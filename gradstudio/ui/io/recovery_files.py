@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -121,7 +120,8 @@ class RecoveryStore:
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
         self.pid = os.getpid()
-        self.stem = f"recovery-{self.pid}-{secrets.token_hex(4)}"
+        # eight random hex digits as `secrets.token_hex(4)` draws them, without loading secrets (and hashlib) at start
+        self.stem = f"recovery-{self.pid}-{os.urandom(4).hex()}"
 
     @property
     def graph_file(self) -> Path:

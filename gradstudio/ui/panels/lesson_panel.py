@@ -180,10 +180,29 @@ class LessonDock(PanelDock):
 
     follows = ("values_changed", "backward_changed", "lesson_changed")
 
+    # the panel's widgets, made when it is first shown or they are first asked for: the panel starts closed
+    WIDGETS = frozenset({"play", "score", "reveal_all", "restart", "help", "list", "items"})
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Lesson", "lessonPanel", parent)
         self.rows: dict[Key, LessonRow] = {}
         self._layout_key: tuple | None = None
+        self._built = False
+
+    def __getattr__(self, name: str) -> object:
+        # only for names not set yet: the panel's widgets, made on first use
+        if name in LessonDock.WIDGETS and self.__dict__.get("_built") is False:
+            self._build()
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def setVisible(self, visible: bool) -> None:
+        if visible and self.__dict__.get("_built") is False:
+            self._build()  # before Qt lays the dock out and paints it
+        super().setVisible(visible)
+
+    def _build(self) -> None:
+        self._built = True
         self.play = QPushButton("Play")
         self.play.setObjectName("lessonPlay")
         self.play.setCheckable(True)

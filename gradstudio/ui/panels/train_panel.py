@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QTimer
@@ -28,11 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio.model.train_settings import TrainSettings
-from gradstudio.model.training import TrainingError, TrainResult, TrainRun, training_edit
 from gradstudio.ui.panels.base import PanelDock
-from gradstudio.ui.panels.train_form import TrainForm
 from gradstudio.ui.widgets.charts import new_plot
 from gradstudio.ui.workspace import Workspace
+
+if TYPE_CHECKING:  # the form and the training model load with the form (the panel starts closed)
+    from gradstudio.model.training import TrainResult, TrainRun
+    from gradstudio.ui.panels.train_form import TrainForm
 
 POLL_MS = 200  # how often a running job is looked at: progress, curve and canvas values
 # While the worker runs, every return of the UI thread from Qt waits for the GIL until the worker gives it up:
@@ -48,7 +51,8 @@ class TrainDock(PanelDock):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Train", "trainPanel", parent)
-        self.form = TrainForm()
+        self._form: TrainForm | None = None  # built when first needed: the panel starts closed
+        self._form_area = QScrollArea()
         self.progress = QProgressBar(objectName="trainProgress")
         self.status = QLabel("Choose a loss and press Start.", objectName="trainStatus")
         self.status.setWordWrap(True)
@@ -73,8 +77,7 @@ class TrainDock(PanelDock):
         self._build()
 
     def _build(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidget(self.form)
+        scroll = self._form_area
         scroll.setWidgetResizable(True)
         right = QVBoxLayout()
         self.buttons.addStretch()
@@ -88,6 +91,20 @@ class TrainDock(PanelDock):
         layout.addWidget(scroll, 2)
         layout.addLayout(right, 3)
         self.setWidget(body)
+
+    @property
+    def form(self) -> TrainForm:
+        """The settings form, made when first asked for (the panel's first show at the latest): the panel starts
+        closed, and its ~20 widgets cost start-up as much as all the other closed panels."""
+        return self._ensure_form()
+
+    def _ensure_form(self) -> TrainForm:
+        if self._form is None:
+            from gradstudio.ui.panels.train_form import TrainForm
+
+            self._form = TrainForm()
+            self._form_area.setWidget(self._form)
+        return self._form
 
     def use_actions(self, start: QAction, pause: QAction, stop: QAction) -> None:
         """Show the window's Start / Pause / Stop actions as the panel's buttons."""
@@ -137,6 +154,8 @@ class TrainDock(PanelDock):
         if workspace.busy is not None:
             self._say(f"Train: {workspace.busy}")
             return False
+        from gradstudio.model.training import TrainingError, TrainRun
+
         workspace.flush()
         settings = self.form.settings(workspace.document.settings.training)
         try:
@@ -230,6 +249,8 @@ class TrainDock(PanelDock):
             owner.refresh()
             self.status.setText("Stopped before the first step; nothing changed.")
             return
+        from gradstudio.model.training import training_edit
+
         label = f"Train {result.steps} steps"
         owner.editor.apply(training_edit(owner.document, run.settings, result), label)
         ending = "stopped" if result.stopped else "done"
@@ -250,6 +271,7 @@ class TrainDock(PanelDock):
 
     def showEvent(self, event: QShowEvent) -> None:
         # the plot's first paint is slow (pyqtgraph loads): pay it when the panel opens, not when a run starts
+        self._ensure_form()  # there before the panel's first paint
         super().showEvent(event)
         self._ensure_plot()
 

@@ -136,8 +136,7 @@ class ValuesDock(PanelDock):
         keys = CopyKeys(self)
         self.widget().installEventFilter(keys)
         for view in (self.value_view, self.grad_view):
-            for child in (view, view.text, view.table):
-                child.installEventFilter(keys)
+            view.install_key_filter(keys)
 
     # ----- showing a node ------------------------------------------------------------------------------------
 
