@@ -123,7 +123,9 @@ def check_agreement(window: MainWindow) -> None:
             assert window.values_panel.gradient.title == shown.title
         assert window.inspector.fields["name"].model_value == node.name
     if window.code_panel.on_screen:
-        assert window.code_panel.text.toPlainText() == generate_code(workspace.document, results)
+        last = workspace.backward_result  # the code runs backward from the Backward just run, else the target
+        expected = generate_code(workspace.document, results, last.target if last is not None else None)
+        assert window.code_panel.text.toPlainText() == expected
     assert window.actions.actionNoGrad.isChecked() == workspace.no_grad()
     assert window.banner.isVisibleTo(window.view) == workspace.no_grad()
 
