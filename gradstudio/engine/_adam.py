@@ -2,7 +2,9 @@
 cache-sized pieces, or a group's small parameters together in one flat array (a multi-tensor update, as
 PyTorch's foreach Adam), so that a tiny network pays for thirteen numpy calls per step, not per parameter.
 
-Every path performs the same float operations on every element, so they agree bit for bit.
+A large parameter takes numba's compiled loop instead (`fused`, `_fused.py`) when numba is installed: the same
+operations in one pass. Every path performs the same float operations on every element, so they agree bit
+for bit.
 """
 
 from __future__ import annotations
@@ -15,7 +17,46 @@ from gradstudio.engine import _aligned
 from gradstudio.engine._tensor import Tensor
 
 CHUNK = 65536  # elements per piece of a large parameter's update (256 KB of float32, two pieces fit in L2)
-SMALL = 16384  # parameters up to this size share one flat update
+SMALL = 16384  # parameters up to this size share one flat update; larger ones take the compiled loop if it loads
+FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+_UNLOADED: Any = object()
+_kernel: Any = _UNLOADED  # `_fused.adam` once loaded, None without numba
+
+
+def fused_kernel() -> Any:
+    """The compiled Adam loop (`_fused.adam`), or None when numba cannot be imported. Imported on the first
+    step of a large parameter, never at `import gradstudio.engine` (numba takes a few tenths of a second)."""
+    global _kernel
+    if _kernel is _UNLOADED:
+        try:
+            from gradstudio.engine._fused import adam
+        except ImportError:  # not installed (the PyInstaller bundle leaves numba out): the numpy passes serve
+            adam = None
+        _kernel = adam
+    return _kernel
+
+
+def fused(param: np.ndarray, grad: np.ndarray, moments: list[np.ndarray | None], factors: tuple) -> bool:
+    """Adam's update of a large parameter in one compiled pass, as `update` computes it; False (nothing done)
+    when it does not apply: a small parameter (below SMALL the per-step saving is a few microseconds, never
+    worth loading numba for), a dtype other than float32/float64, a state array that is not C-contiguous in the
+    parameter's dtype, or no numba."""
+    dtype = param.dtype
+    if param.size <= SMALL or dtype not in FUSED_DTYPES or grad.dtype != dtype:
+        return False
+    exp_avg, exp_avg_sq, max_exp_avg_sq = moments
+    arrays = [param, exp_avg, exp_avg_sq] + ([] if max_exp_avg_sq is None else [max_exp_avg_sq])
+    if any(not array.flags.c_contiguous or array.dtype != dtype for array in arrays):
+        return False
+    kernel = fused_kernel()
+    if kernel is None:
+        return False
+    flat = [array.reshape(-1) for array in arrays]  # views: every one is C-contiguous
+    grad = np.ascontiguousarray(grad).reshape(-1)  # a copy only for a strided gradient (a transposed product's)
+    amsgrad = max_exp_avg_sq is not None
+    kernel(flat[0], grad, flat[1], flat[2], flat[3] if amsgrad else flat[2], amsgrad, *factors)
+    return True
 
 
 def update(grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, max_exp_avg_sq: np.ndarray | None,

@@ -146,13 +146,19 @@ class Adam(Optimizer):
         factors = self._factors(group, param._data.dtype.type, step)
         moments = [state["exp_avg"]._data, state["exp_avg_sq"]._data,
                    state["max_exp_avg_sq"]._data if group["amsgrad"] else None]
+        if not _adam.fused(param._data, grad, moments, factors):  # numba's one pass, when it loads and applies
+            self._update_with_numpy(param, grad, moments, factors)
+        for tensor in (state["exp_avg"], state["exp_avg_sq"], param):
+            bump(tensor)
+
+    def _update_with_numpy(self, param: Tensor, grad: np.ndarray, moments: list[np.ndarray | None],
+                           factors: tuple) -> None:
+        """`_adam.update`'s passes, a large C-contiguous parameter's in cache-sized pieces."""
         arrays = [param._data, grad, *moments]
         if param._data.size > _adam.CHUNK and all(a is None or a.flags.c_contiguous for a in arrays):
             _adam.update_in_pieces(param._data, grad, moments, *self._scratch(param, _adam.CHUNK), factors)
         else:
             param._data += _adam.update(grad, *moments, *self._scratch(param), factors)
-        for tensor in (state["exp_avg"], state["exp_avg_sq"], param):
-            bump(tensor)
 
     def _update_flat(self, flat: _adam.FlatMoments, states: list[dict[str, Any]], group: dict[str, Any]) -> None:
         """One update of the small parameters together, in the same arithmetic as `_update_param`."""
