@@ -3,6 +3,8 @@ taken where it should be, the numpy passes without numba, PyTorch's numbers, and
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import json
 import os
 import subprocess
@@ -17,8 +19,6 @@ import pytest
 import gradstudio.engine as torch
 from gradstudio.engine import _adam
 
-pytest.importorskip("numba", reason="numba not installed: the compiled Adam loop is not used")
-
 ROOT = Path(__file__).resolve().parents[2]
 LARGE = (160, 125)  # 20,000 elements: above _adam.SMALL, so the compiled loop's
 STATE_KEYS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
@@ -28,7 +28,7 @@ STATE_KEYS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 def kernel_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The sizes of the parameters the compiled loop updated, while the test runs."""
     kernel, calls = _adam.fused_kernel(), []
-    assert kernel is not None
+    assert kernel is not None, "numba (a dependency) is not importable"
 
     def counted(*arguments: Any) -> None:
         calls.append(arguments[0].size)
@@ -199,8 +199,6 @@ print(json.dumps({"digest": hashlib.sha256(b"".join(a.tobytes() for a in arrays[
 
 def expected_digest(size: int) -> str:
     """RUN_COPY's digest as the numpy passes compute it."""
-    import hashlib
-
     arrays = [np.linspace(-1, 1, size, dtype=np.float32) * np.float32(k) for k in (1, 0.1, 0.2, 0.3)]
     factors = tuple(np.float32(f) for f in (0.1, 0.001, 0.999, 0.05, 1e-8, -0.01))
     scratch, other = np.empty(size, np.float32), np.empty(size, np.float32)
@@ -239,3 +237,12 @@ def test_numba_cache_beside_the_module_unusable_or_corrupt(tmp_path: Path) -> No
     nowhere = tmp_path / "nowhere"
     nowhere.write_text("not a folder", encoding="utf-8")
     assert run_copy(unwritable, nowhere) == {"digest": expected, "cached": False}
+
+
+def test_the_bundle_leaves_numba_out() -> None:
+    """The PyInstaller spec excludes numba and llvmlite (their size; Adam then takes the numpy passes, as
+    `test_without_numba_adam_takes_the_numpy_passes` shows it does)."""
+    spec = ast.parse((ROOT / "packaging" / "pyinstaller" / "gradstudio.spec").read_text(encoding="utf-8"))
+    excludes = [ast.literal_eval(keyword.value) for node in ast.walk(spec) if isinstance(node, ast.Call)
+                for keyword in node.keywords if keyword.arg == "excludes"]
+    assert len(excludes) == 1 and {"numba", "llvmlite"} <= set(excludes[0])
