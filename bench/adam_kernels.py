@@ -74,10 +74,10 @@ def numexpr_update() -> Update | None:
 def numba_update() -> Update | None:
     """The engine's compiled loop (`_fused.adam`, what `optim.Adam` runs for a large parameter), or None without
     numba."""
-    kernel = _adam.fused_kernel()
-    if kernel is None:
+    loops = _adam.fused_loops()
+    if loops is None:
         return None
-    return lambda arrays, constants: kernel(*(a.reshape(-1) for a in (arrays[0], arrays[1], arrays[2], arrays[3],
+    return lambda arrays, constants: loops.adam(*(a.reshape(-1) for a in (arrays[0], arrays[1], arrays[2], arrays[3],
                                                                       arrays[3])), False, *constants)
 
 

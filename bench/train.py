@@ -40,8 +40,8 @@ def _arguments() -> argparse.Namespace:
                              "out the time other processes of a loaded shared machine take")
     parser.add_argument("--sections", action="store_true", help="time the parts of one mlp step instead")
     parser.add_argument("--adam", choices=("fused", "numpy"), default="fused",
-                        help="the engine's Adam update of large parameters: numba's compiled loop (default, as "
-                             "the engine runs it) or numpy's passes (as without numba, in the bundle)")
+                        help="the engine's Adam and SGD updates of large parameters: numba's compiled loops "
+                             "(default, as the engine runs them) or numpy's passes (as without numba, in the bundle)")
     return parser.parse_args()
 
 
@@ -185,10 +185,10 @@ def main() -> int:
         version = None
     rounds, seconds = (3, 0.2) if ARGS.quick else (ARGS.rounds, 0.5)
     if ARGS.adam == "numpy":
-        _adam._kernel = None  # what the loader answers without numba
-        print("engine's Adam: numpy's passes for every parameter")
-    elif _adam.fused_kernel() is None:  # loaded here, not in a timed block
-        print("engine's Adam: numpy's passes (numba is not installed)")
+        _adam._loops = None  # what the loader answers without numba
+        print("engine's optimisers: numpy's passes for every parameter")
+    elif _adam.fused_loops() is None:  # loaded here, not in a timed block
+        print("engine's optimisers: numpy's passes (numba is not installed)")
     if ARGS.sections:
         print(f"threads {ARGS.threads}; numpy {np.__version__}; torch {version or 'not installed'}; one mlp step")
         profile_sections(frameworks, 100 if ARGS.quick else 600)

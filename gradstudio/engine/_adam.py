@@ -21,41 +21,47 @@ SMALL = 16384  # parameters up to this size share one flat update; larger ones t
 FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 _UNLOADED: Any = object()
-_kernel: Any = _UNLOADED  # `_fused.adam` once loaded, None without numba
+_loops: Any = _UNLOADED  # the `_fused` module once loaded, None without numba
 
 
-def fused_kernel() -> Any:
-    """The compiled Adam loop (`_fused.adam`), or None when numba cannot be imported. Imported on the first
-    step of a large parameter, never at `import gradstudio.engine` (numba takes a few tenths of a second)."""
-    global _kernel
-    if _kernel is _UNLOADED:
+def fused_loops() -> Any:
+    """The `_fused` module (numba's compiled Adam and SGD loops), or None when numba cannot be imported.
+    Imported on the first step of a large parameter, never at `import gradstudio.engine` (numba takes a few
+    tenths of a second)."""
+    global _loops
+    if _loops is _UNLOADED:
         try:
-            from gradstudio.engine._fused import adam
+            from gradstudio.engine import _fused
         except ImportError:  # not installed (the PyInstaller bundle leaves numba out): the numpy passes serve
-            adam = None
-        _kernel = adam
-    return _kernel
+            _fused = None
+        _loops = _fused
+    return _loops
+
+
+def fusable(param: np.ndarray, grad: np.ndarray, state: list[np.ndarray]) -> bool:
+    """Whether a compiled loop may update `param`: large (below SMALL a loop saves a few microseconds, never
+    worth loading numba for), float32 or float64, its gradient of that dtype, `param` and its state arrays
+    C-contiguous in it (the loops take them flat). Whether numba loads is `fused_loops`'s answer."""
+    dtype = param.dtype
+    if param.size <= SMALL or dtype not in FUSED_DTYPES or grad.dtype != dtype:
+        return False
+    return param.flags.c_contiguous and all(array.flags.c_contiguous and array.dtype == dtype for array in state)
 
 
 def fused(param: np.ndarray, grad: np.ndarray, moments: list[np.ndarray | None], factors: tuple) -> bool:
     """Adam's update of a large parameter in one compiled pass, as `update` computes it; False (nothing done)
-    when it does not apply: a small parameter (below SMALL the per-step saving is a few microseconds, never
-    worth loading numba for), a dtype other than float32/float64, a state array that is not C-contiguous in the
-    parameter's dtype, or no numba."""
-    dtype = param.dtype
-    if param.size <= SMALL or dtype not in FUSED_DTYPES or grad.dtype != dtype:
-        return False
+    when `fusable` says no or numba is not there."""
     exp_avg, exp_avg_sq, max_exp_avg_sq = moments
-    arrays = [param, exp_avg, exp_avg_sq] + ([] if max_exp_avg_sq is None else [max_exp_avg_sq])
-    if any(not array.flags.c_contiguous or array.dtype != dtype for array in arrays):
+    state = [exp_avg, exp_avg_sq] + ([] if max_exp_avg_sq is None else [max_exp_avg_sq])
+    if not fusable(param, grad, state):
         return False
-    kernel = fused_kernel()
-    if kernel is None:
+    loops = fused_loops()
+    if loops is None:
         return False
-    flat = [array.reshape(-1) for array in arrays]  # views: every one is C-contiguous
-    grad = np.ascontiguousarray(grad).reshape(-1)  # a copy only for a strided gradient (a transposed product's)
+    flat = [array.reshape(-1) for array in state]  # views: every one is C-contiguous
     amsgrad = max_exp_avg_sq is not None
-    kernel(flat[0], grad, flat[1], flat[2], flat[3] if amsgrad else flat[2], amsgrad, *factors)
+    loops.adam(param.reshape(-1), np.ascontiguousarray(grad).reshape(-1),  # a strided gradient copied
+               flat[0], flat[1], flat[2] if amsgrad else flat[1], amsgrad, *factors)
     return True
 
 

@@ -1,7 +1,9 @@
-"""Adam's update of a large parameter as one compiled loop (numba); imported only through `_adam.fused_kernel`.
+"""Adam's and SGD's updates of a large parameter as compiled loops (numba); imported only through
+`_adam.fused_loops`.
 
-numpy's passes (`_adam.update`) read and write every element thirteen times; this loop does each element's
-arithmetic once, in the same float operations and order, so it gives the same bits: no fastmath (nothing is
+numpy's passes (`_adam.update`) read and write every element thirteen times (SGD with momentum's five or six);
+these loops do each element's arithmetic once, in the same float operations and order, so they give the same
+bits: no fastmath (nothing is
 reordered or contracted into a fused multiply-add), and `error_model="numpy"` lets a division by zero give inf
 or nan as numpy's does (without numba's per-division check LLVM also vectorises the loop). About 3x faster
 than the passes on the MLP's 784 x 256 float32 weight (bench/adam_kernels.py).
@@ -15,6 +17,7 @@ runs while a training worker is in the loop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numba
@@ -41,23 +44,53 @@ def adam_loop(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_
         param[i] = param[i] + m * step_size / (np.sqrt(v) / bias_correction2_sqrt + eps)
 
 
+def sgd_loop(param: np.ndarray, grad: np.ndarray, buffer: np.ndarray, momentum: Any, one_minus_dampening: Any,
+             lr: Any, with_momentum: bool, first: bool, nesterov: bool) -> None:
+    """SGD's update of flat, contiguous arrays of one dtype in place, in `optim.SGD`'s numpy operations and order:
+    with momentum the buffer (on the first step already a copy of the gradient) is updated and steps, or with
+    Nesterov the gradient plus the buffer times momentum; `buffer` is read only `with_momentum`."""
+    for i in range(param.size):
+        g = grad[i]
+        step = g
+        if with_momentum:
+            b = g
+            if not first:
+                b = buffer[i] * momentum + g * one_minus_dampening
+                buffer[i] = b
+            step = g + b * momentum if nesterov else b
+        param[i] = param[i] - step * lr
+
+
 _OPTIONS = {"nogil": True, "error_model": "numpy"}
-_uncached = numba.njit(**_OPTIONS)(adam_loop)
-try:
-    _kernel = numba.njit(cache=True, **_OPTIONS)(adam_loop)
-except RuntimeError:  # numba's "cannot cache function ...: no locator available": no writable cache folder
-    _kernel = _uncached
 
 
-def adam(*arguments: Any) -> None:
-    """`adam_loop` compiled, from numba's cache when it can: a cache numba cannot read or write (a corrupt or
+class Compiled:
+    """A loop compiled, from numba's cache when it can: a cache numba cannot read or write (a corrupt or
     truncated index raises from inside numba on the first call of a dtype, before the loop runs) leaves this
-    process on the kernel compiled without a cache."""
-    global _kernel
-    try:
-        _kernel(*arguments)
-    except Exception:
-        if _kernel is _uncached:
-            raise
-        _kernel = _uncached
-        _kernel(*arguments)
+    process on the loop compiled without a cache; with no writable cache folder numba refuses `cache=True` at
+    once."""
+
+    def __init__(self, loop: Callable[..., None]) -> None:
+        self.uncached = numba.njit(**_OPTIONS)(loop)
+        try:
+            self.kernel = numba.njit(cache=True, **_OPTIONS)(loop)
+        except RuntimeError:  # numba's "cannot cache function ...: no locator available"
+            self.kernel = self.uncached
+
+    def __call__(self, *arguments: Any) -> None:
+        try:
+            self.kernel(*arguments)
+        except Exception:
+            if self.kernel is self.uncached:
+                raise
+            self.kernel = self.uncached
+            self.kernel(*arguments)
+
+    @property
+    def cached(self) -> bool:
+        """Whether the loop runs from numba's cache (else compiled in this process only)."""
+        return self.kernel is not self.uncached
+
+
+adam = Compiled(adam_loop)
+sgd = Compiled(sgd_loop)

@@ -44,12 +44,36 @@ class SGD(Optimizer):
             if param._grad is None:
                 continue
             step = self._gradient(param, group)
+            if self._fused_update(param, step, group):  # numba's one pass, when it loads and applies
+                continue
             if momentum != 0:
                 step = self._momentum_step(param, step, momentum, dampening, group["nesterov"])
             scratch = self._scratch(param)[0]
             np.multiply(step, param._data.dtype.type(lr), out=scratch)
             param._data -= scratch
             bump(param)
+
+    def _fused_update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> bool:
+        """The update `_update`'s numpy lines make (momentum buffer included), in one compiled pass over a large
+        parameter (`_fused.sgd_loop`); False, nothing done, when `_adam.fusable` says no or numba is not there."""
+        momentum = group["momentum"]
+        buffer = self.state[param].get("momentum_buffer") if momentum != 0 else None  # no state without momentum
+        if not _adam.fusable(param._data, grad, [] if buffer is None else [buffer._data]):
+            return False
+        loops = _adam.fused_loops()
+        if loops is None:
+            return False
+        first = momentum != 0 and buffer is None
+        if first:
+            self.state[param]["momentum_buffer"] = Tensor._make(np.array(grad, copy=True))
+        elif buffer is not None:
+            bump(buffer)
+        real, flat = param._data.dtype.type, param._data.reshape(-1)
+        loops.sgd(flat, np.ascontiguousarray(grad).reshape(-1), flat if buffer is None else buffer._data.reshape(-1),
+                  real(momentum), real(1 - group["dampening"]), real(group["lr"]), momentum != 0, first,
+                  group["nesterov"])
+        bump(param)
+        return True
 
     def _momentum_step(self, param: Tensor, grad: np.ndarray, momentum: float, dampening: float,
                        nesterov: bool) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""Adam's compiled loop for large parameters (`_adam.fused`, `_fused.py`): the numpy passes' exact bytes, the path
-taken where it should be, the numpy passes without numba, PyTorch's numbers, and a cache numba cannot use."""
+"""Adam's and SGD's compiled loops for large parameters (`_adam.fused`, `SGD._fused_update`, `_fused.py`): the
+numpy passes' exact bytes, the path taken where it should be, the numpy passes without numba, PyTorch's numbers,
+and a cache numba cannot use."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -21,20 +23,22 @@ from gradstudio.engine import _adam
 
 ROOT = Path(__file__).resolve().parents[2]
 LARGE = (160, 125)  # 20,000 elements: above _adam.SMALL, so the compiled loop's
-STATE_KEYS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+STATE_KEYS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "momentum_buffer")
 
 
 @pytest.fixture
 def kernel_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The sizes of the parameters the compiled loop updated, while the test runs."""
-    kernel, calls = _adam.fused_kernel(), []
-    assert kernel is not None, "numba (a dependency) is not importable"
+    """The sizes of the parameters the compiled loops updated (Adam's and SGD's), while the test runs."""
+    loops, calls = _adam.fused_loops(), []
+    assert loops is not None, "numba (a dependency) is not importable"
 
-    def counted(*arguments: Any) -> None:
-        calls.append(arguments[0].size)
-        kernel(*arguments)
+    def counted(loop: Callable[..., None]) -> Callable[..., None]:
+        def run(*arguments: Any) -> None:
+            calls.append(arguments[0].size)
+            loop(*arguments)
+        return run
 
-    monkeypatch.setattr(_adam, "_kernel", counted)
+    monkeypatch.setattr(_adam, "_loops", SimpleNamespace(adam=counted(loops.adam), sgd=counted(loops.sgd)))
     return calls
 
 
@@ -42,15 +46,21 @@ def numpy_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the loader find no numba, as in the bundle: `import numba` fails and nothing is loaded yet."""
     monkeypatch.setitem(sys.modules, "numba", None)
     monkeypatch.delitem(sys.modules, "gradstudio.engine._fused", raising=False)
-    monkeypatch.setattr(_adam, "_kernel", _adam._UNLOADED)
+    monkeypatch.delattr(torch, "_fused", raising=False)  # the package's name for it, once imported
+    monkeypatch.setattr(_adam, "_loops", _adam._UNLOADED)
 
 
 def train(make: Callable[[list[torch.Tensor]], Any], initial: list[np.ndarray], steps: int,
           lr_at: Callable[[int], float], seed: int = 7) -> list[list[bytes]]:
     """Give each parameter a random gradient (exact zeros among it) and step, `steps` times, the learning rate set
-    before each step; the bytes of every parameter and state array after each step."""
+    before each step; the bytes of every parameter and state array, and the version counters of the parameters and
+    of each state tensor (which a parameter's state holds, too), after each step."""
     params = [torch.tensor(array.copy(), requires_grad=True) for array in initial]
     optimizer, rng, history = make(params), np.random.default_rng(seed), []
+
+    def states(param: torch.Tensor) -> dict:
+        return optimizer.state.get(param, {})
+
     for step in range(steps):
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step)
@@ -62,7 +72,9 @@ def train(make: Callable[[list[torch.Tensor]], Any], initial: list[np.ndarray], 
         optimizer.step()
         history.append([param.detach().numpy().tobytes() for param in params]
                        + [optimizer.state[param][key].numpy().tobytes() for param in params
-                          for key in STATE_KEYS if key in optimizer.state[param]])
+                          for key in STATE_KEYS if key in optimizer.state[param]]
+                       + [(param._version, {key: tensor._version for key, tensor in states(param).items()})
+                          for param in params])
     return history
 
 
@@ -73,6 +85,10 @@ OPTIONS = [
     ("Adam", {"maximize": True, "betas": (0.8, 0.99), "eps": 1e-6}),
     ("AdamW", {"weight_decay": 0.05, "amsgrad": True}),
     ("AdamW", {"maximize": True}),
+    ("SGD", {}),
+    ("SGD", {"momentum": 0.9}),
+    ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    ("SGD", {"momentum": 0.5, "dampening": 0.2, "maximize": True}),
 ]
 
 
@@ -125,7 +141,7 @@ def test_strided_parameters_and_gradients(monkeypatch: pytest.MonkeyPatch, kerne
             strided.grad, plain.grad = grad, grad.t()
             optimizer.step()
         return [array.tobytes() for param in (strided, plain) for array in
-                [param.detach().numpy(), *(optimizer.state[param][key].numpy() for key in STATE_KEYS)]]
+                [param.detach().numpy(), *(optimizer.state[param][key].numpy() for key in STATE_KEYS[:3])]]
 
     fused = run()
     assert kernel_calls == [base.size] * 5
@@ -141,7 +157,7 @@ def test_without_numba_adam_takes_the_numpy_passes(monkeypatch: pytest.MonkeyPat
     param = torch.ones(LARGE, requires_grad=True)
     param.grad = torch.ones(LARGE)
     torch.optim.Adam([param], lr=0.5).step()
-    assert _adam._kernel is None and "gradstudio.engine._fused" not in sys.modules
+    assert _adam._loops is None and "gradstudio.engine._fused" not in sys.modules
     np.testing.assert_allclose(param.detach().numpy(), 0.5, rtol=1e-6)
 
 
@@ -149,11 +165,13 @@ def test_without_numba_adam_takes_the_numpy_passes(monkeypatch: pytest.MonkeyPat
     ("Adam", {"lr": 0.01}),
     ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.01}),
     ("AdamW", {"lr": 0.02, "weight_decay": 0.3, "maximize": True}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.05, "momentum": 0.5, "dampening": 0.1}),
 ], ids=str)
 def test_the_compiled_loop_tracks_pytorch(kernel_calls: list[int], name: str, options: dict) -> None:
     """20 steps under a StepLR schedule of a 300 x 70 weight (above SMALL) and a small bias, the same gradients
-    handed to both, against real PyTorch's Adam: the parameters and moments agree to float32 rounding after
-    every step."""
+    handed to both, against real PyTorch's optimiser: the parameters and the weight's state agree to float32
+    rounding after every step."""
     real_torch = pytest.importorskip("torch")
     rng = np.random.default_rng(4)
     initial = [rng.standard_normal(shape).astype(np.float32) for shape in ((300, 70), (70,))]
@@ -171,7 +189,8 @@ def test_the_compiled_loop_tracks_pytorch(kernel_calls: list[int], name: str, op
             optimizer.step()
             schedule.step()
             history.append([param.detach().numpy().copy() for param in params]
-                           + [optimizer.state[params[0]][key].numpy().copy() for key in STATE_KEYS[:2]])
+                           + [optimizer.state[params[0]][key].numpy().copy() for key in STATE_KEYS
+                              if key in optimizer.state[params[0]]])
         return history
 
     ours, theirs = run(torch), run(real_torch)
@@ -193,7 +212,7 @@ arrays = [np.linspace(-1, 1, size, dtype=np.float32) * np.float32(k) for k in (1
 factors = [np.float32(f) for f in (0.1, 0.001, 0.999, 0.05, 1e-8, -0.01)]
 _fused.adam(arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], False, *factors)
 print(json.dumps({"digest": hashlib.sha256(b"".join(a.tobytes() for a in arrays[:4])).hexdigest(),
-                  "cached": _fused._kernel is not _fused._uncached}))
+                  "cached": _fused.adam.cached}))
 """
 
 
