@@ -3,15 +3,16 @@
 
 numpy's passes (`_adam.update`) read and write every element thirteen times (SGD with momentum's five or six);
 these loops do each element's arithmetic once, in the same float operations and order, so they give the same
-bits: no fastmath (nothing is
-reordered or contracted into a fused multiply-add), and `error_model="numpy"` lets a division by zero give inf
-or nan as numpy's does (without numba's per-division check LLVM also vectorises the loop). About 3x faster
-than the passes on the MLP's 784 x 256 float32 weight (bench/adam_kernels.py).
+bits: no fastmath (nothing is reordered or contracted into a fused multiply-add), and `error_model="numpy"`
+lets a division by zero give inf or nan as numpy's does (without numba's per-division check LLVM also
+vectorises the loop). Adam's is about 3x faster than the passes on the MLP's 784 x 256 float32 weight
+(bench/adam_kernels.py), SGD's with momentum about 2x.
 
 Importing this module imports numba (a few tenths of a second; the first call compiles for the arrays' dtype,
 as long again), so nothing imports it before an optimiser step needs it. `cache=True` keeps the machine code
 for the next run, in `__pycache__` beside this file or, when that folder is read-only, in numba's user-wide
-cache; with no writable folder at all the kernel is compiled afresh in each process. `nogil=True`: a UI thread
+cache; with no writable folder at all (or a cache numba cannot read) the loop is compiled afresh in the process
+(`Compiled`). `nogil=True`: a UI thread
 runs while a training worker is in the loop.
 """
 
