@@ -12,8 +12,7 @@ Importing this module imports numba (a few tenths of a second; the first call co
 as long again), so nothing imports it before an optimiser step needs it. `cache=True` keeps the machine code
 for the next run, in `__pycache__` beside this file or, when that folder is read-only, in numba's user-wide
 cache; with no writable folder at all (or a cache numba cannot read) the loop is compiled afresh in the process
-(`Compiled`). `nogil=True`: a UI thread
-runs while a training worker is in the loop.
+(`Compiled`). `nogil=True`: a UI thread runs while a training worker is in the loop.
 """
 
 from __future__ import annotations
