@@ -1,14 +1,12 @@
 """Adam's update of the MLP's w1 (784 x 256 float32) by the engine's numpy passes against fused elementwise
-kernels, for issue 13: numexpr and numba, each measured when installed (neither is a dependency).
+kernels, for issue 13: numexpr (when installed; not a dependency) and the engine's numba loop (`_fused.py`).
 
 Run `python bench/adam_kernels.py [--rounds R]`. A kernel counts only if it gives the engine's bits: 20 steps
 with Adam's real factors are compared byte for byte (the parameter and both moments) before anything is timed.
-Then the median microseconds per update, the kernels interleaved. `bench/train.py --adam-kernel numba` runs the
-whole training step with the numba kernel in place of the numpy passes (`use_numba_update`).
+Then the median microseconds per update, the kernels interleaved. `bench/train.py --adam numpy` runs the whole
+training step with numpy's passes instead of the loop.
 
 Both run on one thread: numexpr's pool is pinned to one thread before it loads, numba's `njit` spawns none.
-The numba kernel holds the GIL for its whole call (about 135 us): it never drops and retakes it per step,
-which is what froze the window before (see `_adam.FlatMoments.step`).
 """
 
 from __future__ import annotations
@@ -73,50 +71,14 @@ def numexpr_update() -> Update | None:
     return update
 
 
-def numba_kernel() -> Callable | None:
-    """Adam's update as one numba loop in PyTorch's rounding order, or None without numba. `error_model="numpy"`
-    drops the per-division zero check that keeps LLVM from vectorising; no fastmath, so nothing is reordered
-    or fused and every operation rounds to float32 as numpy's passes do."""
-    try:
-        import numba
-    except ImportError:
-        return None
-
-    @numba.njit(error_model="numpy")
-    def adam(p, g, m, v, one_minus_beta1, one_minus_beta2, beta2, correction, eps, step_size):  # noqa: ANN001
-        for i in range(p.size):
-            gi = g[i]
-            mi = m[i] + (gi - m[i]) * one_minus_beta1
-            m[i] = mi
-            vi = v[i] * beta2 + gi * gi * one_minus_beta2
-            v[i] = vi
-            p[i] = p[i] + mi * step_size / (np.sqrt(vi) / correction + eps)
-
-    return adam
-
-
 def numba_update() -> Update | None:
-    kernel = numba_kernel()
-    if kernel is None:
+    """The engine's compiled loop (`_fused.adam`, what `optim.Adam` runs for a large parameter), or None without
+    numba."""
+    loops = _adam.fused_loops()
+    if loops is None:
         return None
-    return lambda arrays, constants: kernel(*(a.reshape(-1) for a in arrays), *constants)
-
-
-def use_numba_update() -> None:
-    """Make the engine's Adam update its large parameters with the numba kernel (bench/train.py --adam-kernel)."""
-    kernel = numba_kernel()
-    if kernel is None:
-        raise SystemExit("numba is not installed")
-    general = _adam.update_in_pieces
-
-    def in_one_pass(param: np.ndarray, grad: np.ndarray, moments: list, scratch: np.ndarray, other: np.ndarray,
-                    constants: tuple) -> None:
-        if moments[2] is not None:  # amsgrad: not in the kernel
-            general(param, grad, moments, scratch, other, constants)
-            return
-        kernel(param.reshape(-1), grad.reshape(-1), moments[0].reshape(-1), moments[1].reshape(-1), *constants)
-
-    _adam.update_in_pieces = in_one_pass
+    return lambda arrays, constants: loops.adam(*(a.reshape(-1) for a in (arrays[0], arrays[1], arrays[2], arrays[3],
+                                                                      arrays[3])), False, *constants)
 
 
 def _state(rng: np.random.Generator) -> list[np.ndarray]:

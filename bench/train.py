@@ -1,7 +1,7 @@
 """Training benchmark: optimiser steps per second, the engine against PyTorch eager in the same run.
 
 Run `python bench/train.py [--threads N] [--rounds R] [--quick] [--sections] [--clock wall|cpu]
-[--adam-kernel numpy|numba]`.
+[--adam fused|numpy]`.
 Workloads (each step is zero_grad, forward, backward and an optimiser step, written once and run by both
 frameworks, since the engine is a drop-in `torch`):
 
@@ -39,9 +39,9 @@ def _arguments() -> argparse.Namespace:
                         help="time blocks by the wall clock (default) or by this thread's CPU time, which leaves "
                              "out the time other processes of a loaded shared machine take")
     parser.add_argument("--sections", action="store_true", help="time the parts of one mlp step instead")
-    parser.add_argument("--adam-kernel", choices=("numpy", "numba"), default="numpy",
-                        help="the engine's Adam update: its numpy passes, or the numba kernel of "
-                             "bench/adam_kernels.py when numba is installed (not a dependency)")
+    parser.add_argument("--adam", choices=("fused", "numpy"), default="fused",
+                        help="the engine's Adam and SGD updates of large parameters: numba's compiled loops "
+                             "(default, as the engine runs them) or numpy's passes (as without numba, in the bundle)")
     return parser.parse_args()
 
 
@@ -53,6 +53,7 @@ import numpy as np  # noqa: E402 - after pinning the threads
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import gradstudio.engine as engine  # noqa: E402
+from gradstudio.engine import _adam  # noqa: E402
 
 TARGETS = {"xor": 0.6, "mlp": 0.9}
 Step = Callable[[], None]
@@ -183,11 +184,11 @@ def main() -> int:
     except ImportError:
         version = None
     rounds, seconds = (3, 0.2) if ARGS.quick else (ARGS.rounds, 0.5)
-    if ARGS.adam_kernel == "numba":
-        from adam_kernels import use_numba_update
-
-        use_numba_update()
-        print("engine's Adam: the numba kernel of bench/adam_kernels.py")
+    if ARGS.adam == "numpy":
+        _adam._loops = None  # what the loader answers without numba
+        print("engine's optimisers: numpy's passes for every parameter")
+    elif _adam.fused_loops() is None:  # loaded here, not in a timed block
+        print("engine's optimisers: numpy's passes (numba is not installed)")
     if ARGS.sections:
         print(f"threads {ARGS.threads}; numpy {np.__version__}; torch {version or 'not installed'}; one mlp step")
         profile_sections(frameworks, 100 if ARGS.quick else 600)

@@ -44,12 +44,36 @@ class SGD(Optimizer):
             if param._grad is None:
                 continue
             step = self._gradient(param, group)
+            if self._fused_update(param, step, group):  # numba's one pass, when it loads and applies
+                continue
             if momentum != 0:
                 step = self._momentum_step(param, step, momentum, dampening, group["nesterov"])
             scratch = self._scratch(param)[0]
             np.multiply(step, param._data.dtype.type(lr), out=scratch)
             param._data -= scratch
             bump(param)
+
+    def _fused_update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> bool:
+        """The update `_update`'s numpy lines make (momentum buffer included), in one compiled pass over a large
+        parameter (`_fused.sgd_loop`); False, nothing done, when `_adam.fusable` says no or numba is not there."""
+        momentum = group["momentum"]
+        buffer = self.state[param].get("momentum_buffer") if momentum != 0 else None  # no state without momentum
+        if not _adam.fusable(param._data, grad, [] if buffer is None else [buffer._data]):
+            return False
+        loops = _adam.fused_loops()
+        if loops is None:
+            return False
+        first = momentum != 0 and buffer is None
+        if first:
+            self.state[param]["momentum_buffer"] = Tensor._make(np.array(grad, copy=True))
+        elif buffer is not None:
+            bump(buffer)
+        real, flat = param._data.dtype.type, param._data.reshape(-1)
+        loops.sgd(flat, np.ascontiguousarray(grad).reshape(-1), flat if buffer is None else buffer._data.reshape(-1),
+                  real(momentum), real(1 - group["dampening"]), real(group["lr"]), momentum != 0, first,
+                  group["nesterov"])
+        bump(param)
+        return True
 
     def _momentum_step(self, param: Tensor, grad: np.ndarray, momentum: float, dampening: float,
                        nesterov: bool) -> np.ndarray:
@@ -146,13 +170,19 @@ class Adam(Optimizer):
         factors = self._factors(group, param._data.dtype.type, step)
         moments = [state["exp_avg"]._data, state["exp_avg_sq"]._data,
                    state["max_exp_avg_sq"]._data if group["amsgrad"] else None]
+        if not _adam.fused(param._data, grad, moments, factors):  # numba's one pass, when it loads and applies
+            self._update_with_numpy(param, grad, moments, factors)
+        for tensor in (state["exp_avg"], state["exp_avg_sq"], param):
+            bump(tensor)
+
+    def _update_with_numpy(self, param: Tensor, grad: np.ndarray, moments: list[np.ndarray | None],
+                           factors: tuple) -> None:
+        """`_adam.update`'s passes, a large C-contiguous parameter's in cache-sized pieces."""
         arrays = [param._data, grad, *moments]
         if param._data.size > _adam.CHUNK and all(a is None or a.flags.c_contiguous for a in arrays):
             _adam.update_in_pieces(param._data, grad, moments, *self._scratch(param, _adam.CHUNK), factors)
         else:
             param._data += _adam.update(grad, *moments, *self._scratch(param), factors)
-        for tensor in (state["exp_avg"], state["exp_avg_sq"], param):
-            bump(tensor)
 
     def _update_flat(self, flat: _adam.FlatMoments, states: list[dict[str, Any]], group: dict[str, Any]) -> None:
         """One update of the small parameters together, in the same arithmetic as `_update_param`."""

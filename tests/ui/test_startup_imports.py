@@ -251,6 +251,7 @@ LOADED_ON_USE = (
     "gradstudio.ui.dialogs.gradcheck_dialog", "gradstudio.model.gradcheck", "gradstudio.model.explain",
     "gradstudio.model.data", "gradstudio.model.regions", "gradstudio.model.io.fragment",
     "gradstudio.ui.panels.code_highlighter", "gradstudio.ui.dialogs.preferences_dialog", "gradstudio.ui.io.export",
+    "numba", "llvmlite", "gradstudio.engine._fused",  # Adam's compiled loop: a training run's first large step
 )
 
 
