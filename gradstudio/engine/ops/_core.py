@@ -119,14 +119,15 @@ def lean_operands(a: Any, b: Any) -> tuple[Tensor, Tensor] | None:
     return None
 
 
-def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor) -> Tensor:
+def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor | None) -> Tensor:
     """`record()` of a two-input op whose node type has no __init__, called once the caller knows grad mode
-    is on and an operand requires grad; the caller sets the node's attributes on `out.grad_fn` directly."""
+    is on and an operand requires grad; the caller sets the node's attributes on `out.grad_fn` directly.
+    `b` is None for a Python number, which gets no edge, as a tensor that does not require grad."""
     out = _make(data)
     node = _new(node_type)
     node._sequence_nr = next_sequence_nr()
     node._edges = (a.grad_fn or gradient_edge(a) if a._requires_grad else None,  # grad_fn: gradient_edge's answer
-                   b.grad_fn or gradient_edge(b) if b._requires_grad else None)
+                   b.grad_fn or gradient_edge(b) if b is not None and b._requires_grad else None)
     out._requires_grad = True
     out.grad_fn = node
     if ANOMALY.enabled:

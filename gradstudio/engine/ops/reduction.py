@@ -96,11 +96,19 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
                   input_dtype=a._data.dtype)
 
 
+_EXACT = 1 << 24  # every count up to this is a float32 exactly
+
+
 class MeanBackward0(Node):
     def apply(self, g: Tensor) -> tuple:
-        if not grad_mode.STATE.enabled and not g._data.ndim and g._data.dtype is self.input_dtype:
-            spread = np.empty(self.input_shape, g._data.dtype)  # a mean to one number, unrecorded: the quotient
-            np.divide(g._data, self.count, spread)  # broadcast into a fresh array, as PyTorch's (no view)
+        data, count = g._data, self.count
+        if not grad_mode.STATE.enabled and not data.ndim and data.dtype is self.input_dtype and 0 < count <= _EXACT:
+            # a mean to one number, unrecorded: the one quotient filled into a fresh array, as PyTorch's (no view).
+            # Divided as Python floats: a float32 (or float64) quotient rounded once from float64 is the quotient
+            # numpy's division gives, bit for bit (float64 carries over twice float32's digits, +2), and the count
+            # is exact in either dtype
+            spread = np.empty(self.input_shape, data.dtype)
+            spread.fill(float(data) / count)
             return (Tensor._make(spread),)
         if g._requires_grad:  # recorded (create_graph): PyTorch's order, expand then DivBackward1
             grad = divide(expand_back(g, self), self.count)

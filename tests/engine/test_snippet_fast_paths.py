@@ -1,0 +1,126 @@
+"""The shortcuts issue 15 added for tiny graphs (the notes' first snippet) give, byte for byte, what the
+general code gives: a Python number added without a tensor of its own, a whole mean's gradient divided as
+Python floats, and the backward loop's plain-node step (see bench/engine.py for why they exist)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradstudio.engine as torch
+from gradstudio.engine.ops import pointwise, reduction
+
+NUMBERS = [2, 0, -3, 2**24 + 1, 2**53 + 1, 10**40, 0.1, -0.0, 1e300, -1e-300, 1e-45, float("nan"), float("inf")]
+DTYPES = [torch.float32, torch.float64]
+
+
+def _operand(shape: tuple, dtype, requires_grad: bool, strided: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """A tensor of awkward values (nan, -0.0, huge, tiny), contiguous or a strided view, and its leaf."""
+    values = np.array([1.5, -2.25, 3e38, np.nan, np.inf, 0.0, -0.0, 1e-40], np.float64)
+    count = int(np.prod(shape)) if shape else 1
+    data = np.resize(values, count * (2 if strided else 1)).astype(dtype.numpy_dtype)
+    leaf = torch.tensor(data, requires_grad=requires_grad)
+    picked = leaf[::2] if strided else leaf
+    return picked.reshape(shape), leaf
+
+
+def _shown(out: torch.Tensor, leaf: torch.Tensor) -> tuple:
+    """What an op's result shows: bytes, dtype, shape, node and edges; then the gradient backward gives."""
+    node = out.grad_fn
+    shown = [out.detach().numpy().tobytes(), out.dtype, tuple(out.shape), out.requires_grad,
+             node and node.name(), node and [edge and edge.name() for edge, _ in node.next_functions]]
+    if node is not None:
+        shown.append([None if like is None else (tuple(like.shape), like.dtype) for like in node.inputs_like])
+        shown.append(node.alpha)
+        out.backward(torch.ones_like(out))
+        shown.append(leaf.grad.numpy().tobytes())
+    return tuple(shown)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("number", NUMBERS, ids=repr)
+@pytest.mark.parametrize(("shape", "requires_grad", "strided"), [
+    ((3,), True, False), ((2, 2), True, True), ((), True, False), ((3,), False, False), ((0,), True, False),
+])
+@pytest.mark.parametrize("reflected", [False, True], ids=["x+n", "n+x"])
+def test_a_number_added_without_its_tensor_is_the_tensor_path(dtype, number, shape: tuple, requires_grad: bool,
+                                                              strided: bool, reflected: bool) -> None:
+    """`x + n` against `x + tensor(n, dtype=x.dtype)`, which is what it computed before (a 0-d tensor of the
+    number in x's dtype): same bits, dtype, node, edges, un-broadcast stand-ins and gradient."""
+    def run(second, reflect: bool):
+        x, leaf = _operand(shape, dtype, requires_grad, strided)
+        return _shown(second + x if reflect else x + second, leaf)
+
+    assert run(number, reflected) == run(torch.tensor(number, dtype=dtype), False)  # (n + x is x.__radd__(n))
+
+
+@pytest.mark.parametrize("number", [2, 0.5])
+def test_a_number_added_under_no_grad_records_nothing(number) -> None:
+    x = torch.ones(3, requires_grad=True)
+    with torch.no_grad():
+        out = x + number
+    assert out.grad_fn is None and not out.requires_grad
+    assert out.numpy().tobytes() == (x.detach() + torch.tensor(number, dtype=x.dtype)).numpy().tobytes()
+
+
+def test_a_number_added_keeps_the_general_paths_for_other_operands() -> None:
+    """Integers, bools, numpy scalars and alpha still promote as PyTorch does."""
+    assert (torch.tensor([1, 2]) + 2).dtype == torch.int64
+    assert (torch.tensor([1, 2]) + 0.5).dtype == torch.float32
+    assert (torch.tensor([True]) + True).dtype == torch.bool
+    assert (torch.ones(2) + np.float64(0.5)).dtype == torch.float32
+    assert torch.add(torch.ones(2), 3, alpha=2).tolist() == [7.0, 7.0]
+    x = torch.ones(2, requires_grad=True)
+    assert (x + 2).grad_fn.next_functions[1] == (None, 0)
+
+
+def _mean_gradients(seed: float, size: int, dtype, recorded: bool) -> bytes:
+    x = torch.ones(size, dtype=dtype, requires_grad=True)
+    gradient = torch.tensor(seed, dtype=dtype)
+    if recorded:  # create_graph: the rule through the engine's ops (expand, then divide)
+        (grad,) = torch.autograd.grad(x.mean(), x, gradient, create_graph=True)
+        return grad.detach().numpy().tobytes()
+    x.mean().backward(gradient)
+    return x.grad.numpy().tobytes()
+
+
+def _awkward_seeds(dtype) -> list[float]:
+    """Random bit patterns (nan payloads, subnormals, huge) and the special values."""
+    bits = np.random.default_rng(15).integers(0, 2**32, 64, dtype=np.uint64).astype(np.uint32)
+    values = list(bits.view(np.float32).astype(dtype.numpy_dtype))
+    return values + [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 3.4e38, 1.0, 1 / 3]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("size", [1, 3, 7, 1000])
+def test_a_whole_means_gradient_is_the_recorded_rules_bit_for_bit(dtype, size: int) -> None:
+    for seed in _awkward_seeds(dtype):
+        assert _mean_gradients(seed, size, dtype, False) == _mean_gradients(seed, size, dtype, True), seed
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_a_mean_over_more_than_the_exact_count_takes_numpys_division(monkeypatch: pytest.MonkeyPatch,
+                                                                     dtype) -> None:
+    """Past 2**24 elements a count is not exactly a float32: the quotient is numpy's, as before."""
+    monkeypatch.setattr(reduction, "_EXACT", 2)
+    for seed in _awkward_seeds(dtype)[:8]:
+        assert _mean_gradients(seed, 3, dtype, False) == _mean_gradients(seed, 3, dtype, True), seed
+
+
+def test_an_empty_means_gradient_is_empty() -> None:
+    x = torch.ones(0, requires_grad=True)
+    x.mean().backward()
+    assert x.grad.shape == (0,) and x.grad.dtype == torch.float32
+
+
+def test_the_number_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparisons above are between two paths: adding a number to a floating tensor no longer goes
+    through lean_operands, which made the 0-d tensor of it."""
+    def refuse(a, b):
+        raise AssertionError("lean_operands called")
+
+    monkeypatch.setattr(pointwise, "lean_operands", refuse)
+    x = torch.ones(3, requires_grad=True)
+    assert (x + 2).tolist() == [3.0, 3.0, 3.0] and (2.5 + x).grad_fn.name() == "AddBackward0"
+    with pytest.raises(AssertionError):
+        x + torch.ones(3)
