@@ -51,14 +51,20 @@ def _dependencies(roots: Sequence[Node], counts: dict[Node, int] | None = None) 
     stack = list(roots)
     while stack:
         node = stack.pop()
-        for child in node._edges:
-            if child is None:
-                continue
-            if child in counts:
-                counts[child] += 1
-            else:  # first visit
-                counts[child] = 1
-                stack.append(child)
+        while node is not None:  # down a chain without the stack: its first new child is visited next
+            following = None
+            for child in node._edges:
+                if child is None:
+                    continue
+                if child in counts:
+                    counts[child] += 1
+                else:  # first visit
+                    counts[child] = 1
+                    if following is None:
+                        following = child
+                    else:
+                        stack.append(child)
+            node = following
     return counts
 
 
@@ -272,9 +278,13 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
                 grad = buffers.pop(node, None)
             else:
                 break
-    finally:
-        if state.enabled is not grad_was_enabled:  # (a hook may have set grad mode without restoring it)
-            state.set_enabled(grad_was_enabled)
+    finally:  # (a hook may have set grad mode without restoring it)
+        if grad_was_enabled:
+            if not state.enabled:  # state.set_enabled(True), inlined
+                _GRAD_OFF.pop()
+                state.enabled = True
+        elif state.enabled:
+            state.set_enabled(False)
 
 
 def execute(

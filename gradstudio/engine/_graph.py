@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gradstudio.engine._tensor import Tensor
 
+_new = object.__new__
 next_sequence_nr = itertools.count().__next__  # every node's creation number, and the marks between them
 
 
@@ -335,5 +336,7 @@ def gradient_edge(tensor: Tensor) -> Node | None:
     if node is None:
         if not tensor._accumulates:  # a view made without recording: it requires grad, yet its gradient is dropped
             return None
-        node = tensor._accumulator = AccumulateGrad(tensor)
+        node = tensor._accumulator = _new(AccumulateGrad)  # AccumulateGrad(tensor), inlined: every new leaf's
+        node._sequence_nr = next_sequence_nr()  # first use makes one
+        node.variable = tensor
     return node

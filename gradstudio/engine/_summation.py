@@ -148,7 +148,7 @@ def torch_sum(data: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndar
         return None
     ndim, size = data.ndim, data.size
     if 0 < size < LANES and len(dims) == ndim:  # a tiny full sum (a loss, a mean in a tutorial), kept cheap
-        flat = data.reshape(-1)
+        flat = data if ndim == 1 else data.reshape(-1)
         if size <= _ILP:  # in reading order, then the empty accumulators (-0.0 + 0.0 is 0.0, as in PyTorch)
             total = np.add.accumulate(flat)[-1] + _ZERO
         else:

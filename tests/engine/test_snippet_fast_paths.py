@@ -124,3 +124,70 @@ def test_the_number_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> No
     assert (x + 2).tolist() == [3.0, 3.0, 3.0] and (2.5 + x).grad_fn.name() == "AddBackward0"
     with pytest.raises(AssertionError):
         x + torch.ones(3)
+
+
+def _reference_dependencies(roots: list) -> dict:
+    """How many edges lead into each node reachable from the roots, counted the obvious way."""
+    counts = dict.fromkeys(roots, 0)
+    seen, frontier = set(roots), list(roots)
+    while frontier:
+        node = frontier.pop(0)
+        for child in node._edges:
+            if child is not None:
+                counts[child] = counts.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    frontier.append(child)
+    return counts
+
+
+def _graphs() -> list:
+    x, w = torch.ones(3, requires_grad=True), torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    y = x + 2
+    chain = torch.tanh(torch.sin(y * 0.5) + w)
+    diamond = torch.sin(y) * torch.cos(y) + y * w
+    pieces = torch.split(y * w, 1)
+    return [[((y * y * 3).mean()).grad_fn], [chain.grad_fn], [diamond.grad_fn],
+            [(pieces[0] * pieces[2] + pieces[1]).grad_fn], [chain.grad_fn, diamond.grad_fn]]
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_dependencies_walked_down_chains_count_every_edge(index: int) -> None:
+    from gradstudio.engine._backward import _dependencies
+
+    roots = _graphs()[index]
+    assert _dependencies(roots) == _reference_dependencies(roots)
+
+
+@pytest.mark.parametrize("outside", ["enabled", "no_grad"])
+@pytest.mark.parametrize("hook_sets", [None, True, False])
+def test_backward_restores_the_grad_mode_it_found(outside: str, hook_sets) -> None:
+    """Whatever a hook leaves behind, backward puts back the caller's grad mode and the count of threads with
+    grad mode off (see grad_mode.GRAD_OFF)."""
+    from gradstudio.engine import grad_mode
+
+    x = torch.ones(3, requires_grad=True)
+    out = (x * 2).sum()
+    if hook_sets is not None:
+        out.grad_fn.register_prehook(lambda grads: grad_mode.STATE.set_enabled(hook_sets))
+    before = len(grad_mode.GRAD_OFF)
+    if outside == "no_grad":
+        with torch.no_grad():
+            out.backward()
+            assert not torch.is_grad_enabled() and len(grad_mode.GRAD_OFF) == before + 1
+    else:
+        out.backward()
+        assert torch.is_grad_enabled()
+    assert len(grad_mode.GRAD_OFF) == before and x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_a_leafs_accumulator_made_inline_is_a_constructed_one() -> None:
+    """gradient_edge builds AccumulateGrad without its __init__: same node, same numbering, same use."""
+    from gradstudio.engine._graph import AccumulateGrad
+
+    x = torch.ones(2, requires_grad=True)
+    built = AccumulateGrad(x)
+    edge = (x * 1).grad_fn.next_functions[0][0]
+    assert type(edge) is AccumulateGrad and edge.variable is x and vars(edge).keys() == vars(built).keys()
+    assert edge._sequence_nr > built._sequence_nr and edge is (x + 1).grad_fn.next_functions[0][0]
+    assert edge.name() == "torch::autograd::AccumulateGrad" and repr(edge).startswith("<AccumulateGrad object")
