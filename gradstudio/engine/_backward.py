@@ -98,7 +98,7 @@ def _priority(node: Node) -> float:
 
 def _check_nan(node: Node, grads: tuple) -> None:
     for index, grad in enumerate(grads):
-        if grad is not None and np.isnan(grad._data).any():
+        if grad is not None and np.isnan(grad._data if isinstance(grad, Tensor) else grad).any():
             stack = node.metadata.get("traceback_")
             if stack:
                 warnings.warn(
@@ -187,22 +187,39 @@ def _capture(node: Node, grad: Any, where: Any, results: list, inputs: Sequence[
             _accumulate(inputs[index], value, create_graph)
 
 
-def _summed(pending: Tensor, grad: Tensor) -> Tensor:
-    """`pending + grad` with grad mode off: two plain same-dtype, same-shape gradients add in one numpy call."""
-    first, second = pending._data, grad._data
-    if (type(pending) is Tensor and type(grad) is Tensor and first.dtype is second.dtype
-            and first.shape == second.shape):
-        return _make(first + second)
-    return pending + grad
+def _summed(pending: Any, grad: Any) -> Any:
+    """`pending + grad` with grad mode off. Gradients in `run_from` are tensors or, between unrecorded rules, bare
+    arrays (numpy scalars for 0-d ones): two of one dtype and shape add in one numpy call, to an array."""
+    first = pending._data if type(pending) is Tensor else None if isinstance(pending, Tensor) else pending
+    second = grad._data if type(grad) is Tensor else None if isinstance(grad, Tensor) else grad
+    if first is not None and second is not None and first.dtype is second.dtype and first.shape == second.shape:
+        return first + second
+    return _tensor(pending) + _tensor(grad)
 
 
-def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
+def _tensor(grad: Any) -> Any:
+    """A gradient as a tensor: a bare array from an unrecorded rule wrapped (None, and the list of slots a node
+    with several outputs gets, stay as they are)."""
+    return grad if grad is None or isinstance(grad, (Tensor, list)) else _make(grad)
+
+
+def as_tensors(grads: tuple) -> tuple:
+    """Every gradient of a tuple as a tensor (see `_tensor`)."""
+    return tuple([_tensor(grad) for grad in grads])
+
+
+def run_from(root: Node, grad: Any, retain_graph: bool) -> None:
     """`execute` for the common call, `out.backward()` on one non-leaf output: accumulate into the leaves,
     no `inputs=`, no observer, no `create_graph`. The same order, hooks and checks as `execute`, without
     the bookkeeping those options need; a node that becomes ready and runs next gets its gradient handed
-    over directly, not through the gradient buffers."""
+    over directly, not through the gradient buffers.
+
+    While grad mode stays off (no hook or rule turned it on), a node with an unrecorded rule (`Node.unrecorded`)
+    runs that: it takes and gives bare arrays, so a chain of such nodes makes no tensor between its steps. A
+    gradient becomes a tensor where anything else sees it: a hook, a rule's recorded path, a leaf's `.grad`.
+    `grad` (the seed) may be a bare array too."""
     dependencies = _dependencies([root], {root: 0})
-    buffers: dict[Node, Tensor] = {}
+    buffers: dict[Node, Any] = {}
     tiebreak = 0  # order among equal priorities: first come, first served
     ready: list[tuple[float, int, Node]] = []
     push, pop = heapq.heappush, heapq.heappop
@@ -212,35 +229,59 @@ def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
     if grad_was_enabled:  # state.set_enabled(False), inlined
         state.enabled = False
         _GRAD_OFF.append(None)
+    off = True  # grad mode is off in this thread: re-read only after code that could turn it on has run
     node: Node | None = root
     try:
         while True:
             if grad is None:  # no gradient reached it: its children still count the edge
-                grads: tuple = (None,) * len(node._edges)
-            else:
+                grads: Any = (None,) * len(node._edges)
+            elif node._hooked or node._is_sink:
+                if type(grad) is not Tensor:
+                    grad = _tensor(grad)
                 if node._hooked:
                     grad = run_prehooks(node, grad)
+                    off = False
                 if node._is_sink:  # the sink's steps inline: a helper's frame would hold `grad` once more
                     grads = ()
                     _accumulate(node.variable, grad, False, True)
                     if node._post_accumulate_hooks:
+                        off = False
                         for hook in list(node._post_accumulate_hooks):
                             hook(node.variable)
                     if node._hooked and node._post_hooks:
                         run_post_hooks(node, (), grad)
                 else:
                     grads = node.apply(grad)
-                    if node._hooked and node._post_hooks:
+                    if node._post_hooks:
                         grads = run_post_hooks(node, grads, grad)
                     if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
                         node.release_saved()
                     if ANOMALY.enabled and ANOMALY.check_nan:
                         _check_nan(node, grads)
+            else:  # a plain node: its rule alone
+                rule = node.unrecorded
+                grads = None
+                if rule is not None:
+                    if not off:
+                        off = not state.enabled
+                    if off:
+                        kind = type(grad)
+                        if kind is Tensor:
+                            grads = rule(grad._data)
+                        elif kind is not list and not isinstance(grad, Tensor):
+                            grads = rule(grad)
+                if grads is None:  # no rule for it, or not for this gradient: the recorded rule, on a tensor
+                    grads = node.apply(_tensor(grad))
+                    off = False
+                if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
+                    node.release_saved()
+                if ANOMALY.enabled and ANOMALY.check_nan:
+                    _check_nan(node, grads)
             grad = None
             follow = None  # the one child that became ready while the queue is empty: it runs next, unqueued
             edges = node._edges
             if node._edge_outputs is not None:
-                grads = _slot_outputs(buffers, node, grads)
+                grads = _slot_outputs(buffers, node, as_tensors(grads))
             index = -1  # a counter, not zip or enumerate: cheaper for the one or two edges most nodes have
             for child in edges:
                 index += 1

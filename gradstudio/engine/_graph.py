@@ -114,6 +114,10 @@ class Node:
     # PyTorch gives AccumulateGrad and the NotImplemented placeholder the top sequence number: once ready they
     # run before every other node (among themselves, in the order they became ready)
     _runs_first = False
+    # `unrecorded(self, grad_data)`, on node types that have one: the gradients, as bare arrays (or tensors), that
+    # `apply` gives with grad mode off, or None where this gradient needs `apply`. `run_from` calls it (only
+    # while grad mode is off) to pass arrays between such nodes; see `ops/_core.unrecorded_first`
+    unrecorded: Callable[[Any], tuple | None] | None = None
 
     def __init__(self) -> None:
         self._sequence_nr = next_sequence_nr()

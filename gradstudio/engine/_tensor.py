@@ -227,9 +227,9 @@ class Tensor:
         if (gradient is None and node is not None and self._requires_grad and not create_graph and inputs is None
                 and data.size == 1 and node._output_numbers is None):  # (a piece of a split: execute fills its slot)
             # the common call, `loss.backward()`: autograd.backward's checks all pass, so its seed, ones_like(self),
-            # goes straight to the engine's one-root path
+            # goes straight to the engine's one-root path (as a bare array: see run_from)
             seed = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)  # np.ones: ~1 us
-            (_RUN_FROM or _load_run_from())(node, Tensor._make(seed), bool(retain_graph))
+            (_RUN_FROM or _load_run_from())(node, seed, bool(retain_graph))
             return
         _autograd_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 

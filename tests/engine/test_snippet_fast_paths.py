@@ -191,3 +191,129 @@ def test_a_leafs_accumulator_made_inline_is_a_constructed_one() -> None:
     assert type(edge) is AccumulateGrad and edge.variable is x and vars(edge).keys() == vars(built).keys()
     assert edge._sequence_nr > built._sequence_nr and edge is (x + 1).grad_fn.next_functions[0][0]
     assert edge.name() == "torch::autograd::AccumulateGrad" and repr(edge).startswith("<AccumulateGrad object")
+
+
+# ----- run_from's unrecorded rules: bare arrays between nodes, tensors wherever anything can see them ---------
+
+def _leaf_pair(dtype=torch.float32, strided: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    data = np.array([[0.5, -1.5, 0.0, 2.0], [2.0, -0.0, 3.0, -2.5]])
+    a = torch.tensor(data, dtype=dtype, requires_grad=True)
+    b = torch.tensor(data[::-1].copy() + 1, dtype=dtype, requires_grad=True)
+    return (a.T, b.T) if strided else (a, b)
+
+
+GRAPHS = {
+    "snippet": lambda a, b: ((a + 2) * (a + 2) * 3).mean(),
+    "chain": lambda a, b: torch.sin(torch.tanh((a * 0.9 + b) * 1.1)).sum(),
+    "unary": lambda a, b: (torch.exp(a * 0.1) + torch.cos(b) + torch.sigmoid(a) + torch.relu(b - 1)).mean(),
+    "fan_in": lambda a, b: (a * b + a * a + b).mean(),
+    "shared_add": lambda a, b: ((a + b) * 2).sum(),
+    "broadcast": lambda a, b: (a * b[:1] + b[0]).mean(),
+    "views": lambda a, b: (a.reshape(-1)[2:6] * b.flatten()[:4]).mean(),
+    "split": lambda a, b: sum(piece.mean() for piece in (a * b).split(1)),
+    "0d": lambda a, b: torch.tanh(a[1, 1] * b[0, 1]) * 2,
+    "mixed_dtype": lambda a, b: (a.double() * b.double()).mean(),
+    "one_input": lambda a, b: (a * a.detach()).mean(),
+}
+
+
+def _backward_results(name: str, general: bool, dtype=torch.float32, strided: bool = False,
+                      no_grad: bool = False) -> list:
+    """Leaf gradients and a retained intermediate gradient, as bytes with dtype and shape: by `out.backward()`
+    (run_from) or by autograd.backward (the general engine, which runs every node's apply)."""
+    a, b = _leaf_pair(dtype, strided)
+    out = GRAPHS[name](a, b)
+    with torch.set_grad_enabled(not no_grad):
+        if general:
+            torch.autograd.backward(out)
+        else:
+            out.backward()
+        assert torch.is_grad_enabled() is not no_grad
+    leaves = [a, b] if not strided else [a.grad_fn.next_functions[0][0].variable,
+                                         b.grad_fn.next_functions[0][0].variable]
+    return [None if leaf.grad is None else (leaf.grad.numpy().tobytes(), leaf.grad.dtype, tuple(leaf.grad.shape),
+                                            leaf.grad.requires_grad, leaf.grad.grad_fn)
+            for leaf in leaves]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("strided", [False, True], ids=["contiguous", "strided"])
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_unrecorded_rules_give_the_general_engines_gradients(name: str, dtype, strided: bool) -> None:
+    assert _backward_results(name, False, dtype, strided) == _backward_results(name, True, dtype, strided)
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_unrecorded_rules_under_no_grad_give_the_same_gradients(name: str) -> None:
+    assert _backward_results(name, False, no_grad=True) == _backward_results(name, True)
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_retained_and_hooked_gradients_are_tensors_with_the_general_engines_values(name: str) -> None:
+    """retain_grad() and a tensor hook on an intermediate in the middle of the unrecorded nodes: both see
+    tensors, with what the general engine gives them."""
+    def run(general: bool) -> list:
+        a, b = _leaf_pair()
+        middle = torch.sin(a * 1.5)
+        middle.retain_grad()
+        seen = []
+        middle.register_hook(lambda grad: seen.append((type(grad).__name__, grad.numpy().tobytes())))
+        out = GRAPHS[name](middle * 1.0, b)
+        torch.autograd.backward(out) if general else out.backward()
+        return seen + [middle.grad.numpy().tobytes(), a.grad.numpy().tobytes(), b.grad is None or
+                       b.grad.numpy().tobytes()]
+
+    assert run(False) == run(True)
+
+
+def test_a_hook_that_turns_grad_mode_on_records_the_later_nodes_as_the_general_engine_does() -> None:
+    """Nodes after a hook that leaves grad mode on run their recorded rules, in run_from as in execute."""
+    from gradstudio.engine import grad_mode
+
+    def run(general: bool) -> list:
+        a, b = _leaf_pair()
+        middle = torch.tanh((a * b) * 1.5)  # the two muls run after tanh's node, whose pre-hook turns grad on
+        middle.grad_fn.register_prehook(lambda grads: grad_mode.STATE.set_enabled(True))
+        seen = []
+        a.register_hook(lambda grad: seen.append((grad.requires_grad, grad.grad_fn and grad.grad_fn.name())))
+        out = torch.sin(middle).sum()
+        torch.autograd.backward(out) if general else out.backward()
+        return seen + [a.grad.numpy().tobytes(), b.grad.numpy().tobytes(), torch.is_grad_enabled()]
+
+    fast = run(False)
+    assert fast == run(True) and fast[0] == (True, "MulBackward0")
+
+
+def test_one_gradient_for_both_inputs_of_an_add_is_one_tensor() -> None:
+    """As PyTorch (and the recorded rule) pass both inputs of an add the one gradient, hooks on both see one
+    tensor, even when it arrives as an array from an unrecorded rule."""
+    a, b = torch.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
+    seen = []
+    a.register_hook(seen.append)
+    b.register_hook(seen.append)
+    ((a + b) * 2).sum().backward()
+    assert seen[0] is seen[1] and a.grad is not seen[0] and a.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_anomaly_mode_names_the_unrecorded_rule_that_made_nan() -> None:
+    messages = []
+    for general in (False, True):
+        x = torch.tensor([0.0, 1.0], requires_grad=True)
+        out = (torch.sin(x * float("inf")) * 2).sum()
+        with pytest.warns(UserWarning), torch.autograd.detect_anomaly(check_nan=True), \
+                pytest.raises(RuntimeError) as error:
+            torch.autograd.backward(out) if general else out.backward()
+        messages.append(str(error.value))
+    assert messages[0] == messages[1] and "returned nan values" in messages[0]
+
+
+def test_a_leaf_gets_a_gradient_of_its_own_from_unrecorded_rules() -> None:
+    """An array passed on by add to a leaf is stored as .grad only when nothing else holds it."""
+    a, b = torch.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
+    ((a + b) * 2).sum().backward()
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    x = torch.ones(3, requires_grad=True)
+    (x * 2).sum().backward()
+    first = x.grad
+    (x * 2).sum().backward()
+    assert x.grad is first and x.grad.tolist() == [4.0, 4.0, 4.0]

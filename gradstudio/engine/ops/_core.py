@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
-from gradstudio.engine._backward import ANOMALY, record_forward_traceback
+from gradstudio.engine._backward import ANOMALY, as_tensors, record_forward_traceback
 from gradstudio.engine._graph import Node, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
 from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
@@ -159,6 +159,15 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     if ANOMALY.enabled:
         record_forward_traceback(node)
     return out
+
+
+def unrecorded_first(node: Node, g: Tensor) -> tuple | None:
+    """The gradients of `node.unrecorded` as tensors, when grad mode is off and the rule takes this gradient;
+    None when `apply` must run its recorded rule."""
+    if _STATE.enabled:
+        return None
+    grads = node.unrecorded(g._data)
+    return None if grads is None else as_tensors(grads)
 
 
 def saved(tensor: Tensor) -> SavedTensor:

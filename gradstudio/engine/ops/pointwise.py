@@ -25,6 +25,7 @@ from gradstudio.engine.ops._core import (
     reduce_to,
     saved,
     saved_stub,
+    unrecorded_first,
 )
 from gradstudio.engine.ops.scalar import minus, scale
 from gradstudio.engine.ops.selection import where
@@ -41,6 +42,16 @@ _make = Tensor._make
 
 
 class AddBackward0(Node):
+    def unrecorded(self, gd: Any) -> tuple | None:
+        """`apply`'s pass-through on a bare array (one tensor when both inputs take it, as both take g)."""
+        a, b = self.inputs_like
+        if a is not None or b is not None or self.alpha != 1:
+            return None
+        edges = self._edges
+        if edges[0] is not None and edges[1] is not None:
+            gd = _make(gd)
+        return (gd if edges[0] is not None else None, gd if edges[1] is not None else None)
+
     def apply(self, g: Tensor) -> tuple:
         a, b = self.inputs_like
         if a is None and b is None and self.alpha == 1:  # both gradients pass as they are (see like_or_none)
@@ -146,15 +157,19 @@ def rsub(a: Tensor, scalar: Any) -> Tensor:
 class MulBackward0(Node):
     _saved_names = ("self", "other")
 
+    def unrecorded(self, gd: Any) -> tuple | None:
+        ad, bd = self.saved_arrays()
+        dtype, shape = gd.dtype, gd.shape
+        need_a, need_b = self._edges[0] is not None, self._edges[1] is not None
+        if (dtype is ad.dtype and dtype is bd.dtype and (not need_a or ad.shape == shape)
+                and (not need_b or bd.shape == shape)):
+            return (gd * bd if need_a else None, gd * ad if need_b else None)
+        return None
+
     def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:
-            ad, bd = self.saved_arrays()
-            gd = g._data
-            dtype, shape = gd.dtype, gd.shape
-            need_a, need_b = self._edges[0] is not None, self._edges[1] is not None
-            if (dtype is ad.dtype and dtype is bd.dtype and (not need_a or ad.shape == shape)
-                    and (not need_b or bd.shape == shape)):
-                return (_make(gd * bd) if need_a else None, _make(gd * ad) if need_b else None)
+        grads = unrecorded_first(self, g)
+        if grads is not None:
+            return grads
         a, b = self.saved_tensors
         return (reduce_to(g * b, a) if needs(self, 0) else None,
                 reduce_to(g * a, b) if needs(self, 1) else None)

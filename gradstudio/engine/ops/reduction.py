@@ -11,7 +11,7 @@ from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import normalize_dim, normalize_dims, record, record_unary
+from gradstudio.engine.ops._core import normalize_dim, normalize_dims, record, record_unary, unrecorded_first
 from gradstudio.engine.ops.scalar import divide, scale
 
 _KEEPDIM_MISMATCH = "      didn't match because some of the keywords were incorrect: keepdim\n"
@@ -100,16 +100,22 @@ _EXACT = 1 << 24  # every count up to this is a float32 exactly
 
 
 class MeanBackward0(Node):
+    def unrecorded(self, gd: Any) -> tuple | None:
+        """A mean to one number: the one quotient filled into a fresh array, as PyTorch's (no view). Divided
+        as Python floats: a float32 (or float64) quotient rounded once from float64 is the quotient numpy's
+        division gives, bit for bit (float64 carries over twice float32's digits, +2), and the count is exact
+        in either dtype."""
+        count = self.count
+        if gd.ndim or gd.dtype is not self.input_dtype or not 0 < count <= _EXACT:
+            return None
+        spread = np.empty(self.input_shape, gd.dtype)
+        spread.fill(float(gd) / count)
+        return (spread,)
+
     def apply(self, g: Tensor) -> tuple:
-        data, count = g._data, self.count
-        if not grad_mode.STATE.enabled and not data.ndim and data.dtype is self.input_dtype and 0 < count <= _EXACT:
-            # a mean to one number, unrecorded: the one quotient filled into a fresh array, as PyTorch's (no view).
-            # Divided as Python floats: a float32 (or float64) quotient rounded once from float64 is the quotient
-            # numpy's division gives, bit for bit (float64 carries over twice float32's digits, +2), and the count
-            # is exact in either dtype
-            spread = np.empty(self.input_shape, data.dtype)
-            spread.fill(float(data) / count)
-            return (Tensor._make(spread),)
+        grads = unrecorded_first(self, g)
+        if grads is not None:
+            return grads
         if g._requires_grad:  # recorded (create_graph): PyTorch's order, expand then DivBackward1
             grad = divide(expand_back(g, self), self.count)
         else:
