@@ -317,3 +317,46 @@ def test_a_leaf_gets_a_gradient_of_its_own_from_unrecorded_rules() -> None:
     first = x.grad
     (x * 2).sum().backward()
     assert x.grad is first and x.grad.tolist() == [4.0, 4.0, 4.0]
+
+
+def test_the_one_root_seed_is_a_fresh_array_each_time() -> None:
+    """out.backward() seeds with a copy of a kept 0-d one: a hook that changes its seed in place changes no
+    later backward's."""
+    seen = []
+
+    def spoil(grads):
+        seen.append(grads[0].item())
+        grads[0].mul_(5)
+
+    for _ in range(2):
+        x = torch.ones(3, requires_grad=True)
+        out = (x * 2).sum()
+        out.grad_fn.register_prehook(spoil)
+        out.backward()
+        assert x.grad.tolist() == [10.0, 10.0, 10.0]
+    assert seen == [1.0, 1.0]
+
+
+ALIASED_CALLS = {
+    "method": (lambda x: x.mean(), lambda x: reduction.mean(x)),
+    "function": (lambda x: torch.mean(x), lambda x: reduction.mean(x)),
+    "input=": (lambda x: torch.mean(input=x), lambda x: reduction.mean(x)),
+    "axis=": (lambda x: x.mean(axis=0), lambda x: reduction.mean(x, 0)),
+    "keepdims=": (lambda x: x.sum(1, keepdims=True), lambda x: reduction.sum(x, 1, True)),
+    "other=": (lambda x: x.mul(other=x * 2), lambda x: pointwise.mul(x, x * 2)),
+    "function_other=": (lambda x: torch.maximum(x, other=x * 2), lambda x: torch.maximum(x, x * 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALIASED_CALLS))
+def test_the_alias_wrapper_calls_the_function_as_it_is_called(name: str) -> None:
+    """The wrapper that accepts numpy's spellings (axis=, keepdims=, input=, other=) passes a lone tensor
+    argument on as a plain call: same values, node and gradient as calling the op itself."""
+    results = []
+    for call in ALIASED_CALLS[name]:
+        x = torch.tensor([[1.5, -2.0], [0.25, 3.0]], requires_grad=True)
+        out = call(x)
+        out.sum().backward()
+        results.append((out.detach().numpy().tobytes(), tuple(out.shape), out.grad_fn.name(),
+                        x.grad.numpy().tobytes()))
+    assert results[0] == results[1]

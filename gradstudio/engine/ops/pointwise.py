@@ -73,17 +73,20 @@ class RsubBackward1(Node):
         return (reduce_to(-g, self.inputs_like[0]),)
 
 
+_PASS_BOTH = (None, None)  # AddBackward0.inputs_like when neither gradient needs un-broadcasting
+
+
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a + alpha * b, broadcast."""
     if type(a) is Tensor and (type(b) is float or type(b) is int) and alpha == 1 and a._data.dtype.kind == "f":
-        # `x + 2`: numpy adds a Python number in the array's dtype (NEP 50), bit for bit what adding
-        # np.array(b, dtype) gives, so the number needs no tensor: it has no edge and nothing keeps it
-        data = a._data + b
+        # `x + 2`: the number as a 0-d array of x's dtype needs no tensor (it has no edge, nothing keeps it); the
+        # sum has x's shape and dtype, so x's gradient passes as it is (like_or_none's None)
+        data = a._data + np.array(b, a._data.dtype)  # (numpy converts a Python number itself dearer, NEP 50)
         if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
             return _make(data)
         out = record_pair(data, AddBackward0, a, None)
         node = out.grad_fn
-        node.inputs_like, node.alpha = (like_or_none(a, data), None), 1
+        node.inputs_like, node.alpha = _PASS_BOTH, 1
         return out
     pair = lean_operands(a, b) if alpha == 1 else None
     if pair is not None:  # the common case without binary()'s promotion steps
