@@ -389,13 +389,13 @@ def _autograd_backward() -> Callable[..., None]:
     return backward
 
 
-_RUN_FROM: Callable[..., None] | None = None  # `_backward.run_from`, set on first use (_backward imports this)
+_RUN_FROM: Callable[..., None] | None = None  # `_one_root.run_from`, set on first use (it imports this module)
 
 
 def _load_run_from() -> Callable[..., None]:
-    """Import `_backward.run_from` once: a module global read after that, no cached call per backward."""
+    """Import `_one_root.run_from` once: a module global read after that, no cached call per backward."""
     global _RUN_FROM
-    from gradstudio.engine._backward import run_from
+    from gradstudio.engine._one_root import run_from
 
     _RUN_FROM = run_from
     return run_from

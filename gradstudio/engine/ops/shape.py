@@ -10,7 +10,8 @@ import numpy as np
 from gradstudio.engine import _arguments, _dtype
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import normalize_dim, promote_all, record, shape_stub, view_of
+from gradstudio.engine.ops._core import normalize_dim, record, shape_stub, view_of
+from gradstudio.engine.ops._promotion import promote_all
 
 
 def _sizes(args: tuple) -> tuple:
