@@ -360,3 +360,32 @@ def test_the_alias_wrapper_calls_the_function_as_it_is_called(name: str) -> None
         results.append((out.detach().numpy().tobytes(), tuple(out.shape), out.grad_fn.name(),
                         x.grad.numpy().tobytes()))
     assert results[0] == results[1]
+
+
+def test_a_square_keeps_its_one_operand_once_and_still_checks_its_version() -> None:
+    """`y * y` saves y once for both slots: both read back as y, and changing y in place is still caught."""
+    x = torch.tensor([1.5, -2.0, 0.5], requires_grad=True)
+    y = x * 1
+    z = y * y
+    node = z.grad_fn
+    assert node._saved[0] is node._saved[1]
+    assert node._saved_self is y and node._saved_other is y
+    z.sum().backward(retain_graph=True)
+    assert x.grad.tolist() == [3.0, -4.0, 1.0]
+    with torch.no_grad():
+        y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+
+
+def test_saved_stand_ins_are_shared_per_shape_and_dtype_and_bounded() -> None:
+    from gradstudio.engine.ops import _core
+
+    first = _core.saved_stub((3,), np.dtype(np.float32))
+    assert _core.saved_stub((3,), np.dtype(np.float32)) is first
+    assert _core.saved_stub((3,), np.dtype(np.float64)) is not first
+    for extent in range(300):
+        _core.saved_stub((extent, 2), np.dtype(np.float32))
+    assert len(_core.SAVED_STUBS) <= 256
+    node = (torch.ones(3, requires_grad=True) * 3).grad_fn
+    assert node._saved_self is None and node._saved_other.tolist() == 3.0

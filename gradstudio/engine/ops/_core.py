@@ -215,11 +215,19 @@ def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
     return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
 
 
-@functools.lru_cache(maxsize=256)
+SAVED_STUBS: dict[tuple, SavedTensor] = {}  # saved_stub's answers by (shape, dtype): mul reads them without a call
+
+
 def saved_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> SavedTensor:
     """`saved(shape_stub(t))` for a tensor of this shape and dtype, shared as the stub itself is: no one can
     change a stub (so its version stays 0) nor reach it through the node (`_saved_self` shows None)."""
-    return saved(_zero_stub(shape, numpy_dtype))
+    key = (shape, numpy_dtype)
+    kept = SAVED_STUBS.get(key)
+    if kept is None:
+        if len(SAVED_STUBS) >= 256:  # bounded, as _zero_stub's cache
+            SAVED_STUBS.clear()
+        kept = SAVED_STUBS[key] = saved(_zero_stub(shape, numpy_dtype))
+    return kept
 
 
 def like_or_none(tensor: Tensor, result: np.ndarray) -> Tensor | None:

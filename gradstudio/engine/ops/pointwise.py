@@ -12,6 +12,7 @@ from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor, tracking
 from gradstudio.engine.ops._core import (
+    SAVED_STUBS,
     binary,
     broadcast_error,
     float_data,
@@ -191,8 +192,14 @@ def mul(a: Any, b: Any) -> Tensor:
         if not ((a._requires_grad or b._requires_grad) and (not _GRAD_OFF or _STATE.enabled)):
             return _make(data)
         out = record_pair(data, MulBackward0, a, b)
-        out.grad_fn._saved = (saved(a) if b._requires_grad else saved_stub(ad.shape, ad.dtype),
-                              saved(b) if a._requires_grad else saved_stub(bd.shape, bd.dtype))
+        if a is b:  # `y * y`: one saved tensor serves as both (nothing changes a SavedTensor once made)
+            kept = saved(a)
+            out.grad_fn._saved = (kept, kept)
+        else:  # a stand-in for an operand whose gradient formula is not needed (read first from saved_stub's cache)
+            stubs = SAVED_STUBS
+            out.grad_fn._saved = (
+                saved(a) if b._requires_grad else stubs.get((ad.shape, ad.dtype)) or saved_stub(ad.shape, ad.dtype),
+                saved(b) if a._requires_grad else stubs.get((bd.shape, bd.dtype)) or saved_stub(bd.shape, bd.dtype))
         return out
     a, b, data = binary(np.multiply, a, b)
     if not ((a._requires_grad or b._requires_grad) and (not _GRAD_OFF or _STATE.enabled)):  # tracking(), inlined
