@@ -91,6 +91,24 @@ class SavedTensor:
         )
 
 
+class SavedNumber(SavedTensor):
+    """A Python number an op took as a 0-d tensor (`x * 3`), kept as the 0-d array only: the tensor PyTorch
+    shows as `_saved_other` is made the first time something unpacks it, with a version counter of its own
+    from then on (until then no one can change it, so it holds the shared, never-bumped `UNCHANGED`)."""
+
+    __slots__ = ()
+
+    def unpack(self, owner: Node) -> Tensor:
+        """The number's tensor, made on first use."""
+        if self._tensor is None:
+            from gradstudio.engine._tensor import Tensor
+            from gradstudio.engine._versions import VersionCounter
+
+            tensor = self._tensor = Tensor._make(self._data)
+            tensor._counter = self._counter = VersionCounter()
+        return super().unpack(owner)
+
+
 class Node:
     """A step of the recorded graph: the backward of one op application."""
 

@@ -389,3 +389,58 @@ def test_saved_stand_ins_are_shared_per_shape_and_dtype_and_bounded() -> None:
     assert len(_core.SAVED_STUBS) <= 256
     node = (torch.ones(3, requires_grad=True) * 3).grad_fn
     assert node._saved_self is None and node._saved_other.tolist() == 3.0
+
+
+def _shown_product(out: torch.Tensor, leaf: torch.Tensor) -> tuple:
+    """What a product shows: bytes, dtype, node, edges, saved tensors; then first and second derivatives."""
+    node = out.grad_fn
+    shown = [out.detach().numpy().tobytes(), out.dtype, tuple(out.shape), out.requires_grad]
+    if node is not None:
+        other = node._saved_other
+        shown += [node.name(), [edge and edge.name() for edge, _ in node.next_functions], node._saved_self,
+                  (other.numpy().tobytes(), other.dtype, other.requires_grad, other.grad_fn, other._version)]
+        (grad,) = torch.autograd.grad(out.sum(), leaf, create_graph=True)
+        shown.append(grad.detach().numpy().tobytes())
+        out.backward(torch.ones_like(out))
+        shown.append(leaf.grad.numpy().tobytes())
+    return tuple(shown)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("number", NUMBERS, ids=repr)
+@pytest.mark.parametrize(("shape", "requires_grad", "strided"), [
+    ((3,), True, False), ((2, 2), True, True), ((), True, False), ((3,), False, False),
+])
+@pytest.mark.parametrize("reflected", [False, True], ids=["x*n", "n*x"])
+def test_a_number_multiplied_without_its_tensor_is_the_tensor_path(dtype, number, shape: tuple, requires_grad: bool,
+                                                                   strided: bool, reflected: bool) -> None:
+    """`x * n` against `x * tensor(n, dtype=x.dtype)` (what lean_operands made of the number before): same bits,
+    node, edges, saved tensors (the number's shown as its tensor), first and second derivatives."""
+    def run(second, reflect: bool):
+        x, leaf = _operand(shape, dtype, requires_grad, strided)
+        return _shown_product(second * x if reflect else x * second, leaf)
+
+    assert run(number, reflected) == run(torch.tensor(number, dtype=dtype), False)
+
+
+def test_a_saved_number_unpacked_and_changed_in_place_is_caught() -> None:
+    x = torch.ones(3, requires_grad=True)
+    out = x * 3
+    other = out.grad_fn._saved_other
+    assert other is out.grad_fn._saved_other  # made once, then kept
+    with torch.no_grad():
+        other.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+    y = torch.ones(3, requires_grad=True)
+    (y * 3).sum().backward()  # a number no one unpacked: nothing could change it
+    assert y.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_the_number_product_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(a, b):
+        raise AssertionError("lean_operands called")
+
+    monkeypatch.setattr(pointwise, "lean_operands", refuse)
+    x = torch.ones(3, requires_grad=True)
+    assert (x * 2).tolist() == [2.0, 2.0, 2.0] and (0.5 * x).grad_fn.name() == "MulBackward0"

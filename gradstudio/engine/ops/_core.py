@@ -10,7 +10,7 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._backward import ANOMALY, record_forward_traceback
-from gradstudio.engine._graph import Node, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
+from gradstudio.engine._graph import Node, SavedNumber, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
 from gradstudio.engine._one_root import as_tensors
 from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
@@ -98,6 +98,17 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     if ANOMALY.enabled:
         record_forward_traceback(node)
     return out
+
+
+UNCHANGED = VersionCounter()  # the counter of every saved number no one has unpacked yet: never bumped
+
+
+def saved_number(array: np.ndarray) -> SavedNumber:
+    """`saved()` of a Python number's 0-d array, with no tensor made for it (see SavedNumber)."""
+    kept = _new(SavedNumber)
+    kept._counter, kept._version = UNCHANGED, 0
+    kept._tensor, kept._data = None, array
+    return kept
 
 
 def unrecorded_first(node: Node, g: Tensor) -> tuple | None:

@@ -25,6 +25,7 @@ from gradstudio.engine.ops._core import (
     record_pair,
     reduce_to,
     saved,
+    saved_number,
     saved_stub,
     unrecorded_first,
 )
@@ -181,6 +182,17 @@ class MulBackward0(Node):
 
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise product, broadcast."""
+    if type(a) is Tensor and (type(b) is float or type(b) is int) and a._data.dtype.kind == "f":
+        # `x * 3`: the number as a 0-d array of x's dtype, as lean_operands makes it, kept without a tensor
+        ad = a._data
+        bd = np.array(b, ad.dtype)
+        data = ad * bd
+        if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
+            return _make(data)
+        out = record_pair(data, MulBackward0, a, None)
+        out.grad_fn._saved = (SAVED_STUBS.get((ad.shape, ad.dtype)) or saved_stub(ad.shape, ad.dtype),
+                              saved_number(bd))
+        return out
     pair = lean_operands(a, b)
     if pair is not None:  # the common case without binary()'s promotion steps
         a, b = pair
