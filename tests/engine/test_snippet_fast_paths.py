@@ -15,13 +15,19 @@ DTYPES = [torch.float32, torch.float64]
 
 
 def _operand(shape: tuple, dtype, requires_grad: bool, strided: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """A tensor of awkward values (nan, -0.0, huge, tiny), contiguous or a strided view, and its leaf."""
+    """A tensor of awkward values (nan, -0.0, huge, tiny) and its leaf: a plain tensor (a leaf, or when it
+    requires grad the result of an op on one, so non-leaves are covered too), or a strided view (a view
+    tensor: the general path, for comparison)."""
     values = np.array([1.5, -2.25, 3e38, np.nan, np.inf, 0.0, -0.0, 1e-40], np.float64)
     count = int(np.prod(shape)) if shape else 1
     data = np.resize(values, count * (2 if strided else 1)).astype(dtype.numpy_dtype)
-    leaf = torch.tensor(data, requires_grad=requires_grad)
-    picked = leaf[::2] if strided else leaf
-    return picked.reshape(shape), leaf
+    if strided:
+        leaf = torch.tensor(data, requires_grad=requires_grad)
+        return leaf[::2].reshape(shape), leaf
+    leaf = torch.tensor(data.reshape(shape), requires_grad=requires_grad)
+    plain = leaf * 1 if requires_grad and len(shape) == 2 else leaf
+    assert type(plain) is torch.Tensor
+    return plain, leaf
 
 
 def _shown(out: torch.Tensor, leaf: torch.Tensor) -> tuple:
@@ -40,7 +46,8 @@ def _shown(out: torch.Tensor, leaf: torch.Tensor) -> tuple:
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("number", NUMBERS, ids=repr)
 @pytest.mark.parametrize(("shape", "requires_grad", "strided"), [
-    ((3,), True, False), ((2, 2), True, True), ((), True, False), ((3,), False, False), ((0,), True, False),
+    ((3,), True, False), ((2, 2), True, False), ((2, 2), True, True), ((), True, False), ((3,), False, False),
+    ((0,), True, False),
 ])
 @pytest.mark.parametrize("reflected", [False, True], ids=["x+n", "n+x"])
 def test_a_number_added_without_its_tensor_is_the_tensor_path(dtype, number, shape: tuple, requires_grad: bool,
@@ -409,7 +416,7 @@ def _shown_product(out: torch.Tensor, leaf: torch.Tensor) -> tuple:
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("number", NUMBERS, ids=repr)
 @pytest.mark.parametrize(("shape", "requires_grad", "strided"), [
-    ((3,), True, False), ((2, 2), True, True), ((), True, False), ((3,), False, False),
+    ((3,), True, False), ((2, 2), True, False), ((2, 2), True, True), ((), True, False), ((3,), False, False),
 ])
 @pytest.mark.parametrize("reflected", [False, True], ids=["x*n", "n*x"])
 def test_a_number_multiplied_without_its_tensor_is_the_tensor_path(dtype, number, shape: tuple, requires_grad: bool,
