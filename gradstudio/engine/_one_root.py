@@ -111,7 +111,7 @@ def run_from(root: Node, grad: Any, retain_graph: bool) -> None:
                         elif kind is not list and not isinstance(grad, Tensor):
                             grads = rule(grad)
                 if grads is None:  # no rule for it, or not for this gradient: the recorded rule, on a tensor
-                    grads = node.apply(_tensor(grad))
+                    grads = node.apply(grad if type(grad) is Tensor else _tensor(grad))
                     off = False
                 if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
                     node.release_saved()
