@@ -120,17 +120,19 @@ def test_an_empty_means_gradient_is_empty() -> None:
     assert x.grad.shape == (0,) and x.grad.dtype == torch.float32
 
 
-def test_the_number_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The comparisons above are between two paths: adding a number to a floating tensor no longer goes
-    through lean_operands, which made the 0-d tensor of it."""
-    def refuse(a, b):
-        raise AssertionError("lean_operands called")
+def _refuse_binary(*args):
+    raise AssertionError("binary() called")
 
-    monkeypatch.setattr(pointwise, "lean_operands", refuse)
+
+def test_the_number_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparisons above are between two paths: adding a number to a plain floating tensor, or a plain
+    tensor of its dtype, takes no promotion step; anything else does."""
+    monkeypatch.setattr(pointwise, "binary", _refuse_binary)
     x = torch.ones(3, requires_grad=True)
     assert (x + 2).tolist() == [3.0, 3.0, 3.0] and (2.5 + x).grad_fn.name() == "AddBackward0"
+    assert (x + torch.ones(3)).tolist() == [2.0, 2.0, 2.0]
     with pytest.raises(AssertionError):
-        x + torch.ones(3)
+        x + torch.ones(3, dtype=torch.float64)
 
 
 def _reference_dependencies(roots: list) -> dict:
@@ -421,7 +423,7 @@ def _shown_product(out: torch.Tensor, leaf: torch.Tensor) -> tuple:
 @pytest.mark.parametrize("reflected", [False, True], ids=["x*n", "n*x"])
 def test_a_number_multiplied_without_its_tensor_is_the_tensor_path(dtype, number, shape: tuple, requires_grad: bool,
                                                                    strided: bool, reflected: bool) -> None:
-    """`x * n` against `x * tensor(n, dtype=x.dtype)` (what lean_operands made of the number before): same bits,
+    """`x * n` against `x * tensor(n, dtype=x.dtype)` (the 0-d tensor made of the number before): same bits,
     node, edges, saved tensors (the number's shown as its tensor), first and second derivatives."""
     def run(second, reflect: bool):
         x, leaf = _operand(shape, dtype, requires_grad, strided)
@@ -445,9 +447,9 @@ def test_a_saved_number_unpacked_and_changed_in_place_is_caught() -> None:
 
 
 def test_the_number_product_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(a, b):
-        raise AssertionError("lean_operands called")
-
-    monkeypatch.setattr(pointwise, "lean_operands", refuse)
+    monkeypatch.setattr(pointwise, "binary", _refuse_binary)
     x = torch.ones(3, requires_grad=True)
     assert (x * 2).tolist() == [2.0, 2.0, 2.0] and (0.5 * x).grad_fn.name() == "MulBackward0"
+    assert (x * x).grad_fn.name() == "MulBackward0"
+    with pytest.raises(AssertionError):
+        x * torch.ones(3, dtype=torch.float64)

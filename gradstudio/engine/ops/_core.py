@@ -45,19 +45,6 @@ def operands(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
     return a, b, ad, bd
 
 
-def lean_operands(a: Any, b: Any) -> tuple[Tensor, Tensor] | None:
-    """`operands()` for the common case, a plain tensor with a plain tensor of the very same dtype or with a
-    Python int or float on a floating tensor, where promotion changes nothing; None for anything else."""
-    if type(a) is not Tensor:
-        return None
-    kind = type(b)
-    if kind is Tensor:
-        return (a, b) if b._data.dtype is a._data.dtype else None
-    if (kind is float or kind is int) and a._data.dtype.kind == "f":
-        return a, _make(np.array(b, a._data.dtype))  # scalar_tensor(): positional, numpy's keywords cost
-    return None
-
-
 def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor | None) -> Tensor:
     """`record()` of a two-input op whose node type has no __init__, called once the caller knows grad mode
     is on and an operand requires grad; the caller sets the node's attributes on `out.grad_fn` directly.

@@ -17,7 +17,6 @@ from gradstudio.engine.ops._core import (
     broadcast_error,
     float_data,
     kept_if,
-    lean_operands,
     like_or_none,
     needs,
     operands,
@@ -90,10 +89,8 @@ def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
         node = out.grad_fn
         node.inputs_like, node.alpha = _PASS_BOTH, 1
         return out
-    pair = lean_operands(a, b) if alpha == 1 else None
-    if pair is not None:  # the common case without binary()'s promotion steps
-        a, b = pair
-        ad, bd = a._data, b._data
+    if type(a) is Tensor and type(b) is Tensor and alpha == 1 and a._data.dtype is b._data.dtype:
+        ad, bd = a._data, b._data  # two plain tensors of one dtype: nothing to promote, no binary() steps
         try:
             data = ad + bd
         except ValueError:
@@ -183,7 +180,7 @@ class MulBackward0(Node):
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise product, broadcast."""
     if type(a) is Tensor and (type(b) is float or type(b) is int) and a._data.dtype.kind == "f":
-        # `x * 3`: the number as a 0-d array of x's dtype, as lean_operands makes it, kept without a tensor
+        # `x * 3`: the number as a 0-d array of x's dtype (as scalar_tensor makes it), kept without a tensor
         ad = a._data
         bd = np.array(b, ad.dtype)
         data = ad * bd
@@ -193,10 +190,8 @@ def mul(a: Any, b: Any) -> Tensor:
         out.grad_fn._saved = (SAVED_STUBS.get((ad.shape, ad.dtype)) or saved_stub(ad.shape, ad.dtype),
                               saved_number(bd))
         return out
-    pair = lean_operands(a, b)
-    if pair is not None:  # the common case without binary()'s promotion steps
-        a, b = pair
-        ad, bd = a._data, b._data
+    if type(a) is Tensor and type(b) is Tensor and a._data.dtype is b._data.dtype:
+        ad, bd = a._data, b._data  # two plain tensors of one dtype: nothing to promote, no binary() steps
         try:
             data = ad * bd
         except ValueError:
