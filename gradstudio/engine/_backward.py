@@ -148,7 +148,8 @@ def _stealable(grad: Tensor, leaf: Tensor) -> bool:
     if not (flags.c_contiguous and flags.writeable):
         return False
     del flags  # it holds the array, which the count below must not see
-    return (data.dtype == leaf._data.dtype and sys.getrefcount(grad) <= _PRIVATE_REFERENCES
+    dtype = data.dtype
+    return ((dtype is leaf._data.dtype or dtype == leaf._data.dtype) and sys.getrefcount(grad) <= _PRIVATE_REFERENCES
             and sys.getrefcount(data) <= 3)  # grad's slot, the local `data`, getrefcount's argument
 
 

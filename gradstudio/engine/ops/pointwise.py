@@ -38,6 +38,7 @@ from gradstudio.engine.ops.unary import abs, cos, exp, log, logit, relu, sigmoid
 _STATE = grad_mode.STATE
 _GRAD_OFF = grad_mode.GRAD_OFF  # empty: grad mode is on in every thread (see grad_mode.GRAD_OFF)
 _make = Tensor._make
+_F32 = np.dtype(np.float32)  # the usual dtype, told by identity before asking any dtype its kind
 
 # ----- binary arithmetic ---------------------------------------------------------------------------------
 
@@ -79,10 +80,11 @@ _PASS_BOTH = (None, None)  # AddBackward0.inputs_like when neither gradient need
 
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a + alpha * b, broadcast."""
-    if type(a) is Tensor and (type(b) is float or type(b) is int) and alpha == 1 and a._data.dtype.kind == "f":
+    if (type(a) is Tensor and (type(b) is float or type(b) is int) and alpha == 1
+            and ((dtype := a._data.dtype) is _F32 or dtype.kind == "f")):
         # `x + 2`: the number as a 0-d array of x's dtype needs no tensor (it has no edge, nothing keeps it); the
         # sum has x's shape and dtype, so x's gradient passes as it is (like_or_none's None)
-        data = a._data + np.array(b, a._data.dtype)  # (numpy converts a Python number itself dearer, NEP 50)
+        data = a._data + np.array(b, dtype)  # (numpy converts a Python number itself dearer, NEP 50)
         if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
             return _make(data)
         out = record_pair(data, AddBackward0, a, None)
@@ -179,10 +181,11 @@ class MulBackward0(Node):
 
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise product, broadcast."""
-    if type(a) is Tensor and (type(b) is float or type(b) is int) and a._data.dtype.kind == "f":
+    if type(a) is Tensor and (type(b) is float or type(b) is int) and ((dtype := a._data.dtype) is _F32
+                                                                       or dtype.kind == "f"):
         # `x * 3`: the number as a 0-d array of x's dtype (as scalar_tensor makes it), kept without a tensor
         ad = a._data
-        bd = np.array(b, ad.dtype)
+        bd = np.array(b, dtype)
         data = ad * bd
         if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
             return _make(data)

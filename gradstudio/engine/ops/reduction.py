@@ -97,6 +97,7 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
 
 
 _EXACT = 1 << 24  # every count up to this is a float32 exactly
+_F32 = np.dtype(np.float32)  # the usual dtype, told by identity before asking any dtype its kind
 
 
 class MeanBackward0(Node):
@@ -141,16 +142,17 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     """Arithmetic mean over all elements, or over `dim` (floating tensors only; `dtype=` computes in that
     dtype, recorded as one MeanBackward node, as in PyTorch)."""
     data = a._data
-    if dim is None and not keepdim and dtype is None and data.dtype.kind == "f":  # a whole mean: the steps below
+    if dim is None and not keepdim and dtype is None and ((data_dtype := data.dtype) is _F32
+                                                          or data_dtype.kind == "f"):  # a whole mean: the steps below
         dims, count = _ALL_DIMS[data.ndim], data.size
         total = torch_sum(data, dims, False)  # PyTorch's float32 order, as below
         if total is None:
-            total = np.add.reduce(data, dims, data.dtype)
+            total = np.add.reduce(data, dims, data_dtype)
         out = record_unary(total / count, MeanBackward0, a, save_input=False)
         node = out.grad_fn
         if node is not None:
             node.input_shape, node.dims, node.keepdim, node.count = data.shape, dims, False, count
-            node.input_dtype = data.dtype
+            node.input_dtype = data_dtype
         return out
     _refuse_keepdim_without_dim("mean", dim, keepdim)
     values = a._data if dtype is None else a._data.astype(dtype.numpy_dtype)
