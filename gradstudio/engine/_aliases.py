@@ -14,6 +14,8 @@ def accepting_aliases(function: Callable[..., Any], *, second: str | None = None
 
     @functools.wraps(function)
     def aliased(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs and len(args) == 1:  # the common `x.mean()`: a plain call, not an unpacking one
+            return function(args[0])
         if kwargs:
             for numpy_name, torch_name in _RENAMED.items():
                 if numpy_name in kwargs:

@@ -51,14 +51,20 @@ def _dependencies(roots: Sequence[Node], counts: dict[Node, int] | None = None) 
     stack = list(roots)
     while stack:
         node = stack.pop()
-        for child in node._edges:
-            if child is None:
-                continue
-            if child in counts:
-                counts[child] += 1
-            else:  # first visit
-                counts[child] = 1
-                stack.append(child)
+        while node is not None:  # down a chain without the stack: its first new child is visited next
+            following = None
+            for child in node._edges:
+                if child is None:
+                    continue
+                if child in counts:
+                    counts[child] += 1
+                else:  # first visit
+                    counts[child] = 1
+                    if following is None:
+                        following = child
+                    else:
+                        stack.append(child)
+            node = following
     return counts
 
 
@@ -92,7 +98,7 @@ def _priority(node: Node) -> float:
 
 def _check_nan(node: Node, grads: tuple) -> None:
     for index, grad in enumerate(grads):
-        if grad is not None and np.isnan(grad._data).any():
+        if grad is not None and np.isnan(grad._data if isinstance(grad, Tensor) else grad).any():
             stack = node.metadata.get("traceback_")
             if stack:
                 warnings.warn(
@@ -142,7 +148,8 @@ def _stealable(grad: Tensor, leaf: Tensor) -> bool:
     if not (flags.c_contiguous and flags.writeable):
         return False
     del flags  # it holds the array, which the count below must not see
-    return (data.dtype == leaf._data.dtype and sys.getrefcount(grad) <= _PRIVATE_REFERENCES
+    dtype = data.dtype
+    return ((dtype is leaf._data.dtype or dtype == leaf._data.dtype) and sys.getrefcount(grad) <= _PRIVATE_REFERENCES
             and sys.getrefcount(data) <= 3)  # grad's slot, the local `data`, getrefcount's argument
 
 
@@ -179,102 +186,6 @@ def _capture(node: Node, grad: Any, where: Any, results: list, inputs: Sequence[
         # backward(inputs=[non-leaf]) fills its .grad, unless retain_grad() already did
         if inputs is not None and not node._is_sink and value is not None and not inputs[index]._retains_grad:
             _accumulate(inputs[index], value, create_graph)
-
-
-def _summed(pending: Tensor, grad: Tensor) -> Tensor:
-    """`pending + grad` with grad mode off: two plain same-dtype, same-shape gradients add in one numpy call."""
-    first, second = pending._data, grad._data
-    if (type(pending) is Tensor and type(grad) is Tensor and first.dtype is second.dtype
-            and first.shape == second.shape):
-        return _make(first + second)
-    return pending + grad
-
-
-def run_from(root: Node, grad: Tensor, retain_graph: bool) -> None:
-    """`execute` for the common call, `out.backward()` on one non-leaf output: accumulate into the leaves,
-    no `inputs=`, no observer, no `create_graph`. The same order, hooks and checks as `execute`, without
-    the bookkeeping those options need; a node that becomes ready and runs next gets its gradient handed
-    over directly, not through the gradient buffers."""
-    dependencies = _dependencies([root], {root: 0})
-    buffers: dict[Node, Tensor] = {}
-    tiebreak = 0  # order among equal priorities: first come, first served
-    ready: list[tuple[float, int, Node]] = []
-    push, pop = heapq.heappush, heapq.heappop
-    release = not retain_graph
-    state = grad_mode.STATE
-    grad_was_enabled = state.enabled
-    if grad_was_enabled:  # state.set_enabled(False), inlined
-        state.enabled = False
-        _GRAD_OFF.append(None)
-    node: Node | None = root
-    try:
-        while True:
-            if grad is None:  # no gradient reached it: its children still count the edge
-                grads: tuple = (None,) * len(node._edges)
-            else:
-                if node._hooked:
-                    grad = run_prehooks(node, grad)
-                if node._is_sink:  # the sink's steps inline: a helper's frame would hold `grad` once more
-                    grads = ()
-                    _accumulate(node.variable, grad, False, True)
-                    if node._post_accumulate_hooks:
-                        for hook in list(node._post_accumulate_hooks):
-                            hook(node.variable)
-                    if node._hooked and node._post_hooks:
-                        run_post_hooks(node, (), grad)
-                else:
-                    grads = node.apply(grad)
-                    if node._hooked and node._post_hooks:
-                        grads = run_post_hooks(node, grads, grad)
-                    if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
-                        node.release_saved()
-                    if ANOMALY.enabled and ANOMALY.check_nan:
-                        _check_nan(node, grads)
-            grad = None
-            follow = None  # the one child that became ready while the queue is empty: it runs next, unqueued
-            edges = node._edges
-            if node._edge_outputs is not None:
-                grads = _slot_outputs(buffers, node, grads)
-            index = -1  # a counter, not zip or enumerate: cheaper for the one or two edges most nodes have
-            for child in edges:
-                index += 1
-                if child is None:
-                    continue
-                child_grad = grads[index]  # every node returns one gradient per edge
-                remaining = dependencies[child] - 1
-                if remaining:  # more gradients for it to come
-                    dependencies[child] = remaining
-                    if child_grad is not None:
-                        pending = buffers.get(child)
-                        buffers[child] = child_grad if pending is None else _summed(pending, child_grad)
-                    continue
-                pending = buffers.pop(child, None) if buffers else None  # (no edge leads to it again)
-                if pending is not None:
-                    child_grad = pending if child_grad is None else _summed(pending, child_grad)
-                if follow is None and not ready:
-                    follow, grad = child, child_grad
-                    continue
-                if follow is not None:
-                    if grad is not None:
-                        buffers[follow] = grad
-                    tiebreak += 1
-                    push(ready, (_priority(follow), tiebreak, follow))
-                    follow = grad = None
-                if child_grad is not None:
-                    buffers[child] = child_grad
-                tiebreak += 1
-                push(ready, (_priority(child), tiebreak, child))
-            child_grad = pending = grads = None  # hold no gradient past its node: AccumulateGrad counts holders
-            if follow is not None:
-                node = follow
-            elif ready:
-                node = pop(ready)[2]
-                grad = buffers.pop(node, None)
-            else:
-                break
-    finally:
-        if state.enabled is not grad_was_enabled:  # (a hook may have set grad mode without restoring it)
-            state.set_enabled(grad_was_enabled)
 
 
 def execute(

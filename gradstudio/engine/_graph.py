@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gradstudio.engine._tensor import Tensor
 
+_new = object.__new__
 next_sequence_nr = itertools.count().__next__  # every node's creation number, and the marks between them
 
 
@@ -90,6 +91,24 @@ class SavedTensor:
         )
 
 
+class SavedNumber(SavedTensor):
+    """A Python number an op took as a 0-d tensor (`x * 3`), kept as the 0-d array only: the tensor PyTorch
+    shows as `_saved_other` is made the first time something unpacks it, with a version counter of its own
+    from then on (until then no one can change it, so it holds the shared, never-bumped `UNCHANGED`)."""
+
+    __slots__ = ()
+
+    def unpack(self, owner: Node) -> Tensor:
+        """The number's tensor, made on first use."""
+        if self._tensor is None:
+            from gradstudio.engine._tensor import Tensor
+            from gradstudio.engine._versions import VersionCounter
+
+            tensor = self._tensor = Tensor._make(self._data)
+            tensor._counter = self._counter = VersionCounter()
+        return super().unpack(owner)
+
+
 class Node:
     """A step of the recorded graph: the backward of one op application."""
 
@@ -113,6 +132,10 @@ class Node:
     # PyTorch gives AccumulateGrad and the NotImplemented placeholder the top sequence number: once ready they
     # run before every other node (among themselves, in the order they became ready)
     _runs_first = False
+    # `unrecorded(self, grad_data)`, on node types that have one: the gradients, as bare arrays (or tensors), that
+    # `apply` gives with grad mode off, or None where this gradient needs `apply`. `run_from` calls it (only
+    # while grad mode is off) to pass arrays between such nodes; see `ops/_core.unrecorded_first`
+    unrecorded: Callable[[Any], tuple | None] | None = None
 
     def __init__(self) -> None:
         self._sequence_nr = next_sequence_nr()
@@ -335,5 +358,7 @@ def gradient_edge(tensor: Tensor) -> Node | None:
     if node is None:
         if not tensor._accumulates:  # a view made without recording: it requires grad, yet its gradient is dropped
             return None
-        node = tensor._accumulator = AccumulateGrad(tensor)
+        node = tensor._accumulator = _new(AccumulateGrad)  # AccumulateGrad(tensor), inlined: every new leaf's
+        node._sequence_nr = next_sequence_nr()  # first use makes one
+        node.variable = tensor
     return node

@@ -144,11 +144,12 @@ def inner_sum(rows: np.ndarray) -> np.ndarray:
 def torch_sum(data: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray | None:
     """`data` summed over `dims` in PyTorch's order when it is float32, at most EXACT_LIMIT elements, and the dims are
     the trailing ones of a contiguous array (a full sum, or rows); None otherwise (numpy's sum stands)."""
-    if data.dtype != _F32 or not dims:
+    dtype = data.dtype
+    if dtype is not _F32 and dtype != _F32 or not dims:  # (identity first: the common case costs no comparison)
         return None
     ndim, size = data.ndim, data.size
     if 0 < size < LANES and len(dims) == ndim:  # a tiny full sum (a loss, a mean in a tutorial), kept cheap
-        flat = data.reshape(-1)
+        flat = data if ndim == 1 else data.reshape(-1)
         if size <= _ILP:  # in reading order, then the empty accumulators (-0.0 + 0.0 is 0.0, as in PyTorch)
             total = np.add.accumulate(flat)[-1] + _ZERO
         else:

@@ -46,6 +46,7 @@ _STATE = grad_mode.STATE
 _INFERENCE_THREADS = grad_mode.INFERENCE_THREADS
 _new = object.__new__
 _NDARRAY = np.ndarray  # one global read instead of np's attribute, in the constructor every op calls
+_ONES_0D = {np.dtype(dtype): np.ones((), dtype) for dtype in (np.float32, np.float64)}  # backward's usual seeds
 
 
 def warn_once(message: str, stacklevel: int = 3) -> None:
@@ -227,9 +228,10 @@ class Tensor:
         if (gradient is None and node is not None and self._requires_grad and not create_graph and inputs is None
                 and data.size == 1 and node._output_numbers is None):  # (a piece of a split: execute fills its slot)
             # the common call, `loss.backward()`: autograd.backward's checks all pass, so its seed, ones_like(self),
-            # goes straight to the engine's one-root path
-            seed = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)  # np.ones: ~1 us
-            (_RUN_FROM or _load_run_from())(node, Tensor._make(seed), bool(retain_graph))
+            # goes straight to the engine's one-root path (as a bare array: see run_from)
+            one = _ONES_0D.get(data.dtype) if not data.ndim else None  # a copy of a 0-d one: cheaper than np.array
+            seed = one.copy() if one is not None else np.ones(data.shape, data.dtype)  # np.ones: ~1 us
+            (_RUN_FROM or _load_run_from())(node, seed, bool(retain_graph))
             return
         _autograd_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -387,13 +389,13 @@ def _autograd_backward() -> Callable[..., None]:
     return backward
 
 
-_RUN_FROM: Callable[..., None] | None = None  # `_backward.run_from`, set on first use (_backward imports this)
+_RUN_FROM: Callable[..., None] | None = None  # `_one_root.run_from`, set on first use (it imports this module)
 
 
 def _load_run_from() -> Callable[..., None]:
-    """Import `_backward.run_from` once: a module global read after that, no cached call per backward."""
+    """Import `_one_root.run_from` once: a module global read after that, no cached call per backward."""
     global _RUN_FROM
-    from gradstudio.engine._backward import run_from
+    from gradstudio.engine._one_root import run_from
 
     _RUN_FROM = run_from
     return run_from

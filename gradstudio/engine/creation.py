@@ -46,7 +46,7 @@ _PYTHON_DTYPES = {bool: np.dtype(np.bool_), int: _dtype.DEFAULT_INT, float: _dty
 def _infer_dtype(data: Any) -> np.dtype:
     """As torch.tensor infers: Python floats give float32, ints int64, bools bool; numpy scalars and arrays
     and tensors keep their dtype; a sequence promotes its items' dtypes."""
-    from gradstudio.engine.ops._core import promote_all
+    from gradstudio.engine.ops._promotion import promote_all
 
     python = _PYTHON_DTYPES.get(type(data))
     if python is not None:

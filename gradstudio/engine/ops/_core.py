@@ -10,18 +10,19 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._backward import ANOMALY, record_forward_traceback
-from gradstudio.engine._graph import Node, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
+from gradstudio.engine._graph import Node, SavedNumber, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
+from gradstudio.engine._one_root import as_tensors
 from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine._versions import VersionCounter
 from gradstudio.engine._views import mark_view
+from gradstudio.engine.ops._promotion import result_dtype, scalar_result_dtype
 
 _STATE = grad_mode.STATE
 _GRAD_OFF = grad_mode.GRAD_OFF  # empty: grad mode is on in every thread (see grad_mode.GRAD_OFF)
 _make = Tensor._make
 _new = object.__new__
 _NODE_INIT = Node.__init__
-_SCALAR_DTYPES = {bool: np.dtype(np.bool_), int: _dtype.DEFAULT_INT, float: _dtype.DEFAULT_FLOAT}
 
 
 def scalar_tensor(value: Any, numpy_dtype: np.dtype) -> Tensor:
@@ -29,76 +30,14 @@ def scalar_tensor(value: Any, numpy_dtype: np.dtype) -> Tensor:
     return Tensor._make(np.asarray(value, dtype=numpy_dtype))
 
 
-def _scalar_result_dtype(tensor_dtype: np.dtype, value: Any) -> np.dtype:
-    if tensor_dtype.kind == "f" and type(value) in _SCALAR_DTYPES:
-        return tensor_dtype  # the common case, decided early: a Python number never promotes a float tensor
-    scalar_dtype = _SCALAR_DTYPES.get(type(value))
-    if scalar_dtype is None:
-        if isinstance(value, (np.generic,)):
-            scalar_dtype = _SCALAR_DTYPES[type(value.item())]
-        else:
-            raise TypeError(f"unsupported operand type: '{type(value).__name__}'")
-    if _dtype.category_of(scalar_dtype) > _dtype.category_of(tensor_dtype):
-        return scalar_dtype
-    return tensor_dtype
-
-
-def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
-    """PyTorch's promotion: higher category wins; within one, 0-d tensors defer to dimensioned ones."""
-    da, db = a.dtype, b.dtype
-    if da == db:
-        return da
-    ca, cb = _dtype.category_of(da), _dtype.category_of(db)
-    if ca != cb:
-        return da if ca > cb else db
-    if a.ndim == 0 and b.ndim > 0:
-        return db
-    if b.ndim == 0 and a.ndim > 0:
-        return da
-    return np.promote_types(da, db)
-
-
-def promote_all(dtypes: Any) -> np.dtype:
-    """PyTorch's promotion of dimensioned tensors' dtypes (cat, stack): the highest category wins, and
-    within it the wider type."""
-    dtypes = iter(dtypes)
-    result = next(dtypes)
-    for other in dtypes:
-        if other != result:
-            category, other_category = _dtype.category_of(result), _dtype.category_of(other)
-            if category == other_category:
-                result = np.promote_types(result, other)
-            elif other_category > category:
-                result = other
-    return result
-
-
-def result_type_of(*values: Any) -> np.dtype:
-    """PyTorch's result_type over tensors and Python numbers: dimensioned tensors, then 0-d tensors, then
-    numbers, each later group counting only when its category is higher."""
-    groups: tuple[list, list, list] = ([], [], [])
-    for value in values:
-        if isinstance(value, Tensor):
-            groups[0 if value._data.ndim else 1].append(value._data.dtype)
-        elif value is not None:
-            groups[2].append(_SCALAR_DTYPES.get(type(value)) or np.asarray(value).dtype)
-    result = None
-    for group in groups:
-        if group:
-            candidate = promote_all(group)
-            if result is None or _dtype.category_of(candidate) > _dtype.category_of(result):
-                result = candidate
-    return result
-
-
 def operands(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
     """Both operands as tensors, plus their data cast to the promoted dtype."""
     if type(a) is not Tensor:
         if not isinstance(a, Tensor):
-            a = _make(np.asarray(a, dtype=_scalar_result_dtype(b._data.dtype, a)))  # scalar_tensor(), inlined
+            a = _make(np.asarray(a, dtype=scalar_result_dtype(b._data.dtype, a)))  # scalar_tensor(), inlined
     if type(b) is not Tensor:
         if not isinstance(b, Tensor):
-            b = _make(np.asarray(b, dtype=_scalar_result_dtype(a._data.dtype, b)))
+            b = _make(np.asarray(b, dtype=scalar_result_dtype(a._data.dtype, b)))
     ad, bd = a._data, b._data
     if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
         target = result_dtype(ad, bd)
@@ -106,27 +45,15 @@ def operands(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
     return a, b, ad, bd
 
 
-def lean_operands(a: Any, b: Any) -> tuple[Tensor, Tensor] | None:
-    """`operands()` for the common case, a plain tensor with a plain tensor of the very same dtype or with a
-    Python int or float on a floating tensor, where promotion changes nothing; None for anything else."""
-    if type(a) is not Tensor:
-        return None
-    kind = type(b)
-    if kind is Tensor:
-        return (a, b) if b._data.dtype is a._data.dtype else None
-    if (kind is float or kind is int) and a._data.dtype.kind == "f":
-        return a, _make(np.array(b, a._data.dtype))  # scalar_tensor(): positional, numpy's keywords cost
-    return None
-
-
-def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor) -> Tensor:
+def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor | None) -> Tensor:
     """`record()` of a two-input op whose node type has no __init__, called once the caller knows grad mode
-    is on and an operand requires grad; the caller sets the node's attributes on `out.grad_fn` directly."""
+    is on and an operand requires grad; the caller sets the node's attributes on `out.grad_fn` directly.
+    `b` is None for a Python number, which gets no edge, as a tensor that does not require grad."""
     out = _make(data)
     node = _new(node_type)
     node._sequence_nr = next_sequence_nr()
     node._edges = (a.grad_fn or gradient_edge(a) if a._requires_grad else None,  # grad_fn: gradient_edge's answer
-                   b.grad_fn or gradient_edge(b) if b._requires_grad else None)
+                   b.grad_fn or gradient_edge(b) if b is not None and b._requires_grad else None)
     out._requires_grad = True
     out.grad_fn = node
     if ANOMALY.enabled:
@@ -158,6 +85,26 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     if ANOMALY.enabled:
         record_forward_traceback(node)
     return out
+
+
+UNCHANGED = VersionCounter()  # the counter of every saved number no one has unpacked yet: never bumped
+
+
+def saved_number(array: np.ndarray) -> SavedNumber:
+    """`saved()` of a Python number's 0-d array, with no tensor made for it (see SavedNumber)."""
+    kept = _new(SavedNumber)
+    kept._counter, kept._version = UNCHANGED, 0
+    kept._tensor, kept._data = None, array
+    return kept
+
+
+def unrecorded_first(node: Node, g: Tensor) -> tuple | None:
+    """The gradients of `node.unrecorded` as tensors, when grad mode is off and the rule takes this gradient;
+    None when `apply` must run its recorded rule."""
+    if _STATE.enabled:
+        return None
+    grads = node.unrecorded(g._data)
+    return None if grads is None else as_tensors(grads)
 
 
 def saved(tensor: Tensor) -> SavedTensor:
@@ -266,11 +213,19 @@ def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
     return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
 
 
-@functools.lru_cache(maxsize=256)
+SAVED_STUBS: dict[tuple, SavedTensor] = {}  # saved_stub's answers by (shape, dtype): mul reads them without a call
+
+
 def saved_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> SavedTensor:
     """`saved(shape_stub(t))` for a tensor of this shape and dtype, shared as the stub itself is: no one can
     change a stub (so its version stays 0) nor reach it through the node (`_saved_self` shows None)."""
-    return saved(_zero_stub(shape, numpy_dtype))
+    key = (shape, numpy_dtype)
+    kept = SAVED_STUBS.get(key)
+    if kept is None:
+        if len(SAVED_STUBS) >= 256:  # bounded, as _zero_stub's cache
+            SAVED_STUBS.clear()
+        kept = SAVED_STUBS[key] = saved(_zero_stub(shape, numpy_dtype))
+    return kept
 
 
 def like_or_none(tensor: Tensor, result: np.ndarray) -> Tensor | None:

@@ -13,7 +13,8 @@ import numpy as np
 
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import normalize_dim, promote_all, record
+from gradstudio.engine.ops._core import normalize_dim, record
+from gradstudio.engine.ops._promotion import promote_all
 from gradstudio.engine.ops.shape import narrow, select, to_dtype
 
 

@@ -12,11 +12,11 @@ from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor, tracking
 from gradstudio.engine.ops._core import (
+    SAVED_STUBS,
     binary,
     broadcast_error,
     float_data,
     kept_if,
-    lean_operands,
     like_or_none,
     needs,
     operands,
@@ -24,7 +24,9 @@ from gradstudio.engine.ops._core import (
     record_pair,
     reduce_to,
     saved,
+    saved_number,
     saved_stub,
+    unrecorded_first,
 )
 from gradstudio.engine.ops.scalar import minus, scale
 from gradstudio.engine.ops.selection import where
@@ -36,11 +38,22 @@ from gradstudio.engine.ops.unary import abs, cos, exp, log, logit, relu, sigmoid
 _STATE = grad_mode.STATE
 _GRAD_OFF = grad_mode.GRAD_OFF  # empty: grad mode is on in every thread (see grad_mode.GRAD_OFF)
 _make = Tensor._make
+_F32 = np.dtype(np.float32)  # the usual dtype, told by identity before asking any dtype its kind
 
 # ----- binary arithmetic ---------------------------------------------------------------------------------
 
 
 class AddBackward0(Node):
+    def unrecorded(self, gd: Any) -> tuple | None:
+        """`apply`'s pass-through on a bare array (one tensor when both inputs take it, as both take g)."""
+        a, b = self.inputs_like
+        if a is not None or b is not None or self.alpha != 1:
+            return None
+        edges = self._edges
+        if edges[0] is not None and edges[1] is not None:
+            gd = _make(gd)
+        return (gd if edges[0] is not None else None, gd if edges[1] is not None else None)
+
     def apply(self, g: Tensor) -> tuple:
         a, b = self.inputs_like
         if a is None and b is None and self.alpha == 1:  # both gradients pass as they are (see like_or_none)
@@ -62,12 +75,24 @@ class RsubBackward1(Node):
         return (reduce_to(-g, self.inputs_like[0]),)
 
 
+_PASS_BOTH = (None, None)  # AddBackward0.inputs_like when neither gradient needs un-broadcasting
+
+
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a + alpha * b, broadcast."""
-    pair = lean_operands(a, b) if alpha == 1 else None
-    if pair is not None:  # the common case without binary()'s promotion steps
-        a, b = pair
-        ad, bd = a._data, b._data
+    if (type(a) is Tensor and (type(b) is float or type(b) is int) and alpha == 1
+            and ((dtype := a._data.dtype) is _F32 or dtype.kind == "f")):
+        # `x + 2`: the number as a 0-d array of x's dtype needs no tensor (it has no edge, nothing keeps it); the
+        # sum has x's shape and dtype, so x's gradient passes as it is (like_or_none's None)
+        data = a._data + np.array(b, dtype)  # (numpy converts a Python number itself dearer, NEP 50)
+        if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
+            return _make(data)
+        out = record_pair(data, AddBackward0, a, None)
+        node = out.grad_fn
+        node.inputs_like, node.alpha = _PASS_BOTH, 1
+        return out
+    if type(a) is Tensor and type(b) is Tensor and alpha == 1 and a._data.dtype is b._data.dtype:
+        ad, bd = a._data, b._data  # two plain tensors of one dtype: nothing to promote, no binary() steps
         try:
             data = ad + bd
         except ValueError:
@@ -136,15 +161,19 @@ def rsub(a: Tensor, scalar: Any) -> Tensor:
 class MulBackward0(Node):
     _saved_names = ("self", "other")
 
+    def unrecorded(self, gd: Any) -> tuple | None:
+        ad, bd = self.saved_arrays()
+        dtype, shape = gd.dtype, gd.shape
+        need_a, need_b = self._edges[0] is not None, self._edges[1] is not None
+        if (dtype is ad.dtype and dtype is bd.dtype and (not need_a or ad.shape == shape)
+                and (not need_b or bd.shape == shape)):
+            return (gd * bd if need_a else None, gd * ad if need_b else None)
+        return None
+
     def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:
-            ad, bd = self.saved_arrays()
-            gd = g._data
-            dtype, shape = gd.dtype, gd.shape
-            need_a, need_b = self._edges[0] is not None, self._edges[1] is not None
-            if (dtype is ad.dtype and dtype is bd.dtype and (not need_a or ad.shape == shape)
-                    and (not need_b or bd.shape == shape)):
-                return (_make(gd * bd) if need_a else None, _make(gd * ad) if need_b else None)
+        grads = unrecorded_first(self, g)
+        if grads is not None:
+            return grads
         a, b = self.saved_tensors
         return (reduce_to(g * b, a) if needs(self, 0) else None,
                 reduce_to(g * a, b) if needs(self, 1) else None)
@@ -152,10 +181,20 @@ class MulBackward0(Node):
 
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise product, broadcast."""
-    pair = lean_operands(a, b)
-    if pair is not None:  # the common case without binary()'s promotion steps
-        a, b = pair
-        ad, bd = a._data, b._data
+    if type(a) is Tensor and (type(b) is float or type(b) is int) and ((dtype := a._data.dtype) is _F32
+                                                                       or dtype.kind == "f"):
+        # `x * 3`: the number as a 0-d array of x's dtype (as scalar_tensor makes it), kept without a tensor
+        ad = a._data
+        bd = np.array(b, dtype)
+        data = ad * bd
+        if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
+            return _make(data)
+        out = record_pair(data, MulBackward0, a, None)
+        out.grad_fn._saved = (SAVED_STUBS.get((ad.shape, ad.dtype)) or saved_stub(ad.shape, ad.dtype),
+                              saved_number(bd))
+        return out
+    if type(a) is Tensor and type(b) is Tensor and a._data.dtype is b._data.dtype:
+        ad, bd = a._data, b._data  # two plain tensors of one dtype: nothing to promote, no binary() steps
         try:
             data = ad * bd
         except ValueError:
@@ -163,8 +202,14 @@ def mul(a: Any, b: Any) -> Tensor:
         if not ((a._requires_grad or b._requires_grad) and (not _GRAD_OFF or _STATE.enabled)):
             return _make(data)
         out = record_pair(data, MulBackward0, a, b)
-        out.grad_fn._saved = (saved(a) if b._requires_grad else saved_stub(ad.shape, ad.dtype),
-                              saved(b) if a._requires_grad else saved_stub(bd.shape, bd.dtype))
+        if a is b:  # `y * y`: one saved tensor serves as both (nothing changes a SavedTensor once made)
+            kept = saved(a)
+            out.grad_fn._saved = (kept, kept)
+        else:  # a stand-in for an operand whose gradient formula is not needed (read first from saved_stub's cache)
+            stubs = SAVED_STUBS
+            out.grad_fn._saved = (
+                saved(a) if b._requires_grad else stubs.get((ad.shape, ad.dtype)) or saved_stub(ad.shape, ad.dtype),
+                saved(b) if a._requires_grad else stubs.get((bd.shape, bd.dtype)) or saved_stub(bd.shape, bd.dtype))
         return out
     a, b, data = binary(np.multiply, a, b)
     if not ((a._requires_grad or b._requires_grad) and (not _GRAD_OFF or _STATE.enabled)):  # tracking(), inlined

@@ -11,7 +11,7 @@ from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import normalize_dim, normalize_dims, record, record_unary
+from gradstudio.engine.ops._core import normalize_dim, normalize_dims, record, record_unary, unrecorded_first
 from gradstudio.engine.ops.scalar import divide, scale
 
 _KEEPDIM_MISMATCH = "      didn't match because some of the keywords were incorrect: keepdim\n"
@@ -96,12 +96,27 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
                   input_dtype=a._data.dtype)
 
 
+_EXACT = 1 << 24  # every count up to this is a float32 exactly
+_F32 = np.dtype(np.float32)  # the usual dtype, told by identity before asking any dtype its kind
+
+
 class MeanBackward0(Node):
+    def unrecorded(self, gd: Any) -> tuple | None:
+        """A mean to one number: the one quotient filled into a fresh array, as PyTorch's (no view). Divided
+        as Python floats: a float32 (or float64) quotient rounded once from float64 is the quotient numpy's
+        division gives, bit for bit (float64 carries over twice float32's digits, +2), and the count is exact
+        in either dtype."""
+        count = self.count
+        if gd.ndim or gd.dtype is not self.input_dtype or not 0 < count <= _EXACT:
+            return None
+        spread = np.empty(self.input_shape, gd.dtype)
+        spread.fill(float(gd) / count)
+        return (spread,)
+
     def apply(self, g: Tensor) -> tuple:
-        if not grad_mode.STATE.enabled and not g._data.ndim and g._data.dtype is self.input_dtype:
-            spread = np.empty(self.input_shape, g._data.dtype)  # a mean to one number, unrecorded: the quotient
-            np.divide(g._data, self.count, spread)  # broadcast into a fresh array, as PyTorch's (no view)
-            return (Tensor._make(spread),)
+        grads = unrecorded_first(self, g)
+        if grads is not None:
+            return grads
         if g._requires_grad:  # recorded (create_graph): PyTorch's order, expand then DivBackward1
             grad = divide(expand_back(g, self), self.count)
         else:
@@ -127,16 +142,17 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     """Arithmetic mean over all elements, or over `dim` (floating tensors only; `dtype=` computes in that
     dtype, recorded as one MeanBackward node, as in PyTorch)."""
     data = a._data
-    if dim is None and not keepdim and dtype is None and data.dtype.kind == "f":  # a whole mean: the steps below
+    if dim is None and not keepdim and dtype is None and ((data_dtype := data.dtype) is _F32
+                                                          or data_dtype.kind == "f"):  # a whole mean: the steps below
         dims, count = _ALL_DIMS[data.ndim], data.size
         total = torch_sum(data, dims, False)  # PyTorch's float32 order, as below
         if total is None:
-            total = np.add.reduce(data, dims, data.dtype)
+            total = np.add.reduce(data, dims, data_dtype)
         out = record_unary(total / count, MeanBackward0, a, save_input=False)
         node = out.grad_fn
         if node is not None:
             node.input_shape, node.dims, node.keepdim, node.count = data.shape, dims, False, count
-            node.input_dtype = data.dtype
+            node.input_dtype = data_dtype
         return out
     _refuse_keepdim_without_dim("mean", dim, keepdim)
     values = a._data if dtype is None else a._data.astype(dtype.numpy_dtype)

@@ -15,10 +15,10 @@ from gradstudio.engine.ops._core import (
     operands,
     record,
     reduce_to,
-    result_type_of,
     scalar_tensor,
     shape_stub,
 )
+from gradstudio.engine.ops._promotion import result_type_of
 
 
 def _masked(condition: np.ndarray, g: Tensor) -> Tensor:

@@ -3,12 +3,22 @@ relu (one Node per op, beside its forward; the arithmetic of two operands is in 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gradstudio.engine import grad_mode
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.ops._core import float_data, needs, precise, record, record_unary, scalar_tensor
+from gradstudio.engine.ops._core import (
+    float_data,
+    needs,
+    precise,
+    record,
+    record_unary,
+    scalar_tensor,
+    unrecorded_first,
+)
 from gradstudio.engine.ops.scalar import scale
 from gradstudio.engine.ops.selection import where
 
@@ -48,11 +58,14 @@ def abs(a: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
 class ExpBackward0(Node):
     _saved_names = ("result",)
 
+    def unrecorded(self, gd: Any) -> tuple | None:
+        result = self.saved_array()
+        return (gd * result,) if gd.dtype is result.dtype else None
+
     def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:
-            result = self.saved_array()
-            if g._data.dtype is result.dtype:
-                return (_make(g._data * result),)
+        grads = unrecorded_first(self, g)
+        if grads is not None:
+            return grads
         (result,) = self.saved_tensors
         return (g * result,)
 
@@ -106,12 +119,17 @@ def sqrt(a: Tensor) -> Tensor:
 class SinBackward0(Node):
     _saved_names = ("self",)
 
+    def unrecorded(self, gd: Any) -> tuple | None:
+        a = self.saved_array()
+        if gd.dtype is not a.dtype or a.dtype.kind != "f":
+            return None
+        slope = precise(np.cos, a)  # a fresh array (a number when 0-d): the product can go into it
+        return (np.multiply(gd, slope, slope) if a.ndim and gd.shape == a.shape else gd * slope,)
+
     def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:
-            a, gd = self.saved_array(), g._data
-            if gd.dtype is a.dtype and a.dtype.kind == "f":
-                slope = precise(np.cos, a)  # a fresh array (a number when 0-d): the product can go into it
-                return (_make(np.multiply(gd, slope, slope) if a.ndim and gd.shape == a.shape else gd * slope),)
+        grads = unrecorded_first(self, g)
+        if grads is not None:
+            return grads
         (a,) = self.saved_tensors
         return (g * cos(a),)
 
@@ -125,11 +143,14 @@ def sin(a: Tensor) -> Tensor:
 class CosBackward0(Node):
     _saved_names = ("self",)
 
+    def unrecorded(self, gd: Any) -> tuple | None:
+        a = self.saved_array()
+        return (np.negative(gd) * precise(np.sin, a),) if gd.dtype is a.dtype and a.dtype.kind == "f" else None
+
     def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:
-            a = self.saved_array()
-            if g._data.dtype is a.dtype and a.dtype.kind == "f":
-                return (_make(np.negative(g._data) * precise(np.sin, a)),)
+        grads = unrecorded_first(self, g)
+        if grads is not None:
+            return grads
         (a,) = self.saved_tensors
         return (g * -sin(a),)
 
@@ -146,15 +167,20 @@ _ONES = {dtype: np.ones((), dtype) for dtype in (np.dtype(np.float32), np.dtype(
 class TanhBackward0(Node):
     _saved_names = ("result",)
 
+    def unrecorded(self, gd: Any) -> tuple:
+        """tanh_backward's data."""
+        y = self.saved_array()
+        one = _ONES.get(y.dtype)
+        if one is not None and gd.dtype is y.dtype and gd.shape == y.shape and y.ndim:
+            slope = y * y  # the same three operations, the last two in place in this fresh array
+            np.subtract(one, slope, slope)
+            return (np.multiply(gd, slope, slope),)
+        return (gd * (1 - y * y),)
+
     def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:  # tanh_backward's data, unrecorded
-            y, gd = self.saved_array(), g._data
-            one = _ONES.get(y.dtype)
-            if one is not None and gd.dtype is y.dtype and gd.shape == y.shape and y.ndim:
-                slope = y * y  # the same three operations, the last two in place in this fresh array
-                np.subtract(one, slope, slope)
-                return (_make(np.multiply(gd, slope, slope)),)
-            return (_make(gd * (1 - y * y)),)
+        grads = unrecorded_first(self, g)
+        if grads is not None:
+            return grads
         (result,) = self.saved_tensors
         return (tanh_backward(g, result),)
 
@@ -180,10 +206,15 @@ def tanh(a: Tensor) -> Tensor:
 class SigmoidBackward0(Node):
     _saved_names = ("result",)
 
+    def unrecorded(self, gd: Any) -> tuple:
+        """sigmoid_backward's data."""
+        y = self.saved_array()
+        return (gd * y * (1 - y),)
+
     def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:  # sigmoid_backward's data, unrecorded
-            y = self.saved_array()
-            return (_make(g._data * y * (1 - y)),)
+        grads = unrecorded_first(self, g)
+        if grads is not None:
+            return grads
         (result,) = self.saved_tensors
         return (sigmoid_backward(g, result),)
 
@@ -212,10 +243,14 @@ def sigmoid(a: Tensor) -> Tensor:
 class ReluBackward0(Node):
     _saved_names = ("result",)
 
+    def unrecorded(self, gd: Any) -> tuple:
+        """threshold_backward's data."""
+        return (_threshold_backward_data(gd, self.saved_array()),)
+
     def apply(self, g: Tensor) -> tuple:
-        if not _STATE.enabled:  # threshold_backward's data, unrecorded
-            result = self.saved_array()
-            return (_make(_threshold_backward_data(g._data, result)),)
+        grads = unrecorded_first(self, g)
+        if grads is not None:
+            return grads
         (result,) = self.saved_tensors
         return (threshold_backward(g, result),)
 
