@@ -12,6 +12,8 @@ from gradstudio.engine.ops import pointwise, reduction
 
 NUMBERS = [2, 0, -3, 2**24 + 1, 2**53 + 1, 10**40, 0.1, -0.0, 1e300, -1e-300, 1e-45, float("nan"), float("inf")]
 DTYPES = [torch.float32, torch.float64]
+# (shape, requires_grad, strided) of the tensor a number meets: leaves and non-leaves, 0-d, a strided view
+OPERANDS = [((3,), True, False), ((2, 2), True, False), ((2, 2), True, True), ((), True, False), ((3,), False, False)]
 
 
 def _operand(shape: tuple, dtype, requires_grad: bool, strided: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -45,10 +47,7 @@ def _shown(out: torch.Tensor, leaf: torch.Tensor) -> tuple:
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("number", NUMBERS, ids=repr)
-@pytest.mark.parametrize(("shape", "requires_grad", "strided"), [
-    ((3,), True, False), ((2, 2), True, False), ((2, 2), True, True), ((), True, False), ((3,), False, False),
-    ((0,), True, False),
-])
+@pytest.mark.parametrize(("shape", "requires_grad", "strided"), [*OPERANDS, ((0,), True, False)])
 @pytest.mark.parametrize("reflected", [False, True], ids=["x+n", "n+x"])
 def test_a_number_added_without_its_tensor_is_the_tensor_path(dtype, number, shape: tuple, requires_grad: bool,
                                                               strided: bool, reflected: bool) -> None:
@@ -417,9 +416,7 @@ def _shown_product(out: torch.Tensor, leaf: torch.Tensor) -> tuple:
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("number", NUMBERS, ids=repr)
-@pytest.mark.parametrize(("shape", "requires_grad", "strided"), [
-    ((3,), True, False), ((2, 2), True, False), ((2, 2), True, True), ((), True, False), ((3,), False, False),
-])
+@pytest.mark.parametrize(("shape", "requires_grad", "strided"), OPERANDS)
 @pytest.mark.parametrize("reflected", [False, True], ids=["x*n", "n*x"])
 def test_a_number_multiplied_without_its_tensor_is_the_tensor_path(dtype, number, shape: tuple, requires_grad: bool,
                                                                    strided: bool, reflected: bool) -> None:
