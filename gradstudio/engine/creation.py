@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gradstudio.engine import _arguments, _dtype
+from gradstudio.engine import random as _random
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.random import Generator, resolve
 
@@ -213,9 +214,26 @@ def _shape_argument(name: str, size: tuple, keywords: dict[str, Any], dtype: Any
     return _sizes(name, (keywords["size"],), keyword=True, check=check)
 
 
+def _plain_shape(size: tuple, keywords: dict[str, Any], generator: Any, dtype: Any) -> tuple[int, ...] | None:
+    """The shape of the common random call (non-negative ints, or one tuple of them; no dtype, generator or
+    keyword), decided without the general parsing; None sends any other call through `_random_shape`."""
+    if keywords or generator is not None or dtype is not None:
+        return None
+    if len(size) == 1 and type(size[0]) is tuple:
+        size = size[0]
+    for extent in size:
+        if type(extent) is not int or extent < 0:
+            return None
+    return size if size else None  # `randn()` (refused) and `randn(())` (a 0-d tensor) take the general path
+
+
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
          device: Any = None, **keywords: Any) -> Tensor:
     """Uniform samples in [0, 1), PyTorch's numbers for the generator's seed (`size=` also accepted)."""
+    shape = _plain_shape(size, keywords, generator, dtype)
+    if shape is not None:
+        values = _random.default_generator.uniform(math.prod(shape), _dtype.DEFAULT_FLOAT)
+        return Tensor._make(values.reshape(shape), requires_grad)
     shape = _random_shape("rand", size, keywords, generator, dtype)
     numpy_dtype = _float_kind(dtype, "check_uniform_bounds")
     return _drawn(resolve(generator).uniform(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
@@ -224,6 +242,10 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requ
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
           device: Any = None, **keywords: Any) -> Tensor:
     """Standard normal samples, PyTorch's numbers for the generator's seed (`size=` also accepted)."""
+    shape = _plain_shape(size, keywords, generator, dtype)
+    if shape is not None:
+        values = _random.default_generator.normal(math.prod(shape), _dtype.DEFAULT_FLOAT)
+        return Tensor._make(values.reshape(shape), requires_grad)
     shape = _random_shape("randn", size, keywords, generator, dtype)
     numpy_dtype = _float_kind(dtype, "normal_kernel_cpu")
     return _drawn(resolve(generator).normal(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)

@@ -21,6 +21,8 @@ from gradstudio.engine import _vecmath
 DEFAULT_SEED = 67280421310721  # what a fresh torch.Generator() starts from
 _N = 624
 _STATE_FORMAT = "<QiiQ624Q3di4xfB3x"  # PyTorch's CPU generator state as a 5056-byte tensor
+_HIGH_BITS, _UNIT = 0x1FFFFF, 2.0 ** -53  # a double uniform: 21 bits of the high word, 32 of the low, scaled
+_TWO_PI = 2.0 * math.pi  # exact (a power-of-two scaling), so `_TWO_PI * u` is `2.0 * math.pi * u`
 
 
 def _twister_key(seed: int) -> np.ndarray:
@@ -136,20 +138,20 @@ class Generator:
         return _vecmath.fma64(np.array(self._normal_pairs(count), np.float64), std, mean).astype(dtype)
 
     def _normal_pairs(self, count: int) -> list[float]:
-        """One at a time in double: a Box-Muller pair gives cos now and caches sin for the next draw."""
+        """One at a time in double: a Box-Muller pair gives cos now and caches sin for the next draw (a draw
+        of a few numbers runs this loop, so it reads each pair's four words straight from one list)."""
         values = []
         if count and self._normal_double is not None:
             values.append(self._normal_double)
             self._normal_double = None
         pairs = (count - len(values) + 1) // 2
-        words = self._bits.random_raw(4 * pairs).tolist() if pairs else []
-        for index in range(0, 4 * pairs, 4):
-            high1, low1, high2, low2 = words[index:index + 4]
-            u1 = (((high1 & 0x1FFFFF) << 32) | low1) * 2.0 ** -53
-            u2 = (((high2 & 0x1FFFFF) << 32) | low2) * 2.0 ** -53
-            radius = math.sqrt(-2.0 * math.log1p(-u2))
-            theta = 2.0 * math.pi * u1
-            values += (radius * math.cos(theta), radius * math.sin(theta))
+        if pairs:
+            log1p, sqrt, cos, sin = math.log1p, math.sqrt, math.cos, math.sin
+            words = iter(self._bits.random_raw(4 * pairs).tolist())
+            for high1, low1, high2, low2 in zip(words, words, words, words):
+                radius = sqrt(-2.0 * log1p(-((((high2 & _HIGH_BITS) << 32) | low2) * _UNIT)))
+                theta = _TWO_PI * ((((high1 & _HIGH_BITS) << 32) | low1) * _UNIT)
+                values += (radius * cos(theta), radius * sin(theta))
         if len(values) > count:
             self._normal_double = values.pop()
         return values
