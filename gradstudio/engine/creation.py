@@ -189,7 +189,7 @@ def _float_kind(dtype: Any, name: str) -> np.dtype:
     numpy_dtype = _float_dtype(dtype)
     if numpy_dtype.kind != "f":
         legacy = _dtype.legacy_type_name(numpy_dtype)[len("torch."):-len("Tensor")]
-        raise RuntimeError(f'"{name}" not implemented for \'{legacy}\'')
+        raise NotImplementedError(f'"{name}" not implemented for \'{legacy}\'')
     return numpy_dtype
 
 
@@ -197,6 +197,8 @@ def _random_shape(name: str, size: tuple, keywords: dict[str, Any], generator: A
     """The sizes of a random draw, and its generator checked as PyTorch does."""
     if generator is not None and not isinstance(generator, Generator):
         raise _arguments.invalid_combination(name, size, {"generator": generator})
+    if dtype is not None and not hasattr(dtype, "numpy_dtype"):  # rand and randn have overloads: no 'dtype' message
+        raise _arguments.invalid_combination(name, size, {**keywords, "dtype": dtype})
     return _shape_argument(name, size, keywords, dtype)
 
 

@@ -21,8 +21,12 @@ from gradstudio.engine import _vecmath
 DEFAULT_SEED = 67280421310721  # what a fresh torch.Generator() starts from
 _N = 624
 _STATE_FORMAT = "<QiiQ624Q3di4xfB3x"  # PyTorch's CPU generator state as a 5056-byte tensor
-_HIGH_BITS, _UNIT = 0x1FFFFF, 2.0 ** -53  # a double uniform: 21 bits of the high word, 32 of the low, scaled
-_TWO_PI = 2.0 * math.pi  # exact (a power-of-two scaling), so `_TWO_PI * u` is `2.0 * math.pi * u`
+# A double uniform u is 53 bits, (high word & _HIGH_BITS) << 32 | low word, times 2**-53. In floats every step
+# is exact (the 53-bit integer is a double, and scaling by a power of two is exact), so `-u` is that integer
+# times _MINUS_UNIT and `2.0 * math.pi * u` is it times _TWO_PI_UNIT, bit for bit.
+_HIGH_BITS, _WORD = 0x1FFFFF, 4294967296.0
+_MINUS_UNIT = -(2.0 ** -53)
+_TWO_PI_UNIT = 2.0 * math.pi * 2.0 ** -53
 
 
 def _twister_key(seed: int) -> np.ndarray:
@@ -138,8 +142,8 @@ class Generator:
         return _vecmath.fma64(np.array(self._normal_pairs(count), np.float64), std, mean).astype(dtype)
 
     def _normal_pairs(self, count: int) -> list[float]:
-        """One at a time in double: a Box-Muller pair gives cos now and caches sin for the next draw (a draw
-        of a few numbers runs this loop, so it reads each pair's four words straight from one list)."""
+        """One at a time in double: a Box-Muller pair gives cos now and caches sin for the next draw. A draw of a
+        few numbers runs this loop: each uniform is made in float arithmetic, exact at every step (see _WORD)."""
         values = []
         if count and self._normal_double is not None:
             values.append(self._normal_double)
@@ -149,8 +153,8 @@ class Generator:
             log1p, sqrt, cos, sin = math.log1p, math.sqrt, math.cos, math.sin
             words = iter(self._bits.random_raw(4 * pairs).tolist())
             for high1, low1, high2, low2 in zip(words, words, words, words):
-                radius = sqrt(-2.0 * log1p(-((((high2 & _HIGH_BITS) << 32) | low2) * _UNIT)))
-                theta = _TWO_PI * ((((high1 & _HIGH_BITS) << 32) | low1) * _UNIT)
+                radius = sqrt(-2.0 * log1p(((high2 & _HIGH_BITS) * _WORD + low2) * _MINUS_UNIT))
+                theta = ((high1 & _HIGH_BITS) * _WORD + low1) * _TWO_PI_UNIT
                 values += (radius * cos(theta), radius * sin(theta))
         if len(values) > count:
             self._normal_double = values.pop()
