@@ -216,11 +216,9 @@ def _shape_argument(name: str, size: tuple, keywords: dict[str, Any], dtype: Any
     return _sizes(name, (keywords["size"],), keyword=True, check=check)
 
 
-def _plain_shape(size: tuple, keywords: dict[str, Any], generator: Any, dtype: Any) -> tuple[int, ...] | None:
-    """The shape of the common random call (non-negative ints, or one tuple of them; no dtype, generator or
-    keyword), decided without the general parsing; None sends any other call through `_random_shape`."""
-    if keywords or generator is not None or dtype is not None:
-        return None
+def _plain_shape(size: tuple) -> tuple[int, ...] | None:
+    """The shape of the common random call's sizes (non-negative ints, or one tuple of them), decided without
+    the general parsing; None sends any other size (and a dtype, generator or keyword) through `_random_shape`."""
     if len(size) == 1 and type(size[0]) is tuple:
         size = size[0]
     for extent in size:
@@ -232,8 +230,7 @@ def _plain_shape(size: tuple, keywords: dict[str, Any], generator: Any, dtype: A
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
          device: Any = None, **keywords: Any) -> Tensor:
     """Uniform samples in [0, 1), PyTorch's numbers for the generator's seed (`size=` also accepted)."""
-    shape = _plain_shape(size, keywords, generator, dtype)
-    if shape is not None:
+    if not keywords and generator is None and dtype is None and (shape := _plain_shape(size)) is not None:
         values = _random.default_generator.uniform(math.prod(shape), _dtype.DEFAULT_FLOAT)
         return Tensor._make(values.reshape(shape), requires_grad)
     shape = _random_shape("rand", size, keywords, generator, dtype)
@@ -244,8 +241,7 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requ
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
           device: Any = None, **keywords: Any) -> Tensor:
     """Standard normal samples, PyTorch's numbers for the generator's seed (`size=` also accepted)."""
-    shape = _plain_shape(size, keywords, generator, dtype)
-    if shape is not None:
+    if not keywords and generator is None and dtype is None and (shape := _plain_shape(size)) is not None:
         values = _random.default_generator.normal(math.prod(shape), _dtype.DEFAULT_FLOAT)
         return Tensor._make(values.reshape(shape), requires_grad)
     shape = _random_shape("randn", size, keywords, generator, dtype)

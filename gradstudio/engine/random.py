@@ -135,11 +135,11 @@ class Generator:
     def normal(self, count: int, dtype: np.dtype, mean: float = 0.0, std: float = 1.0,
                contiguous: bool = True) -> np.ndarray:
         """`count` normal samples as `normal_(mean, std)` draws them for a tensor of this many elements."""
-        if count >= 16 and contiguous:
-            return self._normal_fill(count, np.dtype(dtype), mean, std)
-        if std == 1 and mean == 0:
-            return np.array(self._normal_pairs(count), dtype)
-        return _vecmath.fma64(np.array(self._normal_pairs(count), np.float64), std, mean).astype(dtype)
+        if count < 16 or not contiguous:
+            if std == 1 and mean == 0:
+                return np.array(self._normal_pairs(count), dtype)
+            return _vecmath.fma64(np.array(self._normal_pairs(count), np.float64), std, mean).astype(dtype)
+        return self._normal_fill(count, np.dtype(dtype), mean, std)
 
     def _normal_pairs(self, count: int) -> list[float]:
         """One at a time in double: a Box-Muller pair gives cos now and caches sin for the next draw. A draw of a
