@@ -130,14 +130,16 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None, **keywords: Any) -> Tensor:
     """A tensor of ones (`size=` also accepted)."""
-    array = _empty(_shape_argument("ones", size, keywords, dtype), _float_dtype(dtype))
+    shape = _plain_shape(size) if not keywords and dtype is None else None
+    array = _empty(shape or _shape_argument("ones", size, keywords, dtype), _float_dtype(dtype))
     array.fill(1)  # np.ones's own two steps (empty, then one fill) without its Python-level wrapper
     return _finish(array, None, requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None, **keywords: Any) -> Tensor:
     """A tensor of zeros (`size=` also accepted)."""
-    shape = _shape_argument("zeros", size, keywords, dtype, check=False)
+    shape = (_plain_shape(size) if not keywords and dtype is None else None) or _shape_argument(
+        "zeros", size, keywords, dtype, check=False)
     if any(extent < 0 for extent in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")  # PyTorch's own wording for zeros
     return _finish(np.zeros(shape, _float_dtype(dtype)), None, requires_grad)
@@ -211,7 +213,9 @@ def _shape_argument(name: str, size: tuple, keywords: dict[str, Any], dtype: Any
     if set(keywords) != {"size"} or size:
         if name in _arguments.OVERLOADS:
             raise _arguments.invalid_combination(name, size, keywords)
-        unexpected = next(iter(set(keywords) - {"size"}), "size")
+        unexpected = next(iter(set(keywords) - {"size"}), None)
+        if unexpected is None:  # `size=` as well as positional sizes
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
         raise TypeError(f"{name}() got an unexpected keyword argument '{unexpected}'")
     return _sizes(name, (keywords["size"],), keyword=True, check=check)
 

@@ -151,7 +151,8 @@ class Generator:
         pairs = (count - len(values) + 1) // 2
         if pairs:
             log1p, sqrt, cos, sin = math.log1p, math.sqrt, math.cos, math.sin
-            words = iter(self._bits.random_raw(4 * pairs).tolist())
+            twister = self._twister or self._bits  # (the property only until the first draw made the twister)
+            words = iter(twister.random_raw(4 * pairs).tolist())
             for high1, low1, high2, low2 in zip(words, words, words, words):
                 radius = sqrt(-2.0 * log1p(((high2 & _HIGH_BITS) * _WORD + low2) * _MINUS_UNIT))
                 theta = ((high1 & _HIGH_BITS) * _WORD + low1) * _TWO_PI_UNIT

@@ -1,5 +1,5 @@
-"""The fast paths of `randn`/`rand` (plain sizes, no dtype, generator or keyword) and of `_normal_pairs`: the same
-bytes as PyTorch and as the general path, and PyTorch's errors for anything else."""
+"""The fast paths of `randn`/`rand`/`ones`/`zeros` (plain sizes, no dtype, generator or keyword) and of
+`_normal_pairs`: the same bytes as PyTorch and as the general path, and PyTorch's errors for anything else."""
 
 import math
 
@@ -96,14 +96,14 @@ def outcome(module, name, call):
     return "made", tuple(result.shape)
 
 
-@pytest.mark.parametrize("name", ["randn", "rand"])
+@pytest.mark.parametrize("name", ["randn", "rand", "ones", "zeros"])
 @pytest.mark.parametrize("label, call", BAD_CALLS, ids=[label for label, _ in BAD_CALLS])
 def test_bad_arguments_raise_pytorchs_errors(name, label, call):
     ours, theirs = outcome(engine, name, call), outcome(torch, name, call)
     assert ours == theirs
 
 
-@pytest.mark.parametrize("name", ["randn", "rand"])
+@pytest.mark.parametrize("name", ["randn", "rand", "ones", "zeros"])
 def test_sizes_the_fast_path_leaves_to_the_general_one(name):
     """A 0-d size, list, numpy and __index__ sizes take the general path and still give PyTorch's tensor."""
     calls = [lambda t, f: f(()), lambda t, f: f([2, 3]), lambda t, f: f(np.int64(2), 3), lambda t, f: f(Index(), 1)]
@@ -111,6 +111,18 @@ def test_sizes_the_fast_path_leaves_to_the_general_one(name):
         engine.manual_seed(5)
         torch.manual_seed(5)
         assert raw(call(engine, getattr(engine, name))) == raw(call(torch, getattr(torch, name)))
+
+
+@pytest.mark.parametrize("name", ["ones", "zeros"])
+def test_constant_fast_path_is_pytorchs_and_the_general_paths(name):
+    for shape in SHAPES:
+        for form in (shape, (shape,)):
+            fast = raw(getattr(engine, name)(*form, requires_grad=True))
+            assert fast == raw(getattr(torch, name)(*form, requires_grad=True)), shape
+            assert fast == raw(getattr(engine, name)(*form, dtype=engine.float32)), shape
+            assert fast == raw(getattr(engine, name)(size=shape)), shape
+    made = getattr(engine, name)(2, 3, requires_grad=True)
+    assert made.requires_grad and made.is_leaf and made.grad_fn is None
 
 
 def reference_pairs(words):
