@@ -221,8 +221,9 @@ def _shape_argument(name: str, size: tuple, keywords: dict[str, Any], dtype: Any
 
 
 def _plain_shape(size: tuple) -> tuple[int, ...] | None:
-    """The shape of the common random call's sizes (non-negative ints, or one tuple of them), decided without
-    the general parsing; None sends any other size (and a dtype, generator or keyword) through `_random_shape`."""
+    """The shape of the common call's sizes (non-negative ints, or one tuple of them: `randn(2, 2)`, `ones((3,))`),
+    decided without the general parsing; None sends any other size through it (as the callers send a dtype,
+    generator or keyword), so every refusal keeps PyTorch's message."""
     if len(size) == 1 and type(size[0]) is tuple:
         size = size[0]
     for extent in size:
