@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gradstudio.engine import _arguments, _dtype
+from gradstudio.engine import random as _random
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.random import Generator, resolve
 
@@ -129,14 +130,16 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None, **keywords: Any) -> Tensor:
     """A tensor of ones (`size=` also accepted)."""
-    array = _empty(_shape_argument("ones", size, keywords, dtype), _float_dtype(dtype))
+    shape = _plain_shape(size) if not keywords and dtype is None else None
+    array = _empty(shape or _shape_argument("ones", size, keywords, dtype), _float_dtype(dtype))
     array.fill(1)  # np.ones's own two steps (empty, then one fill) without its Python-level wrapper
     return _finish(array, None, requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None, **keywords: Any) -> Tensor:
     """A tensor of zeros (`size=` also accepted)."""
-    shape = _shape_argument("zeros", size, keywords, dtype, check=False)
+    shape = (_plain_shape(size) if not keywords and dtype is None else None) or _shape_argument(
+        "zeros", size, keywords, dtype, check=False)
     if any(extent < 0 for extent in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")  # PyTorch's own wording for zeros
     return _finish(np.zeros(shape, _float_dtype(dtype)), None, requires_grad)
@@ -188,7 +191,7 @@ def _float_kind(dtype: Any, name: str) -> np.dtype:
     numpy_dtype = _float_dtype(dtype)
     if numpy_dtype.kind != "f":
         legacy = _dtype.legacy_type_name(numpy_dtype)[len("torch."):-len("Tensor")]
-        raise RuntimeError(f'"{name}" not implemented for \'{legacy}\'')
+        raise NotImplementedError(f'"{name}" not implemented for \'{legacy}\'')
     return numpy_dtype
 
 
@@ -196,6 +199,8 @@ def _random_shape(name: str, size: tuple, keywords: dict[str, Any], generator: A
     """The sizes of a random draw, and its generator checked as PyTorch does."""
     if generator is not None and not isinstance(generator, Generator):
         raise _arguments.invalid_combination(name, size, {"generator": generator})
+    if dtype is not None and not hasattr(dtype, "numpy_dtype"):  # rand and randn have overloads: no 'dtype' message
+        raise _arguments.invalid_combination(name, size, {**keywords, "dtype": dtype})
     return _shape_argument(name, size, keywords, dtype)
 
 
@@ -208,14 +213,31 @@ def _shape_argument(name: str, size: tuple, keywords: dict[str, Any], dtype: Any
     if set(keywords) != {"size"} or size:
         if name in _arguments.OVERLOADS:
             raise _arguments.invalid_combination(name, size, keywords)
-        unexpected = next(iter(set(keywords) - {"size"}), "size")
+        unexpected = next(iter(set(keywords) - {"size"}), None)
+        if unexpected is None:  # `size=` as well as positional sizes
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
         raise TypeError(f"{name}() got an unexpected keyword argument '{unexpected}'")
     return _sizes(name, (keywords["size"],), keyword=True, check=check)
+
+
+def _plain_shape(size: tuple) -> tuple[int, ...] | None:
+    """The shape of the common call's sizes (non-negative ints, or one tuple of them: `randn(2, 2)`, `ones((3,))`),
+    decided without the general parsing; None sends any other size through it (as the callers send a dtype,
+    generator or keyword), so every refusal keeps PyTorch's message."""
+    if len(size) == 1 and type(size[0]) is tuple:
+        size = size[0]
+    for extent in size:
+        if type(extent) is not int or extent < 0:
+            return None
+    return size if size else None  # `randn()` (refused) and `randn(())` (a 0-d tensor) take the general path
 
 
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
          device: Any = None, **keywords: Any) -> Tensor:
     """Uniform samples in [0, 1), PyTorch's numbers for the generator's seed (`size=` also accepted)."""
+    if not keywords and generator is None and dtype is None and (shape := _plain_shape(size)) is not None:
+        values = _random.default_generator.uniform(math.prod(shape), _dtype.DEFAULT_FLOAT)
+        return Tensor._make(values.reshape(shape), requires_grad)
     shape = _random_shape("rand", size, keywords, generator, dtype)
     numpy_dtype = _float_kind(dtype, "check_uniform_bounds")
     return _drawn(resolve(generator).uniform(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
@@ -224,6 +246,9 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requ
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
           device: Any = None, **keywords: Any) -> Tensor:
     """Standard normal samples, PyTorch's numbers for the generator's seed (`size=` also accepted)."""
+    if not keywords and generator is None and dtype is None and (shape := _plain_shape(size)) is not None:
+        values = _random.default_generator.normal(math.prod(shape), _dtype.DEFAULT_FLOAT)
+        return Tensor._make(values.reshape(shape), requires_grad)
     shape = _random_shape("randn", size, keywords, generator, dtype)
     numpy_dtype = _float_kind(dtype, "normal_kernel_cpu")
     return _drawn(resolve(generator).normal(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)

@@ -21,6 +21,12 @@ from gradstudio.engine import _vecmath
 DEFAULT_SEED = 67280421310721  # what a fresh torch.Generator() starts from
 _N = 624
 _STATE_FORMAT = "<QiiQ624Q3di4xfB3x"  # PyTorch's CPU generator state as a 5056-byte tensor
+# A double uniform u is 53 bits, (high word & _HIGH_BITS) << 32 | low word, times 2**-53. In floats every step
+# is exact (the 53-bit integer is a double, and scaling by a power of two is exact), so `-u` is that integer
+# times _MINUS_UNIT and `2.0 * math.pi * u` is it times _TWO_PI_UNIT, bit for bit.
+_HIGH_BITS, _WORD = 0x1FFFFF, 4294967296.0
+_MINUS_UNIT = -(2.0 ** -53)
+_TWO_PI_UNIT = 2.0 * math.pi * 2.0 ** -53
 
 
 def _twister_key(seed: int) -> np.ndarray:
@@ -129,27 +135,28 @@ class Generator:
     def normal(self, count: int, dtype: np.dtype, mean: float = 0.0, std: float = 1.0,
                contiguous: bool = True) -> np.ndarray:
         """`count` normal samples as `normal_(mean, std)` draws them for a tensor of this many elements."""
-        if count >= 16 and contiguous:
-            return self._normal_fill(count, np.dtype(dtype), mean, std)
-        if std == 1 and mean == 0:
-            return np.array(self._normal_pairs(count), dtype)
-        return _vecmath.fma64(np.array(self._normal_pairs(count), np.float64), std, mean).astype(dtype)
+        if count < 16 or not contiguous:
+            if std == 1 and mean == 0:
+                return np.array(self._normal_pairs(count), dtype)
+            return _vecmath.fma64(np.array(self._normal_pairs(count), np.float64), std, mean).astype(dtype)
+        return self._normal_fill(count, np.dtype(dtype), mean, std)
 
     def _normal_pairs(self, count: int) -> list[float]:
-        """One at a time in double: a Box-Muller pair gives cos now and caches sin for the next draw."""
+        """One at a time in double: a Box-Muller pair gives cos now and caches sin for the next draw. A draw of a
+        few numbers runs this loop: each uniform is made in float arithmetic, exact at every step (see _WORD)."""
         values = []
         if count and self._normal_double is not None:
             values.append(self._normal_double)
             self._normal_double = None
         pairs = (count - len(values) + 1) // 2
-        words = self._bits.random_raw(4 * pairs).tolist() if pairs else []
-        for index in range(0, 4 * pairs, 4):
-            high1, low1, high2, low2 = words[index:index + 4]
-            u1 = (((high1 & 0x1FFFFF) << 32) | low1) * 2.0 ** -53
-            u2 = (((high2 & 0x1FFFFF) << 32) | low2) * 2.0 ** -53
-            radius = math.sqrt(-2.0 * math.log1p(-u2))
-            theta = 2.0 * math.pi * u1
-            values += (radius * math.cos(theta), radius * math.sin(theta))
+        if pairs:
+            log1p, sqrt, cos, sin = math.log1p, math.sqrt, math.cos, math.sin
+            twister = self._twister or self._bits  # (the property only until the first draw made the twister)
+            words = iter(twister.random_raw(4 * pairs).tolist())
+            for high1, low1, high2, low2 in zip(words, words, words, words):
+                radius = sqrt(-2.0 * log1p(((high2 & _HIGH_BITS) * _WORD + low2) * _MINUS_UNIT))
+                theta = ((high1 & _HIGH_BITS) * _WORD + low1) * _TWO_PI_UNIT
+                values += (radius * cos(theta), radius * sin(theta))
         if len(values) > count:
             self._normal_double = values.pop()
         return values
