@@ -181,7 +181,7 @@ def test_a_file_argument_opens_the_app(monkeypatch):
 
 def test_opening_a_file_builds_no_argument_parser(monkeypatch):
     """`gradstudio` and `gradstudio FILE` go straight to the app; an option or a missing file still meets argparse."""
-    import gradstudio.cli
+    import gradstudio.cli.arguments
     import gradstudio.ui.app
 
     def no_parser():
@@ -189,7 +189,7 @@ def test_opening_a_file_builds_no_argument_parser(monkeypatch):
 
     opened = []
     monkeypatch.setattr(gradstudio.ui.app, "run_app", lambda path=None: opened.append(path) or 0)
-    monkeypatch.setattr(gradstudio.cli, "build_parser", no_parser)
+    monkeypatch.setattr(gradstudio.cli.arguments, "build_parser", no_parser)
     assert main([FORWARD]) == 0 and main([]) == 0 and opened == [FORWARD, None]
     for argv in (["--smoke"], [FORWARD, "--smoke"], ["missing.gsg"]):
         with pytest.raises(AssertionError, match="argument parser"):

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gradstudio import cli
-from gradstudio.cli import main
+from gradstudio.cli import commands, main
 from gradstudio.model.document import Edge, GraphDocument, Node
 from gradstudio.model.edits import AddNode, Connect, SetSetting
 from gradstudio.model.io.fileformat import save
@@ -92,7 +91,7 @@ def test_an_internal_error_is_one_line_exit_3_and_a_report(capsys, monkeypatch, 
     def broken(path, document):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(cli, "check", broken)
+    monkeypatch.setattr(commands, "check", broken)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     status, out, err = run_cli(capsys, "check", FORWARD)
     assert status == 3 and out == ""

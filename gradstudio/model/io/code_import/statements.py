@@ -1,5 +1,6 @@
-"""Python statements as changes to the graph: assignments, `with` grad-mode blocks, `.backward()`,
-`requires_grad_()`, in-place updates, imports of torch, `print` (ignored). Anything else is refused."""
+"""Python statements as changes to the graph: assignments, `with` grad-mode blocks, in-place updates, imports of
+torch, and the dispatch of every statement; `.backward()`, `requires_grad_()` and `print` (checked, then ignored)
+are read by `autograd_statements.py`, which `Translator` extends. Anything else is refused."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from dataclasses import dataclass, field
 
 from gradstudio.model.annotations import FRAME_GRAD_MODES
 from gradstudio.model.catalog import CATALOG
-from gradstudio.model.edits import AddNode, Edit, RemoveNode, SetRetainGrad
+from gradstudio.model.edits import SetRetainGrad
+from gradstudio.model.io.code_import.autograd_statements import AutogradStatements, zeroing
 from gradstudio.model.io.code_import.errors import CodeImportError
 from gradstudio.model.io.code_import.expressions import (
     FORBIDDEN_CALLS,
     INSPECTED,
-    ExpressionBuilder,
     GradOf,
     Operand,
     forbidden,
@@ -52,13 +53,11 @@ class GradBlock:
 
 
 @dataclass
-class Translator(ExpressionBuilder):
+class Translator(AutogradStatements):
     """Reads statements one by one into the scratch document."""
 
     blocks: list[GradBlock] = field(default_factory=list)
     open_blocks: list[int] = field(default_factory=list)  # the `with` blocks being read, outermost first
-    backward_target: str | None = None
-    frozen: dict[str, str] = field(default_factory=dict)  # leaf id -> name, for requires_grad_(False) after use
 
     def run(self, code: str) -> None:
         """Translate a whole piece of code (CodeImportError at the first thing refused)."""
@@ -215,28 +214,6 @@ class Translator(ExpressionBuilder):
                 return
         self.expression(value, "value")
 
-    def check_printed(self, call: ast.Call) -> None:
-        """print(...) is ignored, but what it prints must be names, their .grad/.shape/..., or text."""
-        for argument in [*call.args, *(k.value for k in call.keywords)]:
-            self.check_inspection(argument)
-
-    def check_inspection(self, node: ast.AST) -> None:
-        if isinstance(node, ast.Constant):
-            return
-        if isinstance(node, ast.Name):
-            if not isinstance(self.env.get(node.id), GradOf):
-                self.lookup(node)
-            return
-        if isinstance(node, ast.Attribute) and node.attr in INSPECTED:
-            self.check_inspection(node.value)
-            return
-        if isinstance(node, ast.JoinedStr):
-            for part in node.values:
-                self.check_inspection(part.value if isinstance(part, ast.FormattedValue) else part)
-            return
-        raise refusal(node, "print() may show names, their .grad, .shape or .requires_grad, and text",
-                      "assign it first: y = ...; print(y)")
-
     def method_statement(self, call: ast.Call, function: ast.Attribute) -> bool:
         """`out.backward()`, `x.requires_grad_(False)`, `y.retain_grad()`, `torch.manual_seed(0)`, `x.add_(1)`.
         False if the call is an ordinary expression."""
@@ -281,75 +258,6 @@ class Translator(ExpressionBuilder):
             raise refusal(call, f".{function.attr}() takes one operand here", f"{ast.unparse(function)}(1)")
         return self.in_place(function.value, in_place_operator(function.attr)(), call.args[0], call, method=True)
 
-    def backward(self, owner: ast.Name, call: ast.Call) -> None:
-        """`out.backward()` (and `gradient=`) makes `out` the document's backward target, as the app does."""
-        node_id = self.lookup(owner)
-        allowed = ("gradient", "retain_graph", "create_graph", "inputs")
-        for keyword in call.keywords:
-            if keyword.arg not in allowed[:3]:
-                raise refusal(keyword.value, f"backward's argument {keyword.arg!r} is not supported",
-                              "out.backward() or y.backward(gradient=torch.ones(3))")
-        gradients = call.args[:1] + [k.value for k in call.keywords if k.arg == "gradient"]
-        for gradient in gradients:
-            self.check_gradient(gradient)
-        for leaf_id, name in self.frozen.items():
-            if self.document.reaches(leaf_id, node_id):
-                raise refusal(call, f"{name}.requires_grad_(False) came after {name} was used: this backward would "
-                                    f"leave {name}.grad alone in PyTorch, which the graph cannot show",
-                              f"call {name}.requires_grad_(False) before using {name}")
-        self.backward_target = node_id
-
-    def check_gradient(self, gradient: ast.AST) -> None:
-        """The gradient argument: a name, a literal or a creation call; the app asks for it again on Backward."""
-        if isinstance(gradient, ast.Name):
-            self.lookup(gradient)
-            return
-        if isinstance(gradient, ast.Call) and isinstance(gradient.func, ast.Attribute) and gradient.func.attr in (
-                "ones_like", "zeros_like") and self.module_of(gradient.func.value) == "torch":
-            for argument in gradient.args:
-                self.check_inspection(argument)
-            return
-        scratch = len(self.edits)
-        if not (isinstance(gradient, ast.Call) and isinstance(gradient.func, ast.Attribute)
-                and self.module_of(gradient.func.value) == "torch"):
-            raise refusal(gradient, "the gradient must be a name or a tensor made by torch",
-                          "y.backward(gradient=torch.ones(3))")
-        self.expression(gradient, "gradient")  # checked like any creation call, then dropped
-        undo = self.edits[scratch:]
-        del self.edits[scratch:]
-        for edit in reversed(undo):
-            self.forget(edit)
-
-    def forget(self, edit: Edit) -> None:
-        """Take back a node a checked-only expression made in the scratch document (its edges go with it)."""
-        if isinstance(edit, AddNode):
-            RemoveNode(edit.node.id).apply(self.document)
-            self.created.remove(edit.node.id)
-
-    def requires_grad(self, owner: ast.Name, flag: object, at: ast.AST) -> None:
-        """`x.requires_grad_(flag)`: the leaf's flag if nothing used it yet; after use, `False` gives later code
-        a detached copy (what PyTorch's later ops see); other cases are refused with the reason."""
-        if not isinstance(flag, bool):
-            raise refusal(at, "requires_grad_ takes True or False", f"{owner.id}.requires_grad_(False)")
-        node_id = self.lookup(owner)
-        node = self.document.nodes[node_id]
-        if node.kind != "tensor":
-            raise refusal(at, f"you can only change requires_grad flags of leaf variables ({owner.id} is computed "
-                              "by an op)", f"{owner.id}_detached = {owner.id}.detach()")
-        if not self.document.edges_from(node_id) or node.attributes["requires_grad"] == flag:
-            self.set_attribute(node_id, "requires_grad", flag, at)
-            return
-        if flag:
-            raise refusal(at, f"{owner.id} was used before requires_grad_(True): the ops above would not be "
-                              "tracked in PyTorch, but a graph has one flag per leaf",
-                          f"create {owner.id} with requires_grad=True")
-        copy = self.add_node(FORMS.methods["detach"].kind, owner.id, {}, at)
-        self.feed(node_id, copy, "input", owner.id, at)
-        self.frozen[node_id] = owner.id
-        for name, bound in list(self.env.items()):
-            if bound == node_id:
-                self.env[name] = copy
-
     # ----- grad-mode blocks -------------------------------------------------------------------------------------
 
     def with_block(self, node: ast.With) -> None:
@@ -382,12 +290,6 @@ def in_place_operator(method: str) -> type[ast.operator] | None:
     if form is None or form.spec.modifies is None:
         return None
     return next((op for op, kind in FORMS.binary.items() if f"{kind}_" == form.kind), None)
-
-
-def zeroing(at: ast.AST) -> CodeImportError:
-    """The refusal of `x.grad.zero_()` / `x.grad = None`: gradients are Backward's, not the graph's."""
-    return refusal(at, "gradients are not part of the graph: Backward fills them and Zero Grad clears them",
-                   "Graph > Zero Grad in the app (or leave the line out)")
 
 
 def check_tricks(tree: ast.AST) -> None:
