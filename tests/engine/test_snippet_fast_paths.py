@@ -504,3 +504,32 @@ def test_later_backwards_add_into_the_stolen_grad_in_place() -> None:
             ((x + 2) * 3).mean().backward()
         seen[framework] = (x.grad is first, x.grad.tolist(), x.grad._version)
     assert seen[torch] == seen[real_torch]
+
+
+# ----- accepting_aliases: the plain `x.mean()` call skips the argument repacking, every spelling as torch's ---
+
+SPELLINGS = {
+    "method_plain": lambda t, x: x.mean(),
+    "method_dim": lambda t, x: x.mean(1),
+    "method_axis": lambda t, x: x.mean(axis=1),
+    "method_keepdims": lambda t, x: x.sum(axis=0, keepdims=True),
+    "function_plain": lambda t, x: t.mean(x),
+    "function_input": lambda t, x: t.mean(input=x),
+    "function_input_dim": lambda t, x: t.mean(input=x, dim=0),
+    "function_other": lambda t, x: t.mul(input=x, other=x),
+    "method_other": lambda t, x: x.mul(other=x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPELLINGS))
+def test_every_spelling_of_an_aliased_call_gives_torchs_bytes(name: str) -> None:
+    call = SPELLINGS[name]
+    values = np.array([[0.5, -1.5, 2.0], [1.0, 3.25, -0.75]], np.float32)
+    ours, theirs = call(torch, torch.tensor(values)), call(real_torch, real_torch.tensor(values))
+    assert ours.shape == tuple(theirs.shape) and ours.numpy().tobytes() == theirs.numpy().tobytes()
+
+
+@pytest.mark.parametrize("framework", [torch, real_torch], ids=["engine", "torch"])
+def test_an_aliased_call_without_a_tensor_is_refused(framework) -> None:
+    with pytest.raises(TypeError):
+        framework.mean()
