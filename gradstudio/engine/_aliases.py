@@ -7,15 +7,18 @@ from collections.abc import Callable
 from typing import Any
 
 _RENAMED = {"axis": "dim", "keepdims": "keepdim"}
+_MISSING = object()  # no first positional argument (`torch.mean(input=x)`)
 
 
 def accepting_aliases(function: Callable[..., Any], *, second: str | None = None) -> Callable[..., Any]:
     """`function` also called with NumPy's names, `input=` (and `second=` such as `other=`) as keywords."""
 
     @functools.wraps(function)
-    def aliased(*args: Any, **kwargs: Any) -> Any:
-        if not kwargs and len(args) == 1:  # the common `x.mean()`: a plain call, not an unpacking one
-            return function(args[0])
+    def aliased(first: Any = _MISSING, /, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs and first is not _MISSING:  # the common `x.mean()`: a plain call
+            return function(first)
+        if first is not _MISSING:
+            args = (first, *args)
         if kwargs:
             for numpy_name, torch_name in _RENAMED.items():
                 if numpy_name in kwargs:

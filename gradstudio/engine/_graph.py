@@ -304,6 +304,39 @@ class AccumulateGrad(Node):
     def apply(self, grad: Tensor) -> tuple[()]:
         return ()
 
+    def _keep(self) -> None:
+        """Let the leaf hold this node strongly from now on: what was attached to it (hooks, metadata) stays
+        with the leaf after the graph that used it is freed."""
+        self.variable._accumulator = self
+
+    def register_tensor_hook(self, hook: Callable, output_nr: int = 0) -> RemovableHandle:
+        self._keep()
+        return super().register_tensor_hook(hook, output_nr)
+
+    def register_prehook(self, hook: Callable) -> RemovableHandle:
+        self._keep()
+        return super().register_prehook(hook)
+
+    def register_hook(self, hook: Callable) -> RemovableHandle:
+        self._keep()
+        return super().register_hook(hook)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Node.metadata; the leaf keeps the node once its metadata is read (see `_keep`)."""
+        self._keep()
+        return Node.metadata.fget(self)
+
+    @property
+    def _retained(self) -> list[weakref.ref] | None:
+        return self._retained_refs
+
+    @_retained.setter
+    def _retained(self, refs: list[weakref.ref] | None) -> None:
+        self._keep()
+        self._retained_refs = refs
+        self._hooked = True
+
 
 def record_outputs(node: Node, outputs: Sequence[Tensor]) -> None:
     """Make `node` the one grad_fn of several outputs (split, unbind): it learns each output's number, and its
@@ -342,6 +375,7 @@ def register_post_accumulate_grad_hook(tensor: Tensor, hook: Callable) -> Remova
     node = gradient_edge(tensor)
     if node is None:
         return RemovableHandle([hook], hook)
+    node._keep()
     if node._post_accumulate_hooks is None:
         node._post_accumulate_hooks = []
     node._post_accumulate_hooks.append(hook)
@@ -355,10 +389,19 @@ def gradient_edge(tensor: Tensor) -> Node | None:
     if tensor.grad_fn is not None:
         return tensor.grad_fn
     node = tensor._accumulator
+    if type(node) is _WEAK:  # (see below)
+        node = node()
     if node is None:
         if not tensor._accumulates:  # a view made without recording: it requires grad, yet its gradient is dropped
             return None
-        node = tensor._accumulator = _new(AccumulateGrad)  # AccumulateGrad(tensor), inlined: every new leaf's
-        node._sequence_nr = next_sequence_nr()  # first use makes one
+        node = _new(AccumulateGrad)  # AccumulateGrad(tensor), inlined: every new leaf's first use makes one
+        node._sequence_nr = next_sequence_nr()
         node.variable = tensor
+        # held weakly, as PyTorch's leaf holds its grad accumulator: the graph keeps the node alive, and the
+        # leaf and the node make no reference cycle for the cyclic collector to free; a node that gets hooks
+        # or metadata is then held strongly (`AccumulateGrad._keep`), so they stay with the leaf
+        tensor._accumulator = _WEAK(node)
     return node
+
+
+_WEAK = weakref.ref

@@ -8,7 +8,10 @@ chain of them makes no tensor between its steps; a gradient becomes a tensor whe
 from __future__ import annotations
 
 import heapq
+import sys
 from typing import Any
+
+import numpy as np
 
 from gradstudio.engine import grad_mode
 from gradstudio.engine._backward import (
@@ -25,6 +28,7 @@ from gradstudio.engine._tensor import Tensor
 
 _make = Tensor._make
 _GRAD_OFF = grad_mode.GRAD_OFF
+_NDARRAY = np.ndarray
 
 
 def _summed(pending: Any, grad: Any) -> Any:
@@ -41,6 +45,24 @@ def _tensor(grad: Any) -> Any:
     """A gradient as a tensor: a bare array from an unrecorded rule wrapped (None, and the list of slots a node
     with several outputs gets, stay as they are)."""
     return grad if grad is None or isinstance(grad, (Tensor, list)) else _make(grad)
+
+
+def _stolen(leaf: Tensor, data: Any) -> bool:
+    """AccumulateGrad's steal (see `_backward._stealable`) for a bare array from an unrecorded rule, with no
+    tensor made first: when the leaf has no `.grad` yet and nothing else holds the array (a plain, contiguous,
+    writeable one of the leaf's dtype, owning its memory), the leaf's `.grad` wraps it. False, changing
+    nothing, when the general path must run."""
+    if leaf._grad is not None or data.base is not None:
+        return False
+    flags = data.flags  # read once: each `.flags` builds an object
+    if not (flags.c_contiguous and flags.writeable):
+        return False
+    del flags  # it holds the array, which the count below must not see
+    dtype = data.dtype
+    if not (dtype is leaf._data.dtype or dtype == leaf._data.dtype) or sys.getrefcount(data) > 3:
+        return False  # (the 3: run_from's `grad`, the parameter `data`, getrefcount's argument)
+    leaf._grad = _make(data)
+    return True
 
 
 def as_tensors(grads: tuple) -> tuple:
@@ -76,28 +98,32 @@ def run_from(root: Node, grad: Any, retain_graph: bool) -> None:
             if grad is None:  # no gradient reached it: its children still count the edge
                 grads: Any = (None,) * len(node._edges)
             elif node._hooked or node._is_sink:
-                if type(grad) is not Tensor:
-                    grad = _tensor(grad)
-                if node._hooked:
-                    grad = run_prehooks(node, grad)
-                    off = False
-                if node._is_sink:  # the sink's steps inline: a helper's frame would hold `grad` once more
+                if (type(grad) is _NDARRAY and not node._hooked and node._post_accumulate_hooks is None
+                        and _stolen(node.variable, grad)):  # (not hooked: it is the sink)
                     grads = ()
-                    _accumulate(node.variable, grad, False, True)
-                    if node._post_accumulate_hooks:
-                        off = False
-                        for hook in list(node._post_accumulate_hooks):
-                            hook(node.variable)
-                    if node._hooked and node._post_hooks:
-                        run_post_hooks(node, (), grad)
                 else:
-                    grads = node.apply(grad)
-                    if node._post_hooks:
-                        grads = run_post_hooks(node, grads, grad)
-                    if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
-                        node.release_saved()
-                    if ANOMALY.enabled and ANOMALY.check_nan:
-                        _check_nan(node, grads)
+                    if type(grad) is not Tensor:
+                        grad = _tensor(grad)
+                    if node._hooked:
+                        grad = run_prehooks(node, grad)
+                        off = False
+                    if node._is_sink:  # the sink's steps inline: a helper's frame would hold `grad` once more
+                        grads = ()
+                        _accumulate(node.variable, grad, False, True)
+                        if node._post_accumulate_hooks:
+                            off = False
+                            for hook in list(node._post_accumulate_hooks):
+                                hook(node.variable)
+                        if node._hooked and node._post_hooks:
+                            run_post_hooks(node, (), grad)
+                    else:
+                        grads = node.apply(grad)
+                        if node._post_hooks:
+                            grads = run_post_hooks(node, grads, grad)
+                        if release:  # as PyTorch's engine: right after the node ran, before its outputs move on
+                            node.release_saved()
+                        if ANOMALY.enabled and ANOMALY.check_nan:
+                            _check_nan(node, grads)
             else:  # a plain node: its rule alone
                 rule = node.unrecorded
                 grads = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch as real_torch
 
 import gradstudio.engine as torch
 from gradstudio.engine.ops import pointwise, reduction
@@ -450,3 +451,85 @@ def test_the_number_product_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatc
     assert (x * x).grad_fn.name() == "MulBackward0"
     with pytest.raises(AssertionError):
         x * torch.ones(3, dtype=torch.float64)
+
+
+# ----- run_from's sink for a bare array: the leaf's first .grad wraps the array itself ----------------------
+
+def _grads_and_torch(build, shapes) -> list[tuple]:
+    """Each leaf's .grad bytes from the engine and from torch, after `build(*leaves).backward()`."""
+    pairs = []
+    for framework in (torch, real_torch):
+        leaves = [framework.linspace(-1.0, 2.0, int(np.prod(shape))).reshape(shape).requires_grad_()
+                  for shape in shapes]
+        build(*leaves).backward()
+        pairs.append([leaf.grad.detach().numpy().tobytes() for leaf in leaves])
+    return pairs
+
+
+@pytest.mark.parametrize("build, shapes", [
+    (lambda x: ((x + 2) * (x + 2) * 3).mean(), [(3,)]),
+    (lambda a: (a * 3).mean(), [(2, 2)]),
+    (lambda a, b: (a * b).mean(), [(2, 3), (2, 3)]),
+    (lambda a, b: (a + b).mean(), [(4,), (4,)]),
+])
+def test_a_bare_array_stored_as_a_leafs_grad_has_torchs_bytes(build, shapes) -> None:
+    engine, expected = _grads_and_torch(build, shapes)
+    assert engine == expected
+
+
+def test_a_bare_array_reaching_a_leaf_is_stored_as_it_is() -> None:
+    x = torch.ones(3, requires_grad=True)
+    ((x + 2) * (x + 2) * 3).mean().backward()
+    assert x.grad._data.flags.owndata and x.grad._data.flags.writeable and x.grad.grad_fn is None
+
+
+def test_one_array_for_two_leaves_is_not_shared_by_their_grads() -> None:
+    """AddBackward hands both leaves one gradient: the first to take it copies it, as torch's steal declines."""
+    grads = {}
+    for framework in (torch, real_torch):
+        a, b = (framework.ones(2, requires_grad=True) for _ in range(2))
+        (a + b).sum().backward()
+        a.grad.add_(1)
+        grads[framework] = (a.grad.tolist(), b.grad.tolist())
+    assert grads[torch] == grads[real_torch] == ([2.0, 2.0], [1.0, 1.0])
+
+
+def test_later_backwards_add_into_the_stolen_grad_in_place() -> None:
+    seen = {}
+    for framework in (torch, real_torch):
+        x = framework.ones(3, requires_grad=True)
+        ((x + 2) * 3).mean().backward()
+        first = x.grad
+        for _ in range(2):
+            ((x + 2) * 3).mean().backward()
+        seen[framework] = (x.grad is first, x.grad.tolist(), x.grad._version)
+    assert seen[torch] == seen[real_torch]
+
+
+# ----- accepting_aliases: the plain `x.mean()` call skips the argument repacking, every spelling as torch's ---
+
+SPELLINGS = {
+    "method_plain": lambda t, x: x.mean(),
+    "method_dim": lambda t, x: x.mean(1),
+    "method_axis": lambda t, x: x.mean(axis=1),
+    "method_keepdims": lambda t, x: x.sum(axis=0, keepdims=True),
+    "function_plain": lambda t, x: t.mean(x),
+    "function_input": lambda t, x: t.mean(input=x),
+    "function_input_dim": lambda t, x: t.mean(input=x, dim=0),
+    "function_other": lambda t, x: t.mul(input=x, other=x),
+    "method_other": lambda t, x: x.mul(other=x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPELLINGS))
+def test_every_spelling_of_an_aliased_call_gives_torchs_bytes(name: str) -> None:
+    call = SPELLINGS[name]
+    values = np.array([[0.5, -1.5, 2.0], [1.0, 3.25, -0.75]], np.float32)
+    ours, theirs = call(torch, torch.tensor(values)), call(real_torch, real_torch.tensor(values))
+    assert ours.shape == tuple(theirs.shape) and ours.numpy().tobytes() == theirs.numpy().tobytes()
+
+
+@pytest.mark.parametrize("framework", [torch, real_torch], ids=["engine", "torch"])
+def test_an_aliased_call_without_a_tensor_is_refused(framework) -> None:
+    with pytest.raises(TypeError):
+        framework.mean()
