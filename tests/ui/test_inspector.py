@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from panel_helpers import click_node, node_id, open_example, settle
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox, QTableWidget
 from ui_helpers import add_node
 
@@ -258,3 +258,18 @@ def test_a_computing_error_is_explained_in_plain_words(window: MainWindow, qtbot
     window.undo_stack.undo()
     settle()
     assert window.inspector.status.isHidden()
+
+
+@pytest.mark.parametrize("texts", [["-1"], ["2, a", "-1"]], ids=["first", "longer"])
+def test_a_refusal_is_shown_whole_when_the_inspector_scrolls(window: MainWindow, qtbot: Any, texts: list[str]) -> None:
+    """On a small screen the inspector's form is taller than its dock and scrolls: a refusal that wraps onto more
+    lines than the one before it still gets the height it needs (it was cut to the old height, lines clipped)."""
+    window.resize(QSize(1280, 600))
+    open_example(window, "notes_forward_backward")
+    click_node(qtbot, window, "x")
+    assert window.inspector.scroll.verticalScrollBar().maximum() > 0  # the form overflows the dock
+    for text in texts:
+        type_into(qtbot, window, "shape", text)
+    error = window.inspector.fields["shape"].error
+    assert error.isVisible() and error.heightForWidth(error.width()) > 2 * error.fontMetrics().height()
+    assert error.height() >= error.heightForWidth(error.width())

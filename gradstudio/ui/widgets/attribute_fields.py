@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -84,6 +84,19 @@ class Field(QWidget):
         self.editor.setProperty("invalid", problem is not None)
         self.editor.setStyleSheet(self._invalid_style() if problem is not None else "")
         self.editor.setAccessibleDescription(problem or "")
+        self._fit_error()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A new width wraps the refusal onto another number of lines."""
+        super().resizeEvent(event)
+        self._fit_error()
+
+    def _fit_error(self) -> None:
+        """Reserve the lines the wrapped refusal takes at the field's width: the inspector's form and scroll area
+        keep a word-wrapped label's earlier height, which cut a longer refusal off."""
+        self.error.setMinimumHeight(0)  # a label's height for width is at least its minimum height
+        if not self.error.isHidden():
+            self.error.setMinimumHeight(self.error.heightForWidth(self.width()))
 
     def _invalid_style(self) -> str:
         kind = type(self.editor).__name__
