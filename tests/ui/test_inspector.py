@@ -95,7 +95,8 @@ def test_typed_shape_changes_the_model_re_evaluates_and_undoes_exactly(window: M
 
 @pytest.mark.parametrize(("key", "text", "reason"), [
     ("shape", "2, a", "shape must be a list of integers, got '2, a'"),
-    ("shape", "-2", "shape extents must be non-negative (or -1 to infer), got [-2]"),
+    ("shape", "-2", "shape extents must be at least 0, got [-2]"),  # not "(or -1 to infer)": a leaf infers none
+    ("shape", "-1", "shape extents must be at least 0, got [-1]"),
     ("shape", "100000, 100000", "has more than 10,000,000 elements, the limit for one tensor"),
     ("name", "y", "the name 'y' is already used"),
     ("name", "2x", "'2x' is not a valid variable name"),
@@ -260,7 +261,7 @@ def test_a_computing_error_is_explained_in_plain_words(window: MainWindow, qtbot
     assert window.inspector.status.isHidden()
 
 
-@pytest.mark.parametrize("texts", [["-1"], ["2, a", "-1"]], ids=["first", "longer"])
+@pytest.mark.parametrize("texts", [["100000, 100000"], ["2, a", "100000, 100000"]], ids=["first", "longer"])
 def test_a_refusal_is_shown_whole_when_the_inspector_scrolls(window: MainWindow, qtbot: Any, texts: list[str]) -> None:
     """On a small screen the inspector's form is taller than its dock and scrolls: a refusal that wraps onto more
     lines than the one before it still gets the height it needs (it was cut to the old height, lines clipped)."""
