@@ -274,3 +274,26 @@ def test_a_refusal_is_shown_whole_when_the_inspector_scrolls(window: MainWindow,
     error = window.inspector.fields["shape"].error
     assert error.isVisible() and error.heightForWidth(error.width()) > 2 * error.fontMetrics().height()
     assert error.height() >= error.heightForWidth(error.width())
+
+
+@pytest.mark.parametrize("enter", [True, False], ids=["refused", "typed"])
+def test_escape_in_a_text_field_gives_back_the_models_value(window: MainWindow, qtbot: Any, enter: bool) -> None:
+    """Escape in a field holding refused input (red, the reason underneath) or typing not yet entered shows the
+    model's value again; the document never changed, and a second Escape has nothing to drop."""
+    open_example(window, "notes_forward_backward")
+    click_node(qtbot, window, "x")
+    before = window.document.snapshot()
+    field = window.inspector.fields["name"]
+    line = field.editor
+    line.setFocus()
+    line.selectAll()
+    qtbot.keyClicks(line, "2x")
+    if enter:
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+        settle()
+        assert field.refused
+    qtbot.keyClick(line, Qt.Key.Key_Escape)
+    settle()
+    assert line.text() == "x" and not field.refused and not field.error.isVisible()
+    assert line.styleSheet() == "" and not field.has_pending_input()
+    assert window.document.snapshot() == before and window.undo_stack.count() == 0

@@ -66,10 +66,14 @@ class Field(QWidget):
         if self.refused and value == self.model_value:
             return
         self.model_value = value
+        self.revert()
+
+    def revert(self) -> None:
+        """Show the model's value again, dropping what was typed or refused."""
         self.show_error(None)
         self.editor.blockSignals(True)
         try:
-            self.display(value)
+            self.display(self.model_value)
         finally:
             self.editor.blockSignals(False)
 
@@ -123,6 +127,15 @@ class TextField(Field):
         self.spec = spec
         self.editor.setPlaceholderText(placeholder)
         self.editor.editingFinished.connect(self._finish)
+        self.editor.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Escape drops the typing or the refused input (a learner's way out of a red field)."""
+        if (watched is self.editor and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Escape and (self.refused or self.has_pending_input())):
+            self.revert()
+            return True
+        return super().eventFilter(watched, event)
 
     def display(self, value: Any) -> None:
         self.editor.setText(self.text_of(value))
