@@ -26,7 +26,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_MAX_THREADS", 
 import numpy as np  # noqa: E402 - after pinning the threads
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gradstudio.engine import _adam, _aligned  # noqa: E402
+from gradstudio.engine import _adam, _aligned, _fused_loader  # noqa: E402
 
 SIZE = 784 * 256
 Update = Callable[[list[np.ndarray], tuple], None]  # (param, grad, exp_avg, exp_avg_sq), Adam's factors
@@ -74,7 +74,7 @@ def numexpr_update() -> Update | None:
 def numba_update() -> Update | None:
     """The engine's compiled loop (`_fused.adam`, what `optim.Adam` runs for a large parameter), or None without
     numba."""
-    loops = _adam.fused_loops()
+    loops = _fused_loader.fused_loops()
     if loops is None:
         return None
     return lambda arrays, constants: loops.adam(*(a.reshape(-1) for a in (arrays[0], arrays[1], arrays[2], arrays[3],

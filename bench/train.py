@@ -53,7 +53,7 @@ import numpy as np  # noqa: E402 - after pinning the threads
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import gradstudio.engine as engine  # noqa: E402
-from gradstudio.engine import _adam  # noqa: E402
+from gradstudio.engine import _fused_loader  # noqa: E402
 
 TARGETS = {"xor": 0.6, "mlp": 0.9}
 Step = Callable[[], None]
@@ -185,9 +185,9 @@ def main() -> int:
         version = None
     rounds, seconds = (3, 0.2) if ARGS.quick else (ARGS.rounds, 0.5)
     if ARGS.adam == "numpy":
-        _adam._loops = None  # what the loader answers without numba
+        _fused_loader._loops = None  # what the loader answers without numba
         print("engine's optimisers: numpy's passes for every parameter")
-    elif _adam.fused_loops() is None:  # loaded here, not in a timed block
+    elif _fused_loader.fused_loops() is None:  # loaded here, not in a timed block
         print("engine's optimisers: numpy's passes (numba is not installed)")
     if ARGS.sections:
         print(f"threads {ARGS.threads}; numpy {np.__version__}; torch {version or 'not installed'}; one mlp step")

@@ -13,49 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.engine import _aligned
+from gradstudio.engine import _aligned, _fused_loader
 from gradstudio.engine._tensor import Tensor
 
 CHUNK = 65536  # elements per piece of a large parameter's update (256 KB of float32, two pieces fit in L2)
-SMALL = 16384  # parameters up to this size share one flat update; larger ones take the compiled loop if it loads
-FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-_UNLOADED: Any = object()
-_loops: Any = _UNLOADED  # the `_fused` module once loaded, None without numba
-
-
-def fused_loops() -> Any:
-    """The `_fused` module (numba's compiled Adam and SGD loops), or None when numba cannot be imported.
-    Imported on the first step of a large parameter, never at `import gradstudio.engine` (numba takes a few
-    tenths of a second)."""
-    global _loops
-    if _loops is _UNLOADED:
-        try:
-            from gradstudio.engine import _fused
-        except ImportError:  # not installed (the PyInstaller bundle leaves numba out): the numpy passes serve
-            _fused = None
-        _loops = _fused
-    return _loops
-
-
-def fusable(param: np.ndarray, grad: np.ndarray, state: list[np.ndarray]) -> bool:
-    """Whether a compiled loop may update `param`: large (below SMALL a loop saves a few microseconds, never
-    worth loading numba for), float32 or float64, its gradient of that dtype, `param` and its state arrays
-    C-contiguous in it (the loops take them flat). Whether numba loads is `fused_loops`'s answer."""
-    dtype = param.dtype
-    if param.size <= SMALL or dtype not in FUSED_DTYPES or grad.dtype != dtype:
-        return False
-    return param.flags.c_contiguous and all(array.flags.c_contiguous and array.dtype == dtype for array in state)
 
 
 def fused(param: np.ndarray, grad: np.ndarray, moments: list[np.ndarray | None], factors: tuple) -> bool:
     """Adam's update of a large parameter in one compiled pass, as `update` computes it; False (nothing done)
-    when `fusable` says no or numba is not there."""
+    when `_fused_loader.fusable` says no or numba is not there."""
     exp_avg, exp_avg_sq, max_exp_avg_sq = moments
     state = [exp_avg, exp_avg_sq] + ([] if max_exp_avg_sq is None else [max_exp_avg_sq])
-    if not fusable(param, grad, state):
+    if not _fused_loader.fusable(param, grad, state):
         return False
-    loops = fused_loops()
+    loops = _fused_loader.fused_loops()
     if loops is None:
         return False
     flat = [array.reshape(-1) for array in state]  # views: every one is C-contiguous

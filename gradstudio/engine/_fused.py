@@ -1,5 +1,5 @@
 """Adam's and SGD's updates of a large parameter as compiled loops (numba); imported only through
-`_adam.fused_loops`.
+`_fused_loader.fused_loops`.
 
 numpy's passes (`_adam.update`) read and write every element thirteen times (SGD with momentum's five or six);
 these loops do each element's arithmetic once, in the same float operations and order, so they give the same

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.engine import _adam, _aligned
+from gradstudio.engine import _adam, _aligned, _fused_loader
 from gradstudio.engine._optimizer import Optimizer, bump, check_non_negative, check_unsupported, required  # noqa: F401 - torch.optim.optimizer.required, here as it always was
 from gradstudio.engine._tensor import Tensor
 
@@ -55,12 +55,13 @@ class SGD(Optimizer):
 
     def _fused_update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> bool:
         """The update `_update`'s numpy lines make (momentum buffer included), in one compiled pass over a large
-        parameter (`_fused.sgd_loop`); False, nothing done, when `_adam.fusable` says no or numba is not there."""
+        parameter (`_fused.sgd_loop`); False, nothing done, when `_fused_loader.fusable` says no or numba is not
+        there."""
         momentum = group["momentum"]
         buffer = self.state[param].get("momentum_buffer") if momentum != 0 else None  # no state without momentum
-        if not _adam.fusable(param._data, grad, [] if buffer is None else [buffer._data]):
+        if not _fused_loader.fusable(param._data, grad, [] if buffer is None else [buffer._data]):
             return False
-        loops = _adam.fused_loops()
+        loops = _fused_loader.fused_loops()
         if loops is None:
             return False
         first = momentum != 0 and buffer is None
@@ -121,11 +122,11 @@ class Adam(Optimizer):
 
     def _update(self, group: dict[str, Any]) -> None:
         params = [param for param in group["params"] if param._grad is not None]
-        small = [param for param in params if param._data.size <= _adam.SMALL]
+        small = [param for param in params if param._data.size <= _fused_loader.SMALL]
         states = [self.state[param] for param in small]
         flat = self._flat_moments(group, small, states) if len(small) > 1 else None
         for param in params:
-            if flat is None or param._data.size > _adam.SMALL:
+            if flat is None or param._data.size > _fused_loader.SMALL:
                 self._update_param(param, group)
         if flat is not None:
             self._update_flat(flat, states, group)

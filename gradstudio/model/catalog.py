@@ -104,7 +104,8 @@ _register(OpSpec(
     "tensor", "Tensor", "Tensors", (), lambda i, a: make_leaf(a), "{leaf_call}",
     "A leaf tensor: shape, dtype, initialiser and requires_grad.",
     (
-        _leaf_attr("shape", "shape", (3,), "extent of each dimension", validate=element_count),
+        # minimum 0: a leaf infers no extent, so the shape kind's "(or -1 to infer)" must not be offered
+        _leaf_attr("shape", "shape", (3,), "extent of each dimension", minimum=0, validate=element_count),
         _leaf_attr("dtype", "choice", "float32", choices=DTYPES),
         _leaf_attr("init", "choice", "ones", "how the values are made", choices=INITIALISERS),
         _leaf_attr("fill", "float", 0.0, "value for init=full"),

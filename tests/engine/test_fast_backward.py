@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gradstudio.engine as torch
-from gradstudio.engine import _adam, grad_mode
+from gradstudio.engine import _adam, _fused_loader, grad_mode
 
 CASES = {
     "mul": lambda a, b: a * b,
@@ -220,7 +220,7 @@ def test_a_gradient_someone_holds_is_copied_before_it_becomes_grad() -> None:
 def _small_adam_history(monkeypatch: pytest.MonkeyPatch, flat: bool, name: str, options: dict,
                         skip_grad_at: int | None = None, reload_at: int | None = None) -> list[list[np.ndarray]]:
     """Parameters after each of 6 steps of a small network's optimiser, with or without the flat update."""
-    monkeypatch.setattr(_adam, "SMALL", 16384 if flat else 0)
+    monkeypatch.setattr(_fused_loader, "SMALL", 16384 if flat else 0)
     rng = np.random.default_rng(9)
     params = [torch.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
               for shape in ((2, 4), (4,), (4, 1), (1,))]

@@ -19,17 +19,17 @@ import numpy as np
 import pytest
 
 import gradstudio.engine as torch
-from gradstudio.engine import _adam
+from gradstudio.engine import _adam, _fused_loader
 
 ROOT = Path(__file__).resolve().parents[2]
-LARGE = (160, 125)  # 20,000 elements: above _adam.SMALL, so the compiled loop's
+LARGE = (160, 125)  # 20,000 elements: above _fused_loader.SMALL, so the compiled loop's
 STATE_KEYS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "momentum_buffer")
 
 
 @pytest.fixture
 def kernel_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The sizes of the parameters the compiled loops updated (Adam's and SGD's), while the test runs."""
-    loops, calls = _adam.fused_loops(), []
+    loops, calls = _fused_loader.fused_loops(), []
     assert loops is not None, "numba (a dependency) is not importable"
 
     def counted(loop: Callable[..., None]) -> Callable[..., None]:
@@ -38,7 +38,7 @@ def kernel_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             loop(*arguments)
         return run
 
-    monkeypatch.setattr(_adam, "_loops", SimpleNamespace(adam=counted(loops.adam), sgd=counted(loops.sgd)))
+    monkeypatch.setattr(_fused_loader, "_loops", SimpleNamespace(adam=counted(loops.adam), sgd=counted(loops.sgd)))
     return calls
 
 
@@ -47,7 +47,7 @@ def numpy_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "numba", None)
     monkeypatch.delitem(sys.modules, "gradstudio.engine._fused", raising=False)
     monkeypatch.delattr(torch, "_fused", raising=False)  # the package's name for it, once imported
-    monkeypatch.setattr(_adam, "_loops", _adam._UNLOADED)
+    monkeypatch.setattr(_fused_loader, "_loops", _fused_loader._UNLOADED)
 
 
 def train(make: Callable[[list[torch.Tensor]], Any], initial: list[np.ndarray], steps: int,
@@ -100,7 +100,7 @@ def test_the_compiled_loop_gives_the_numpy_passes_bytes(monkeypatch: pytest.Monk
     a 3-D one, one past CHUNK) and a small one: after every step the parameters and every state array hold the
     bytes the numpy passes give."""
     rng = np.random.default_rng(1)
-    shapes = [LARGE, (_adam.SMALL + 1,), (9, 41, 47), (3 * _adam.CHUNK + 5,), (7,)]
+    shapes = [LARGE, (_fused_loader.SMALL + 1,), (9, 41, 47), (3 * _adam.CHUNK + 5,), (7,)]
     initial = [rng.standard_normal(shape).astype(dtype) for shape in shapes]
 
     def make(params: list[torch.Tensor]) -> Any:
@@ -117,11 +117,52 @@ def test_the_compiled_loop_gives_the_numpy_passes_bytes(monkeypatch: pytest.Monk
 
 def test_a_small_parameter_alone_stays_on_the_numpy_passes(kernel_calls: list[int]) -> None:
     """A parameter of SMALL elements (its own group) is not worth the loop's loading; one above it takes it."""
-    small, large = (torch.zeros(_adam.SMALL, requires_grad=True), torch.zeros(_adam.SMALL + 1, requires_grad=True))
+    size = _fused_loader.SMALL
+    small, large = torch.zeros(size, requires_grad=True), torch.zeros(size + 1, requires_grad=True)
     optimizer = torch.optim.Adam([{"params": [small]}, {"params": [large]}])
-    small.grad, large.grad = torch.ones(_adam.SMALL), torch.ones(_adam.SMALL + 1)
+    small.grad, large.grad = torch.ones(size), torch.ones(size + 1)
     optimizer.step()
-    assert kernel_calls == [_adam.SMALL + 1]
+    assert kernel_calls == [size + 1]
+
+
+# In a fresh process: steps of parameters of SMALL elements (Adam's flat group and one alone, AdamW, SGD with and
+# without momentum), then one of SMALL + 1; whether numba was imported after each.
+STEP_SIZES = """
+import json, sys
+import gradstudio.engine as torch
+from gradstudio.engine import _fused_loader
+
+def step(optimizer, params):
+    for param in params:
+        param.grad = torch.ones(param.shape)
+    optimizer.step()
+
+def loaded():
+    return [name in sys.modules for name in ("numba", "gradstudio.engine._fused")]
+
+size = _fused_loader.SMALL
+seen = {"import": loaded()}
+pair = [torch.zeros(size, requires_grad=True), torch.zeros(3, requires_grad=True)]
+step(torch.optim.Adam(pair), pair)
+alone = [torch.zeros(size, requires_grad=True)]
+step(torch.optim.Adam([{"params": alone}, {"params": [torch.zeros(2, requires_grad=True)]}]), alone)
+for make in (torch.optim.AdamW, lambda p: torch.optim.SGD(p, lr=0.1), lambda p: torch.optim.SGD(p, momentum=0.9)):
+    step(make(alone), alone)
+seen["small"] = loaded()
+large = [torch.zeros(size + 1, requires_grad=True)]
+step(torch.optim.SGD(large, momentum=0.9), large)
+seen["large"] = loaded()
+print(json.dumps(seen))
+"""
+
+
+def test_numba_is_imported_only_by_a_step_of_a_parameter_above_small() -> None:
+    """`import gradstudio.engine` and every optimiser's steps of parameters of SMALL elements leave numba and the
+    loops unimported (a few tenths of a second a small network never needs to pay); one of SMALL + 1 loads them."""
+    done = subprocess.run([sys.executable, "-c", STEP_SIZES], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=True)
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"import": [False, False], "small": [False, False], "large": [True, True]}
 
 
 def test_strided_parameters_and_gradients(monkeypatch: pytest.MonkeyPatch, kernel_calls: list[int]) -> None:
@@ -157,7 +198,7 @@ def test_without_numba_adam_takes_the_numpy_passes(monkeypatch: pytest.MonkeyPat
     param = torch.ones(LARGE, requires_grad=True)
     param.grad = torch.ones(LARGE)
     torch.optim.Adam([param], lr=0.5).step()
-    assert _adam._loops is None and "gradstudio.engine._fused" not in sys.modules
+    assert _fused_loader._loops is None and "gradstudio.engine._fused" not in sys.modules
     np.testing.assert_allclose(param.detach().numpy(), 0.5, rtol=1e-6)
 
 

@@ -262,7 +262,7 @@ def test_set_attribute_stores_the_normalised_value_and_undoes(kind: str, name: s
         ("tensor", "init", "normal", "init must be one of"),
         ("tensor", "shape", "3", "shape must be a list of integers, got '3'"),
         ("tensor", "shape", [2.0], "shape must be a list of integers, got [2.0]"),
-        ("tensor", "shape", [3, -2], "shape extents must be non-negative (or -1 to infer), got [3, -2]"),
+        ("tensor", "shape", [3, -2], "shape extents must be at least 0, got [3, -2]"),
         ("permute", "dims", [1.0, 0], "dims must be a list of integers"),
         ("tensor", "values", ["a"], "values must be numbers, got ['a']"),
         ("cat", "count", 0, "count must be between 1 and 64, got 0"),

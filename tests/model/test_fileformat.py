@@ -95,7 +95,7 @@ BAD_FILES = {
                             "annotations"),
     # tensors
     "bad shape": (changed((("nodes", 0, "attributes", "shape"), [2, -1])),
-                  "nodes[0].attributes.shape: shape must be a list of non-negative integers, got [2, -1]"),
+                  "nodes[0].attributes.shape: shape extents must be at least 0, got [2, -1]"),
     "shape as text": (changed((("nodes", 0, "attributes", "shape"), "2x2")),
                       "nodes[0].attributes.shape: shape must be a list of integers, got '2x2'"),
     "bad dtype": (changed((("nodes", 0, "attributes", "dtype"), "float16")),

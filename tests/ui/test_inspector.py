@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from panel_helpers import click_node, node_id, open_example, settle
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox, QTableWidget
 from ui_helpers import add_node
 
@@ -95,7 +95,8 @@ def test_typed_shape_changes_the_model_re_evaluates_and_undoes_exactly(window: M
 
 @pytest.mark.parametrize(("key", "text", "reason"), [
     ("shape", "2, a", "shape must be a list of integers, got '2, a'"),
-    ("shape", "-2", "shape extents must be non-negative (or -1 to infer), got [-2]"),
+    ("shape", "-2", "shape extents must be at least 0, got [-2]"),  # not "(or -1 to infer)": a leaf infers none
+    ("shape", "-1", "shape extents must be at least 0, got [-1]"),
     ("shape", "100000, 100000", "has more than 10,000,000 elements, the limit for one tensor"),
     ("name", "y", "the name 'y' is already used"),
     ("name", "2x", "'2x' is not a valid variable name"),
@@ -258,3 +259,41 @@ def test_a_computing_error_is_explained_in_plain_words(window: MainWindow, qtbot
     window.undo_stack.undo()
     settle()
     assert window.inspector.status.isHidden()
+
+
+@pytest.mark.parametrize("texts", [["100000, 100000"], ["2, a", "100000, 100000"]], ids=["first", "longer"])
+def test_a_refusal_is_shown_whole_when_the_inspector_scrolls(window: MainWindow, qtbot: Any, texts: list[str]) -> None:
+    """On a small screen the inspector's form is taller than its dock and scrolls: a refusal that wraps onto more
+    lines than the one before it still gets the height it needs (it was cut to the old height, lines clipped)."""
+    window.resize(QSize(1280, 600))
+    open_example(window, "notes_forward_backward")
+    click_node(qtbot, window, "x")
+    assert window.inspector.scroll.verticalScrollBar().maximum() > 0  # the form overflows the dock
+    for text in texts:
+        type_into(qtbot, window, "shape", text)
+    error = window.inspector.fields["shape"].error
+    assert error.isVisible() and error.heightForWidth(error.width()) > 2 * error.fontMetrics().height()
+    assert error.height() >= error.heightForWidth(error.width())
+
+
+@pytest.mark.parametrize("enter", [True, False], ids=["refused", "typed"])
+def test_escape_in_a_text_field_gives_back_the_models_value(window: MainWindow, qtbot: Any, enter: bool) -> None:
+    """Escape in a field holding refused input (red, the reason underneath) or typing not yet entered shows the
+    model's value again; the document never changed, and a second Escape has nothing to drop."""
+    open_example(window, "notes_forward_backward")
+    click_node(qtbot, window, "x")
+    before = window.document.snapshot()
+    field = window.inspector.fields["name"]
+    line = field.editor
+    line.setFocus()
+    line.selectAll()
+    qtbot.keyClicks(line, "2x")
+    if enter:
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+        settle()
+        assert field.refused
+    qtbot.keyClick(line, Qt.Key.Key_Escape)
+    settle()
+    assert line.text() == "x" and not field.refused and not field.error.isVisible()
+    assert line.styleSheet() == "" and not field.has_pending_input()
+    assert window.document.snapshot() == before and window.undo_stack.count() == 0

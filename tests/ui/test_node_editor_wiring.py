@@ -93,7 +93,8 @@ def test_a_wire_dragged_from_an_input_quick_adds_its_source(window: MainWindow, 
 
 @pytest.mark.parametrize("typed, kind", [("+", "add"), ("plus", "add"), ("times", "mul"), ("*", "mul"),
                                          ("@", "matmul"), ("matmul", "matmul"), ("relu", "relu"),
-                                         ("mean", "mean"), ("-", "sub"), ("transpose", "transpose")])
+                                         ("mean", "mean"), ("-", "sub"), ("transpose", "transpose"),
+                                         ("ones", "tensor"), ("randn", "tensor")])
 def test_quick_add_understands_what_people_type(window: MainWindow, qtbot: Any, typed: str, kind: str) -> None:
     qtbot.keyClick(window.view, Qt.Key.Key_Tab)
     qtbot.keyClicks(window.view.search.line, typed)
@@ -236,3 +237,18 @@ def test_quick_add_names_the_node_as_code_is_written(chain: MainWindow, qtbot: A
         node = chain.document.nodes[node_id]
         assert node.kind == kind
         assert node.name == expected if expected else node.name not in ("y", "")
+
+
+def test_the_notes_creation_calls_find_the_tensor_node(window: MainWindow, qtbot: Any) -> None:
+    """A learner types what the notes write: `x = ones` in quick-add makes their x (a Tensor named x, whose
+    defaults are ones(3)), and `randn` in the palette's filter leaves the Tensor op to drag."""
+    qtbot.keyClick(window.view, Qt.Key.Key_Tab)
+    qtbot.keyClicks(window.view.search.line, "x = ones")
+    qtbot.keyClick(window.view.search.line, Qt.Key.Key_Return)
+    [node] = window.document.nodes.values()
+    assert (node.kind, node.name, node.attributes["init"], node.attributes["shape"]) == ("tensor", "x", "ones", (3,))
+    qtbot.keyClicks(window.palette.filter, "randn")
+    tree = window.palette.tree
+    shown = [tree.topLevelItem(i).child(j).text(0) for i in range(tree.topLevelItemCount())
+             for j in range(tree.topLevelItem(i).childCount()) if not tree.topLevelItem(i).child(j).isHidden()]
+    assert shown == ["Tensor"]

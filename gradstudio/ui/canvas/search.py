@@ -57,7 +57,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "gt": (">",),
     "lt": ("<",),
     "index": ("[]", "slice", "subscript"),
-    "tensor": ("leaf", "input", "variable", "parameter", "weight"),
+    # and the creation calls the notes make a leaf with (`torch.ones(3, requires_grad=True)`, `torch.randn(2, 2)`)
+    "tensor": ("leaf", "input", "variable", "parameter", "weight", "ones", "zeros", "rand", "randn"),
     "scalar": ("constant", "number"),
     "cat": ("concat", "join"),
     "mse_loss": ("mse", "mean squared error", "l2 loss"),

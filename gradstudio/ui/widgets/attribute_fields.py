@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -66,10 +66,14 @@ class Field(QWidget):
         if self.refused and value == self.model_value:
             return
         self.model_value = value
+        self.revert()
+
+    def revert(self) -> None:
+        """Show the model's value again, dropping what was typed or refused."""
         self.show_error(None)
         self.editor.blockSignals(True)
         try:
-            self.display(value)
+            self.display(self.model_value)
         finally:
             self.editor.blockSignals(False)
 
@@ -84,6 +88,19 @@ class Field(QWidget):
         self.editor.setProperty("invalid", problem is not None)
         self.editor.setStyleSheet(self._invalid_style() if problem is not None else "")
         self.editor.setAccessibleDescription(problem or "")
+        self._fit_error()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A new width wraps the refusal onto another number of lines."""
+        super().resizeEvent(event)
+        self._fit_error()
+
+    def _fit_error(self) -> None:
+        """Reserve the lines the wrapped refusal takes at the field's width: the inspector's form and scroll area
+        keep a word-wrapped label's earlier height, which cut a longer refusal off."""
+        self.error.setMinimumHeight(0)  # a label's height for width is at least its minimum height
+        if not self.error.isHidden():
+            self.error.setMinimumHeight(self.error.heightForWidth(self.width()))
 
     def _invalid_style(self) -> str:
         kind = type(self.editor).__name__
@@ -110,6 +127,15 @@ class TextField(Field):
         self.spec = spec
         self.editor.setPlaceholderText(placeholder)
         self.editor.editingFinished.connect(self._finish)
+        self.editor.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Escape drops the typing or the refused input (a learner's way out of a red field)."""
+        if (watched is self.editor and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Escape and (self.refused or self.has_pending_input())):
+            self.revert()
+            return True
+        return super().eventFilter(watched, event)
 
     def display(self, value: Any) -> None:
         self.editor.setText(self.text_of(value))
