@@ -114,9 +114,11 @@ def test_unchecking_requires_grad_keeps_x_grad_and_undo_restores_it(notes: MainW
     # torch: x.requires_grad_(False) leaves x.grad as it was
     assert model.grad(x) is before and before.tolist() == [6.0, 6.0, 6.0]
     assert canvas_grad(notes, "x") == panel_grad(notes) == [6.0, 6.0, 6.0]
+    assert notes.values_panel.value_view.text.toPlainText() == "tensor([1., 1., 1.])"  # the same tensor, redrawn
     qtbot.keyClick(notes.view, Qt.Key.Key_Z, CTRL)
     settle()
     assert notes.document.nodes[x].attributes["requires_grad"] is True and model.tracked(x)
+    assert notes.values_panel.value_view.text.toPlainText() == "tensor([1., 1., 1.], requires_grad=True)"
     assert model.grad(x) is before and before.tolist() == [6.0, 6.0, 6.0]
     click_node(qtbot, notes, "out")
     click_toolbar(qtbot, notes, notes.actions.actionBackward)  # and the next pass adds to it, as in a session
