@@ -144,6 +144,7 @@ def test_a_bad_file_exits_2_with_one_line(capsys, tmp_path, command):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("not json", "not valid JSON: Expecting value (line 1, column 1)"),
+    ("", "the file is empty"),
     ('{"format": "gradstudio-graph", "version": 9, "nodes": []}',
      "version: format version 9 was written by a newer GradStudio; this one reads versions 1 to 5"),
 ])

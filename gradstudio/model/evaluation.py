@@ -15,9 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 import gradstudio.engine as engine
+from gradstudio.engine.autograd.graph import gradient_node
 from gradstudio.model.backward_flow import BackwardResult, BackwardStep, FlowRecorder
 from gradstudio.model.collector import collection_paused
-from gradstudio.model.document import GraphDocument
+from gradstudio.model.document import GraphDocument, Node
 from gradstudio.model.grad_regions import mode_context, node_modes, region_of
 from gradstudio.model.limits import max_elements
 from gradstudio.model.node_runner import NodeResult, NodeRunner, NodeValue
@@ -78,8 +79,12 @@ class Evaluator:
             self._runner.replan(payload.target)
             self._dirty |= self.document.descendants([payload.target])
         elif event == "attribute_changed":
-            self._runner.replan(payload[0].id)
-            self._dirty |= self.document.descendants([payload[0].id])
+            node = payload[0]
+            self._runner.replan(node.id)
+            downstream = self.document.descendants([node.id])
+            if self._requires_grad_in_place(node, payload[1]):
+                downstream.discard(node.id)
+            self._dirty |= downstream
         elif event == "settings_changed" and payload == "grad_mode":
             # leaves are made the same way in either mode; keeping them keeps their .grad, as in a session
             self._dirty |= {node_id for node_id, node in self.document.nodes.items() if node.input_ports()}
@@ -88,6 +93,23 @@ class Evaluator:
             (event, payload) == ("settings_changed", "backward_target"))
         if not keeps_backward and not event.startswith("annotation_"):
             self.last_backward = None
+
+    def _requires_grad_in_place(self, node: Node, attribute: str) -> bool:
+        """`x.requires_grad_(flag)` on a leaf's own tensor, as PyTorch does it: the tensor keeps its `.grad`, so an
+        undo gives back exactly what was there. False when the leaf must be made afresh instead (not computed yet,
+        about to be recomputed anyway, or refusing the flag, as an integer or inference tensor does)."""
+        if attribute != "requires_grad" or node.input_ports() or node.id in self._dirty:
+            return False
+        result = self.results.get(node.id)
+        tensor = result.tensor if result is not None else None
+        if tensor is None or not tensor.is_leaf:
+            return False
+        try:
+            tensor.requires_grad_(bool(node.attributes["requires_grad"]))
+        except RuntimeError:
+            return False
+        self.results[node.id] = result._replace(entry=gradient_node(tensor))  # a new result: views repaint the face
+        return True
 
     def _mode_at(self, node_id: str) -> str | None:
         region = region_of(self.document, node_id)

@@ -3,6 +3,8 @@
 Which edges carried a gradient and how much, which nodes show the gradient that
 flowed through them and which a real `.grad`, where tracking stops (inputs of the
 path that take no gradient), what stays bright, and the node of the current step.
+A `.grad` an earlier Backward left (kept through edits and passes that missed it,
+as PyTorch keeps it) is shown too, marked as earlier: `gradients.py` decides which.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ from typing import Any
 
 import gradstudio.engine as engine
 from gradstudio.model.evaluation import BackwardResult, Evaluator
+from gradstudio.model.gradients import kept_grads
 
 EdgeKey = tuple[str, str]
 
 
 @dataclass
 class FlowView:
-    """One frame of the backward display."""
+    """One frame of the backward display (with no pass shown, `target` None and only the kept `.grad`s)."""
 
-    target: str
+    target: str | None
     edge_grads: dict[EdgeKey, Any] = field(default_factory=dict)
     node_flows: dict[str, Any] = field(default_factory=dict)
     grads: dict[str, Any] = field(default_factory=dict)
+    earlier: dict[str, str] = field(default_factory=dict)  # nodes in `grads` whose .grad an earlier Backward left,
+    # with the note saying so
     stopped: set[EdgeKey] = field(default_factory=set)
     involved: set[str] = field(default_factory=set)
     current: str | None = None
@@ -48,11 +53,27 @@ def flow_view(evaluator: Evaluator, result: BackwardResult, step: int | None = N
     for node_id, grad in result.node_grads.items():
         if reached is None or node_id in reached or node_id == result.target:
             _place_node(evaluator, view, node_id, grad)
+    _place_earlier(evaluator, view, set(result.node_grads))
     view.involved = set(result.node_grads) | {s.owner for s in result.steps if s.owner} | {result.target}
     view.stopped = {key for key, edge in document.edges.items()
                     if (reached is None or edge.target in reached) and edge.target in view.involved
                     and key not in result.edge_grads and not _tracked(evaluator, edge.source)}
     return view
+
+
+def kept_view(evaluator: Evaluator) -> FlowView:
+    """What the canvas shows with no pass displayed: every `.grad` still kept (from a Backward before an edit)."""
+    view = FlowView(None)
+    _place_earlier(evaluator, view, set())
+    return view
+
+
+def _place_earlier(evaluator: Evaluator, view: FlowView, passed: set[str]) -> None:
+    """Show the `.grad` of every node outside `passed` (the nodes the shown pass reached) that keeps one."""
+    for node_id, shown in kept_grads(evaluator).items():
+        if node_id not in passed:
+            view.grads[node_id] = shown.value
+            view.earlier[node_id] = shown.note
 
 
 def _reached(result: BackwardResult, step: int | None) -> set[str] | None:

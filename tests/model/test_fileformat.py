@@ -34,6 +34,10 @@ def test_the_base_file_is_valid():
 
 BAD_FILES = {
     # not a graph file at all
+    "empty": ("", "the file is empty"),
+    "empty bytes": (b"", "the file is empty"),
+    "only a byte-order mark": ("\ufeff", "the file is empty"),
+    "only white space": ("  \n\n", "the file is empty (only spaces and line breaks)"),
     "not JSON": ("{", "not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)"),
     "truncated JSON": ('{"format": "gradstudio-graph", "version"',
                        "not valid JSON: Expecting ':' delimiter (line 1, column 41)"),

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from graph_builders import add, add_notes_chain
 
+from gradstudio.model import gradients
 from gradstudio.model.document import GraphDocument, Node
 from gradstudio.model.edits import AddNode, MoveNode, SetAttribute, SetRetainGrad, SetSetting
 from gradstudio.model.io.fileformat import load
@@ -112,6 +113,72 @@ def test_grad_never_warns_on_a_non_leaf(workspace: GraphWorkspace) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert workspace.grad("y") is None and workspace.grad("two") is None and workspace.grad("gone") is None
+
+
+def test_a_grad_kept_through_an_edit_is_shown_as_an_earlier_backwards(workspace: GraphWorkspace) -> None:
+    workspace.backward()
+    assert not workspace.shown_gradient("x").earlier
+    workspace.document.apply(SetAttribute("three", "value", 4))
+    shown = workspace.shown_gradient("x")
+    assert (shown.kind, shown.title, shown.earlier) == ("grad", "x.grad", True)
+    assert values(shown.value) == [6.0, 6.0, 6.0] and shown.value is workspace.grad("x")
+    assert shown.note == "From a Backward before the last edit: PyTorch keeps x.grad until Zero Grad; the next " \
+                         "Backward adds to it."
+    assert workspace.shown_gradient("yy").value is None  # what flowed through a non-leaf went with the pass
+    workspace.backward()
+    assert not workspace.shown_gradient("x").earlier and values(workspace.grad("x")) == [14.0, 14.0, 14.0]
+
+
+def test_a_grad_the_last_backward_did_not_reach_says_so() -> None:
+    workspace = GraphWorkspace(holders_document())
+    add(workspace.document, "g", "sum", "w")
+    workspace.backward("f")
+    workspace.backward("g")
+    shown = workspace.shown_gradient("a")
+    assert shown.earlier and values(shown.value) == [3.0, 4.0]
+    assert shown.note == "From an earlier Backward (the last one did not reach a): PyTorch keeps it until Zero Grad."
+    retained = workspace.shown_gradient("d")
+    assert retained.kind == "retained" and retained.earlier
+    assert retained.note.startswith("d.retain_grad() keeps it on this non-leaf. From an earlier Backward")
+    assert not workspace.shown_gradient("w").earlier
+
+
+def test_kept_grads_are_every_grad_shown_except_what_an_edit_recomputes() -> None:
+    workspace = GraphWorkspace(holders_document())
+    workspace.backward("f")
+    assert set(gradients.kept_grads(workspace.evaluator)) == {"a", "b", "d"}
+    workspace.document.apply(SetAttribute("a", "values", (5.0, 6.0)))  # a (and d below it) are made afresh
+    kept = gradients.kept_grads(workspace.evaluator)  # without evaluating: the dirty ones are already left out
+    assert set(kept) == {"b"} and kept["b"] == workspace.shown_gradient("b")
+    assert set(gradients.kept_grads(workspace.evaluator)) == {"b"}
+
+
+def test_requires_grad_off_keeps_the_grad_as_requires_grad_false_does_and_undo_restores_it(
+        workspace: GraphWorkspace) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: differential check skipped")
+    x = torch.ones(3, requires_grad=True)
+    ((x + 2) * (x + 2) * 3).mean().backward()
+    x.requires_grad_(False)
+    workspace.backward()
+    workspace.backward()
+    grad = workspace.grad("x")
+    undo = workspace.document.apply(SetAttribute("x", "requires_grad", False))
+    assert not workspace.tracked("x") and not workspace.tracked("out")
+    assert workspace.grad("x") is grad and values(grad) == [12.0, 12.0, 12.0]
+    assert workspace.shown_gradient("x").value is grad and x.grad is not None  # PyTorch keeps it too
+    assert dict(workspace.passes) == {"x": 2}
+    workspace.document.apply(undo)
+    assert workspace.tracked("x") and workspace.tracked("out")
+    assert workspace.grad("x") is grad and values(grad) == [12.0, 12.0, 12.0] and dict(workspace.passes) == {"x": 2}
+    workspace.backward()
+    assert values(workspace.grad("x")) == [18.0, 18.0, 18.0]
+
+
+def test_requires_grad_on_an_integer_leaf_is_refused_as_before(workspace: GraphWorkspace) -> None:
+    add(workspace.document, "n", "tensor", shape=(2,), dtype="int64", requires_grad=False)
+    assert workspace.result("n").ok
+    workspace.document.apply(SetAttribute("n", "requires_grad", True))
+    assert workspace.result("n").error == "only Tensors of floating point dtype can require gradients"
 
 
 # ----- pass counts -------------------------------------------------------------------------------------------------

@@ -168,12 +168,15 @@ def test_edits_clear_the_display_but_moves_do_not(notes: MainWindow, qtbot: Any)
     notes.editor.move({node_id(notes, "x"): ((0.0, 0.0), (10.0, 20.0))})
     assert notes.scene.highlight.lit_edges()
     notes.editor.apply(SetAttribute(node_id(notes, "three"), "value", 4), "three = 4")
-    assert notes.scene.highlight.lit_edges() == set() and badge(notes, "x", "grad") is None
+    assert notes.scene.highlight.lit_edges() == set() and badge(notes, "y", "flow") is None
     assert all(edge.flow_pen is None and edge.opacity() == 1.0 for edge in notes.scene.edges.values())
     assert all(node.opacity() == 1.0 for node in notes.scene.nodes.values())
-    # .grad itself survives edits elsewhere (a session's leaf keeps it) and accumulates on the next press
+    # .grad itself survives edits elsewhere (a session's leaf keeps it), marked as an earlier Backward's,
+    # and accumulates on the next press
+    kept = badge(notes, "x", "grad")
+    assert kept.text == "[6, 6, 6]" and kept.earlier and "before the last edit" in kept.toolTip()
     press_backward(qtbot, notes)
-    assert badge(notes, "x", "grad").text == "[14, 14, 14]"
+    assert badge(notes, "x", "grad").text == "[14, 14, 14]" and not badge(notes, "x", "grad").earlier
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from panel_helpers import open_example
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
@@ -15,6 +16,7 @@ from gradstudio.model.document import Edge
 from gradstudio.model.edits import Connect, Disconnect
 from gradstudio.model.io.fileformat import to_data
 from gradstudio.model.io.fileschema import CURRENT_VERSION
+from gradstudio.ui.canvas.node_face import fitted_autograd, fitted_summary
 from gradstudio.ui.edit.clipboard import FRAGMENT_MIME
 from gradstudio.ui.main_window import MainWindow
 
@@ -350,7 +352,7 @@ def test_double_click_on_empty_canvas_opens_quick_add_there(chain: MainWindow, q
 def test_node_faces_show_name_op_shape_and_values(chain: MainWindow) -> None:
     chain.workspace.refresh()
     preview = chain.scene.nodes["z"].preview()
-    assert (preview.summary, preview.values) == ("[3]  float32", "[9, 9, 9]")
+    assert (preview.summary, preview.values) == ("[3] float32", "[9, 9, 9]")
     assert "grad_fn=<MulBackward0>" in preview.tooltip
     assert chain.scene.nodes["two"].preview().summary == "Python int"
 
@@ -393,3 +395,16 @@ def test_an_unwired_node_waits_instead_of_failing(window: MainWindow) -> None:
     preview = window.scene.nodes[node_id].preview()
     assert (preview.summary, preview.values, preview.is_error) == ("needs input", "input", False)
 
+
+
+@pytest.mark.parametrize("example", ["notes_forward_backward", "notes_randn_mean", "xor_mlp"])
+def test_node_faces_show_shape_and_dtype_whole_beside_the_grad_fn(window: MainWindow, example: str) -> None:
+    # `[2, 2]  float32` beside MulBackward0 and `scalar  float32` beside MeanBackward0 were cut to `float…`
+    open_example(window, example)
+    for item in window.scene.nodes.values():
+        preview = item.preview()
+        autograd = fitted_autograd(preview.autograd, preview.summary)
+        assert fitted_summary(preview.summary, autograd) == preview.summary, item.node.name
+        assert autograd[:3] == preview.autograd[:3]  # a grad_fn cut for room still names its op
+    target = window.scene.nodes[window.document.settings.backward_target].preview()
+    assert target.summary == "[] float32"  # a 0-d tensor, as torch.Size([]) and the wires say

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from panel_helpers import click_node, node_id, open_example, settle
 from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox, QTableWidget
 from ui_helpers import add_node
 
@@ -297,3 +298,18 @@ def test_escape_in_a_text_field_gives_back_the_models_value(window: MainWindow, 
     assert line.text() == "x" and not field.refused and not field.error.isVisible()
     assert line.styleSheet() == "" and not field.has_pending_input()
     assert window.document.snapshot() == before and window.undo_stack.count() == 0
+
+
+@pytest.mark.parametrize("theme", ["Light", "Dark"])
+def test_the_values_table_of_a_four_element_tensor_fits_without_scrolling(window: MainWindow, qtbot: Any,
+                                                                           theme: str) -> None:
+    window.resize(1366, 768)  # the small screen where the last column was cut off
+    window.findChild(QAction, f"actionTheme{theme}").trigger()
+    window.commands.add_at_centre("tensor")
+    settle()
+    type_into(qtbot, window, "shape", "4")
+    table = window.inspector.fields["values"].editor
+    settle()
+    columns = sum(table.columnWidth(column) for column in range(4))
+    assert table.columnCount() == 4 and columns <= table.viewport().width()
+    assert table.horizontalScrollBar().maximum() == 0

@@ -106,10 +106,14 @@ def check_agreement(window: MainWindow) -> None:
     for node_id, item in scene.nodes.items():
         assert item.result is results.get(node_id), f"face of {node_id} shows a stale result"
         badges = badges_of(item)
-        expected_grad = flow.grads.get(node_id) if flow is not None else None
-        assert same(badges["grad"].value if "grad" in badges else None, expected_grad), node_id
-        if flow is not None and flow.step is None and node_id in flow.grads:
-            assert same(flow.grads[node_id], model.grad(node_id)), f".grad badge of {node_id} is stale"
+        shown_grad = badges["grad"].value if "grad" in badges else None
+        if flow is not None and flow.step is not None:  # stepping replays the pass: a .grad shows when reached
+            assert same(shown_grad, flow.grads.get(node_id)), node_id
+        else:  # the canvas badges every .grad the model shows, whether a pass is displayed or not
+            shown = model.shown_gradient(node_id)
+            expected = shown.value if shown.kind in ("grad", "retained") else None
+            assert same(shown_grad, expected), f".grad badge of {node_id} disagrees with the model"
+            assert ("grad" in badges and badges["grad"].earlier != "") == (expected is not None and shown.earlier)
     selected = workspace.selection
     assert selected == scene.selected_node_ids()
     node = workspace.document.nodes[selected[0]] if len(selected) == 1 else None

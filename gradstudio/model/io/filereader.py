@@ -45,6 +45,8 @@ NODE_ID = ITEM_ID  # the one id rule, the document's
 
 def read_document(text: str, base: Path | None = None) -> GraphDocument:
     """The document a file's decoded text describes (sibling data files read from `base`); GraphFileError."""
+    if not text.strip():  # JSON would say "Expecting value (line 1, column 1)" of a file with nothing in it
+        raise GraphFileError("", "the file is empty" if not text else "the file is empty (only spaces and line breaks)")
     return _build(upgrade(parse_json(text)), base)
 
 

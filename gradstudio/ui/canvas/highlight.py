@@ -36,6 +36,7 @@ MIN_WIDTH, MAX_WIDTH = 2.5, 8.0
 DIM_EDGE, DIM_NODE = 0.18, 0.38
 BADGE_HEIGHT = 19.0
 GRAD_FILL = QColor("#c41e3a")
+EARLIER_FILL = QColor("#fbe3e7")  # a .grad an earlier Backward left: the same red, outlined on a pale tab
 FLOW_INK = QColor("#b35a00")
 RING = QColor("#1e88e5")
 
@@ -87,28 +88,32 @@ def stopped_pen() -> QPen:
 
 
 class GradBadge(QGraphicsItem):
-    """A tab under a node: `.grad` (solid: what PyTorch stores) or the gradient that flowed (dashed: not stored)."""
+    """A tab under a node: `.grad` (solid: what PyTorch stores; pale when an earlier Backward left it) or the
+    gradient that flowed (dashed: not stored)."""
 
     def __init__(self, kind: str, label: str, value: object, parent: NodeItem, tip_now: bool = True,
-                 hidden: bool = False) -> None:
+                 hidden: bool = False, earlier: str = "") -> None:
         super().__init__(parent)
         self.kind = kind
         self.label = label
         self.value = value
         self.hidden = hidden
+        self.earlier = earlier  # why this .grad is not the last Backward's ("" when it is)
         self._shown: tuple | None = None  # what the face shows: label and the first values (text made when drawn)
         self._text: str | None = None
         self._tipped = False
         self._top: float | None = None
         self.setAcceptHoverEvents(True)
-        self.show_value(label, value, tip_now, hidden)
+        self.show_value(label, value, tip_now, hidden, earlier)
 
-    def show_value(self, label: str, value: object, tip_now: bool = True, hidden: bool = False) -> None:
+    def show_value(self, label: str, value: object, tip_now: bool = True, hidden: bool = False,
+                   earlier: str = "") -> None:
         """Show another gradient in this badge (a scrub frame reuses the badges of the last); a lesson's hidden
-        gradient shows only `?`, and keeps no value to leak. Repainted only when its label or first values
-        changed; their text is written when it is drawn (most badges of a large graph are off screen)."""
-        self.label, self.value, self.hidden = label, None if hidden else value, hidden
-        shown = (label, HIDDEN if hidden else shown_key(value))
+        gradient shows only `?`, and keeps no value to leak. Repainted only when its label, first values or
+        earlier mark changed; their text is written when it is drawn (most badges of a large graph are off
+        screen)."""
+        self.label, self.value, self.hidden, self.earlier = label, None if hidden else value, hidden, earlier
+        shown = (label, HIDDEN if hidden else shown_key(value), bool(earlier))
         if shown != self._shown:
             self._shown, self._text = shown, None
             self.update()
@@ -135,9 +140,9 @@ class GradBadge(QGraphicsItem):
     def write_tip(self) -> None:
         """The tool tip: the gradient as PyTorch prints it, and what kind of gradient it is."""
         shown = HIDDEN_TIP if self.hidden else repr(self.value)
-        self.setToolTip(f"{self.label} = {shown}" + ("" if self.kind == "grad" else
-                        "\nthe gradient that flowed through this node; PyTorch keeps a non-leaf's .grad None "
-                        "unless retain_grad()"))
+        why = (f"\n{self.earlier}" if self.earlier else "") if self.kind == "grad" else (
+            "\nthe gradient that flowed through this node; PyTorch keeps a non-leaf's .grad None unless retain_grad()")
+        self.setToolTip(f"{self.label} = {shown}{why}")
         self._tipped = True
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
@@ -155,14 +160,21 @@ class GradBadge(QGraphicsItem):
         if (scene is not None and getattr(scene, "exporting", False)) or not cacheable(painter):
             self._paint_tab(painter)
         else:
-            draw_cached(painter, self.boundingRect(), ("grad badge", self.kind, self.label), self._paint_tab)
+            draw_cached(painter, self.boundingRect(), ("grad badge", self.kind, self.label, bool(self.earlier)),
+                        self._paint_tab)
         rect = self._rect()
         label_width = self._label_width()
-        painter.setPen(QColor("white") if self.kind == "grad" else FLOW_INK)
+        painter.setPen(self._ink())
         painter.setFont(MONO_FONT)
         values = QRectF(rect.left() + label_width + 10, rect.top(), rect.width() - label_width - 14, rect.height())
         text = QFontMetricsF(MONO_FONT).elidedText(self.text, Qt.TextElideMode.ElideRight, values.width())
         painter.drawText(values, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
+
+    def _ink(self) -> QColor:
+        """The colour of the label and values: white on a solid tab, else the tab's outline colour."""
+        if self.kind != "grad":
+            return FLOW_INK
+        return GRAD_FILL if self.earlier else QColor("white")
 
     def _rect(self) -> QRectF:
         return self.boundingRect().adjusted(4, 0.5, -4, -0.5)
@@ -183,11 +195,11 @@ class GradBadge(QGraphicsItem):
         solid = self.kind == "grad"
         pen = QPen(GRAD_FILL if solid else FLOW_INK, 1.2, Qt.PenStyle.SolidLine if solid else Qt.PenStyle.DashLine)
         painter.setPen(pen)
-        painter.setBrush(GRAD_FILL if solid else QColor(255, 248, 235))
+        painter.setBrush((EARLIER_FILL if self.earlier else GRAD_FILL) if solid else QColor(255, 248, 235))
         painter.drawRoundedRect(rect, 4, 4)
         label_font = self._label_font()
         label_width = self._label_width()
-        painter.setPen(QColor("white") if solid else FLOW_INK)
+        painter.setPen(self._ink())
         painter.setFont(label_font)
         label = QFontMetricsF(label_font).elidedText(self.label, Qt.TextElideMode.ElideRight, label_width)
         painter.drawText(rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, label)
@@ -274,9 +286,13 @@ class CanvasHighlight:
             set_opacity(item, 1.0 if node_id in reached else DIM_NODE)
         self._ring_current(current)
 
+    def show_badges(self, view: FlowView) -> None:
+        """Badge the nodes only (no lit path, nothing dimmed): the `.grad`s kept while no pass is shown."""
+        self._badge(view)
+
     def _badge(self, view: FlowView) -> None:
         """Badge every node with the gradients it shows, reusing the badges it has (a scrub frame is like the last)."""
-        target = self.name_of(view.target)
+        target = self.name_of(view.target) if view.target is not None else ""
         for node_id, item in self.nodes.items():
             wanted = []
             if node_id in view.node_flows:
@@ -289,12 +305,14 @@ class CanvasHighlight:
                 continue
             hidden = self.masks(node_id, "grad")
             badges = {}
+            earlier = view.earlier.get(node_id, "")
             for row, (kind, label, value) in enumerate(wanted):
                 badge = kept.pop(kind, None)
+                why = earlier if kind == "grad" else ""
                 if badge is None:
-                    badge = GradBadge(kind, label, value, item, not self.lazy_tips, hidden)
+                    badge = GradBadge(kind, label, value, item, not self.lazy_tips, hidden, why)
                 else:
-                    badge.show_value(label, value, not self.lazy_tips, hidden)
+                    badge.show_value(label, value, not self.lazy_tips, hidden, why)
                 badge.place(item.height() + 2 + row * (BADGE_HEIGHT + 2))
                 badges[kind] = badge
             for badge in kept.values():

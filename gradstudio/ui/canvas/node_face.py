@@ -25,12 +25,27 @@ if TYPE_CHECKING:
 LOD_TEXT_PIXELS = 11.0  # on screen, the name and value of a node drawn simply (zoomed far out)
 LOD_MIN_PIXELS = 9.0  # a long name or value shrinks to fit down to this size on screen, then is elided
 AUTOGRAD_SHARE = 0.6  # of a face's line at most, for the grad_fn name; the shape and dtype keep the rest
+AUTOGRAD_MIN_SHARE = 0.4  # what the grad_fn name keeps at least when the shape and dtype need more room
+SUMMARY_GAP = 6.0  # between the shape and dtype and the grad_fn name
+LINE_WIDTH = WIDTH - 16
 VALUES_AT = 0  # where a face key holds the values text
 
 
-def fitted_autograd(text: str) -> str:
-    """A face's grad_fn label, elided at its end to its share of the line (never clipped at its start)."""
-    return QFontMetricsF(SMALL_FONT).elidedText(text, Qt.TextElideMode.ElideRight, AUTOGRAD_SHARE * (WIDTH - 16))
+def fitted_autograd(text: str, summary: str = "") -> str:
+    """A face's grad_fn label, elided at its end (never clipped at its start) to its share of the line, less
+    what the shape and dtype beside it need, down to its minimum share: `[4, 1] float32` stays whole beside
+    `SigmoidBack…` (a cut grad_fn still names its op; a cut dtype says nothing)."""
+    metrics = QFontMetricsF(SMALL_FONT)
+    left = LINE_WIDTH - metrics.horizontalAdvance(summary) - SUMMARY_GAP if summary else LINE_WIDTH
+    room = min(AUTOGRAD_SHARE * LINE_WIDTH, max(AUTOGRAD_MIN_SHARE * LINE_WIDTH, left))
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+
+
+def fitted_summary(summary: str, autograd: str) -> str:
+    """A face's shape and dtype, elided at their end to what the (fitted) grad_fn label leaves of the line."""
+    metrics = QFontMetricsF(SMALL_FONT)
+    room = LINE_WIDTH - metrics.horizontalAdvance(autograd) - SUMMARY_GAP
+    return metrics.elidedText(summary, Qt.TextElideMode.ElideRight, room)
 
 
 def face_key(item: NodeItem, theme: Theme) -> tuple:
@@ -132,14 +147,12 @@ def _paint_preview(painter: QPainter, item: NodeItem, theme: Theme) -> None:
     painter.drawLine(QPointF(6, top + 1), QPointF(WIDTH - 6, top + 1))
     painter.setPen(theme.error_text if preview.is_error else theme.muted_text)
     painter.setFont(SMALL_FONT)
-    metrics = QFontMetricsF(SMALL_FONT)
-    autograd = fitted_autograd(preview.autograd)
-    facts = metrics.horizontalAdvance(autograd)
+    autograd = fitted_autograd(preview.autograd, preview.summary)
     # right-aligned in the whole line, not in a box of the measured width: at any zoom the text's hinted
     # width may differ from the measure, and a box too narrow would clip its first letter
     painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE),
                      Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, autograd)
-    summary = metrics.elidedText(preview.summary, Qt.TextElideMode.ElideRight, WIDTH - 16 - facts - 6)
+    summary = fitted_summary(preview.summary, autograd)
     painter.drawText(QRectF(8, top + 2, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, summary)
     if item.value_hovered or item.scrubbed_cell is not None:
         _paint_scrub_field(painter, item, theme)

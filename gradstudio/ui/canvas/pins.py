@@ -2,7 +2,8 @@
 
 A callout above the node (a child item, so it follows the node when dragged),
 painted by hand like the node faces; clicking its fix button runs the fix,
-clicking × dismisses it.
+clicking × dismisses it. Where the space above is taken by other nodes it stands
+below the node (under its gradient badges), or reaches left, whichever covers none.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOpt
 
 from gradstudio.model.explain import Explanation
 from gradstudio.ui.canvas.fonts import MONO_FONT, SMALL_FONT
+from gradstudio.ui.canvas.items import NodeItem
+from gradstudio.ui.canvas.node_geometry import WIDTH
 
 PIN_WIDTH = 330.0
 PAD = 8.0
 BUTTON_HEIGHT = 22.0
 POINTER = 9.0
+GAP = 4.0  # between the pointer's tip and the node
+POINTS_AT = 24.0  # the pointer's tip, from the node's left edge
 FLAGS = Qt.TextFlag.TextWordWrap
 COLORS = {"error": QColor("#c0392b"), "warning": QColor("#b9770e"), "note": QColor("#2471a3")}
 TITLES = {"error": "RuntimeError", "warning": "UserWarning", "note": "Note"}
@@ -46,7 +51,9 @@ class PinItem(QGraphicsItem):
         self._explanation_height = _height(SMALL_FONT, explanation.explanation, inner)
         button = BUTTON_HEIGHT + PAD if self.on_fix is not None else 0.0
         self._height = PAD + 16 + self._message_height + 6 + self._explanation_height + PAD + button
-        self.setPos(0, -self._height - POINTER - 4)
+        self.below = False  # the pointer on top, the callout under the node
+        self.pointer_x = POINTS_AT
+        self._place()
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
         self.setToolTip(explanation.message)
 
@@ -55,8 +62,39 @@ class PinItem(QGraphicsItem):
         """The accent colour of this pin's severity."""
         return COLORS.get(self.severity, COLORS["error"])
 
+    def _place(self) -> None:
+        """Stand above the node, else below it, else reaching left (above, then below): the first place that
+        covers no other node or pin; where every one does, the one covering least."""
+        node = self.parentItem()
+        bottoms = [child.mapRectToParent(child.boundingRect()).bottom() for child in node.childItems()
+                   if child is not self and child.isVisible()]  # under the node's gradient badges
+        below_top = max([node.height(), *bottoms]) + POINTER + GAP
+        above_top = -self._height - POINTER - GAP
+        left = WIDTH - PIN_WIDTH  # the callout's right edge on the node's
+        places = [(0.0, above_top, False), (0.0, below_top, True), (left, above_top, False), (left, below_top, True)]
+        covered = [self._covered(QRectF(x, top, PIN_WIDTH, self._height)) for x, top, _ in places]
+        x, top, self.below = places[covered.index(min(covered))]
+        self.pointer_x = POINTS_AT - x
+        self.setPos(x, top)
+
+    def _covered(self, rect: QRectF) -> float:
+        """How much of other nodes (with their badges and pins) the callout's body would cover at `rect` (in the
+        node's coordinates)."""
+        node = self.parentItem()
+        scene = node.scene()
+        if scene is None:
+            return 0.0
+        area = node.mapRectToScene(rect)
+        covered = 0.0
+        for other in scene.items(area):
+            if other.topLevelItem() is node or not isinstance(other.topLevelItem(), NodeItem):
+                continue
+            overlap = other.sceneBoundingRect().intersected(area)
+            covered += overlap.width() * overlap.height()
+        return covered
+
     def boundingRect(self) -> QRectF:
-        return QRectF(-1, -1, PIN_WIDTH + 2, self._height + POINTER + 2)
+        return QRectF(-1, -POINTER - 1, PIN_WIDTH + 2, self._height + 2 * POINTER + 2)
 
     def fix_rect(self) -> QRectF | None:
         """The fix button, in item coordinates (None when there is no fix)."""
@@ -73,9 +111,9 @@ class PinItem(QGraphicsItem):
         accent = self.color
         outline = QPainterPath()
         outline.addRoundedRect(QRectF(0, 0, PIN_WIDTH, self._height), 6, 6)
-        tip = QPolygonF([QPointF(18, self._height - 1), QPointF(30, self._height - 1),
-                         QPointF(22, self._height + POINTER)])
-        outline.addPolygon(tip)
+        x = self.pointer_x
+        base, point = (1.0, -POINTER) if self.below else (self._height - 1, self._height + POINTER)
+        outline.addPolygon(QPolygonF([QPointF(x - 6, base), QPointF(x + 6, base), QPointF(x - 2, point)]))
         painter.setPen(QPen(accent, 1.5))
         painter.setBrush(QColor(255, 252, 247))
         painter.drawPath(outline.simplified())

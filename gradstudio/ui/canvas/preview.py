@@ -91,8 +91,9 @@ def describe(result: NodeResult | None, name_of: Callable[[str], str], unwired: 
         return Preview("error", result.error, is_error=True, tip=result.error)
     value = result.value
     if isinstance(value, engine.Tensor):
-        shape = "scalar" if value.dim() == 0 else str(list(value.shape))
+        # `[]` for a 0-d tensor, as the wires, the values panel and torch.Size([]) say: "scalar" cut its dtype
+        shape = str(list(value.shape))
         dtype = str(value.dtype).removeprefix("torch.")
         tip = lambda: f"{tensor_text(value)}\n{autograd_line(value)}"  # noqa: E731 - written on hover, if ever
-        return Preview(f"{shape}  {dtype}", compact_values(value), tip=tip, autograd=autograd_facts(result))
+        return Preview(f"{shape} {dtype}", compact_values(value), tip=tip, autograd=autograd_facts(result))
     return Preview(f"Python {type(value).__name__}", _number(value), tip=tensor_text(value))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneHelpE
 from gradstudio.model.annotations import Annotation
 from gradstudio.model.collector import collection_paused
 from gradstudio.model.document import Edge, GraphDocument, Node
-from gradstudio.model.flow_view import FlowView
+from gradstudio.model.flow_view import FlowView, kept_view
 from gradstudio.model.formulas import edge_formula
 from gradstudio.ui.canvas.annotation_items import AnnotationItem
 from gradstudio.ui.canvas.edge_items import EdgeItem
@@ -235,6 +235,8 @@ class GraphScene(QGraphicsScene):
                             label_wires(self, edge.source)
         finally:
             self.on_screen = None
+        if self.flow_shown is None:
+            self._show_kept_grads()  # a node recomputed afresh lost its .grad; the others keep theirs
 
     def _view_extent(self) -> tuple[QRectF, float] | None:
         """The scene rectangle the one view shows and its zoom; None with no view or several (faces repaint whole)."""
@@ -248,12 +250,17 @@ class GraphScene(QGraphicsScene):
         """Paint a backward pass (or one step of it) on the items; None takes it off."""
         if flow is None:
             self.highlight.clear()
+            self._show_kept_grads()
         else:
             self.highlight.lazy_tips = self.workspace.scrub.active
             self.highlight.show(flow)
         self.flow_shown = flow
         for source in {item.edge.source for item in self.edges.values() if item.broadcast}:
             label_wires(self, source)
+
+    def _show_kept_grads(self) -> None:
+        """With no pass shown, badge the `.grad`s an earlier Backward left (the values panel shows them too)."""
+        self.highlight.show_badges(kept_view(self.workspace.model.evaluator))
 
     def edge_tooltip(self, edge: Edge) -> str | None:
         """The formula of the gradient the shown Backward sent along `edge`, with its numbers; None before."""
@@ -290,6 +297,8 @@ class GraphScene(QGraphicsScene):
             item.set_result(item.result)
         if self.workspace.flow is not None:
             self.highlight.show(self.workspace.flow)
+        else:
+            self._show_kept_grads()
 
     def set_theme(self, theme: Theme) -> None:
         """Repaint everything in another colour theme."""

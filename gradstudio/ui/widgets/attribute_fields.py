@@ -220,7 +220,9 @@ class ValuesField(Field):
         table.setHorizontalHeaderLabels([str(i) for i in range(columns)])  # indices count from 0, as in Python
         table.setVerticalHeaderLabels([str(i) for i in range(rows)])
         header = table.horizontalHeader()
-        header.setMinimumSectionSize(40)
+        # cells as narrow as their numbers, no narrower than a row is high: a fixed 40 px made a 4-element
+        # tensor scroll sideways in the inspector at 1366 px
+        header.setMinimumSectionSize(table.fontMetrics().height() + 8)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         row_height = table.fontMetrics().height() + 8
         table.verticalHeader().setDefaultSectionSize(row_height)

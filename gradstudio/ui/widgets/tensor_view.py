@@ -107,7 +107,7 @@ class TensorView(QWidget):
         super().__init__(parent)
         self.kind = "none"
         self.value: Any = None
-        self._version: int | None = None
+        self._drawn: tuple[int, bool] | None = None  # the shown tensor's version and requires_grad when drawn
         self._body: QSplitter | None = None
         self._key_filters: list[QObject] = []
         self.title = QLabel()
@@ -194,10 +194,11 @@ class TensorView(QWidget):
         self.note.setText(shorten_words(note))
         self.note.setVisible(bool(note))
         tensor = isinstance(value, engine.Tensor) and not value.is_inference()  # inference tensors keep no version
-        version = graph.version(value) if tensor else None
-        if value is self.value and version == self._version and value is not None:
+        # requires_grad too: unchecking it on a leaf changes its repr, not its tensor (requires_grad_ in place)
+        drawn = (graph.version(value), value.requires_grad) if tensor else None
+        if value is self.value and drawn == self._drawn and value is not None:
             return  # the same tensor, unchanged since it was drawn
-        self.value, self._version = value, version
+        self.value, self._drawn = value, drawn
         self.kind = chart_kind(value)
         if self._body is not None:
             self._render()
