@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # engine_workloads, also under `python -m bench.engine`
 
 from engine_workloads import WORKLOADS, Step, Workload, disagreements, hips_steps, torch_api_steps  # noqa: E402 - the module beside this script
 
