@@ -136,9 +136,23 @@ class Node:
     # `apply` gives with grad mode off, or None where this gradient needs `apply`. `run_from` calls it (only
     # while grad mode is off) to pass arrays between such nodes; see `ops/_core.unrecorded_first`
     unrecorded: Callable[[Any], tuple | None] | None = None
+    # `run_from`'s one read per node for its lean step: the class's `unrecorded` as a plain function (a
+    # staticmethod: no bound method made), None where the node needs the general step: a node type without a
+    # rule or with a `release_saved` of its own, and (an instance's None, set by `_mark_hooked`) a hooked node
+    _lean_step: Callable[[Node, Any], tuple | None] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        rule = cls.unrecorded
+        cls._lean_step = staticmethod(rule) if rule is not None and cls.release_saved is Node.release_saved else None
 
     def __init__(self) -> None:
         self._sequence_nr = next_sequence_nr()
+
+    def _mark_hooked(self) -> None:
+        """Backward must look at this node's hooks (or retained outputs): no lean step for it from now on."""
+        self._hooked = True
+        self._lean_step = None
 
     @property
     def _retained(self) -> list[weakref.ref] | None:
@@ -149,7 +163,7 @@ class Node:
     @_retained.setter
     def _retained(self, refs: list[weakref.ref] | None) -> None:
         self._retained_refs = refs
-        self._hooked = True
+        self._mark_hooked()
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -235,7 +249,7 @@ class Node:
         On a node with several outputs the hook is kept with the number of the output it watches."""
         if self._pre_hooks is None:
             self._pre_hooks = []
-            self._hooked = True
+            self._mark_hooked()
         entry = hook if self._output_numbers is None else (output_nr, hook)
         self._pre_hooks.append(entry)
         return RemovableHandle(self._pre_hooks, entry)
@@ -244,7 +258,7 @@ class Node:
         """Call `hook(grad_outputs)` before this node runs; a returned tuple replaces the gradients."""
         if self._node_pre_hooks is None:
             self._node_pre_hooks = []
-            self._hooked = True
+            self._mark_hooked()
         self._node_pre_hooks.append(hook)
         return RemovableHandle(self._node_pre_hooks, hook)
 
@@ -252,7 +266,7 @@ class Node:
         """Call `hook(grad_inputs, grad_outputs)` after this node runs; a returned tuple replaces grad_inputs."""
         if self._post_hooks is None:
             self._post_hooks = []
-            self._hooked = True
+            self._mark_hooked()
         self._post_hooks.append(hook)
         return RemovableHandle(self._post_hooks, hook)
 
@@ -335,7 +349,7 @@ class AccumulateGrad(Node):
     def _retained(self, refs: list[weakref.ref] | None) -> None:
         self._keep()
         self._retained_refs = refs
-        self._hooked = True
+        self._mark_hooked()
 
 
 def record_outputs(node: Node, outputs: Sequence[Tensor]) -> None:
@@ -378,6 +392,7 @@ def register_post_accumulate_grad_hook(tensor: Tensor, hook: Callable) -> Remova
     node._keep()
     if node._post_accumulate_hooks is None:
         node._post_accumulate_hooks = []
+        node._lean_step = None  # (no lean step: see Node._lean_step)
     node._post_accumulate_hooks.append(hook)
     return RemovableHandle(node._post_accumulate_hooks, hook)
 
