@@ -34,8 +34,11 @@ _NDARRAY = np.ndarray
 def _summed(pending: Any, grad: Any) -> Any:
     """`pending + grad` with grad mode off. Gradients in `run_from` are tensors or, between unrecorded rules, bare
     arrays (numpy scalars for 0-d ones): two of one dtype and shape add in one numpy call, to an array."""
-    first = pending._data if type(pending) is Tensor else None if isinstance(pending, Tensor) else pending
-    second = grad._data if type(grad) is Tensor else None if isinstance(grad, Tensor) else grad
+    # (arrays from unrecorded rules, the usual pair, told first; a Tensor subclass takes the tensor sum)
+    first = (pending if type(pending) is _NDARRAY else pending._data if type(pending) is Tensor
+             else None if isinstance(pending, Tensor) else pending)
+    second = (grad if type(grad) is _NDARRAY else grad._data if type(grad) is Tensor
+              else None if isinstance(grad, Tensor) else grad)
     if first is not None and second is not None and first.dtype is second.dtype and first.shape == second.shape:
         return first + second
     return _tensor(pending) + _tensor(grad)
@@ -53,12 +56,8 @@ def _stolen(node: AccumulateGrad, data: Any) -> tuple | None:
     writeable one of the leaf's dtype, owning its memory), the leaf's `.grad` wraps it. None, changing nothing,
     when the general step must run. The sink's `Node._lean_step`: `run_from` calls it for an unhooked sink."""
     leaf = node.variable
-    if leaf._grad is not None or data.base is not None:
+    if leaf._grad is not None or data.base is not None or not data.flags.carray:  # (C-contiguous, aligned, writeable)
         return None
-    flags = data.flags  # read once: each `.flags` builds an object
-    if not (flags.c_contiguous and flags.writeable):
-        return None
-    del flags  # it holds the array, which the count below must not see
     dtype = data.dtype
     if not (dtype is leaf._data.dtype or dtype == leaf._data.dtype) or sys.getrefcount(data) > 3:
         return None  # (the 3: run_from's `grad`, the parameter `data`, getrefcount's argument)
@@ -74,7 +73,7 @@ def as_tensors(grads: tuple) -> tuple:
     return tuple([_tensor(grad) for grad in grads])
 
 
-def run_from(root: Node, grad: Any, retain_graph: bool) -> None:
+def run_from(root: Node, grad: Any, retain_graph: bool | None) -> None:
     """`execute` for the common call, `out.backward()` on one non-leaf output: accumulate into the leaves,
     no `inputs=`, no observer, no `create_graph`. The same order, hooks and checks as `execute`, without
     the bookkeeping those options need; a node that becomes ready and runs next gets its gradient handed

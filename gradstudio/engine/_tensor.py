@@ -226,12 +226,13 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
         node, data = self.grad_fn, self._data
         if (gradient is None and node is not None and self._requires_grad and not create_graph and inputs is None
-                and data.size == 1 and node._output_numbers is None):  # (a piece of a split: execute fills its slot)
+                and (not (ndim := data.ndim) or data.size == 1)
+                and node._output_numbers is None):  # (a piece of a split: execute fills its slot)
             # the common call, `loss.backward()`: autograd.backward's checks all pass, so its seed, ones_like(self),
             # goes straight to the engine's one-root path (as a bare array: see run_from)
-            one = _ONES_0D.get(data.dtype) if not data.ndim else None  # a copy of a 0-d one: cheaper than np.array
+            one = _ONES_0D.get(data.dtype) if not ndim else None  # a copy of a 0-d one: cheaper than np.array
             seed = one.copy() if one is not None else np.ones(data.shape, data.dtype)  # np.ones: ~1 us
-            (_RUN_FROM or _load_run_from())(node, seed, bool(retain_graph))
+            (_RUN_FROM or _load_run_from())(node, seed, retain_graph)  # (None, as False: run_from reads it with `not`)
             return
         _autograd_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 

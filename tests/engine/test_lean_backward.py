@@ -196,3 +196,62 @@ def test_a_retained_graph_runs_lean_again_with_the_same_gradients() -> None:
     first = x.grad.numpy().copy()
     out.backward()
     assert np.array_equal(x.grad.numpy(), 2 * first)
+
+
+def test_a_rule_whose_node_frees_its_own_way_runs_the_general_step() -> None:
+    """A node type with an unrecorded rule and a release_saved of its own gets no lean step: its release_saved
+    runs (and its rule, through apply), with the lean graph's gradients."""
+    from gradstudio.engine.ops.pointwise import MulBackward0
+
+    freed = []
+
+    class FreeingMul(MulBackward0):
+        def release_saved(self) -> None:
+            freed.append(self)
+            super().release_saved()
+
+    assert FreeingMul._lean_step is None and MulBackward0._lean_step is MulBackward0.unrecorded
+    grads = []
+    for swap in (False, True):
+        x = torch.tensor([1.5, -2.0, 0.25], requires_grad=True)
+        y = x * x
+        if swap:
+            y.grad_fn.__class__ = FreeingMul
+        (y * 3).mean().backward()
+        grads.append(x.grad.numpy().tobytes())
+    assert grads[0] == grads[1] and len(freed) == 1 and freed[0]._saved is None
+
+
+def _read_only(shape: tuple) -> np.ndarray:
+    array = np.ones(shape, np.float32)
+    array.flags.writeable = False
+    return array
+
+
+HELD: list = []
+ARRAYS = {  # (a maker of the array reaching the sink, whether the leaf may take it as its .grad)
+    "fresh": (lambda shape: np.ones(shape, np.float32), True),
+    "fortran": (lambda shape: np.asfortranarray(np.ones(shape, np.float32)), False),
+    "read_only": (_read_only, False),
+    "view": (lambda shape: np.ones((shape[0] * 2, shape[1]), np.float32)[::2], False),
+    "other_dtype": (lambda shape: np.ones(shape, np.float64), False),
+    "held": (lambda shape: HELD.append(np.ones(shape, np.float32)) or HELD[-1], False),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ARRAYS))
+def test_the_sinks_lean_step_takes_only_an_array_no_one_else_can_reach(kind: str) -> None:
+    """The steal (the sink's lean step) keeps a bare array as the leaf's .grad only when it is C-contiguous,
+    writeable, owns its memory, has the leaf's dtype and nothing else holds it; else it changes nothing."""
+    from gradstudio.engine._one_root import _stolen
+
+    make, taken = ARRAYS[kind]
+    x = torch.ones(2, 3, requires_grad=True)
+    sink = (x * 2).grad_fn.next_functions[0][0]
+    grad = make((2, 3))  # held as run_from holds it: one local
+    result = _stolen(sink, grad)
+    if taken:
+        assert result == () and x.grad.numpy().flags.c_contiguous and x.grad.tolist() == [[1.0] * 3] * 2
+    else:
+        assert result is None and x.grad is None
+    HELD.clear()
