@@ -164,7 +164,7 @@ def _add_to_output(buffers: dict, node: Node, number: int, grad: Tensor) -> None
 def _slot_outputs(buffers: dict, node: Node, grads: tuple) -> tuple:
     """`node`'s gradients, one per edge (None past the last one it returned), with every gradient bound for one
     of several outputs of a child (split, unbind) added into that child's slot instead, as `execute` does."""
-    edges, numbers = node._edges, node._edge_outputs
+    edges, numbers = node._edges, node._edge_numbers
     grads = tuple(grads[:len(edges)]) + (None,) * (len(edges) - len(grads))
     if numbers is None:
         return grads
@@ -269,7 +269,7 @@ def execute(
                 if observer is not None:
                     observer(node, grad, grads)
             count = len(grads)
-            numbers = node._edge_outputs
+            numbers = node._edge_numbers
             for index, child in enumerate(node._edges):
                 if child is None:
                     continue

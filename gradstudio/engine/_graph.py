@@ -115,8 +115,9 @@ class Node:
     # Defaults live on the class so that recording a node sets only what differs: most nodes never get
     # hooks, retained tensors or metadata, and those are created on first use.
     _edges: tuple[Node | None, ...] = ()  # per input: the node its gradient goes to, None if it needs none
-    # output_nr per edge, set only when some edge leads into a node with several outputs (else every edge is 0)
-    _edge_outputs: tuple[int, ...] | None = None
+    # output_nr per edge, set (as `_edge_outputs`) only when some edge leads into a node with several outputs
+    # (else every edge is 0)
+    _edge_numbers: tuple[int, ...] | None = None
     # set on a node with several outputs (split, unbind): id(output tensor) -> its output_nr; its backward then
     # receives a list with one gradient (or None) per output, and its tensor hooks are (output_nr, hook) pairs
     _output_numbers: dict[int, int] | None = None
@@ -148,6 +149,18 @@ class Node:
 
     def __init__(self) -> None:
         self._sequence_nr = next_sequence_nr()
+
+    @property
+    def _edge_outputs(self) -> tuple[int, ...] | None:
+        """`_edge_numbers`; set through here, so that a node whose gradients go to slots of several outputs
+        takes no lean step (`run_from`'s lean step hands each gradient to its child as it is)."""
+        return self._edge_numbers
+
+    @_edge_outputs.setter
+    def _edge_outputs(self, numbers: tuple[int, ...] | None) -> None:
+        self._edge_numbers = numbers
+        if numbers is not None:
+            self._lean_step = None
 
     def _mark_hooked(self) -> None:
         """Backward must look at this node's hooks (or retained outputs): no lean step for it from now on."""
@@ -182,9 +195,9 @@ class Node:
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
         """PyTorch's view of the edges: a `(node, output_nr)` pair per input (`(None, 0)` where no gradient goes)."""
-        if self._edge_outputs is None:
+        if self._edge_numbers is None:
             return tuple([(edge, 0) for edge in self._edges])
-        return tuple(zip(self._edges, self._edge_outputs))
+        return tuple(zip(self._edges, self._edge_numbers))
 
     @next_functions.setter
     def next_functions(self, pairs: tuple[tuple[Node | None, int], ...]) -> None:

@@ -157,11 +157,11 @@ def run_from(root: Node, grad: Any, retain_graph: bool | None) -> None:
                         node.release_saved()
                     if ANOMALY.enabled and ANOMALY.check_nan:
                         _check_nan(node, grads)
+                if node._edge_numbers is not None:  # (never on a lean step's node: see Node._edge_outputs)
+                    grads = _slot_outputs(buffers, node, as_tensors(grads))
             grad = None
             follow = None  # the one child that became ready while the queue is empty: it runs next, unqueued
             edges = node._edges
-            if node._edge_outputs is not None:
-                grads = _slot_outputs(buffers, node, as_tensors(grads))
             index = -1  # a counter, not zip or enumerate: cheaper for the one or two edges most nodes have
             for child in edges:
                 index += 1

@@ -255,3 +255,17 @@ def test_the_sinks_lean_step_takes_only_an_array_no_one_else_can_reach(kind: str
     else:
         assert result is None and x.grad is None
     HELD.clear()
+
+
+@pytest.mark.parametrize("piece", [0, 1])
+@pytest.mark.parametrize("framework", ENGINE_AND_TORCH, ids=["engine", "torch"])
+def test_a_node_feeding_a_piece_of_a_split_takes_the_general_step(framework, piece: int) -> None:
+    """A product of one piece of a split sends its gradient to that piece's slot of the split's node: no lean
+    step for it (the lean step hands a gradient on as it is)."""
+    a = framework.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    product = (a * 2).split(1)[piece] * 3
+    if framework is torch:
+        assert product.grad_fn._edge_outputs == (piece, 0) and product.grad_fn._lean_step is None
+    product.mean().backward()
+    expected = [[3.0, 3.0], [0.0, 0.0]]
+    assert a.grad.tolist() == (expected if piece == 0 else expected[::-1])
