@@ -43,12 +43,9 @@ class _Anomaly:
 ANOMALY = _Anomaly()
 
 
-def _dependencies(roots: Sequence[Node], counts: dict[Node, int] | None = None) -> dict[Node, int]:
-    """For every node reachable from the roots, how many edges lead into it (`counts`: the roots' zeros, when
-    the caller has them already)."""
-    if counts is None:
-        counts = dict.fromkeys(roots, 0)  # not a comprehension: that is a call of its own
-    stack = list(roots)
+def _dependencies(stack: list[Node], counts: dict[Node, int]) -> dict[Node, int]:
+    """For every node reachable from the roots in `stack` (a list the walk empties), how many edges lead into it;
+    `counts` holds the roots' zeros."""
     while stack:
         node = stack.pop()
         while node is not None:  # down a chain without the stack: its first new child is visited next
@@ -211,7 +208,7 @@ def execute(
             buffers[node] = buffers[node] + grad if node in buffers else grad
         if node not in root_nodes:
             root_nodes.append(node)
-    dependencies = _dependencies(root_nodes)
+    dependencies = _dependencies(list(root_nodes), dict.fromkeys(root_nodes, 0))
     captures: dict[Node, Any] = {}  # node -> index in inputs; for a node with several outputs {output_nr: index}
     results: list[Tensor | None] = []
     if inputs is not None:

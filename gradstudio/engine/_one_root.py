@@ -28,7 +28,9 @@ from gradstudio.engine._tensor import Tensor
 
 _make = Tensor._make
 _GRAD_OFF = grad_mode.GRAD_OFF
+_STATE = grad_mode.STATE
 _NDARRAY = np.ndarray
+_push, _pop = heapq.heappush, heapq.heappop
 
 
 def _summed(pending: Any, grad: Any) -> Any:
@@ -87,9 +89,8 @@ def run_from(root: Node, grad: Any, retain_graph: bool | None) -> None:
     buffers: dict[Node, Any] = {}
     tiebreak = 0  # order among equal priorities: first come, first served
     ready: list[tuple[float, int, Node]] = []
-    push, pop = heapq.heappush, heapq.heappop
     release = not retain_graph
-    state = grad_mode.STATE
+    state = _STATE
     # read now (a thread's first read of the state sets up its numpy error state: see grad_mode._GradState), but
     # turned off only before the first general step: the lean steps run numpy alone and cannot see it
     grad_was_enabled = state.enabled
@@ -185,17 +186,17 @@ def run_from(root: Node, grad: Any, retain_graph: bool | None) -> None:
                     if grad is not None:
                         buffers[follow] = grad
                     tiebreak += 1
-                    push(ready, (_priority(follow), tiebreak, follow))
+                    _push(ready, (_priority(follow), tiebreak, follow))
                     follow = grad = None
                 if child_grad is not None:
                     buffers[child] = child_grad
                 tiebreak += 1
-                push(ready, (_priority(child), tiebreak, child))
+                _push(ready, (_priority(child), tiebreak, child))
             child_grad = pending = grads = None  # hold no gradient past its node: AccumulateGrad counts holders
             if follow is not None:
                 node = follow
             elif ready:
-                node = pop(ready)[2]
+                node = _pop(ready)[2]
                 grad = buffers.pop(node, None)
             else:
                 break
