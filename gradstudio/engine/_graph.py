@@ -13,6 +13,8 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from gradstudio.engine._node_hooks import NodeHooks, RemovableHandle
+
 if TYPE_CHECKING:
     from gradstudio.engine._tensor import Tensor
 
@@ -31,20 +33,6 @@ FREED_BUFFERS_MESSAGE = (
     "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
     "if you need to access saved tensors after calling backward."
 )
-
-
-class RemovableHandle:
-    """Returned by `register_hook`; `remove()` unregisters the hook."""
-
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook: Callable) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        """Unregister the hook (a second call does nothing)."""
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 class SavedTensor:
@@ -109,8 +97,8 @@ class SavedNumber(SavedTensor):
         return super().unpack(owner)
 
 
-class Node:
-    """A step of the recorded graph: the backward of one op application."""
+class Node(NodeHooks):
+    """A step of the recorded graph: the backward of one op application (its hooks: `NodeHooks`)."""
 
     # Defaults live on the class so that recording a node sets only what differs: most nodes never get
     # hooks, retained tensors or metadata, and those are created on first use.
@@ -122,11 +110,6 @@ class Node:
     # receives a list with one gradient (or None) per output, and its tensor hooks are (output_nr, hook) pairs
     _output_numbers: dict[int, int] | None = None
     _saved: tuple[SavedTensor, ...] | None = ()
-    _pre_hooks: list[Callable] | None = None  # tensor hooks (`Tensor.register_hook`): grad -> grad
-    _node_pre_hooks: list[Callable] | None = None  # `register_prehook`: grad_outputs tuple -> tuple
-    _post_hooks: list[Callable] | None = None  # `register_hook`: (grad_inputs, grad_outputs) -> grad_inputs
-    _retained_refs: list[weakref.ref] | None = None  # read and set as `_retained`
-    _hooked = False  # set once a hook list or `_retained` is made: only then does backward look at them
     _saved_names: tuple[str, ...] = ()  # what PyTorch calls each saved tensor: `_saved_self`, `_saved_result`...
     _metadata: dict[str, Any] | None = None
     _is_sink = False  # AccumulateGrad: the ready queue runs it first and backward accumulates instead of applying
@@ -161,22 +144,6 @@ class Node:
         self._edge_numbers = numbers
         if numbers is not None:
             self._lean_step = None
-
-    def _mark_hooked(self) -> None:
-        """Backward must look at this node's hooks (or retained outputs): no lean step for it from now on."""
-        self._hooked = True
-        self._lean_step = None
-
-    @property
-    def _retained(self) -> list[weakref.ref] | None:
-        """Weak references to outputs that keep their gradient (`retain_grad()`); setting it marks the node
-        hooked, so a list set from anywhere (a view's history rewritten in place) is seen by backward."""
-        return self._retained_refs
-
-    @_retained.setter
-    def _retained(self, refs: list[weakref.ref] | None) -> None:
-        self._retained_refs = refs
-        self._mark_hooked()
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -257,32 +224,6 @@ class Node:
         if self._saved:
             self._saved = None
 
-    def register_tensor_hook(self, hook: Callable, output_nr: int = 0) -> RemovableHandle:
-        """Call `hook(grad)` before this node runs; a non-None return replaces the gradient (a tensor's hook).
-        On a node with several outputs the hook is kept with the number of the output it watches."""
-        if self._pre_hooks is None:
-            self._pre_hooks = []
-            self._mark_hooked()
-        entry = hook if self._output_numbers is None else (output_nr, hook)
-        self._pre_hooks.append(entry)
-        return RemovableHandle(self._pre_hooks, entry)
-
-    def register_prehook(self, hook: Callable) -> RemovableHandle:
-        """Call `hook(grad_outputs)` before this node runs; a returned tuple replaces the gradients."""
-        if self._node_pre_hooks is None:
-            self._node_pre_hooks = []
-            self._mark_hooked()
-        self._node_pre_hooks.append(hook)
-        return RemovableHandle(self._node_pre_hooks, hook)
-
-    def register_hook(self, hook: Callable) -> RemovableHandle:
-        """Call `hook(grad_inputs, grad_outputs)` after this node runs; a returned tuple replaces grad_inputs."""
-        if self._post_hooks is None:
-            self._post_hooks = []
-            self._mark_hooked()
-        self._post_hooks.append(hook)
-        return RemovableHandle(self._post_hooks, hook)
-
     def _saved_named(self, key: str) -> Any:
         """PyTorch's `_saved_<key>`: a saved tensor (None where the gradient that reads it is not needed, so it
         was not kept) or a saved scalar; AttributeError where this node saves no such thing."""
@@ -293,12 +234,6 @@ class Node:
         if key in type(self).__dict__.get("_saved_scalars", ()):
             return getattr(self, key)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{key}'")
-
-    def retain_output(self, tensor: Tensor) -> None:
-        """Give `tensor` (this node's output) the gradient flowing into this node, as `.grad` (`retain_grad()`)."""
-        if self._retained is None:
-            self._retained = []
-        self._retained.append(weakref.ref(tensor))
 
     def apply(self, grad: Tensor) -> tuple[Tensor | None, ...]:
         """Gradients for each input, given the gradient of the output."""

@@ -15,7 +15,8 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._conversions import TensorConversions
-from gradstudio.engine._graph import AccumulateGrad, Node, RemovableHandle, gradient_edge, output_nr
+from gradstudio.engine._graph import AccumulateGrad, Node, gradient_edge, output_nr
+from gradstudio.engine._node_hooks import RemovableHandle
 from gradstudio.engine._versions import (  # the counters' home; importable from here as before
     INFERENCE_IN_PLACE_MESSAGE,
     INFERENCE_SAVED_MESSAGE,
