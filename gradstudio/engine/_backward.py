@@ -43,12 +43,9 @@ class _Anomaly:
 ANOMALY = _Anomaly()
 
 
-def _dependencies(roots: Sequence[Node], counts: dict[Node, int] | None = None) -> dict[Node, int]:
-    """For every node reachable from the roots, how many edges lead into it (`counts`: the roots' zeros, when
-    the caller has them already)."""
-    if counts is None:
-        counts = dict.fromkeys(roots, 0)  # not a comprehension: that is a call of its own
-    stack = list(roots)
+def _dependencies(stack: list[Node], counts: dict[Node, int]) -> dict[Node, int]:
+    """For every node reachable from the roots in `stack` (a list the walk empties), how many edges lead into it;
+    `counts` holds the roots' zeros."""
     while stack:
         node = stack.pop()
         while node is not None:  # down a chain without the stack: its first new child is visited next
@@ -164,7 +161,7 @@ def _add_to_output(buffers: dict, node: Node, number: int, grad: Tensor) -> None
 def _slot_outputs(buffers: dict, node: Node, grads: tuple) -> tuple:
     """`node`'s gradients, one per edge (None past the last one it returned), with every gradient bound for one
     of several outputs of a child (split, unbind) added into that child's slot instead, as `execute` does."""
-    edges, numbers = node._edges, node._edge_outputs
+    edges, numbers = node._edges, node._edge_numbers
     grads = tuple(grads[:len(edges)]) + (None,) * (len(edges) - len(grads))
     if numbers is None:
         return grads
@@ -211,7 +208,7 @@ def execute(
             buffers[node] = buffers[node] + grad if node in buffers else grad
         if node not in root_nodes:
             root_nodes.append(node)
-    dependencies = _dependencies(root_nodes)
+    dependencies = _dependencies(list(root_nodes), dict.fromkeys(root_nodes, 0))
     captures: dict[Node, Any] = {}  # node -> index in inputs; for a node with several outputs {output_nr: index}
     results: list[Tensor | None] = []
     if inputs is not None:
@@ -269,7 +266,7 @@ def execute(
                 if observer is not None:
                     observer(node, grad, grads)
             count = len(grads)
-            numbers = node._edge_outputs
+            numbers = node._edge_numbers
             for index, child in enumerate(node._edges):
                 if child is None:
                     continue

@@ -13,6 +13,8 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from gradstudio.engine._node_hooks import NodeHooks, RemovableHandle
+
 if TYPE_CHECKING:
     from gradstudio.engine._tensor import Tensor
 
@@ -31,20 +33,6 @@ FREED_BUFFERS_MESSAGE = (
     "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
     "if you need to access saved tensors after calling backward."
 )
-
-
-class RemovableHandle:
-    """Returned by `register_hook`; `remove()` unregisters the hook."""
-
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook: Callable) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        """Unregister the hook (a second call does nothing)."""
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 class SavedTensor:
@@ -109,23 +97,19 @@ class SavedNumber(SavedTensor):
         return super().unpack(owner)
 
 
-class Node:
-    """A step of the recorded graph: the backward of one op application."""
+class Node(NodeHooks):
+    """A step of the recorded graph: the backward of one op application (its hooks: `NodeHooks`)."""
 
     # Defaults live on the class so that recording a node sets only what differs: most nodes never get
     # hooks, retained tensors or metadata, and those are created on first use.
     _edges: tuple[Node | None, ...] = ()  # per input: the node its gradient goes to, None if it needs none
-    # output_nr per edge, set only when some edge leads into a node with several outputs (else every edge is 0)
-    _edge_outputs: tuple[int, ...] | None = None
+    # output_nr per edge, set (as `_edge_outputs`) only when some edge leads into a node with several outputs
+    # (else every edge is 0)
+    _edge_numbers: tuple[int, ...] | None = None
     # set on a node with several outputs (split, unbind): id(output tensor) -> its output_nr; its backward then
     # receives a list with one gradient (or None) per output, and its tensor hooks are (output_nr, hook) pairs
     _output_numbers: dict[int, int] | None = None
     _saved: tuple[SavedTensor, ...] | None = ()
-    _pre_hooks: list[Callable] | None = None  # tensor hooks (`Tensor.register_hook`): grad -> grad
-    _node_pre_hooks: list[Callable] | None = None  # `register_prehook`: grad_outputs tuple -> tuple
-    _post_hooks: list[Callable] | None = None  # `register_hook`: (grad_inputs, grad_outputs) -> grad_inputs
-    _retained_refs: list[weakref.ref] | None = None  # read and set as `_retained`
-    _hooked = False  # set once a hook list or `_retained` is made: only then does backward look at them
     _saved_names: tuple[str, ...] = ()  # what PyTorch calls each saved tensor: `_saved_self`, `_saved_result`...
     _metadata: dict[str, Any] | None = None
     _is_sink = False  # AccumulateGrad: the ready queue runs it first and backward accumulates instead of applying
@@ -136,20 +120,30 @@ class Node:
     # `apply` gives with grad mode off, or None where this gradient needs `apply`. `run_from` calls it (only
     # while grad mode is off) to pass arrays between such nodes; see `ops/_core.unrecorded_first`
     unrecorded: Callable[[Any], tuple | None] | None = None
+    # `run_from`'s one read per node for its lean step: the class's `unrecorded` as a plain function (a
+    # staticmethod: no bound method made), None where the node needs the general step: a node type without a
+    # rule or with a `release_saved` of its own, and (an instance's None, set by `_mark_hooked`) a hooked node
+    _lean_step: Callable[[Node, Any], tuple | None] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        rule = cls.unrecorded
+        cls._lean_step = staticmethod(rule) if rule is not None and cls.release_saved is Node.release_saved else None
 
     def __init__(self) -> None:
         self._sequence_nr = next_sequence_nr()
 
     @property
-    def _retained(self) -> list[weakref.ref] | None:
-        """Weak references to outputs that keep their gradient (`retain_grad()`); setting it marks the node
-        hooked, so a list set from anywhere (a view's history rewritten in place) is seen by backward."""
-        return self._retained_refs
+    def _edge_outputs(self) -> tuple[int, ...] | None:
+        """`_edge_numbers`; set through here, so that a node whose gradients go to slots of several outputs
+        takes no lean step (`run_from`'s lean step hands each gradient to its child as it is)."""
+        return self._edge_numbers
 
-    @_retained.setter
-    def _retained(self, refs: list[weakref.ref] | None) -> None:
-        self._retained_refs = refs
-        self._hooked = True
+    @_edge_outputs.setter
+    def _edge_outputs(self, numbers: tuple[int, ...] | None) -> None:
+        self._edge_numbers = numbers
+        if numbers is not None:
+            self._lean_step = None
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -168,9 +162,9 @@ class Node:
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
         """PyTorch's view of the edges: a `(node, output_nr)` pair per input (`(None, 0)` where no gradient goes)."""
-        if self._edge_outputs is None:
+        if self._edge_numbers is None:
             return tuple([(edge, 0) for edge in self._edges])
-        return tuple(zip(self._edges, self._edge_outputs))
+        return tuple(zip(self._edges, self._edge_numbers))
 
     @next_functions.setter
     def next_functions(self, pairs: tuple[tuple[Node | None, int], ...]) -> None:
@@ -230,32 +224,6 @@ class Node:
         if self._saved:
             self._saved = None
 
-    def register_tensor_hook(self, hook: Callable, output_nr: int = 0) -> RemovableHandle:
-        """Call `hook(grad)` before this node runs; a non-None return replaces the gradient (a tensor's hook).
-        On a node with several outputs the hook is kept with the number of the output it watches."""
-        if self._pre_hooks is None:
-            self._pre_hooks = []
-            self._hooked = True
-        entry = hook if self._output_numbers is None else (output_nr, hook)
-        self._pre_hooks.append(entry)
-        return RemovableHandle(self._pre_hooks, entry)
-
-    def register_prehook(self, hook: Callable) -> RemovableHandle:
-        """Call `hook(grad_outputs)` before this node runs; a returned tuple replaces the gradients."""
-        if self._node_pre_hooks is None:
-            self._node_pre_hooks = []
-            self._hooked = True
-        self._node_pre_hooks.append(hook)
-        return RemovableHandle(self._node_pre_hooks, hook)
-
-    def register_hook(self, hook: Callable) -> RemovableHandle:
-        """Call `hook(grad_inputs, grad_outputs)` after this node runs; a returned tuple replaces grad_inputs."""
-        if self._post_hooks is None:
-            self._post_hooks = []
-            self._hooked = True
-        self._post_hooks.append(hook)
-        return RemovableHandle(self._post_hooks, hook)
-
     def _saved_named(self, key: str) -> Any:
         """PyTorch's `_saved_<key>`: a saved tensor (None where the gradient that reads it is not needed, so it
         was not kept) or a saved scalar; AttributeError where this node saves no such thing."""
@@ -266,12 +234,6 @@ class Node:
         if key in type(self).__dict__.get("_saved_scalars", ()):
             return getattr(self, key)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{key}'")
-
-    def retain_output(self, tensor: Tensor) -> None:
-        """Give `tensor` (this node's output) the gradient flowing into this node, as `.grad` (`retain_grad()`)."""
-        if self._retained is None:
-            self._retained = []
-        self._retained.append(weakref.ref(tensor))
 
     def apply(self, grad: Tensor) -> tuple[Tensor | None, ...]:
         """Gradients for each input, given the gradient of the output."""
@@ -335,7 +297,7 @@ class AccumulateGrad(Node):
     def _retained(self, refs: list[weakref.ref] | None) -> None:
         self._keep()
         self._retained_refs = refs
-        self._hooked = True
+        self._mark_hooked()
 
 
 def record_outputs(node: Node, outputs: Sequence[Tensor]) -> None:
@@ -378,6 +340,7 @@ def register_post_accumulate_grad_hook(tensor: Tensor, hook: Callable) -> Remova
     node._keep()
     if node._post_accumulate_hooks is None:
         node._post_accumulate_hooks = []
+        node._lean_step = None  # (no lean step: see Node._lean_step)
     node._post_accumulate_hooks.append(hook)
     return RemovableHandle(node._post_accumulate_hooks, hook)
 

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
-from gradstudio.engine._formatting import format_tensor
-from gradstudio.engine._graph import AccumulateGrad, Node, RemovableHandle, gradient_edge, output_nr
+from gradstudio.engine._conversions import TensorConversions
+from gradstudio.engine._graph import AccumulateGrad, Node, gradient_edge, output_nr
+from gradstudio.engine._node_hooks import RemovableHandle
 from gradstudio.engine._versions import (  # the counters' home; importable from here as before
     INFERENCE_IN_PLACE_MESSAGE,
     INFERENCE_SAVED_MESSAGE,
@@ -34,26 +35,11 @@ NON_LEAF_GRAD_WARNING = (
 )
 
 
-SCALAR_CONVERSION_WARNING = (
-    "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-    "Consider using tensor.detach() first. (Triggered internally at "
-    "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)"
-)
-
-
-_WARNED_ONCE: set[str] = set()
 _STATE = grad_mode.STATE
 _INFERENCE_THREADS = grad_mode.INFERENCE_THREADS
 _new = object.__new__
 _NDARRAY = np.ndarray  # one global read instead of np's attribute, in the constructor every op calls
 _ONES_0D = {np.dtype(dtype): np.ones((), dtype) for dtype in (np.float32, np.float64)}  # backward's usual seeds
-
-
-def warn_once(message: str, stacklevel: int = 3) -> None:
-    """A UserWarning PyTorch gives once per process (its TORCH_WARN_ONCE)."""
-    if message not in _WARNED_ONCE:
-        _WARNED_ONCE.add(message)
-        warnings.warn(message, UserWarning, stacklevel=stacklevel)
 
 
 def check_can_require_grad(numpy_dtype: np.dtype) -> None:
@@ -62,7 +48,7 @@ def check_can_require_grad(numpy_dtype: np.dtype) -> None:
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
 
 
-class Tensor:
+class Tensor(TensorConversions):
     """An n-dimensional array that can record the operations applied to it."""
 
     __slots__ = (
@@ -226,12 +212,13 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
         node, data = self.grad_fn, self._data
         if (gradient is None and node is not None and self._requires_grad and not create_graph and inputs is None
-                and data.size == 1 and node._output_numbers is None):  # (a piece of a split: execute fills its slot)
+                and (not (ndim := data.ndim) or data.size == 1)
+                and node._output_numbers is None):  # (a piece of a split: execute fills its slot)
             # the common call, `loss.backward()`: autograd.backward's checks all pass, so its seed, ones_like(self),
             # goes straight to the engine's one-root path (as a bare array: see run_from)
-            one = _ONES_0D.get(data.dtype) if not data.ndim else None  # a copy of a 0-d one: cheaper than np.array
+            one = _ONES_0D.get(data.dtype) if not ndim else None  # a copy of a 0-d one: cheaper than np.array
             seed = one.copy() if one is not None else np.ones(data.shape, data.dtype)  # np.ones: ~1 us
-            (_RUN_FROM or _load_run_from())(node, seed, bool(retain_graph))
+            (_RUN_FROM or _load_run_from())(node, seed, retain_graph)  # (None, as False: run_from reads it with `not`)
             return
         _autograd_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -303,64 +290,6 @@ class Tensor:
     def device(self) -> _dtype.device:
         """Always the CPU."""
         return _dtype.CPU
-
-    # ----- conversions ----------------------------------------------------------------------------------
-
-    def item(self) -> float | int | bool:
-        """The single value as a Python number."""
-        if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
-        return self._data.reshape(()).item()
-
-    def tolist(self) -> Any:
-        """Values as (nested) Python lists."""
-        return self._data.tolist()
-
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared memory); refused while the tensor requires grad."""
-        if self._requires_grad:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self._data
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        array = self.numpy()
-        return array if dtype is None else array.astype(dtype)
-
-    def __repr__(self) -> str:
-        grad_fn = type(self.grad_fn).__name__ if self.grad_fn is not None else None
-        return format_tensor(self._data, grad_fn_name=grad_fn, requires_grad=self._requires_grad)
-
-    def __len__(self) -> int:
-        if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self._data.shape[0]
-
-    def __iter__(self):
-        if self._data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[index] for index in range(self._data.shape[0]))
-
-    def __bool__(self) -> bool:
-        if self._data.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._data.reshape(()))
-
-    def __float__(self) -> float:
-        if self._requires_grad:
-            warn_once(SCALAR_CONVERSION_WARNING)
-        if self._data.size != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return float(self.item())
-
-    def __int__(self) -> int:
-        if self._data.size != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self._data.dtype.kind not in "iub" or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.item())
 
     def __hash__(self) -> int:
         return id(self)

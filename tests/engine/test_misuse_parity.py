@@ -7,7 +7,7 @@ import pytest
 from torch_diff import assert_same, attempt, warned
 
 import gradstudio.engine as engine
-from gradstudio.engine import _tensor
+from gradstudio.engine import _conversions
 
 TORCH_MISSING = "PyTorch not installed: differential tests against real PyTorch skipped"
 
@@ -90,7 +90,7 @@ def test_gradcheck_warns_about_single_precision() -> None:
 
 
 def test_scalar_conversion_warns_once_per_process(monkeypatch) -> None:
-    monkeypatch.setattr(_tensor, "_WARNED_ONCE", set())
+    monkeypatch.setattr(_conversions, "_WARNED_ONCE", set())
     with pytest.warns(UserWarning, match="^Converting a tensor with requires_grad=True to a scalar"):
         float(engine.tensor([2.0], requires_grad=True))
     with warnings.catch_warnings():
