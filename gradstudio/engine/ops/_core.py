@@ -10,7 +10,7 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._backward import ANOMALY, record_forward_traceback
-from gradstudio.engine._graph import Node, SavedNumber, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
+from gradstudio.engine._graph import Node, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
 from gradstudio.engine._one_root import as_tensors
 from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
@@ -23,6 +23,7 @@ _GRAD_OFF = grad_mode.GRAD_OFF  # empty: grad mode is on in every thread (see gr
 _make = Tensor._make
 _new = object.__new__
 _NODE_INIT = Node.__init__
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def scalar_tensor(value: Any, numpy_dtype: np.dtype) -> Tensor:
@@ -87,17 +88,6 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     return out
 
 
-UNCHANGED = VersionCounter()  # the counter of every saved number no one has unpacked yet: never bumped
-
-
-def saved_number(array: np.ndarray) -> SavedNumber:
-    """`saved()` of a Python number's 0-d array, with no tensor made for it (see SavedNumber)."""
-    kept = _new(SavedNumber)
-    kept._counter, kept._version = UNCHANGED, 0
-    kept._tensor, kept._data = None, array
-    return kept
-
-
 def unrecorded_first(node: Node, g: Tensor) -> tuple | None:
     """The gradients of `node.unrecorded` as tensors, when grad mode is off and the rule takes this gradient;
     None when `apply` must run its recorded rule."""
@@ -130,9 +120,6 @@ def binary(function: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray]:
 def float_data(array: np.ndarray) -> np.ndarray:
     """Integer and bool data promoted to the default float dtype (for ops such as exp or division)."""
     return array if array.dtype.kind == "f" else array.astype(_dtype.DEFAULT_FLOAT)
-
-
-_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def precise(function: Callable[[np.ndarray], np.ndarray], array: np.ndarray) -> np.ndarray:
