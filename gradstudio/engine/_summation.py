@@ -157,7 +157,7 @@ def torch_sum(data: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndar
         return None
     ndim, size = data.ndim, data.size
     if 0 < size < LANES and len(dims) == ndim:  # a tiny full sum (a loss, a mean in a tutorial), kept cheap
-        flat = data if ndim == 1 else data.reshape(-1)  # (tolist of a 1-d array: its values in reading order)
+        flat = data if ndim == 1 else data.ravel()  # (tolist of a 1-d array: its values in reading order)
         total = np.array(small_total(flat.tolist()), _F32)
         return total.reshape((1,) * ndim) if keepdim else total
     if not 0 < size <= EXACT_LIMIT or not data.flags.c_contiguous:

@@ -247,3 +247,30 @@ def test_a_shown_number_changed_in_place_is_caught_by_every_rule(form: str, crea
         out.grad_fn._saved_other.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         torch.autograd.grad(out.sum(), x, create_graph=create_graph)
+
+
+# ----- record_pair and record_unary build their output tensor without Tensor._make's call --------------------
+
+RECORDED = {
+    "x+n": lambda x: x + 2, "x*n": lambda x: x * 3, "y*y": lambda x: (x * 1) * (x * 1), "x*x": lambda x: x * x,
+    "mean": lambda x: x.mean(), "mean 0-d": lambda x: x.sum().mean(), "x+n 0-d": lambda x: x.sum() + 2,
+    "sin": lambda x: torch.sin(x), "sigmoid": lambda x: torch.sigmoid(x), "exp": lambda x: torch.exp(x),
+}
+
+
+_UNSET = object()
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_a_recorded_output_is_the_tensor_make_builds(name: str) -> None:
+    """Every slot of the output set as Tensor._make(data, True) sets it, the node aside, and the data an ndarray
+    (a 0-d result comes from numpy as a scalar)."""
+    x = torch.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    out = RECORDED[name](x)
+    made = torch.Tensor._make(out._data, True)
+    for slot in torch.Tensor.__slots__:  # (a slot _make leaves unset, such as a view's, is unset in both)
+        if slot not in ("__weakref__", "grad_fn", "_counter"):
+            ours, expected = getattr(out, slot, _UNSET), getattr(made, slot, _UNSET)
+            assert ours is expected or ours == expected, slot
+    assert type(out._data) is np.ndarray and out.grad_fn is not None and out.is_leaf is False
+    assert out._version == 0 and not out.is_inference() and type(out) is torch.Tensor

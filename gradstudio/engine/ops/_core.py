@@ -23,6 +23,7 @@ _GRAD_OFF = grad_mode.GRAD_OFF  # empty: grad mode is on in every thread (see gr
 _make = Tensor._make
 _new = object.__new__
 _NODE_INIT = Node.__init__
+_NDARRAY = np.ndarray
 _FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
@@ -50,13 +51,18 @@ def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor | 
     """`record()` of a two-input op whose node type has no __init__, called once the caller knows grad mode
     is on and an operand requires grad; the caller sets the node's attributes on `out.grad_fn` directly.
     `b` is None for a Python number, which gets no edge, as a tensor that does not require grad."""
-    out = _make(data)
     node = _new(node_type)
     node._sequence_nr = next_sequence_nr()
     node._edges = (a.grad_fn or gradient_edge(a) if a._requires_grad else None,  # grad_fn: gradient_edge's answer
                    b.grad_fn or gradient_edge(b) if b is not None and b._requires_grad else None)
-    out._requires_grad = True
+    out = _new(Tensor)  # Tensor._make(data, True), inlined: ops record only outside inference mode, so the counter
+    out._data = data if type(data) is _NDARRAY else np.asarray(data)  # is made on first read (every slot set:
+    out._requires_grad = True  # tests/engine/test_forward_fast_paths.py)
+    out._grad = None
     out.grad_fn = node
+    out._counter = None
+    out._accumulator = None
+    out._retains_grad = False
     if ANOMALY.enabled:
         record_forward_traceback(node)
     return out
@@ -67,12 +73,18 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     """`record(data, node_type, (a,), save=(a,))`, or with `save_output=True` `record(data, node_type, (a,),
     save_output=True)`, or with `save_input=False` neither, for a one-input op whose node type has no
     __init__: no keyword dict, no loops (the caller sets any attributes on `out.grad_fn`)."""
-    out = _make(data)
     if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
-        return out
+        return _make(data)
     node = _new(node_type)
     node._sequence_nr = next_sequence_nr()
     node._edges = (a.grad_fn or gradient_edge(a),)
+    out = _new(Tensor)  # Tensor._make(data, True), inlined, as in record_pair
+    out._data = data if type(data) is _NDARRAY else np.asarray(data)
+    out._requires_grad = True
+    out._grad = None
+    out._counter = None
+    out._accumulator = None
+    out._retains_grad = False
     if save_output:
         kept = _new(SavedTensor)  # `out` was just made outside inference mode (ops record only there): no counter yet
         kept._counter = out._counter = VersionCounter()
@@ -81,7 +93,6 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
         node._saved = (kept,)
     elif save_input:
         node._saved = (saved(a),)
-    out._requires_grad = True
     out.grad_fn = node
     if ANOMALY.enabled:
         record_forward_traceback(node)
