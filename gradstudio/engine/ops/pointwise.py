@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from gradstudio.engine import grad_mode
-from gradstudio.engine._graph import Node
+from gradstudio.engine._graph import Node, SavedTensor
 from gradstudio.engine._tensor import Tensor, tracking
+from gradstudio.engine._versions import VersionCounter
 from gradstudio.engine.ops._core import (
     SAVED_STUBS,
     binary,
@@ -27,7 +28,15 @@ from gradstudio.engine.ops._core import (
     saved_stub,
     unrecorded_first,
 )
-from gradstudio.engine.ops._numbers import NUMBER_ARRAYS, NUMBER_DTYPES, number_array, saved_number, saved_pair
+from gradstudio.engine.ops._numbers import (
+    NUMBER_ARRAYS,
+    NUMBER_DTYPES,
+    UNCHANGED,
+    WrappedNumber,
+    number_array,
+    saved_number,
+    saved_pair,
+)
 from gradstudio.engine.ops.scalar import minus, scale
 from gradstudio.engine.ops.selection import where
 from gradstudio.engine.ops.unary import abs, cos, exp, log, logit, relu, sigmoid, sin, sqrt, tanh  # noqa: A004
@@ -38,6 +47,7 @@ from gradstudio.engine.ops.unary import abs, cos, exp, log, logit, relu, sigmoid
 _STATE = grad_mode.STATE
 _GRAD_OFF = grad_mode.GRAD_OFF  # empty: grad mode is on in every thread (see grad_mode.GRAD_OFF)
 _make = Tensor._make
+_new = object.__new__
 _F32 = np.dtype(np.float32)  # the usual dtype, told by identity before asking any dtype its kind
 
 # ----- binary arithmetic ---------------------------------------------------------------------------------
@@ -199,8 +209,10 @@ def mul(a: Any, b: Any) -> Tensor:
         if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
             return _make(data)
         out = record_pair(data, MulBackward0, a, None)
-        out.grad_fn._saved = (SAVED_STUBS.get((ad.shape, ad.dtype)) or saved_stub(ad.shape, ad.dtype),
-                              saved_number(bd, b))
+        kept = _new(WrappedNumber)  # saved_number(bd, b), inlined
+        kept._counter, kept._version = UNCHANGED, 0
+        kept._tensor, kept._data, kept._number = None, bd, b
+        out.grad_fn._saved = (SAVED_STUBS.get((ad.shape, ad.dtype)) or saved_stub(ad.shape, ad.dtype), kept)
         return out
     if type(a) is Tensor and type(b) is Tensor and a._data.dtype is b._data.dtype:
         ad, bd = a._data, b._data  # two plain tensors of one dtype: nothing to promote, no binary() steps
@@ -212,7 +224,12 @@ def mul(a: Any, b: Any) -> Tensor:
             return _make(data)
         out = record_pair(data, MulBackward0, a, b)
         if a is b:  # `y * y`: one saved tensor serves as both (nothing changes a SavedTensor once made)
-            kept = saved(a)
+            counter = a._counter
+            if counter is None:  # saved(a), inlined (as record() inlines it)
+                counter = a._counter = VersionCounter()
+            kept = _new(SavedTensor)
+            kept._counter, kept._version = counter, counter.value
+            kept._tensor, kept._data = a, None
             out.grad_fn._saved = (kept, kept)
         else:  # a stand-in for an operand whose gradient formula is not needed (read first from saved_stub's cache)
             stubs = SAVED_STUBS
