@@ -101,6 +101,8 @@ _F32 = np.dtype(np.float32)  # the usual dtype, told by identity before asking a
 
 
 class MeanBackward0(Node):
+    keepdim = False  # a whole mean's (set by it only where a mean keeps dims)
+
     def unrecorded(self, gd: Any) -> tuple | None:
         """A mean to one number: the one quotient filled into a fresh array, as PyTorch's (no view). Divided
         as Python floats: a float32 (or float64) quotient rounded once from float64 is the quotient numpy's
@@ -153,10 +155,12 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
             if total is None:
                 total = np.add.reduce(data, dims, data_dtype)
             result = total / count
-        out = record_unary(result, MeanBackward0, a, save_input=False)
+        out = record_unary(result, MeanBackward0, a, False, False)  # (positional: saves nothing)
         node = out.grad_fn
-        if node is not None:
-            node.input_shape, node.dims, node.keepdim, node.count = data.shape, dims, False, count
+        if node is not None:  # (keepdim: the class's False)
+            node.input_shape = data.shape
+            node.dims = dims
+            node.count = count
             node.input_dtype = data_dtype
         return out
     _refuse_keepdim_without_dim("mean", dim, keepdim)
