@@ -274,3 +274,43 @@ def test_a_recorded_output_is_the_tensor_make_builds(name: str) -> None:
             assert ours is expected or ours == expected, slot
     assert type(out._data) is np.ndarray and out.grad_fn is not None and out.is_leaf is False
     assert out._version == 0 and not out.is_inference() and type(out) is torch.Tensor
+
+
+# ----- Tensor.mean takes the plain x.mean() itself, every other call through accepting_aliases ----------------
+
+MEAN_CALLS = {
+    "plain": lambda m, x: m(x), "dim": lambda m, x: m(x, 1), "dim=": lambda m, x: m(x, dim=0),
+    "axis=": lambda m, x: m(x, axis=1), "keepdims=": lambda m, x: m(x, 0, keepdims=True),
+    "input=": lambda m, x: m(input=x), "input= dim=": lambda m, x: m(input=x, dim=(0, 1)),
+    "dtype=": lambda m, x: m(x, dtype=torch.float64), "dim=None": lambda m, x: m(x, dim=None),
+    "int input": lambda m, x: m(x.long()), "0-d": lambda m, x: m(x.sum()), "float64": lambda m, x: m(x.double()),
+    "large": lambda m, x: m(x.expand(4, 2, 3).reshape(24)), "foo=": lambda m, x: m(x, foo=1),
+    "dim twice": lambda m, x: m(x, 0, axis=1), "keepdim alone": lambda m, x: m(x, keepdim=True),
+    "nothing": lambda m, x: m(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MEAN_CALLS))
+def test_mean_answers_every_call_as_the_alias_wrapper_did(name: str) -> None:
+    """reduction.mean (Tensor.mean itself) against accepting_aliases(reduction._mean), the method before: same
+    bits, node, gradient, or the same error."""
+    from gradstudio.engine._aliases import accepting_aliases
+
+    def run(function) -> tuple:
+        x = torch.tensor([[0.5, -1.5, 2.0], [0.25, 3.0, -0.0]], requires_grad=True)
+        try:
+            out = MEAN_CALLS[name](function, x)
+        except (TypeError, RuntimeError) as error:
+            return type(error), str(error)
+        shown = (out.detach().numpy().tobytes(), out.dtype, tuple(out.shape), out.grad_fn and out.grad_fn.name())
+        if out.requires_grad:
+            out.sum().backward()
+            shown += (x.grad.numpy().tobytes(),)
+        return shown
+
+    assert run(reduction.mean) == run(accepting_aliases(reduction._mean))
+
+
+def test_the_plain_mean_takes_no_wrapper() -> None:
+    assert torch.Tensor.mean is reduction.mean and torch.mean.__wrapped__ is reduction.mean
+    assert reduction.mean.__name__ == reduction._mean.__name__ == "mean"

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
+from gradstudio.engine._aliases import MISSING, accepting_aliases
 from gradstudio.engine._graph import Node
 from gradstudio.engine._summation import LANES, small_total, torch_sum
 from gradstudio.engine._tensor import Tensor
@@ -140,29 +141,38 @@ class MeanBackward1(MeanBackward0):
     dims_named = True
 
 
-def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+def mean(a: Any = MISSING, /, *args: Any, **kwargs: Any) -> Tensor:
     """Arithmetic mean over all elements, or over `dim` (floating tensors only; `dtype=` computes in that
-    dtype, recorded as one MeanBackward node, as in PyTorch)."""
-    data = a._data
-    if dim is None and not keepdim and dtype is None and ((data_dtype := data.dtype) is _F32
-                                                          or data_dtype.kind == "f"):  # a whole mean: the steps below
-        dims, count = _ALL_DIMS[data.ndim], data.size
-        if data_dtype is _F32 and 0 < count < LANES:  # a tiny float32 mean: no numpy call but the result's
-            values = data.tolist() if data.ndim == 1 else data.ravel().tolist()  # (ravel: no argument)
-            result = np.array(small_total(values) / count, _F32)  # the quotient of floats, rounded once (exact)
-        else:
-            total = torch_sum(data, dims, False)  # PyTorch's float32 order, as below
-            if total is None:
-                total = np.add.reduce(data, dims, data_dtype)
-            result = total / count
-        out = record_unary(result, MeanBackward0, a, False, False)  # (positional: saves nothing)
-        node = out.grad_fn
-        if node is not None:  # (keepdim: the class's False)
-            node.input_shape = data.shape
-            node.dims = dims
-            node.count = count
-            node.input_dtype = data_dtype
-        return out
+    dtype, recorded as one MeanBackward node, as in PyTorch), with NumPy's spellings and `input=` as
+    `accepting_aliases` takes them. The plain whole mean of a floating tensor (`x.mean()`) is taken here, with
+    no alias wrapper's call first (`Tensor.mean` is this function); any other call goes through the wrapper."""
+    if args or kwargs or a is MISSING or not ((data_dtype := (data := a._data).dtype) is _F32
+                                              or data_dtype.kind == "f"):
+        return _mean_with_aliases(a, *args, **kwargs)
+    dims, count = _ALL_DIMS[data.ndim], data.size
+    if data_dtype is _F32 and 0 < count < LANES:  # a tiny float32 mean: no numpy call but the result's
+        values = data.tolist() if data.ndim == 1 else data.ravel().tolist()  # (ravel: no argument)
+        result = np.array(small_total(values) / count, _F32)  # the quotient of floats, rounded once (exact)
+    else:
+        total = torch_sum(data, dims, False)  # PyTorch's float32 order, as _mean's
+        if total is None:
+            total = np.add.reduce(data, dims, data_dtype)
+        result = total / count
+    out = record_unary(result, MeanBackward0, a, False, False)  # (positional: saves nothing)
+    node = out.grad_fn
+    if node is not None:  # (keepdim: the class's False)
+        node.input_shape = data.shape
+        node.dims = dims
+        node.count = count
+        node.input_dtype = data_dtype
+    return out
+
+
+mean.accepts_aliases = True  # accepting_aliases leaves it as it is (and tensor_function's wrapper, which copies it)
+
+
+def _mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """`mean` with its arguments as PyTorch names them: over `dim`, kept dims, another dtype, an integer input."""
     _refuse_keepdim_without_dim("mean", dim, keepdim)
     values = a._data if dtype is None else a._data.astype(dtype.numpy_dtype)
     if values.dtype.kind != "f":
@@ -179,6 +189,10 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     node = MeanBackward0 if dim is None else MeanBackward1
     return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim, count=count,
                   input_dtype=a._data.dtype)
+
+
+_mean.__name__ = _mean.__qualname__ = "mean"  # Python's argument errors name the op as before
+_mean_with_aliases = accepting_aliases(_mean)
 
 
 class ReturnTypes(NamedTuple):
