@@ -9,7 +9,7 @@ import pytest
 
 import gradstudio.engine as torch
 from gradstudio.engine import _summation
-from gradstudio.engine.ops import _numbers, pointwise, reduction
+from gradstudio.engine.ops import _core, _numbers, pointwise, reduction
 
 try:
     import torch as real_torch
@@ -314,3 +314,18 @@ def test_mean_answers_every_call_as_the_alias_wrapper_did(name: str) -> None:
 def test_the_plain_mean_takes_no_wrapper() -> None:
     assert torch.Tensor.mean is reduction.mean and torch.mean.__wrapped__ is reduction.mean
     assert reduction.mean.__name__ == reduction._mean.__name__ == "mean"
+
+
+def test_saved_stand_ins_of_float32_by_shape_are_apart_from_every_other_dtypes() -> None:
+    """SAVED_STUBS keys a native float32 stand-in by its shape alone: other dtypes, a byte-swapped float32
+    included, keep stand-ins of their own."""
+    native, swapped = np.dtype(np.float32), np.dtype(">f4" if np.little_endian else "<f4")
+    kinds = [native, swapped, np.dtype(np.float64), np.dtype(np.float16)]
+    stubs = [_core.saved_stub((2, 3), kind) for kind in kinds]
+    assert len({id(stub) for stub in stubs}) == len(kinds)
+    assert [stub._tensor._data.dtype for stub in stubs] == kinds and all(stub is _core.saved_stub((2, 3), kind)
+                                                                       for stub, kind in zip(stubs, kinds))
+    for kind in kinds[::2]:  # (the dtypes a tensor can have)
+        x = torch.from_numpy(np.ones((2, 3), kind)).requires_grad_()
+        node = (x * 3).grad_fn
+        assert node._saved[0]._tensor._data.dtype == kind and node._saved[0] is _core.saved_stub((2, 3), kind)

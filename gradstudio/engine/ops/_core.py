@@ -211,13 +211,15 @@ def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
     return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
 
 
-SAVED_STUBS: dict[tuple, SavedTensor] = {}  # saved_stub's answers by (shape, dtype): mul reads them without a call
+# saved_stub's answers, mul reads them without a call: by shape for (native) float32, by (shape, dtype) for any
+# other dtype (hashing a dtype costs more than the rest of the lookup; the two kinds of key never compare equal)
+SAVED_STUBS: dict[tuple, SavedTensor] = {}
 
 
 def saved_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> SavedTensor:
     """`saved(shape_stub(t))` for a tensor of this shape and dtype, shared as the stub itself is: no one can
     change a stub (so its version stays 0) nor reach it through the node (`_saved_self` shows None)."""
-    key = (shape, numpy_dtype)
+    key = shape if numpy_dtype is _FLOAT32 else (shape, numpy_dtype)
     kept = SAVED_STUBS.get(key)
     if kept is None:
         if len(SAVED_STUBS) >= 256:  # bounded, as _zero_stub's cache

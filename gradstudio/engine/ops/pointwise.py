@@ -212,7 +212,8 @@ def mul(a: Any, b: Any) -> Tensor:
         kept = _new(WrappedNumber)  # saved_number(bd, b), inlined
         kept._counter, kept._version = UNCHANGED, 0
         kept._tensor, kept._data, kept._number = None, bd, b
-        out.grad_fn._saved = (SAVED_STUBS.get((ad.shape, ad.dtype)) or saved_stub(ad.shape, ad.dtype), kept)
+        stub = SAVED_STUBS.get(ad.shape if dtype is _F32 else (ad.shape, dtype))  # (see SAVED_STUBS)
+        out.grad_fn._saved = (stub or saved_stub(ad.shape, dtype), kept)
         return out
     if type(a) is Tensor and type(b) is Tensor and a._data.dtype is b._data.dtype:
         ad, bd = a._data, b._data  # two plain tensors of one dtype: nothing to promote, no binary() steps
@@ -232,10 +233,12 @@ def mul(a: Any, b: Any) -> Tensor:
             kept._tensor, kept._data = a, None
             out.grad_fn._saved = (kept, kept)
         else:  # a stand-in for an operand whose gradient formula is not needed (read first from saved_stub's cache)
-            stubs = SAVED_STUBS
+            dtype, stubs = ad.dtype, SAVED_STUBS  # (one dtype: see SAVED_STUBS for the keys)
             out.grad_fn._saved = (
-                saved(a) if b._requires_grad else stubs.get((ad.shape, ad.dtype)) or saved_stub(ad.shape, ad.dtype),
-                saved(b) if a._requires_grad else stubs.get((bd.shape, bd.dtype)) or saved_stub(bd.shape, bd.dtype))
+                saved(a) if b._requires_grad else stubs.get(ad.shape if dtype is _F32 else (ad.shape, dtype))
+                or saved_stub(ad.shape, dtype),
+                saved(b) if a._requires_grad else stubs.get(bd.shape if dtype is _F32 else (bd.shape, dtype))
+                or saved_stub(bd.shape, dtype))
         return out
     number = b
     a, b, data = binary(np.multiply, a, b)
