@@ -105,7 +105,7 @@ from gradstudio.engine.ops.pointwise import (
     sub,
     tanh,
 )
-from gradstudio.engine.ops.reduction import max, mean, min, prod, std, sum, var
+from gradstudio.engine.ops.reduction import max, mean, min, prod, sum
 from gradstudio.engine.ops.selection import clamp, eq, ge, gt, le, lt, maximum, minimum, ne, where
 from gradstudio.engine.ops.shape import (
     flatten,
@@ -119,6 +119,7 @@ from gradstudio.engine.ops.shape import (
     unsqueeze,
 )
 from gradstudio.engine.ops.softmax import log_softmax, softmax
+from gradstudio.engine.ops.spread import std, var
 from gradstudio.engine.ops.tiling import chunk, einsum, outer, split, split_with_sizes, unbind
 from gradstudio.engine.random import (
     Generator,

@@ -7,17 +7,20 @@ from collections.abc import Callable
 from typing import Any
 
 _RENAMED = {"axis": "dim", "keepdims": "keepdim"}
-_MISSING = object()  # no first positional argument (`torch.mean(input=x)`)
+MISSING = object()  # no first positional argument (`torch.mean(input=x)`)
 
 
 def accepting_aliases(function: Callable[..., Any], *, second: str | None = None) -> Callable[..., Any]:
-    """`function` also called with NumPy's names, `input=` (and `second=` such as `other=`) as keywords."""
+    """`function` also called with NumPy's names, `input=` (and `second=` such as `other=`) as keywords; a function
+    marked `accepts_aliases` (one that takes them itself, as `reduction.mean`) as it is."""
+    if getattr(function, "accepts_aliases", False):
+        return function
 
     @functools.wraps(function)
-    def aliased(first: Any = _MISSING, /, *args: Any, **kwargs: Any) -> Any:
-        if not args and not kwargs and first is not _MISSING:  # the common `x.mean()`: a plain call
+    def aliased(first: Any = MISSING, /, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs and first is not MISSING:  # the common `x.mean()`: a plain call
             return function(first)
-        if first is not _MISSING:
+        if first is not MISSING:
             args = (first, *args)
         if kwargs:
             for numpy_name, torch_name in _RENAMED.items():

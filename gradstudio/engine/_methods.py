@@ -23,6 +23,7 @@ from gradstudio.engine.ops import (
     selection,
     shape,
     softmax,
+    spread,
     tiling,
 )
 
@@ -75,7 +76,7 @@ def _bind() -> None:
         "eq": selection.eq, "ne": selection.ne, "lt": selection.lt, "le": selection.le, "gt": selection.gt,
         "ge": selection.ge,
         "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
-        "prod": reduction.prod, "var": reduction.var, "std": reduction.std, "softmax": softmax.softmax,
+        "prod": reduction.prod, "var": spread.var, "std": spread.std, "softmax": softmax.softmax,
         "log_softmax": softmax.log_softmax,
         "matmul": linalg.matmul, "mm": linalg.mm, "mv": linalg.mv, "dot": linalg.dot, "bmm": linalg.bmm,
         "reshape": shape.reshape, "view": shape.view, "transpose": shape.transpose, "t": shape.t,

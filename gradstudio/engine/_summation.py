@@ -11,18 +11,20 @@ adds those strictly in order), vectorised over rows.
 
 from __future__ import annotations
 
-import functools
+import struct
 
 import numpy as np
 
 _ILP = 4  # row_sum's accumulators
 _LEVELS = 4  # multi_row_sum's cascade levels
 _F32 = np.dtype(np.float32)
-_ZERO = np.float32(0)
 # Sums of up to this many elements follow PyTorch's order (this module matches PyTorch's bits up to 32768, its
 # GRAIN_SIZE, beyond which PyTorch splits a sum between threads); larger ones keep numpy's faster pairwise order.
 EXACT_LIMIT = 4096
 
+
+_FLOAT32 = struct.Struct("f")  # packing a Python float as one rounds it to float32 as numpy's cast does
+_pack, _unpack = _FLOAT32.pack, _FLOAT32.unpack
 
 # floats per vector of PyTorch's sum kernel: 8 (its AVX2 build; measured the same on an AVX-512 machine)
 LANES = 8
@@ -93,12 +95,6 @@ def _short_row_sum(terms: np.ndarray) -> np.ndarray:
     return np.add.accumulate(sequence, axis=0)[-1]
 
 
-@functools.lru_cache(maxsize=64)
-def _short_order(count: int) -> np.ndarray:
-    """The order in which a row of fewer than 8 floats is added: the first accumulator's terms, the other three."""
-    return np.array([0, *range(_ILP, count), *range(1, _ILP)] if count >= _ILP else list(range(count)), np.intp)
-
-
 def _single_row_sum(row: np.ndarray) -> np.ndarray:
     """`inner_sum` of one row of LANES to 16 * 4 * LANES * 16 floats (the cascade never passes its first level),
     in few numpy calls: a full sum (a loss, a mean) is the common case."""
@@ -125,8 +121,7 @@ def inner_sum(rows: np.ndarray) -> np.ndarray:
     if rows.shape[0] == 1 and width <= count <= width * _ILP * 16 * 16:
         return _single_row_sum(rows[0])
     if count < width and rows.shape[0] == 1:  # the common tiny sum, in as few numpy calls as it takes
-        total = np.add.accumulate(rows[0].take(_short_order(count)))[-1]
-        return np.array([total if count >= _ILP else total + _F32.type(0)], _F32)
+        return np.array([small_total(rows[0].tolist())], _F32)
     terms = rows.T  # (n, R): the order of reading along axis 0
     if count < width:
         return _short_row_sum(terms)
@@ -141,6 +136,19 @@ def inner_sum(rows: np.ndarray) -> np.ndarray:
     return _in_order(tail, vectors)
 
 
+def small_total(values: list[float]) -> float:
+    """The float32 sum of one to seven float32 values (as Python floats) in PyTorch's order, as a Python float:
+    the first accumulator's terms, then the other three's, then the empty accumulators' +0.0 (so -0.0 sums to
+    0.0). Each sum of two floats rounded once to float32 is float32's own sum (a double carries over twice
+    float32's digits, +2; the native pack rounds as a C cast, to inf past float32's range): no numpy call."""
+    if len(values) > _ILP:
+        values = [values[0], *values[_ILP:], *values[1:_ILP]]
+    total = values[0]
+    for value in values[1:]:
+        (total,) = _unpack(_pack(total + value))
+    return total + 0.0
+
+
 def torch_sum(data: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray | None:
     """`data` summed over `dims` in PyTorch's order when it is float32, at most EXACT_LIMIT elements, and the dims are
     the trailing ones of a contiguous array (a full sum, or rows); None otherwise (numpy's sum stands)."""
@@ -149,11 +157,8 @@ def torch_sum(data: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndar
         return None
     ndim, size = data.ndim, data.size
     if 0 < size < LANES and len(dims) == ndim:  # a tiny full sum (a loss, a mean in a tutorial), kept cheap
-        flat = data if ndim == 1 else data.reshape(-1)
-        if size <= _ILP:  # in reading order, then the empty accumulators (-0.0 + 0.0 is 0.0, as in PyTorch)
-            total = np.add.accumulate(flat)[-1] + _ZERO
-        else:
-            total = np.add.accumulate(flat.take(_short_order(size)))[-1]
+        flat = data if ndim == 1 else data.ravel()  # (tolist of a 1-d array: its values in reading order)
+        total = np.array(small_total(flat.tolist()), _F32)
         return total.reshape((1,) * ndim) if keepdim else total
     if not 0 < size <= EXACT_LIMIT or not data.flags.c_contiguous:
         return None

@@ -10,7 +10,7 @@ import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
 from gradstudio.engine._backward import ANOMALY, record_forward_traceback
-from gradstudio.engine._graph import Node, SavedNumber, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
+from gradstudio.engine._graph import Node, SavedTensor, edge_outputs, gradient_edge, next_sequence_nr
 from gradstudio.engine._one_root import as_tensors
 from gradstudio.engine._summation import torch_sum
 from gradstudio.engine._tensor import Tensor
@@ -23,6 +23,8 @@ _GRAD_OFF = grad_mode.GRAD_OFF  # empty: grad mode is on in every thread (see gr
 _make = Tensor._make
 _new = object.__new__
 _NODE_INIT = Node.__init__
+_NDARRAY = np.ndarray
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def scalar_tensor(value: Any, numpy_dtype: np.dtype) -> Tensor:
@@ -49,13 +51,18 @@ def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor | 
     """`record()` of a two-input op whose node type has no __init__, called once the caller knows grad mode
     is on and an operand requires grad; the caller sets the node's attributes on `out.grad_fn` directly.
     `b` is None for a Python number, which gets no edge, as a tensor that does not require grad."""
-    out = _make(data)
     node = _new(node_type)
     node._sequence_nr = next_sequence_nr()
     node._edges = (a.grad_fn or gradient_edge(a) if a._requires_grad else None,  # grad_fn: gradient_edge's answer
                    b.grad_fn or gradient_edge(b) if b is not None and b._requires_grad else None)
-    out._requires_grad = True
+    out = _new(Tensor)  # Tensor._make(data, True), inlined: ops record only outside inference mode, so the counter
+    out._data = data if type(data) is _NDARRAY else np.asarray(data)  # is made on first read (every slot set:
+    out._requires_grad = True  # tests/engine/test_forward_fast_paths.py)
+    out._grad = None
     out.grad_fn = node
+    out._counter = None
+    out._accumulator = None
+    out._retains_grad = False
     if ANOMALY.enabled:
         record_forward_traceback(node)
     return out
@@ -66,12 +73,18 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     """`record(data, node_type, (a,), save=(a,))`, or with `save_output=True` `record(data, node_type, (a,),
     save_output=True)`, or with `save_input=False` neither, for a one-input op whose node type has no
     __init__: no keyword dict, no loops (the caller sets any attributes on `out.grad_fn`)."""
-    out = _make(data)
     if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
-        return out
+        return _make(data)
     node = _new(node_type)
     node._sequence_nr = next_sequence_nr()
     node._edges = (a.grad_fn or gradient_edge(a),)
+    out = _new(Tensor)  # Tensor._make(data, True), inlined, as in record_pair
+    out._data = data if type(data) is _NDARRAY else np.asarray(data)
+    out._requires_grad = True
+    out._grad = None
+    out._counter = None
+    out._accumulator = None
+    out._retains_grad = False
     if save_output:
         kept = _new(SavedTensor)  # `out` was just made outside inference mode (ops record only there): no counter yet
         kept._counter = out._counter = VersionCounter()
@@ -80,22 +93,10 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
         node._saved = (kept,)
     elif save_input:
         node._saved = (saved(a),)
-    out._requires_grad = True
     out.grad_fn = node
     if ANOMALY.enabled:
         record_forward_traceback(node)
     return out
-
-
-UNCHANGED = VersionCounter()  # the counter of every saved number no one has unpacked yet: never bumped
-
-
-def saved_number(array: np.ndarray) -> SavedNumber:
-    """`saved()` of a Python number's 0-d array, with no tensor made for it (see SavedNumber)."""
-    kept = _new(SavedNumber)
-    kept._counter, kept._version = UNCHANGED, 0
-    kept._tensor, kept._data = None, array
-    return kept
 
 
 def unrecorded_first(node: Node, g: Tensor) -> tuple | None:
@@ -130,9 +131,6 @@ def binary(function: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray]:
 def float_data(array: np.ndarray) -> np.ndarray:
     """Integer and bool data promoted to the default float dtype (for ops such as exp or division)."""
     return array if array.dtype.kind == "f" else array.astype(_dtype.DEFAULT_FLOAT)
-
-
-_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def precise(function: Callable[[np.ndarray], np.ndarray], array: np.ndarray) -> np.ndarray:
@@ -213,13 +211,15 @@ def _zero_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> Tensor:
     return Tensor._make(np.broadcast_to(np.zeros((), numpy_dtype), shape))
 
 
-SAVED_STUBS: dict[tuple, SavedTensor] = {}  # saved_stub's answers by (shape, dtype): mul reads them without a call
+# saved_stub's answers, mul reads them without a call: by shape for (native) float32, by (shape, dtype) for any
+# other dtype (hashing a dtype costs more than the rest of the lookup; the two kinds of key never compare equal)
+SAVED_STUBS: dict[tuple, SavedTensor] = {}
 
 
 def saved_stub(shape: tuple[int, ...], numpy_dtype: np.dtype) -> SavedTensor:
     """`saved(shape_stub(t))` for a tensor of this shape and dtype, shared as the stub itself is: no one can
     change a stub (so its version stays 0) nor reach it through the node (`_saved_self` shows None)."""
-    key = (shape, numpy_dtype)
+    key = shape if numpy_dtype is _FLOAT32 else (shape, numpy_dtype)
     kept = SAVED_STUBS.get(key)
     if kept is None:
         if len(SAVED_STUBS) >= 256:  # bounded, as _zero_stub's cache

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from gradstudio.engine import grad_mode
-from gradstudio.engine._graph import Node
+from gradstudio.engine._graph import Node, SavedTensor
 from gradstudio.engine._tensor import Tensor, tracking
+from gradstudio.engine._versions import VersionCounter
 from gradstudio.engine.ops._core import (
     SAVED_STUBS,
     binary,
@@ -24,9 +25,17 @@ from gradstudio.engine.ops._core import (
     record_pair,
     reduce_to,
     saved,
-    saved_number,
     saved_stub,
     unrecorded_first,
+)
+from gradstudio.engine.ops._numbers import (
+    NUMBER_ARRAYS,
+    NUMBER_DTYPES,
+    UNCHANGED,
+    WrappedNumber,
+    number_array,
+    saved_number,
+    saved_pair,
 )
 from gradstudio.engine.ops.scalar import minus, scale
 from gradstudio.engine.ops.selection import where
@@ -38,12 +47,20 @@ from gradstudio.engine.ops.unary import abs, cos, exp, log, logit, relu, sigmoid
 _STATE = grad_mode.STATE
 _GRAD_OFF = grad_mode.GRAD_OFF  # empty: grad mode is on in every thread (see grad_mode.GRAD_OFF)
 _make = Tensor._make
+_new = object.__new__
 _F32 = np.dtype(np.float32)  # the usual dtype, told by identity before asking any dtype its kind
 
 # ----- binary arithmetic ---------------------------------------------------------------------------------
 
 
+_PASS_BOTH = (None, None)  # AddBackward0.inputs_like when neither gradient needs un-broadcasting
+_SAVED_ALPHA = property(lambda node: node.alpha, doc="PyTorch's `_saved_alpha`: the alpha the op scaled by.")
+
+
 class AddBackward0(Node):
+    inputs_like, alpha = _PASS_BOTH, 1  # what `x + 2` records (its fast path sets nothing); others set both
+    _saved_alpha = _SAVED_ALPHA
+
     def unrecorded(self, gd: Any) -> tuple | None:
         """`apply`'s pass-through on a bare array (one tensor when both inputs take it, as both take g)."""
         a, b = self.inputs_like
@@ -64,6 +81,8 @@ class AddBackward0(Node):
 
 
 class SubBackward0(Node):
+    _saved_alpha = _SAVED_ALPHA
+
     def apply(self, g: Tensor) -> tuple:
         a, b = self.inputs_like
         return (reduce_to(g, a) if needs(self, 0) else None,
@@ -71,11 +90,11 @@ class SubBackward0(Node):
 
 
 class RsubBackward1(Node):
+    alpha = 1  # `n - x` has no alpha; PyTorch shows 1
+    _saved_alpha = _SAVED_ALPHA
+
     def apply(self, g: Tensor) -> tuple:
         return (reduce_to(-g, self.inputs_like[0]),)
-
-
-_PASS_BOTH = (None, None)  # AddBackward0.inputs_like when neither gradient needs un-broadcasting
 
 
 def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
@@ -84,13 +103,11 @@ def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
             and ((dtype := a._data.dtype) is _F32 or dtype.kind == "f")):
         # `x + 2`: the number as a 0-d array of x's dtype needs no tensor (it has no edge, nothing keeps it); the
         # sum has x's shape and dtype, so x's gradient passes as it is (like_or_none's None)
-        data = a._data + np.array(b, dtype)  # (numpy converts a Python number itself dearer, NEP 50)
+        bd = NUMBER_ARRAYS.get(b) if dtype is _F32 else None
+        data = a._data + (number_array(b, dtype) if bd is None else bd)  # (numpy converts a number dearer, NEP 50)
         if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
             return _make(data)
-        out = record_pair(data, AddBackward0, a, None)
-        node = out.grad_fn
-        node.inputs_like, node.alpha = _PASS_BOTH, 1
-        return out
+        return record_pair(data, AddBackward0, a, None)  # the class's inputs_like and alpha: x's gradient as it is
     if type(a) is Tensor and type(b) is Tensor and alpha == 1 and a._data.dtype is b._data.dtype:
         ad, bd = a._data, b._data  # two plain tensors of one dtype: nothing to promote, no binary() steps
         try:
@@ -174,7 +191,7 @@ class MulBackward0(Node):
         grads = unrecorded_first(self, g)
         if grads is not None:
             return grads
-        a, b = self.saved_tensors
+        a, b = saved_pair(self)
         return (reduce_to(g * b, a) if needs(self, 0) else None,
                 reduce_to(g * a, b) if needs(self, 1) else None)
 
@@ -185,13 +202,18 @@ def mul(a: Any, b: Any) -> Tensor:
                                                                        or dtype.kind == "f"):
         # `x * 3`: the number as a 0-d array of x's dtype (as scalar_tensor makes it), kept without a tensor
         ad = a._data
-        bd = np.array(b, dtype)
+        bd = NUMBER_ARRAYS.get(b) if dtype is _F32 else None
+        if bd is None:
+            bd = number_array(b, dtype)
         data = ad * bd
         if not (a._requires_grad and (not _GRAD_OFF or _STATE.enabled)):
             return _make(data)
         out = record_pair(data, MulBackward0, a, None)
-        out.grad_fn._saved = (SAVED_STUBS.get((ad.shape, ad.dtype)) or saved_stub(ad.shape, ad.dtype),
-                              saved_number(bd))
+        kept = _new(WrappedNumber)  # saved_number(bd, b), inlined
+        kept._counter, kept._version = UNCHANGED, 0
+        kept._tensor, kept._data, kept._number = None, bd, b
+        stub = SAVED_STUBS.get(ad.shape if dtype is _F32 else (ad.shape, dtype))  # (see SAVED_STUBS)
+        out.grad_fn._saved = (stub or saved_stub(ad.shape, dtype), kept)
         return out
     if type(a) is Tensor and type(b) is Tensor and a._data.dtype is b._data.dtype:
         ad, bd = a._data, b._data  # two plain tensors of one dtype: nothing to promote, no binary() steps
@@ -203,31 +225,50 @@ def mul(a: Any, b: Any) -> Tensor:
             return _make(data)
         out = record_pair(data, MulBackward0, a, b)
         if a is b:  # `y * y`: one saved tensor serves as both (nothing changes a SavedTensor once made)
-            kept = saved(a)
+            counter = a._counter
+            if counter is None:  # saved(a), inlined (as record() inlines it)
+                counter = a._counter = VersionCounter()
+            kept = _new(SavedTensor)
+            kept._counter, kept._version = counter, counter.value
+            kept._tensor, kept._data = a, None
             out.grad_fn._saved = (kept, kept)
         else:  # a stand-in for an operand whose gradient formula is not needed (read first from saved_stub's cache)
-            stubs = SAVED_STUBS
+            dtype, stubs = ad.dtype, SAVED_STUBS  # (one dtype: see SAVED_STUBS for the keys)
             out.grad_fn._saved = (
-                saved(a) if b._requires_grad else stubs.get((ad.shape, ad.dtype)) or saved_stub(ad.shape, ad.dtype),
-                saved(b) if a._requires_grad else stubs.get((bd.shape, bd.dtype)) or saved_stub(bd.shape, bd.dtype))
+                saved(a) if b._requires_grad else stubs.get(ad.shape if dtype is _F32 else (ad.shape, dtype))
+                or saved_stub(ad.shape, dtype),
+                saved(b) if a._requires_grad else stubs.get(bd.shape if dtype is _F32 else (bd.shape, dtype))
+                or saved_stub(bd.shape, dtype))
         return out
+    number = b
     a, b, data = binary(np.multiply, a, b)
     if not ((a._requires_grad or b._requires_grad) and (not _GRAD_OFF or _STATE.enabled)):  # tracking(), inlined
         return Tensor._make(data)
-    return record(data, MulBackward0, (a, b), save=(kept_if(a, b._requires_grad), kept_if(b, a._requires_grad)))
+    out = record(data, MulBackward0, (a, b), save=(kept_if(a, b._requires_grad), kept_if(b, a._requires_grad)))
+    return _wrapping_number(out, b, number)
+
+
+def _wrapping_number(out: Tensor, b: Tensor, number: Any) -> Tensor:
+    """`out` of an op on (a, b) whose node saved b: b kept as a wrapped number when the caller gave a Python
+    number (bool, int or float), as PyTorch keeps it (see WrappedNumber)."""
+    if type(number) in NUMBER_DTYPES:
+        node = out.grad_fn
+        node._saved = (node._saved[0], saved_number(b._data, number))
+    return out
 
 
 class DivBackward0(Node):
     _saved_names = ("self", "other")
 
     def apply(self, g: Tensor) -> tuple:
-        a, b = self.saved_tensors
+        a, b = saved_pair(self)
         return (reduce_to(g / b, a) if needs(self, 0) else None,
                 reduce_to(-g * (a / b / b), b) if needs(self, 1) else None)
 
 
 def div(a: Any, b: Any) -> Tensor:
     """True division, broadcast; integer inputs give float results."""
+    number = b
     a, b, ad, bd = operands(a, b)
     try:
         data = np.true_divide(float_data(ad), float_data(bd))
@@ -235,7 +276,7 @@ def div(a: Any, b: Any) -> Tensor:
         raise broadcast_error(ad.shape, bd.shape) from None
     if not tracking(a, b):
         return Tensor._make(data)
-    return record(data, DivBackward0, (a, b), save=(kept_if(a, b._requires_grad), b))
+    return _wrapping_number(record(data, DivBackward0, (a, b), save=(kept_if(a, b._requires_grad), b)), b, number)
 
 
 class ReciprocalBackward0(Node):
@@ -281,6 +322,9 @@ class PowBackward1(Node):
 
 
 class PowBackward2(Node):
+    _saved_names = ("exponent", "result")
+    _saved_self = property(lambda node: node.base, doc="PyTorch's `_saved_self` of `n ** x`: the number n.")
+
     def apply(self, g: Tensor) -> tuple:
         (exponent, result) = self.saved_tensors
         log_base = float(np.log(np.float64(self.base)))  # -inf for 0, nan for a negative base, as in PyTorch

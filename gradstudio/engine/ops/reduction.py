@@ -1,18 +1,19 @@
-"""Reductions (`sum mean max min prod var std`), with their gradient rules (`softmax` is in softmax.py)."""
+"""Reductions (`sum mean max min prod`), with their gradient rules (`var` and `std` are in spread.py, `softmax` in
+softmax.py)."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from gradstudio.engine import _dtype, grad_mode
+from gradstudio.engine._aliases import MISSING, accepting_aliases
 from gradstudio.engine._graph import Node
-from gradstudio.engine._summation import torch_sum
+from gradstudio.engine._summation import LANES, small_total, torch_sum
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import normalize_dim, normalize_dims, record, record_unary, unrecorded_first
-from gradstudio.engine.ops.scalar import divide, scale
+from gradstudio.engine.ops.scalar import divide
 
 _KEEPDIM_MISMATCH = "      didn't match because some of the keywords were incorrect: keepdim\n"
 _DIMLESS_SIGNATURES = {
@@ -101,6 +102,8 @@ _F32 = np.dtype(np.float32)  # the usual dtype, told by identity before asking a
 
 
 class MeanBackward0(Node):
+    keepdim = False  # a whole mean's (set by it only where a mean keeps dims)
+
     def unrecorded(self, gd: Any) -> tuple | None:
         """A mean to one number: the one quotient filled into a fresh array, as PyTorch's (no view). Divided
         as Python floats: a float32 (or float64) quotient rounded once from float64 is the quotient numpy's
@@ -138,22 +141,38 @@ class MeanBackward1(MeanBackward0):
     dims_named = True
 
 
-def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+def mean(a: Any = MISSING, /, *args: Any, **kwargs: Any) -> Tensor:
     """Arithmetic mean over all elements, or over `dim` (floating tensors only; `dtype=` computes in that
-    dtype, recorded as one MeanBackward node, as in PyTorch)."""
-    data = a._data
-    if dim is None and not keepdim and dtype is None and ((data_dtype := data.dtype) is _F32
-                                                          or data_dtype.kind == "f"):  # a whole mean: the steps below
-        dims, count = _ALL_DIMS[data.ndim], data.size
-        total = torch_sum(data, dims, False)  # PyTorch's float32 order, as below
+    dtype, recorded as one MeanBackward node, as in PyTorch), with NumPy's spellings and `input=` as
+    `accepting_aliases` takes them. The plain whole mean of a floating tensor (`x.mean()`) is taken here, with
+    no alias wrapper's call first (`Tensor.mean` is this function); any other call goes through the wrapper."""
+    if args or kwargs or a is MISSING or not ((data_dtype := (data := a._data).dtype) is _F32
+                                              or data_dtype.kind == "f"):
+        return _mean_with_aliases(a, *args, **kwargs)
+    dims, count = _ALL_DIMS[data.ndim], data.size
+    if data_dtype is _F32 and 0 < count < LANES:  # a tiny float32 mean: no numpy call but the result's
+        values = data.tolist() if data.ndim == 1 else data.ravel().tolist()  # (ravel: no argument)
+        result = np.array(small_total(values) / count, _F32)  # the quotient of floats, rounded once (exact)
+    else:
+        total = torch_sum(data, dims, False)  # PyTorch's float32 order, as _mean's
         if total is None:
             total = np.add.reduce(data, dims, data_dtype)
-        out = record_unary(total / count, MeanBackward0, a, save_input=False)
-        node = out.grad_fn
-        if node is not None:
-            node.input_shape, node.dims, node.keepdim, node.count = data.shape, dims, False, count
-            node.input_dtype = data_dtype
-        return out
+        result = total / count
+    out = record_unary(result, MeanBackward0, a, False, False)  # (positional: saves nothing)
+    node = out.grad_fn
+    if node is not None:  # (keepdim: the class's False)
+        node.input_shape = data.shape
+        node.dims = dims
+        node.count = count
+        node.input_dtype = data_dtype
+    return out
+
+
+mean.accepts_aliases = True  # accepting_aliases leaves it as it is (and tensor_function's wrapper, which copies it)
+
+
+def _mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """`mean` with its arguments as PyTorch names them: over `dim`, kept dims, another dtype, an integer input."""
     _refuse_keepdim_without_dim("mean", dim, keepdim)
     values = a._data if dtype is None else a._data.astype(dtype.numpy_dtype)
     if values.dtype.kind != "f":
@@ -170,6 +189,10 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     node = MeanBackward0 if dim is None else MeanBackward1
     return record(data, node, (a,), input_shape=a._data.shape, dims=dims, keepdim=keepdim, count=count,
                   input_dtype=a._data.dtype)
+
+
+_mean.__name__ = _mean.__qualname__ = "mean"  # Python's argument errors name the op as before
+_mean_with_aliases = accepting_aliases(_mean)
 
 
 class ReturnTypes(NamedTuple):
@@ -326,72 +349,3 @@ def prod(a: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any
     node = ProdBackward0 if dim is None else ProdBackward1
     return record(data, node, (a,), save=(a,), save_output=True, input_shape=a._data.shape,
                   dims=dims, keepdim=keepdim if dim is not None else False, input_dtype=a._data.dtype)
-
-
-def _correction(unbiased: Any, correction: Any) -> float:
-    if correction is not None:
-        return correction
-    return 1 if unbiased is None or unbiased else 0
-
-
-class VarBackward0(Node):
-    def apply(self, g: Tensor) -> tuple:
-        (a,) = self.saved_tensors
-        # as PyTorch's var_backward: (2 / dof) * grad * (self - self.mean(dim, keepdim=True))
-        return (_unreduced(g, self) * _inverse_dof(self, 2.0) * _centred(a, self),)
-
-
-class StdBackward0(Node):
-    def apply(self, g: Tensor) -> tuple:
-        from gradstudio.engine.nn._reduction import masked_zero
-
-        a, result = self.saved_tensors
-        # PyTorch's std_backward: var_backward(grad / (result * 2)) masked where the deviation is 0 (a constant
-        # slice): 0, not 0 / 0
-        grad_var = masked_zero(g / scale(result, 2), result._data == 0)
-        return (scale(_unreduced(grad_var, self), _inverse_dof(self, 2.0)) * _centred(a, self),)
-
-
-def _centred(a: Tensor, node: Node) -> Tensor:
-    """a minus its mean over the node's dims (kept), or its mean() when they are all of them (as PyTorch's)."""
-    return a - (mean(a) if len(node.dims) == a._data.ndim else mean(a, node.dims, keepdim=True))
-
-
-def _inverse_dof(node: Node, scale: float) -> float:
-    """scale / (N - correction), infinite (as in PyTorch) when no degrees of freedom are left."""
-    return float(np.divide(scale, np.float64(node.count - node.correction)))
-
-
-DOF_WARNING = ("{}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor "
-               "(input numel divided by output numel). (Triggered internally at "
-               "/__w/pytorch/pytorch/aten/src/ATen/native/ReduceOps.cpp:1861.)")
-
-
-def _spread(a: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, is_std: bool) -> Tensor:
-    if a._data.dtype.kind != "f":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
-    if isinstance(dim, bool):
-        unbiased, dim = dim, None
-    dims = normalize_dims(dim, a._data.ndim)
-    ddof = _correction(unbiased, correction)
-    if _count(a._data.shape, dims) - ddof <= 0:
-        warnings.warn(DOF_WARNING.format("std" if is_std else "var"), UserWarning, stacklevel=3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        data = np.var(a._data, axis=dims, keepdims=keepdim, ddof=ddof)
-    if is_std:
-        data = np.sqrt(data)
-    node = StdBackward0 if is_std else VarBackward0
-    return record(np.asarray(data, dtype=a._data.dtype), node, (a,), save=(a,), save_output=is_std,
-                  input_shape=a._data.shape, dims=dims, keepdim=keepdim, count=_count(a._data.shape, dims),
-                  correction=ddof)
-
-
-def var(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
-    """Variance (Bessel-corrected by default)."""
-    return _spread(a, dim, unbiased, keepdim, correction, is_std=False)
-
-
-def std(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
-    """Standard deviation (Bessel-corrected by default)."""
-    return _spread(a, dim, unbiased, keepdim, correction, is_std=True)
