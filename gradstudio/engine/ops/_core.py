@@ -55,6 +55,8 @@ def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor | 
     node._sequence_nr = next_sequence_nr()
     node._edges = (a.grad_fn or gradient_edge(a) if a._requires_grad else None,  # grad_fn: gradient_edge's answer
                    b.grad_fn or gradient_edge(b) if b is not None and b._requires_grad else None)
+    if type(a) is not Tensor or (b is not None and type(b) is not Tensor):  # a view may be one of split's pieces
+        _note_output_numbers(node, (a, b) if b is not None else (a,))
     out = _new(Tensor)  # Tensor._make(data, True), inlined: ops record only outside inference mode, so the counter
     out._data = data if type(data) is _NDARRAY else np.asarray(data)  # is made on first read (every slot set:
     out._requires_grad = True  # tests/engine/test_forward_fast_paths.py)
@@ -68,6 +70,16 @@ def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor | 
     return out
 
 
+def _note_output_numbers(node: Node, inputs: tuple) -> None:
+    """Tell `node` which output of its child each edge carries when an input is one of several outputs (a piece
+    of split, chunk or unbind; always a view), as `record` does: without it the backward sends the piece's
+    gradient to the child's first output."""
+    for edge in node._edges:
+        if edge is not None and edge._output_numbers is not None:
+            node._edge_outputs = edge_outputs(inputs, node._edges)
+            return
+
+
 def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool = False,
                  save_input: bool = True) -> Tensor:
     """`record(data, node_type, (a,), save=(a,))`, or with `save_output=True` `record(data, node_type, (a,),
@@ -78,6 +90,8 @@ def record_unary(data: Any, node_type: type[Node], a: Tensor, save_output: bool 
     node = _new(node_type)
     node._sequence_nr = next_sequence_nr()
     node._edges = (a.grad_fn or gradient_edge(a),)
+    if type(a) is not Tensor:  # a view may be one of split's pieces
+        _note_output_numbers(node, (a,))
     out = _new(Tensor)  # Tensor._make(data, True), inlined, as in record_pair
     out._data = data if type(data) is _NDARRAY else np.asarray(data)
     out._requires_grad = True
@@ -167,11 +181,8 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
     edges = []
     for tensor in inputs:
         edges.append(gradient_edge(tensor) if tensor._requires_grad else None)
-    node._edges = edges = tuple(edges)
-    for edge in edges:
-        if edge is not None and edge._output_numbers is not None:  # an input is one of several outputs
-            node._edge_outputs = edge_outputs(inputs, edges)
-            break
+    node._edges = tuple(edges)
+    _note_output_numbers(node, inputs)
     if save:
         saved = []
         for tensor in save:
