@@ -27,6 +27,10 @@ _STATE_FORMAT = "<QiiQ624Q3di4xfB3x"  # PyTorch's CPU generator state as a 5056-
 _HIGH_BITS, _WORD = 0x1FFFFF, 4294967296.0
 _MINUS_UNIT = -(2.0 ** -53)
 _TWO_PI_UNIT = 2.0 * math.pi * 2.0 ** -53
+_FLOAT32 = np.dtype(np.float32)
+# Writes n Python floats into a float32 buffer, each rounded as numpy's double-to-float32 cast rounds it (both are
+# the C conversion, to nearest even): randn's few values go straight into their array, in its shape.
+_PACK_FLOAT32 = [struct.Struct(f"{count}f").pack_into for count in range(16)]
 
 
 def _twister_key(seed: int) -> np.ndarray:
@@ -50,6 +54,12 @@ class Generator:
     def __init__(self, device: Any = "cpu") -> None:
         self.device = device
         self._twister: Any = None  # numpy's MT19937, made by `_bits` at the first draw
+        # The words the twister has produced but no draw has read yet: the end of its current block, from
+        # `_next` on (so the stream stands `len(_block) - _next` words before the twister's position, `_position`:
+        # numpy's `pos`, kept here because reading numpy's state copies the whole key).
+        self._block: list[int] = []
+        self._next = 0
+        self._position = _N
         self.manual_seed(DEFAULT_SEED)
 
     @property
@@ -68,6 +78,7 @@ class Generator:
             raise ValueError("Overflow when unpacking long long")
         seed &= 0xFFFFFFFFFFFFFFFF
         self._seed = seed
+        self._block, self._next, self._position = [], 0, _N
         if self._twister is not None:  # else `_bits` seeds it when it makes it
             self._twister.state = _seeded_state(seed)
         self._normal_double: float | None = None
@@ -89,7 +100,7 @@ class Generator:
         from gradstudio.engine._tensor import Tensor
 
         state = self._bits.state["state"]
-        position = int(state["pos"])
+        position = int(state["pos"]) - (len(self._block) - self._next)
         cached = self._normal_double
         packed = struct.pack(_STATE_FORMAT, self._seed, _N + 1 - position, 1, position % (_N + 1),
                              *(int(word) for word in state["key"]), 0.0, cached or 0.0, 0.0, cached is not None,
@@ -105,6 +116,7 @@ class Generator:
         fields = struct.unpack(_STATE_FORMAT, data)
         seed, left, words = fields[0], fields[1], fields[4:4 + _N]
         self._seed = seed
+        self._block, self._next, self._position = [], 0, _N + 1 - left
         self._bits.state = {"bit_generator": "MT19937",
                             "state": {"key": np.array(words, np.uint32), "pos": _N + 1 - left}}
         normal_y, normal_valid, float_sample, float_valid = fields[4 + _N + 1], fields[-3], fields[-2], fields[-1]
@@ -116,7 +128,35 @@ class Generator:
 
     def words(self, count: int) -> np.ndarray:
         """The next `count` 32-bit outputs, as uint64."""
-        return self._bits.random_raw(count) if count else np.empty(0, np.uint64)
+        start = self._next
+        taken = min(len(self._block) - start, count)
+        if taken:
+            self._next = start + taken
+            head = np.array(self._block[start:start + taken], np.uint64)
+            return head if taken == count else np.concatenate([head, self._twisted(count - taken)])
+        return self._twisted(count) if count else np.empty(0, np.uint64)
+
+    def _twisted(self, count: int) -> np.ndarray:
+        """The twister's next `count` (> 0) words, straight from numpy."""
+        self._position = (self._position % _N + count - 1) % _N + 1
+        return self._bits.random_raw(count)
+
+    def _word_list(self, count: int) -> list[int]:
+        """The next `count` words as Python ints, read from the twister a whole block at a time (a small draw
+        then costs a list slice, not a call into numpy)."""
+        start = self._next
+        end = start + count
+        words = self._block[start:end]
+        if len(words) == count:
+            self._next = end
+            return words
+        twister = self._bits
+        while len(words) < count:  # the block ran out: the twister's next block (or the rest of its current one)
+            self._block = twister.random_raw(_N - self._position % _N).tolist()
+            self._position = _N
+            self._next = min(count - len(words), len(self._block))
+            words += self._block[:self._next]
+        return words
 
     def words64(self, count: int) -> np.ndarray:
         """The next `count` 64-bit values, each made of two words, the first one high."""
@@ -141,6 +181,19 @@ class Generator:
             return _vecmath.fma64(np.array(self._normal_pairs(count), np.float64), std, mean).astype(dtype)
         return self._normal_fill(count, np.dtype(dtype), mean, std)
 
+    def standard_normal(self, shape: tuple[int, ...]) -> np.ndarray:
+        """`randn(*shape)`'s float32 draw, in its shape."""
+        count = math.prod(shape)
+        if count >= 16:
+            return self._normal_fill(count, _FLOAT32, 0.0, 1.0).reshape(shape)
+        array = np.empty(shape, _FLOAT32)
+        _PACK_FLOAT32[count](array, 0, *self._normal_pairs(count))
+        return array
+
+    def standard_uniform(self, shape: tuple[int, ...]) -> np.ndarray:
+        """`rand(*shape)`'s float32 draw, in its shape."""
+        return self.uniform(math.prod(shape), _FLOAT32).reshape(shape)
+
     def _normal_pairs(self, count: int) -> list[float]:
         """One at a time in double: a Box-Muller pair gives cos now and caches sin for the next draw. A draw of a
         few numbers runs this loop: each uniform is made in float arithmetic, exact at every step (see _WORD)."""
@@ -151,8 +204,7 @@ class Generator:
         pairs = (count - len(values) + 1) // 2
         if pairs:
             log1p, sqrt, cos, sin = math.log1p, math.sqrt, math.cos, math.sin
-            twister = self._twister or self._bits  # (the property only until the first draw made the twister)
-            words = iter(twister.random_raw(4 * pairs).tolist())
+            words = iter(self._word_list(4 * pairs))
             for high1, low1, high2, low2 in zip(words, words, words, words):
                 radius = sqrt(-2.0 * log1p(((high2 & _HIGH_BITS) * _WORD + low2) * _MINUS_UNIT))
                 theta = ((high1 & _HIGH_BITS) * _WORD + low1) * _TWO_PI_UNIT
