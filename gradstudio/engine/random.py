@@ -21,13 +21,14 @@ from gradstudio.engine import _vecmath
 DEFAULT_SEED = 67280421310721  # what a fresh torch.Generator() starts from
 _N = 624
 _STATE_FORMAT = "<QiiQ624Q3di4xfB3x"  # PyTorch's CPU generator state as a 5056-byte tensor
-# A double uniform u is 53 bits, (high word & _HIGH_BITS) << 32 | low word, times 2**-53. In floats every step
-# is exact (the 53-bit integer is a double, and scaling by a power of two is exact), so `-u` is that integer
-# times _MINUS_UNIT and `2.0 * math.pi * u` is it times _TWO_PI_UNIT, bit for bit.
+# A double uniform u is 53 bits, (high word & _HIGH_BITS) << 32 | low word, times 2**-53. Every step is exact
+# (the 53-bit integer is a double, and scaling by a power of two is exact), in numpy or in Python floats; the
+# generator keeps -u (the argument of Box-Muller's log1p), and `2.0 * math.pi * u` is -u times _MINUS_TWO_PI.
 _HIGH_BITS, _WORD = 0x1FFFFF, 4294967296.0
 _MINUS_UNIT = -(2.0 ** -53)
-_TWO_PI_UNIT = 2.0 * math.pi * 2.0 ** -53
+_MINUS_TWO_PI = -2.0 * math.pi
 _FLOAT32 = np.dtype(np.float32)
+_NO_WORDS = np.empty(0, np.uint64)
 # Writes n Python floats into a float32 buffer, each rounded as numpy's double-to-float32 cast rounds it (both are
 # the C conversion, to nearest even): randn's few values go straight into their array, in its shape.
 _PACK_FLOAT32 = [struct.Struct(f"{count}f").pack_into for count in range(16)]
@@ -56,8 +57,10 @@ class Generator:
         self._twister: Any = None  # numpy's MT19937, made by `_bits` at the first draw
         # The words the twister has produced but no draw has read yet: the end of its current block, from
         # `_next` on (so the stream stands `len(_block) - _next` words before the twister's position, `_position`:
-        # numpy's `pos`, kept here because reading numpy's state copies the whole key).
-        self._block: list[int] = []
+        # numpy's `pos`, kept here because reading numpy's state copies the whole key). `_minus_uniforms[i]` is
+        # -u of the double uniform made of words i and i + 1, as Python floats: a small normal draw slices them.
+        self._block = _NO_WORDS
+        self._minus_uniforms: list[float] = []
         self._next = 0
         self._position = _N
         self.manual_seed(DEFAULT_SEED)
@@ -78,7 +81,8 @@ class Generator:
             raise ValueError("Overflow when unpacking long long")
         seed &= 0xFFFFFFFFFFFFFFFF
         self._seed = seed
-        self._block, self._next, self._position = [], 0, _N
+        self._load(_NO_WORDS)
+        self._position = _N
         if self._twister is not None:  # else `_bits` seeds it when it makes it
             self._twister.state = _seeded_state(seed)
         self._normal_double: float | None = None
@@ -116,7 +120,8 @@ class Generator:
         fields = struct.unpack(_STATE_FORMAT, data)
         seed, left, words = fields[0], fields[1], fields[4:4 + _N]
         self._seed = seed
-        self._block, self._next, self._position = [], 0, _N + 1 - left
+        self._load(_NO_WORDS)
+        self._position = _N + 1 - left
         self._bits.state = {"bit_generator": "MT19937",
                             "state": {"key": np.array(words, np.uint32), "pos": _N + 1 - left}}
         normal_y, normal_valid, float_sample, float_valid = fields[4 + _N + 1], fields[-3], fields[-2], fields[-1]
@@ -132,8 +137,8 @@ class Generator:
         taken = min(len(self._block) - start, count)
         if taken:
             self._next = start + taken
-            head = np.array(self._block[start:start + taken], np.uint64)
-            return head if taken == count else np.concatenate([head, self._twisted(count - taken)])
+            head = self._block[start:start + taken]
+            return head.copy() if taken == count else np.concatenate([head, self._twisted(count - taken)])
         return self._twisted(count) if count else np.empty(0, np.uint64)
 
     def _twisted(self, count: int) -> np.ndarray:
@@ -141,21 +146,22 @@ class Generator:
         self._position = (self._position % _N + count - 1) % _N + 1
         return self._bits.random_raw(count)
 
+    def _load(self, block: np.ndarray) -> None:
+        """Make `block` (uint64 words) the unread words, with the uniforms each word and the next make."""
+        self._block, self._next = block, 0
+        self._minus_uniforms = (((block[:-1] & _HIGH_BITS) << 32 | block[1:]) * _MINUS_UNIT).tolist()
+
     def _word_list(self, count: int) -> list[int]:
-        """The next `count` words as Python ints, read from the twister a whole block at a time (a small draw
-        then costs a list slice, not a call into numpy)."""
+        """The next `count` words as Python ints, the twister read a whole block (its next 624 words, or the rest
+        of its current block) at a time."""
         start = self._next
-        end = start + count
-        words = self._block[start:end]
-        if len(words) == count:
-            self._next = end
-            return words
-        twister = self._bits
-        while len(words) < count:  # the block ran out: the twister's next block (or the rest of its current one)
-            self._block = twister.random_raw(_N - self._position % _N).tolist()
+        words = self._block[start:start + count].tolist()
+        self._next = start + len(words)
+        while len(words) < count:  # the block ran out
+            self._load(self._bits.random_raw(_N - self._position % _N))
             self._position = _N
             self._next = min(count - len(words), len(self._block))
-            words += self._block[:self._next]
+            words += self._block[:self._next].tolist()
         return words
 
     def words64(self, count: int) -> np.ndarray:
@@ -203,11 +209,17 @@ class Generator:
             self._normal_double = None
         pairs = (count - len(values) + 1) // 2
         if pairs:
+            start = self._next
+            end = start + 4 * pairs
+            if end <= len(self._block):  # within the block: the pairs' two uniforms start at words 0, 2 (mod 4)
+                self._next = end
+                uniforms = iter(self._minus_uniforms[start:end:2])
+            else:
+                uniforms = iter(_minus_uniforms(self._word_list(4 * pairs)))
             log1p, sqrt, cos, sin = math.log1p, math.sqrt, math.cos, math.sin
-            words = iter(self._word_list(4 * pairs))
-            for high1, low1, high2, low2 in zip(words, words, words, words):
-                radius = sqrt(-2.0 * log1p(((high2 & _HIGH_BITS) * _WORD + low2) * _MINUS_UNIT))
-                theta = ((high1 & _HIGH_BITS) * _WORD + low1) * _TWO_PI_UNIT
+            for minus_u1, minus_u2 in zip(uniforms, uniforms):
+                radius = sqrt(-2.0 * log1p(minus_u2))
+                theta = minus_u1 * _MINUS_TWO_PI
                 values += (radius * cos(theta), radius * sin(theta))
         if len(values) > count:
             self._normal_double = values.pop()
@@ -243,6 +255,13 @@ class Generator:
             z = i + int(words[i]) % (n - i)
             result[i], result[z] = result[z], result[i]
         return result
+
+
+def _minus_uniforms(words: list[int]) -> list[float]:
+    """-u of the double uniforms words (0, 1), (2, 3), ... make, in Python floats (as `Generator._load` makes them in
+    numpy: every step exact, the same doubles)."""
+    pairs = iter(words)
+    return [((high & _HIGH_BITS) * _WORD + low) * _MINUS_UNIT for high, low in zip(pairs, pairs)]
 
 
 def _box_muller(blocks: np.ndarray, dtype: np.dtype, mean: float, std: float) -> np.ndarray:

@@ -230,12 +230,44 @@ def reference_pairs(words):
     return values
 
 
-def test_normal_pairs_float_arithmetic_equals_the_integer_one():
-    edges = [0, 1, 2, 0x1FFFFF, 0x200000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF]
-    words = [edge for high in edges for low in edges for edge in (high, low)]
+EDGE_WORDS = [0, 1, 2, 0x1FFFFF, 0x200000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF]
+
+
+def chosen_words():
+    words = [edge for high in EDGE_WORDS for low in EDGE_WORDS for edge in (high, low)]
     words += np.random.default_rng(0).integers(0, 1 << 32, 40_000, dtype=np.uint64).tolist()
-    words = words[: len(words) // 4 * 4]
+    return words[: len(words) // 4 * 4]
+
+
+def test_normal_pairs_float_arithmetic_equals_the_integer_one():
+    """The uniforms made in numpy for a block (`Generator._load`) give ATen's normals, edge words included."""
+    words = chosen_words()
     generator = engine_random.Generator()
-    generator._block = list(words)
+    generator._load(np.array(words, np.uint64))
     ours = generator._normal_pairs(len(words) // 2)
     assert list(map(float.hex, ours)) == list(map(float.hex, reference_pairs(words)))
+
+
+def test_uniforms_across_a_block_end_are_the_blocks():
+    """The Python-float uniforms of a draw that crosses a block's end are the doubles numpy makes for a block."""
+    words = chosen_words()
+    generator = engine_random.Generator()
+    generator._load(np.array(words, np.uint64))
+    in_block = generator._minus_uniforms[::2]
+    assert list(map(float.hex, engine_random._minus_uniforms(words))) == list(map(float.hex, in_block))
+
+
+@pytest.mark.parametrize("seed", [0, 12])
+def test_normal_draws_at_every_offset_of_a_block_are_atens(seed):
+    """Draws starting anywhere in the block, those crossing its end included, read the twister's words."""
+    for offset in [*range(0, 12), *range(600, 640), *range(1230, 1250)]:
+        for count in (1, 2, 3, 4, 7, 15):
+            generator = engine_random.Generator().manual_seed(seed)
+            twister = np.random.MT19937()
+            twister.state = engine_random._seeded_state(seed)
+            generator.words(offset % 5)  # some words read through numpy, the rest through the block
+            generator._word_list(offset - offset % 5)
+            twister.random_raw(offset)
+            words = twister.random_raw(4 * ((count + 1) // 2)).tolist()
+            expected = reference_pairs(words)[:count]
+            assert list(map(float.hex, generator._normal_pairs(count))) == list(map(float.hex, expected))
