@@ -102,9 +102,16 @@ def _random_constructor(name: str, kernel: str, draw: Callable[[Generator, tuple
     call) and in the kernel PyTorch names when refusing an integer dtype."""
 
     def constructor(*size: Any, **keywords: Any) -> Tensor:
-        if (not keywords or (len(keywords) == 1 and type(keywords.get("requires_grad")) is bool)) \
-                and (shape := _plain_shape(size)) is not None:  # the common call: plain sizes, maybe requires_grad
-            return Tensor._make(draw(_random.default_generator, shape), keywords.get("requires_grad", False))
+        if not keywords:
+            requires_grad = False
+        elif len(keywords) != 1 or (requires_grad := keywords.get("requires_grad")) is not True \
+                and requires_grad is not False:
+            return drawn_generally(size, keywords)
+        if (shape := _plain_shape(size)) is None:
+            return drawn_generally(size, keywords)
+        return Tensor._make(draw(_random.default_generator, shape), requires_grad)  # plain sizes, a bool at most
+
+    def drawn_generally(size: tuple, keywords: dict[str, Any]) -> Tensor:
         shape, generator, dtype, requires_grad = _random_arguments(name, size, keywords)
         numpy_dtype = _float_kind(dtype, kernel)
         return _drawn(general_draw(resolve(generator), math.prod(shape), numpy_dtype).reshape(shape), requires_grad)

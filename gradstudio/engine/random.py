@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import struct
+from math import cos, log1p, prod, sin, sqrt  # globals: a small draw calls them with an instruction fewer
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ _MINUS_UNIT = -(2.0 ** -53)
 _MINUS_TWO_PI = -2.0 * math.pi
 _FLOAT32 = np.dtype(np.float32)
 _NO_WORDS = np.empty(0, np.uint64)
+_empty = np.empty
 # Writes n Python floats into a float32 buffer, each rounded as numpy's double-to-float32 cast rounds it (both are
 # the C conversion, to nearest even): randn's few values go straight into their array, in its shape.
 _PACK_FLOAT32 = [struct.Struct(f"{count}f").pack_into for count in range(16)]
@@ -189,10 +191,10 @@ class Generator:
 
     def standard_normal(self, shape: tuple[int, ...]) -> np.ndarray:
         """`randn(*shape)`'s float32 draw, in its shape."""
-        count = math.prod(shape)
+        count = prod(shape)
         if count >= 16:
             return self._normal_fill(count, _FLOAT32, 0.0, 1.0).reshape(shape)
-        array = np.empty(shape, _FLOAT32)
+        array = _empty(shape, _FLOAT32)
         _PACK_FLOAT32[count](array, 0, *self._normal_pairs(count))
         return array
 
@@ -207,20 +209,20 @@ class Generator:
         if count and self._normal_double is not None:
             values.append(self._normal_double)
             self._normal_double = None
-        pairs = (count - len(values) + 1) // 2
-        if pairs:
+        words = (count - len(values) + 1) // 2 * 4  # four a pair
+        if words:
             start = self._next
-            end = start + 4 * pairs
-            if end <= len(self._block):  # within the block: the pairs' two uniforms start at words 0, 2 (mod 4)
+            end = start + words
+            if end <= len(self._block):  # within the block
                 self._next = end
-                uniforms = iter(self._minus_uniforms[start:end:2])
+                minus_uniforms = self._minus_uniforms
             else:
-                uniforms = iter(_minus_uniforms(self._word_list(4 * pairs)))
-            log1p, sqrt, cos, sin = math.log1p, math.sqrt, math.cos, math.sin
-            for minus_u1, minus_u2 in zip(uniforms, uniforms):
-                radius = sqrt(-2.0 * log1p(minus_u2))
-                theta = minus_u1 * _MINUS_TWO_PI
-                values += (radius * cos(theta), radius * sin(theta))
+                minus_uniforms, start, end = _minus_uniforms(self._word_list(words)), 0, words
+            for index in range(start, end, 4):  # a pair's two uniforms start at its words 0 and 2
+                radius = sqrt(-2.0 * log1p(minus_uniforms[index + 2]))
+                theta = minus_uniforms[index] * _MINUS_TWO_PI
+                values.append(radius * cos(theta))
+                values.append(radius * sin(theta))
         if len(values) > count:
             self._normal_double = values.pop()
         return values
@@ -258,10 +260,9 @@ class Generator:
 
 
 def _minus_uniforms(words: list[int]) -> list[float]:
-    """-u of the double uniforms words (0, 1), (2, 3), ... make, in Python floats (as `Generator._load` makes them in
+    """-u of the double uniform each word and the next make, in Python floats (as `Generator._load` makes them in
     numpy: every step exact, the same doubles)."""
-    pairs = iter(words)
-    return [((high & _HIGH_BITS) * _WORD + low) * _MINUS_UNIT for high, low in zip(pairs, pairs)]
+    return [((high & _HIGH_BITS) * _WORD + low) * _MINUS_UNIT for high, low in zip(words, words[1:])]
 
 
 def _box_muller(blocks: np.ndarray, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
