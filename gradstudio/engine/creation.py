@@ -209,8 +209,13 @@ def _plain_shape(size: tuple) -> tuple[int, ...] | None:
     """The shape of the common call's sizes (non-negative ints, or one tuple of them: `randn(2, 2)`, `ones((3,))`),
     decided without the general parsing; None sends any other size through it (as the callers send a dtype,
     generator or keyword), so every refusal keeps PyTorch's message."""
-    if len(size) == 1 and type(size[0]) is tuple:
-        size = size[0]
+    if len(size) == 1:
+        first = size[0]
+        if type(first) is int:  # `ones(3)`: decided at once
+            return size if first >= 0 else None
+        if type(first) is not tuple:
+            return None
+        size = first
     for extent in size:
         if type(extent) is not int or extent < 0:
             return None
