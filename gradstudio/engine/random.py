@@ -60,7 +60,7 @@ class Generator:
         # The words the twister has produced but no draw has read yet: the end of its current block, from
         # `_next` on (so the stream stands `len(_block) - _next` words before the twister's position, `_position`:
         # numpy's `pos`, kept here because reading numpy's state copies the whole key). `_minus_uniforms[i]` is
-        # -u of the double uniform made of words i and i + 1, as Python floats: a small normal draw slices them.
+        # -u of the double uniform made of words i and i + 1, as Python floats: a small normal draw indexes them.
         self._block = _NO_WORDS
         self._minus_uniforms: list[float] = []
         self._next = 0
