@@ -21,15 +21,20 @@ from gradstudio.engine.autograd import is_anomaly_enabled
 from gradstudio.engine.creation import (
     arange,
     as_tensor,
-    bernoulli,
     eye,
     from_numpy,
     full,
     full_like,
     linspace,
-    normal,
     ones,
     ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from gradstudio.engine.draws import (
+    bernoulli,
+    normal,
     rand,
     rand_like,
     randint,
@@ -37,9 +42,6 @@ from gradstudio.engine.creation import (
     randn,
     randn_like,
     randperm,
-    tensor,
-    zeros,
-    zeros_like,
 )
 from gradstudio.engine.grad_mode import (
     enable_grad,

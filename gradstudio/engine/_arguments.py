@@ -173,12 +173,43 @@ OVERLOADS: dict[str, list[tuple[str, str]]] = {
 
 
 def invalid_combination(name: str, args: tuple, keywords: dict | None = None) -> TypeError:
-    """PyTorch's TypeError when no overload of `name` accepts the arguments, listing the overloads."""
-    got = [type_name(value) for value in args]
-    got += [f"{key}={type_name(value)}" for key, value in (keywords or {}).items()]
+    """PyTorch's TypeError when no overload of `name` accepts the arguments, listing the overloads. Its list of
+    what was given ends in a stray ", " when no argument was positional, as PyTorch's does."""
+    got = "".join(f"{type_name(value)}, " for value in args)
+    got += "".join(f"{key}={type_name(keywords[key])}, " for key in _parser_order(keywords or {}))
     expected = "".join(f" * ({lead}, *, {extra}{_TAIL}\n" for lead, extra in OVERLOADS[name])
-    return TypeError(f"{name}() received an invalid combination of arguments - got ({', '.join(got)}), but expected "
-                     f"one of:\n{expected}")
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got[:-2] if args else got}), "
+                     f"but expected one of:\n{expected}")
+
+
+_MASK64, _MURMUR = (1 << 64) - 1, 0xC6A4A7935BD1E995
+_KEYWORD_BUCKETS = 13  # the buckets of a std::unordered_map's first allocation (up to 13 keys)
+
+
+def _string_hash(text: str) -> int:
+    """libstdc++'s std::hash of a string (its 64-bit Murmur variant, `_Hash_bytes` with seed 0xc70f6907)."""
+    data = text.encode()
+    whole = len(data) & ~7
+    digest = (0xC70F6907 ^ (len(data) * _MURMUR)) & _MASK64
+    for start in range(0, whole, 8):
+        word = int.from_bytes(data[start:start + 8], "little") * _MURMUR & _MASK64
+        digest = (digest ^ ((word ^ (word >> 47)) * _MURMUR & _MASK64)) * _MURMUR & _MASK64
+    if len(data) & 7:
+        digest = (digest ^ int.from_bytes(data[whole:], "little")) * _MURMUR & _MASK64
+    digest = (digest ^ (digest >> 47)) * _MURMUR & _MASK64
+    return digest ^ (digest >> 47)
+
+
+def _parser_order(keywords: dict) -> list[str]:
+    """The keywords in the order PyTorch's message lists them: it copies them, in the caller's order, into a
+    std::unordered_map and walks that. A key whose bucket is empty goes to the front of the walk; one whose
+    bucket is taken goes just before that bucket's first key."""
+    walk: list[str] = []
+    for key in keywords:
+        bucket = _string_hash(key) % _KEYWORD_BUCKETS
+        taken = (place for place, other in enumerate(walk) if _string_hash(other) % _KEYWORD_BUCKETS == bucket)
+        walk.insert(next(taken, 0), key)
+    return walk
 
 
 def is_number(value: Any) -> bool:

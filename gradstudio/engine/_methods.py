@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from gradstudio.engine import creation, sampling
+from gradstudio.engine import draws, sampling
 from gradstudio.engine._aliases import accepting_aliases
 from gradstudio.engine._dtype import float32, float64, int64
 from gradstudio.engine._formatting import format_with_spec
@@ -85,8 +85,8 @@ def _bind() -> None:
         "to": shape.to, "select": shape.select, "narrow": shape.narrow,
         "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
         "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,
-        "uniform_": creation.uniform_, "normal_": creation.normal_, "bernoulli_": creation.bernoulli_,
-        "bernoulli": creation.bernoulli, "random_": sampling.random_, "exponential_": sampling.exponential_,
+        "uniform_": draws.uniform_, "normal_": draws.normal_, "bernoulli_": draws.bernoulli_,
+        "bernoulli": draws.bernoulli, "random_": sampling.random_, "exponential_": sampling.exponential_,
         "multinomial": sampling.multinomial,
         "__add__": pointwise.add, "__radd__": pointwise.add, "__sub__": pointwise.sub,
         "__rsub__": pointwise.rsub, "__mul__": pointwise.mul, "__rmul__": pointwise.mul,

@@ -1,17 +1,14 @@
-"""Tensor creation: `tensor ones zeros full *_like arange linspace eye`, and the seeded random draws."""
+"""Tensor creation: `tensor ones zeros full *_like arange linspace eye` (the seeded random draws: draws.py)."""
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
 import numpy as np
 
 from gradstudio.engine import _arguments, _dtype
-from gradstudio.engine import random as _random
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.random import Generator, resolve
 
 
 def _sizes(name: str, size: tuple, check: bool = True, varargs: bool = True, keyword: bool = False
@@ -40,6 +37,7 @@ def check_can_require_grad_created(numpy_dtype: np.dtype) -> None:
 
 
 _empty = np.empty  # one global read in the constructors a tiny graph starts with
+_FLOAT32 = _dtype.DEFAULT_FLOAT
 _MISSING = object()  # an argument not given (None is a value some of them refuse with their own message)
 _PYTHON_DTYPES = {bool: np.dtype(np.bool_), int: _dtype.DEFAULT_INT, float: _dtype.DEFAULT_FLOAT}
 
@@ -130,10 +128,13 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None, **keywords: Any) -> Tensor:
     """A tensor of ones (`size=` also accepted)."""
-    shape = _plain_shape(size) if not keywords and dtype is None else None
-    array = _empty(shape or _shape_argument("ones", size, keywords, dtype), _float_dtype(dtype))
-    array.fill(1)  # np.ones's own two steps (empty, then one fill) without its Python-level wrapper
-    return _finish(array, None, requires_grad)
+    if not keywords and dtype is None and (requires_grad is False or requires_grad is True) \
+            and (shape := _plain_shape(size)) is not None:  # the common call: float32, nothing to check
+        array = _empty(shape, _FLOAT32)
+        array.fill(1)  # np.ones's own two steps (empty, then one fill) without its Python-level wrapper
+        return Tensor._make(array, requires_grad)
+    shape = _shape_argument("ones", size, keywords, dtype)
+    return _finish(np.ones(shape, _float_dtype(dtype)), None, _requires_grad("ones", requires_grad))
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None, **keywords: Any) -> Tensor:
@@ -142,7 +143,14 @@ def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: An
         "zeros", size, keywords, dtype, check=False)
     if any(extent < 0 for extent in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")  # PyTorch's own wording for zeros
-    return _finish(np.zeros(shape, _float_dtype(dtype)), None, requires_grad)
+    return _finish(np.zeros(shape, _float_dtype(dtype)), None, _requires_grad("zeros", requires_grad))
+
+
+def _requires_grad(name: str, requires_grad: Any) -> bool:
+    """`requires_grad=` as PyTorch's parser reads it: a bool, or None for the default."""
+    if requires_grad is not None and type(requires_grad) is not bool:
+        raise TypeError(f"{name}(): argument 'requires_grad' must be bool, not {_arguments.type_name(requires_grad)}")
+    return bool(requires_grad)
 
 
 def full(size: Any, fill_value: Any = _MISSING, *, dtype: Any = None, requires_grad: bool = False,
@@ -183,27 +191,6 @@ def full_like(a: Tensor, fill_value: Any, *, dtype: Any = None, requires_grad: b
     return _finish(np.full(a._data.shape, fill_value, _like(a, dtype)), None, requires_grad)
 
 
-def _drawn(values: np.ndarray, requires_grad: bool) -> Tensor:
-    return _finish(values, None, requires_grad)
-
-
-def _float_kind(dtype: Any, name: str) -> np.dtype:
-    numpy_dtype = _float_dtype(dtype)
-    if numpy_dtype.kind != "f":
-        legacy = _dtype.legacy_type_name(numpy_dtype)[len("torch."):-len("Tensor")]
-        raise NotImplementedError(f'"{name}" not implemented for \'{legacy}\'')
-    return numpy_dtype
-
-
-def _random_shape(name: str, size: tuple, keywords: dict[str, Any], generator: Any, dtype: Any) -> tuple[int, ...]:
-    """The sizes of a random draw, and its generator checked as PyTorch does."""
-    if generator is not None and not isinstance(generator, Generator):
-        raise _arguments.invalid_combination(name, size, {"generator": generator})
-    if dtype is not None and not hasattr(dtype, "numpy_dtype"):  # rand and randn have overloads: no 'dtype' message
-        raise _arguments.invalid_combination(name, size, {**keywords, "dtype": dtype})
-    return _shape_argument(name, size, keywords, dtype)
-
-
 def _shape_argument(name: str, size: tuple, keywords: dict[str, Any], dtype: Any, check: bool = True
                     ) -> tuple[int, ...]:
     """The sizes given positionally or as `size=` (PyTorch accepts either, not both), checked as PyTorch does."""
@@ -211,131 +198,28 @@ def _shape_argument(name: str, size: tuple, keywords: dict[str, Any], dtype: Any
     if not keywords:
         return _sizes(name, size, check=check)
     if set(keywords) != {"size"} or size:
-        if name in _arguments.OVERLOADS:
-            raise _arguments.invalid_combination(name, size, keywords)
         unexpected = next(iter(set(keywords) - {"size"}), None)
         if unexpected is None:  # `size=` as well as positional sizes
             raise TypeError(f"{name}() got multiple values for argument 'size'")
         raise TypeError(f"{name}() got an unexpected keyword argument '{unexpected}'")
-    return _sizes(name, (keywords["size"],), keyword=True, check=check)
+    return _sizes(name, (keywords["size"],), varargs=False, keyword=True, check=check)
 
 
 def _plain_shape(size: tuple) -> tuple[int, ...] | None:
     """The shape of the common call's sizes (non-negative ints, or one tuple of them: `randn(2, 2)`, `ones((3,))`),
     decided without the general parsing; None sends any other size through it (as the callers send a dtype,
     generator or keyword), so every refusal keeps PyTorch's message."""
-    if len(size) == 1 and type(size[0]) is tuple:
-        size = size[0]
+    if len(size) == 1:
+        first = size[0]
+        if type(first) is int:  # `ones(3)`: decided at once
+            return size if first >= 0 else None
+        if type(first) is not tuple:
+            return None
+        size = first
     for extent in size:
         if type(extent) is not int or extent < 0:
             return None
     return size if size else None  # `randn()` (refused) and `randn(())` (a 0-d tensor) take the general path
-
-
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
-         device: Any = None, **keywords: Any) -> Tensor:
-    """Uniform samples in [0, 1), PyTorch's numbers for the generator's seed (`size=` also accepted)."""
-    if not keywords and generator is None and dtype is None and (shape := _plain_shape(size)) is not None:
-        values = _random.default_generator.uniform(math.prod(shape), _dtype.DEFAULT_FLOAT)
-        return Tensor._make(values.reshape(shape), requires_grad)
-    shape = _random_shape("rand", size, keywords, generator, dtype)
-    numpy_dtype = _float_kind(dtype, "check_uniform_bounds")
-    return _drawn(resolve(generator).uniform(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
-
-
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
-          device: Any = None, **keywords: Any) -> Tensor:
-    """Standard normal samples, PyTorch's numbers for the generator's seed (`size=` also accepted)."""
-    if not keywords and generator is None and dtype is None and (shape := _plain_shape(size)) is not None:
-        values = _random.default_generator.normal(math.prod(shape), _dtype.DEFAULT_FLOAT)
-        return Tensor._make(values.reshape(shape), requires_grad)
-    shape = _random_shape("randn", size, keywords, generator, dtype)
-    numpy_dtype = _float_kind(dtype, "normal_kernel_cpu")
-    return _drawn(resolve(generator).normal(math.prod(shape), numpy_dtype).reshape(shape), requires_grad)
-
-
-def randint(*args: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
-            device: Any = None, size: Any = None) -> Tensor:
-    """Integers in [low, high) (`randint(high, size)` or `randint(low, high, size)`), PyTorch's for a seed."""
-    if size is not None:
-        args = (*args, size)
-    if len(args) not in (2, 3) or any(_arguments.is_number(v) is False or isinstance(v, float) for v in args[:-1]) \
-            or not isinstance(args[-1], (tuple, list)):
-        raise _arguments.invalid_combination("randint", args)
-    low, high, shape = (0, *args) if len(args) == 2 else args
-    try:
-        shape = _sizes("randint", (shape,), varargs=False)
-    except TypeError:
-        raise _arguments.invalid_combination("randint", args) from None
-    if high <= low:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    values = resolve(generator).random_below(math.prod(shape), int(high) - int(low)) + int(low)
-    numpy_dtype = dtype.numpy_dtype if dtype is not None else _dtype.DEFAULT_INT
-    return _drawn(values.reshape(shape).astype(numpy_dtype), requires_grad)
-
-
-def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False,
-             device: Any = None) -> Tensor:
-    """A random permutation of 0..n-1, PyTorch's for a seed."""
-    if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
-    numpy_dtype = dtype.numpy_dtype if dtype is not None else _dtype.DEFAULT_INT
-    return _drawn(resolve(generator).permutation(int(n)).astype(numpy_dtype), requires_grad)
-
-
-def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Generator | None = None,
-           dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Normal samples: float mean and std with a size, or tensors broadcast together (then `* std + mean`)."""
-    rng = resolve(generator)
-    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
-        if size is None:
-            raise TypeError("normal() missing required argument 'size'")
-        shape = _sizes("normal", (size,))
-        numpy_dtype = _float_kind(dtype, "normal_kernel_cpu")
-        return _drawn(rng.normal(math.prod(shape), numpy_dtype, float(mean), float(std)).reshape(shape),
-                      requires_grad)
-    like = mean if isinstance(mean, Tensor) else std
-    shape = np.broadcast_shapes(*(np.shape(v._data) for v in (mean, std) if isinstance(v, Tensor)))
-    count = math.prod(shape)
-    if isinstance(std, Tensor):
-        noise = rng.normal(count, like._data.dtype).reshape(shape)
-        values = noise * std._data + (mean._data if isinstance(mean, Tensor) else mean)
-    else:
-        values = rng.normal(count, like._data.dtype, 0.0, float(std)).reshape(shape) + mean._data
-    return _drawn(np.asarray(values, like._data.dtype), requires_grad)
-
-
-def bernoulli(probabilities: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
-    """1 with each element's probability, else 0, in its dtype (a float `p` for all elements if given)."""
-    rng = resolve(generator)
-    count = probabilities._data.size
-    if p is not None:
-        return _drawn(rng.bernoulli(count, float(p)).reshape(probabilities._data.shape)
-                      .astype(probabilities._data.dtype), False)
-    unit = rng.uniform(count, probabilities._data.dtype).astype(np.float64).reshape(probabilities._data.shape)
-    return _drawn((unit < probabilities._data).astype(probabilities._data.dtype), False)
-
-
-def rand_like(a: Tensor, *, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
-    """Uniform samples with `a`'s shape and dtype."""
-    _arguments.check_tensor("rand_like", a)
-    return rand(a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad, generator=generator)
-
-
-def randn_like(a: Tensor, *, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
-    """Normal samples with `a`'s shape and dtype."""
-    _arguments.check_tensor("randn_like", a)
-    return randn(a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad, generator=generator)
-
-
-def randint_like(a: Tensor, low: int, high: int | None = None, *, dtype: Any = None,
-                 requires_grad: bool = False, generator: Any = None) -> Tensor:
-    """Integers in [low, high) with `a`'s shape and dtype (`randint_like(a, high)` from 0)."""
-    _arguments.check_tensor("randint_like", a)
-    if high is None:
-        low, high = 0, low
-    return randint(low, high, a._data.shape, dtype=dtype or a.dtype, requires_grad=requires_grad,
-                   generator=generator)
 
 
 def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, dtype: Any = None,
@@ -398,31 +282,3 @@ def eye(n: Any = _MISSING, m: int | None = None, *, dtype: Any = None, requires_
         if extent is not None and extent < 0:
             raise RuntimeError(f"{label} must be greater or equal to 0, got {extent}")
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), None, requires_grad)
-
-
-def _refill(a: Tensor, values: np.ndarray) -> Tensor:
-    """Write drawn values into `a` in place, in its memory order as PyTorch's kernels do (checked like `copy_`)."""
-    from gradstudio.engine.ops import inplace
-
-    shape, strides = a._data.shape, a._data.strides
-    axes = sorted(range(len(shape)), key=lambda axis: -abs(strides[axis]))
-    laid_out = values.reshape([shape[axis] for axis in axes]).transpose(np.argsort(axes))
-    return inplace.copy_(a, Tensor._make(laid_out.astype(a._data.dtype)))
-
-
-def uniform_(a: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Generator | None = None) -> Tensor:
-    """Fill `a` with uniform samples in [from_, to), in place."""
-    _float_kind(a.dtype, "check_uniform_bounds")
-    return _refill(a, resolve(generator).uniform(a._data.size, a._data.dtype, from_, to))
-
-
-def normal_(a: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
-    """Fill `a` with normal samples, in place (a non-contiguous `a` takes the one-at-a-time path, as in PyTorch)."""
-    _float_kind(a.dtype, "normal_kernel_cpu")
-    contiguous = a._data.flags.c_contiguous
-    return _refill(a, resolve(generator).normal(a._data.size, a._data.dtype, mean, std, contiguous))
-
-
-def bernoulli_(a: Tensor, p: float = 0.5, *, generator: Generator | None = None) -> Tensor:
-    """Fill `a` with 1 (probability p) or 0, in place."""
-    return _refill(a, resolve(generator).bernoulli(a._data.size, float(p)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import struct
+from math import cos, log1p, prod, sin, sqrt  # globals: a small draw calls them with an instruction fewer
 from typing import Any
 
 import numpy as np
@@ -21,12 +22,18 @@ from gradstudio.engine import _vecmath
 DEFAULT_SEED = 67280421310721  # what a fresh torch.Generator() starts from
 _N = 624
 _STATE_FORMAT = "<QiiQ624Q3di4xfB3x"  # PyTorch's CPU generator state as a 5056-byte tensor
-# A double uniform u is 53 bits, (high word & _HIGH_BITS) << 32 | low word, times 2**-53. In floats every step
-# is exact (the 53-bit integer is a double, and scaling by a power of two is exact), so `-u` is that integer
-# times _MINUS_UNIT and `2.0 * math.pi * u` is it times _TWO_PI_UNIT, bit for bit.
+# A double uniform u is 53 bits, (high word & _HIGH_BITS) << 32 | low word, times 2**-53. Every step is exact
+# (the 53-bit integer is a double, and scaling by a power of two is exact), in numpy or in Python floats; the
+# generator keeps -u (the argument of Box-Muller's log1p), and `2.0 * math.pi * u` is -u times _MINUS_TWO_PI.
 _HIGH_BITS, _WORD = 0x1FFFFF, 4294967296.0
 _MINUS_UNIT = -(2.0 ** -53)
-_TWO_PI_UNIT = 2.0 * math.pi * 2.0 ** -53
+_MINUS_TWO_PI = -2.0 * math.pi
+_FLOAT32 = np.dtype(np.float32)
+_NO_WORDS = np.empty(0, np.uint64)
+_empty = np.empty
+# Writes n Python floats into a float32 buffer, each rounded as numpy's double-to-float32 cast rounds it (both are
+# the C conversion, to nearest even): randn's few values go straight into their array, in its shape.
+_PACK_FLOAT32 = [struct.Struct(f"{count}f").pack_into for count in range(16)]
 
 
 def _twister_key(seed: int) -> np.ndarray:
@@ -50,6 +57,14 @@ class Generator:
     def __init__(self, device: Any = "cpu") -> None:
         self.device = device
         self._twister: Any = None  # numpy's MT19937, made by `_bits` at the first draw
+        # The words the twister has produced but no draw has read yet: the end of its current block, from
+        # `_next` on (so the stream stands `len(_block) - _next` words before the twister's position, `_position`:
+        # numpy's `pos`, kept here because reading numpy's state copies the whole key). `_minus_uniforms[i]` is
+        # -u of the double uniform made of words i and i + 1, as Python floats: a small normal draw indexes them.
+        self._block = _NO_WORDS
+        self._minus_uniforms: list[float] = []
+        self._next = 0
+        self._position = _N
         self.manual_seed(DEFAULT_SEED)
 
     @property
@@ -68,6 +83,8 @@ class Generator:
             raise ValueError("Overflow when unpacking long long")
         seed &= 0xFFFFFFFFFFFFFFFF
         self._seed = seed
+        self._load(_NO_WORDS)
+        self._position = _N
         if self._twister is not None:  # else `_bits` seeds it when it makes it
             self._twister.state = _seeded_state(seed)
         self._normal_double: float | None = None
@@ -89,7 +106,7 @@ class Generator:
         from gradstudio.engine._tensor import Tensor
 
         state = self._bits.state["state"]
-        position = int(state["pos"])
+        position = int(state["pos"]) - (len(self._block) - self._next)
         cached = self._normal_double
         packed = struct.pack(_STATE_FORMAT, self._seed, _N + 1 - position, 1, position % (_N + 1),
                              *(int(word) for word in state["key"]), 0.0, cached or 0.0, 0.0, cached is not None,
@@ -105,6 +122,8 @@ class Generator:
         fields = struct.unpack(_STATE_FORMAT, data)
         seed, left, words = fields[0], fields[1], fields[4:4 + _N]
         self._seed = seed
+        self._load(_NO_WORDS)
+        self._position = _N + 1 - left
         self._bits.state = {"bit_generator": "MT19937",
                             "state": {"key": np.array(words, np.uint32), "pos": _N + 1 - left}}
         normal_y, normal_valid, float_sample, float_valid = fields[4 + _N + 1], fields[-3], fields[-2], fields[-1]
@@ -116,7 +135,36 @@ class Generator:
 
     def words(self, count: int) -> np.ndarray:
         """The next `count` 32-bit outputs, as uint64."""
-        return self._bits.random_raw(count) if count else np.empty(0, np.uint64)
+        start = self._next
+        taken = min(len(self._block) - start, count)
+        if taken:
+            self._next = start + taken
+            head = self._block[start:start + taken]
+            return head.copy() if taken == count else np.concatenate([head, self._twisted(count - taken)])
+        return self._twisted(count) if count else np.empty(0, np.uint64)
+
+    def _twisted(self, count: int) -> np.ndarray:
+        """The twister's next `count` (> 0) words, straight from numpy."""
+        self._position = (self._position % _N + count - 1) % _N + 1
+        return self._bits.random_raw(count)
+
+    def _load(self, block: np.ndarray) -> None:
+        """Make `block` (uint64 words) the unread words, with the uniforms each word and the next make."""
+        self._block, self._next = block, 0
+        self._minus_uniforms = (((block[:-1] & _HIGH_BITS) << 32 | block[1:]) * _MINUS_UNIT).tolist()
+
+    def _word_list(self, count: int) -> list[int]:
+        """The next `count` words as Python ints, the twister read a whole block (its next 624 words, or the rest
+        of its current block) at a time."""
+        start = self._next
+        words = self._block[start:start + count].tolist()
+        self._next = start + len(words)
+        while len(words) < count:  # the block ran out
+            self._load(self._bits.random_raw(_N - self._position % _N))
+            self._position = _N
+            self._next = min(count - len(words), len(self._block))
+            words += self._block[:self._next].tolist()
+        return words
 
     def words64(self, count: int) -> np.ndarray:
         """The next `count` 64-bit values, each made of two words, the first one high."""
@@ -141,6 +189,19 @@ class Generator:
             return _vecmath.fma64(np.array(self._normal_pairs(count), np.float64), std, mean).astype(dtype)
         return self._normal_fill(count, np.dtype(dtype), mean, std)
 
+    def standard_normal(self, shape: tuple[int, ...]) -> np.ndarray:
+        """`randn(*shape)`'s float32 draw, in its shape."""
+        count = prod(shape)
+        if count >= 16:
+            return self._normal_fill(count, _FLOAT32, 0.0, 1.0).reshape(shape)
+        array = _empty(shape, _FLOAT32)
+        _PACK_FLOAT32[count](array, 0, *self._normal_pairs(count))
+        return array
+
+    def standard_uniform(self, shape: tuple[int, ...]) -> np.ndarray:
+        """`rand(*shape)`'s float32 draw, in its shape."""
+        return self.uniform(math.prod(shape), _FLOAT32).reshape(shape)
+
     def _normal_pairs(self, count: int) -> list[float]:
         """One at a time in double: a Box-Muller pair gives cos now and caches sin for the next draw. A draw of a
         few numbers runs this loop: each uniform is made in float arithmetic, exact at every step (see _WORD)."""
@@ -148,15 +209,20 @@ class Generator:
         if count and self._normal_double is not None:
             values.append(self._normal_double)
             self._normal_double = None
-        pairs = (count - len(values) + 1) // 2
-        if pairs:
-            log1p, sqrt, cos, sin = math.log1p, math.sqrt, math.cos, math.sin
-            twister = self._twister or self._bits  # (the property only until the first draw made the twister)
-            words = iter(twister.random_raw(4 * pairs).tolist())
-            for high1, low1, high2, low2 in zip(words, words, words, words):
-                radius = sqrt(-2.0 * log1p(((high2 & _HIGH_BITS) * _WORD + low2) * _MINUS_UNIT))
-                theta = ((high1 & _HIGH_BITS) * _WORD + low1) * _TWO_PI_UNIT
-                values += (radius * cos(theta), radius * sin(theta))
+        words = (count - len(values) + 1) // 2 * 4  # four a pair
+        if words:
+            start = self._next
+            end = start + words
+            if end <= len(self._block):  # within the block
+                self._next = end
+                minus_uniforms = self._minus_uniforms
+            else:
+                minus_uniforms, start, end = _minus_uniforms(self._word_list(words)), 0, words
+            for index in range(start, end, 4):  # a pair's two uniforms start at its words 0 and 2
+                radius = sqrt(-2.0 * log1p(minus_uniforms[index + 2]))
+                theta = minus_uniforms[index] * _MINUS_TWO_PI
+                values.append(radius * cos(theta))
+                values.append(radius * sin(theta))
         if len(values) > count:
             self._normal_double = values.pop()
         return values
@@ -191,6 +257,12 @@ class Generator:
             z = i + int(words[i]) % (n - i)
             result[i], result[z] = result[z], result[i]
         return result
+
+
+def _minus_uniforms(words: list[int]) -> list[float]:
+    """-u of the double uniform each word and the next make, in Python floats (as `Generator._load` makes them in
+    numpy: every step exact, the same doubles)."""
+    return [((high & _HIGH_BITS) * _WORD + low) * _MINUS_UNIT for high, low in zip(words, words[1:])]
 
 
 def _box_muller(blocks: np.ndarray, dtype: np.dtype, mean: float, std: float) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from gradstudio.engine._tensor import Tensor
-from gradstudio.engine.creation import _refill
+from gradstudio.engine.draws import _refill
 from gradstudio.engine.random import Generator, resolve
 
 # dtype -> (the modulus of a full-range random_(), whether it reads 64-bit values)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstudio.engine import creation
+from gradstudio.engine import draws
 from gradstudio.engine._graph import Node
 from gradstudio.engine._tensor import Tensor
 from gradstudio.engine.ops._core import float_data, record
@@ -178,7 +178,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if p == 1.0:
         noise = Tensor._make(np.zeros((), input._data.dtype))
     else:
-        noise = creation.bernoulli_(Tensor._make(np.empty_like(input._data)), 1.0 - p, generator=generator)
+        noise = draws.bernoulli_(Tensor._make(np.empty_like(input._data)), 1.0 - p, generator=generator)
         noise = Tensor._make(noise._data / noise._data.dtype.type(1.0 - p))
     return mul_(input, noise) if inplace else input * noise
 
