@@ -13,7 +13,7 @@ import pytest
 from backward_helpers import badge, click_toolbar, item, node_id, open_example
 from panel_helpers import click_node, settle
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSpinBox
+from test_inspector import type_into
 
 from gradstudio.ui.canvas import requires_grad_face as face
 from gradstudio.ui.main_window import MainWindow
@@ -29,17 +29,6 @@ def notes(window: MainWindow, qtbot: Any) -> MainWindow:
     settle()
     assert badge(window, "x", "grad").text == "[6, 6, 6]"
     return window
-
-
-def type_into(qtbot: Any, window: MainWindow, key: str, text: str) -> None:
-    """Replace the text of inspector field `key` by typing, then press Enter."""
-    editor = window.inspector.fields[key].editor
-    line = editor.lineEdit() if isinstance(editor, QSpinBox) else editor
-    line.setFocus()
-    line.selectAll()
-    qtbot.keyClicks(line, text)
-    qtbot.keyClick(line, Qt.Key.Key_Return)
-    settle()
 
 
 def panel_grad(window: MainWindow) -> list[float] | None:
