@@ -72,8 +72,8 @@ def record_pair(data: np.ndarray, node_type: type[Node], a: Tensor, b: Tensor | 
 
 def _note_output_numbers(node: Node, inputs: tuple) -> None:
     """Tell `node` which output of its child each edge carries when an input is one of several outputs (a piece
-    of split, chunk or unbind; always a view), as `record` does: without it the backward sends the piece's
-    gradient to the child's first output."""
+    of split, chunk or unbind: a floating tensor that records, so always a ViewTensor), as `record` does inline:
+    without it the backward sends the piece's gradient to the child's first output."""
     for edge in node._edges:
         if edge is not None and edge._output_numbers is not None:
             node._edge_outputs = edge_outputs(inputs, node._edges)
@@ -181,8 +181,11 @@ def record(data: Any, node_type: type[Node], inputs: tuple[Tensor, ...], *, save
     edges = []
     for tensor in inputs:
         edges.append(gradient_edge(tensor) if tensor._requires_grad else None)
-    node._edges = tuple(edges)
-    _note_output_numbers(node, inputs)
+    node._edges = edges = tuple(edges)
+    for edge in edges:
+        if edge is not None and edge._output_numbers is not None:  # an input is one of several outputs
+            node._edge_outputs = edge_outputs(inputs, edges)
+            break
     if save:
         saved = []
         for tensor in save:
