@@ -121,7 +121,7 @@ def inner_sum(rows: np.ndarray) -> np.ndarray:
     if rows.shape[0] == 1 and width <= count <= width * _ILP * 16 * 16:
         return _single_row_sum(rows[0])
     if count < width and rows.shape[0] == 1:  # the common tiny sum, in as few numpy calls as it takes
-        return np.array([small_total(rows[0].tolist())], _F32)
+        return np.array([small_total(rows[0])], _F32)
     terms = rows.T  # (n, R): the order of reading along axis 0
     if count < width:
         return _short_row_sum(terms)
@@ -136,11 +136,13 @@ def inner_sum(rows: np.ndarray) -> np.ndarray:
     return _in_order(tail, vectors)
 
 
-def small_total(values: list[float]) -> float:
-    """The float32 sum of one to seven float32 values (as Python floats) in PyTorch's order, as a Python float:
-    the first accumulator's terms, then the other three's, then the empty accumulators' +0.0 (so -0.0 sums to
-    0.0). Each sum of two floats rounded once to float32 is float32's own sum (a double carries over twice
-    float32's digits, +2; the native pack rounds as a C cast, to inf past float32's range): no numpy call."""
+def small_total(data: np.ndarray) -> float:
+    """The float32 sum of a float32 array of one to seven values in PyTorch's order, as a Python float: its values
+    in reading order as Python floats, the first accumulator's terms, then the other three's, then the empty
+    accumulators' +0.0 (so -0.0 sums to 0.0). Each sum of two floats rounded once to float32 is float32's own sum
+    (a double carries over twice float32's digits, +2; the native pack rounds as a C cast, to inf past float32's
+    range): no numpy call but reading the values."""
+    values = (data if data.ndim == 1 else data.ravel()).tolist()  # (ravel: no call for the usual 1-d array)
     if len(values) > _ILP:
         values = [values[0], *values[_ILP:], *values[1:_ILP]]
     total = values[0]
@@ -157,8 +159,7 @@ def torch_sum(data: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndar
         return None
     ndim, size = data.ndim, data.size
     if 0 < size < LANES and len(dims) == ndim:  # a tiny full sum (a loss, a mean in a tutorial), kept cheap
-        flat = data if ndim == 1 else data.ravel()  # (tolist of a 1-d array: its values in reading order)
-        total = np.array(small_total(flat.tolist()), _F32)
+        total = np.array(small_total(data), _F32)
         return total.reshape((1,) * ndim) if keepdim else total
     if not 0 < size <= EXACT_LIMIT or not data.flags.c_contiguous:
         return None

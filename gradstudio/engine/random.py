@@ -200,7 +200,7 @@ class Generator:
 
     def standard_uniform(self, shape: tuple[int, ...]) -> np.ndarray:
         """`rand(*shape)`'s float32 draw, in its shape."""
-        return self.uniform(math.prod(shape), _FLOAT32).reshape(shape)
+        return self.uniform(prod(shape), _FLOAT32).reshape(shape)
 
     def _normal_pairs(self, count: int) -> list[float]:
         """One at a time in double: a Box-Muller pair gives cos now and caches sin for the next draw. A draw of a

@@ -107,12 +107,15 @@ def test_a_tiny_float32_reduction_is_pytorchs(shape: tuple, name: str) -> None:
 
 
 def test_small_total_adds_in_float32() -> None:
+    def small_total(values: list[float]) -> float:
+        return _summation.small_total(np.array(values, np.float32))
+
     largest = float(np.finfo(np.float32).max)
-    assert _summation.small_total([16777216.0, 1.0, 1.0]) == 16777216.0  # each partial sum rounded to float32
-    assert str(_summation.small_total([-0.0])) == "0.0" and str(_summation.small_total([-0.0] * 7)) == "0.0"
-    assert _summation.small_total([3e38, 3e38]) == np.inf and _summation.small_total([largest, 1.0]) == largest
+    assert small_total([16777216.0, 1.0, 1.0]) == 16777216.0  # each partial sum rounded to float32
+    assert str(small_total([-0.0])) == "0.0" and str(small_total([-0.0] * 7)) == "0.0"
+    assert small_total([3e38, 3e38]) == np.inf and small_total([largest, 1.0]) == largest
     halves = [2.0**-24, 1.0, 0.0, 0.0, 2.0**-24]  # the fifth joins the first accumulator: 2**-23 before the 1
-    assert _summation.small_total(halves) == 1.0 + 2.0**-23 != np.add.accumulate(np.float32(halves))[-1]
+    assert small_total(halves) == 1.0 + 2.0**-23 != np.add.accumulate(np.float32(halves))[-1]
 
 
 def test_the_tiny_paths_are_the_ones_taken(monkeypatch: pytest.MonkeyPatch) -> None:

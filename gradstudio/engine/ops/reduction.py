@@ -151,8 +151,7 @@ def mean(a: Any = MISSING, /, *args: Any, **kwargs: Any) -> Tensor:
         return _mean_with_aliases(a, *args, **kwargs)
     dims, count = _ALL_DIMS[data.ndim], data.size
     if data_dtype is _F32 and 0 < count < LANES:  # a tiny float32 mean: no numpy call but the result's
-        values = data.tolist() if data.ndim == 1 else data.ravel().tolist()  # (ravel: no argument)
-        result = np.array(small_total(values) / count, _F32)  # the quotient of floats, rounded once (exact)
+        result = np.array(small_total(data) / count, _F32)  # the quotient of floats, rounded once (exact)
     else:
         total = torch_sum(data, dims, False)  # PyTorch's float32 order, as _mean's
         if total is None:
